@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
+import { decide } from '../core/decide.js';
+import type { Decision, Health } from '../core/model.js';
+import { MeridianError } from '../errors.js';
+import { GeoLocator } from '../geo/index.js';
+import { action, collect, configOption, jsonOption, parseDial, printJson, table } from './index-helpers.js';
+
+export interface ExplainInput {
+  client: string;
+  service?: string;
+  down?: string[];
+  dial?: string[];
+}
+
+export async function explain(config: MeridianConfig, input: ExplainInput, geo?: GeoLocator) {
+  const service = input.service
+    ? config.services.find((s) => s.name === input.service || s.hostname === input.service)
+    : config.services[0];
+  if (!service) {
+    const names = config.services.map((s) => s.name).join(', ');
+    throw new MeridianError('UNKNOWN_SERVICE', `no service "${input.service}"; known: ${names}`);
+  }
+  const regionIds = new Set(config.regions.map((r) => r.id));
+  const checkRegion = (id: string, flag: string) => {
+    if (!regionIds.has(id)) {
+      throw new MeridianError(
+        'UNKNOWN_REGION',
+        `${flag}: no region "${id}"; known: ${[...regionIds].join(', ')}`,
+      );
+    }
+  };
+  const health = new Map<string, Health>();
+  for (const id of input.down ?? []) {
+    checkRegion(id, '--down');
+    health.set(id, 'DOWN');
+  }
+  const dials = new Map<string, number>();
+  for (const text of input.dial ?? []) {
+    const [id, pct] = parseDial(text);
+    checkRegion(id, '--dial');
+    dials.set(id, pct);
+  }
+  const locator = geo ?? (await GeoLocator.open(config.geo));
+  const client = locator.client(input.client);
+  const decision: Decision = decide(client, snapshotFromConfig(config, { health, dials }));
+  const first = config.regions.find((r) => r.id === decision.candidates[0]?.region);
+  return {
+    client: input.client,
+    subnet: client.subnet,
+    location: client.location,
+    service: { name: service.name, hostname: service.hostname },
+    region: decision.candidates[0]?.region ?? null,
+    answer: first ? { ipv4: first.addresses.ipv4, ipv6: first.addresses.ipv6, edge: first.edge } : null,
+    home: decision.home,
+    homeReason: decision.homeReason,
+    shed: decision.shed,
+    candidates: decision.candidates,
+    ttl: decision.ttl,
+  };
+}
+
+export type Explanation = Awaited<ReturnType<typeof explain>>;
+
+export function formatExplanation(e: Explanation): string {
+  const loc = e.location;
+  const where = loc
+    ? [loc.city, loc.subdivision, loc.country].filter(Boolean).join(', ') +
+      (loc.point ? ` (${loc.point.lat.toFixed(2)}, ${loc.point.lon.toFixed(2)})` : '')
+    : 'unknown (private, reserved or not in the geo database)';
+  const answer = e.answer ? [...e.answer.ipv4, ...e.answer.ipv6].join(' ') : '-';
+  const lines = [
+    table([
+      ['client', `${e.client} (network ${e.subnet})`],
+      ['location', where],
+      ['service', `${e.service.name} (${e.service.hostname})`],
+      ['region', `${e.region ?? '-'}${e.shed ? '  (over capacity: the edge sheds)' : ''}`],
+      ['answer', `${answer}  ttl ${e.ttl}s`],
+    ]),
+    'candidates:',
+    table(e.candidates.map((c, i) => [`  ${i + 1}.`, c.region, c.reason, c.detail])),
+  ];
+  return lines.join('\n');
+}
+
+export function registerExplain(program: Command) {
+  program
+    .command('explain')
+    .description('show where a client is steered and why')
+    .addOption(configOption())
+    .requiredOption('--client <address>', 'client IPv4/IPv6 address')
+    .option('--service <name>', 'service name or hostname (default: the first)')
+    .option('--down <region>', 'treat REGION as DOWN (repeatable)', collect)
+    .option('--dial <region=pct>', 'set REGION dial to PCT (repeatable)', collect)
+    .addOption(jsonOption())
+    .action(
+      action(async (opts: ExplainInput & { config: string; json?: boolean }) => {
+        const result = await explain(loadConfig(opts.config), opts);
+        if (opts.json) printJson(result);
+        else process.stdout.write(`${formatExplanation(result)}\n`);
+      }),
+    );
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerExplain } from './explain.js';
+import { registerLab } from './lab.js';
+import { registerValidate } from './validate.js';
+
+export function buildProgram(): Command {
+  const program = new Command('meridian')
+    .description(
+      'Run one service active-active across several regions: geo-DNS, edge, control plane, drills.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+  registerLab(program);
+  registerExplain(program);
+  registerValidate(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,44 @@
+import { isMeridianError } from '../errors.js';
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reports a failure without a stack trace: the message, then each detail on its own line. */
+export function reportError(error: unknown, options: OutputOptions = {}): number {
+  const known = isMeridianError(error);
+  const code = known ? error.code : 'INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  const details = known ? error.details : [];
+  if (options.json) {
+    printJson({ error: { code, message, details } });
+  } else {
+    process.stderr.write(`meridian: ${message}\n`);
+    for (const d of details) process.stderr.write(`  ${d}\n`);
+    if (!known && process.env.MERIDIAN_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  }
+  return 1;
+}
+
+/** Wraps a command action: errors become a clear message and exit code 1. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      const opts = args.find((a): a is OutputOptions => typeof a === 'object' && a !== null && 'json' in a);
+      process.exitCode = reportError(error, opts ?? {});
+    }
+  };
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '))
+    .join('\n');
+}

@@ -1,0 +1,3 @@
+export { type ConfigProblem, formatProblem, loadConfig, parseConfigText } from './load.js';
+export * from './schema/index.js';
+export { policyFromConfig, type SnapshotOverrides, snapshotFromConfig } from './snapshot.js';

@@ -1,0 +1,132 @@
+// One registry of error codes for every part (undici's shape): logic branches
+// on `code`, adapters look up the HTTP status and DNS RCODE here.
+
+export interface ErrorSpec {
+  message: string;
+  httpStatus: number;
+  /** DNS RCODE name when the error ends a DNS query. */
+  dnsRcode: 'SERVFAIL' | 'REFUSED' | 'FORMERR' | 'NOTIMP' | 'NXDOMAIN';
+  retryable: boolean;
+}
+
+export const ERRORS = {
+  CONFIG_INVALID: {
+    message: 'configuration is invalid',
+    httpStatus: 500,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
+  CONFIG_UNREADABLE: {
+    message: 'configuration file cannot be read',
+    httpStatus: 500,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
+  GEO_DATABASE_UNAVAILABLE: {
+    message: 'geo database cannot be opened',
+    httpStatus: 500,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
+  BAD_ADDRESS: {
+    message: 'not an IPv4 or IPv6 address',
+    httpStatus: 400,
+    dnsRcode: 'FORMERR',
+    retryable: false,
+  },
+  UNKNOWN_REGION: { message: 'no such region', httpStatus: 404, dnsRcode: 'SERVFAIL', retryable: false },
+  UNKNOWN_SERVICE: { message: 'no such service', httpStatus: 404, dnsRcode: 'REFUSED', retryable: false },
+  BAD_ARGUMENT: { message: 'invalid argument', httpStatus: 400, dnsRcode: 'FORMERR', retryable: false },
+  MALFORMED_QUERY: {
+    message: 'malformed DNS message',
+    httpStatus: 400,
+    dnsRcode: 'FORMERR',
+    retryable: false,
+  },
+  NOT_IMPLEMENTED: { message: 'not implemented', httpStatus: 501, dnsRcode: 'NOTIMP', retryable: false },
+  OUT_OF_ZONE: {
+    message: 'name is outside the zone',
+    httpStatus: 404,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  BAD_REQUEST: { message: 'malformed request', httpStatus: 400, dnsRcode: 'FORMERR', retryable: false },
+  UNAUTHORIZED: {
+    message: 'a valid bearer token is required',
+    httpStatus: 401,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  FORBIDDEN: {
+    message: 'this token may not do that',
+    httpStatus: 403,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  NOT_FOUND: { message: 'not found', httpStatus: 404, dnsRcode: 'NXDOMAIN', retryable: false },
+  CONFLICT: {
+    message: 'conflicts with the current state',
+    httpStatus: 409,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  UPSTREAM_UNAVAILABLE: {
+    message: 'no origin could serve the request',
+    httpStatus: 502,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  UPSTREAM_TIMEOUT: {
+    message: 'the origin did not answer in time',
+    httpStatus: 504,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  OVERLOADED: {
+    message: 'over capacity, try again later',
+    httpStatus: 503,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  CONTROL_UNREACHABLE: {
+    message: 'control plane cannot be reached',
+    httpStatus: 503,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  INTERNAL: { message: 'internal error', httpStatus: 500, dnsRcode: 'SERVFAIL', retryable: true },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Prometheus counter name every part uses for errors, labelled by code. */
+export const ERROR_METRIC = 'meridian_errors_total';
+
+export class MeridianError extends Error {
+  readonly code: ErrorCode;
+  readonly details: readonly string[];
+  readonly spec: ErrorSpec;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = 'MeridianError';
+    this.code = code;
+    this.details = details;
+    this.spec = ERRORS[code];
+  }
+
+  toJSON() {
+    return {
+      code: this.code,
+      message: this.message,
+      details: this.details.length > 0 ? this.details : undefined,
+    };
+  }
+}
+
+export const isMeridianError = (e: unknown): e is MeridianError => e instanceof MeridianError;
