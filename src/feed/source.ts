@@ -1,0 +1,18 @@
+import type { MeridianConfig } from '../config/index.js';
+import type { Snapshot } from '../core/model.js';
+
+/**
+ * Where a DNS server or an edge gets the snapshot it serves. Implementations:
+ * the config file (reloaded on change) and the control plane's stream (with
+ * the last good snapshot kept on disk, fail static).
+ */
+export interface SnapshotSource {
+  /** The snapshot to serve now; never undefined once start() resolved. */
+  current(): Snapshot;
+  /** The config the snapshot was made from (zone, services, origins). */
+  config(): MeridianConfig;
+  /** Called after every change, with the new snapshot. Returns an unsubscribe function. */
+  onChange(listener: (snapshot: Snapshot, config: MeridianConfig) => void): () => void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
