@@ -32,7 +32,7 @@ export function snapshotFromConfig(config: MeridianConfig, overrides: SnapshotOv
       capacity: r.capacity,
       load: overrides.load?.get(r.id) ?? 0,
       demand: overrides.demand?.get(r.id) ?? 0,
-      health: overrides.health?.get(r.id) ?? 'HEALTHY',
+      health: overrides.health?.get(r.id) ?? r.health,
       dial: overrides.dials?.get(r.id) ?? r.dial,
     });
   }

@@ -15,6 +15,12 @@ export const regionSchema = z.strictObject({
   edge: httpUrl,
   /** Initial traffic dial: the share (0-100) of its home clients the region keeps. */
   dial: percent.default(100),
+  /**
+   * Health to serve before the control plane says otherwise. A server that
+   * follows this file (no control plane) serves exactly this, so setting DOWN
+   * here moves traffic without a restart.
+   */
+  health: z.enum(['HEALTHY', 'DEGRADED', 'DOWN']).default('HEALTHY'),
 });
 
 export type RegionConfig = z.output<typeof regionSchema>;
