@@ -1,6 +1,7 @@
 // The one schema of meridian.yaml. Each section lives in its own file; a part
 // that needs settings adds its section here.
 import { z } from 'zod';
+import { edgeSchema } from './edge.js';
 import { regionSchema } from './regions.js';
 import { serviceSchema } from './services.js';
 import { geoSchema, steeringSchema, trustSchema } from './steering.js';
@@ -13,6 +14,7 @@ const shape = z.strictObject({
   steering: steeringSchema.prefault({}),
   trust: trustSchema.prefault({}),
   geo: geoSchema.prefault({}),
+  edge: edgeSchema.prefault({}),
 });
 
 type Shape = z.output<typeof shape>;
@@ -108,6 +110,7 @@ export function configJsonSchema(): Record<string, unknown> {
   >;
 }
 
+export type { EdgeConfig, EdgeServiceConfig, PriorityClass } from './edge.js';
 export type { RegionConfig } from './regions.js';
 export type { HealthCheckConfig, ServiceConfig } from './services.js';
 export type { GeoConfig, SteeringConfig, TrustConfig } from './steering.js';

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { duration } from './common.js';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected ADDRESS:PORT such as 127.0.0.1:8101');
+
+export const priorityClass = z.enum(['critical', 'normal', 'best-effort']);
+
+const serviceEdgeSchema = z.strictObject({
+  /** Service name from services[]. */
+  name: z.string(),
+  /** Hard cap on requests in flight to this service at this edge; above it requests are shed. */
+  maxInFlight: z.number().int().min(1).optional(),
+  /** Methods besides GET, HEAD and OPTIONS that may be retried in another region. */
+  idempotentMethods: z.array(z.string().toUpperCase()).default([]),
+  /** Priority by path prefix, first match wins; the priority header overrides it. */
+  priorities: z
+    .array(z.strictObject({ pathPrefix: z.string().startsWith('/'), class: priorityClass }))
+    .default([]),
+});
+
+export const edgeSchema = z.strictObject({
+  /** Data-plane address; default: host and port of this region's `edge` URL. */
+  listen: hostPort.optional(),
+  /** Admin address (/metrics, /meridian/health, /fault); port 0 picks a free one. */
+  admin: hostPort.default('127.0.0.1:0'),
+  /** Processes serving the data plane; 0 means one per CPU core. */
+  workers: z.number().int().min(0).max(64).default(1),
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+  timeouts: z
+    .strictObject({
+      connect: duration.default(2000),
+      /** Until the origin's response headers arrive. */
+      headers: duration.default(15_000),
+      /** Longest silence inside a body, both ways. */
+      idle: duration.default(30_000),
+      /** Client must send its request headers within this. */
+      clientHeaders: duration.default(10_000),
+    })
+    .prefault({}),
+  /** Connections kept per origin. */
+  connectionsPerOrigin: z.number().int().min(1).default(64),
+  retry: z
+    .strictObject({
+      /** Retries allowed as a share of requests over the window. */
+      budgetPercent: z.number().min(0).max(100).default(20),
+      budgetWindow: duration.default(10_000),
+      /** Retries always allowed per second, so a quiet edge can still retry. */
+      minPerSecond: z.number().min(0).default(10),
+    })
+    .prefault({}),
+  passiveHealth: z
+    .strictObject({
+      /** Consecutive connect errors or 5xx answers before an origin is ejected. */
+      consecutiveFailures: z.number().int().min(1).default(5),
+      baseEjection: duration.default(5000),
+      maxEjection: duration.default(60_000),
+      /** At most this share of a pool is ejected at once. */
+      maxEjectedPercent: z.number().min(0).max(100).default(50),
+    })
+    .prefault({}),
+  shedding: z
+    .strictObject({
+      /** Default hard cap per service. */
+      maxInFlight: z.number().int().min(1).default(2000),
+      /** Adaptive concurrency limit driven by latency, or off (only the hard cap). */
+      adaptive: z.enum(['vegas', 'gradient', 'off']).default('vegas'),
+      initialLimit: z.number().int().min(1).default(200),
+      minLimit: z.number().int().min(1).default(20),
+      /** Share of the limit best-effort requests may use; the rest is kept for the others. */
+      bestEffortShare: z.number().min(0).max(1).default(0.8),
+      priorityHeader: z.string().toLowerCase().default('x-meridian-priority'),
+      retryAfter: z.number().int().min(0).default(1),
+    })
+    .prefault({}),
+  /** Probe other regions' edges' /meridian/health this often. */
+  peerProbeInterval: duration.default(1000),
+  /** x-meridian-attempts on responses: when the request asks (x-meridian-debug: attempts), always, or never. */
+  attemptsHeader: z.enum(['request', 'always', 'never']).default('request'),
+  accessLog: z.boolean().default(true),
+  /** Largest request head accepted (bytes); larger gets 431. */
+  maxHeaderSize: z.number().int().min(1024).default(16_384),
+  services: z.array(serviceEdgeSchema).default([]),
+});
+
+export type EdgeConfig = z.output<typeof edgeSchema>;
+export type EdgeServiceConfig = z.output<typeof serviceEdgeSchema>;
+export type PriorityClass = z.output<typeof priorityClass>;
