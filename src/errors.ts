@@ -94,6 +94,18 @@ export const ERRORS = {
     dnsRcode: 'SERVFAIL',
     retryable: true,
   },
+  MALFORMED_EVENT: {
+    message: 'malformed replication event',
+    httpStatus: 400,
+    dnsRcode: 'FORMERR',
+    retryable: false,
+  },
+  REPLICATION_UNAVAILABLE: {
+    message: 'the replication transport did not accept the event',
+    httpStatus: 503,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
   INTERNAL: { message: 'internal error', httpStatus: 500, dnsRcode: 'SERVFAIL', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
