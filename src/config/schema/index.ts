@@ -1,6 +1,7 @@
 // The one schema of meridian.yaml. Each section lives in its own file; a part
 // that needs settings adds its section here.
 import { z } from 'zod';
+import { dnsSchema } from './dns.js';
 import { edgeSchema } from './edge.js';
 import { regionSchema } from './regions.js';
 import { serviceSchema } from './services.js';
@@ -15,6 +16,7 @@ const shape = z.strictObject({
   trust: trustSchema.prefault({}),
   geo: geoSchema.prefault({}),
   edge: edgeSchema.prefault({}),
+  dns: dnsSchema.prefault({}),
 });
 
 type Shape = z.output<typeof shape>;
@@ -110,6 +112,7 @@ export function configJsonSchema(): Record<string, unknown> {
   >;
 }
 
+export type { DnsConfig } from './dns.js';
 export type { EdgeConfig, EdgeServiceConfig, PriorityClass } from './edge.js';
 export type { RegionConfig } from './regions.js';
 export type { HealthCheckConfig, ServiceConfig } from './services.js';

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { duration } from './common.js';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected ADDRESS:PORT such as 127.0.0.1:5353');
+
+export const dnsSchema = z.strictObject({
+  /** UDP and TCP addresses to serve on (each on both); port 0 picks a free one. --listen overrides. */
+  listen: z.array(hostPort).min(1).default(['127.0.0.1:5353']),
+  /** Admin HTTP address (/metrics, /meridian/health); port 0 picks a free one. */
+  admin: hostPort.default('127.0.0.1:0'),
+  /** Processes serving queries; 0 means one per CPU core. */
+  workers: z.number().int().min(0).max(64).default(0),
+  /** Answer `_meridian.<hostname>` TXT with why this client got this answer. */
+  explain: z.boolean().default(true),
+  /** Largest UDP response we send, whatever the client offers (RFC 9715 suggests 1232). */
+  maxUdpPayload: z.number().int().min(512).max(65535).default(1232),
+  /** A TCP connection with no query for this long is closed. */
+  tcpIdleTimeout: duration.default(10_000),
+  /** Most TCP connections open at once per process. */
+  maxTcpConnections: z.number().int().min(1).default(1000),
+  /** Response-rate limiting per client network over UDP, so the server cannot amplify attacks. */
+  rateLimit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Responses per second allowed to one client network. */
+      responsesPerSecond: z.number().positive().default(200),
+      /** Responses a network may send in a burst above the rate. */
+      burst: z.number().int().min(1).default(400),
+      /** Every Nth limited response is sent truncated (TC, so a real client retries over TCP); the rest are dropped. 0 drops all, 1 truncates all. */
+      slip: z.number().int().min(0).max(10).default(2),
+      ipv4Prefix: z.number().int().min(8).max(32).default(24),
+      ipv6Prefix: z.number().int().min(16).max(128).default(56),
+    })
+    .prefault({}),
+});
+
+export type DnsConfig = z.output<typeof dnsSchema>;
