@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { dnsSchema } from './dns.js';
 import { edgeSchema } from './edge.js';
 import { regionSchema } from './regions.js';
+import { replicationSchema } from './replication.js';
 import { serviceSchema } from './services.js';
 import { geoSchema, steeringSchema, trustSchema } from './steering.js';
 import { zoneSchema } from './zone.js';
@@ -15,6 +16,7 @@ const shape = z.strictObject({
   steering: steeringSchema.prefault({}),
   trust: trustSchema.prefault({}),
   geo: geoSchema.prefault({}),
+  replication: replicationSchema.prefault({}),
   edge: edgeSchema.prefault({}),
   dns: dnsSchema.prefault({}),
 });
