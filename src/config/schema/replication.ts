@@ -27,7 +27,7 @@ export const replicationSchema = z.strictObject({
         .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, _ or -')
         .default('MERIDIAN_REPL'),
       /** How long a stream keeps events a destination has not taken yet (a partition longer than this loses them). */
-      maxAge: duration.default('24h'),
+      maxAge: duration.prefault('24h'),
     })
     .prefault({}),
   /** Each region's own Redis. Regions not listed take part in nothing. */
@@ -37,17 +37,17 @@ export const replicationSchema = z.strictObject({
   defaultMode: z.enum(['replicate', 'invalidate']).default('replicate'),
   keyspaces: z.array(keyspaceSchema).default([]),
   /** How long a delete's tombstone outlives the delete (older writes arriving later lose to it). */
-  tombstoneTtl: duration.default('10m'),
+  tombstoneTtl: duration.prefault('10m'),
   probe: z
     .strictObject({
       /** How often each region writes its canary key. */
-      interval: duration.default('1s'),
+      interval: duration.prefault('1s'),
       /** How often each region looks for the other regions' canaries. */
-      poll: duration.default('20ms'),
+      poll: duration.prefault('20ms'),
     })
     .prefault({}),
   /** Recovery-point objective: evacuation waits while the receiving region's lag is above this. */
-  rpo: duration.default('5s'),
+  rpo: duration.prefault('5s'),
 });
 
 export type ReplicationConfig = z.output<typeof replicationSchema>;
