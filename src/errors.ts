@@ -106,6 +106,36 @@ export const ERRORS = {
     dnsRcode: 'SERVFAIL',
     retryable: true,
   },
+  PROVIDER_UNSUPPORTED: {
+    message: 'the DNS provider cannot express this policy',
+    httpStatus: 422,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  PROVIDER_AUTH: {
+    message: 'the DNS provider rejected the credentials',
+    httpStatus: 502,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  PROVIDER_UNREACHABLE: {
+    message: 'the DNS provider cannot be reached',
+    httpStatus: 503,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  PROVIDER_ZONE_MISSING: {
+    message: 'the DNS provider has no such zone',
+    httpStatus: 404,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  PROVIDER_FAILED: {
+    message: 'the DNS provider refused the change',
+    httpStatus: 502,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
   INTERNAL: { message: 'internal error', httpStatus: 500, dnsRcode: 'SERVFAIL', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
