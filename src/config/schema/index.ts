@@ -1,6 +1,7 @@
 // The one schema of meridian.yaml. Each section lives in its own file; a part
 // that needs settings adds its section here.
 import { z } from 'zod';
+import { controlSchema } from './control.js';
 import { dnsSchema } from './dns.js';
 import { edgeSchema } from './edge.js';
 import { regionSchema } from './regions.js';
@@ -19,6 +20,7 @@ const shape = z.strictObject({
   replication: replicationSchema.prefault({}),
   edge: edgeSchema.prefault({}),
   dns: dnsSchema.prefault({}),
+  control: controlSchema.prefault({}),
 });
 
 type Shape = z.output<typeof shape>;
@@ -114,6 +116,7 @@ export function configJsonSchema(): Record<string, unknown> {
   >;
 }
 
+export type { ControlConfig, ControlRole } from './control.js';
 export type { DnsConfig } from './dns.js';
 export type { EdgeConfig, EdgeServiceConfig, PriorityClass } from './edge.js';
 export type { RegionConfig } from './regions.js';

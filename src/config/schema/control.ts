@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { duration, httpUrl } from './common.js';
+
+export const controlRole = z.enum(['viewer', 'operator', 'agent']);
+
+const tokenSchema = z
+  .strictObject({
+    /** Who this token belongs to: shows up in the audit log. */
+    name: z.string().min(1),
+    role: controlRole,
+    /** The secret itself, or the name of an environment variable holding it. */
+    token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
+    env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
+  })
+  .refine((t) => (t.token === undefined) !== (t.env === undefined), 'expected exactly one of token, env');
+
+const storeSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('sqlite'),
+    /** Database file; `meridian control --state FILE` overrides it. */
+    file: z.string().default('meridian-control.db'),
+  }),
+  z.strictObject({
+    type: z.literal('etcd'),
+    /** Client URLs of the etcd members (v3 HTTP/JSON gateway). */
+    endpoints: z.array(httpUrl).min(1),
+    prefix: z.string().default('/meridian/'),
+    /** Leader lease: a dead leader's lease runs out after this long. */
+    leaseTtl: duration.default(3000),
+  }),
+]);
+
+export const controlSchema = z.strictObject({
+  /** Address the API listens on; `--listen` overrides it. */
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, 'expected ADDR:PORT such as 127.0.0.1:8300')
+    .default('127.0.0.1:8300'),
+  /** URL others use to reach this control instance (shown to followers); default from listen. */
+  url: httpUrl.optional(),
+  tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+  tokens: z.array(tokenSchema).default([]),
+  store: storeSchema.default({ type: 'sqlite', file: 'meridian-control.db' }),
+  health: z
+    .strictObject({
+      /** A worse state must hold this long before it is declared (DOWN acts at once then). */
+      fallAfter: duration.default(1000),
+      /** A better state must hold this long before it is declared: no flapping. */
+      riseAfter: duration.default(10_000),
+      /** A report older than this no longer counts as a vantage point. */
+      reportStaleAfter: duration.default(3000),
+      /** Witness probe of each region's edge /meridian/health. */
+      probeInterval: duration.default(1000),
+      probeTimeout: duration.default(800),
+      degradedErrorRate: z.number().min(0).max(1).default(0.05),
+      degradedP99: duration.default(1000),
+    })
+    .prefault({}),
+  gates: z
+    .strictObject({
+      /** A receiving region fails the gate above this error rate (0-1). */
+      errorRate: z.number().min(0).max(1).default(0.05),
+      p99: duration.default(1000),
+      /** Load must stay below this share of capacity. */
+      maxLoad: z.number().min(0).max(1).default(0.9),
+      /** Headroom needed before a move, as a share of the moved load on top of it. */
+      margin: z.number().min(0).default(0.2),
+      /** Failed gates in a row before an operation aborts. */
+      maxFailures: z.number().int().min(1).default(3),
+    })
+    .prefault({}),
+  scaleUp: z
+    .strictObject({
+      /** POSTed {region, needed, reason} when receivers lack headroom; then control waits for capacity. */
+      webhook: httpUrl,
+      wait: duration.default(300_000),
+    })
+    .optional(),
+});
+
+export type ControlConfig = z.output<typeof controlSchema>;
+export type ControlRole = z.output<typeof controlRole>;
