@@ -74,7 +74,11 @@ export function placeUsers(
   const users: VirtualUser[] = [];
   for (let i = 0; i < count; i++) {
     let x = random() * total;
-    const [place] = places.find(([, w]) => (x -= w) < 0) ?? places[places.length - 1];
+    const [place] =
+      places.find(([, w]) => {
+        x -= w;
+        return x < 0;
+      }) ?? places[places.length - 1];
     const nets = networks.get(place)!;
     const net = nets[Math.floor(random() * nets.length)];
     const size = 2 ** (32 - net.prefix);

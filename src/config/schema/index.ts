@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { controlSchema } from './control.js';
 import { dnsSchema } from './dns.js';
 import { edgeSchema } from './edge.js';
+import { labSchema } from './lab.js';
 import { regionSchema } from './regions.js';
 import { replicationSchema } from './replication.js';
 import { serviceSchema } from './services.js';
@@ -21,6 +22,7 @@ const shape = z.strictObject({
   edge: edgeSchema.prefault({}),
   dns: dnsSchema.prefault({}),
   control: controlSchema.prefault({}),
+  lab: labSchema.prefault({}),
 });
 
 type Shape = z.output<typeof shape>;

@@ -12,7 +12,7 @@ export class PeerReplicator {
   constructor(
     peers: readonly string[],
     private readonly log: Logger,
-    private readonly intervalMs = 50,
+    intervalMs = 50,
   ) {
     for (const p of peers) this.queues.set(p, []);
     this.timer = setInterval(() => this.flushAll(), intervalMs);
