@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { MeridianError } from '../errors.js';
+
+// What each edge POSTs to {control}/v1/reports every second (agent token).
+// Region tables are arrays-free records on the wire; readers turn them into Maps.
+export const edgeReportSchema = z.strictObject({
+  region: z.string().min(1),
+  /** When the edge took the numbers, ms since the epoch. */
+  at: z.number().int().nonnegative(),
+  origins: z.array(z.strictObject({ url: z.string(), healthy: z.boolean() })),
+  requestsPerS: z.number().nonnegative(),
+  /** 0-1 over the last interval. */
+  errorRate: z.number().min(0).max(1),
+  p99Ms: z.number().nonnegative(),
+  /** Requests per second this edge served. */
+  load: z.number().nonnegative(),
+  capacity: z.number().nonnegative(),
+  /** Requests/s of clients by their decide() home region. */
+  demandByHome: z.record(z.string(), z.number().nonnegative()),
+  /** Other regions' edges this edge reached on its last probe. */
+  peers: z.record(z.string(), z.boolean()),
+  replicationLagMs: z.number().nonnegative().optional(),
+});
+
+export type EdgeReport = z.output<typeof edgeReportSchema>;
+
+export function parseEdgeReport(value: unknown): EdgeReport {
+  const parsed = edgeReportSchema.safeParse(value);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new MeridianError('BAD_REQUEST', 'not a valid edge report', details);
+  }
+  return parsed.data;
+}
+
+/** Own keys only: a region named "__proto__" in a record stays a plain entry. */
+export const recordEntries = <T>(r: Record<string, T>): [string, T][] => Object.keys(r).map((k) => [k, r[k]]);
