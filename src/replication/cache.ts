@@ -1,0 +1,131 @@
+// The client library services use: get/set/delete on the region's own Redis.
+// Reads are local; a write is applied locally, then its replication event is
+// published; the write is acknowledged once both happened.
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import type { KeyspaceConfig } from '../config/schema/replication.js';
+import { isMeridianError, MeridianError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { BatchPublisher } from './batcher.js';
+import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
+import { HybridClock } from './hlc.js';
+import { replicationMetrics } from './metrics.js';
+import { RegionStore } from './store.js';
+import type { ReplicationTransport } from './transport.js';
+
+/** Keys the cache itself uses (lag canaries); always replicated as values. */
+export const INTERNAL_PREFIX = '__meridian:';
+
+export interface ReplicatedCacheOptions {
+  region: string;
+  redis: Redis;
+  transport: ReplicationTransport;
+  keyPrefix?: string;
+  defaultMode?: 'replicate' | 'invalidate';
+  keyspaces?: readonly KeyspaceConfig[];
+  tombstoneTtlMs?: number;
+  registry?: Registry;
+  log?: Logger;
+}
+
+export interface SetOptions {
+  /** Time to live in ms; the key expires at the same moment in every region. */
+  ttlMs?: number;
+}
+
+export interface ReplicatedCache {
+  readonly region: string;
+  readonly store: RegionStore;
+  readonly clock: HybridClock;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options?: SetOptions): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Which mode applies to a key (longest matching keyspace prefix). */
+  modeOf(key: string): 'replicate' | 'invalidate';
+}
+
+export function createReplicatedCache(options: ReplicatedCacheOptions): ReplicatedCache {
+  const { region, transport } = options;
+  const log = options.log ?? createLogger('replication');
+  const metrics = replicationMetrics(options.registry ?? new Registry());
+  const published = metrics.published.labels(region);
+  const failures = metrics.publishFailures.labels(region);
+  const store = new RegionStore(options.redis, {
+    keyPrefix: options.keyPrefix ?? 'mc:',
+    tombstoneTtlMs: options.tombstoneTtlMs ?? 600_000,
+  });
+  const clock = new HybridClock(region);
+  const keyspaces = [...(options.keyspaces ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
+  const defaultMode = options.defaultMode ?? 'replicate';
+  const publisher = new BatchPublisher(region, (data) => transport.publish(region, data));
+
+  const modeOf = (key: string) => {
+    if (key.startsWith(INTERNAL_PREFIX)) return 'replicate';
+    return keyspaces.find((k) => key.startsWith(k.prefix))?.mode ?? defaultMode;
+  };
+
+  async function write(event: Omit<ReplicationEvent, 'hlc' | 'at'>): Promise<void> {
+    checkKey(event.key);
+    let stamped: ReplicationEvent | null = null;
+    // A newer stamp already stored means another region's clock runs ahead of
+    // ours: take its stamp in (HLC receive) and stamp again, so this write wins.
+    for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
+      const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
+      const result = await store.apply(candidate);
+      if (result.outcome === 'stale') clock.observe(result.stamp);
+      else stamped = candidate;
+    }
+    if (!stamped) throw new MeridianError('INTERNAL', `write to ${event.key} kept losing to newer stamps`);
+    const outgoing: ReplicationEvent =
+      stamped.op === 'set' && modeOf(stamped.key) === 'invalidate'
+        ? { op: 'inv', key: stamped.key, hlc: stamped.hlc, at: stamped.at }
+        : stamped;
+    try {
+      await publisher.publish(outgoing);
+      published.inc();
+    } catch (err) {
+      failures.inc();
+      log.warn({ err, key: event.key }, 'replication event not accepted by the transport');
+      if (isMeridianError(err)) throw err;
+      throw new MeridianError('REPLICATION_UNAVAILABLE', undefined, [String(err)], { cause: err });
+    }
+  }
+
+  return {
+    region,
+    store,
+    clock,
+    modeOf,
+    async get(key) {
+      checkKey(key);
+      return store.get(key);
+    },
+    set(key, value, setOptions = {}) {
+      if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) {
+        return Promise.reject(
+          new MeridianError(
+            'BAD_ARGUMENT',
+            `value must be a string of at most ${MAX_VALUE_LENGTH} characters`,
+          ),
+        );
+      }
+      const ttl = setOptions.ttlMs;
+      if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
+        return Promise.reject(
+          new MeridianError('BAD_ARGUMENT', `ttlMs must be a positive number, got ${ttl}`),
+        );
+      }
+      const expireAt = ttl === undefined ? undefined : Math.ceil(Date.now() + ttl);
+      return write({ op: 'set', key, value, expireAt });
+    },
+    delete(key) {
+      return write({ op: 'del', key });
+    },
+  };
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new MeridianError('BAD_ARGUMENT', `a cache key must be a string of 1-${MAX_KEY_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,81 @@
+// Hybrid logical clock (Kulkarni et al.): wall-clock milliseconds plus a
+// counter, so a clock never runs backwards and a write that has seen another
+// is always stamped after it. The origin region breaks ties.
+//
+// Wire form: 15 decimal digits of wall ms, '-', 5 digits of counter, '-',
+// origin. Digits only in the ordered part, so the Lua script in Redis can
+// compare numerically and no server locale can change the order.
+
+const WALL_DIGITS = 15;
+const COUNTER_DIGITS = 5;
+const COUNTER_MAX = 99_999;
+export const HLC_PATTERN = /^(\d{15})-(\d{5})-([A-Za-z0-9_][A-Za-z0-9_.-]{0,62})$/;
+
+export interface HlcParts {
+  wall: number;
+  counter: number;
+  origin: string;
+}
+
+export function formatHlc({ wall, counter, origin }: HlcParts): string {
+  return `${String(wall).padStart(WALL_DIGITS, '0')}-${String(counter).padStart(COUNTER_DIGITS, '0')}-${origin}`;
+}
+
+export function parseHlc(text: string): HlcParts | null {
+  const m = HLC_PATTERN.exec(text);
+  if (!m) return null;
+  return { wall: Number(m[1]), counter: Number(m[2]), origin: m[3] };
+}
+
+/** Negative when a is older than b; the same order the Lua apply script uses. */
+export function compareHlc(a: string, b: string): number {
+  // The first 21 characters are fixed-width digits, so string order is numeric order.
+  const head = a.slice(0, 21) < b.slice(0, 21) ? -1 : a.slice(0, 21) > b.slice(0, 21) ? 1 : 0;
+  if (head !== 0) return head;
+  const oa = a.slice(22);
+  const ob = b.slice(22);
+  return oa < ob ? -1 : oa > ob ? 1 : 0;
+}
+
+export class HybridClock {
+  private wall = 0;
+  private counter = 0;
+
+  constructor(
+    readonly origin: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A stamp for a local write, after every stamp this clock made or observed. */
+  tick(): string {
+    const physical = this.now();
+    if (physical > this.wall) {
+      this.wall = physical;
+      this.counter = 0;
+    } else {
+      this.bump();
+    }
+    return formatHlc({ wall: this.wall, counter: this.counter, origin: this.origin });
+  }
+
+  /** Take in a stamp seen elsewhere, so the next tick() is after it. */
+  observe(stamp: string): void {
+    const seen = parseHlc(stamp);
+    if (!seen) return;
+    if (seen.wall > this.wall) {
+      this.wall = seen.wall;
+      this.counter = seen.counter;
+    } else if (seen.wall === this.wall && seen.counter > this.counter) {
+      this.counter = seen.counter;
+    }
+  }
+
+  private bump(): void {
+    if (this.counter < COUNTER_MAX) this.counter++;
+    else {
+      // Counter exhausted within one millisecond: borrow the next millisecond.
+      this.wall++;
+      this.counter = 0;
+    }
+  }
+}

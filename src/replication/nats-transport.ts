@@ -1,0 +1,170 @@
+// NATS JetStream transport: one stream per source region (file storage,
+// limits retention, so events wait out a partition up to maxAge) and one
+// durable pull consumer per destination, acknowledged message by message.
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import { MeridianError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import type { MessageHandler, ReplicationTransport, TransportSubscription } from './transport.js';
+
+export interface NatsTransportOptions {
+  servers: string[];
+  /** Stream name prefix: region R's stream is `${stream}_${R}`. */
+  stream?: string;
+  /** How long a stream keeps messages (the longest partition that loses nothing). */
+  maxAgeMs?: number;
+  /** Messages handled at once per subscription (each holds up to 512 events). */
+  inFlight?: number;
+  /** Redelivery delay after a failed apply, and the ack wait of a crashed relay's messages. */
+  retryDelayMs?: number;
+  ackWaitMs?: number;
+  publishTimeoutMs?: number;
+  log?: Logger;
+}
+
+export interface NatsTransport extends ReplicationTransport {
+  readonly kind: 'nats';
+  readonly connection: NatsConnection;
+}
+
+const token = (region: string) => region.replace(/[^A-Za-z0-9_-]/g, '_');
+
+export async function connectNatsTransport(options: NatsTransportOptions): Promise<NatsTransport> {
+  const log = options.log ?? createLogger('replication');
+  const prefix = options.stream ?? 'MERIDIAN_REPL';
+  const inFlight = options.inFlight ?? 32;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const ackWaitMs = options.ackWaitMs ?? 10_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: options.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  } catch (err) {
+    throw new MeridianError(
+      'REPLICATION_UNAVAILABLE',
+      `cannot connect to NATS at ${options.servers.join(', ')}`,
+      [String(err)],
+      { cause: err },
+    );
+  }
+  const jsm: JetStreamManager = await nc.jetstreamManager();
+  const js: JetStreamClient = nc.jetstream();
+  const streamOf = (source: string) => `${prefix}_${token(source)}`;
+  const subjectOf = (source: string) => `meridian.repl.${prefix}.${token(source)}`;
+  const durableOf = (destination: string) => `to_${token(destination)}`;
+  const streams = new Map<string, Promise<void>>();
+  const subscriptions = new Set<TransportSubscription>();
+
+  const ensureStream = (source: string) => {
+    let ready = streams.get(source);
+    if (!ready) {
+      const config = {
+        name: streamOf(source),
+        subjects: [subjectOf(source)],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        max_age: nanos(options.maxAgeMs ?? 86_400_000),
+      };
+      ready = jsm.streams.add(config).then(
+        () => undefined,
+        // Exists with other settings (another version of us): bring it to ours.
+        () => jsm.streams.update(config.name, config).then(() => undefined),
+      );
+      ready.catch(() => streams.delete(source));
+      streams.set(source, ready);
+    }
+    return ready;
+  };
+
+  async function subscribe(source: string, destination: string, handler: MessageHandler) {
+    await ensureStream(source);
+    const stream = streamOf(source);
+    const durable = durableOf(destination);
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ackWaitMs),
+      max_ack_pending: inFlight * 4,
+    });
+    const consumer = await js.consumers.get(stream, durable);
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2 });
+    const active = new Set<Promise<void>>();
+    const handle = (m: JsMsg) => {
+      const done = handler(m.data).then(
+        () => m.ack(),
+        (err) => {
+          log.warn({ err, source, destination }, 'replication message not applied; it will come again');
+          m.nak(retryDelayMs);
+        },
+      );
+      active.add(done);
+      done.finally(() => active.delete(done));
+    };
+    const loop = (async () => {
+      for await (const m of messages) {
+        handle(m);
+        // Bound the work in hand; Redis sees the events of many messages pipelined.
+        while (active.size >= inFlight) await Promise.race(active);
+      }
+    })();
+    const sub: TransportSubscription = {
+      async close() {
+        subscriptions.delete(sub);
+        messages.stop();
+        await loop.catch(() => undefined);
+        await Promise.allSettled([...active]);
+      },
+    };
+    subscriptions.add(sub);
+    return sub;
+  }
+
+  return {
+    kind: 'nats',
+    connection: nc,
+    async publish(source, data) {
+      try {
+        await ensureStream(source);
+        await js.publish(subjectOf(source), data, { timeout: publishTimeoutMs });
+      } catch (err) {
+        throw new MeridianError(
+          'REPLICATION_UNAVAILABLE',
+          `JetStream did not accept the event: ${String(err)}`,
+          [],
+          {
+            cause: err,
+          },
+        );
+      }
+    },
+    subscribe,
+    async queueDepth(source, destination) {
+      try {
+        const info = await jsm.consumers.info(streamOf(source), durableOf(destination));
+        return info.num_pending + info.num_ack_pending;
+      } catch {
+        // No consumer yet: everything in the stream is waiting for it.
+        const info = await jsm.streams.info(streamOf(source)).catch(() => null);
+        return info?.state.messages ?? 0;
+      }
+    },
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

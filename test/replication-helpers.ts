@@ -1,0 +1,100 @@
+// Real redis-server and nats-server processes on free loopback ports, for the
+// replication tests and benchmark. Each stops with stop() and leaves nothing.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './helpers/ports.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`${name} exited with ${child.exitCode}`));
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`${name} did not listen on ${port}`));
+        else setTimeout(attempt, 30);
+      });
+    };
+    attempt();
+  });
+}
+
+function stopper(child: ChildProcess, dir: string) {
+  return () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once('exit', done);
+      child.kill('SIGTERM');
+    });
+}
+
+export async function startRedis(program: string): Promise<RunningServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(program, [...args, '--dir', dir], { stdio: 'ignore' });
+  await waitForPort(port, child, 'redis-server');
+  return { url: `redis://127.0.0.1:${port}`, port, stop: stopper(child, dir) };
+}
+
+export interface RunningNats extends RunningServer {
+  /** Stops the server keeping its store, then starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
+export async function startNats(program: string): Promise<RunningNats> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-'));
+  const launch = async () => {
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'js')];
+    const child = spawn(program, args, { stdio: 'ignore' });
+    await waitForPort(port, child, 'nats-server');
+    return child;
+  };
+  let child = await launch();
+  const stopChild = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async restart() {
+      await stopChild();
+      child = await launch();
+    },
+    async stop() {
+      await stopChild();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until check() is true; throws with `what` after timeoutMs. No timing is asserted. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
