@@ -1,0 +1,93 @@
+import type { SnapshotJson } from '../../feed/codec.js';
+
+/** A running or finished evacuation/restore. Persisted with the state it changes. */
+export interface OperationRecord {
+  id: string;
+  kind: 'evacuate' | 'restore';
+  region: string;
+  steps: number[];
+  stepIntervalMs: number;
+  /** Dial before the operation started: where an abort of the first step backs off to. */
+  fromDial: number;
+  /** Index of the step whose dial is applied now; -1 before the first. */
+  index: number;
+  status: 'running' | 'done' | 'aborted';
+  failures: number;
+  reason: string;
+  who: string;
+  startedAt: number;
+  /** When the current step was applied (ms epoch). */
+  stepAt: number;
+  message: string;
+}
+
+/** Everything control decides, versioned as one document. */
+export interface ControlState {
+  /** Equals snapshot.version: one change, one new snapshot. */
+  version: number;
+  snapshot: SnapshotJson;
+  /** Why each region has its health (region id -> sentence). */
+  healthWhy: [string, string][];
+  operation: OperationRecord | null;
+}
+
+export interface AuditEntry {
+  at: number;
+  who: string;
+  role: string;
+  action: string;
+  target?: string;
+  reason?: string;
+  details?: Record<string, unknown>;
+  /** Snapshot version the change produced. */
+  version?: number;
+}
+
+export interface Leadership {
+  readonly isLeader: boolean;
+  /** Called with true when this candidate becomes leader, false when it stops being one. */
+  onChange(listener: (leader: boolean) => void): void;
+  /** The current leader's name, as far as the store knows. */
+  leader(): Promise<string | null>;
+  /** Steps down (releases the lease) so another candidate takes over at once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where control keeps its state. Two implementations (SQLite, etcd) pass one
+ * conformance suite (test/control-store.test.ts).
+ */
+export interface StateStore {
+  readonly kind: 'sqlite' | 'etcd';
+  load(): Promise<ControlState | null>;
+  /**
+   * Writes `next` only when the stored version is still `expected` (0: nothing
+   * stored yet), together with the snapshot at next.version and the audit
+   * entries, atomically. False when another writer came first.
+   */
+  commit(expected: number, next: ControlState, audit?: AuditEntry[]): Promise<boolean>;
+  /** A past snapshot; snapshots are immutable once written. */
+  snapshot(version: number): Promise<SnapshotJson | null>;
+  /** Newest first. */
+  audit(limit: number): Promise<AuditEntry[]>;
+  /** Calls back with every new state another writer (or this one) committed. */
+  watch(listener: (state: ControlState) => void): () => void;
+  campaign(candidate: string, ttlMs: number): Leadership;
+  close(): Promise<void>;
+}
+
+/** Leadership bookkeeping shared by both stores. */
+export class LeaderFlag {
+  isLeader = false;
+  private readonly listeners = new Set<(leader: boolean) => void>();
+  onChange(listener: (leader: boolean) => void) {
+    this.listeners.add(listener);
+  }
+  set(leader: boolean) {
+    if (leader === this.isLeader) return;
+    this.isLeader = leader;
+    for (const l of this.listeners) l(leader);
+  }
+}
+
+export const HISTORY_KEPT = 1000;
