@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerDns } from './dns.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
 import { registerValidate } from './validate.js';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)');
   registerLab(program);
+  registerDns(program);
   registerExplain(program);
   registerValidate(program);
   return program;

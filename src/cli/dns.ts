@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { isClusterWorker, runClusterWorker } from '../dns/cluster.js';
+import { type RunDnsOptions, runDns } from '../dns/run.js';
+import { MeridianError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { action, collect, configOption } from './index-helpers.js';
+
+interface DnsFlags {
+  config: string;
+  listen?: string[];
+  admin?: string;
+  workers?: string;
+  control?: string;
+  token?: string;
+  stateDir?: string;
+}
+
+export function registerDns(program: Command) {
+  program
+    .command('dns')
+    .description('serve the zone as an authoritative geo-DNS server (UDP and TCP)')
+    .addOption(configOption())
+    .option(
+      '--listen <addr:port>',
+      'serve on ADDR:PORT, UDP and TCP (repeatable; default: dns.listen)',
+      collect,
+    )
+    .option(
+      '--admin <addr:port>',
+      'admin HTTP address for /metrics and /meridian/health (default: dns.admin)',
+    )
+    .option('--workers <n>', 'processes answering queries; 0 = one per CPU core (default: dns.workers)')
+    .option(
+      '--control <url>',
+      'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
+    )
+    .option('--token <token>', 'bearer token for --control (env MERIDIAN_TOKEN)')
+    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .action(
+      action(async (flags: DnsFlags) => {
+        const log = createLogger('dns');
+        const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--workers expects a whole number 0-64, got "${flags.workers}"`,
+          );
+        }
+        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const token = flags.token ?? process.env.MERIDIAN_TOKEN;
+        if (control && !token) {
+          throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+        }
+        const options: RunDnsOptions = {
+          configFile: flags.config,
+          listen: flags.listen,
+          admin: flags.admin,
+          workers,
+          control,
+          token,
+          stateDir: flags.stateDir,
+          log,
+        };
+        if (isClusterWorker()) return runClusterWorker(options);
+        const running = await runDns(options);
+        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
+        log.info(
+          { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
+          'dns ready',
+        );
+        let closing = false;
+        const shutdown = async () => {
+          if (closing) return;
+          closing = true;
+          await running.close();
+          process.exit(0);
+        };
+        process.on('SIGTERM', shutdown);
+        process.on('SIGINT', shutdown);
+      }),
+    );
+}

@@ -1,0 +1,53 @@
+// Admin HTTP: Prometheus /metrics and /meridian/health.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatHostPort, type HostPort } from './sockets.js';
+
+export interface AdminHandlers {
+  metrics: () => Promise<string>;
+  contentType: string;
+  health: () => unknown | Promise<unknown>;
+}
+
+export interface AdminServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+export function startAdmin(at: HostPort, handlers: AdminHandlers): Promise<AdminServer> {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      } else if (path === '/metrics') {
+        const body = await handlers.metrics();
+        res.writeHead(200, { 'content-type': handlers.contentType }).end(body);
+      } else if (path === '/meridian/health') {
+        const body = JSON.stringify(await handlers.health());
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND"}}');
+      }
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'INTERNAL', message: (e as Error).message } }));
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        address: formatHostPort(at.host, port),
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,155 @@
+// Several worker processes answer queries (Node 20 has no SO_REUSEPORT for
+// dgram, so the cluster primary shares one socket per address with every
+// worker). The primary serves the admin port: metrics summed over workers.
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { loadConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import { startAdmin } from './admin.js';
+import type { ReadyLine, RunDnsOptions, RunningDns } from './run.js';
+import { startOne } from './run.js';
+import { parseHostPort } from './sockets.js';
+
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+const LISTEN_ENV = 'MERIDIAN_DNS_LISTEN';
+
+type FromWorker =
+  | { meridianDns: 'ready'; udp: string[]; tcp: string[] }
+  | { meridianDns: 'failed'; message: string }
+  | { meridianDns: 'stats'; id: number; metrics: MetricsJson; health: unknown };
+
+export const isClusterWorker = () => cluster.isWorker && process.env[LISTEN_ENV] !== undefined;
+
+/** In a worker: serve, report ready, answer stats requests, stop when told. */
+export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
+  const listen = JSON.parse(process.env[LISTEN_ENV] ?? '[]') as string[];
+  let running: Awaited<ReturnType<typeof startOne>>;
+  try {
+    running = await startOne({ ...options, listen: listen.length > 0 ? listen : options.listen }, null);
+  } catch (e) {
+    process.send?.({ meridianDns: 'failed', message: (e as Error).message });
+    process.exit(1);
+  }
+  const { server } = running;
+  const stop = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => {}); // the primary decides when workers stop
+  process.on('SIGTERM', stop);
+  process.on('disconnect', stop);
+  process.on('message', async (m: { meridianDns?: string; id?: number }) => {
+    if (m?.meridianDns === 'stop') await stop();
+    if (m?.meridianDns === 'stats') {
+      const metrics = await server.metrics.registry.getMetricsAsJSON();
+      process.send?.({ meridianDns: 'stats', id: m.id, metrics, health: server.health() });
+    }
+  });
+  process.send?.({ meridianDns: 'ready', udp: server.udp, tcp: server.tcp });
+}
+
+export async function runCluster(options: RunDnsOptions, requested: number): Promise<RunningDns> {
+  const config = loadConfig(options.configFile);
+  const count = requested === 0 ? availableParallelism() : requested;
+  const log = options.log;
+  let listen: string[] = [];
+  let stopping = false;
+  const workers = new Set<Worker>();
+  const waiting = new Map<number, (r: { metrics: MetricsJson; health: unknown }) => void>();
+  let nextId = 0;
+
+  const fork = (): Promise<{ udp: string[]; tcp: string[] }> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork({ [LISTEN_ENV]: JSON.stringify(listen) });
+      workers.add(worker);
+      worker.on('message', (m: FromWorker) => {
+        if (m.meridianDns === 'ready') resolve(m);
+        if (m.meridianDns === 'failed') reject(new MeridianError('BAD_ARGUMENT', m.message));
+        if (m.meridianDns === 'stats') waiting.get(m.id)?.(m);
+      });
+      worker.on('exit', (code) => {
+        workers.delete(worker);
+        reject(new MeridianError('INTERNAL', `dns worker exited with code ${code} before it was ready`));
+        if (stopping) return;
+        log.error({ pid: worker.process.pid, code }, 'dns worker exited; starting another');
+        setTimeout(() => fork().catch((e) => log.error({ err: e.message }, 'restart failed')), 1000).unref();
+      });
+    });
+
+  const stopWorkers = async () => {
+    stopping = true;
+    await Promise.all(
+      [...workers].map(
+        (w) =>
+          new Promise<void>((done) => {
+            const force = setTimeout(() => w.kill('SIGKILL'), 3000);
+            w.once('exit', () => {
+              clearTimeout(force);
+              done();
+            });
+            w.send({ meridianDns: 'stop' });
+          }),
+      ),
+    );
+  };
+
+  let first: { udp: string[]; tcp: string[] };
+  try {
+    // The first worker binds (port 0 becomes a real port); the rest share its addresses.
+    first = await fork();
+    listen = first.udp;
+    await Promise.all(Array.from({ length: count - 1 }, () => fork()));
+  } catch (e) {
+    await stopWorkers();
+    throw e;
+  }
+
+  const ask = (w: Worker) =>
+    new Promise<{ metrics: MetricsJson; health: unknown }>((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error('worker did not answer'));
+      }, 2000);
+      waiting.set(id, (r) => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        resolve(r);
+      });
+      w.send({ meridianDns: 'stats', id });
+    });
+  const adminAt = parseHostPort(options.admin ?? config.dns.admin);
+  if (!adminAt)
+    throw new MeridianError('BAD_ARGUMENT', `--admin: expected ADDRESS:PORT, got "${options.admin}"`);
+  const admin = await startAdmin(adminAt, {
+    contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+    metrics: async () => {
+      const all = await Promise.all([...workers].map(ask));
+      return AggregatorRegistry.aggregate(all.map((r) => r.metrics)).metrics();
+    },
+    health: async () => {
+      const [w] = workers;
+      const h = w ? ((await ask(w)).health as object) : { part: 'dns', state: 'starting' };
+      return { ...h, workers: workers.size };
+    },
+  });
+  const ready: ReadyLine = {
+    ready: true,
+    part: 'dns',
+    listen: first.udp[0],
+    udp: first.udp,
+    tcp: first.tcp,
+    admin: admin.address,
+    workers: count,
+    pid: process.pid,
+  };
+  return {
+    ready,
+    close: async () => {
+      await stopWorkers();
+      await admin.close();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// `_meridian.<hostname>` TXT: why this client got this answer, in a few
+// short strings a person can read with dig.
+import type { Snapshot } from '../core/model.js';
+import type { Steer } from './steering.js';
+
+export function explanation(steer: Steer, snapshot: Snapshot, hostname: string): string[] {
+  const { client, decision } = steer;
+  const loc = client.location;
+  const where = loc
+    ? [loc.city, loc.subdivision, loc.country].filter(Boolean).join(', ') +
+      (loc.point ? ` (${loc.point.lat.toFixed(2)}, ${loc.point.lon.toFixed(2)})` : '')
+    : 'unknown (private, reserved or not in the geo database)';
+  const first = decision.candidates[0];
+  const region = steer.v4 ?? steer.v6 ?? first?.region ?? '-';
+  const chosen = snapshot.regions.get(region);
+  const home = snapshot.regions.get(decision.home);
+  const lines = [
+    `name=${hostname}`,
+    `client=${client.subnet} via=${steer.via === 'ecs' ? 'edns-client-subnet' : 'source-address'}`,
+    `location=${where}`,
+    `home=${decision.home} (${decision.homeReason})`,
+    `rule=${first ? `${first.reason}: ${first.detail}` : 'no region'}`,
+    `region=${region}`,
+    `health=${chosen?.health ?? '-'}${home && home !== chosen ? ` (home ${home.id} ${home.health})` : ''}`,
+    `dial=${home ? `${home.id} ${home.dial}%` : '-'}`,
+    `snapshot=${snapshot.version} ttl=${decision.ttl}${decision.shed ? ' shed=yes' : ''}`,
+  ];
+  return lines.map((l) => (Buffer.byteLength(l) > 255 ? Buffer.from(l).subarray(0, 255).toString() : l));
+}

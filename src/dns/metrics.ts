@@ -1,0 +1,106 @@
+// Counters are plain numbers on the query path and become Prometheus series
+// only when /metrics is scraped: a label lookup per query would cost more
+// than the answer itself.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RCODE, TYPE } from './wire.js';
+
+const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
+const typeName = (t: number) => TYPE_NAMES.get(t) ?? `TYPE${t}`;
+const rcodeName = (r: number) => RCODE_NAMES.get(r) ?? `RCODE${r}`;
+
+export class DnsMetrics {
+  readonly registry = new Registry();
+  /** (qtype * 32 + rcode) * 2 + (tcp ? 1 : 0) -> count. */
+  private readonly queries = new Map<number, number>();
+  private readonly answers = new Map<string, number>();
+  private readonly limited = { truncate: 0, drop: 0 };
+  private dropped = 0;
+  readonly latency: Histogram;
+  readonly reloads: Counter;
+  readonly snapshotVersion: Gauge;
+
+  constructor() {
+    const self = this;
+    new Counter({
+      name: 'meridian_dns_queries_total',
+      help: 'Queries answered, by question type, response code and transport',
+      labelNames: ['qtype', 'rcode', 'transport'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of self.queries) {
+          const tcp = key & 1;
+          const rest = key >> 1;
+          this.inc(
+            { qtype: typeName(rest >> 5), rcode: rcodeName(rest & 31), transport: tcp ? 'tcp' : 'udp' },
+            n,
+          );
+        }
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_answers_total',
+      help: 'Steered answers, by the region answered with',
+      labelNames: ['region'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [region, n] of self.answers) this.inc({ region }, n);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_rate_limited_total',
+      help: 'Responses held back by response-rate limiting, by what was done instead',
+      labelNames: ['action'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ action: 'truncate' }, self.limited.truncate);
+        this.inc({ action: 'drop' }, self.limited.drop);
+      },
+    });
+    new Counter({
+      name: 'meridian_dns_dropped_total',
+      help: 'Messages dropped unanswered (responses, runts)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(self.dropped);
+      },
+    });
+    this.latency = new Histogram({
+      name: 'meridian_dns_query_duration_seconds',
+      help: 'Time to answer one query, from bytes in to bytes out',
+      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
+      registers: [this.registry],
+    });
+    this.reloads = new Counter({
+      name: 'meridian_dns_reloads_total',
+      help: 'Zone and snapshot changes taken without a restart',
+      registers: [this.registry],
+    });
+    this.snapshotVersion = new Gauge({
+      name: 'meridian_dns_snapshot_version',
+      help: 'Version of the snapshot being served',
+      registers: [this.registry],
+    });
+  }
+
+  query(qtype: number, rcode: number, tcp: boolean) {
+    const key = ((qtype * 32 + (rcode & 31)) << 1) | (tcp ? 1 : 0);
+    this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
+  }
+
+  answer(region: string) {
+    this.answers.set(region, (this.answers.get(region) ?? 0) + 1);
+  }
+
+  rateLimited(action: 'truncate' | 'drop') {
+    this.limited[action]++;
+  }
+
+  drop() {
+    this.dropped++;
+  }
+}

@@ -1,0 +1,92 @@
+// Running `meridian dns` as a process: the snapshot source, the geo database,
+// the server, and the ready line. With several workers see cluster.ts.
+import { loadConfig } from '../config/index.js';
+import { ControlSnapshotSource, FileSnapshotSource, type SnapshotSource } from '../feed/index.js';
+import { GeoLocator } from '../geo/index.js';
+import type { Logger } from '../log.js';
+import { type DnsServer, startDnsServer } from './server.js';
+
+export interface RunDnsOptions {
+  configFile: string;
+  listen?: string[];
+  admin?: string;
+  /** Processes serving queries; 0: one per CPU core; default: config dns.workers. */
+  workers?: number;
+  control?: string;
+  token?: string;
+  stateDir?: string;
+  log: Logger;
+}
+
+export interface ReadyLine {
+  ready: true;
+  part: 'dns';
+  listen: string;
+  udp: string[];
+  tcp: string[];
+  admin: string | null;
+  workers: number;
+  pid: number;
+}
+
+export interface RunningDns {
+  ready: ReadyLine;
+  close(): Promise<void>;
+}
+
+export function openSource(options: RunDnsOptions): SnapshotSource {
+  if (options.control) {
+    return new ControlSnapshotSource({
+      controlUrl: options.control,
+      token: options.token ?? '',
+      configFile: options.configFile,
+      stateDir: options.stateDir,
+      log: options.log,
+    });
+  }
+  return new FileSnapshotSource(options.configFile, { log: options.log });
+}
+
+/** One process: source, geo database and server, closed together. */
+export async function startOne(
+  options: RunDnsOptions,
+  admin: string | null | undefined,
+): Promise<{ server: DnsServer; close(): Promise<void> }> {
+  const source = openSource(options);
+  await source.start();
+  try {
+    const geo = await GeoLocator.open(source.config().geo);
+    const server = await startDnsServer({ source, geo, log: options.log, listen: options.listen, admin });
+    return {
+      server,
+      close: async () => {
+        await server.close();
+        await source.close();
+      },
+    };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
+  const config = loadConfig(options.configFile);
+  const workers = options.workers ?? config.dns.workers;
+  if (workers !== 1) {
+    const { runCluster } = await import('./cluster.js');
+    return runCluster(options, workers);
+  }
+  const { server, close } = await startOne(options, options.admin);
+  const ready: ReadyLine = {
+    ready: true,
+    part: 'dns',
+    listen: server.udp[0],
+    udp: server.udp,
+    tcp: server.tcp,
+    admin: server.admin,
+    workers: 1,
+    pid: process.pid,
+  };
+  return { ready, close };
+}

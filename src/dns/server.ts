@@ -1,0 +1,121 @@
+// One DNS server process: the engine, its UDP and TCP listeners, reloads from
+// the snapshot source, and (unless a cluster primary serves it) the admin port.
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { MeridianError } from '../errors.js';
+import type { SnapshotSource } from '../feed/index.js';
+import type { GeoLocator } from '../geo/index.js';
+import type { Logger } from '../log.js';
+import { type AdminServer, startAdmin } from './admin.js';
+import { DnsEngine } from './handler.js';
+import { DnsMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
+import { formatHostPort, parseHostPort, serveTcp, serveUdp, type TcpServer } from './sockets.js';
+
+export interface DnsServerOptions {
+  source: SnapshotSource;
+  geo: GeoLocator;
+  log: Logger;
+  /** ADDR:PORT to serve on, UDP and TCP; default: config dns.listen. */
+  listen?: string[];
+  /** ADDR:PORT of the admin HTTP server; null for none; default: config dns.admin. */
+  admin?: string | null;
+}
+
+export interface DnsServer {
+  engine: DnsEngine;
+  metrics: DnsMetrics;
+  udp: string[];
+  tcp: string[];
+  admin: string | null;
+  health(): DnsHealth;
+  close(): Promise<void>;
+}
+
+export interface DnsHealth {
+  part: 'dns';
+  state: 'serving';
+  zone: string;
+  snapshot: number;
+  regions: { id: string; health: string; dial: number }[];
+}
+
+function hostPortOrThrow(text: string, what: string) {
+  const hp = parseHostPort(text);
+  if (!hp)
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      `${what}: expected ADDRESS:PORT such as 127.0.0.1:5353, got "${text}"`,
+    );
+  return hp;
+}
+
+export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
+  const { source, geo, log } = options;
+  const config = source.config();
+  const metrics = new DnsMetrics();
+  const rateLimiter = config.dns.rateLimit.enabled ? new RateLimiter(config.dns.rateLimit) : undefined;
+  const engine = new DnsEngine({ geo, config, snapshot: source.current(), metrics, rateLimiter });
+  const unsubscribe = source.onChange((snapshot, cfg) => {
+    try {
+      engine.load(cfg, snapshot);
+      metrics.reloads.inc();
+      log.info({ version: snapshot.version }, 'serving new snapshot');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'new zone rejected; serving the previous one');
+    }
+  });
+
+  const udpSockets: UdpSocket[] = [];
+  const tcpServers: TcpServer[] = [];
+  const udp: string[] = [];
+  const tcp: string[] = [];
+  const tcpOptions = {
+    idleTimeoutMs: config.dns.tcpIdleTimeout,
+    maxConnections: config.dns.maxTcpConnections,
+  };
+  let admin: AdminServer | null = null;
+  const closeAll = async () => {
+    unsubscribe();
+    rateLimiter?.close();
+    for (const s of udpSockets) await new Promise<void>((done) => s.close(() => done()));
+    for (const t of tcpServers) await t.close();
+    await admin?.close();
+  };
+  try {
+    for (const text of options.listen ?? config.dns.listen) {
+      const at = hostPortOrThrow(text, '--listen');
+      // Port 0: UDP picks the port, TCP takes the same one.
+      const socket = await serveUdp(engine, at, log);
+      udpSockets.push(socket);
+      const port = (socket.address() as AddressInfo).port;
+      udp.push(formatHostPort(at.host, port));
+      tcpServers.push(await serveTcp(engine, { host: at.host, port }, tcpOptions, log));
+      tcp.push(formatHostPort(at.host, port));
+    }
+    const adminAt = options.admin === undefined ? config.dns.admin : options.admin;
+    if (adminAt !== null) {
+      admin = await startAdmin(hostPortOrThrow(adminAt, '--admin'), {
+        metrics: () => metrics.registry.metrics(),
+        contentType: metrics.registry.contentType,
+        health: () => health(),
+      });
+    }
+  } catch (e) {
+    await closeAll();
+    if (e instanceof MeridianError) throw e;
+    throw new MeridianError('BAD_ARGUMENT', `cannot listen: ${(e as Error).message}`);
+  }
+
+  const health = (): DnsHealth => {
+    const snap = engine.snapshot();
+    return {
+      part: 'dns',
+      state: 'serving',
+      zone: source.config().zone.name,
+      snapshot: snap.version,
+      regions: [...snap.regions.values()].map((r) => ({ id: r.id, health: r.health, dial: r.dial })),
+    };
+  };
+  return { engine, metrics, udp, tcp, admin: admin?.address ?? null, health, close: closeAll };
+}

@@ -1,0 +1,115 @@
+// Thin loops around handleQuery: UDP datagrams, and TCP streams of
+// length-prefixed messages (RFC 1035 4.2.2, several per connection, RFC 7766).
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import type { Logger } from '../log.js';
+import type { DnsEngine } from './handler.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "127.0.0.1:53", "[::1]:53", "localhost:53" -> host and port. */
+export function parseHostPort(text: string): HostPort | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: m[1] ?? m[2], port };
+}
+
+export const formatHostPort = (host: string, port: number) =>
+  isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+
+export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger): Promise<UdpSocket> {
+  const socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(at.host) });
+  socket.on('message', (msg, rinfo) => {
+    let out: Buffer | null;
+    try {
+      out = engine.handleQuery(msg, { address: rinfo.address, port: rinfo.port, transport: 'udp' });
+    } catch (e) {
+      log.error({ err: (e as Error).message, peer: rinfo.address }, 'query failed');
+      return;
+    }
+    if (out !== null) socket.send(out, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(at.port, at.host, () => {
+      socket.off('error', reject);
+      // A send can fail (the client went away); that must not end the server.
+      socket.on('error', (e) => log.warn({ err: e.message }, 'udp socket error'));
+      resolve(socket);
+    });
+  });
+}
+
+export interface TcpOptions {
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+export interface TcpServer {
+  server: Server;
+  close(): Promise<void>;
+}
+
+export function serveTcp(
+  engine: DnsEngine,
+  at: HostPort,
+  options: TcpOptions,
+  log: Logger,
+): Promise<TcpServer> {
+  const open = new Set<Socket>();
+  const server = createServer((socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    // An idle connection is closed so clients cannot hold slots forever (RFC 7766 6.2.3).
+    socket.setTimeout(options.idleTimeoutMs, () => socket.destroy());
+    const peer = {
+      address: socket.remoteAddress ?? '',
+      port: socket.remotePort ?? 0,
+      transport: 'tcp' as const,
+    };
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 2) {
+        const size = pending.readUInt16BE(0);
+        if (pending.length < 2 + size) break;
+        const msg = pending.subarray(2, 2 + size);
+        pending = pending.subarray(2 + size);
+        let out: Buffer | null = null;
+        try {
+          out = engine.handleQuery(msg, peer);
+        } catch (e) {
+          log.error({ err: (e as Error).message, peer: peer.address }, 'query failed');
+        }
+        if (out === null) continue;
+        const framed = Buffer.allocUnsafe(2 + out.length);
+        framed.writeUInt16BE(out.length, 0);
+        out.copy(framed, 2);
+        socket.write(framed);
+      }
+    });
+  });
+  server.maxConnections = options.maxConnections;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: at.port, host: at.host, ipv6Only: isIPv6(at.host) }, () => {
+      server.off('error', reject);
+      server.on('error', (e) => log.warn({ err: e.message }, 'tcp server error'));
+      resolve({
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of open) s.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,71 @@
+// Where a client network goes, cached per network: the geo lookup and
+// decide() run once per /24 (IPv6 /56) and snapshot, not once per query.
+import { decide } from '../core/decide.js';
+import { type ParsedIp, SUBNET_PREFIX } from '../core/ip.js';
+import type { Client, Decision, Snapshot } from '../core/model.js';
+import type { GeoLocator } from '../geo/index.js';
+import type { ClientSubnet } from './wire.js';
+import type { Zone } from './zone.js';
+
+export interface Steer {
+  client: Client;
+  /** 'ecs' when the query's client subnet was used, else the source address. */
+  via: 'ecs' | 'address';
+  decision: Decision;
+  /** Region to answer A with: the first candidate that has IPv4 addresses (null: none has). */
+  v4: string | null;
+  v6: string | null;
+}
+
+export class Steering {
+  private readonly cache = new Map<string, Steer>();
+
+  constructor(
+    private readonly geo: GeoLocator,
+    private snapshot: Snapshot,
+    private zone: Zone,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  update(snapshot: Snapshot, zone: Zone) {
+    this.snapshot = snapshot;
+    this.zone = zone;
+    this.cache.clear();
+  }
+
+  current(): Snapshot {
+    return this.snapshot;
+  }
+
+  forAddress(address: string): Steer {
+    // Dotted IPv4, the common case, keyed without parsing.
+    const key = address.indexOf(':') < 0 ? address.slice(0, address.lastIndexOf('.')) : `a${address}`;
+    return this.cache.get(key) ?? this.remember(key, this.geo.client(address), 'address');
+  }
+
+  forSubnet(ecs: ClientSubnet): Steer {
+    const a = ecs.address;
+    const v4 = ecs.family === 1;
+    const prefix = Math.min(ecs.sourcePrefix, v4 ? SUBNET_PREFIX[4] : SUBNET_PREFIX[6]);
+    let key: string;
+    if (v4) key = `e${a[0] ?? 0}.${a[1] ?? 0}.${a[2] ?? 0}/${prefix}`;
+    else key = `e6${Buffer.from(a.subarray(0, (prefix + 7) >> 3)).toString('hex')}/${prefix}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const bytes = new Uint8Array(v4 ? 4 : 16);
+    bytes.set(a.subarray(0, bytes.length));
+    const ip: ParsedIp = { family: v4 ? 4 : 6, bytes };
+    return this.remember(key, this.geo.client(ip, ecs.sourcePrefix), 'ecs');
+  }
+
+  private remember(key: string, client: Client, via: Steer['via']): Steer {
+    const decision = decide(client, this.snapshot);
+    const pick = (family: 'ipv4' | 'ipv6') =>
+      decision.candidates.find((c) => (this.zone.regions.get(c.region)?.[family].length ?? 0) > 0)?.region ??
+      null;
+    const steer: Steer = { client, via, decision, v4: pick('ipv4'), v6: pick('ipv6') };
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, steer);
+    return steer;
+  }
+}
