@@ -1,0 +1,13 @@
+export { createReplicatedCache, INTERNAL_PREFIX, type ReplicatedCache, type SetOptions } from './cache.js';
+export { converged, diffRegions, type RegionDiff } from './converge.js';
+export { decodeBatch, type EventBatch, encodeBatch, type ReplicationEvent } from './event.js';
+export { compareHlc, HybridClock } from './hlc.js';
+export { createMemoryTransport, type MemoryTransport } from './memory-transport.js';
+export { replicationMetrics } from './metrics.js';
+export { connectNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
+export { canaryKey, type LagProbe, startLagProbe } from './probe.js';
+export { type RegionReplication, startRegionReplication } from './region.js';
+export { type Relay, type RelayStats, startRelay } from './relay.js';
+export { checkRpo, type RpoCheck } from './rpo.js';
+export { RegionStore } from './store.js';
+export type { ReplicationTransport, TransportSubscription } from './transport.js';

@@ -1,0 +1,109 @@
+// Everything one region runs, built from meridian.yaml: its cache client,
+// its relay (the other regions' writes into its Redis) and its lag probe.
+// The lab and the CLI call this; libraries may assemble the pieces themselves.
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import type { ReplicationConfig } from '../config/schema/replication.js';
+import { MeridianError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { createReplicatedCache, type ReplicatedCache } from './cache.js';
+import { connectNatsTransport } from './nats-transport.js';
+import { type LagProbe, startLagProbe } from './probe.js';
+import { type Relay, startRelay } from './relay.js';
+import type { ReplicationTransport } from './transport.js';
+
+export interface RegionReplicationOptions {
+  config: ReplicationConfig;
+  region: string;
+  /**
+   * The transport to use. Required when config.transport is memory (all
+   * regions in one process share one createMemoryTransport()); for nats, one
+   * is connected from config.nats when absent.
+   */
+  transport?: ReplicationTransport;
+  /** This region's Redis; otherwise connected from config.regions. */
+  redis?: Redis;
+  registry?: Registry;
+  log?: Logger;
+  /** Off to run only the cache and relay (tests, benchmarks). */
+  probe?: boolean;
+}
+
+export interface RegionReplication {
+  cache: ReplicatedCache;
+  relay: Relay;
+  probe: LagProbe | null;
+  transport: ReplicationTransport;
+  close(): Promise<void>;
+}
+
+export async function startRegionReplication(options: RegionReplicationOptions): Promise<RegionReplication> {
+  const { config, region } = options;
+  const log = options.log ?? createLogger('replication');
+  const registry = options.registry ?? new Registry();
+  const regions = config.regions.map((r) => r.region);
+  const own = config.regions.find((r) => r.region === region);
+  if (!own && !options.redis) {
+    throw new MeridianError('UNKNOWN_REGION', `replication.regions has no entry for region ${region}`, [
+      `known: ${regions.join(', ') || '(none)'}`,
+    ]);
+  }
+  let transport = options.transport;
+  const ownsTransport = !transport;
+  if (!transport) {
+    if (config.transport === 'memory') {
+      throw new MeridianError(
+        'BAD_ARGUMENT',
+        'replication.transport is memory: pass the one in-process transport every region shares',
+      );
+    }
+    transport = await connectNatsTransport({
+      servers: config.nats.servers,
+      stream: config.nats.stream,
+      maxAgeMs: config.nats.maxAge,
+      log,
+    });
+  }
+  const redis = options.redis ?? new Redis(own!.redis, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const common = {
+    region,
+    redis,
+    transport,
+    keyPrefix: config.keyPrefix,
+    tombstoneTtlMs: config.tombstoneTtl,
+    registry,
+    log,
+  };
+  const cache = createReplicatedCache({
+    ...common,
+    defaultMode: config.defaultMode,
+    keyspaces: config.keyspaces,
+  });
+  const relay = await startRelay({
+    ...common,
+    sources: regions.includes(region) ? regions : [...regions, region],
+  });
+  const probe =
+    options.probe === false
+      ? null
+      : startLagProbe({
+          cache,
+          regions,
+          intervalMs: config.probe.interval,
+          pollMs: config.probe.poll,
+          registry,
+          log,
+        });
+  return {
+    cache,
+    relay,
+    probe,
+    transport,
+    async close() {
+      probe?.close();
+      await relay.close();
+      if (ownsTransport) await transport.close();
+      if (!options.redis) redis.disconnect();
+    },
+  };
+}
