@@ -94,6 +94,18 @@ export const ERRORS = {
     dnsRcode: 'SERVFAIL',
     retryable: true,
   },
+  NOT_LEADER: {
+    message: 'this control instance is not the leader',
+    httpStatus: 503,
+    dnsRcode: 'SERVFAIL',
+    retryable: true,
+  },
+  GATE_FAILED: {
+    message: 'a gate failed in a receiving region',
+    httpStatus: 409,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
   MALFORMED_EVENT: {
     message: 'malformed replication event',
     httpStatus: 400,
