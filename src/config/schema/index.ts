@@ -5,6 +5,7 @@ import { controlSchema } from './control.js';
 import { dnsSchema } from './dns.js';
 import { edgeSchema } from './edge.js';
 import { labSchema } from './lab.js';
+import { providersSchema } from './providers.js';
 import { regionSchema } from './regions.js';
 import { replicationSchema } from './replication.js';
 import { serviceSchema } from './services.js';
@@ -23,6 +24,7 @@ const shape = z.strictObject({
   dns: dnsSchema.prefault({}),
   control: controlSchema.prefault({}),
   lab: labSchema.prefault({}),
+  providers: providersSchema.prefault({}),
 });
 
 type Shape = z.output<typeof shape>;
