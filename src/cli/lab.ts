@@ -1,50 +1,97 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { GeoLocator } from '../geo/index.js';
-import { type Explanation, explain } from './explain.js';
-import { action, configOption, jsonOption, printJson, table } from './index-helpers.js';
+import { MeridianError } from '../errors.js';
+import { runLab } from '../lab/index.js';
+import { WatchService } from '../lab/watchlist/server.js';
+import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
 
-// Until the full lab exists this shows the steering of a few real client
-// networks, healthy and with a region down.
-const SAMPLE_CLIENTS: [string, string][] = [
-  ['Stanford, CA', '171.64.1.1'],
-  ['Columbia, NY', '128.59.1.1'],
-  ['Spokane, WA', '24.16.0.1'],
-  ['London, GB', '81.2.69.142'],
-  ['Sydney, AU', '1.1.1.1'],
-];
+const number = (flag: string) => (text: string) => {
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new MeridianError('BAD_ARGUMENT', `${flag} expects a number, got "${text}"`);
+  return n;
+};
 
 export function registerLab(program: Command) {
   program
     .command('lab')
-    .description('a whole multi-region deployment on this machine (for now: steering of sample clients)')
+    .description('run a whole multi-region deployment on this machine, with geo-spread users and a drill')
     .addOption(configOption().default('examples/two-regions.yaml'))
+    .option(
+      '--scenario <name>',
+      'steady | kong | evacuate | split-brain | latency | bad-deploy | all (default: lab.scenario, kong)',
+    )
+    .option(
+      '--duration <seconds>',
+      'length of each scenario (default: lab.duration, 60)',
+      number('--duration'),
+    )
+    .option('--rate <req/s>', 'requests per second from all users (default: lab.rate, 60)', number('--rate'))
+    .option(
+      '--report <dir>',
+      'where to write index.html, PNG charts, summary.json, endpoints.json',
+      'meridian-report',
+    )
     .addOption(jsonOption())
     .action(
-      action(async (opts: { config: string; json?: boolean }) => {
-        const config = loadConfig(opts.config);
-        const geo = await GeoLocator.open(config.geo);
-        const scenarios: [string, string[]][] = [
-          ['all healthy', []],
-          ...config.regions.map((r): [string, string[]] => [`${r.id} DOWN`, [r.id]]),
-        ];
-        const results: Record<string, Record<string, Explanation>> = {};
-        for (const [name, down] of scenarios) {
-          results[name] = {};
-          for (const [place, ip] of SAMPLE_CLIENTS)
-            results[name][place] = await explain(config, { client: ip, down }, geo);
-        }
-        if (opts.json) return printJson(results);
-        for (const [name, byPlace] of Object.entries(results)) {
-          process.stdout.write(`\n${name}\n`);
-          const rows = Object.entries(byPlace).map(([place, e]) => [
-            `  ${place}`,
-            e.client,
-            e.region ?? '-',
-            e.candidates[0]?.reason ?? '-',
-          ]);
-          process.stdout.write(`${table([['  client', 'address', 'region', 'reason'], ...rows])}\n`);
-        }
-      }),
+      action(
+        async (opts: {
+          config: string;
+          scenario?: string;
+          duration?: number;
+          rate?: number;
+          report: string;
+          json?: boolean;
+        }) => {
+          const out = opts.json ? process.stderr : process.stdout;
+          const { summary, files } = await runLab({
+            config: opts.config,
+            scenario: opts.scenario,
+            durationS: opts.duration,
+            rate: opts.rate,
+            report: opts.report,
+            progress: (line) => out.write(`${line}\n`),
+          });
+          if (opts.json) printJson(summary);
+          else {
+            out.write(`\nverdict: ${summary.verdict.pass ? 'PASS' : 'FAIL'}\n`);
+            for (const f of summary.verdict.failures) out.write(`  ✘ ${f}\n`);
+            out.write(`report: ${files.find((f) => f.endsWith('index.html'))}\n`);
+          }
+          if (!summary.verdict.pass) process.exitCode = 1;
+        },
+      ),
+    );
+
+  // One origin of the lab's sample service; the lab starts these as their own processes.
+  program
+    .command('lab-origin', { hidden: true })
+    .description('run one origin of the lab sample service (a per-user watch list)')
+    .requiredOption('--region <id>', 'region of this origin')
+    .requiredOption('--id <name>', 'name of this origin, e.g. us-east-1/0')
+    .option('--listen <addr:port>', 'address to listen on', '127.0.0.1:0')
+    .option('--peer <url>', 'another origin to copy writes to (repeatable)', collect, [])
+    .option('--bootstrap', 'copy the data from the first peer that answers before serving')
+    .action(
+      action(
+        async (opts: { region: string; id: string; listen: string; peer: string[]; bootstrap?: boolean }) => {
+          const m = /^(.+):(\d+)$/.exec(opts.listen);
+          if (!m) throw new MeridianError('BAD_ARGUMENT', `--listen expects ADDR:PORT, got "${opts.listen}"`);
+          const service = await new WatchService({
+            region: opts.region,
+            id: opts.id,
+            host: m[1],
+            port: Number(m[2]),
+            peers: opts.peer,
+            bootstrap: opts.bootstrap,
+          }).start();
+          process.stdout.write(
+            `${JSON.stringify({ ready: true, part: 'origin', region: opts.region, id: opts.id, listen: `${m[1]}:${service.port}` })}\n`,
+          );
+          const stop = () => {
+            void service.close().then(() => process.exit(0));
+          };
+          process.once('SIGTERM', stop);
+          process.once('SIGINT', stop);
+        },
+      ),
     );
 }

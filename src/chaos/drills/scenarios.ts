@@ -1,0 +1,226 @@
+import { check, type Drill, type Summary } from './types.js';
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)} %`;
+const ms = (x: number | null) => (x === null ? 'not measured' : `${Math.round(x)} ms`);
+
+/** Shares follow geography: each region within 6 points of what territories and population predict. */
+function sharesFollowGeography(s: Summary, phase: string) {
+  const measured = s.sharesByPhase[phase] ?? {};
+  return s.regions.map((r) => {
+    const want = s.expectedShares[r] ?? 0;
+    const got = measured[r] ?? 0;
+    return check(
+      `${phase}: ${r} share near ${pct(want)}`,
+      Math.abs(got - want) <= 0.06,
+      `measured ${pct(got)}`,
+    );
+  });
+}
+
+const noFailedIdempotent = (s: Summary) =>
+  check(
+    'no failed idempotent request',
+    s.requests.failedIdempotent === 0,
+    `${s.requests.failedIdempotent} failed of ${s.requests.total}`,
+  );
+
+const thirds = (d: number) => [d / 3, (2 * d) / 3] as const;
+
+export const steady: Drill = {
+  name: 'steady',
+  description: 'no fault: shares follow geography',
+  async run(lab) {
+    lab.phase('steady');
+    await lab.at(lab.durationS);
+  },
+  checks: (s) => [...sharesFollowGeography(s, 'steady'), noFailedIdempotent(s)],
+};
+
+export const kong: Drill = {
+  name: 'kong',
+  description: 'Chaos Kong: every origin of one region dies at one third, comes back at two thirds',
+  async run(lab) {
+    const [kill, back] = thirds(lab.durationS);
+    lab.phase('before');
+    await lab.at(kill);
+    lab.phase('outage');
+    await lab.killOrigins(lab.target);
+    lab.mark(`${lab.target} origins killed`);
+    await lab.at(back);
+    lab.phase('recovery');
+    await lab.restartOrigins(lab.target);
+    lab.mark(`${lab.target} origins back`);
+    await lab.at(lab.durationS);
+  },
+  checks: (s) => [
+    noFailedIdempotent(s),
+    check(
+      'edge stops sending to the dead region within 1 s',
+      s.failover.edgeShiftMs !== null && s.failover.edgeShiftMs <= 1000,
+      ms(s.failover.edgeShiftMs),
+    ),
+    check(
+      'DNS stops answering with it within 5 s',
+      s.failover.dnsShiftMs !== null && s.failover.dnsShiftMs <= 5000,
+      ms(s.failover.dnsShiftMs),
+    ),
+    check(
+      'outage: the dead region serves nothing',
+      (s.sharesByPhase.outage?.[s.target ?? ''] ?? 1) <= 0.01,
+      `share ${pct(s.sharesByPhase.outage?.[s.target ?? ''])}`,
+    ),
+    check(
+      'recovery: traffic comes back to it',
+      (s.recoveredShare ?? 0) > 0,
+      `share in the last quarter of recovery ${pct(s.recoveredShare)}`,
+    ),
+  ],
+};
+
+export const evacuate: Drill = {
+  name: 'evacuate',
+  description: 'graceful Chaos Kong: evacuate a region through control in steps, then restore it',
+  async run(lab) {
+    lab.phase('before');
+    await lab.at(lab.durationS * 0.2);
+    lab.phase('evacuating');
+    await lab.evacuate(lab.target);
+    lab.phase('evacuated');
+    await lab.at(lab.durationS * 0.6);
+    lab.phase('restoring');
+    await lab.restore(lab.target);
+    lab.phase('restored');
+    await lab.at(lab.durationS);
+  },
+  checks: (s) => [
+    noFailedIdempotent(s),
+    check(
+      'evacuated in steps',
+      (s.evacuation.steps ?? 0) >= 2,
+      `${s.evacuation.steps ?? 'no'} steps in ${s.evacuation.durationS ?? '?'} s`,
+    ),
+    check(
+      'evacuated: the region serves (almost) nothing',
+      (s.sharesByPhase.evacuated?.[s.target ?? ''] ?? 1) <= 0.02,
+      `share ${pct(s.sharesByPhase.evacuated?.[s.target ?? ''])}`,
+    ),
+    check(
+      'no receiving region above 90 % of capacity',
+      s.evacuation.maxLoadRatio !== null && s.evacuation.maxLoadRatio <= 0.9,
+      `max load ${pct(s.evacuation.maxLoadRatio)} of capacity`,
+    ),
+  ],
+};
+
+export const splitBrain: Drill = {
+  name: 'split-brain',
+  description: 'the link between regions is cut for the middle third',
+  async run(lab) {
+    const [cut, heal] = thirds(lab.durationS);
+    lab.phase('before');
+    await lab.at(cut);
+    lab.phase('cut');
+    lab.cutLinks('blackhole');
+    lab.mark('links cut');
+    await lab.at(heal);
+    lab.phase('healed');
+    lab.cutLinks(false);
+    lab.mark('links healed');
+    await lab.at(lab.durationS);
+  },
+  checks: (s) => [
+    noFailedIdempotent(s),
+    ...s.regions.map((r) =>
+      check(
+        `cut: ${r} keeps serving its own users`,
+        (s.sharesByPhase.cut?.[r] ?? 0) > 0,
+        `share ${pct(s.sharesByPhase.cut?.[r])}`,
+      ),
+    ),
+    check('nothing is declared DOWN', s.declaredDown.length === 0, s.declaredDown.join(', ') || 'none'),
+    check('no DNS answer flips', s.dnsFlaps === 0, `${s.dnsFlaps} changes seen by the probes`),
+    check(
+      'copies are the same after healing',
+      s.splitBrain.divergentKeys === 0,
+      `${s.splitBrain.divergentKeys ?? 'unknown'} divergent keys`,
+    ),
+    check(
+      'no acknowledged write lost',
+      s.splitBrain.lostWrites === 0,
+      `${s.splitBrain.lostWrites ?? 'unknown'} lost`,
+    ),
+  ],
+};
+
+const BOUNDS = { latencyP99Ms: 1500, latencyErrorRate: 0.01, badDeployErrorRate: 0.005 };
+
+function faultDrill(
+  name: string,
+  description: string,
+  fault: { latencyMs: number; errorRate: number },
+  phase: string,
+): Drill {
+  return {
+    name,
+    description,
+    async run(lab) {
+      const [start, end] = thirds(lab.durationS);
+      lab.phase('before');
+      await lab.at(start);
+      lab.phase(phase);
+      await lab.setOriginFault(lab.target, fault);
+      lab.mark(`${lab.target}: +${fault.latencyMs} ms, ${fault.errorRate * 100} % errors`);
+      await lab.at(end);
+      lab.phase('after');
+      await lab.setOriginFault(lab.target, null);
+      lab.mark('fault removed');
+      await lab.at(lab.durationS);
+    },
+    checks: (s) => {
+      const errors = s.errorRateByPhase[phase] ?? 1;
+      const out = [];
+      if (name === 'latency') {
+        out.push(
+          check(
+            `${phase}: p99 within ${BOUNDS.latencyP99Ms} ms`,
+            (s.p99MsByPhase[phase] ?? Infinity) <= BOUNDS.latencyP99Ms,
+            ms(s.p99MsByPhase[phase] ?? null),
+          ),
+          check(
+            `${phase}: client errors within ${pct(BOUNDS.latencyErrorRate)}`,
+            errors <= BOUNDS.latencyErrorRate,
+            pct(errors),
+          ),
+        );
+      } else {
+        out.push(
+          check(
+            `${phase}: client errors near zero (≤ ${pct(BOUNDS.badDeployErrorRate)})`,
+            errors <= BOUNDS.badDeployErrorRate,
+            pct(errors),
+          ),
+        );
+      }
+      return out;
+    },
+  };
+}
+
+export const latency = faultDrill(
+  'latency',
+  "Latency Monkey: one region's origins get +300 ms and 5 % errors",
+  { latencyMs: 300, errorRate: 0.05 },
+  'slow',
+);
+export const badDeploy = faultDrill(
+  'bad-deploy',
+  "Bad deploy: one region's origins fail 30 % of requests",
+  { latencyMs: 0, errorRate: 0.3 },
+  'bad',
+);
+
+export const DRILLS: ReadonlyMap<string, Drill> = new Map(
+  [steady, kong, evacuate, splitBrain, latency, badDeploy].map((d) => [d.name, d]),
+);
+export const SCENARIO_ORDER = ['steady', 'kong', 'evacuate', 'split-brain', 'latency', 'bad-deploy'];

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { request } from 'undici';
+import type { LabControls, OriginFault } from '../chaos/drills/types.js';
+import type { FaultProxy } from '../chaos/fault-proxy.js';
+import { MeridianError } from '../errors.js';
+import type { Deployment } from './deployment.js';
+import type { ControlWatch } from './probes.js';
+import { cliCommand } from './processes.js';
+import type { Recorder } from './recorder.js';
+
+export interface Evacuation {
+  region: string;
+  startedAt: number;
+  endedAt: number | null;
+  kind: 'evacuate' | 'restore';
+}
+
+/** The drills' handle on a running lab. */
+export class Controls implements LabControls {
+  readonly regions: string[];
+  readonly evacuations: Evacuation[] = [];
+  readonly kills: { region: string; t: number; back: number | null }[] = [];
+
+  constructor(
+    private readonly deployment: Deployment,
+    private readonly recorder: Recorder,
+    private readonly watch: ControlWatch,
+    readonly target: string,
+    readonly durationS: number,
+    private readonly startedAt: number,
+  ) {
+    this.regions = deployment.config.regions.map((r) => r.id);
+  }
+
+  now(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  phase(name: string): void {
+    this.recorder.setPhase(name, this.now());
+  }
+
+  mark(label: string): void {
+    this.recorder.event(this.now(), label);
+  }
+
+  async at(seconds: number): Promise<void> {
+    const wait = seconds * 1000 - this.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  async killOrigins(region: string): Promise<void> {
+    this.kills.push({ region, t: this.now(), back: null });
+    await this.deployment.killOrigins(region);
+  }
+
+  async restartOrigins(region: string): Promise<void> {
+    await this.deployment.restartOrigins(region);
+    const kill = [...this.kills].reverse().find((k) => k.region === region);
+    if (kill) kill.back = this.now();
+  }
+
+  async setOriginFault(region: string, fault: OriginFault | null): Promise<void> {
+    await Promise.all(
+      this.deployment.originUrls(region).map(async (url) => {
+        const res = await request(`${url}/_lab/fault`, {
+          method: fault ? 'POST' : 'DELETE',
+          body: fault ? JSON.stringify(fault) : undefined,
+        });
+        await res.body.text();
+      }),
+    );
+  }
+
+  cutLinks(mode: 'blackhole' | 'reset' | false): void {
+    const all: FaultProxy[] = [...this.deployment.links.values()].flat();
+    for (const p of all) p.set({ cut: mode });
+  }
+
+  async evacuate(region: string): Promise<void> {
+    await this.operate('evacuate', region, (c) => c.dial === 0);
+  }
+
+  async restore(region: string): Promise<void> {
+    const full = this.deployment.config.regions.find((r) => r.id === region)?.dial ?? 100;
+    await this.operate('restore', region, (c) => c.dial >= full);
+  }
+
+  /** Runs `meridian evacuate|restore REGION` against the lab's control, then waits for the dial to arrive. */
+  private async operate(
+    kind: 'evacuate' | 'restore',
+    region: string,
+    done: (c: { dial: number }) => boolean,
+  ) {
+    const op: Evacuation = { region, startedAt: this.now(), endedAt: null, kind };
+    this.evacuations.push(op);
+    this.mark(`${kind} ${region}`);
+    const { command, args } = cliCommand();
+    const d = this.deployment;
+    const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(
+        command,
+        [...args, kind, region, '--control', d.controlUrl, '--token', d.tokens.operator, '--json'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      child.stdout.on('data', (c) => {
+        output += c;
+      });
+      child.stderr.on('data', (c) => {
+        output += c;
+      });
+      child.on('exit', (code) => resolve({ code, output }));
+    });
+    if (result.code !== 0)
+      throw new MeridianError('INTERNAL', `lab: meridian ${kind} ${region} failed (exit ${result.code})`, [
+        result.output.trim().slice(-500),
+      ]);
+    const left = Math.max(1000, this.durationS * 1000 * 0.35);
+    const arrived = await this.watch.waitFor(region, done, left);
+    op.endedAt = arrived ? this.now() : null;
+    this.mark(arrived ? `${kind} ${region} done` : `${kind} ${region} not done in time`);
+  }
+}

@@ -1,0 +1,265 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { FaultProxy } from '../chaos/fault-proxy.js';
+import { loadConfig, type MeridianConfig } from '../config/index.js';
+import { type LabTokens, labCapacities, labConfigDocument, newToken } from './lab-config.js';
+import { freePort } from './ports.js';
+import { LabProcess } from './processes.js';
+
+export interface DeploymentOptions {
+  configFile: string;
+  dir: string;
+  /** Name of the run: its logs go to DIR/logs/NAME/. */
+  name: string;
+  rate: number;
+  durationS: number;
+  /** Seen at the proxy in front of an origin: a request line, whether it reached the origin. */
+  onOriginRequest: (region: string, line: string, delivered: boolean) => void;
+}
+
+export interface LabOrigin {
+  region: string;
+  id: string;
+  port: number;
+  process: LabProcess;
+  args: string[];
+}
+
+const rttKey = (a: string, b: string) => [a, b].sort().join('|');
+
+/** The whole deployment: origins, proxies, control, DNS and edges, each server its own process. */
+export class Deployment {
+  readonly origins: LabOrigin[] = [];
+  /** Region -> proxies carrying traffic into that region from other regions (edge and replication). */
+  readonly links = new Map<string, FaultProxy[]>();
+  private readonly originProxies: FaultProxy[] = [];
+  control!: LabProcess;
+  dns!: LabProcess;
+  readonly edges = new Map<string, LabProcess>();
+  /** Region -> URL users reach its edge at (directly, no proxy). */
+  readonly edgeUrls = new Map<string, string>();
+  readonly tokens: LabTokens = { operator: newToken(), agent: newToken(), viewer: newToken() };
+  controlUrl = '';
+  dnsAddress = { address: '127.0.0.1', port: 0 };
+  config!: MeridianConfig;
+  labConfigFile = '';
+
+  constructor(
+    readonly user: MeridianConfig,
+    private readonly o: DeploymentOptions,
+  ) {}
+
+  private rttInto(region: string): number {
+    const table = new Map(this.user.lab.links.rtt.map((l) => [rttKey(...l.between), l.ms]));
+    const others = this.user.regions.filter((r) => r.id !== region);
+    if (others.length === 0) return 0;
+    const sum = others.reduce(
+      (s, r) => s + (table.get(rttKey(region, r.id)) ?? this.user.lab.links.defaultRttMs),
+      0,
+    );
+    return sum / others.length;
+  }
+
+  private link(region: string, proxy: FaultProxy): FaultProxy {
+    this.links.set(region, [...(this.links.get(region) ?? []), proxy]);
+    return proxy;
+  }
+
+  async start(): Promise<void> {
+    const { dir } = this.o;
+    const stateDir = join(dir, 'state');
+    const logDir = join(dir, 'logs', this.o.name);
+    // Every run starts from nothing: no control state or snapshot left by the one before.
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
+    mkdirSync(stateDir, { recursive: true });
+    const originUrls = new Map<string, string[]>();
+    const edgeLinkUrls = new Map<string, string>();
+    const edgePorts = new Map<string, number>();
+    const replicationUrl = new Map<string, string>();
+    for (const region of this.user.regions) {
+      const count = Math.max(
+        ...this.user.services.map((s) => s.origins.find((o) => o.region === region.id)?.urls.length ?? 0),
+        1,
+      );
+      const urls: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const port = await freePort();
+        const id = `${region.id}/${i}`;
+        const counting = await new FaultProxy({
+          target: { host: '127.0.0.1', port },
+          onRequest: (line, delivered) => this.o.onOriginRequest(region.id, line, delivered),
+        }).start();
+        this.originProxies.push(counting);
+        urls.push(counting.url);
+        const replication = await new FaultProxy({
+          target: { host: '127.0.0.1', port },
+          rttMs: this.rttInto(region.id),
+        }).start();
+        replicationUrl.set(id, this.link(region.id, replication).url);
+        this.origins.push({
+          region: region.id,
+          id,
+          port,
+          process: undefined as unknown as LabProcess,
+          args: [],
+        });
+      }
+      originUrls.set(region.id, urls);
+      const edgePort = await freePort();
+      edgePorts.set(region.id, edgePort);
+      const edgeLink = await new FaultProxy({
+        target: { host: '127.0.0.1', port: edgePort },
+        rttMs: this.rttInto(region.id),
+      }).start();
+      edgeLinkUrls.set(region.id, this.link(region.id, edgeLink).url);
+      this.edgeUrls.set(region.id, `http://127.0.0.1:${edgePort}`);
+    }
+
+    const doc = labConfigDocument(this.o.configFile, this.user, {
+      edgeUrls: edgeLinkUrls,
+      originUrls,
+      capacities: labCapacities(this.user, this.o.rate),
+      tokens: this.tokens,
+      stateDir,
+      riseAfterMs: Math.min(
+        this.user.control.health.riseAfter,
+        Math.max(2000, (this.o.durationS * 1000) / 6),
+      ),
+    });
+    this.labConfigFile = join(dir, 'lab-config.yaml');
+    writeFileSync(
+      this.labConfigFile,
+      `# Generated by meridian lab from ${this.o.configFile}\n${stringify(doc)}`,
+    );
+    this.config = loadConfig(this.labConfigFile);
+
+    await Promise.all(
+      this.origins.map(async (origin) => {
+        const peers = this.origins
+          .filter((p) => p.id !== origin.id)
+          .map((p) =>
+            p.region === origin.region ? `http://127.0.0.1:${p.port}` : replicationUrl.get(p.id)!,
+          );
+        origin.args = [
+          'lab-origin',
+          '--region',
+          origin.region,
+          '--id',
+          origin.id,
+          '--listen',
+          `127.0.0.1:${origin.port}`,
+        ];
+        for (const p of peers) origin.args.push('--peer', p);
+        origin.process = new LabProcess(`origin-${origin.id}`, origin.args, logDir);
+        await origin.process.start();
+      }),
+    );
+
+    const cfg = ['--config', this.labConfigFile];
+    this.control = new LabProcess(
+      'control',
+      ['control', ...cfg, '--listen', '127.0.0.1:0', '--state', join(stateDir, 'control.db')],
+      logDir,
+    );
+    const ready = await this.control.start();
+    this.controlUrl = String(ready.url ?? `http://${ready.listen}`);
+    const follow = ['--control', this.controlUrl, '--token', this.tokens.agent];
+
+    this.dns = new LabProcess(
+      'dns',
+      [
+        'dns',
+        ...cfg,
+        '--listen',
+        '127.0.0.1:0',
+        '--admin',
+        '127.0.0.1:0',
+        ...follow,
+        '--state-dir',
+        join(stateDir, 'dns'),
+      ],
+      logDir,
+    );
+    const edgeStarts = this.user.regions.map((r) => {
+      const edge = new LabProcess(
+        `edge-${r.id}`,
+        [
+          'edge',
+          ...cfg,
+          '--region',
+          r.id,
+          '--listen',
+          `127.0.0.1:${edgePorts.get(r.id)}`,
+          '--admin',
+          '127.0.0.1:0',
+          ...follow,
+          '--state-dir',
+          join(stateDir, `edge-${r.id}`),
+        ],
+        logDir,
+      );
+      this.edges.set(r.id, edge);
+      return edge.start();
+    });
+    const [dnsReady] = await Promise.all([this.dns.start(), ...edgeStarts]);
+    this.dnsAddress = parseHostPort(String(dnsReady.udp ?? dnsReady.listen));
+  }
+
+  endpoints() {
+    return {
+      dns: this.dnsAddress,
+      edges: Object.fromEntries(this.edgeUrls),
+      control: this.controlUrl,
+      token: this.tokens.operator,
+      config: this.labConfigFile,
+    };
+  }
+
+  /** Origins of a region die at once (SIGKILL), as in Chaos Kong. */
+  async killOrigins(region: string): Promise<void> {
+    await Promise.all(this.origins.filter((o) => o.region === region).map((o) => o.process.kill()));
+  }
+
+  /** The region's origins come back on their ports and copy the data from a peer first. */
+  async restartOrigins(region: string): Promise<void> {
+    await Promise.all(
+      this.origins
+        .filter((o) => o.region === region)
+        .map(async (o) => {
+          o.process = new LabProcess(
+            `origin-${o.id}`,
+            [...o.args, '--bootstrap'],
+            join(this.o.dir, 'logs', this.o.name),
+          );
+          await o.process.start();
+        }),
+    );
+  }
+
+  originUrls(region?: string): string[] {
+    return this.origins
+      .filter((o) => !region || o.region === region)
+      .map((o) => `http://127.0.0.1:${o.port}`);
+  }
+
+  /** Stops every process (SIGTERM) and proxy; returns the names of processes that did not exit cleanly. */
+  async stop(): Promise<string[]> {
+    const all: LabProcess[] = [
+      ...this.edges.values(),
+      this.dns,
+      this.control,
+      ...this.origins.map((o) => o.process),
+    ].filter((p): p is LabProcess => p !== undefined);
+    const codes = await Promise.all(all.map(async (p) => [p.name, await p.stop()] as const));
+    await Promise.all([...this.originProxies, ...[...this.links.values()].flat()].map((p) => p.close()));
+    return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);
+  }
+}
+
+export function parseHostPort(text: string): { address: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  if (!m) return { address: '127.0.0.1', port: 0 };
+  return { address: m[1], port: Number(m[2]) };
+}

@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DRILLS, SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
+import type { Summary } from '../chaos/drills/types.js';
+import { loadConfig, type MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import { expectedShares, populationWeights } from './population.js';
+import { cliCommand } from './processes.js';
+import { scenarioCharts } from './report/charts.js';
+import { type ReportSection, writeReport } from './report/write.js';
+import { runScenario } from './scenario.js';
+import { createUsers, type VirtualUser } from './users.js';
+
+export interface LabOptions {
+  config: string;
+  scenario?: string;
+  durationS?: number;
+  rate?: number;
+  report: string;
+  progress: (line: string) => void;
+}
+
+export interface LabResult {
+  summary: Summary | AllSummary;
+  files: string[];
+}
+
+export interface AllSummary
+  extends Omit<Summary, 'target' | 'expectedShares' | 'p99MsByPhase' | 'errorRateByPhase'> {
+  scenarios: Summary[];
+}
+
+/** Fails early, with the reason, when this build lacks a server the lab runs. */
+export function missingParts(): string[] {
+  const { command, args } = cliCommand();
+  const help = spawnSync(command, [...args, '--help'], { encoding: 'utf8' }).stdout ?? '';
+  const evac = ['evacuate', 'restore'];
+  return ['control', 'dns', 'edge', ...evac].filter((c) => !new RegExp(`^\\s+${c}\\b`, 'm').test(help));
+}
+
+function homeResolver(config: MeridianConfig) {
+  const territories = new Map(
+    config.steering.territories.flatMap((t) => t.codes.map((c) => [c, t.region] as const)),
+  );
+  const fallback = config.steering.default ?? config.regions[0].id;
+  return (place: string) => territories.get(place) ?? territories.get(place.split('-')[0]) ?? fallback;
+}
+
+function combine(summaries: Summary[]): AllSummary {
+  const sum = (k: keyof Summary['requests']) => summaries.reduce((s, x) => s + x.requests[k], 0);
+  const by = (name: string) => summaries.find((s) => s.scenario === name);
+  const failures = summaries.flatMap((s) => s.verdict.failures.map((f) => `${s.scenario}: ${f}`));
+  return {
+    scenario: 'all',
+    durationS: summaries.reduce((s, x) => s + x.durationS, 0),
+    rate: summaries[0]?.rate ?? 0,
+    regions: summaries[0]?.regions ?? [],
+    requests: {
+      total: sum('total'),
+      ok: sum('ok'),
+      failed: sum('failed'),
+      failedIdempotent: sum('failedIdempotent'),
+      shed: sum('shed'),
+    },
+    sharesByPhase: Object.fromEntries(
+      summaries.flatMap((s) => Object.entries(s.sharesByPhase).map(([p, v]) => [`${s.scenario}/${p}`, v])),
+    ),
+    failover: by('kong')?.failover ?? { detectMs: null, edgeShiftMs: null, dnsShiftMs: null },
+    evacuation: by('evacuate')?.evacuation ?? { steps: null, durationS: null, maxLoadRatio: null },
+    splitBrain: by('split-brain')?.splitBrain ?? { flaps: null, lostWrites: null, divergentKeys: null },
+    declaredDown: [...new Set(summaries.flatMap((s) => s.declaredDown))],
+    dnsFlaps: summaries.reduce((s, x) => s + x.dnsFlaps, 0),
+    recoveredShare: by('kong')?.recoveredShare ?? null,
+    events: [],
+    notes: [...new Set(summaries.flatMap((s) => s.notes))],
+    verdict: {
+      pass: failures.length === 0,
+      failures,
+      checks: summaries.flatMap((s) =>
+        s.verdict.checks.map((c) => ({ ...c, name: `${s.scenario}: ${c.name}` })),
+      ),
+    },
+    scenarios: summaries,
+  };
+}
+
+export async function runLab(o: LabOptions): Promise<LabResult> {
+  const config = loadConfig(o.config);
+  const lab = config.lab;
+  const scenario = o.scenario ?? lab.scenario;
+  const names = scenario === 'all' ? SCENARIO_ORDER : [scenario];
+  for (const n of names)
+    if (!DRILLS.has(n))
+      throw new MeridianError('BAD_ARGUMENT', `unknown scenario "${n}"`, [
+        `expected one of: ${[...SCENARIO_ORDER, 'all'].join(', ')}`,
+      ]);
+  const durationS = o.durationS ?? lab.duration;
+  const rate = o.rate ?? lab.rate;
+  if (!(durationS >= 6))
+    throw new MeridianError('BAD_ARGUMENT', `--duration must be at least 6 seconds, got ${durationS}`);
+  if (!(rate > 0)) throw new MeridianError('BAD_ARGUMENT', `--rate must be a positive number, got ${rate}`);
+  const target = lab.target ?? config.regions[0].id;
+  if (!config.regions.some((r) => r.id === target))
+    throw new MeridianError('UNKNOWN_REGION', `lab.target "${target}" is not a region of ${o.config}`);
+  const missing = missingParts();
+  if (missing.length > 0)
+    throw new MeridianError(
+      'NOT_IMPLEMENTED',
+      `meridian lab needs commands this build does not have yet: ${missing.join(', ')}`,
+      [
+        'the lab runs control, dns and one edge per region as their own processes; no scenario can run without them',
+      ],
+    );
+
+  const dir = resolve(o.report);
+  mkdirSync(dir, { recursive: true });
+  const home = homeResolver(config);
+  const weights = populationWeights(config.steering.territories.flatMap((t) => t.codes));
+  const { users, missing: unplaced } = await createUsers(lab.users, weights, config.geo, lab.seed);
+  const notes = [
+    `${users.length} virtual users placed by 2020 population in ${weights.size - unplaced.length} places`,
+    `capacities scaled so each region carries the whole lab rate at 2/3 of capacity`,
+  ];
+  if (unplaced.length > 0) notes.push(`no network found in the geo database for: ${unplaced.join(', ')}`);
+  const homeOf = (u: VirtualUser) => home(u.place);
+  const expected = expectedShares(new Map([...weights].filter(([p]) => !unplaced.includes(p))), (code) =>
+    home(code),
+  );
+  const summaries: Summary[] = [];
+  const sections: ReportSection[] = [];
+  for (const name of names) {
+    const drill = DRILLS.get(name)!;
+    o.progress(`${name}: ${drill.description} (${durationS} s at ${rate} req/s, target ${target})`);
+    const { summary, recorder } = await runScenario(drill, {
+      configFile: o.config,
+      config,
+      dir,
+      durationS,
+      rate,
+      target,
+      users,
+      homeOf,
+      expectedShares: expected,
+      notes: [...notes],
+      progress: o.progress,
+    });
+    o.progress(`${name}: ${summary.verdict.pass ? 'PASS' : `FAIL (${summary.verdict.failures.join('; ')})`}`);
+    summaries.push(summary);
+    sections.push({ scenario: name, charts: scenarioCharts(name, recorder), summary });
+  }
+  const summary = names.length === 1 ? summaries[0] : combine(summaries);
+  const files = writeReport(dir, `meridian lab: ${scenario}`, sections, summary);
+  return { summary, files };
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+
+export interface LabTokens {
+  operator: string;
+  agent: string;
+  viewer: string;
+}
+
+export interface LabWiring {
+  /** Region -> the URL other regions reach its edge at (a fault proxy). */
+  edgeUrls: ReadonlyMap<string, string>;
+  /** Region -> URLs its edge reaches its origins at (counting proxies). */
+  originUrls: ReadonlyMap<string, string[]>;
+  /** Region -> capacity in req/s the lab runs the region with. */
+  capacities: ReadonlyMap<string, number>;
+  tokens: LabTokens;
+  stateDir: string;
+  /** Control's riseAfter, shortened to the lab's time scale. */
+  riseAfterMs: number;
+}
+
+export const newToken = () => randomBytes(18).toString('base64url');
+
+/**
+ * Capacities scaled to what this machine can offer: each region alone carries
+ * the whole lab rate at two thirds of its capacity (configured ratios kept),
+ * so gates, headroom and shedding act as they would at full scale.
+ */
+export function labCapacities(config: MeridianConfig, rate: number): Map<string, number> {
+  const biggest = Math.max(...config.regions.map((r) => r.capacity));
+  return new Map(
+    config.regions.map((r) => [r.id, Math.max(1, Math.round((r.capacity / biggest) * rate * 1.5))]),
+  );
+}
+
+/**
+ * The config the lab's servers run with: the user's file, with edges and
+ * origins on the lab's ports, lab tokens for control, and control's clock
+ * shortened to the lab's time scale. Everything else is the user's.
+ */
+export function labConfigDocument(
+  file: string,
+  config: MeridianConfig,
+  wiring: LabWiring,
+): Record<string, unknown> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new MeridianError('CONFIG_UNREADABLE', `${file}: ${(e as Error).message}`);
+  }
+  const regions = (doc.regions as Record<string, unknown>[]).map((r) => ({
+    ...r,
+    edge: wiring.edgeUrls.get(String(r.id)),
+    capacity: wiring.capacities.get(String(r.id)),
+  }));
+  const services = (doc.services as Record<string, unknown>[]).map((s, i) => ({
+    ...s,
+    origins: config.services[i].origins.map((o) => ({
+      region: o.region,
+      urls: wiring.originUrls.get(o.region),
+    })),
+  }));
+  const control = (doc.control as Record<string, unknown> | undefined) ?? {};
+  const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
+  return {
+    ...doc,
+    regions,
+    services,
+    control: {
+      ...control,
+      listen: '127.0.0.1:0',
+      tokens: [
+        { name: 'lab-operator', role: 'operator', token: wiring.tokens.operator },
+        { name: 'lab-agent', role: 'agent', token: wiring.tokens.agent },
+        { name: 'lab-viewer', role: 'viewer', token: wiring.tokens.viewer },
+      ],
+      store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
+      health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
+    },
+    edge: {
+      ...edge,
+      // The watch list's PUT and DELETE are idempotent: safe to retry in another region.
+      services: config.services.map((s) => ({ name: s.name, idempotentMethods: ['PUT', 'DELETE'] })),
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { MeridianError } from '../errors.js';
+
+/** How to run `meridian ...` as a child: the built CLI, or the sources through tsx. */
+export function cliCommand(): { command: string; args: string[] } {
+  const built = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  if (existsSync(built)) return { command: process.execPath, args: [built] };
+  const source = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+  return { command: process.execPath, args: ['--import', 'tsx', source] };
+}
+
+export interface ReadyLine {
+  ready: true;
+  part: string;
+  [key: string]: unknown;
+}
+
+/** One server of the lab, run as its own process; ready once it printed its ready line. */
+export class LabProcess {
+  private child: ChildProcess | null = null;
+  private log: WriteStream | null = null;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private readonly tail: string[] = [];
+  ready: ReadyLine | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly args: string[],
+    private readonly logDir: string,
+  ) {}
+
+  async start(timeoutMs = 30_000): Promise<ReadyLine> {
+    const { command, args } = cliCommand();
+    mkdirSync(this.logDir, { recursive: true });
+    this.log = createWriteStream(join(this.logDir, `${this.name.replace(/[^\w.-]/g, '_')}.log`), {
+      flags: 'a',
+    });
+    const child = spawn(command, [...args, ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MERIDIAN_LOG_LEVEL: process.env.MERIDIAN_LOG_LEVEL ?? 'warn' },
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.log?.write(chunk);
+      this.tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      this.tail.splice(0, Math.max(0, this.tail.length - 12));
+    });
+    const lines = createInterface({ input: child.stdout! });
+    return new Promise<ReadyLine>((resolve, reject) => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(new MeridianError('INTERNAL', `lab: ${this.name} ${why}`, this.tail.slice(-8)));
+      };
+      const timer = setTimeout(() => {
+        fail(`printed no ready line within ${timeoutMs} ms`);
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      timer.unref();
+      child.once('exit', (code) => fail(`exited (code ${code}) before it was ready`));
+      lines.on('line', (line) => {
+        this.log?.write(`[stdout] ${line}\n`);
+        if (this.ready) return;
+        try {
+          const parsed = JSON.parse(line) as ReadyLine;
+          if (parsed?.ready !== true) return;
+          this.ready = parsed;
+          clearTimeout(timer);
+          resolve(parsed);
+        } catch {
+          // not the ready line
+        }
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGKILL: the process dies as a crashed server does, with no goodbye. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL when it does not exit in time. Returns the exit code. */
+  async stop(graceMs = 5000): Promise<number | null> {
+    if (!this.running) {
+      this.log?.end();
+      return this.child?.exitCode ?? null;
+    }
+    this.child!.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
+    timer.unref();
+    const code = await this.exited;
+    clearTimeout(timer);
+    this.log?.end();
+    return code;
+  }
+}

@@ -1,0 +1,186 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import type { Drill, Summary } from '../chaos/drills/types.js';
+import type { MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import { Controls } from './controls.js';
+import { Deployment } from './deployment.js';
+import { DnsClient } from './dns-client.js';
+import { labCapacities } from './lab-config.js';
+import { ControlWatch, DnsProbe } from './probes.js';
+import { Recorder } from './recorder.js';
+import { summarize } from './summary.js';
+import { Traffic } from './traffic.js';
+import { seededRandom, type VirtualUser } from './users.js';
+import { divergentKeys, type Entry } from './watchlist/store.js';
+
+export interface ScenarioOptions {
+  configFile: string;
+  config: MeridianConfig;
+  dir: string;
+  durationS: number;
+  rate: number;
+  target: string;
+  users: readonly VirtualUser[];
+  /** Region each user's place is home to (territory map). */
+  homeOf: (user: VirtualUser) => string;
+  expectedShares: ReadonlyMap<string, number>;
+  notes: string[];
+  /** One line a second while running. */
+  progress: (line: string) => void;
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers, headersTimeout: 2000, bodyTimeout: 2000 });
+  return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+}
+
+/** Waits until each edge serves one of its own users from its own origins. */
+async function waitUntilServing(
+  d: Deployment,
+  users: readonly VirtualUser[],
+  homeOf: (u: VirtualUser) => string,
+) {
+  const hostname = d.config.services[0].hostname;
+  const end = Date.now() + 30_000;
+  for (const [region, url] of d.edgeUrls) {
+    const user = users.find((u) => homeOf(u) === region);
+    if (!user) continue;
+    for (;;) {
+      const r = await get(`${url}/users/warmup/items`, {
+        host: hostname,
+        'x-forwarded-for': user.address,
+      }).catch(() => null);
+      if (r?.status === 200 && r.headers['x-lab-region'] === region) break;
+      if (Date.now() > end)
+        throw new MeridianError(
+          'INTERNAL',
+          `lab: the ${region} edge did not serve from its own origins within 30 s`,
+          [r ? `last answer: HTTP ${r.status} ${r.text.slice(0, 200)}` : 'no answer'],
+        );
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  }
+}
+
+/** After the links healed: wait for the copies to settle, then compare every origin's copy. */
+async function checkData(
+  d: Deployment,
+  traffic: Traffic,
+): Promise<{ lostWrites: number; divergentKeys: number }> {
+  const urls = d.originUrls();
+  const end = Date.now() + 15_000;
+  while (Date.now() < end) {
+    const pending = await Promise.all(
+      urls.map(async (u) => JSON.parse((await get(`${u}/_lab/status`)).text).pending as number),
+    );
+    if (pending.every((p) => p === 0)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const copies = await Promise.all(
+    urls.map(async (u) => JSON.parse((await get(`${u}/_lab/dump`)).text) as Entry[]),
+  );
+  let lostWrites = 0;
+  for (const key of traffic.ackedPuts) {
+    if (traffic.deletesSent.has(key)) continue;
+    const [user, item] = key.split('/');
+    if (copies.some((c) => !c.some((e) => e.user === user && e.item === item && e.value !== null)))
+      lostWrites++;
+  }
+  return { lostWrites, divergentKeys: divergentKeys(copies).length };
+}
+
+export async function runScenario(
+  drill: Drill,
+  o: ScenarioOptions,
+): Promise<{ summary: Summary; recorder: Recorder }> {
+  const regions = o.config.regions.map((r) => r.id);
+  const recorder = new Recorder(regions);
+  let startedAt = performance.now();
+  const clock = () => performance.now() - startedAt;
+  const lastDeadAttempt = new Map<string, number>();
+  const deployment = new Deployment(o.config, {
+    configFile: o.configFile,
+    dir: o.dir,
+    name: drill.name,
+    rate: o.rate,
+    durationS: o.durationS,
+    onOriginRequest: (region, line, delivered) => {
+      if (!delivered && !/ \/health /.test(line)) lastDeadAttempt.set(region, clock());
+    },
+  });
+  let dns: DnsClient | undefined;
+  let traffic: Traffic | undefined;
+  let probe: DnsProbe | undefined;
+  let watch: ControlWatch | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    await deployment.start();
+    writeFileSync(join(o.dir, 'endpoints.json'), `${JSON.stringify(deployment.endpoints(), null, 2)}\n`);
+    await waitUntilServing(deployment, o.users, o.homeOf);
+    const cfg = deployment.config;
+    const hostname = cfg.services[0].hostname;
+    const edges = new Map<string, { region: string; url: string }>();
+    for (const r of cfg.regions)
+      for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: deployment.edgeUrls.get(r.id)! });
+    dns = new DnsClient(deployment.dnsAddress);
+    watch = new ControlWatch(
+      deployment.controlUrl,
+      deployment.tokens.viewer,
+      deployment.labConfigFile,
+      join(o.dir, 'state', 'watch'),
+      clock,
+    );
+    await watch.start();
+    const probes = new Map<string, string>();
+    for (const region of regions)
+      for (const u of o.users.filter((u) => o.homeOf(u) === region).slice(0, 5))
+        probes.set(`${region}:${u.id}`, `${u.address.split('.').slice(0, 3).join('.')}.0/24`);
+    startedAt = performance.now();
+    probe = new DnsProbe(dns, hostname, probes, (a) => edges.get(a)?.region, clock);
+    traffic = new Traffic({
+      users: o.users,
+      dns,
+      hostname,
+      edges,
+      rate: o.rate,
+      writeShare: o.config.lab.writeShare,
+      random: seededRandom(o.config.lab.seed + 1),
+      recorder,
+      clock,
+    });
+    const controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
+    probe.start();
+    traffic.start();
+    ticker = setInterval(() => o.progress(`${drill.name} ${recorder.line()}`), 1000);
+    ticker.unref();
+    await drill.run(controls);
+    clearInterval(ticker);
+    await traffic.stop();
+    probe.stop();
+    const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
+    const summary = summarize({
+      drill,
+      recorder,
+      controls,
+      probe,
+      changes: watch.changes,
+      capacities: labCapacities(o.config, o.rate),
+      expectedShares: o.expectedShares,
+      rate: o.rate,
+      data,
+      lastDeadAttempt,
+      notes: o.notes,
+    });
+    return { summary, recorder };
+  } finally {
+    clearInterval(ticker);
+    await traffic?.stop().catch(() => {});
+    probe?.stop();
+    await watch?.close().catch(() => {});
+    dns?.close();
+    const unclean = await deployment.stop();
+    if (unclean.length > 0) o.notes.push(`did not exit cleanly on SIGTERM: ${unclean.join(', ')}`);
+  }
+}

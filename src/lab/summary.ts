@@ -1,0 +1,105 @@
+import type { Drill, Summary } from '../chaos/drills/types.js';
+import type { Controls } from './controls.js';
+import type { DnsProbe, HealthChange } from './probes.js';
+import { percentile, type Recorder, round } from './recorder.js';
+
+export interface Measured {
+  drill: Drill;
+  recorder: Recorder;
+  controls: Controls;
+  probe: DnsProbe;
+  changes: HealthChange[];
+  capacities: ReadonlyMap<string, number>;
+  expectedShares: ReadonlyMap<string, number>;
+  rate: number;
+  /** Lost writes and divergent keys after the copies settled (split-brain only). */
+  data: { lostWrites: number; divergentKeys: number } | null;
+  /** The last request line the edge sent to each region's dead origins, ms since start. */
+  lastDeadAttempt: ReadonlyMap<string, number>;
+  notes: string[];
+}
+
+function failover(m: Measured): Summary['failover'] {
+  const kill = m.controls.kills[0];
+  if (!kill) return { detectMs: null, edgeShiftMs: null, dnsShiftMs: null };
+  const until = kill.back ?? Number.POSITIVE_INFINITY;
+  const down = m.changes.find((c) => c.region === kill.region && c.t >= kill.t && c.health === 'DOWN');
+  const lastAttempt = m.lastDeadAttempt.get(kill.region);
+  return {
+    detectMs: down ? Math.round(down.t - kill.t) : null,
+    edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
+    dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
+  };
+}
+
+function evacuation(m: Measured): Summary['evacuation'] {
+  const ev = m.controls.evacuations.find((e) => e.kind === 'evacuate');
+  if (!ev) return { steps: null, durationS: null, maxLoadRatio: null };
+  const end = ev.endedAt ?? Number.POSITIVE_INFINITY;
+  const dials = m.changes.filter((c) => c.region === ev.region && c.t >= ev.startedAt && c.t <= end + 1000);
+  const steps = new Set(dials.map((c) => c.dial).filter((d) => d < 100)).size;
+  // Load of every receiving region, per second, from the start of the evacuation to the end of the run.
+  let maxLoadRatio = 0;
+  for (const b of m.recorder.buckets) {
+    if (b.second * 1000 < ev.startedAt) continue;
+    for (const [region, served] of b.byRegion) {
+      if (region === ev.region || !m.capacities.has(region)) continue;
+      maxLoadRatio = Math.max(maxLoadRatio, served / m.capacities.get(region)!);
+    }
+  }
+  return {
+    steps,
+    durationS: ev.endedAt === null ? null : round((ev.endedAt - ev.startedAt) / 1000, 1),
+    maxLoadRatio: round(maxLoadRatio, 3),
+  };
+}
+
+/** Share of the target in the last quarter of the recovery phase (kong). */
+function recoveredShare(m: Measured, target: string): number | null {
+  const recovery = m.recorder.buckets.filter((b) => b.phase === 'recovery');
+  const tail = recovery.slice(Math.floor(recovery.length * 0.75), Math.max(recovery.length - 1, 1));
+  const ok = tail.reduce((s, b) => s + b.ok, 0);
+  if (ok === 0) return null;
+  return round(tail.reduce((s, b) => s + (b.byRegion.get(target) ?? 0), 0) / ok, 3);
+}
+
+export function summarize(m: Measured): Summary {
+  const { recorder, controls } = m;
+  const p99MsByPhase: Record<string, number | null> = {};
+  const errorRateByPhase: Record<string, number> = {};
+  for (const [phase, p] of recorder.phases) {
+    const p99 = percentile(p.latencies, 99);
+    p99MsByPhase[phase] = p99 === null ? null : Math.round(p99);
+    errorRateByPhase[phase] = p.total === 0 ? 0 : round(p.failed / p.total, 4);
+  }
+  const declaredDown = [...new Set(m.changes.filter((c) => c.health === 'DOWN').map((c) => c.region))];
+  const summary: Summary = {
+    scenario: m.drill.name,
+    durationS: controls.durationS,
+    rate: m.rate,
+    regions: [...controls.regions],
+    target: controls.target,
+    requests: { ...recorder.totals },
+    sharesByPhase: recorder.sharesByPhase(),
+    expectedShares: Object.fromEntries([...m.expectedShares].map(([r, s]) => [r, round(s, 3)])),
+    p99MsByPhase,
+    errorRateByPhase,
+    failover: failover(m),
+    evacuation: evacuation(m),
+    splitBrain: {
+      flaps: m.data ? m.probe.flaps() : null,
+      lostWrites: m.data?.lostWrites ?? null,
+      divergentKeys: m.data?.divergentKeys ?? null,
+    },
+    declaredDown,
+    dnsFlaps: m.probe.flaps(),
+    recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
+    events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
+    notes: m.notes,
+    verdict: { pass: false, failures: [], checks: [] },
+  };
+  const checks = m.drill.checks(summary);
+  const failures = checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`);
+  summary.verdict = { pass: failures.length === 0, failures, checks };
+  return summary;
+}
