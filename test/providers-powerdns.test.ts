@@ -5,6 +5,7 @@ import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../src/conf
 import type { MeridianError } from '../src/errors.js';
 import { PowerDnsProvider } from '../src/providers/powerdns.js';
 import { syncOnce } from '../src/providers/sync.js';
+import { freePort } from './helpers/ports.js';
 import { requireProgram } from './helpers/programs.js';
 import { dig, startPdns } from './providers-servers.js';
 
@@ -75,9 +76,11 @@ test('powerdns: plain, weighted and geo syncs; evacuation; errors leave records 
     code: 'PROVIDER_ZONE_MISSING',
     message: 'PowerDNS server localhost has no zone example.org',
   });
-  const unreachable = new PowerDnsProvider({ apiUrl: 'http://127.0.0.1:1', apiKey: 'k' });
+  const closedPort = await freePort();
+  const unreachable = new PowerDnsProvider({ apiUrl: `http://127.0.0.1:${closedPort}`, apiKey: 'k' });
   await assert.rejects(syncOnce({ provider: unreachable, config, snapshot: healthy }), {
     code: 'PROVIDER_UNREACHABLE',
+    message: `cannot reach the PowerDNS API at http://127.0.0.1:${closedPort}: ECONNREFUSED`,
   });
   assert.deepEqual(dig(pdns.port, 'api.example.com'), ['198.51.100.10'], 'records untouched by failed syncs');
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerDns } from './dns.js';
+import { registerDnsProviders } from './dns-providers.js';
+import { registerDnsSync } from './dns-sync.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
 import { registerValidate } from './validate.js';
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerLab(program);
   registerDns(program);
+  registerDnsSync(program); // after registerDns: adds `dns sync` to it
+  registerDnsProviders(program);
   registerExplain(program);
   registerValidate(program);
   return program;

@@ -145,7 +145,8 @@ export class PowerDnsProvider implements DnsProvider {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      const c = (e as { cause?: { code?: string; message?: string } }).cause;
+      const cause = c?.code ?? c?.message ?? (e as Error).message;
       throw new MeridianError(
         'PROVIDER_UNREACHABLE',
         `cannot reach the PowerDNS API at ${this.options.apiUrl}: ${cause}`,
