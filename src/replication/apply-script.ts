@@ -6,9 +6,11 @@
 // invalidation, or a set that has already expired) leaves a tombstone: the
 // hash with only `h`, expiring after the tombstone TTL.
 //
-// KEYS[1] = key; ARGV = stamp, op ('set'|'del'|'inv'), value, expireAt ms (0 = none), tombstone ms.
-// Returns {1, previous stamp or ''} applied, {0, stamp} already applied,
-// {-1, stored stamp} refused because the stored write is newer.
+// Applies a batch of events in one call (one round trip, one script run):
+// KEYS[i] = key of event i; ARGV[1] = tombstone ms; then five ARGV per event:
+// stamp, op ('set'|'del'|'inv'), value, expireAt ms (0 = none), unused.
+// Returns two entries per event: 1 applied (and the stamp it replaced or ''),
+// 0 already applied (its stamp), -1 refused: the stored write is newer (its stamp).
 export const APPLY_LUA = `
 local function newer(a, b)
   local wa, wb = tonumber(string.sub(a, 1, 15)), tonumber(string.sub(b, 1, 15))
@@ -24,24 +26,29 @@ local function newer(a, b)
   end
   return #oa > #ob
 end
-local cur = redis.call('HGET', KEYS[1], 'h')
-if cur then
-  if cur == ARGV[1] then return {0, cur} end
-  if not newer(ARGV[1], cur) then return {-1, cur} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tombstone = ARGV[1]
+local out = {}
+for i, key in ipairs(KEYS) do
+  local base = 1 + (i - 1) * 5
+  local stamp, op, value, exp = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], tonumber(ARGV[base + 4])
+  local cur = redis.call('HGET', key, 'h')
+  if cur and cur == stamp then
+    out[#out + 1] = 0; out[#out + 1] = cur
+  elseif cur and not newer(stamp, cur) then
+    out[#out + 1] = -1; out[#out + 1] = cur
+  else
+    redis.call('DEL', key)
+    if op ~= 'set' or (exp > 0 and exp <= now) then
+      redis.call('HSET', key, 'h', stamp)
+      redis.call('PEXPIRE', key, tombstone)
+    else
+      redis.call('HSET', key, 'h', stamp, 'v', value)
+      if exp > 0 then redis.call('PEXPIREAT', key, exp) end
+    end
+    out[#out + 1] = 1; out[#out + 1] = cur or ''
+  end
 end
-local exp = tonumber(ARGV[4])
-local tomb = ARGV[2] ~= 'set'
-if not tomb and exp > 0 then
-  local t = redis.call('TIME')
-  if exp <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then tomb = true end
-end
-redis.call('DEL', KEYS[1])
-if tomb then
-  redis.call('HSET', KEYS[1], 'h', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[5])
-else
-  redis.call('HSET', KEYS[1], 'h', ARGV[1], 'v', ARGV[3])
-  if exp > 0 then redis.call('PEXPIREAT', KEYS[1], exp) end
-end
-return {1, cur or ''}
+return out
 `;

@@ -1,6 +1,6 @@
-// Writes made in the same turn of the event loop share one transport
-// message: a burst of 1,000 writes is a few publishes, not 1,000, and a lone
-// write still leaves at once (no timer).
+// Writes acknowledged by Redis together (one reply burst, before the microtask
+// queue drains) share one transport message: 1,000 concurrent writes are a few
+// publishes, not 1,000, and a lone write still leaves at once (no timer).
 import { encodeBatch, type ReplicationEvent } from './event.js';
 
 interface Pending {
@@ -22,7 +22,7 @@ export class BatchPublisher {
     return new Promise((resolve, reject) => {
       if (!this.current) {
         this.current = { events: [], waiters: [] };
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
       this.current.events.push(event);
       this.current.waiters.push({ resolve, reject });

@@ -1,5 +1,8 @@
 // One region's Redis as the cache sees it: reads, and the atomic
-// compare-and-apply of a write (local or replicated).
+// compare-and-apply of writes (local or replicated). Applies requested before
+// the microtask queue drains go to Redis as one script call: a relay applying
+// a 512-event message, or a service writing in bursts, pays one round trip.
+// (A microtask, not setImmediate: an immediate cost milliseconds under load.)
 import type { Redis } from 'ioredis';
 import { APPLY_LUA } from './apply-script.js';
 import type { ReplicationEvent } from './event.js';
@@ -12,31 +15,33 @@ export interface ApplyResult {
   stamp: string;
 }
 
-type ApplyCommand = (
-  key: string,
-  hlc: string,
-  op: string,
-  value: string,
-  expireAt: number,
-  tombstoneMs: number,
-) => Promise<[number, string]>;
+type ApplyCommand = (...args: (string | number)[]) => Promise<(number | string)[]>;
 
-const COMMAND = 'meridianReplApply';
+const COMMAND = 'meridianReplApplyMany';
+/** Events per script call: bounds how long one call holds Redis. */
+const MAX_BATCH = 256;
 
 export interface RegionStoreOptions {
   keyPrefix: string;
   tombstoneTtlMs: number;
 }
 
+interface Queued {
+  event: ReplicationEvent;
+  resolve: (r: ApplyResult) => void;
+  reject: (err: unknown) => void;
+}
+
 export class RegionStore {
   private readonly applyCommand: ApplyCommand;
+  private queue: Queued[] = [];
 
   constructor(
     readonly redis: Redis,
     private readonly options: RegionStoreOptions,
   ) {
     // defineCommand sends EVALSHA and loads the script on NOSCRIPT (after a Redis restart too).
-    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: APPLY_LUA });
+    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: APPLY_LUA });
     const command = (redis as unknown as Record<string, ApplyCommand>)[COMMAND];
     this.applyCommand = command.bind(redis);
   }
@@ -45,16 +50,36 @@ export class RegionStore {
     return this.options.keyPrefix + key;
   }
 
-  async apply(e: ReplicationEvent): Promise<ApplyResult> {
-    const [code, stamp] = await this.applyCommand(
-      this.redisKey(e.key),
-      e.hlc,
-      e.op,
-      e.value ?? '',
-      e.expireAt ?? 0,
-      this.options.tombstoneTtlMs,
+  apply(event: ReplicationEvent): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (this.queue.length === 1) queueMicrotask(() => this.flush());
+      else if (this.queue.length >= MAX_BATCH) this.flush();
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const keys: string[] = [];
+    const args: (string | number)[] = [this.options.tombstoneTtlMs];
+    for (const { event: e } of batch) {
+      keys.push(this.redisKey(e.key));
+      args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0, '');
+    }
+    this.applyCommand(keys.length, ...keys, ...args).then(
+      (out) => {
+        batch.forEach((q, i) => {
+          const code = Number(out[2 * i]);
+          const stamp = String(out[2 * i + 1]);
+          q.resolve({ outcome: code === 1 ? 'applied' : code === 0 ? 'duplicate' : 'stale', stamp });
+        });
+      },
+      (err) => {
+        for (const q of batch) q.reject(err);
+      },
     );
-    return { outcome: code === 1 ? 'applied' : code === 0 ? 'duplicate' : 'stale', stamp };
   }
 
   /** The value, or null for a missing, deleted or expired key. */
