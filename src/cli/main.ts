@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerControl } from './control.js';
+import { registerDial } from './dial.js';
 import { registerDns } from './dns.js';
 import { registerDnsProviders } from './dns-providers.js';
 import { registerDnsSync } from './dns-sync.js';
+import { registerEvacuate } from './evacuate.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
+import { registerRestore } from './restore.js';
+import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 
 export function buildProgram(): Command {
@@ -18,6 +23,11 @@ export function buildProgram(): Command {
   registerDns(program);
   registerDnsSync(program); // after registerDns: adds `dns sync` to it
   registerDnsProviders(program);
+  registerControl(program);
+  registerEvacuate(program);
+  registerRestore(program);
+  registerStatus(program);
+  registerDial(program);
   registerExplain(program);
   registerValidate(program);
   return program;

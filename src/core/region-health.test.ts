@@ -173,3 +173,8 @@ test('the last region that is not DOWN is never declared DOWN', () => {
   assert.notEqual(tracks.get('east')!.health, 'DOWN');
   assert.match(tracks.get('east')!.why, /last region/);
 });
+
+test('the witness alone never declares a region DOWN', () => {
+  const v = vantage([], [['east', false]]);
+  assert.equal(observeRegion('east', v, now, t).health, 'DEGRADED');
+});

@@ -73,8 +73,6 @@ export function observeRegion(id: string, v: Vantage, now: number, t: HealthThre
     return { health: 'DOWN', why: 'neither the other regions nor the witness can reach its edge' };
   if (othersCannotReach && witness?.reachable)
     return { health: 'PARTITIONED', why: 'the other regions cannot reach it but the witness can' };
-  if (!own && witnessCannotReach && peerViews.length === 0)
-    return { health: 'DOWN', why: 'no reports from its edge and the witness cannot reach it' };
   if (witnessCannotReach) return { health: 'DEGRADED', why: 'the witness cannot reach its edge' };
   if (!own) return { health: 'DEGRADED', why: 'no recent report from its edge' };
   if (own.originsHealthy < own.originsTotal)

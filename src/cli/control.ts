@@ -1,0 +1,37 @@
+import { type Command, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { startControl } from '../control/server.js';
+import { createLogger } from '../log.js';
+import { action, configOption } from './index-helpers.js';
+
+export function registerControl(program: Command) {
+  program
+    .command('control')
+    .description('run the control plane: region health, dials, evacuations, snapshot stream (HTTP API)')
+    .addOption(configOption())
+    .addOption(new Option('--listen <addr:port>', 'API address (default: control.listen; port 0 = any)'))
+    .addOption(new Option('--state <file>', 'SQLite state file (default: control.store.file)'))
+    .action(
+      action(async (opts: { config: string; listen?: string; state?: string }) => {
+        const config = loadConfig(opts.config);
+        const log = createLogger('control');
+        const server = await startControl({ config, log, listen: opts.listen, stateFile: opts.state });
+        const addr = server.app.server.address() as { address: string; port: number };
+        const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+        process.stdout.write(
+          `${JSON.stringify({ ready: true, part: 'control', listen: `${host}:${addr.port}`, url: server.url, store: config.control.store.type })}\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            resolve();
+          };
+          process.on('SIGTERM', stop);
+          process.on('SIGINT', stop);
+        });
+        await server.close();
+        log.flush();
+      }),
+    );
+}

@@ -1,0 +1,66 @@
+import { type Command, Option } from 'commander';
+import { ControlClient } from '../control/client.js';
+import type { statusOf } from '../control/routes-read.js';
+import { MeridianError } from '../errors.js';
+import { action, jsonOption, printJson, table } from './index-helpers.js';
+
+export type Status = Awaited<ReturnType<typeof statusOf>>;
+
+export interface ControlOpts {
+  control: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** --control and --token, from the environment when not given. */
+export function controlOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--control <url>', 'control plane URL')
+        .env('MERIDIAN_CONTROL')
+        .default('http://127.0.0.1:8300'),
+    )
+    .addOption(new Option('--token <token>', 'bearer token').env('MERIDIAN_TOKEN'));
+}
+
+export function clientFor(opts: ControlOpts): ControlClient {
+  if (!opts.token)
+    throw new MeridianError('UNAUTHORIZED', 'no token: pass --token TOKEN or set MERIDIAN_TOKEN');
+  return new ControlClient(opts.control, opts.token);
+}
+
+export function formatStatus(s: Status): string {
+  const rows = s.regions.map((r) => [
+    r.id,
+    r.health + (r.pending ? ` (-> ${r.pending})` : ''),
+    `${r.dial} %`,
+    `${Math.round(r.load)}/${r.capacity}`,
+    `${Math.round(r.demand)}`,
+    r.why,
+  ]);
+  const lines = [
+    `snapshot v${s.version}; leader ${s.leader ?? 'none'}`,
+    table([['region', 'health', 'dial', 'load/capacity', 'demand', 'why'], ...rows]),
+  ];
+  const op = s.operation;
+  if (op) {
+    const step =
+      op.index >= 0 ? `step ${op.index + 1}/${op.steps.length} (dial ${op.steps[op.index]})` : 'not started';
+    lines.push(`operation ${op.id}: ${op.kind} ${op.region} ${op.status}, ${step}: ${op.message}`);
+  }
+  return lines.join('\n');
+}
+
+export function registerStatus(program: Command) {
+  controlOptions(
+    program.command('status').description('regions, health, dials, load, capacity and the running operation'),
+  )
+    .addOption(jsonOption())
+    .action(
+      action(async (opts: ControlOpts) => {
+        const status = await clientFor(opts).call<Status>('GET', '/v1/status');
+        if (opts.json) printJson(status);
+        else process.stdout.write(`${formatStatus(status)}\n`);
+      }),
+    );
+}

@@ -1,0 +1,43 @@
+import type { MeridianConfig } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Principal, TokenAuth } from './auth.js';
+import type { ControlMetrics } from './metrics.js';
+import type { Observer } from './observer.js';
+import type { Operations } from './operations.js';
+import type { StateKeeper } from './state.js';
+import type { SnapshotStream } from './stream.js';
+
+/** What the routes need; built once by server.ts. */
+export interface ControlContext {
+  config: MeridianConfig;
+  keeper: StateKeeper;
+  observer: Observer;
+  operations: Operations;
+  auth: TokenAuth;
+  metrics: ControlMetrics;
+  stream: SnapshotStream;
+  log: Logger;
+  /** This instance's URL, also its name as a leadership candidate. */
+  instance: string;
+  leadership: { readonly isLeader: boolean; leader(): Promise<string | null> };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifySchema {
+    summary?: string;
+    description?: string;
+    /** Left out of /openapi.json. */
+    hide?: boolean;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route; absent: no token needed. */
+    roles?: string[];
+    /** What the route does, for 403 messages. */
+    what?: string;
+    /** Changes state: only the leader serves it. */
+    write?: boolean;
+  }
+}

@@ -1,0 +1,95 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Snapshot } from '../core/model.js';
+import { ERROR_METRIC } from '../errors.js';
+
+const HEALTH = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
+
+export function controlMetrics() {
+  const registry = new Registry();
+  const m = {
+    registry,
+    version: new Gauge({
+      name: 'meridian_control_snapshot_version',
+      help: 'Current snapshot version',
+      registers: [registry],
+    }),
+    health: new Gauge({
+      name: 'meridian_control_region_health',
+      help: '1 for the state each region is in',
+      labelNames: ['region', 'state'],
+      registers: [registry],
+    }),
+    dial: new Gauge({
+      name: 'meridian_control_region_dial',
+      help: 'Traffic dial, percent',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    load: new Gauge({
+      name: 'meridian_control_region_load',
+      help: 'Reported load, req/s',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    demand: new Gauge({
+      name: 'meridian_control_region_demand',
+      help: 'Home demand, req/s',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    reports: new Counter({
+      name: 'meridian_control_reports_total',
+      help: 'Edge reports accepted',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    witness: new Gauge({
+      name: 'meridian_control_witness_reachable',
+      help: '1 when the witness probe reached the region edge',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'meridian_control_leader',
+      help: '1 when this instance leads',
+      registers: [registry],
+    }),
+    streamClients: new Gauge({
+      name: 'meridian_control_stream_clients',
+      help: 'Open snapshot streams',
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'meridian_control_http_requests_total',
+      help: 'API requests',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    operationSteps: new Counter({
+      name: 'meridian_control_operation_steps_total',
+      help: 'Operation steps by result',
+      labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: ERROR_METRIC,
+      help: 'Errors by code',
+      labelNames: ['part', 'code'],
+      registers: [registry],
+    }),
+  };
+  return {
+    ...m,
+    observeSnapshot(s: Snapshot) {
+      m.version.set(s.version);
+      for (const r of s.regions.values()) {
+        for (const h of HEALTH) m.health.set({ region: r.id, state: h }, r.health === h ? 1 : 0);
+        m.dial.set({ region: r.id }, r.dial);
+        m.load.set({ region: r.id }, r.load);
+        m.demand.set({ region: r.id }, r.demand);
+      }
+    },
+  };
+}
+
+export type ControlMetrics = ReturnType<typeof controlMetrics>;

@@ -1,0 +1,209 @@
+import { request } from 'undici';
+import type { MeridianConfig } from '../config/index.js';
+import type { GateReading } from '../core/evacuation-plan.js';
+import {
+  type EdgeView,
+  evaluateRegions,
+  type HealthThresholds,
+  type HealthTrack,
+} from '../core/region-health.js';
+import { type EdgeReport, recordEntries } from '../feed/report.js';
+import type { Logger } from '../log.js';
+import type { ControlMetrics } from './metrics.js';
+import type { StateKeeper } from './state.js';
+
+/**
+ * What control sees: the edges' reports and its own witness probes. On the
+ * leader it turns them into region health (DOWN sets the dial to 0 at once)
+ * and publishes load, demand and capacity in the snapshot.
+ */
+export class Observer {
+  private readonly reports = new Map<string, { report: EdgeReport; receivedAt: number }>();
+  private readonly witness = new Map<string, { at: number; reachable: boolean }>();
+  private tracks = new Map<string, HealthTrack>();
+  private timers: NodeJS.Timeout[] = [];
+  private lastLoadPublish = 0;
+  private probing = false;
+  readonly thresholds: HealthThresholds;
+
+  constructor(
+    private readonly config: MeridianConfig,
+    private readonly keeper: StateKeeper,
+    private readonly metrics: ControlMetrics,
+    private readonly log: Logger,
+    private readonly isLeader: () => boolean,
+  ) {
+    const h = config.control.health;
+    this.thresholds = {
+      fallAfterMs: h.fallAfter,
+      riseAfterMs: h.riseAfter,
+      staleAfterMs: h.reportStaleAfter,
+      degradedErrorRate: h.degradedErrorRate,
+      degradedP99Ms: h.degradedP99,
+    };
+  }
+
+  start() {
+    const probe = setInterval(() => void this.probe(), this.config.control.health.probeInterval);
+    const tick = setInterval(
+      () => void this.tick(Date.now()).catch((e) => this.log.error({ err: e.message }, 'health tick failed')),
+      250,
+    );
+    probe.unref();
+    tick.unref();
+    this.timers = [probe, tick];
+  }
+
+  stop() {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  accept(report: EdgeReport, now: number) {
+    this.reports.set(report.region, { report, receivedAt: now });
+    this.metrics.reports.inc({ region: report.region });
+  }
+
+  /** Fresh gate readings per region, from their edges' reports. */
+  readings(now: number): Map<string, GateReading> {
+    const out = new Map<string, GateReading>();
+    for (const [id, { report, receivedAt }] of this.reports) {
+      if (now - receivedAt > this.thresholds.staleAfterMs) continue;
+      out.set(id, {
+        errorRate: report.errorRate,
+        p99Ms: report.p99Ms,
+        load: report.load,
+        capacity: report.capacity,
+      });
+    }
+    return out;
+  }
+
+  healthTracks(): ReadonlyMap<string, HealthTrack> {
+    return this.tracks;
+  }
+
+  private async probe() {
+    if (this.probing) return;
+    this.probing = true;
+    const timeout = this.config.control.health.probeTimeout;
+    try {
+      await Promise.all(
+        this.config.regions.map(async (r) => {
+          let reachable = false;
+          try {
+            const res = await request(new URL('/meridian/health', r.edge), {
+              headersTimeout: timeout,
+              bodyTimeout: timeout,
+              signal: AbortSignal.timeout(timeout),
+            });
+            await res.body.dump();
+            reachable = true;
+          } catch {
+            reachable = false;
+          }
+          this.witness.set(r.id, { at: Date.now(), reachable });
+          this.metrics.witness.set({ region: r.id }, reachable ? 1 : 0);
+        }),
+      );
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /** One evaluation; exported for tests that drive time themselves. */
+  async tick(now: number): Promise<void> {
+    const reports = new Map<string, EdgeView>();
+    for (const [id, { report, receivedAt }] of this.reports) {
+      reports.set(id, {
+        at: receivedAt,
+        originsTotal: report.origins.length,
+        originsHealthy: report.origins.filter((o) => o.healthy).length,
+        errorRate: report.errorRate,
+        p99Ms: report.p99Ms,
+        peers: new Map(recordEntries(report.peers)),
+      });
+    }
+    const ids = this.config.regions.map((r) => r.id);
+    const seen = this.tracks.size > 0 ? this.tracks : this.tracksFromState();
+    this.tracks = evaluateRegions(seen, ids, { reports, witness: this.witness }, now, this.thresholds);
+    if (!this.isLeader()) return;
+    const observed = this.observed(now);
+    const publishLoad = now - this.lastLoadPublish >= 2000;
+    const result = await this.keeper.change((draft) => {
+      const audit = [];
+      let changed = false;
+      for (const r of draft.snapshot.regions) {
+        const track = this.tracks.get(r.id);
+        if (track && track.health !== r.health) {
+          const before = r.health;
+          r.health = track.health;
+          changed = true;
+          const details: Record<string, unknown> = { from: before, to: track.health };
+          if (track.health === 'DOWN' && r.dial !== 0) {
+            details.dial = { from: r.dial, to: 0 };
+            r.dial = 0;
+          }
+          audit.push({
+            at: now,
+            who: 'control',
+            role: 'system',
+            action: 'health',
+            target: r.id,
+            reason: track.why,
+            details,
+          });
+        }
+        const o = observed.get(r.id);
+        if (o && publishLoad && materially(r, o)) {
+          Object.assign(r, o);
+          changed = true;
+        }
+      }
+      draft.healthWhy = [...this.tracks].map(([id, t]) => [id, t.why]);
+      return changed ? audit : null;
+    });
+    if (result && publishLoad) this.lastLoadPublish = now;
+  }
+
+  private tracksFromState(): Map<string, HealthTrack> {
+    const state = this.keeper.current();
+    const why = new Map(state.healthWhy);
+    return new Map(
+      state.snapshot.regions.map((r) => [
+        r.id,
+        { health: r.health, why: why.get(r.id) ?? 'stored', since: 0 },
+      ]),
+    );
+  }
+
+  /** Load, demand and capacity per region from fresh reports. */
+  private observed(now: number) {
+    const out = new Map<string, { load: number; demand: number; capacity: number }>();
+    const demand = new Map<string, number>();
+    for (const { report, receivedAt } of this.reports.values()) {
+      if (now - receivedAt > this.thresholds.staleAfterMs) continue;
+      for (const [home, rps] of recordEntries(report.demandByHome))
+        demand.set(home, (demand.get(home) ?? 0) + rps);
+    }
+    for (const r of this.config.regions) {
+      const seen = this.reports.get(r.id);
+      const fresh = seen && now - seen.receivedAt <= this.thresholds.staleAfterMs ? seen.report : undefined;
+      out.set(r.id, {
+        load: round(fresh?.load ?? 0),
+        demand: round(demand.get(r.id) ?? 0),
+        capacity: fresh && fresh.capacity > 0 ? fresh.capacity : r.capacity,
+      });
+    }
+    return out;
+  }
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+/** Small wobble in load is not worth a new snapshot version. */
+function materially(
+  r: { load: number; demand: number; capacity: number },
+  o: { load: number; demand: number; capacity: number },
+) {
+  const differs = (a: number, b: number) => Math.abs(a - b) > Math.max(5, 0.1 * Math.max(a, b));
+  return differs(r.load, o.load) || differs(r.demand, o.demand) || r.capacity !== o.capacity;
+}

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { MeridianConfig } from '../config/index.js';
+import { checkGates, type MovePlan, planMove } from '../core/evacuation-plan.js';
+import { MeridianError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Principal } from './auth.js';
+import type { ControlMetrics } from './metrics.js';
+import type { Observer } from './observer.js';
+import type { StateKeeper } from './state.js';
+import type { AuditEntry, OperationRecord } from './store/index.js';
+
+export interface MoveRequest {
+  kind: 'evacuate' | 'restore';
+  region: string;
+  steps: number[];
+  stepIntervalMs: number;
+  reason: string;
+  dryRun?: boolean;
+}
+
+/**
+ * Runs evacuations and restores on the leader. Each step is one commit of the
+ * dial together with the operation's progress, so a restart finds either the
+ * step applied or not, never half of it, and resumes from there.
+ */
+export class Operations {
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly config: MeridianConfig,
+    private readonly keeper: StateKeeper,
+    private readonly observer: Observer,
+    private readonly metrics: ControlMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  plan(req: MoveRequest): MovePlan {
+    const snap = this.keeper.snapshot();
+    const region = snap.regions.get(req.region);
+    if (!region) {
+      throw new MeridianError(
+        'UNKNOWN_REGION',
+        `no region "${req.region}"; known: ${[...snap.regions.keys()].join(', ')}`,
+      );
+    }
+    if (req.steps.length === 0) throw new MeridianError('BAD_ARGUMENT', 'at least one step is needed');
+    const down = (d: number, i: number) => i === 0 || d <= req.steps[i - 1];
+    const up = (d: number, i: number) => i === 0 || d >= req.steps[i - 1];
+    if (!req.steps.every(req.kind === 'evacuate' ? down : up)) {
+      throw new MeridianError(
+        'BAD_ARGUMENT',
+        `${req.kind} steps must go ${req.kind === 'evacuate' ? 'down' : 'up'}: ${req.steps.join(',')}`,
+      );
+    }
+    return planMove(snap, req.region, req.steps, this.config.control.gates.margin);
+  }
+
+  /** Validates, runs the headroom pre-check and starts the operation (or only plans it, dry run). */
+  async start(
+    req: MoveRequest,
+    who: Principal,
+  ): Promise<{ plan: MovePlan; operation: OperationRecord | null }> {
+    const plan = this.plan(req);
+    const snap = this.keeper.snapshot();
+    if (req.dryRun) return { plan, operation: null };
+    const running = this.keeper.current().operation;
+    if (running?.status === 'running') {
+      throw new MeridianError(
+        'CONFLICT',
+        `operation ${running.id} (${running.kind} ${running.region}) is still running`,
+      );
+    }
+    const lastDial = req.steps.at(-1)!;
+    if (req.kind === 'evacuate' && lastDial < 100) {
+      const othersUp = [...snap.regions.values()].filter((r) => r.id !== req.region && r.health !== 'DOWN');
+      if (othersUp.length === 0) {
+        throw new MeridianError(
+          'CONFLICT',
+          `${req.region} is the last region not DOWN; it is never evacuated`,
+        );
+      }
+    }
+    if (!plan.ok && !this.config.control.scaleUp) {
+      throw new MeridianError(
+        'CONFLICT',
+        `refused: receivers have ${plan.headroom} req/s of headroom; moving ${plan.moved} req/s needs ${plan.needed} (${Math.round(this.config.control.gates.margin * 100)} % margin)`,
+        plan.steps
+          .at(-1)!
+          .regions.map((r) => `${r.region}: projected ${r.load}/${r.capacity} req/s at dial ${lastDial}`),
+      );
+    }
+    const now = Date.now();
+    const op: OperationRecord = {
+      id: randomUUID(),
+      kind: req.kind,
+      region: req.region,
+      steps: req.steps,
+      stepIntervalMs: req.stepIntervalMs,
+      fromDial: snap.regions.get(req.region)!.dial,
+      index: -1,
+      status: 'running',
+      failures: 0,
+      reason: req.reason,
+      who: who.name,
+      startedAt: now,
+      stepAt: now,
+      message: plan.ok ? 'starting' : 'waiting for capacity (scale-up webhook called)',
+    };
+    const audit: AuditEntry = {
+      at: now,
+      who: who.name,
+      role: who.role,
+      action: req.kind,
+      target: req.region,
+      reason: req.reason,
+      details: {
+        operation: op.id,
+        steps: req.steps,
+        stepIntervalMs: req.stepIntervalMs,
+        moved: plan.moved,
+        headroom: plan.headroom,
+      },
+    };
+    await this.keeper.change((draft) => {
+      if (draft.operation?.status === 'running')
+        throw new MeridianError('CONFLICT', 'another operation started first');
+      draft.operation = op;
+      return [audit];
+    });
+    if (!plan.ok) void this.callScaleUp(op, plan);
+    this.kick();
+    return { plan, operation: op };
+  }
+
+  async abort(id: string, who: Principal, reason: string): Promise<OperationRecord> {
+    const result = await this.keeper.change((draft) => {
+      const op = draft.operation;
+      if (!op || op.id !== id) throw new MeridianError('NOT_FOUND', `no operation ${id}`);
+      if (op.status !== 'running')
+        throw new MeridianError('CONFLICT', `operation ${id} is already ${op.status}`);
+      op.status = 'aborted';
+      op.message = `aborted by ${who.name}: ${reason}; dial stays at ${currentDial(draft, op.region)}`;
+      return [
+        {
+          at: Date.now(),
+          who: who.name,
+          role: who.role,
+          action: 'abort',
+          target: op.region,
+          reason,
+          details: { operation: id },
+        },
+      ];
+    });
+    this.kick();
+    return result!.operation!;
+  }
+
+  /** Leader only: follow the running operation, if any. Safe to call again. */
+  resume() {
+    this.stopped = false;
+    if (!this.running) this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  async stop() {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  private kick() {
+    this.wake?.();
+    if (!this.stopped) this.resume();
+  }
+
+  private async loop() {
+    while (!this.stopped) {
+      const op = this.keeper.current().operation;
+      if (op?.status !== 'running') return;
+      try {
+        await this.advance(op);
+      } catch (e) {
+        this.log.error({ err: (e as Error).message, operation: op.id }, 'operation step failed; retrying');
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  /** One move of the state machine: wait for the step's interval, then check gates and go on or back off. */
+  private async advance(op: OperationRecord) {
+    if (op.index === -1) {
+      if (op.message.startsWith('waiting for capacity')) return this.waitForCapacity(op);
+      return this.applyStep(op, 0, 'step 1 applied');
+    }
+    const due = op.stepAt + op.stepIntervalMs - Date.now();
+    if (due > 0) return this.sleep(due);
+    const g = this.config.control.gates;
+    const receivers = op.kind === 'evacuate' ? this.otherRegions(op.region) : [op.region];
+    const failures = checkGates(receivers, this.observer.readings(Date.now()), {
+      errorRate: g.errorRate,
+      p99Ms: g.p99,
+      maxLoad: g.maxLoad,
+    });
+    if (failures.length === 0) {
+      this.metrics.operationSteps.inc({ kind: op.kind, result: 'passed' });
+      if (op.index === op.steps.length - 1)
+        return this.finish(op, 'done', `done: ${op.region} dial ${op.steps[op.index]}`);
+      return this.applyStep(op, op.index + 1, `step ${op.index + 2} applied`);
+    }
+    this.metrics.operationSteps.inc({ kind: op.kind, result: 'gate-failed' });
+    const back = op.index - 1;
+    const backDial = back >= 0 ? op.steps[back] : op.fromDial;
+    if (op.failures + 1 >= g.maxFailures) {
+      return this.finish(
+        op,
+        'aborted',
+        `aborted after ${op.failures + 1} failed gates (${failures.join('; ')}); dial backed off to ${backDial}`,
+        backDial,
+      );
+    }
+    await this.commitStep(
+      op,
+      back,
+      backDial,
+      op.failures + 1,
+      `gate failed (${failures.join('; ')}); backed off to dial ${backDial}`,
+    );
+  }
+
+  private applyStep(op: OperationRecord, index: number, message: string) {
+    return this.commitStep(op, index, op.steps[index], index > op.index ? op.failures : op.failures, message);
+  }
+
+  private async commitStep(
+    op: OperationRecord,
+    index: number,
+    dial: number,
+    failures: number,
+    message: string,
+  ) {
+    const now = Date.now();
+    await this.keeper.change((draft) => {
+      if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
+      setDial(draft, op.region, dial);
+      Object.assign(draft.operation, { index, failures, stepAt: now, message });
+      return [
+        {
+          at: now,
+          who: op.who,
+          role: 'operator',
+          action: `${op.kind}-step`,
+          target: op.region,
+          reason: op.reason,
+          details: { operation: op.id, dial, index, message },
+        },
+      ];
+    });
+    this.log.info({ operation: op.id, region: op.region, dial, index }, message);
+  }
+
+  private async finish(op: OperationRecord, status: 'done' | 'aborted', message: string, dial?: number) {
+    await this.keeper.change((draft) => {
+      if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
+      if (dial !== undefined) setDial(draft, op.region, dial);
+      Object.assign(draft.operation, { status, message, stepAt: Date.now() });
+      return [
+        {
+          at: Date.now(),
+          who: op.who,
+          role: 'operator',
+          action: `${op.kind}-${status}`,
+          target: op.region,
+          reason: op.reason,
+          details: { operation: op.id, message },
+        },
+      ];
+    });
+  }
+
+  private async waitForCapacity(op: OperationRecord) {
+    const plan = this.plan({ ...op, dryRun: true });
+    if (plan.ok) return this.applyStep(op, 0, 'capacity arrived; step 1 applied');
+    const wait = this.config.control.scaleUp?.wait ?? 0;
+    if (Date.now() - op.startedAt > wait) {
+      return this.finish(
+        op,
+        'aborted',
+        `aborted: headroom ${plan.headroom} req/s never reached ${plan.needed} req/s`,
+      );
+    }
+    await this.sleep(1000);
+  }
+
+  private async callScaleUp(op: OperationRecord, plan: MovePlan) {
+    const hook = this.config.control.scaleUp!.webhook;
+    try {
+      const res = await request(hook, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          operation: op.id,
+          region: op.region,
+          receivers: plan.receivers,
+          needed: plan.needed,
+          headroom: plan.headroom,
+          reason: op.reason,
+        }),
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      });
+      await res.body.dump();
+      this.log.info({ hook, status: res.statusCode, operation: op.id }, 'scale-up webhook called');
+    } catch (e) {
+      this.log.error({ hook, err: (e as Error).message }, 'scale-up webhook failed');
+    }
+  }
+
+  private otherRegions(region: string) {
+    return [...this.keeper.snapshot().regions.values()]
+      .filter((r) => r.id !== region && r.health !== 'DOWN')
+      .map((r) => r.id);
+  }
+
+  private sleep(ms: number) {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, Math.min(ms, 1000));
+      t.unref();
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}
+
+function setDial(
+  draft: { snapshot: { regions: { id: string; dial: number }[] } },
+  region: string,
+  dial: number,
+) {
+  const r = draft.snapshot.regions.find((x) => x.id === region);
+  if (r) r.dial = dial;
+}
+
+const currentDial = (draft: { snapshot: { regions: { id: string; dial: number }[] } }, region: string) =>
+  draft.snapshot.regions.find((r) => r.id === region)?.dial;

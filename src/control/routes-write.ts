@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { MeridianError } from '../errors.js';
+import { parseEdgeReport } from '../feed/report.js';
+import { ROLES } from './auth.js';
+import type { ControlContext } from './context.js';
+import type { MoveRequest } from './operations.js';
+import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
+
+export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
+  const refused = { 401: errorSchema, 403: errorSchema, 409: errorSchema, 503: errorSchema };
+
+  app.post(
+    '/v1/reports',
+    {
+      config: { roles: ROLES.report, what: 'reporting edge health' },
+      schema: {
+        summary: 'An edge reports origin health, errors, latency, load and demand (every second)',
+        body: reportSchema,
+        response: { 202: { type: 'object', properties: { accepted: { type: 'boolean' } } }, ...refused },
+      },
+    },
+    async (req, reply) => {
+      const report = parseEdgeReport(req.body);
+      if (!ctx.config.regions.some((r) => r.id === report.region)) {
+        throw new MeridianError('UNKNOWN_REGION', `report for unknown region "${report.region}"`);
+      }
+      ctx.observer.accept(report, Date.now());
+      reply.status(202);
+      return { accepted: true };
+    },
+  );
+
+  app.put(
+    '/v1/regions/:region/dial',
+    {
+      config: { roles: ROLES.operate, what: 'setting a dial', write: true },
+      schema: {
+        summary: 'Set a region dial directly (0-100: the share of its home clients it keeps)',
+        params: { type: 'object', properties: { region: { type: 'string' } }, required: ['region'] },
+        body: dialBodySchema,
+        response: { 404: errorSchema, ...refused },
+      },
+    },
+    async (req) => {
+      const { region } = req.params as { region: string };
+      const { dial, reason = '' } = req.body as { dial: number; reason?: string };
+      const who = req.principal!;
+      const running = ctx.keeper.current().operation;
+      if (running?.status === 'running' && running.region === region) {
+        throw new MeridianError('CONFLICT', `operation ${running.id} is moving ${region}; abort it first`);
+      }
+      const state = await ctx.keeper.change((draft) => {
+        const r = draft.snapshot.regions.find((x) => x.id === region);
+        if (!r) throw new MeridianError('UNKNOWN_REGION', `no region "${region}"`);
+        if (r.dial === dial) return null;
+        const before = r.dial;
+        r.dial = dial;
+        return [
+          {
+            at: Date.now(),
+            who: who.name,
+            role: who.role,
+            action: 'dial',
+            target: region,
+            reason,
+            details: { from: before, to: dial },
+          },
+        ];
+      });
+      const current = ctx.keeper.current();
+      return { region, dial, version: state?.version ?? current.version, changed: state !== null };
+    },
+  );
+
+  app.post(
+    '/v1/operations',
+    {
+      config: { roles: ROLES.operate, what: 'evacuating or restoring a region', write: true },
+      schema: {
+        summary: 'Plan (dryRun) or start an evacuation or restore',
+        description:
+          'Refused with the numbers when the receiving regions lack headroom (20 % margin), unless a scale-up webhook is configured.',
+        body: moveBodySchema,
+        response: { 404: errorSchema, 400: errorSchema, ...refused },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as MoveRequest & { steps?: number[] };
+      const steps = body.steps ?? (body.kind === 'evacuate' ? [75, 50, 25, 0] : [25, 50, 75, 100]);
+      const result = await ctx.operations.start({ ...body, steps }, req.principal!);
+      if (result.operation) reply.status(201);
+      return result;
+    },
+  );
+
+  app.post(
+    '/v1/operations/:id/abort',
+    {
+      config: { roles: ROLES.operate, what: 'aborting an operation', write: true },
+      schema: {
+        summary: 'Stop the running operation where it is (the dial stays at the last applied step)',
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        body: { type: 'object', properties: { reason: { type: 'string', default: '' } } },
+        response: {
+          200: { type: 'object', properties: { operation: operationSchema } },
+          404: errorSchema,
+          ...refused,
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const reason = (req.body as { reason?: string } | undefined)?.reason ?? '';
+      return { operation: await ctx.operations.abort(id, req.principal!, reason) };
+    },
+  );
+}

@@ -1,0 +1,102 @@
+// JSON schemas of the API (validation and /openapi.json).
+import { z } from 'zod';
+import { snapshotJsonSchema } from '../feed/codec.js';
+import { edgeReportSchema } from '../feed/report.js';
+
+const toJson = (schema: z.ZodType) => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+};
+
+export const snapshotSchema = toJson(snapshotJsonSchema);
+export const reportSchema = toJson(edgeReportSchema);
+
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: { type: 'array', items: { type: 'string' } },
+      },
+      required: ['code', 'message'],
+    },
+  },
+};
+
+export const operationSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['evacuate', 'restore'] },
+    region: { type: 'string' },
+    steps: { type: 'array', items: { type: 'number' } },
+    stepIntervalMs: { type: 'number' },
+    fromDial: { type: 'number' },
+    index: { type: 'integer' },
+    status: { type: 'string', enum: ['running', 'done', 'aborted'] },
+    failures: { type: 'integer' },
+    reason: { type: 'string' },
+    who: { type: 'string' },
+    startedAt: { type: 'number' },
+    stepAt: { type: 'number' },
+    message: { type: 'string' },
+  },
+};
+
+export const statusSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer' },
+    leader: { type: ['string', 'null'] },
+    instance: { type: 'string' },
+    isLeader: { type: 'boolean' },
+    regions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          health: { type: 'string' },
+          why: { type: 'string' },
+          pending: { type: ['string', 'null'] },
+          dial: { type: 'number' },
+          load: { type: 'number' },
+          demand: { type: 'number' },
+          capacity: { type: 'number' },
+        },
+      },
+    },
+    operation: { anyOf: [operationSchema, { type: 'null' }] },
+  },
+};
+
+export const dialBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dial: { type: 'number', minimum: 0, maximum: 100 },
+    reason: { type: 'string', maxLength: 500 },
+  },
+  required: ['dial'],
+};
+
+export const moveBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', enum: ['evacuate', 'restore'] },
+    region: { type: 'string' },
+    steps: { type: 'array', items: { type: 'number', minimum: 0, maximum: 100 }, minItems: 1, maxItems: 20 },
+    stepIntervalMs: { type: 'number', minimum: 0, maximum: 86_400_000, default: 30_000 },
+    reason: { type: 'string', maxLength: 500, default: '' },
+    dryRun: { type: 'boolean', default: false },
+  },
+  required: ['kind', 'region'],
+};

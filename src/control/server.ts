@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { buildApp } from './app.js';
+import { TokenAuth } from './auth.js';
+import type { ControlContext } from './context.js';
+import { controlMetrics } from './metrics.js';
+import { Observer } from './observer.js';
+import { Operations } from './operations.js';
+import { StateKeeper } from './state.js';
+import { type Leadership, openStore } from './store/index.js';
+import { SnapshotStream } from './stream.js';
+
+export interface ControlOptions {
+  config: MeridianConfig;
+  log: Logger;
+  /** ADDR:PORT; default config control.listen. Port 0 picks a free port. */
+  listen?: string;
+  /** SQLite file; overrides control.store.file. */
+  stateFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ControlServer {
+  url: string;
+  app: FastifyInstance;
+  context: ControlContext;
+  close(): Promise<void>;
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) > 65_535)
+    throw new MeridianError('BAD_ARGUMENT', `--listen expects ADDR:PORT, got "${listen}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export async function startControl(options: ControlOptions): Promise<ControlServer> {
+  const { config, log } = options;
+  const auth = new TokenAuth(config.control, options.env ?? process.env);
+  if (auth.size === 0)
+    log.warn(
+      'no control tokens configured: every API call except /v1/health, /metrics and /openapi.json is refused',
+    );
+  const tls = config.control.tls;
+  const https = tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined;
+  const { host, port } = splitListen(options.listen ?? config.control.listen);
+  const store = openStore(config.control, options.stateFile);
+  const keeper = new StateKeeper(store, config, log);
+  await keeper.open();
+  const metrics = controlMetrics();
+  let leadership: Leadership | undefined;
+  const isLeader = () => leadership?.isLeader ?? false;
+  const observer = new Observer(config, keeper, metrics, log, isLeader);
+  const operations = new Operations(config, keeper, observer, metrics, log);
+  const stream = new SnapshotStream(() => keeper.snapshot(), metrics);
+  const context: ControlContext = {
+    config,
+    keeper,
+    observer,
+    operations,
+    auth,
+    metrics,
+    stream,
+    log,
+    instance: '',
+    leadership: {
+      get isLeader() {
+        return isLeader();
+      },
+      leader: async () => (leadership ? leadership.leader() : null),
+    },
+  };
+  keeper.onChange((_state, snap) => {
+    stream.publish(snap);
+    metrics.observeSnapshot(snap);
+  });
+  metrics.observeSnapshot(keeper.snapshot());
+  const app = await buildApp(context, { https });
+  await app.listen({ host, port });
+  const addr = app.server.address() as { address: string; port: number };
+  const shownHost = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  const url = config.control.url ?? `${https ? 'https' : 'http'}://${shownHost}:${addr.port}`;
+  context.instance = url;
+
+  const ttl = config.control.store.type === 'etcd' ? config.control.store.leaseTtl : 3000;
+  leadership = store.campaign(url, ttl);
+  leadership.onChange((leader) => {
+    metrics.leader.set(leader ? 1 : 0);
+    log.info({ instance: url, leader }, leader ? 'leading: running health and operations' : 'following');
+    if (leader) {
+      void keeper
+        .reconcile()
+        .catch((e) => log.error({ err: e.message }, 'reconcile failed'))
+        .then(() => operations.resume());
+    } else void operations.stop();
+  });
+  observer.start();
+  // A lone SQLite instance leads at once; wait a moment so the first request is not refused.
+  for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
+    await new Promise((r) => setTimeout(r, 50));
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      observer.stop();
+      await operations.stop();
+      await leadership?.close();
+      stream.close();
+      await app.close();
+      keeper.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { url, app, context, close };
+}

@@ -1,0 +1,122 @@
+import type { MeridianConfig } from '../config/index.js';
+import { snapshotFromConfig } from '../config/snapshot.js';
+import type { Snapshot } from '../core/model.js';
+import { MeridianError } from '../errors.js';
+import { snapshotFromJson, snapshotToJson } from '../feed/codec.js';
+import type { Logger } from '../log.js';
+import type { AuditEntry, ControlState, StateStore } from './store/index.js';
+
+export type Draft = ControlState;
+
+/**
+ * The one current state, the only way to change it, and who hears of changes.
+ * Every change is a compare-and-set commit of a new version (with its audit
+ * entries); a lost race reloads and applies the change again.
+ */
+export class StateKeeper {
+  private state!: ControlState;
+  private snap!: Snapshot;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(s: ControlState, snap: Snapshot) => void>();
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    readonly store: StateStore,
+    private readonly config: MeridianConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads the stored state, or makes the first one from config, and follows other writers. */
+  async open(): Promise<void> {
+    const stored = await this.store.load();
+    if (stored) this.accept(stored);
+    else {
+      const first = this.initial();
+      if (!(await this.store.commit(0, first, []))) this.accept((await this.store.load())!);
+      else this.accept(first);
+    }
+    this.unwatch = this.store.watch((s) => {
+      if (s.version > this.state.version) this.accept(s);
+    });
+  }
+
+  close() {
+    this.unwatch?.();
+    this.listeners.clear();
+  }
+
+  current(): ControlState {
+    return this.state;
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  onChange(listener: (s: ControlState, snap: Snapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Applies `mutate` to a copy of the state and commits it as the next version.
+   * `mutate` returns the audit entries, or null when there is nothing to change.
+   */
+  change(mutate: (draft: Draft) => AuditEntry[] | null): Promise<ControlState | null> {
+    const run = async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const base = this.state;
+        const draft = structuredClone(base);
+        const audit = mutate(draft);
+        if (audit === null) return null;
+        draft.version = base.version + 1;
+        draft.snapshot.version = draft.version;
+        for (const a of audit) a.version = draft.version;
+        if (await this.store.commit(base.version, draft, audit)) {
+          for (const a of audit) this.log.info({ audit: a }, `${a.who} ${a.action} ${a.target ?? ''}`.trim());
+          this.accept(draft);
+          return draft;
+        }
+        const latest = await this.store.load();
+        if (latest) this.accept(latest);
+      }
+      throw new MeridianError('CONFLICT', 'state changed under us five times in a row; try again');
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  private accept(state: ControlState) {
+    if (this.state && state.version <= this.state.version) return;
+    this.state = state;
+    this.snap = snapshotFromJson(state.snapshot);
+    for (const l of this.listeners) l(state, this.snap);
+  }
+
+  /** First state from config; also picks up regions added to the config since. */
+  private initial(): ControlState {
+    const snap = snapshotFromConfig(this.config, { version: 1 });
+    return { version: 1, snapshot: snapshotToJson(snap), healthWhy: [], operation: null };
+  }
+
+  /** Regions added to or removed from the config, and the policy, follow the config. */
+  async reconcile(): Promise<void> {
+    await this.change((draft) => {
+      const fresh = snapshotToJson(snapshotFromConfig(this.config));
+      const known = new Map(draft.snapshot.regions.map((r) => [r.id, r]));
+      const regions = fresh.regions.map((r) => {
+        const old = known.get(r.id);
+        return old ? { ...r, health: old.health, dial: old.dial, load: old.load, demand: old.demand } : r;
+      });
+      const policy = fresh.policy;
+      const same =
+        JSON.stringify(regions) === JSON.stringify(draft.snapshot.regions) &&
+        JSON.stringify(policy) === JSON.stringify(draft.snapshot.policy);
+      if (same) return null;
+      draft.snapshot.regions = regions;
+      draft.snapshot.policy = policy;
+      return [{ at: Date.now(), who: 'control', role: 'system', action: 'reconcile-config' }];
+    });
+  }
+}
