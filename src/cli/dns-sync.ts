@@ -50,7 +50,7 @@ async function run(flags: SyncFlags) {
     ]);
   }
   const config = loadConfig(flags.config);
-  const { provider, steering: configured } = createProvider(name, flags, config.providers, [
+  const { provider, steering: configured } = await createProvider(name, flags, config.providers, [
     config.zone.name,
   ]);
   const steering = flags.steering ?? configured;
@@ -85,7 +85,10 @@ async function run(flags: SyncFlags) {
     onResult: print,
     onError: (e) => reportError(e, { json: flags.json }),
   });
+  // The source's timers are unref()ed; this keeps the command running until a signal.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   const stop = async () => {
+    clearInterval(keepAlive);
     watcher.close();
     await source.close();
     await provider.close();

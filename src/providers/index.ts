@@ -1,3 +1,4 @@
+export * from './capabilities.js';
 export { desiredRecordSets, regionWeights, sharesOf } from './desired.js';
 export { diffRecordSets, formatDiff } from './diff.js';
 export { BuiltinProvider } from './memory.js';

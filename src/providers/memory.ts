@@ -1,19 +1,5 @@
-import {
-  type Capabilities,
-  type Change,
-  type DnsProvider,
-  normalize,
-  RECORD_TYPES,
-  type RecordSet,
-  recordSetKey,
-} from './model.js';
-
-export const BUILTIN_CAPABILITIES: Capabilities = {
-  steering: ['geo', 'weighted', 'plain'],
-  types: [...RECORD_TYPES],
-  geoCodes: 'country+subdivision',
-  notes: "the reference: the record sets Meridian's own server answers with (held in memory)",
-};
+import { BUILTIN_CAPABILITIES } from './capabilities.js';
+import { type Change, type DnsProvider, normalize, type RecordSet, recordSetKey } from './model.js';
 
 /**
  * `builtin`: Meridian's own DNS server needs no push (it follows the snapshot),

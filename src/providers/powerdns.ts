@@ -1,6 +1,6 @@
 import { MeridianError } from '../errors.js';
+import { POWERDNS_CAPABILITIES } from './capabilities.js';
 import {
-  type Capabilities,
   type Change,
   type DnsProvider,
   normalize,
@@ -16,14 +16,6 @@ export interface PowerDnsOptions {
   serverId?: string;
   timeoutMs?: number;
 }
-
-export const POWERDNS_CAPABILITIES: Capabilities = {
-  steering: ['plain', 'weighted', 'geo'],
-  types: ['A', 'AAAA', 'CNAME', 'TXT', 'MX'],
-  geoCodes: 'country+subdivision',
-  notes:
-    'HTTP API; geo and weighted as LUA records (enable-lua-records=yes; geo needs the geoip backend), plain as A/AAAA',
-};
 
 interface PdnsRrset {
   name: string;

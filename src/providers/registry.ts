@@ -1,10 +1,12 @@
 import type { ProvidersConfig } from '../config/schema/providers.js';
 import { MeridianError } from '../errors.js';
-import { BUILTIN_CAPABILITIES, BuiltinProvider } from './memory.js';
+import {
+  BUILTIN_CAPABILITIES,
+  POWERDNS_CAPABILITIES,
+  RFC2136_CAPABILITIES,
+  ROUTE53_CAPABILITIES,
+} from './capabilities.js';
 import type { Capabilities, DnsProvider, Steering } from './model.js';
-import { POWERDNS_CAPABILITIES, PowerDnsProvider } from './powerdns.js';
-import { RFC2136_CAPABILITIES, Rfc2136Provider } from './rfc2136.js';
-import { ROUTE53_CAPABILITIES, Route53Provider } from './route53.js';
 
 /** Everything a provider may need; each provider reads its own fields. */
 export interface ProviderSettings {
@@ -61,12 +63,12 @@ const camel = (flag: string) =>
   flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Flags over the config file's providers section; a missing required setting names its flag and env var. */
-export function createProvider(
+export async function createProvider(
   name: string,
   settings: ProviderSettings,
   fromConfig?: ProvidersConfig,
   zones: readonly string[] = [],
-): { provider: DnsProvider; steering?: Steering } {
+): Promise<{ provider: DnsProvider; steering?: Steering }> {
   const info = PROVIDERS.find((p) => p.name === name);
   if (!info) {
     throw new MeridianError('BAD_ARGUMENT', `no DNS provider "${name}"`, [
@@ -94,12 +96,16 @@ export function createProvider(
   switch (name) {
     case 'powerdns':
       return {
-        provider: new PowerDnsProvider({ apiUrl: s.apiUrl!, apiKey: s.apiKey!, serverId: s.serverId }),
+        provider: new (await import('./powerdns.js')).PowerDnsProvider({
+          apiUrl: s.apiUrl!,
+          apiKey: s.apiKey!,
+          serverId: s.serverId,
+        }),
         steering: s.steering,
       };
     case 'rfc2136':
       return {
-        provider: new Rfc2136Provider({
+        provider: new (await import('./rfc2136.js')).Rfc2136Provider({
           server: s.server!,
           tsig: { name: s.tsigName!, algorithm: s.tsigAlgorithm ?? 'hmac-sha256', secret: s.tsigSecret! },
         }),
@@ -107,10 +113,13 @@ export function createProvider(
       };
     case 'route53':
       return {
-        provider: new Route53Provider({ hostedZoneId: s.hostedZoneId!, endpoint: s.endpoint }),
+        provider: new (await import('./route53.js')).Route53Provider({
+          hostedZoneId: s.hostedZoneId!,
+          endpoint: s.endpoint,
+        }),
         steering: s.steering,
       };
     default:
-      return { provider: new BuiltinProvider(zones) };
+      return { provider: new (await import('./memory.js')).BuiltinProvider(zones) };
   }
 }

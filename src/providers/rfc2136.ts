@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { MeridianError } from '../errors.js';
+import { RFC2136_CAPABILITIES } from './capabilities.js';
 import {
   exchangeTcp,
   responseStatus,
@@ -9,14 +10,7 @@ import {
   type UpdateOp,
   updateMessage,
 } from './dns-wire.js';
-import {
-  type Capabilities,
-  type Change,
-  type DnsProvider,
-  normalize,
-  type RecordSet,
-  type RecordType,
-} from './model.js';
+import { type Change, type DnsProvider, normalize, type RecordSet, type RecordType } from './model.js';
 
 export interface Rfc2136Options {
   /** "127.0.0.1:53", "[::1]:5353" or a host name with a port. */
@@ -24,12 +18,6 @@ export interface Rfc2136Options {
   tsig: TsigKey;
   timeoutMs?: number;
 }
-
-export const RFC2136_CAPABILITIES: Capabilities = {
-  steering: ['plain'],
-  types: ['A', 'AAAA', 'CNAME', 'TXT', 'MX'],
-  notes: 'dynamic update with TSIG (BIND 9, Knot); plain records for the current state, no geo',
-};
 
 const TSIG_ERRORS: Record<number, string> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
 const RCODES: Record<number, string> = {

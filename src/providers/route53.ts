@@ -8,8 +8,8 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { MeridianError } from '../errors.js';
+import { ROUTE53_CAPABILITIES } from './capabilities.js';
 import {
-  type Capabilities,
   type Change,
   type DnsProvider,
   normalize,
@@ -28,13 +28,6 @@ export interface Route53Options {
   insyncTimeoutMs?: number;
   pollMs?: number;
 }
-
-export const ROUTE53_CAPABILITIES: Capabilities = {
-  steering: ['geo', 'weighted', 'plain'],
-  types: ['A', 'AAAA', 'CNAME', 'TXT', 'MX'],
-  geoCodes: 'country+us-subdivision',
-  notes: 'AWS SDK v3; geolocation and weighted record sets, one change batch, waits for INSYNC',
-};
 
 const PLAIN_TYPES = new Set<string>(ROUTE53_CAPABILITIES.types);
 const dot = (n: string) => `${n}.`;
