@@ -13,21 +13,20 @@ import { parseHostPort } from './sockets.js';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
-const LISTEN_ENV = 'MERIDIAN_DNS_LISTEN';
+const WORKER_ENV = 'MERIDIAN_DNS_WORKER';
 
 type FromWorker =
   | { meridianDns: 'ready'; udp: string[]; tcp: string[] }
   | { meridianDns: 'failed'; message: string }
   | { meridianDns: 'stats'; id: number; metrics: MetricsJson; health: unknown };
 
-export const isClusterWorker = () => cluster.isWorker && process.env[LISTEN_ENV] !== undefined;
+export const isClusterWorker = () => cluster.isWorker && process.env[WORKER_ENV] === '1';
 
 /** In a worker: serve, report ready, answer stats requests, stop when told. */
 export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
-  const listen = JSON.parse(process.env[LISTEN_ENV] ?? '[]') as string[];
   let running: Awaited<ReturnType<typeof startOne>>;
   try {
-    running = await startOne({ ...options, listen: listen.length > 0 ? listen : options.listen }, null);
+    running = await startOne(options, null);
   } catch (e) {
     process.send?.({ meridianDns: 'failed', message: (e as Error).message });
     process.exit(1);
@@ -54,7 +53,6 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   const config = loadConfig(options.configFile);
   const count = requested === 0 ? availableParallelism() : requested;
   const log = options.log;
-  let listen: string[] = [];
   let stopping = false;
   const workers = new Set<Worker>();
   const waiting = new Map<number, (r: { metrics: MetricsJson; health: unknown }) => void>();
@@ -62,7 +60,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
 
   const fork = (): Promise<{ udp: string[]; tcp: string[] }> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ [LISTEN_ENV]: JSON.stringify(listen) });
+      const worker = cluster.fork({ [WORKER_ENV]: '1' });
       workers.add(worker);
       worker.on('message', (m: FromWorker) => {
         if (m.meridianDns === 'ready') resolve(m);
@@ -97,9 +95,8 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
 
   let first: { udp: string[]; tcp: string[] };
   try {
-    // The first worker binds (port 0 becomes a real port); the rest share its addresses.
+    // Workers asking for the same ADDR:PORT (port 0 too) share the primary's one socket.
     first = await fork();
-    listen = first.udp;
     await Promise.all(Array.from({ length: count - 1 }, () => fork()));
   } catch (e) {
     await stopWorkers();
