@@ -1,0 +1,162 @@
+// The map: places shaded by the region their users are steered to (stripes
+// when a dial splits them), and each region's location, health and share.
+import { type GeoProjection, geoAlbersUsa, geoCentroid, geoEqualEarth, geoPath } from 'd3-geo';
+import type { Feature, FeatureCollection, Geometry } from 'geojson';
+import { feature } from 'topojson-client';
+import type { Topology } from 'topojson-specification';
+import type { Snapshot } from '../../src/core/model.js';
+import { HEALTH_COLOUR, pct } from './model.js';
+import { type Split, Steering, stateCode } from './territory.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+const W = 960;
+const H = 560;
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+interface Place {
+  feature: Feature<Geometry, { name?: string }>;
+  codes: (string | undefined)[];
+  name: string;
+}
+
+async function atlas(file: string, object: string): Promise<FeatureCollection<Geometry, { name?: string }>> {
+  const res = await fetch(`assets/atlas/${file}`);
+  if (!res.ok) throw new Error(`atlas ${file}: HTTP ${res.status}`);
+  const topo = (await res.json()) as Topology;
+  return feature(topo, topo.objects[object]) as unknown as FeatureCollection<Geometry, { name?: string }>;
+}
+
+export class RegionMap {
+  private places: Place[] = [];
+  private projection: GeoProjection | null = null;
+  private readonly root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+
+  constructor(private readonly container: HTMLElement) {
+    container.append(this.root);
+  }
+
+  /** Loads the atlas: the US states, plus the world's countries when a region lies outside the US. */
+  async load(snapshot: Snapshot) {
+    const states = await atlas('states-10m.json', 'states');
+    const us = geoAlbersUsa();
+    const outside = [...snapshot.regions.values()].some((r) => us([r.location.lon, r.location.lat]) === null);
+    const statePlaces = states.features.map((f) => {
+      const code = stateCode(f.id);
+      return { feature: f, codes: [code, 'US'], name: f.properties?.name ?? code ?? '?' };
+    });
+    if (!outside) {
+      this.projection = us.fitExtent(
+        [
+          [10, 10],
+          [W - 10, H - 10],
+        ],
+        states,
+      );
+      this.places = statePlaces;
+      return;
+    }
+    const countries = await atlas('countries-110m.json', 'countries');
+    const others = countries.features.filter(
+      (f) => String(f.id) !== '840' && f.properties?.name !== 'Antarctica',
+    );
+    this.projection = geoEqualEarth().fitExtent(
+      [
+        [10, 10],
+        [W - 10, H - 10],
+      ],
+      { type: 'FeatureCollection', features: others },
+    );
+    this.places = [
+      ...others.map((f) => ({ feature: f, codes: [], name: f.properties?.name ?? '?' })),
+      ...statePlaces,
+    ];
+  }
+
+  render(snapshot: Snapshot, shares: Map<string, number>, colours: Map<string, string>) {
+    const projection = this.projection;
+    if (!projection) return;
+    const path = geoPath(projection);
+    const steering = new Steering(snapshot);
+    const defs = svg('defs');
+    const patterns = new Map<string, string>();
+    const fillFor = (split: Split | null) => {
+      if (!split || split.shares.length === 0) return 'var(--shed)';
+      if (split.shares.length === 1 && split.shares[0].fraction > 0.999)
+        return colours.get(split.shares[0].region) ?? '#999';
+      const key = split.shares.map((s) => `${s.region}:${s.fraction.toFixed(2)}`).join('|');
+      if (!patterns.has(key)) {
+        const id = `mix-${patterns.size}`;
+        patterns.set(key, id);
+        const p = svg('pattern', {
+          id,
+          width: 12,
+          height: 12,
+          patternUnits: 'userSpaceOnUse',
+          patternTransform: 'rotate(45)',
+        });
+        p.append(svg('rect', { width: 12, height: 12, fill: 'var(--shed)' }));
+        let x = 0;
+        for (const s of split.shares) {
+          const w = s.fraction * 12;
+          p.append(svg('rect', { x, width: w, height: 12, fill: colours.get(s.region) ?? '#999' }));
+          x += w;
+        }
+        defs.append(p);
+      }
+      return `url(#${patterns.get(key)})`;
+    };
+
+    const places = svg('g', { class: 'places' });
+    for (const place of this.places) {
+      const d = path(place.feature);
+      if (!d) continue;
+      const split = steering.split(place.codes, geoCentroid(place.feature) as [number, number]);
+      const el = svg('path', { d, fill: fillFor(split), class: 'place' });
+      const title = svg('title');
+      title.textContent = split
+        ? `${place.name}: home ${split.home} (${split.reason}); ${split.shares.map((s) => `${s.region} ${pct(s.fraction)}`).join(', ') || 'shed'}`
+        : place.name;
+      el.append(title);
+      places.append(el);
+    }
+
+    const markers = svg('g', { class: 'markers' });
+    for (const r of snapshot.regions.values()) {
+      const xy = projection([r.location.lon, r.location.lat]);
+      if (!xy) continue;
+      const share = shares.get(r.id) ?? 0;
+      const g = svg('g', {
+        class: 'marker',
+        transform: `translate(${xy[0].toFixed(1)},${xy[1].toFixed(1)})`,
+        'data-region': r.id,
+      });
+      g.append(
+        svg('circle', {
+          r: (9 + 26 * Math.sqrt(share)).toFixed(1),
+          fill: colours.get(r.id) ?? '#999',
+          stroke: HEALTH_COLOUR[r.health],
+          'stroke-width': 5,
+        }),
+      );
+      const label = svg('text', {
+        y: -18 - 26 * Math.sqrt(share),
+        'text-anchor': 'middle',
+        class: 'marker-label',
+      });
+      label.textContent = `${r.id} · ${pct(share)} · ${r.health}`;
+      g.append(label);
+      markers.append(g);
+    }
+    const summary = [...snapshot.regions.values()]
+      .map((r) => `${r.id} ${r.health}, ${pct(shares.get(r.id) ?? 0)} of traffic`)
+      .join('; ');
+    this.root.setAttribute('aria-label', `Map of regions: ${summary}`);
+    this.root.replaceChildren(defs, places, markers);
+    this.container.dataset.ready = 'true';
+  }
+}
