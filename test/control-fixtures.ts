@@ -1,0 +1,79 @@
+// A control plane in process on a free loopback port, with tokens of every role.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadConfig } from '../src/config/index.js';
+import { type ControlServer, startControl } from '../src/control/server.js';
+import { createLogger } from '../src/log.js';
+
+export const TOKENS = {
+  operator: 'operator-token-0123456789',
+  viewer: 'viewer-token-0123456789',
+  agent: 'agent-token-0123456789',
+};
+
+/** Writes a config: the example (or `base`) plus a control section with tokens; `control` merges over it. */
+export function controlConfigFile(
+  control: Record<string, unknown> = {},
+  base = 'examples/two-regions.yaml',
+  dir?: string,
+) {
+  const doc = parse(readFileSync(base, 'utf8'));
+  doc.control = {
+    tokens: [
+      { name: 'ops', role: 'operator', token: TOKENS.operator },
+      { name: 'watcher', role: 'viewer', token: TOKENS.viewer },
+      { name: 'edges', role: 'agent', token: TOKENS.agent },
+    ],
+    health: {
+      fallAfter: '300ms',
+      riseAfter: '2s',
+      probeInterval: '200ms',
+      probeTimeout: '150ms',
+      reportStaleAfter: '1500ms',
+    },
+    ...(doc.control ?? {}),
+    ...control,
+  };
+  const where = dir ?? mkdtempSync(join(tmpdir(), 'meridian-control-'));
+  const file = join(where, 'control.yaml');
+  writeFileSync(file, stringify(doc));
+  return { file, dir: where };
+}
+
+export async function startTestControl(
+  control: Record<string, unknown> = {},
+  opts: { base?: string; dir?: string; stateFile?: string } = {},
+): Promise<ControlServer & { dir: string; file: string }> {
+  const { file, dir } = controlConfigFile(control, opts.base, opts.dir);
+  const server = await startControl({
+    config: loadConfig(file),
+    log: createLogger('control', process.env.MERIDIAN_LOG_LEVEL ?? 'silent'),
+    listen: '127.0.0.1:0',
+    stateFile: opts.stateFile ?? join(dir, 'control.db'),
+    env: {},
+  });
+  return Object.assign(server, { dir, file });
+}
+
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{
+  status: number;
+  json: Record<string, unknown> & { error?: { code: string; message: string } };
+}> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: (await res.json()) as never };
+}
