@@ -44,13 +44,13 @@ export function controlConfigFile(
 
 export async function startTestControl(
   control: Record<string, unknown> = {},
-  opts: { base?: string; dir?: string; stateFile?: string } = {},
+  opts: { base?: string; dir?: string; stateFile?: string; listen?: string } = {},
 ): Promise<ControlServer & { dir: string; file: string }> {
   const { file, dir } = controlConfigFile(control, opts.base, opts.dir);
   const server = await startControl({
     config: loadConfig(file),
     log: createLogger('control', process.env.MERIDIAN_LOG_LEVEL ?? 'silent'),
-    listen: '127.0.0.1:0',
+    listen: opts.listen ?? '127.0.0.1:0',
     stateFile: opts.stateFile ?? join(dir, 'control.db'),
     env: {},
   });

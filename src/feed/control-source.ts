@@ -86,8 +86,8 @@ export class ControlSnapshotSource implements SnapshotSource {
     const waited = await Promise.race([
       first.then(() => true),
       new Promise<boolean>((resolve) => {
+        // Not unref()ed: start() must settle even when nothing else keeps the process alive.
         timer = setTimeout(() => resolve(false), this.options.startTimeoutMs ?? 2000);
-        timer.unref();
       }),
     ]);
     clearTimeout(timer);
