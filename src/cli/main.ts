@@ -5,6 +5,7 @@ import { registerDial } from './dial.js';
 import { registerDns } from './dns.js';
 import { registerDnsProviders } from './dns-providers.js';
 import { registerDnsSync } from './dns-sync.js';
+import { registerEdge } from './edge.js';
 import { registerEvacuate } from './evacuate.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDns(program);
   registerDnsSync(program); // after registerDns: adds `dns sync` to it
   registerDnsProviders(program);
+  registerEdge(program);
   registerControl(program);
   registerEvacuate(program);
   registerRestore(program);

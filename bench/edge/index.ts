@@ -1,0 +1,146 @@
+// npm run bench -- edge [--json] [--rounds N] [--seconds S] [--connections C] [--workers W]
+// wrk through Meridian's edge, nginx and HAProxy, each a reverse proxy to the
+// same nginx origin on this machine; rounds interleave the three so a busy
+// neighbour hurts all alike. Prints medians of req/s and p99 and the ratios.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePort } from '../../test/helpers/ports.js';
+import {
+  type Running,
+  startHaproxy,
+  startMeridian,
+  startNginxOrigin,
+  startNginxProxy,
+  stop,
+  waitHttp,
+} from './servers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '64' },
+    workers: { type: 'string', default: '2' },
+  },
+});
+
+interface Run {
+  rps: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function wrk(port: number): Run {
+  const r = spawnSync(
+    'wrk',
+    [
+      '-t2',
+      `-c${args.connections}`,
+      `-d${args.seconds}s`,
+      '--latency',
+      '-H',
+      'Host: api.example.com',
+      `http://127.0.0.1:${port}/`,
+    ],
+    { encoding: 'utf8', timeout: (Number(args.seconds) + 30) * 1000 },
+  );
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error?.message}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
+  const scale = { us: 0.001, ms: 1, s: 1000 } as const;
+  const p99Ms = p99 ? Number(p99[1]) * scale[p99[2] as keyof typeof scale] : Number.NaN;
+  const errs = /Non-2xx or 3xx responses:\s+(\d+)/.exec(r.stdout);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
+  const errors = Number(errs?.[1] ?? 0) + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p99Ms, errors };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main() {
+  for (const program of ['wrk', 'nginx', 'haproxy']) {
+    if (spawnSync('which', [program]).status !== 0) {
+      process.stderr.write(`bench edge: ${program} is not installed (Debian package ${program})\n`);
+      process.exit(1);
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-bench-edge-'));
+  const running: Running[] = [];
+  try {
+    const originPort = await freePort();
+    running.push(startNginxOrigin(dir, originPort));
+    await waitHttp(originPort);
+    const proxies = [
+      await startMeridian(dir, await freePort(), originPort, Number(args.workers)),
+      startNginxProxy(dir, await freePort(), originPort),
+      startHaproxy(dir, await freePort(), originPort),
+    ];
+    running.push(...proxies);
+    for (const p of proxies)
+      await waitHttp(p.port).catch((e) => Promise.reject(new Error(`${p.name}: ${e.message}`)));
+    const results = new Map<string, Run[]>(proxies.map((p) => [p.name, []]));
+    for (const p of proxies) wrk(p.port); // warm-up: JIT, connection pools
+    for (let round = 0; round < Number(args.rounds); round++) {
+      for (const p of proxies) {
+        const r = wrk(p.port);
+        results.get(p.name)!.push(r);
+        if (!args.json)
+          process.stderr.write(
+            `round ${round + 1} ${p.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms\n`,
+          );
+      }
+    }
+    const summary = Object.fromEntries(
+      [...results].map(([name, runs]) => [
+        name,
+        {
+          rps: Math.round(median(runs.map((r) => r.rps))),
+          p99Ms: median(runs.map((r) => r.p99Ms)),
+          errors: runs.reduce((a, r) => a + r.errors, 0),
+          rounds: runs.map((r) => Math.round(r.rps)),
+        },
+      ]),
+    );
+    const m = summary.meridian.rps;
+    const out = {
+      bench: 'edge',
+      machine: 'shared with other work while measured; compare ratios, not absolute numbers',
+      settings: {
+        rounds: Number(args.rounds),
+        seconds: Number(args.seconds),
+        connections: Number(args.connections),
+        meridianWorkers: Number(args.workers),
+      },
+      results: summary,
+      ratio: {
+        meridianToNginx: Math.round((m / summary.nginx.rps) * 100) / 100,
+        meridianToHaproxy: Math.round((m / summary.haproxy.rps) * 100) / 100,
+      },
+      bar: { meridianToNginx: 0.5, aim: 0.8 },
+    };
+    if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else {
+      for (const [name, s] of Object.entries(summary)) {
+        process.stdout.write(
+          `${name.padEnd(9)} ${String(s.rps).padStart(7)} req/s (median)  p99 ${s.p99Ms} ms  errors ${s.errors}\n`,
+        );
+      }
+      process.stdout.write(
+        `ratio meridian/nginx ${out.ratio.meridianToNginx}  meridian/haproxy ${out.ratio.meridianToHaproxy}  (bar 0.5, aim 0.8)\n`,
+      );
+    }
+  } finally {
+    for (const r of running.reverse()) await stop(r);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { runEdge } from '../edge/run.js';
+import { MeridianError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { action, configOption } from './index-helpers.js';
+
+interface EdgeFlags {
+  config: string;
+  region: string;
+  listen?: string;
+  admin?: string;
+  workers?: string;
+  control?: string;
+  token?: string;
+  stateDir?: string;
+}
+
+export function registerEdge(program: Command) {
+  program
+    .command('edge')
+    .description(
+      "serve one region's HTTP edge: route by Host, proxy to origins, cross-region retry, shedding",
+    )
+    .addOption(configOption())
+    .requiredOption('--region <id>', 'the region this edge serves')
+    .option('--listen <addr:port>', "data-plane address (default: edge.listen, else the region's edge URL)")
+    .option(
+      '--admin <addr:port>',
+      'admin address for /metrics, /meridian/health, /fault (default: edge.admin)',
+    )
+    .option('--workers <n>', 'processes sharing the port; 0 = one per CPU core (default: edge.workers)')
+    .option(
+      '--control <url>',
+      'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
+    )
+    .option('--token <token>', 'agent token for --control (env MERIDIAN_TOKEN)')
+    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .action(
+      action(async (flags: EdgeFlags) => {
+        const log = createLogger('edge');
+        const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--workers expects a whole number 0-64, got "${flags.workers}"`,
+          );
+        }
+        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const token = flags.token ?? process.env.MERIDIAN_TOKEN;
+        if (control && !token)
+          throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+        const running = await runEdge({
+          configFile: flags.config,
+          region: flags.region,
+          listen: flags.listen,
+          admin: flags.admin,
+          workers,
+          control,
+          token,
+          stateDir: flags.stateDir,
+          log,
+        });
+        if (running.ready === null) return; // a cluster worker: the primary prints the ready line
+        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
+        log.info(running.ready, 'edge ready');
+        let closing = false;
+        const shutdown = async () => {
+          if (closing) return;
+          closing = true;
+          await running.close();
+          process.exit(0);
+        };
+        process.on('SIGTERM', shutdown);
+        process.on('SIGINT', shutdown);
+      }),
+    );
+}

@@ -1,0 +1,195 @@
+import cluster, { type Worker } from 'node:cluster';
+import { MeridianError } from '../errors.js';
+import { startReporter } from '../feed/reporter.js';
+import type { SnapshotSource } from '../feed/source.js';
+import { GeoLocator } from '../geo/index.js';
+import { AdminServer } from './admin.js';
+import { defaultListen, Edge } from './edge.js';
+import { type FaultSettings, NO_FAULT } from './fault.js';
+import { ReportCollector } from './report.js';
+import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run.js';
+import { openSource } from './run.js';
+import { formatHostPort, parseHostPort } from './server.js';
+import { mergeStats, type StatsSnapshot } from './stats.js';
+
+// Several processes share the data port (the primary hands out connections);
+// the primary runs the admin port and the reporter and asks workers for their
+// numbers over IPC. Each worker follows the snapshot and checks origins itself.
+
+type ToWorker = { id: number; ask: 'stats' | 'health' } | { id: number; fault: FaultSettings };
+type FromWorker =
+  | { ready: string }
+  | { id: number; stats: StatsSnapshot }
+  | { id: number; health: unknown }
+  | { id: number; ok: true };
+
+export async function runWorker(o: RunEdgeOptions): Promise<void> {
+  const source = await openSource(o);
+  const config = source.config();
+  const geo = await GeoLocator.open(config.geo);
+  const edge = new Edge({
+    config,
+    region: o.region,
+    source,
+    geo,
+    log: o.log,
+    listen: o.listen,
+    admin: false,
+  });
+  const { listen } = await edge.start();
+  const rt = edge.runtime;
+  process.on('message', (m: ToWorker) => {
+    if ('fault' in m) {
+      rt.setFault(m.fault);
+      process.send?.({ id: m.id, ok: true });
+    } else if (m.ask === 'stats') process.send?.({ id: m.id, stats: rt.statsSnapshot() });
+    else if (m.ask === 'health') process.send?.({ id: m.id, health: rt.healthDocument() });
+  });
+  const stop = async () => {
+    await edge.close();
+    await source.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => {}); // the primary decides
+  process.on('disconnect', stop);
+  process.send?.({ ready: listen });
+}
+
+export async function runPrimary(
+  o: RunEdgeOptions,
+  source: SnapshotSource,
+  count: number,
+): Promise<RunningEdge> {
+  const config = source.config();
+  const listenAt = o.listen ?? defaultListen(config, o.region);
+  parseHostPort(listenAt, '--listen');
+  let closing = false;
+  let nextId = 1;
+  const pending = new Map<number, (m: FromWorker) => void>();
+  const workers = new Set<Worker>();
+  let fault: FaultSettings = NO_FAULT;
+
+  const ask = (w: Worker, m: Omit<ToWorker, 'id'>) =>
+    new Promise<FromWorker | null>((resolve) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(null);
+      }, 1000);
+      timer.unref();
+      pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      w.send({ ...m, id });
+    });
+  const askAll = async (m: Omit<ToWorker, 'id'>) =>
+    (await Promise.all([...workers].map((w) => ask(w, m)))).filter((r) => r !== null);
+
+  let listen = '';
+  const fork = () =>
+    new Promise<void>((resolve, reject) => {
+      const w = cluster.fork({ MERIDIAN_EDGE_WORKER: '1' });
+      let wasReady = false;
+      workers.add(w);
+      w.on('message', (m: FromWorker) => {
+        if ('ready' in m) {
+          wasReady = true;
+          listen = m.ready;
+          if (fault !== NO_FAULT) w.send({ id: 0, fault });
+          resolve();
+        } else pending.get(m.id)?.(m);
+      });
+      w.on('exit', (code) => {
+        workers.delete(w);
+        if (closing) return;
+        if (!wasReady) {
+          reject(new MeridianError('INTERNAL', `edge worker exited with code ${code} before it was ready`));
+          return;
+        }
+        o.log.error({ code }, 'edge worker exited; starting another');
+        fork().catch((e) => o.log.error({ err: e }, 'edge worker could not be restarted'));
+      });
+    });
+  cluster.setupPrimary({ args: process.argv.slice(2) });
+  await Promise.all(Array.from({ length: count }, fork));
+
+  let latest: StatsSnapshot | null = null;
+  const refresh = async () => {
+    const replies = await askAll({ ask: 'stats' });
+    const snaps = replies.map((r) => (r as { stats: StatsSnapshot }).stats);
+    if (snaps.length > 0) latest = mergeStats(snaps);
+    return latest!;
+  };
+  const admin = new AdminServer(
+    {
+      region: o.region,
+      stats: refresh,
+      health: async () => {
+        const replies = await askAll({ ask: 'health' });
+        return { ...(replies[0] as { health: object })?.health, workers: replies.length };
+      },
+      fault: () => fault,
+      setFault: async (f) => {
+        fault = f;
+        await askAll({ fault: f });
+      },
+    },
+    o.log,
+  );
+  const adminAt = await admin.listen(parseHostPort(o.admin ?? config.edge.admin, '--admin'));
+  const collector = new ReportCollector(
+    o.region,
+    () => source.current().regions.get(o.region)?.capacity ?? 0,
+  );
+  const poll = setInterval(() => void refresh(), 1000);
+  poll.unref();
+  const reporter =
+    o.control && o.token
+      ? startReporter({
+          controlUrl: o.control,
+          token: o.token,
+          collect: () => collector.collect(latest ?? mergeStats([emptyStats()])),
+          log: o.log,
+        })
+      : null;
+  const ready: ReadyLine = {
+    ready: true,
+    part: 'edge',
+    region: o.region,
+    listen,
+    admin: formatHostPort(adminAt),
+    workers: count,
+  };
+  return {
+    ready,
+    async close() {
+      closing = true;
+      clearInterval(poll);
+      await reporter?.close();
+      await admin.close();
+      const exits = [...workers].map((w) => new Promise((r) => w.once('exit', r)));
+      for (const w of workers) w.kill('SIGTERM');
+      await Promise.all(exits);
+      await source.close();
+    },
+  };
+}
+
+function emptyStats(): StatsSnapshot {
+  return {
+    requests: {},
+    shed: {},
+    retries: 0,
+    retriesDenied: 0,
+    retryBudgetLeft: 0,
+    errors: 0,
+    latency: [],
+    demandByHome: {},
+    origins: [],
+    peers: {},
+    limits: {},
+    inFlight: 0,
+  };
+}

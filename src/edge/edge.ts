@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import type { MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import type { EdgeReport } from '../feed/report.js';
+import type { SnapshotSource } from '../feed/source.js';
+import type { GeoLocator } from '../geo/index.js';
+import type { Logger } from '../log.js';
+import { AdminServer } from './admin.js';
+import type { FaultSettings } from './fault.js';
+import { ReportCollector } from './report.js';
+import { EdgeRuntime } from './runtime.js';
+import {
+  closeServer,
+  createDataServer,
+  formatHostPort,
+  type HostPort,
+  listen,
+  parseHostPort,
+} from './server.js';
+
+export interface EdgeOptions {
+  config: MeridianConfig;
+  region: string;
+  source: SnapshotSource;
+  geo: GeoLocator;
+  log: Logger;
+  /** Data-plane address; default edge.listen, else the region's edge URL. */
+  listen?: string;
+  /** Admin address; default edge.admin. false: no admin server (a cluster worker). */
+  admin?: string | false;
+  accessLog?: Logger | null;
+}
+
+/** The address an edge listens on when neither --listen nor edge.listen says. */
+export function defaultListen(config: MeridianConfig, region: string): string {
+  if (config.edge.listen) return config.edge.listen;
+  const r = config.regions.find((x) => x.id === region);
+  if (!r) {
+    const known = config.regions.map((x) => x.id).join(', ');
+    throw new MeridianError('UNKNOWN_REGION', `no region "${region}"; known: ${known}`);
+  }
+  const u = new URL(r.edge);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`;
+}
+
+/** One edge in one process: data plane, admin port, report collector. */
+export class Edge {
+  readonly runtime: EdgeRuntime;
+  private readonly server: Server;
+  private admin: AdminServer | null = null;
+  private readonly collector: ReportCollector;
+  address: HostPort | null = null;
+  adminAddress: HostPort | null = null;
+
+  constructor(private readonly o: EdgeOptions) {
+    defaultListen(o.config, o.region); // validates the region
+    this.runtime = new EdgeRuntime({
+      config: o.config,
+      region: o.region,
+      source: o.source,
+      geo: o.geo,
+      log: o.log,
+      accessLog:
+        o.accessLog === undefined
+          ? o.config.edge.accessLog
+            ? o.log.child({ access: true })
+            : null
+          : o.accessLog,
+      scheme: o.config.edge.tls ? 'https' : 'http',
+    });
+    this.server = createDataServer(this.runtime);
+    this.collector = new ReportCollector(
+      o.region,
+      () => this.runtime.snapshot.regions.get(o.region)?.capacity ?? 0,
+    );
+  }
+
+  async start(): Promise<{ listen: string; admin: string | null }> {
+    this.runtime.start();
+    const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
+    this.address = await listen(this.server, at);
+    if (this.o.admin !== false) {
+      const rt = this.runtime;
+      this.admin = new AdminServer(
+        {
+          region: this.o.region,
+          stats: async () => rt.statsSnapshot(),
+          health: async () => rt.healthDocument(),
+          fault: () => rt.faultSettings,
+          setFault: async (f: FaultSettings) => rt.setFault(f),
+        },
+        this.o.log,
+      );
+      this.adminAddress = await this.admin.listen(
+        parseHostPort(this.o.admin ?? this.o.config.edge.admin, '--admin'),
+      );
+    }
+    return {
+      listen: formatHostPort(this.address),
+      admin: this.adminAddress ? formatHostPort(this.adminAddress) : null,
+    };
+  }
+
+  /** The report control receives every second (see src/feed/report.ts). */
+  collect(): EdgeReport {
+    return this.collector.collect(this.runtime.statsSnapshot());
+  }
+
+  get url(): string {
+    const a = this.address!;
+    return `${this.runtime.scheme}://${formatHostPort(a)}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeServer(this.server), this.admin?.close()]);
+    await this.runtime.close();
+  }
+}

@@ -1,0 +1,115 @@
+import type { EdgeContext, Outcome } from '../context.js';
+import type { Origin } from '../origins/origin.js';
+import { respondError } from '../outbound/respond.js';
+import type { EdgeRuntime } from '../runtime.js';
+import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream.js';
+
+const HOP_HEADER = ['x-meridian-hop', '1'];
+
+/**
+ * The endpoint: acts on the route the inbound stages chose. Local: an origin
+ * of this region (power of two choices); when none is up the request fails
+ * over to the next region at once (nothing was sent, so any method may).
+ * Remote: the target region's edge, marked with the hop header.
+ */
+export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
+  if (ctx.route === 'remote') sendToPeer(ctx, rt, ctx.target, 'proxied');
+  else sendLocal(ctx, rt, undefined);
+}
+
+function sendLocal(ctx: EdgeContext, rt: EdgeRuntime, avoid: Origin | undefined): void {
+  const origin = ctx.service!.origins?.pick(Date.now(), avoid) ?? null;
+  if (origin === null) {
+    const region = ctx.hop || avoid !== undefined ? null : nextRegion(ctx, rt);
+    if (region !== null) {
+      sendToPeer(ctx, rt, region, 'failover');
+      return;
+    }
+    ctx.outcome = 'failed';
+    respondError(ctx, rt, 'UPSTREAM_UNAVAILABLE', `no origin of ${ctx.service!.name} is up in ${rt.region}`);
+    return;
+  }
+  new UpstreamAttempt(ctx, rt, rt.region, origin, origin.url, owner).start(origin.pool, ctx.upstreamHeaders);
+}
+
+function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: Outcome): void {
+  const peer = rt.peers.byRegion.get(region)!;
+  ctx.outcome = outcome;
+  new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
+    peer.pool,
+    ctx.upstreamHeaders.concat(HOP_HEADER),
+  );
+}
+
+/** The next region to try: decide()'s order, skipping this one, tried ones and unusable peers. */
+function nextRegion(ctx: EdgeContext, rt: EdgeRuntime): string | null {
+  const candidates = ctx.decision?.candidates;
+  if (candidates === undefined) return null;
+  for (const c of candidates) {
+    if (c.region === rt.region) continue;
+    if (ctx.attempts?.some((a) => a.region === c.region)) continue;
+    if (rt.peers.usable(c.region, rt.snapshot) !== null) return c.region;
+  }
+  return null;
+}
+
+function mayRetryElsewhere(ctx: EdgeContext): boolean {
+  return !ctx.hop && !ctx.hasBody && !ctx.finished && ctx.service!.idempotent.has(ctx.req.method!);
+}
+
+const triedRegion = (ctx: EdgeContext, pred: (region: string) => boolean) =>
+  ctx.attempts?.some((a) => pred(a.region)) === true;
+
+/** Where a failed attempt may be retried: once in another region, or locally after the home edge failed. */
+function nextStep(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): string | null {
+  if (!mayRetryElsewhere(ctx)) return null;
+  if (attempt.origin !== null) {
+    if (triedRegion(ctx, (r) => r !== rt.region)) return null;
+    return nextRegion(ctx, rt);
+  }
+  if (ctx.route === 'remote' && !triedRegion(ctx, (r) => r === rt.region)) {
+    if (ctx.service!.origins?.pick(Date.now()) != null) return rt.region;
+  }
+  return null;
+}
+
+const owner: AttemptOwner = {
+  wouldRetry(ctx, rt, attempt) {
+    return nextStep(ctx, rt, attempt) !== null && rt.budget.left() >= 1;
+  },
+
+  failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {
+    // A refused connection sent nothing: another local origin may take any request.
+    if (kind === 'connect' && attempt.origin !== null && (ctx.attempts?.length ?? 0) < 2) {
+      if (ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null) {
+        sendLocal(ctx, rt, attempt.origin);
+        return;
+      }
+    }
+    const step = nextStep(ctx, rt, attempt);
+    if (step !== null && rt.takeRetry()) {
+      ctx.outcome = 'retried';
+      if (step === rt.region) {
+        sendLocal(ctx, rt, undefined);
+        return;
+      }
+      sendToPeer(ctx, rt, step, 'retried');
+      return;
+    }
+    ctx.outcome = 'failed';
+    if (kind === 'status') {
+      respondError(
+        ctx,
+        rt,
+        'UPSTREAM_UNAVAILABLE',
+        `upstream answered ${attempt.status}`,
+        false,
+        attempt.status,
+      );
+    } else if (kind === 'timeout') {
+      respondError(ctx, rt, 'UPSTREAM_TIMEOUT', `${attempt.label} did not answer in time`);
+    } else {
+      respondError(ctx, rt, 'UPSTREAM_UNAVAILABLE', `${attempt.label}: ${kind} error`);
+    }
+  },
+};

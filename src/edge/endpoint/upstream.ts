@@ -1,0 +1,154 @@
+import type { Dispatcher } from 'undici';
+import type { EdgeContext } from '../context.js';
+import type { Origin } from '../origins/origin.js';
+import { writeResponseHead } from '../outbound/response-head.js';
+import type { EdgeRuntime } from '../runtime.js';
+
+/** Why an attempt failed before any response byte reached the client. */
+export type FailureKind = 'connect' | 'reset' | 'timeout' | 'status' | 'protocol';
+
+export interface AttemptOwner {
+  /** The attempt failed before the response started; decide what to do next. */
+  failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind): void;
+  /** Whether a 502/503/504 from this attempt should be retried instead of passed on. */
+  wouldRetry(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): boolean;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+]);
+
+export function classify(err: Error & { code?: string }): FailureKind {
+  const code = err.code ?? '';
+  if (CONNECT_CODES.has(code)) return 'connect';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
+    return 'protocol';
+  return 'reset';
+}
+
+/**
+ * One dispatch to an origin or a peer edge, as an undici handler: the
+ * response streams straight to the client with backpressure (onData returns
+ * false while the client socket is full), and a client that goes away
+ * aborts the upstream request.
+ */
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private discard = false;
+  private done = false;
+  status = 0;
+  error: (Error & { code?: string }) | null = null;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    readonly ctx: EdgeContext,
+    readonly rt: EdgeRuntime,
+    readonly region: string,
+    /** null when the upstream is a peer edge. */
+    readonly origin: Origin | null,
+    readonly label: string,
+    private readonly owner: AttemptOwner,
+  ) {}
+
+  start(dispatcher: Dispatcher, headers: string[]): void {
+    if (this.origin !== null) this.origin.inFlight++;
+    this.ctx.current = this;
+    const req = this.ctx.req;
+    dispatcher.dispatch(
+      {
+        path: req.url!,
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: this.ctx.hasBody ? req : null,
+      },
+      this,
+    );
+  }
+
+  /** The client went away: stop the upstream request too. */
+  cancel(): void {
+    if (this.abortUpstream !== null && !this.done) this.abortUpstream(new Error('client went away'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.ctx.finished) abort(new Error('client went away'));
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    const { ctx, rt } = this;
+    this.status = status;
+    if (status < 200) return true;
+    this.record(status);
+    if (this.origin !== null) {
+      if (status >= 500) this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
+      else this.origin.success();
+    }
+    if ((status === 502 || status === 503 || status === 504) && this.owner.wouldRetry(ctx, rt, this)) {
+      // Read and drop the body so the connection stays reusable; retry once it ends.
+      this.discard = true;
+      return true;
+    }
+    if (ctx.finished) return false;
+    this.resume = resume;
+    writeResponseHead(ctx, rt, status, raw, this.origin === null);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.discard) return true;
+    const res = this.ctx.res;
+    if (this.ctx.finished) return false;
+    if (res.write(chunk)) return true;
+    res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.settle();
+    if (this.discard) this.owner.failed(this.ctx, this.rt, this, 'status');
+    else this.ctx.res.end();
+  }
+
+  onError(err: Error): void {
+    this.settle();
+    this.error = err;
+    const { ctx, rt } = this;
+    if (ctx.finished) return;
+    const kind = classify(err);
+    if (this.status === 0) this.record(kind === 'timeout' ? 504 : 502);
+    if (this.origin !== null && (kind === 'connect' || kind === 'reset' || kind === 'timeout')) {
+      this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
+    }
+    if (ctx.res.headersSent) {
+      // The response already started: a retry would mix two bodies. Cut the client off.
+      ctx.res.destroy();
+      return;
+    }
+    this.owner.failed(ctx, rt, this, kind);
+  }
+
+  onUpgrade(): void {}
+
+  private settle(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.origin !== null) this.origin.inFlight--;
+  }
+
+  private record(status: number): void {
+    this.ctx.addAttempt({
+      region: this.region,
+      origin: this.label,
+      status,
+      ms: performance.now() - this.startedAt,
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import type { EdgeContext } from '../context.js';
+import { respondError } from '../outbound/respond.js';
+import { run } from '../pipeline.js';
+import type { EdgeRuntime } from '../runtime.js';
+import { CONTINUE, PAUSED, type Stage } from '../stage.js';
+
+/**
+ * Drill faults, off unless set on the admin port: black-hole (the request is
+ * never answered, as if the region vanished), a share of failures, or added latency.
+ */
+export const fault: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+  const f = rt.faultSettings;
+  if (!rt.faultActive || ctx.stage > 1) return CONTINUE;
+  if (f.blackhole) {
+    ctx.outcome = 'fault';
+    rt.holdBlackholed(ctx.req.socket);
+    return PAUSED;
+  }
+  if (f.errorRate > 0 && Math.random() < f.errorRate) {
+    ctx.outcome = 'fault';
+    respondError(ctx, rt, 'UPSTREAM_UNAVAILABLE', 'fault injected by a drill');
+    return PAUSED;
+  }
+  if (f.latencyMs > 0) {
+    setTimeout(() => {
+      if (!ctx.finished) run(ctx, rt);
+    }, f.latencyMs).unref();
+    return PAUSED;
+  }
+  return CONTINUE;
+};

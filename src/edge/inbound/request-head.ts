@@ -1,0 +1,131 @@
+import type { EdgeContext } from '../context.js';
+import { respondError } from '../outbound/respond.js';
+import type { EdgeRuntime } from '../runtime.js';
+import { CONTINUE, DONE, type Stage } from '../stage.js';
+
+/** Headers that describe one connection, never forwarded (RFC 9110 7.6.1). */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
+
+/**
+ * Checks the request head and builds the headers to send upstream in one pass
+ * over rawHeaders: hop-by-hop removed, X-Forwarded-* and Via set. Node's
+ * parser already refuses most malformed heads; this repeats the smuggling
+ * checks (one body length, chunked only) so a lenient parser can never let
+ * an ambiguous request through to an origin.
+ */
+export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+  const req = ctx.req;
+  const url = req.url ?? '';
+  if (url.charCodeAt(0) !== 47 /* '/' */) {
+    return bad(ctx, rt, 'request target must be a path starting with /');
+  }
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  const info = rt.locator.socketInfo(req.socket);
+  let contentLength: string | undefined;
+  let chunked = false;
+  let connectionTokens: string | undefined;
+  let xff: string | undefined;
+  let proto: string | undefined;
+  let fwdHost: string | undefined;
+  let via: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case 'host':
+        ctx.host = value;
+        break;
+      case 'content-length':
+        if (contentLength !== undefined && contentLength !== value) {
+          return bad(ctx, rt, 'conflicting Content-Length headers');
+        }
+        contentLength = value;
+        break;
+      case 'transfer-encoding':
+        if (value.trim().toLowerCase() !== 'chunked' || chunked) {
+          return bad(ctx, rt, 'Transfer-Encoding must be exactly "chunked"');
+        }
+        chunked = true;
+        continue;
+      case 'connection':
+        connectionTokens = value;
+        continue;
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        if (info.trusted) proto = value;
+        continue;
+      case 'x-forwarded-host':
+        if (info.trusted) fwdHost = value;
+        continue;
+      case 'via':
+        via = value;
+        continue;
+      case 'x-meridian-hop':
+        ctx.hop = true;
+        continue;
+      case 'x-meridian-debug':
+        ctx.debugAttempts = value.includes('attempts');
+        continue;
+      default:
+        if (lower === rt.priorityHeader) {
+          ctx.priorityHeader = value.trim().toLowerCase();
+          continue;
+        }
+        if (HOP_BY_HOP.has(lower)) continue;
+    }
+    out.push(name, value);
+  }
+  if (chunked && contentLength !== undefined) {
+    return bad(ctx, rt, 'both Content-Length and Transfer-Encoding: a request-smuggling attempt');
+  }
+  if (contentLength !== undefined && !/^\d{1,15}$/.test(contentLength)) {
+    return bad(ctx, rt, 'Content-Length must be a decimal number');
+  }
+  if (ctx.host === '') return bad(ctx, rt, 'Host header is required');
+  ctx.hasBody = chunked || (contentLength !== undefined && contentLength !== '0');
+  ctx.forwardedFor = xff;
+  if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
+
+  out.push('x-forwarded-for', xff !== undefined && info.trusted ? `${xff}, ${info.peer}` : info.peer);
+  out.push('x-forwarded-proto', proto ?? rt.scheme);
+  out.push('x-forwarded-host', fwdHost ?? ctx.host);
+  out.push('via', via !== undefined ? `${via}, ${rt.viaToken}` : rt.viaToken);
+  ctx.upstreamHeaders = out;
+  ctx.clientIp = rt.locator.clientIp(info, xff);
+  return CONTINUE;
+};
+
+function bad(ctx: EdgeContext, rt: EdgeRuntime, why: string): number {
+  ctx.outcome = 'rejected';
+  respondError(ctx, rt, 'BAD_REQUEST', why, true);
+  return DONE;
+}
+
+/** Removes headers the client named in Connection (they belong to its hop only). */
+function dropConnectionListed(out: string[], tokens: string): void {
+  const names = tokens
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t.length > 0 && !STANDARD_CONNECTION_TOKENS.has(t));
+  if (names.length === 0) return;
+  for (let i = out.length - 2; i >= 0; i -= 2) {
+    if (names.includes(out[i].toLowerCase())) out.splice(i, 2);
+  }
+}

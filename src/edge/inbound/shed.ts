@@ -1,0 +1,34 @@
+import type { EdgeContext } from '../context.js';
+import { NORMAL, PRIORITY_BY_NAME } from '../context.js';
+import { respondError } from '../outbound/respond.js';
+import type { EdgeRuntime } from '../runtime.js';
+import { CONTINUE, DONE, type Stage } from '../stage.js';
+
+/**
+ * Admission without a queue: the priority class comes from the header, else
+ * the first matching route rule, else normal. Best-effort may fill only part
+ * of the adaptive limit, so it is shed first; critical may use the hard cap.
+ */
+export const shed: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+  const service = ctx.service!;
+  let priority = ctx.priorityHeader !== undefined ? PRIORITY_BY_NAME.get(ctx.priorityHeader) : undefined;
+  if (priority === undefined) {
+    priority = NORMAL;
+    const url = ctx.req.url!;
+    for (const rule of service.priorities) {
+      if (url.startsWith(rule.pathPrefix)) {
+        priority = rule.priority;
+        break;
+      }
+    }
+  }
+  ctx.priority = priority;
+  if (!service.limiter.tryAcquire(priority)) {
+    ctx.outcome = 'shed';
+    rt.stats.countShed(service.name);
+    respondError(ctx, rt, 'OVERLOADED', `${service.name} is at its concurrency limit`);
+    return DONE;
+  }
+  ctx.admitted = true;
+  return CONTINUE;
+};

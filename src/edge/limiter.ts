@@ -1,0 +1,80 @@
+import { BEST_EFFORT, CRITICAL } from './context.js';
+
+export interface LimiterOptions {
+  /** Hard cap; critical requests may use all of it. */
+  maxInFlight: number;
+  adaptive: 'vegas' | 'gradient' | 'off';
+  initialLimit: number;
+  minLimit: number;
+  /** Share of the adaptive limit best-effort requests may fill. */
+  bestEffortShare: number;
+}
+
+const WINDOW_MS = 250;
+
+/**
+ * Admission per service without a queue: a request either gets a slot now
+ * or is shed. The adaptive limit follows latency (Vegas: queue estimate from
+ * min RTT vs recent RTT; gradient: long-term over short-term RTT).
+ */
+export class ConcurrencyLimiter {
+  inFlight = 0;
+  limit: number;
+  private minRtt = Number.POSITIVE_INFINITY;
+  private longRtt = 0;
+  private sum = 0;
+  private count = 0;
+  private windowMin = Number.POSITIVE_INFINITY;
+  private windowStart = 0;
+  private windows = 0;
+
+  constructor(private readonly o: LimiterOptions) {
+    this.limit = o.adaptive === 'off' ? o.maxInFlight : Math.min(o.initialLimit, o.maxInFlight);
+  }
+
+  tryAcquire(priority: number): boolean {
+    let cap = this.limit;
+    if (priority === CRITICAL) cap = this.o.maxInFlight;
+    else if (priority === BEST_EFFORT) cap = Math.max(1, Math.floor(this.limit * this.o.bestEffortShare));
+    if (this.inFlight >= cap) return false;
+    this.inFlight++;
+    return true;
+  }
+
+  /** Gives the slot back; `rttMs` of a request that reached an origin feeds the limit. */
+  release(rttMs: number, now: number, sample: boolean): void {
+    this.inFlight--;
+    if (!sample || this.o.adaptive === 'off') return;
+    this.sum += rttMs;
+    this.count++;
+    if (rttMs < this.windowMin) this.windowMin = rttMs;
+    if (this.windowStart === 0) this.windowStart = now;
+    if (now - this.windowStart < WINDOW_MS || this.count < 5) return;
+    const rtt = this.sum / this.count;
+    const busy = this.inFlight * 2 >= this.limit;
+    if (this.o.adaptive === 'vegas') this.vegas(rtt, busy);
+    else this.gradient(rtt, busy);
+    this.limit = Math.max(this.o.minLimit, Math.min(this.o.maxInFlight, Math.round(this.limit)));
+    this.sum = 0;
+    this.count = 0;
+    this.windowStart = now;
+    this.windowMin = Number.POSITIVE_INFINITY;
+  }
+
+  private vegas(rtt: number, busy: boolean): void {
+    // Forget the floor now and then: the origin may have got slower for good.
+    if (++this.windows % 120 === 0) this.minRtt = this.windowMin;
+    this.minRtt = Math.min(this.minRtt, this.windowMin);
+    const log = Math.max(1, Math.log10(this.limit));
+    const queue = this.limit * (1 - this.minRtt / Math.max(rtt, 0.001));
+    if (queue < 3 * log && busy) this.limit += log;
+    else if (queue > 6 * log) this.limit -= log;
+  }
+
+  private gradient(rtt: number, busy: boolean): void {
+    this.longRtt = this.longRtt === 0 ? rtt : this.longRtt * 0.95 + rtt * 0.05;
+    const gradient = Math.max(0.5, Math.min(1, this.longRtt / rtt));
+    const queue = busy ? Math.sqrt(this.limit) : 0;
+    this.limit = this.limit * 0.8 + (this.limit * gradient + queue) * 0.2;
+  }
+}

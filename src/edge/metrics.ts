@@ -1,0 +1,120 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import { LATENCY_BOUNDS, type StatsSnapshot } from './stats.js';
+
+/**
+ * Prometheus metrics of one edge (all its workers), rendered from a stats
+ * snapshot at scrape time: the hot path only bumps plain counters.
+ */
+export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot>): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ edge: region });
+  let snap: StatsSnapshot | null = null;
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (g: Gauge, s: StatsSnapshot) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (snap) fill(this, snap);
+      },
+    });
+  // Cumulative values: a counter is reset and filled with the total at each scrape.
+  const counterLike = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (
+      c: { set: (labels: Record<string, string> | number, v?: number) => void },
+      s: StatsSnapshot,
+    ) => void,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const set = (labels: Record<string, string> | number, v?: number) => {
+          if (typeof labels === 'number') this.inc(labels);
+          else if (v! > 0) this.inc(labels, v!);
+        };
+        if (snap) fill({ set }, snap);
+      },
+    });
+  counterLike(
+    'meridian_edge_requests_total',
+    'Requests by service, serving region, status class and outcome',
+    ['service', 'region', 'status_class', 'outcome'],
+    (g, s) => {
+      for (const [key, v] of Object.entries(s.requests)) {
+        const [service, reg, status_class, outcome] = key.split('|');
+        g.set({ service, region: reg, status_class, outcome }, v);
+      }
+    },
+  );
+  counterLike('meridian_edge_shed_total', 'Requests shed by the concurrency limit', ['service'], (g, s) => {
+    for (const [service, v] of Object.entries(s.shed)) g.set({ service }, v);
+  });
+  counterLike(
+    'meridian_edge_retries_total',
+    'Cross-region retries taken and denied by the budget',
+    ['result'],
+    (g, s) => {
+      g.set({ result: 'taken' }, s.retries);
+      g.set({ result: 'denied' }, s.retriesDenied);
+    },
+  );
+  gauge('meridian_edge_retry_budget_left', 'Retries the budget allows now', [], (g, s) =>
+    g.set(s.retryBudgetLeft),
+  );
+  gauge(
+    'meridian_edge_origin_healthy',
+    '1 when the origin passes active checks and is not ejected',
+    ['service', 'origin'],
+    (g, s) => {
+      for (const o of s.origins)
+        g.set({ service: o.service, origin: o.url }, o.healthy && !o.ejected ? 1 : 0);
+    },
+  );
+  gauge(
+    'meridian_edge_origin_ejected',
+    '1 while passive health has ejected the origin',
+    ['service', 'origin'],
+    (g, s) => {
+      for (const o of s.origins) g.set({ service: o.service, origin: o.url }, o.ejected ? 1 : 0);
+    },
+  );
+  gauge('meridian_edge_peer_reachable', '1 when the peer edge answered its last probe', ['peer'], (g, s) => {
+    for (const [peer, ok] of Object.entries(s.peers)) g.set({ peer }, ok ? 1 : 0);
+  });
+  gauge('meridian_edge_concurrency_limit', 'Adaptive concurrency limit per service', ['service'], (g, s) => {
+    for (const [service, l] of Object.entries(s.limits)) g.set({ service }, l.limit);
+  });
+  gauge('meridian_edge_in_flight', 'Requests in flight', [], (g, s) => g.set(s.inFlight));
+  counterLike(
+    'meridian_edge_request_duration_ms_bucket_total',
+    `Requests by duration bucket (le, ms): ${LATENCY_BOUNDS.join(',')}`,
+    ['le'],
+    (g, s) => {
+      let cum = 0;
+      s.latency.forEach((v, i) => {
+        cum += v;
+        g.set({ le: i < LATENCY_BOUNDS.length ? String(LATENCY_BOUNDS[i]) : '+Inf' }, cum);
+      });
+    },
+  );
+  const original = registry.metrics.bind(registry);
+  registry.metrics = async () => {
+    snap = await latest();
+    return original();
+  };
+  return registry;
+}

@@ -1,0 +1,69 @@
+import type { HealthCheckConfig } from '../../config/index.js';
+import type { Logger } from '../../log.js';
+import type { Origin } from './origin.js';
+
+/**
+ * Active health checks: GET `path` every `interval`; `fall` failures in a row
+ * mark an origin down, `rise` successes bring it back. A check that has not
+ * answered by `timeout` is a failure.
+ */
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly streak = new Map<Origin, number>();
+  private readonly running = new Set<Origin>();
+  private closed = false;
+
+  constructor(
+    private readonly origins: readonly Origin[],
+    private readonly check: HealthCheckConfig,
+    private readonly log: Logger,
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.runAll(), this.check.interval);
+    this.timer.unref();
+    this.runAll();
+  }
+
+  private runAll(): void {
+    for (const o of this.origins) if (!this.running.has(o)) void this.probe(o);
+  }
+
+  private async probe(o: Origin): Promise<void> {
+    this.running.add(o);
+    const signal = AbortSignal.timeout(this.check.timeout);
+    let ok = false;
+    try {
+      const res = await o.pool.request({ path: this.check.path, method: 'GET', signal });
+      await res.body.dump();
+      ok = res.statusCode >= 200 && res.statusCode < 400;
+    } catch {
+      ok = false;
+    }
+    this.running.delete(o);
+    if (this.closed) return;
+    this.record(o, ok);
+  }
+
+  private record(o: Origin, ok: boolean): void {
+    // Positive streak counts successes, negative counts failures.
+    const prev = this.streak.get(o) ?? 0;
+    const streak = ok ? Math.max(0, prev) + 1 : Math.min(0, prev) - 1;
+    this.streak.set(o, streak);
+    if (o.up && streak <= -this.check.fall) {
+      o.setUp(false);
+      this.log.warn({ origin: o.url, region: o.region }, 'origin down (active check)');
+      this.onChange();
+    } else if (!o.up && streak >= this.check.rise) {
+      o.setUp(true);
+      this.log.info({ origin: o.url, region: o.region }, 'origin up (active check)');
+      this.onChange();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,83 @@
+import { Pool } from 'undici';
+
+export interface UpstreamOptions {
+  connections: number;
+  connectTimeout: number;
+  headersTimeout: number;
+  idleTimeout: number;
+}
+
+export interface PassiveHealthOptions {
+  consecutiveFailures: number;
+  baseEjection: number;
+  maxEjection: number;
+}
+
+/** An undici pool with keep-alive to one upstream (an origin or a peer edge). */
+export function upstreamPool(url: string, o: UpstreamOptions): Pool {
+  return new Pool(url, {
+    connections: o.connections,
+    pipelining: 1,
+    connectTimeout: o.connectTimeout,
+    headersTimeout: o.headersTimeout,
+    bodyTimeout: o.idleTimeout,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+  });
+}
+
+/**
+ * One origin: its pool, requests in flight (for least-outstanding choice),
+ * the active check's verdict and passive ejection state.
+ */
+export class Origin {
+  inFlight = 0;
+  /** Verdict of the active health check. */
+  up = true;
+  ejectedUntil = 0;
+  private ejections = 0;
+  private lastEjectedAt = 0;
+  private consecutiveFailures = 0;
+  readonly pool: Pool;
+
+  constructor(
+    readonly url: string,
+    readonly region: string,
+    upstream: UpstreamOptions,
+    private readonly passive: PassiveHealthOptions,
+    /** Called when availability may have changed, so the set recomputes its list. */
+    private readonly onChange: () => void,
+  ) {
+    this.pool = upstreamPool(url, upstream);
+  }
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+
+  /** A connect error, reset or 5xx. Returns true when this failure ejected the origin. */
+  failure(now: number, mayEject: () => boolean): boolean {
+    if (++this.consecutiveFailures < this.passive.consecutiveFailures || this.isEjected(now)) return false;
+    if (!mayEject()) return false;
+    // Ejection time doubles on repeat; an origin that stayed in for a while starts over.
+    if (now - this.lastEjectedAt > this.passive.maxEjection * 2) this.ejections = 0;
+    const ms = Math.min(this.passive.maxEjection, this.passive.baseEjection * 2 ** this.ejections);
+    this.ejections++;
+    this.lastEjectedAt = now;
+    this.ejectedUntil = now + ms;
+    this.consecutiveFailures = 0;
+    this.onChange();
+    return true;
+  }
+
+  success(): void {
+    this.consecutiveFailures = 0;
+  }
+
+  setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    if (up) this.ejectedUntil = 0;
+    this.onChange();
+  }
+}

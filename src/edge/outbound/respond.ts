@@ -1,0 +1,55 @@
+import { ERRORS, type ErrorCode } from '../../errors.js';
+import type { EdgeContext } from '../context.js';
+import type { EdgeRuntime } from '../runtime.js';
+import { attemptsHeader } from './response-head.js';
+
+/** Answers from the edge itself: JSON error body with the code from src/errors.ts. */
+export function respondError(
+  ctx: EdgeContext,
+  rt: EdgeRuntime,
+  code: ErrorCode,
+  message: string,
+  closeConnection = false,
+  status: number = ERRORS[code].httpStatus,
+): void {
+  const res = ctx.res;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  const headers = ['content-type', 'application/json', 'x-meridian-region', rt.region];
+  if (code === 'OVERLOADED') headers.push('retry-after', String(rt.config.edge.shedding.retryAfter));
+  if (closeConnection) headers.push('connection', 'close');
+  const attempts = attemptsHeader(ctx, rt, undefined);
+  if (attempts !== undefined) headers.push('x-meridian-attempts', attempts);
+  headers.push('content-length', String(Buffer.byteLength(body)));
+  ctx.servedBy = rt.region;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function respondJson(ctx: EdgeContext, rt: EdgeRuntime, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  ctx.servedBy = rt.region;
+  ctx.res.writeHead(status, [
+    'content-type',
+    'application/json',
+    'cache-control',
+    'no-store',
+    'x-meridian-region',
+    rt.region,
+    'content-length',
+    String(Buffer.byteLength(body)),
+  ]);
+  ctx.res.end(body);
+}
+
+/** 307 to the region's edge: the method and body are kept by the client. */
+export function redirect(ctx: EdgeContext, rt: EdgeRuntime, region: string): void {
+  const base = rt.edgeUrls.get(region) ?? '';
+  const location = base.replace(/\/$/, '') + ctx.req.url;
+  ctx.servedBy = rt.region;
+  ctx.res.writeHead(307, ['location', location, 'x-meridian-region', rt.region, 'content-length', '0']);
+  ctx.res.end();
+}

@@ -1,0 +1,62 @@
+import type { EdgeContext } from '../context.js';
+import { HOP_BY_HOP } from '../inbound/request-head.js';
+import type { EdgeRuntime } from '../runtime.js';
+
+/**
+ * Writes the client's response head from the upstream one: hop-by-hop
+ * headers removed, x-meridian-region set. From a peer edge its region header
+ * is kept (that region served the request) and its attempts are appended to ours.
+ */
+export function writeResponseHead(
+  ctx: EdgeContext,
+  rt: EdgeRuntime,
+  status: number,
+  raw: Buffer[],
+  fromPeer: boolean,
+): void {
+  const out: string[] = [];
+  let region = rt.region;
+  let peerAttempts: string | undefined;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') connection = raw[i + 1].toString('latin1');
+      continue;
+    }
+    if (lower === 'x-meridian-region') {
+      if (fromPeer) region = raw[i + 1].toString('latin1');
+      continue;
+    }
+    if (lower === 'x-meridian-attempts') {
+      if (fromPeer) peerAttempts = raw[i + 1].toString('latin1');
+      continue;
+    }
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (connection !== undefined) dropListed(out, connection);
+  out.push('x-meridian-region', region);
+  const attempts = attemptsHeader(ctx, rt, peerAttempts);
+  if (attempts !== undefined) out.push('x-meridian-attempts', attempts);
+  ctx.servedBy = region;
+  ctx.res.writeHead(status, out);
+}
+
+/** "region origin status ms" per attempt, comma separated; undefined when not asked for. */
+export function attemptsHeader(
+  ctx: EdgeContext,
+  rt: EdgeRuntime,
+  peerAttempts: string | undefined,
+): string | undefined {
+  const mode = rt.config.edge.attemptsHeader;
+  if (mode === 'never' || (mode === 'request' && !ctx.debugAttempts)) return undefined;
+  const mine = (ctx.attempts ?? []).map((a) => `${a.region} ${a.origin} ${a.status} ${Math.round(a.ms)}ms`);
+  if (peerAttempts !== undefined) mine.push(peerAttempts);
+  return mine.join(', ');
+}
+
+function dropListed(out: string[], tokens: string): void {
+  const names = tokens.split(',').map((t) => t.trim().toLowerCase());
+  for (let i = out.length - 2; i >= 0; i -= 2) if (names.includes(out[i].toLowerCase())) out.splice(i, 2);
+}

@@ -1,0 +1,94 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ControlSnapshotSource } from '../feed/control-source.js';
+import { FileSnapshotSource } from '../feed/file-source.js';
+import { startReporter } from '../feed/reporter.js';
+import type { SnapshotSource } from '../feed/source.js';
+import { GeoLocator } from '../geo/index.js';
+import type { Logger } from '../log.js';
+import { runPrimary, runWorker } from './cluster.js';
+import { Edge } from './edge.js';
+
+export interface RunEdgeOptions {
+  configFile: string;
+  region: string;
+  listen?: string;
+  admin?: string;
+  workers?: number;
+  control?: string;
+  token?: string;
+  stateDir?: string;
+  log: Logger;
+}
+
+export interface ReadyLine {
+  ready: true;
+  part: 'edge';
+  region: string;
+  listen: string;
+  admin: string | null;
+  workers: number;
+}
+
+export interface RunningEdge {
+  ready: ReadyLine;
+  close(): Promise<void>;
+}
+
+export async function openSource(o: RunEdgeOptions): Promise<SnapshotSource> {
+  const source: SnapshotSource = o.control
+    ? new ControlSnapshotSource({
+        controlUrl: o.control,
+        token: o.token ?? '',
+        configFile: o.configFile,
+        stateDir: o.stateDir,
+        log: o.log,
+      })
+    : new FileSnapshotSource(o.configFile, { log: o.log });
+  await source.start();
+  return source;
+}
+
+/** Starts one edge in this process, or a cluster of workers behind one port (edge.workers / --workers). */
+export async function runEdge(o: RunEdgeOptions): Promise<RunningEdge> {
+  if (cluster.isWorker) {
+    await runWorker(o);
+    return { ready: null as unknown as ReadyLine, close: async () => {} };
+  }
+  const source = await openSource(o);
+  const config = source.config();
+  const wanted = o.workers ?? config.edge.workers;
+  const workers = wanted === 0 ? availableParallelism() : wanted;
+  if (workers > 1) return runPrimary(o, source, workers);
+
+  const geo = await GeoLocator.open(config.geo);
+  const edge = new Edge({
+    config,
+    region: o.region,
+    source,
+    geo,
+    log: o.log,
+    listen: o.listen,
+    admin: o.admin,
+  });
+  let addresses: Awaited<ReturnType<Edge['start']>>;
+  try {
+    addresses = await edge.start();
+  } catch (e) {
+    await edge.close().catch(() => {});
+    await source.close();
+    throw e;
+  }
+  const reporter =
+    o.control && o.token
+      ? startReporter({ controlUrl: o.control, token: o.token, collect: () => edge.collect(), log: o.log })
+      : null;
+  return {
+    ready: { ready: true, part: 'edge', region: o.region, ...addresses, workers: 1 },
+    async close() {
+      await reporter?.close();
+      await edge.close();
+      await source.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { MeridianError } from '../errors.js';
+import type { EdgeRuntime } from './runtime.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export function parseHostPort(text: string, flag: string): HostPort {
+  const m = /^\[?([^\s[\]]+?)\]?:(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : -1;
+  if (!m || port > 65535)
+    throw new MeridianError('BAD_ARGUMENT', `${flag}: expected ADDRESS:PORT, got "${text}"`);
+  return { host: m[1], port };
+}
+
+export const formatHostPort = (a: HostPort) =>
+  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+
+/** Why the parser refused a request, answered as raw HTTP (there is no ServerResponse yet). */
+function rawError(socket: Socket, status: number, text: string, region: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({
+    error: { code: status === 431 ? 'BAD_REQUEST' : 'BAD_REQUEST', message: text },
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\nx-meridian-region: ${region}\r\n` +
+      `connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * The data-plane listener: a thin loop around the runtime's pipeline. Node's
+ * parser (llhttp, strict) refuses malformed heads, conflicting
+ * Content-Length/Transfer-Encoding and oversized headers before we see them;
+ * those get 400/431 here and never reach an origin.
+ */
+export function createDataServer(rt: EdgeRuntime): Server {
+  const e = rt.config.edge;
+  const options = {
+    maxHeaderSize: e.maxHeaderSize,
+    requireHostHeader: true,
+    headersTimeout: e.timeouts.clientHeaders,
+    requestTimeout: 0, // long uploads are bounded by the idle timeout instead
+    keepAliveTimeout: 5000,
+    joinDuplicateHeaders: false,
+  };
+  const server = e.tls
+    ? createHttpsServer(
+        { ...options, cert: readFileSync(e.tls.cert), key: readFileSync(e.tls.key) },
+        rt.handle,
+      )
+    : createServer(options, rt.handle);
+  server.timeout = e.timeouts.idle;
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    rt.stats.countRequest('-', rt.region, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'rejected', 0);
+    if (err.code === 'HPE_HEADER_OVERFLOW')
+      rawError(socket, 431, 'Request Header Fields Too Large', rt.region);
+    else if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.destroy();
+    else rawError(socket, 400, 'Bad Request', rt.region);
+  });
+  return server;
+}
+
+export function listen(server: Server, at: HostPort): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: at.host, port: at.port }, () => {
+      server.off('error', reject);
+      const a = server.address() as AddressInfo;
+      resolve({ host: a.address, port: a.port });
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

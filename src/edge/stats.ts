@@ -1,0 +1,137 @@
+// Counters kept as plain numbers on the hot path (no label hashing per
+// request); /metrics and the control report are rendered from a snapshot.
+// Snapshots of several worker processes merge by addition.
+
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** Upper bounds (ms) of latency buckets; the last bucket is open. */
+export const LATENCY_BOUNDS = [
+  0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 75, 100, 150, 250, 500, 750, 1000, 2500, 5000, 10_000,
+];
+
+export interface OriginHealth {
+  service: string;
+  region: string;
+  url: string;
+  healthy: boolean;
+  ejected: boolean;
+  inFlight: number;
+}
+
+export interface StatsSnapshot {
+  /** "service|region|class|outcome" -> count. */
+  requests: Record<string, number>;
+  shed: Record<string, number>;
+  retries: number;
+  retriesDenied: number;
+  retryBudgetLeft: number;
+  errors: number;
+  /** Cumulative counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
+  latency: number[];
+  demandByHome: Record<string, number>;
+  origins: OriginHealth[];
+  peers: Record<string, boolean>;
+  limits: Record<string, { limit: number; inFlight: number }>;
+  inFlight: number;
+}
+
+export class EdgeStats {
+  private readonly requests = new Map<string, number>();
+  readonly shed = new Map<string, number>();
+  retries = 0;
+  retriesDenied = 0;
+  errors = 0;
+  inFlight = 0;
+  readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
+  readonly demandByHome = new Map<string, number>();
+
+  countRequest(service: string, region: string, status: number, outcome: string, ms: number): void {
+    const cls = status >= 100 && status < 600 ? STATUS_CLASSES[((status / 100) | 0) - 1] : '5xx';
+    const key = `${service}|${region}|${cls}|${outcome}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BOUNDS.length && ms > LATENCY_BOUNDS[i]) i++;
+    this.latency[i]++;
+    if (status >= 500) this.errors++;
+  }
+
+  countDemand(home: string): void {
+    this.demandByHome.set(home, (this.demandByHome.get(home) ?? 0) + 1);
+  }
+
+  countShed(service: string): void {
+    this.shed.set(service, (this.shed.get(service) ?? 0) + 1);
+  }
+
+  snapshot(extra: Pick<StatsSnapshot, 'origins' | 'peers' | 'limits' | 'retryBudgetLeft'>): StatsSnapshot {
+    return {
+      requests: Object.fromEntries(this.requests),
+      shed: Object.fromEntries(this.shed),
+      retries: this.retries,
+      retriesDenied: this.retriesDenied,
+      errors: this.errors,
+      latency: [...this.latency],
+      demandByHome: Object.fromEntries(this.demandByHome),
+      inFlight: this.inFlight,
+      ...extra,
+    };
+  }
+}
+
+const addInto = (a: Record<string, number>, b: Record<string, number>) => {
+  const out: Record<string, number> = Object.create(null);
+  for (const [k, v] of Object.entries(a)) out[k] = v;
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+};
+
+/** Several workers' snapshots as one: counts add, an origin is healthy when every worker says so. */
+export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
+  const [first, ...rest] = all;
+  return rest.reduce<StatsSnapshot>((acc, s) => {
+    const origins = acc.origins.map((o) => {
+      const other = s.origins.find((x) => x.url === o.url && x.service === o.service);
+      return other
+        ? {
+            ...o,
+            healthy: o.healthy && other.healthy,
+            ejected: o.ejected || other.ejected,
+            inFlight: o.inFlight + other.inFlight,
+          }
+        : o;
+    });
+    const limits: StatsSnapshot['limits'] = { ...acc.limits };
+    for (const [k, v] of Object.entries(s.limits)) {
+      const a = limits[k];
+      limits[k] = a ? { limit: a.limit + v.limit, inFlight: a.inFlight + v.inFlight } : v;
+    }
+    const peers: Record<string, boolean> = { ...acc.peers };
+    for (const [k, v] of Object.entries(s.peers)) peers[k] = (peers[k] ?? false) || v;
+    return {
+      requests: addInto(acc.requests, s.requests),
+      shed: addInto(acc.shed, s.shed),
+      retries: acc.retries + s.retries,
+      retriesDenied: acc.retriesDenied + s.retriesDenied,
+      retryBudgetLeft: acc.retryBudgetLeft + s.retryBudgetLeft,
+      errors: acc.errors + s.errors,
+      latency: acc.latency.map((v, i) => v + (s.latency[i] ?? 0)),
+      demandByHome: addInto(acc.demandByHome, s.demandByHome),
+      origins,
+      peers,
+      limits,
+      inFlight: acc.inFlight + s.inFlight,
+    };
+  }, first);
+}
+
+/** The latency (ms) under which `q` of the counted requests finished, from bucket counts. */
+export function quantileMs(buckets: readonly number[], q: number): number {
+  const total = buckets.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  let seen = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    seen += buckets[i];
+    if (seen >= q * total) return LATENCY_BOUNDS[i] ?? LATENCY_BOUNDS[LATENCY_BOUNDS.length - 1] * 2;
+  }
+  return LATENCY_BOUNDS[LATENCY_BOUNDS.length - 1] * 2;
+}
