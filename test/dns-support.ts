@@ -1,6 +1,6 @@
 // Shared by the test/dns-*.test.ts suites: start `meridian dns` as a user
 // would, and ask it questions with the real kdig and dig.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
@@ -101,9 +101,29 @@ export function kdig(port: number, args: string[], server = '127.0.0.1'): KdigJs
       timeout: 20_000,
     },
   );
-  const start = r.stdout.indexOf('{');
-  if (start < 0) throw new Error(`kdig ${args.join(' ')}: no answer\n${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout.slice(start));
+  const start = r.stdout.indexOf('{\n');
+  try {
+    return JSON.parse(r.stdout.slice(start));
+  } catch {
+    throw new Error(`kdig ${args.join(' ')}: no answer\n${r.stdout}${r.stderr}`);
+  }
+}
+
+/** kdig without blocking the event loop: for servers running in this process. */
+export function kdigAsync(port: number, args: string[]): Promise<KdigJson> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'kdig',
+      ['@127.0.0.1', '-p', String(port), '+json', '+timeout=3', '+retry=1', ...args],
+      (_, stdout, stderr) => {
+        try {
+          resolve(JSON.parse(stdout.slice(stdout.indexOf('{\n'))));
+        } catch {
+          reject(new Error(`kdig ${args.join(' ')}: no answer\n${stdout}${stderr}`));
+        }
+      },
+    );
+  });
 }
 
 /** Several kdig answers from one run (several queries on the command line). */
