@@ -30,7 +30,7 @@ export function controlConfigFile(
       fallAfter: '300ms',
       riseAfter: '2s',
       probeInterval: '200ms',
-      probeTimeout: '150ms',
+      probeTimeout: '600ms',
       reportStaleAfter: '1500ms',
     },
     ...(doc.control ?? {}),
