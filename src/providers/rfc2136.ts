@@ -130,7 +130,9 @@ export class Rfc2136Provider implements DnsProvider {
         `${what}: TSIG key ${this.options.tsig.name} rejected (${TSIG_ERRORS[tsigError]})`,
       );
     if (rcode === 5)
-      throw new MeridianError('PROVIDER_AUTH', `${what}: REFUSED (the key may not update this zone)`);
+      throw new MeridianError('PROVIDER_FAILED', `${what}: REFUSED`, [
+        "the key may not update these names, or the server's own checks (BIND check-integrity, for one) refused the records; see its log",
+      ]);
     if (rcode === 9 || rcode === 10)
       throw new MeridianError(
         'PROVIDER_ZONE_MISSING',
