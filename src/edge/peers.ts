@@ -10,6 +10,8 @@ export interface Peer {
   pool: Pool;
   /** Whether its /meridian/health answered at the last probe. */
   reachable: boolean;
+  /** When a probe last succeeded (ms epoch); 0 before the first success. */
+  okAt: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export class Peers {
         idleTimeout: e.timeouts.idle,
       });
       // Reachable until a probe says otherwise, so a fresh edge can fail over at once.
-      this.byRegion.set(r.id, { region: r.id, url: r.edge, pool, reachable: true });
+      this.byRegion.set(r.id, { region: r.id, url: r.edge, pool, reachable: true, okAt: 0 });
     }
   }
 
@@ -63,6 +65,7 @@ export class Peers {
     } catch {
       ok = false;
     }
+    if (ok) p.okAt = Date.now();
     if (this.closed || ok === p.reachable) return;
     p.reachable = ok;
     this.log.warn({ peer: p.region, reachable: ok }, 'peer edge reachability changed');
