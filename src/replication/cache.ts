@@ -59,6 +59,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
   const defaultMode = options.defaultMode ?? 'replicate';
   const publisher = new BatchPublisher(region, (data) => transport.publish(region, data));
 
+  let lastWarnAt = 0;
   const modeOf = (key: string) => {
     if (key.startsWith(INTERNAL_PREFIX)) return 'replicate';
     return keyspaces.find((k) => key.startsWith(k.prefix))?.mode ?? defaultMode;
@@ -71,7 +72,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     // ours: take its stamp in (HLC receive) and stamp again, so this write wins.
     for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
       const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
-      const result = await store.apply(candidate);
+      const result = await store.apply(candidate).catch(redisDown(region));
       if (result.outcome === 'stale') clock.observe(result.stamp);
       else stamped = candidate;
     }
@@ -85,7 +86,11 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
       published.inc();
     } catch (err) {
       failures.inc();
-      log.warn({ err, key: event.key }, 'replication event not accepted by the transport');
+      // Every write of a refused batch lands here: log the first of a burst only.
+      if (Date.now() - lastWarnAt > 1000) {
+        lastWarnAt = Date.now();
+        log.warn({ reason: String(err), key: event.key }, 'replication event not accepted by the transport');
+      }
       if (isMeridianError(err)) throw err;
       throw new MeridianError('REPLICATION_UNAVAILABLE', undefined, [String(err)], { cause: err });
     }
@@ -98,7 +103,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     modeOf,
     async get(key) {
       checkKey(key);
-      return store.get(key);
+      return store.get(key).catch(redisDown(region));
     },
     set(key, value, setOptions = {}) {
       if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) {
@@ -123,6 +128,20 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     },
   };
 }
+
+/** A Redis failure as a MeridianError (retryable), keeping the cause. */
+const redisDown =
+  (region: string) =>
+  (err: unknown): never => {
+    throw new MeridianError(
+      'UPSTREAM_UNAVAILABLE',
+      `the Redis of ${region} did not answer: ${String(err)}`,
+      [],
+      {
+        cause: err,
+      },
+    );
+  };
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {

@@ -30,7 +30,9 @@ export interface NatsTransportOptions {
   /** Redelivery delay after a failed apply, and the ack wait of a crashed relay's messages. */
   retryDelayMs?: number;
   ackWaitMs?: number;
+  /** Each attempt's wait for the PubAck, and how many attempts before a write is refused. */
   publishTimeoutMs?: number;
+  publishAttempts?: number;
   log?: Logger;
 }
 
@@ -47,7 +49,8 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const inFlight = options.inFlight ?? 32;
   const retryDelayMs = options.retryDelayMs ?? 500;
   const ackWaitMs = options.ackWaitMs ?? 10_000;
-  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 2_000;
+  const publishAttempts = options.publishAttempts ?? 3;
   let nc: NatsConnection;
   try {
     nc = await connect({ servers: options.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -93,13 +96,17 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     await ensureStream(source);
     const stream = streamOf(source);
     const durable = durableOf(destination);
-    await jsm.consumers.add(stream, {
+    const consumerConfig = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: inFlight * 4,
-    });
+    };
+    // A durable that exists with other settings keeps its cursor; bring its settings to ours.
+    await jsm.consumers
+      .add(stream, consumerConfig)
+      .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
     const consumer = await js.consumers.get(stream, durable);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2 });
     const active = new Set<Promise<void>>();
@@ -137,19 +144,27 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     kind: 'nats',
     connection: nc,
     async publish(source, data) {
-      try {
-        await ensureStream(source);
-        await js.publish(subjectOf(source), data, { timeout: publishTimeoutMs });
-      } catch (err) {
-        throw new MeridianError(
-          'REPLICATION_UNAVAILABLE',
-          `JetStream did not accept the event: ${String(err)}`,
-          [],
-          {
-            cause: err,
-          },
-        );
+      // A publish sent while the client reconnects can vanish; retry it. If the
+      // first one was stored after all, the copy is a harmless duplicate.
+      let last: unknown;
+      for (let attempt = 0; attempt < publishAttempts; attempt++) {
+        try {
+          await ensureStream(source);
+          await js.publish(subjectOf(source), data, { timeout: publishTimeoutMs });
+          return;
+        } catch (err) {
+          last = err;
+          if (nc.isClosed()) break;
+        }
       }
+      throw new MeridianError(
+        'REPLICATION_UNAVAILABLE',
+        `JetStream did not accept the event: ${String(last)}`,
+        [],
+        {
+          cause: last,
+        },
+      );
     },
     subscribe,
     async queueDepth(source, destination) {
