@@ -164,6 +164,7 @@ export async function steadyLoad(
 
 export async function getJson(url: string, headers: Record<string, string> = {}) {
   const res = await request(url, { headers });
+  // biome-ignore lint/suspicious/noExplicitAny: test JSON is checked field by field
   return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as any };
 }
 

@@ -43,7 +43,7 @@ export function createDataServer(rt: EdgeRuntime): Server {
   const e = rt.config.edge;
   const options = {
     maxHeaderSize: e.maxHeaderSize,
-    requireHostHeader: true,
+    requireHostHeader: false, // checked in the request-head stage, which answers with our headers
     headersTimeout: e.timeouts.clientHeaders,
     requestTimeout: 0, // long uploads are bounded by the idle timeout instead
     keepAliveTimeout: 5000,
