@@ -2,6 +2,7 @@
 // killed, or in-process ones with special behaviour), edges in process, and
 // a bounded load loop.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -176,4 +177,25 @@ export async function waitFor(check: () => Promise<boolean> | boolean, ms: numbe
     await sleep(50);
   }
   return -1;
+}
+
+/** Appends top-level yaml (an `edge:` section) to a config file written by configWithFreePorts. */
+export function appendYaml(file: string, yaml: string): void {
+  appendFileSync(file, `\n${yaml}\n`);
+}
+
+/** An origin that holds every request until release() is called. */
+export function holdingOrigin() {
+  const held: ServerResponse[] = [];
+  const handler: Handler = (req, res) => {
+    req.resume();
+    held.push(res);
+  };
+  return {
+    handler,
+    held,
+    release() {
+      for (const res of held.splice(0)) res.end('released');
+    },
+  };
 }

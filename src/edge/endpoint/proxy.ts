@@ -75,7 +75,10 @@ function nextStep(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): 
 
 const owner: AttemptOwner = {
   wouldRetry(ctx, rt, attempt) {
-    return nextStep(ctx, rt, attempt) !== null && rt.budget.left() >= 1;
+    if (nextStep(ctx, rt, attempt) === null) return false;
+    if (rt.budget.left() >= 1) return true;
+    rt.stats.retriesDenied++;
+    return false;
   },
 
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {

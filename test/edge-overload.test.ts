@@ -1,0 +1,116 @@
+// Overload at the edge: admission without a queue (best-effort shed first,
+// critical may use the hard cap, 503 with Retry-After), and the retry budget
+// that stops a failing region from turning every request into two.
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { after, test } from 'node:test';
+import { request } from 'undici';
+import {
+  appendYaml,
+  closeServer,
+  echo,
+  holdingOrigin,
+  startEdge,
+  startOrigin,
+  type TestEdge,
+  waitFor,
+} from './edge-fixtures.js';
+import { configWithFreePorts } from './helpers/ports.js';
+
+const HOST = 'api.example.com';
+const servers: Server[] = [];
+const edges: TestEdge[] = [];
+after(async () => {
+  for (const e of edges) await e.close();
+  for (const s of servers) await closeServer(s);
+});
+
+const get = async (url: string, headers: Record<string, string> = {}) => {
+  const res = await request(url, { headers: { host: HOST, ...headers } });
+  await res.body.dump();
+  return res;
+};
+
+test('shedding: best-effort first, then normal, critical last; 503 with Retry-After and no queue', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  appendYaml(
+    cfg.file,
+    `edge:
+  shedding: { adaptive: vegas, initialLimit: 4, minLimit: 4, maxInFlight: 6, bestEffortShare: 0.5, retryAfter: 2 }
+  services:
+    - name: api
+      priorities: [{ pathPrefix: /batch, class: best-effort }]`,
+  );
+  const hold = holdingOrigin();
+  for (const p of [9101, 9102, 9201, 9202]) servers.push(await startOrigin(cfg.port(p), hold.handler));
+  const edge = await startEdge(cfg.file, 'us-east-1');
+  edges.push(edge);
+  const pending: Promise<unknown>[] = [];
+  const occupy = async (n: number, headers: Record<string, string> = {}) => {
+    const target = hold.held.length + n;
+    for (let i = 0; i < n; i++) pending.push(get(`${edge.url}/hold`, headers));
+    assert.ok((await waitFor(() => hold.held.length === target, 5000)) >= 0, `${target} requests held`);
+  };
+
+  await occupy(2);
+  const be = await get(`${edge.url}/x`, { 'x-meridian-priority': 'best-effort' });
+  assert.equal(be.statusCode, 503, 'best-effort shed at half the limit');
+  assert.equal(be.headers['retry-after'], '2');
+  assert.equal((await get(`${edge.url}/batch/job`)).statusCode, 503, 'route rule makes /batch best-effort');
+  await occupy(2);
+  assert.equal((await get(`${edge.url}/x`)).statusCode, 503, 'normal shed at the adaptive limit');
+  await occupy(2, { 'x-meridian-priority': 'critical' });
+  assert.equal(
+    (await get(`${edge.url}/x`, { 'x-meridian-priority': 'critical' })).statusCode,
+    503,
+    'hard cap',
+  );
+
+  // A burst far over the limit is answered at once, not queued.
+  const burst = await Promise.all(Array.from({ length: 30 }, () => get(`${edge.url}/x`)));
+  assert.ok(burst.every((r) => r.statusCode === 503));
+  assert.equal(hold.held.length, 6);
+
+  hold.release();
+  await Promise.all(pending);
+  await occupy(1);
+  hold.release();
+  await Promise.all(pending);
+  const metrics = await (await request(`${edge.admin}/metrics`)).body.text();
+  assert.match(metrics, /meridian_edge_shed_total\{service="api",edge="us-east-1"\} 34/);
+});
+
+test('retry budget: with every local answer a 503, at most 20 % of requests are retried in us-west-2', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  appendYaml(cfg.file, 'edge:\n  retry: { budgetPercent: 20, minPerSecond: 0 }');
+  for (const p of [9101, 9102]) {
+    servers.push(
+      await startOrigin(cfg.port(p), (req, res) => {
+        req.resume();
+        res.writeHead(503).end('overloaded');
+      }),
+    );
+  }
+  for (const p of [9201, 9202]) servers.push(await startOrigin(cfg.port(p), echo));
+  const east = await startEdge(cfg.file, 'us-east-1');
+  const west = await startEdge(cfg.file, 'us-west-2');
+  edges.push(east, west);
+  const seen = () => east.edge.runtime.peers.byRegion.get('us-west-2')!.okAt > 0;
+  assert.ok((await waitFor(seen, 5000)) >= 0);
+
+  const regions: string[] = [];
+  let attempts = '';
+  for (let i = 0; i < 50; i++) {
+    const res = await get(`${east.url}/r${i}`, { 'x-meridian-debug': 'attempts' });
+    regions.push(`${res.statusCode} ${res.headers['x-meridian-region']}`);
+    if (res.statusCode === 200) attempts = String(res.headers['x-meridian-attempts']);
+  }
+  const retried = regions.filter((r) => r === '200 us-west-2').length;
+  const failed = regions.filter((r) => r === '503 us-east-1').length;
+  assert.equal(retried + failed, 50, regions.join(', '));
+  assert.ok(retried >= 8 && retried <= 10, `retried ${retried} of 50 (budget 20 %)`);
+  assert.match(attempts, /^us-east-1 http:\/\/127\.0\.0\.1:\d+ 503 \d+ms, us-west-2 \S+ 200 \d+ms/);
+  const metrics = await (await request(`${east.admin}/metrics`)).body.text();
+  assert.match(metrics, /meridian_edge_retries_total\{result="taken",edge="us-east-1"\} (8|9|10)\n/);
+  assert.match(metrics, /meridian_edge_retry_budget_left\{edge="us-east-1"\} 0/);
+});
