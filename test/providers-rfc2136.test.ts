@@ -1,5 +1,6 @@
 // RFC 2136 provider against real BIND 9 and Knot: sync, evacuate, refuse bad input.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../src/config/index.js';
 import type { MeridianError } from '../src/errors.js';
@@ -82,5 +83,33 @@ test('rfc2136: an unreachable server and a geo request are clear errors', async 
   await assert.rejects(syncOnce({ provider, config, snapshot: healthy, steering: 'geo' }), {
     code: 'PROVIDER_UNSUPPORTED',
     message: 'rfc2136 cannot express geo steering',
+  });
+});
+
+test('rfc2136: a NOERROR reply without a valid TSIG signature is not taken as success', async (t) => {
+  // A server that answers every update NOERROR, unsigned: a forged or broken reply.
+  const server = createServer((socket) =>
+    socket.once('data', (data) => {
+      const reply = Buffer.from(data.subarray(0, 14));
+      reply.writeUInt16BE(12, 0);
+      reply[4] |= 0x80;
+      reply.fill(0, 6, 14);
+      socket.end(reply);
+    }),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  const provider = new Rfc2136Provider({
+    server: `127.0.0.1:${port}`,
+    tsig: { name: 'k', algorithm: 'hmac-sha256', secret: tsigSecret() },
+  });
+  const put = {
+    action: 'put' as const,
+    recordSet: { name: 'api.example.com', type: 'A' as const, ttl: 30, records: ['192.0.2.10'] },
+  };
+  await assert.rejects(provider.apply('example.com', [put]), {
+    code: 'PROVIDER_FAILED',
+    message: `127.0.0.1:${port} answered the update of example.com with a reply whose TSIG signature does not verify`,
   });
 });

@@ -35,10 +35,10 @@ function stop(child: ChildProcess, dir: string): Promise<void> {
 }
 
 /** `dig +short` against 127.0.0.1:port; sorted answer lines. */
-export function dig(port: number, name: string, type = 'A'): string[] {
+export function dig(port: number, name: string, type = 'A', tcp = false): string[] {
   const r = spawnSync(
     'dig',
-    ['+short', '+tries=1', '+time=2', '-p', String(port), '@127.0.0.1', name, type],
+    ['+short', '+tries=1', '+time=2', ...(tcp ? ['+tcp'] : []), '-p', String(port), '@127.0.0.1', name, type],
     {
       encoding: 'utf8',
     },
@@ -51,18 +51,43 @@ async function waitFor(
   check: () => boolean | Promise<boolean>,
   child: ChildProcess,
   log: () => string,
+  dir: string,
 ) {
+  const fail = (why: string) => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    return new Error(`${what} ${why}: ${log()}`);
+  };
   for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited: ${log()}`);
+    if (child.exitCode !== null) throw fail('exited');
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${what} did not start: ${log()}`);
+  throw fail('did not start');
 }
 
-const soaUp = (port: number) => dig(port, ZONE, 'SOA').length > 0;
+// Both transports: updates and the provider's reads go over TCP.
+const soaUp = (port: number) => dig(port, ZONE, 'SOA').length > 0 && dig(port, ZONE, 'SOA', true).length > 0;
 
-export async function startPdns(bin: string, apiKey = randomBytes(12).toString('hex')) {
+/**
+ * Starts a server, again on fresh ports when it fails: a free port can be
+ * taken by another test between freePort() and the server binding it.
+ */
+async function withRetries<T>(start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (i >= tries) throw e;
+    }
+  }
+}
+
+export function startPdns(bin: string, apiKey = randomBytes(12).toString('hex')) {
+  return withRetries(() => startPdnsOnce(bin, apiKey));
+}
+
+async function startPdnsOnce(bin: string, apiKey: string) {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-pdns-'));
   const [port, apiPort] = [await freePort(), await freePort()];
   const db = new Database(join(dir, 'pdns.sqlite3'));
@@ -109,6 +134,7 @@ export async function startPdns(bin: string, apiKey = randomBytes(12).toString('
       ),
     child,
     () => log,
+    dir,
   );
   const res = await fetch(`${apiUrl}/api/v1/servers/localhost/zones`, {
     method: 'POST',
@@ -116,12 +142,23 @@ export async function startPdns(bin: string, apiKey = randomBytes(12).toString('
     body: JSON.stringify({ name: `${ZONE}.`, kind: 'Native', nameservers: [`ns1.${ZONE}.`] }),
   });
   if (!res.ok) throw new Error(`creating the zone: ${await res.text()}`);
+  await waitFor(
+    'pdns_server (DNS port)',
+    () => soaUp(port),
+    child,
+    () => log,
+    dir,
+  );
   return { port, dir, apiUrl, apiKey, close: () => stop(child, dir) };
 }
 
 export const tsigSecret = () => randomBytes(32).toString('base64');
 
-export async function startNamed(bin: string, secret: string, keyName = 'meridian-key') {
+export function startNamed(bin: string, secret: string, keyName = 'meridian-key') {
+  return withRetries(() => startNamedOnce(bin, secret, keyName));
+}
+
+async function startNamedOnce(bin: string, secret: string, keyName: string) {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-named-'));
   const port = await freePort();
   writeFileSync(join(dir, `${ZONE}.zone`), ZONE_FILE);
@@ -145,11 +182,16 @@ zone "${ZONE}" { type primary; file "${dir}/${ZONE}.zone"; allow-update { key "$
     () => soaUp(port),
     child,
     () => log,
+    dir,
   );
   return { port, dir, close: () => stop(child, dir) } satisfies RunningServer;
 }
 
-export async function startKnot(bin: string, secret: string, keyName = 'meridian-key') {
+export function startKnot(bin: string, secret: string, keyName = 'meridian-key') {
+  return withRetries(() => startKnotOnce(bin, secret, keyName));
+}
+
+async function startKnotOnce(bin: string, secret: string, keyName: string) {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-knot-'));
   const port = await freePort();
   const storage = join(dir, 'data');
@@ -195,6 +237,7 @@ zone:
     () => existsSync(join(dir, 'knot.pid')) && soaUp(port),
     child,
     () => log,
+    dir,
   );
   return { port, dir, close: () => stop(child, dir) } satisfies RunningServer;
 }

@@ -1,6 +1,6 @@
 // Just enough DNS wire format for RFC 2136 updates signed with TSIG (RFC 8945),
 // and a TCP exchange. Queries use dns-packet; it cannot sign.
-import { createHmac, randomInt } from 'node:crypto';
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { connect, isIPv4, isIPv6 } from 'node:net';
 import { MeridianError } from '../errors.js';
 import type { RecordType } from './model.js';
@@ -79,13 +79,13 @@ function rr(name: string, type: number, cls: number, ttl: number, data: Buffer):
   return Buffer.concat([nameWire(name), u16(type), u16(cls), u32(ttl), u16(data.length), data]);
 }
 
-/** An UPDATE message for `zone`, signed with `key`. */
+/** An UPDATE message for `zone`, signed with `key`; `mac` is needed to check the reply. */
 export function updateMessage(
   zone: string,
   ops: readonly UpdateOp[],
   key: TsigKey,
   now = Date.now(),
-): Buffer {
+): { message: Buffer; mac: Buffer } {
   const alg = TSIG_ALGORITHMS[key.algorithm];
   if (!alg) {
     throw new MeridianError('BAD_ARGUMENT', `unknown TSIG algorithm ${key.algorithm}`, [
@@ -127,7 +127,7 @@ export function updateMessage(
     u16(0),
     u16(0),
   ]);
-  return Buffer.concat([header(1), body, rr(key.name, TYPE_TSIG, CLASS_ANY, 0, tsigData)]);
+  return { message: Buffer.concat([header(1), body, rr(key.name, TYPE_TSIG, CLASS_ANY, 0, tsigData)]), mac };
 }
 
 function skipName(buf: Buffer, at: number): number {
@@ -141,26 +141,54 @@ function skipName(buf: Buffer, at: number): number {
   return i;
 }
 
-/** RCODE of a response, and the TSIG error field when the response carries a TSIG record. */
-export function responseStatus(buf: Buffer): { rcode: number; tsigError?: number } {
+export interface ReplyStatus {
+  rcode: number;
+  /** The TSIG error field, when the reply carries a TSIG record. */
+  tsigError?: number;
+  /** True when the reply is signed with the key and its MAC checks out (RFC 8945 section 5.3). */
+  signed: boolean;
+}
+
+/** RCODE of a reply to a signed request, its TSIG error, and whether its signature verifies. */
+export function replyStatus(buf: Buffer, key: TsigKey, requestMac: Buffer): ReplyStatus {
   const rcode = buf[3] & 0x0f;
   const counts = [4, 6, 8, 10].map((o) => buf.readUInt16BE(o));
   let at = 12;
   for (let q = 0; q < counts[0]; q++) at = skipName(buf, at) + 4;
-  let tsigError: number | undefined;
-  for (let n = 0; n < counts[1] + counts[2] + counts[3] && at < buf.length; n++) {
+  const total = counts[1] + counts[2] + counts[3];
+  for (let n = 0; n < total && at < buf.length; n++) {
+    const start = at;
     at = skipName(buf, at);
     const type = buf.readUInt16BE(at);
     const len = buf.readUInt16BE(at + 8);
     const data = buf.subarray(at + 10, at + 10 + len);
-    if (type === TYPE_TSIG) {
-      const macAt = skipName(data, 0) + 8;
-      const macLen = data.readUInt16BE(macAt);
-      tsigError = data.readUInt16BE(macAt + 2 + macLen + 2);
-    }
     at += 10 + len;
+    if (type !== TYPE_TSIG || n !== total - 1) continue;
+    const algEnd = skipName(data, 0);
+    const macLen = data.readUInt16BE(algEnd + 8);
+    const mac = data.subarray(algEnd + 10, algEnd + 10 + macLen);
+    const after = algEnd + 10 + macLen; // original id, error, other len, other data
+    const tsigError = data.readUInt16BE(after + 2);
+    const alg = TSIG_ALGORITHMS[key.algorithm];
+    if (macLen === 0 || !alg) return { rcode, tsigError, signed: false };
+    const unsigned = Buffer.from(buf.subarray(0, start));
+    unsigned.writeUInt16BE(counts[3] - 1, 10);
+    unsigned.writeUInt16BE(data.readUInt16BE(after), 0);
+    const variables = Buffer.concat([
+      nameWire(key.name),
+      u16(CLASS_ANY),
+      u32(0),
+      nameWire(alg.wire),
+      data.subarray(algEnd, algEnd + 8), // time signed, fudge
+      data.subarray(after + 2), // error, other len, other data
+    ]);
+    const expected = createHmac(alg.hash, Buffer.from(key.secret, 'base64'))
+      .update(Buffer.concat([u16(requestMac.length), requestMac, unsigned, variables]))
+      .digest();
+    const signed = expected.length === mac.length && timingSafeEqual(expected, mac);
+    return { rcode, tsigError, signed };
   }
-  return { rcode, tsigError };
+  return { rcode, signed: false };
 }
 
 /** Sends one message over TCP and returns the reply (RFC 1035 two-byte length framing). */

@@ -4,7 +4,7 @@ import { MeridianError } from '../errors.js';
 import { RFC2136_CAPABILITIES } from './capabilities.js';
 import {
   exchangeTcp,
-  responseStatus,
+  replyStatus,
   TSIG_ALGORITHMS,
   type TsigKey,
   type UpdateOp,
@@ -115,13 +115,16 @@ export class Rfc2136Provider implements DnsProvider {
       for (const value of r.records) ops.push({ op: 'add', name: r.name, type: r.type, ttl: r.ttl, value });
     }
     // One message: the server applies all of it or none of it (RFC 2136 section 3.4).
-    const reply = await exchangeTcp(
-      this.host,
-      this.port,
-      updateMessage(zone, ops, this.options.tsig),
-      this.options.timeoutMs,
-    );
-    const { rcode, tsigError } = responseStatus(reply);
+    const { message, mac } = updateMessage(zone, ops, this.options.tsig);
+    const reply = await exchangeTcp(this.host, this.port, message, this.options.timeoutMs);
+    const { rcode, tsigError, signed } = replyStatus(reply, this.options.tsig, mac);
+    if (rcode === 0 && !signed) {
+      throw new MeridianError(
+        'PROVIDER_FAILED',
+        `${this.options.server} answered the update of ${zone} with a reply whose TSIG signature does not verify`,
+        ['the update may or may not have been applied; run the sync again to see'],
+      );
+    }
     if (rcode === 0) return;
     const what = `${this.options.server} refused the update of ${zone}`;
     if (tsigError && TSIG_ERRORS[tsigError])
