@@ -1,13 +1,25 @@
 // Bundles the dashboard into web/dist: one script, one stylesheet, the page and
 // the atlases (fetched at run time, so the script stays small and cacheable).
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const web = dirname(fileURLToPath(import.meta.url));
-const dist = join(web, 'dist');
+const outFlag = process.argv.indexOf('--out');
+const target = outFlag > 0 ? resolve(process.argv[outFlag + 1]) : join(web, 'dist');
+// Build beside the target, then swap it in: a server reading the old files never sees half a build.
+const dist = `${target}.tmp-${process.pid}`;
 const modules = join(web, '..', 'node_modules');
 
 rmSync(dist, { recursive: true, force: true });
@@ -46,6 +58,8 @@ const walk = (dir) => {
 };
 walk(dist);
 writeFileSync(join(dist, 'size.json'), `${JSON.stringify({ rawBytes: raw, gzipBytes: gzip })}\n`);
+rmSync(target, { recursive: true, force: true });
+renameSync(dist, target);
 if (!process.argv.includes('--quiet')) {
-  process.stdout.write(`web/dist: ${(raw / 1024).toFixed(1)} KB, ${(gzip / 1024).toFixed(1)} KB gzipped\n`);
+  process.stdout.write(`${target}: ${(raw / 1024).toFixed(1)} KB, ${(gzip / 1024).toFixed(1)} KB gzipped\n`);
 }

@@ -39,39 +39,40 @@ const METRICS: Metric[] = [
   { title: 'p99 latency', unit: 'ms', value: (r) => r.p99Ms, height: 130, markers: false },
 ];
 
+const LABEL_ROWS = 5;
+
 function markerPlugin(events: () => ChartEvent[]): uPlot.Plugin {
   return {
     hooks: {
       draw: (u) => {
         const { ctx, bbox } = u;
+        const px = devicePixelRatio;
         const [min, max] = [u.scales.x.min ?? 0, u.scales.x.max ?? 0];
         ctx.save();
-        ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
-        let lastX = -Infinity;
-        let row = 0;
+        ctx.font = `${Math.round(11 * px)}px system-ui, sans-serif`;
+        ctx.lineWidth = px;
+        ctx.setLineDash([4 * px, 3 * px]);
+        // Each label takes the first row where it overlaps no other; crowded
+        // markers (fast steps) keep their line and lose their label.
+        const rowEnds: number[] = Array(LABEL_ROWS).fill(Number.NEGATIVE_INFINITY);
         for (const e of events()) {
           const t = e.at / 1000;
           if (t < min || t > max) continue;
           const x = Math.round(u.valToPos(t, 'x', true));
-          row = x - lastX < 110 * devicePixelRatio ? row + 1 : 0;
-          if (row === 0) lastX = x;
           ctx.strokeStyle = e.colour;
           ctx.fillStyle = e.colour;
-          ctx.lineWidth = devicePixelRatio;
-          ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
           ctx.beginPath();
           ctx.moveTo(x, bbox.top);
           ctx.lineTo(x, bbox.top + bbox.height);
           ctx.stroke();
-          const right = x > bbox.left + bbox.width - 140 * devicePixelRatio;
-          ctx.textAlign = right ? 'right' : 'left';
-          // Crowded markers (fast steps) keep their line; only the first few get a label.
-          if (row < 4)
-            ctx.fillText(
-              e.label,
-              x + (right ? -3 : 3) * devicePixelRatio,
-              bbox.top + (12 + 13 * row) * devicePixelRatio,
-            );
+          const width = ctx.measureText(e.label).width;
+          const right = x + 3 * px + width > bbox.left + bbox.width;
+          const from = right ? x - 3 * px - width : x + 3 * px;
+          const row = rowEnds.findIndex((end) => from > end + 4 * px);
+          if (row < 0) continue;
+          rowEnds[row] = from + width;
+          ctx.textAlign = 'left';
+          ctx.fillText(e.label, from, bbox.top + (11 + 13 * row) * px);
         }
         ctx.restore();
       },

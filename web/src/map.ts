@@ -143,12 +143,16 @@ export class RegionMap {
           'stroke-width': 5,
         }),
       );
-      const label = svg('text', {
-        y: -18 - 26 * Math.sqrt(share),
-        'text-anchor': 'middle',
-        class: 'marker-label',
-      });
-      label.textContent = `${r.id} · ${pct(share)} · ${r.health}`;
+      // Two lines above the circle, kept inside the map near its edges.
+      const anchor = xy[0] < W * 0.2 ? 'start' : xy[0] > W * 0.8 ? 'end' : 'middle';
+      const dx = anchor === 'start' ? -20 : anchor === 'end' ? 20 : 0;
+      const top = -16 - 26 * Math.sqrt(share);
+      const label = svg('text', { 'text-anchor': anchor, class: 'marker-label' });
+      for (const [i, line] of [r.id, `${pct(share)} · ${r.health}`].entries()) {
+        const span = svg('tspan', { x: dx, y: top - (1 - i) * 22 });
+        span.textContent = line;
+        label.append(span);
+      }
       g.append(label);
       markers.append(g);
     }
