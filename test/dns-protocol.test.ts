@@ -155,7 +155,7 @@ test('several queries on one TCP connection (kdig +keepopen and a pipelining cli
   assert.equal(out.match(/status: NOERROR/g)?.length, 3, out);
   const answers = await pipelined(server.port, ['www.example.com', 'mx.example.com', 'nope.example.com']);
   assert.deepEqual(
-    answers.map((a) => a.rcode),
+    answers.map((a) => (a as { rcode?: string }).rcode),
     ['NOERROR', 'NOERROR', 'NXDOMAIN'],
   );
 });

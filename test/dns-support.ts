@@ -17,7 +17,10 @@ export interface RunningDns {
 }
 
 /** examples/two-regions.yaml with free ports, changed by `edit`, written to a temp file. */
-export async function dnsConfig(edit: (doc: Record<string, any>) => void = () => {}) {
+// biome-ignore lint/suspicious/noExplicitAny: a yaml document, edited freely by each suite
+type Doc = Record<string, any>;
+
+export async function dnsConfig(edit: (doc: Doc) => void = () => {}) {
   const { file, dir } = await configWithFreePorts('examples/two-regions.yaml');
   const doc = parse(readFileSync(file, 'utf8'));
   edit(doc);

@@ -1,7 +1,7 @@
 // Counters are plain numbers on the query path and become Prometheus series
 // only when /metrics is scraped: a label lookup per query would cost more
 // than the answer itself.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { RCODE, TYPE } from './wire.js';
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
@@ -16,7 +16,11 @@ export class DnsMetrics {
   private readonly answers = new Map<string, number>();
   private readonly limited = { truncate: 0, drop: 0 };
   private dropped = 0;
-  readonly latency: Histogram;
+  readonly latency = new LatencyHistogram(
+    'meridian_dns_query_duration_seconds',
+    'Time to answer one query, from bytes in to bytes out',
+    [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
+  );
   readonly reloads: Counter;
   readonly snapshotVersion: Gauge;
 
@@ -69,12 +73,7 @@ export class DnsMetrics {
         this.inc(self.dropped);
       },
     });
-    this.latency = new Histogram({
-      name: 'meridian_dns_query_duration_seconds',
-      help: 'Time to answer one query, from bytes in to bytes out',
-      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025],
-      registers: [this.registry],
-    });
+    this.registry.registerMetric(this.latency as never);
     this.reloads = new Counter({
       name: 'meridian_dns_reloads_total',
       help: 'Zone and snapshot changes taken without a restart',
@@ -102,5 +101,52 @@ export class DnsMetrics {
 
   drop() {
     this.dropped++;
+  }
+}
+
+/**
+ * A histogram kept as plain numbers (prom-client's observe() costs more than
+ * answering a query), exported in prom-client's shape so clusters can sum it.
+ */
+export class LatencyHistogram {
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: number[],
+  ) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(seconds: number) {
+    let i = 0;
+    while (i < this.bounds.length && seconds > this.bounds[i]) i++;
+    this.counts[i]++;
+    this.sum += seconds;
+    this.count++;
+  }
+
+  async get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    let cumulative = 0;
+    this.bounds.forEach((le, i) => {
+      cumulative += this.counts[i];
+      values.push({ labels: { le }, value: cumulative, metricName: `${this.name}_bucket` });
+    });
+    values.push({ labels: { le: '+Inf' }, value: this.count, metricName: `${this.name}_bucket` });
+    values.push({ labels: {}, value: this.sum, metricName: `${this.name}_sum` });
+    values.push({ labels: {}, value: this.count, metricName: `${this.name}_count` });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset() {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
   }
 }

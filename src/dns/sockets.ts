@@ -1,7 +1,7 @@
 // Thin loops around handleQuery: UDP datagrams, and TCP streams of
 // length-prefixed messages (RFC 1035 4.2.2, several per connection, RFC 7766).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { DnsEngine } from './handler.js';
 
@@ -23,7 +23,13 @@ export const formatHostPort = (host: string, port: number) =>
   isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 
 export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger): Promise<UdpSocket> {
-  const socket = createSocket({ type: isIPv6(at.host) ? 'udp6' : 'udp4', ipv6Only: isIPv6(at.host) });
+  const family = isIPv6(at.host) ? 6 : 4;
+  const socket = createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    ipv6Only: family === 6,
+    // Replies go to the literal address a query came from: skip dns.lookup and its extra tick per send.
+    lookup: isIP(at.host) ? (address, _options, callback) => callback(null, address, family) : undefined,
+  });
   socket.on('message', (msg, rinfo) => {
     let out: Buffer | null;
     try {

@@ -19,6 +19,8 @@ export interface Steer {
 
 export class Steering {
   private readonly cache = new Map<string, Steer>();
+  /** IPv4 networks by number ((a.b.c << 6) | prefix): no string built per query. */
+  private readonly cache4 = new Map<number, Steer>();
 
   constructor(
     private readonly geo: GeoLocator,
@@ -31,6 +33,7 @@ export class Steering {
     this.snapshot = snapshot;
     this.zone = zone;
     this.cache.clear();
+    this.cache4.clear();
   }
 
   current(): Snapshot {
@@ -47,25 +50,36 @@ export class Steering {
     const a = ecs.address;
     const v4 = ecs.family === 1;
     const prefix = Math.min(ecs.sourcePrefix, v4 ? SUBNET_PREFIX[4] : SUBNET_PREFIX[6]);
-    let key: string;
-    if (v4) key = `e${a[0] ?? 0}.${a[1] ?? 0}.${a[2] ?? 0}/${prefix}`;
-    else key = `e6${Buffer.from(a.subarray(0, (prefix + 7) >> 3)).toString('hex')}/${prefix}`;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const bytes = new Uint8Array(v4 ? 4 : 16);
-    bytes.set(a.subarray(0, bytes.length));
-    const ip: ParsedIp = { family: v4 ? 4 : 6, bytes };
-    return this.remember(key, this.geo.client(ip, ecs.sourcePrefix), 'ecs');
+    const bytes = () => {
+      const b = new Uint8Array(v4 ? 4 : 16);
+      b.set(a.subarray(0, b.length));
+      return { family: v4 ? 4 : 6, bytes: b } as ParsedIp;
+    };
+    if (v4) {
+      const n = ((((a[0] ?? 0) << 16) | ((a[1] ?? 0) << 8) | (a[2] ?? 0)) * 64 + prefix) >>> 0;
+      const hit = this.cache4.get(n);
+      if (hit) return hit;
+      const steer = this.make(this.geo.client(bytes(), ecs.sourcePrefix), 'ecs');
+      if (this.cache4.size >= this.maxEntries) this.cache4.clear();
+      this.cache4.set(n, steer);
+      return steer;
+    }
+    const key = `e6${Buffer.from(a.subarray(0, (prefix + 7) >> 3)).toString('hex')}/${prefix}`;
+    return this.cache.get(key) ?? this.remember(key, this.geo.client(bytes(), ecs.sourcePrefix), 'ecs');
   }
 
   private remember(key: string, client: Client, via: Steer['via']): Steer {
+    const steer = this.make(client, via);
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, steer);
+    return steer;
+  }
+
+  private make(client: Client, via: Steer['via']): Steer {
     const decision = decide(client, this.snapshot);
     const pick = (family: 'ipv4' | 'ipv6') =>
       decision.candidates.find((c) => (this.zone.regions.get(c.region)?.[family].length ?? 0) > 0)?.region ??
       null;
-    const steer: Steer = { client, via, decision, v4: pick('ipv4'), v6: pick('ipv6') };
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, steer);
-    return steer;
+    return { client, via, decision, v4: pick('ipv4'), v6: pick('ipv6') };
   }
 }

@@ -4,7 +4,7 @@
 import type { MeridianConfig } from '../config/index.js';
 import { parseIpv4, parseIpv6 } from '../core/ip.js';
 import { MeridianError } from '../errors.js';
-import { nameToWire, TYPE } from './wire.js';
+import { nameToWire, TYPE, wireToName } from './wire.js';
 import type { Writer } from './writer.js';
 
 export interface Rr {
@@ -146,7 +146,7 @@ export function buildZone(config: MeridianConfig, serial = 1): Zone {
     if (types.has(TYPE.CNAME) && (types.size > 1 || steered.has(owner))) {
       throw new MeridianError(
         'CONFIG_INVALID',
-        `zone.records: a CNAME at ${owner} cannot sit beside other records`,
+        `zone.records: a CNAME at ${wireToName(owner)} cannot sit beside other records`,
       );
     }
   }
