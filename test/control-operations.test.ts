@@ -1,0 +1,144 @@
+// Evacuation and restore through the CLI against a control plane with stand-in edges.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startFakeEdge } from './control-fake-edge.js';
+import { api, startTestControl, TOKENS } from './control-fixtures.js';
+import { runCliAsync, waitFor } from './control-helpers.js';
+import { configWithFreePorts } from './helpers/ports.js';
+
+async function setup(dir?: string) {
+  const example = await configWithFreePorts();
+  const control = await startTestControl({}, { base: example.file, dir });
+  const east = await startFakeEdge('us-east-1', example.port(8101), control.url, TOKENS.agent);
+  const west = await startFakeEdge('us-west-2', example.port(8201), control.url, TOKENS.agent);
+  const dial = async (id: string) =>
+    (
+      (await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as {
+        id: string;
+        dial: number;
+      }[]
+    ).find((r) => r.id === id)!.dial;
+  const env = { MERIDIAN_CONTROL: control.url, MERIDIAN_TOKEN: TOKENS.operator };
+  const close = async () => {
+    await east.close();
+    await west.close();
+    await control.close();
+  };
+  return { control, east, west, dial, env, close, example };
+}
+
+test('evacuate with --json prints the plan and one line per step; restore brings it back', async () => {
+  const s = await setup();
+  try {
+    const lines: Record<string, unknown>[] = [];
+    const r = await runCliAsync(
+      ['evacuate', 'us-east-1', '--steps', '50,0', '--step-interval', '300ms', '--reason', 'drill', '--json'],
+      s.env,
+      (l) => lines.push(JSON.parse(l)),
+    );
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.equal(lines[0].event, 'plan');
+    const plan = lines[0].plan as { steps: { dial: number; regions: { region: string; load: number }[] }[] };
+    assert.deepEqual(
+      plan.steps.map((st) => [st.dial, st.regions.map((x) => x.load)]),
+      [
+        [50, [50, 150]],
+        [0, [0, 200]],
+      ],
+    );
+    const progress = lines.filter((l) => l.event === 'progress');
+    assert.deepEqual(
+      progress.map((p) => [p.dial, p.status]),
+      [
+        [50, 'running'],
+        [0, 'running'],
+        [0, 'done'],
+      ],
+    );
+    assert.equal(await s.dial('us-east-1'), 0);
+    const back = await runCliAsync(
+      ['restore', 'us-east-1', '--steps', '50,100', '--step-interval', '300ms'],
+      s.env,
+    );
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(back.stdout, /restore us-east-1 from dial 0 %/);
+    assert.equal(await s.dial('us-east-1'), 100);
+    const audit = (await api(s.control.url, 'GET', '/v1/audit?limit=20', TOKENS.viewer)).json.entries as {
+      action: string;
+      who: string;
+      reason?: string;
+    }[];
+    assert.ok(audit.some((a) => a.action === 'evacuate' && a.who === 'ops' && a.reason === 'drill'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a failing gate backs off one step; repeated failure aborts at a consistent dial', async () => {
+  const s = await setup();
+  try {
+    s.west.report.errorRate = 0.5;
+    const r = await runCliAsync(
+      ['evacuate', 'us-east-1', '--steps', '50,0', '--step-interval', '200ms', '--json'],
+      s.env,
+    );
+    assert.equal(r.status, 1, r.stdout);
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{"event"'))
+      .map((l) => JSON.parse(l));
+    const messages = lines.filter((l) => l.event === 'progress').map((l) => l.message as string);
+    assert.ok(
+      messages.some((m) => /failed gates \(us-west-2: error rate 50.0 %/.test(m)),
+      messages.join('\n'),
+    );
+    assert.match(r.stdout, /"code": "GATE_FAILED"/);
+    const audit = (await api(s.control.url, 'GET', '/v1/audit?limit=20', TOKENS.viewer)).json.entries as {
+      action: string;
+      details: { message?: string };
+    }[];
+    const backOffs = audit.filter(
+      (a) => a.action === 'evacuate-step' && /backed off/.test(a.details.message ?? ''),
+    );
+    assert.equal(backOffs.length, 2, 'two back-offs, then the third failure aborts');
+    assert.equal(await s.dial('us-east-1'), 100, 'backed off to where it started');
+  } finally {
+    await s.close();
+  }
+});
+
+test('an operation survives a control restart and resumes from the applied step', async () => {
+  const s = await setup();
+  let again: Awaited<ReturnType<typeof startTestControl>> | undefined;
+  try {
+    const started = await api(s.control.url, 'POST', '/v1/operations', TOKENS.operator, {
+      kind: 'evacuate',
+      region: 'us-east-1',
+      steps: [50, 0],
+      stepIntervalMs: 1500,
+      reason: 'restart test',
+    });
+    assert.equal(started.status, 201);
+    await waitFor(async () => (await s.dial('us-east-1')) === 50, 3000);
+    await s.control.close();
+    again = await startTestControl({}, { base: s.example.file, dir: s.control.dir });
+    // The edges report to the old URL; report to the new one with a fresh pair of stand-ins.
+    const port = (u: string) => Number(new URL(u).port);
+    await s.east.close();
+    await s.west.close();
+    s.east = await startFakeEdge('us-east-1', s.example.port(8101), again.url, TOKENS.agent);
+    s.west = await startFakeEdge('us-west-2', s.example.port(8201), again.url, TOKENS.agent);
+    assert.ok(port(again.url) > 0);
+    const op = async () =>
+      (await api(again!.url, 'GET', '/v1/operations/current', TOKENS.viewer)).json.operation as {
+        status: string;
+        index: number;
+      };
+    assert.equal((await op()).status, 'running');
+    await waitFor(async () => (await op()).status === 'done', 8000, 100);
+    assert.equal((await op()).index, 1);
+  } finally {
+    await s.close();
+    await again?.close();
+  }
+});
