@@ -91,6 +91,11 @@ async function cases(t: TestContext, east: Redis, west: Redis, fresh: Fresh) {
       async () => (await cacheWest.get('session:9')) === null,
     );
     assert.equal(await cacheEast.get('session:9'), 'east-only');
+    // Three 300 KB values written together travel as more than one message (NATS max_payload is 1 MiB).
+    const big = (i: number) => String(i).repeat(300_000);
+    await Promise.all([0, 1, 2].map((i) => cacheEast.set(`big:${i}`, big(i))));
+    await eventually('large values crossed', async () => (await cacheWest.get('big:2')) === big(2));
+    await assert.rejects(cacheEast.set('huge', 'x'.repeat(600_000)), { code: 'BAD_ARGUMENT' });
     await cacheWest.delete('user:1');
     await eventually('delete crossed', async () => (await cacheEast.get('user:1')) === null);
     await Promise.all(relays.map((r) => r.close()));

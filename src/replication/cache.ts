@@ -7,7 +7,7 @@ import type { KeyspaceConfig } from '../config/schema/replication.js';
 import { isMeridianError, MeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { BatchPublisher } from './batcher.js';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
+import { MAX_EVENT_BYTES, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
 import { HybridClock } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
 import { RegionStore } from './store.js';
@@ -106,11 +106,11 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
       return store.get(key).catch(redisDown(region));
     },
     set(key, value, setOptions = {}) {
-      if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH) {
+      if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH || tooBigForTheWire(key, value)) {
         return Promise.reject(
           new MeridianError(
             'BAD_ARGUMENT',
-            `value must be a string of at most ${MAX_VALUE_LENGTH} characters`,
+            `value must be a string of at most ${MAX_VALUE_LENGTH} characters (${MAX_EVENT_BYTES} bytes as JSON)`,
           ),
         );
       }
@@ -142,6 +142,15 @@ const redisDown =
       },
     );
   };
+
+/** Checked before the local write, so a write that cannot travel is refused whole. */
+function tooBigForTheWire(key: string, value: string): boolean {
+  // Cheap for small values; only large ones (where escaping can grow them) are measured.
+  if (value.length + key.length < 64 * 1024) return false;
+  return (
+    Buffer.byteLength(JSON.stringify(value)) + Buffer.byteLength(JSON.stringify(key)) + 200 > MAX_EVENT_BYTES
+  );
+}
 
 function checkKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {

@@ -26,12 +26,23 @@ export interface EventBatch {
 }
 
 export const MAX_KEY_LENGTH = 1024;
-export const MAX_VALUE_LENGTH = 1024 * 1024;
+/** Characters of a value; its JSON form must also fit in MAX_EVENT_BYTES. */
+export const MAX_VALUE_LENGTH = 512 * 1024;
+/** One encoded event at most; a NATS message (default max_payload 1 MiB) holds a batch of them. */
+export const MAX_EVENT_BYTES = 600 * 1024;
 const OPS: ReadonlySet<string> = new Set(['set', 'del', 'inv']);
 
 export function encodeBatch(batch: EventBatch): Uint8Array {
-  const wire = { v: 1, o: batch.origin, e: batch.events.map(toWire) };
-  return Buffer.from(JSON.stringify(wire));
+  return joinEncodedEvents(batch.origin, batch.events.map(encodeEvent));
+}
+
+/** One event's JSON, so a batcher can count bytes as it goes. */
+export function encodeEvent(e: ReplicationEvent): string {
+  return JSON.stringify(toWire(e));
+}
+
+export function joinEncodedEvents(origin: string, encoded: readonly string[]): Uint8Array {
+  return Buffer.from(`{"v":1,"o":${JSON.stringify(origin)},"e":[${encoded.join(',')}]}`);
 }
 
 function toWire(e: ReplicationEvent) {
