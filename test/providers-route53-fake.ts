@@ -100,7 +100,28 @@ function setXml(s: FakeRecordSet): string {
 const policy = (s: FakeRecordSet) => (s.GeoLocation ? 'geo' : s.Weight !== undefined ? 'weighted' : 'simple');
 const keyOf = (s: FakeRecordSet) => `${s.Name}|${s.Type}|${s.SetIdentifier ?? ''}`;
 
-export async function startFakeRoute53(zones: Record<string, string>) {
+/** One page of ListResourceRecordSets, in (name, type, set identifier) order, from the request's start. */
+function listPage(sets: Iterable<FakeRecordSet>, query: URLSearchParams, pageSize: number): string {
+  const key = (s: { Name: string; Type: string; SetIdentifier?: string }) =>
+    [s.Name, s.Type, s.SetIdentifier ?? ''].join('\u0000');
+  const all = [...sets].sort((a, b) => key(a).localeCompare(key(b)));
+  const start = {
+    Name: query.get('name') ?? '',
+    Type: query.get('type') ?? '',
+    SetIdentifier: query.get('identifier') ?? '',
+  };
+  const from = query.has('name') ? all.findIndex((s) => key(s).localeCompare(key(start)) >= 0) : 0;
+  const max = Math.min(pageSize, Number(query.get('maxitems') ?? 300));
+  const page = from < 0 ? [] : all.slice(from, from + max);
+  const next = from < 0 ? undefined : all[from + max];
+  const more = next
+    ? `<IsTruncated>true</IsTruncated><NextRecordName>${xml(next.Name)}</NextRecordName><NextRecordType>${next.Type}</NextRecordType>${next.SetIdentifier !== undefined ? `<NextRecordIdentifier>${xml(next.SetIdentifier)}</NextRecordIdentifier>` : ''}`
+    : '<IsTruncated>false</IsTruncated>';
+  return `<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${page.map(setXml).join('')}</ResourceRecordSets>${more}<MaxItems>${max}</MaxItems></ListResourceRecordSetsResponse>`;
+}
+
+/** `pageSize`: how many record sets one ListResourceRecordSets page holds (Route 53: up to 300). */
+export async function startFakeRoute53(zones: Record<string, string>, pageSize = 300) {
   const store = new Map(Object.keys(zones).map((id) => [id, new Map<string, FakeRecordSet>()]));
   const requests: { method: string; path: string; body: string }[] = [];
   const changes = new Map<string, number>();
@@ -176,10 +197,7 @@ export async function startFakeRoute53(zones: Record<string, string>) {
           `<GetHostedZoneResponse xmlns="${NS}"><HostedZone><Id>/hostedzone/${m[2]}</Id><Name>${zones[m[2]]}.</Name><CallerReference>fake</CallerReference><ResourceRecordSetCount>${sets.size}</ResourceRecordSetCount></HostedZone></GetHostedZoneResponse>`,
         );
       if (req.method === 'GET')
-        return ok(
-          res,
-          `<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${[...sets.values()].map(setXml).join('')}</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>300</MaxItems></ListResourceRecordSetsResponse>`,
-        );
+        return ok(res, listPage(sets.values(), new URL(req.url ?? '/', 'http://x').searchParams, pageSize));
       const problem = applyBatch(sets, body.toString());
       if (problem) return error(res, 400, 'InvalidChangeBatch', problem);
       const id = `C${nextChange++}`;

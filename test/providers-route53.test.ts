@@ -15,7 +15,8 @@ const answerFor = (sets: FakeRecordSet[], setId: string) =>
   sets.find((s) => s.Type === 'A' && s.SetIdentifier === setId)?.Values;
 
 test('route53: geolocation sets, INSYNC wait, evacuation, weighted switch, errors', async (t) => {
-  const fake = await startFakeRoute53({ Z1EXAMPLE: 'example.com' });
+  // Pages of 25: the 104 geolocation sets take several ListResourceRecordSets pages.
+  const fake = await startFakeRoute53({ Z1EXAMPLE: 'example.com' }, 25);
   t.after(() => fake.close());
   const make = (extra: Partial<ConstructorParameters<typeof Route53Provider>[0]> = {}) =>
     new Route53Provider({
@@ -52,7 +53,11 @@ test('route53: geolocation sets, INSYNC wait, evacuation, weighted switch, error
   assert.deepEqual(sets.find((s) => s.SetIdentifier === 'default/*')?.GeoLocation, { CountryCode: '*' });
 
   const posts = () => fake.requests.filter((r) => r.method === 'POST').length;
+  const listCalls = () =>
+    fake.requests.filter((r) => r.method === 'GET' && /\/rrset\/?$/.test(r.path)).length;
+  const listsBefore = listCalls();
   const again = await syncOnce({ provider, config, snapshot: healthy });
+  assert.equal(listCalls() - listsBefore, 5, '104 sets in pages of 25: five pages read');
   assert.equal(again.changes.length, 0);
   assert.equal(posts(), 1, 'nothing to change, no change batch');
 
