@@ -7,8 +7,8 @@
 // hash with only `h`, expiring after the tombstone TTL.
 //
 // Applies a batch of events in one call (one round trip, one script run):
-// KEYS[i] = key of event i; ARGV[1] = tombstone ms; then five ARGV per event:
-// stamp, op ('set'|'del'|'inv'), value, expireAt ms (0 = none), unused.
+// KEYS[i] = key of event i; ARGV[1] = tombstone ms; then four ARGV per event:
+// stamp, op ('set'|'del'|'inv'), value, expireAt ms (0 = none).
 // Returns two entries per event: 1 applied (and the stamp it replaced or ''),
 // 0 already applied (its stamp), -1 refused: the stored write is newer (its stamp).
 export const APPLY_LUA = `
@@ -31,7 +31,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tombstone = ARGV[1]
 local out = {}
 for i, key in ipairs(KEYS) do
-  local base = 1 + (i - 1) * 5
+  local base = 1 + (i - 1) * 4
   local stamp, op, value, exp = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], tonumber(ARGV[base + 4])
   local cur = redis.call('HGET', key, 'h')
   if cur and cur == stamp then

@@ -66,7 +66,7 @@ export class RegionStore {
     const args: (string | number)[] = [this.options.tombstoneTtlMs];
     for (const { event: e } of batch) {
       keys.push(this.redisKey(e.key));
-      args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0, '');
+      args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0);
     }
     this.applyCommand(keys.length, ...keys, ...args).then(
       (out) => {
