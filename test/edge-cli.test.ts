@@ -1,0 +1,101 @@
+// `meridian edge` as a user runs it: two workers behind one port, the ready
+// line, the admin port (metrics, fault stage for drills) and a clean SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
+import { request } from 'undici';
+import { closeServer, echo, startOrigin } from './edge-fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { configWithFreePorts } from './helpers/ports.js';
+
+const HOST = 'api.example.com';
+const servers: Server[] = [];
+after(async () => {
+  for (const s of servers) await closeServer(s);
+});
+
+const get = async (url: string) => {
+  const res = await request(url, { headers: { host: HOST } });
+  await res.body.dump();
+  return res;
+};
+
+test('meridian edge with two workers: ready line, fault stage on the admin port, metrics, SIGTERM', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  for (const p of [9101, 9102]) servers.push(await startOrigin(cfg.port(p), echo));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--config', cfg.file, '--region', 'us-east-1'].concat([
+      '--listen',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+      '--workers',
+      '2',
+    ]),
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (c) => {
+    stderr += c;
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', () => reject(new Error(`edge exited before ready: ${stderr}`)));
+  });
+  const ready = JSON.parse(line);
+  assert.equal(ready.ready, true);
+  assert.equal(ready.part, 'edge');
+  assert.equal(ready.region, 'us-east-1');
+  assert.equal(ready.workers, 2);
+  const data = `http://${ready.listen}`;
+  const admin = `http://${ready.admin}`;
+
+  const ok = await get(`${data}/x`);
+  assert.equal(ok.statusCode, 200);
+  assert.equal(ok.headers['x-meridian-region'], 'us-east-1');
+
+  const bad = await request(`${admin}/fault`, { method: 'POST', body: '{"errorRate": 7}' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(await bad.body.text(), /errorRate/);
+  const set = await request(`${admin}/fault`, { method: 'POST', body: '{"errorRate": 1}' });
+  assert.equal(set.statusCode, 200);
+  await set.body.dump();
+  for (let i = 0; i < 6; i++)
+    assert.equal((await get(`${data}/f${i}`)).statusCode, 502, 'every worker fails');
+  const off = await request(`${admin}/fault`, { method: 'DELETE' });
+  await off.body.dump();
+  assert.equal((await get(`${data}/y`)).statusCode, 200);
+
+  const metrics = await (await request(`${admin}/metrics`)).body.text();
+  assert.match(
+    metrics,
+    /meridian_edge_requests_total\{service="-",region="us-east-1",status_class="5xx",outcome="fault",edge="us-east-1"\} 6/,
+  );
+  assert.match(
+    metrics,
+    /meridian_edge_origin_healthy\{service="api",origin="http:\/\/127\.0\.0\.1:\d+",edge="us-east-1"\} 1/,
+  );
+  const health = (await (await request(`${admin}/meridian/health`)).body.json()) as { workers: number };
+  assert.equal(health.workers, 2);
+
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, stderr);
+});
+
+test('meridian edge explains an unknown region and exits 1', () => {
+  const r = runCli([
+    'edge',
+    '--config',
+    'examples/two-regions.yaml',
+    '--region',
+    'nowhere',
+    '--listen',
+    '127.0.0.1:0',
+  ]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /meridian: no region "nowhere"; known: us-east-1, us-west-2/);
+});
