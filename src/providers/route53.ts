@@ -182,6 +182,16 @@ export class Route53Provider implements DnsProvider {
       ...[...deletes.values()].map((s) => ({ Action: 'DELETE' as const, ResourceRecordSet: s })),
       ...[...upserts.values()].map((s) => ({ Action: 'UPSERT' as const, ResourceRecordSet: s })),
     ];
+    // Route 53 takes at most 1000 changes per batch; splitting would lose atomicity, so refuse instead.
+    if (batch.length > 1000) {
+      throw new MeridianError(
+        'PROVIDER_UNSUPPORTED',
+        `route53: ${batch.length} changes do not fit one change batch (1000 at most)`,
+        [
+          'geo steering writes one record set per territory and type; map fewer territories or use weighted steering',
+        ],
+      );
+    }
     let changeId: string | undefined;
     try {
       const out = await this.client.send(
