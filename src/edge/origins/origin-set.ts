@@ -50,8 +50,7 @@ export class OriginSet {
   }
 
   /** Whether one more origin may be ejected without passing the cap. */
-  mayEject = (): boolean => {
-    const now = Date.now();
+  mayEject = (now: number): boolean => {
     let ejected = 0;
     for (const o of this.origins) if (o.isEjected(now)) ejected++;
     return ((ejected + 1) * 100) / this.origins.length <= this.maxEjectedPercent;

@@ -56,9 +56,9 @@ export class Origin {
   }
 
   /** A connect error, reset or 5xx. Returns true when this failure ejected the origin. */
-  failure(now: number, mayEject: () => boolean): boolean {
+  failure(now: number, mayEject: (now: number) => boolean): boolean {
     if (++this.consecutiveFailures < this.passive.consecutiveFailures || this.isEjected(now)) return false;
-    if (!mayEject()) return false;
+    if (!mayEject(now)) return false;
     // Ejection time doubles on repeat; an origin that stayed in for a while starts over.
     if (now - this.lastEjectedAt > this.passive.maxEjection * 2) this.ejections = 0;
     const ms = Math.min(this.passive.maxEjection, this.passive.baseEjection * 2 ** this.ejections);
