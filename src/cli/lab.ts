@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { MeridianError } from '../errors.js';
+import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
 import { WatchService } from '../lab/watchlist/server.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
@@ -42,6 +43,13 @@ export function registerLab(program: Command) {
           json?: boolean;
         }) => {
           const out = opts.json ? process.stderr : process.stdout;
+          // Ctrl-C: stop every server the lab started before leaving, so none is left behind.
+          const interrupt = () => {
+            out.write('\nstopping the lab...\n');
+            void stopAllDeployments().finally(() => process.exit(130));
+          };
+          process.once('SIGINT', interrupt);
+          process.once('SIGTERM', interrupt);
           const { summary, files } = await runLab({
             config: opts.config,
             scenario: opts.scenario,

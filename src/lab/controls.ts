@@ -20,11 +20,12 @@ export class Controls implements LabControls {
   readonly regions: string[];
   readonly evacuations: Evacuation[] = [];
   readonly kills: { region: string; t: number; back: number | null }[] = [];
+  readonly notes: string[] = [];
 
   constructor(
     private readonly deployment: Deployment,
     private readonly recorder: Recorder,
-    private readonly watch: ControlWatch,
+    private readonly watch: ControlWatch | undefined,
     readonly target: string,
     readonly durationS: number,
     private readonly startedAt: number,
@@ -98,13 +99,21 @@ export class Controls implements LabControls {
     const { command, args } = cliCommand();
     const d = this.deployment;
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(
-        command,
-        [...args, kind, region, '--control', d.controlUrl, '--token', d.tokens.operator, '--json'],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      // Steps sized to the run: the whole move fits in about a quarter of it.
+      const interval = `${Math.max(1, Math.floor((this.durationS * 0.25) / 4))}s`;
+      const token = d.tokens.operator;
+      const argv = [
+        kind,
+        region,
+        '--control',
+        d.controlUrl,
+        '--token',
+        token,
+        '--step-interval',
+        interval,
+        '--json',
+      ];
+      const child = spawn(command, [...args, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (c) => {
         output += c;
@@ -114,12 +123,15 @@ export class Controls implements LabControls {
       });
       child.on('exit', (code) => resolve({ code, output }));
     });
-    if (result.code !== 0)
-      throw new MeridianError('INTERNAL', `lab: meridian ${kind} ${region} failed (exit ${result.code})`, [
-        result.output.trim().slice(-500),
-      ]);
-    const left = Math.max(1000, this.durationS * 1000 * 0.35);
-    const arrived = await this.watch.waitFor(region, done, left);
+    if (result.code !== 0) {
+      // An operation control refused or aborted (a gate failed) is a finding, not a lab crash.
+      const why = result.output.trim().split('\n').slice(-1)[0]?.slice(0, 300) ?? '';
+      this.mark(`${kind} ${region} failed`);
+      this.notes.push(`meridian ${kind} ${region} exited ${result.code}: ${why}`);
+      return;
+    }
+    if (!this.watch) throw new MeridianError('NOT_IMPLEMENTED', `lab: ${kind} needs the control plane`);
+    const arrived = await this.watch.waitFor(region, done, 10_000);
     op.endedAt = arrived ? this.now() : null;
     this.mark(arrived ? `${kind} ${region} done` : `${kind} ${region} not done in time`);
   }

@@ -14,6 +14,8 @@ export interface DeploymentOptions {
   name: string;
   rate: number;
   durationS: number;
+  /** Run control and have dns and edges follow it; without it they follow the config file. */
+  withControl: boolean;
   /** Seen at the proxy in front of an origin: a request line, whether it reached the origin. */
   onOriginRequest: (region: string, line: string, delivered: boolean) => void;
 }
@@ -26,6 +28,13 @@ export interface LabOrigin {
   args: string[];
 }
 
+/** Deployments started and not yet stopped: stopped by stopAllDeployments() on Ctrl-C. */
+const running = new Set<Deployment>();
+
+export async function stopAllDeployments(): Promise<void> {
+  await Promise.all([...running].map((d) => d.stop()));
+}
+
 const rttKey = (a: string, b: string) => [a, b].sort().join('|');
 
 /** The whole deployment: origins, proxies, control, DNS and edges, each server its own process. */
@@ -34,7 +43,7 @@ export class Deployment {
   /** Region -> proxies carrying traffic into that region from other regions (edge and replication). */
   readonly links = new Map<string, FaultProxy[]>();
   private readonly originProxies: FaultProxy[] = [];
-  control!: LabProcess;
+  control: LabProcess | null = null;
   dns!: LabProcess;
   readonly edges = new Map<string, LabProcess>();
   /** Region -> URL users reach its edge at (directly, no proxy). */
@@ -67,6 +76,7 @@ export class Deployment {
   }
 
   async start(): Promise<void> {
+    running.add(this);
     const { dir } = this.o;
     const stateDir = join(dir, 'state');
     const logDir = join(dir, 'logs', this.o.name);
@@ -246,12 +256,13 @@ export class Deployment {
 
   /** Stops every process (SIGTERM) and proxy; returns the names of processes that did not exit cleanly. */
   async stop(): Promise<string[]> {
-    const all: LabProcess[] = [
+    running.delete(this);
+    const all = [
       ...this.edges.values(),
       this.dns,
       this.control,
       ...this.origins.map((o) => o.process),
-    ].filter((p): p is LabProcess => p !== undefined);
+    ].filter((p): p is LabProcess => p instanceof LabProcess);
     const codes = await Promise.all(all.map(async (p) => [p.name, await p.stop()] as const));
     await Promise.all([...this.originProxies, ...[...this.links.values()].flat()].map((p) => p.close()));
     return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);

@@ -12,6 +12,9 @@ import { type ReportSection, writeReport } from './report/write.js';
 import { runScenario } from './scenario.js';
 import { createUsers, type VirtualUser } from './users.js';
 
+/** Scenarios that cannot be judged without the control plane (DOWN detection, DNS shift, evacuation). */
+const NEEDS_CONTROL = new Set(['kong', 'evacuate', 'split-brain']);
+
 export interface LabOptions {
   config: string;
   scenario?: string;
@@ -63,6 +66,9 @@ function combine(summaries: Summary[]): AllSummary {
       failedIdempotent: sum('failedIdempotent'),
       shed: sum('shed'),
     },
+    failures: Object.fromEntries(
+      summaries.flatMap((s) => Object.entries(s.failures).map(([k, n]) => [`${s.scenario}: ${k}`, n])),
+    ),
     sharesByPhase: Object.fromEntries(
       summaries.flatMap((s) => Object.entries(s.sharesByPhase).map(([p, v]) => [`${s.scenario}/${p}`, v])),
     ),
@@ -104,12 +110,20 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   if (!config.regions.some((r) => r.id === target))
     throw new MeridianError('UNKNOWN_REGION', `lab.target "${target}" is not a region of ${o.config}`);
   const missing = missingParts();
-  if (missing.length > 0)
+  const withControl = !missing.includes('control');
+  if (missing.includes('dns') || missing.includes('edge'))
     throw new MeridianError(
       'NOT_IMPLEMENTED',
       `meridian lab needs commands this build does not have yet: ${missing.join(', ')}`,
+      ['the lab runs dns and one edge per region as their own processes; no scenario can run without them'],
+    );
+  const blocked = names.filter((n) => NEEDS_CONTROL.has(n) && missing.length > 0);
+  if (blocked.length > 0)
+    throw new MeridianError(
+      'NOT_IMPLEMENTED',
+      `scenario ${blocked.join(', ')} needs commands this build does not have yet: ${missing.join(', ')}`,
       [
-        'the lab runs control, dns and one edge per region as their own processes; no scenario can run without them',
+        `without the control plane only these scenarios can run: ${SCENARIO_ORDER.filter((n) => !NEEDS_CONTROL.has(n)).join(', ')}`,
       ],
     );
 
@@ -144,6 +158,7 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
       expectedShares: expected,
       notes: [...notes],
       progress: o.progress,
+      withControl,
     });
     o.progress(`${name}: ${summary.verdict.pass ? 'PASS' : `FAIL (${summary.verdict.failures.join('; ')})`}`);
     summaries.push(summary);

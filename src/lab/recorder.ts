@@ -43,6 +43,8 @@ export class Recorder {
   readonly buckets: Bucket[] = [];
   readonly events: LabEvent[] = [];
   readonly totals = { total: 0, ok: 0, failed: 0, failedIdempotent: 0, shed: 0 };
+  /** Failed requests by what the user saw: "HTTP 502", "no answer", "no DNS answer". */
+  readonly failures = new Map<string, number>();
   /** Per phase: requests served by each region, and all latencies. */
   readonly phases = new Map<
     string,
@@ -105,6 +107,8 @@ export class Recorder {
     } else {
       b.failed++;
       phase.failed++;
+      const kind = r.status > 0 ? `HTTP ${r.status}` : r.edgeRegion ? 'no answer' : 'no DNS answer';
+      this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
       this.totals.failed++;
       if (IDEMPOTENT.has(r.method)) this.totals.failedIdempotent++;
     }

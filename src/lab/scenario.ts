@@ -29,6 +29,7 @@ export interface ScenarioOptions {
   notes: string[];
   /** One line a second while running. */
   progress: (line: string) => void;
+  withControl: boolean;
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -104,6 +105,7 @@ export async function runScenario(
     configFile: o.configFile,
     dir: o.dir,
     name: drill.name,
+    withControl: o.withControl,
     rate: o.rate,
     durationS: o.durationS,
     onOriginRequest: (region, line, delivered) => {
@@ -118,6 +120,7 @@ export async function runScenario(
   try {
     await deployment.start();
     writeFileSync(join(o.dir, 'endpoints.json'), `${JSON.stringify(deployment.endpoints(), null, 2)}\n`);
+    if (o.withControl) o.progress(`dashboard: ${deployment.controlUrl}/ (token in endpoints.json)`);
     await waitUntilServing(deployment, o.users, o.homeOf);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
@@ -125,14 +128,17 @@ export async function runScenario(
     for (const r of cfg.regions)
       for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: deployment.edgeUrls.get(r.id)! });
     dns = new DnsClient(deployment.dnsAddress);
-    watch = new ControlWatch(
-      deployment.controlUrl,
-      deployment.tokens.viewer,
-      deployment.labConfigFile,
-      join(o.dir, 'state', 'watch'),
-      clock,
-    );
-    await watch.start();
+    if (o.withControl) {
+      const stateDir = join(o.dir, 'state', 'watch');
+      watch = new ControlWatch(
+        deployment.controlUrl,
+        deployment.tokens.viewer,
+        deployment.labConfigFile,
+        stateDir,
+        clock,
+      );
+      await watch.start();
+    }
     const probes = new Map<string, string>();
     for (const region of regions)
       for (const u of o.users.filter((u) => o.homeOf(u) === region).slice(0, 5))
@@ -165,7 +171,7 @@ export async function runScenario(
       recorder,
       controls,
       probe,
-      changes: watch.changes,
+      changes: watch?.changes ?? [],
       capacities: labCapacities(o.config, o.rate),
       expectedShares: o.expectedShares,
       rate: o.rate,

@@ -80,6 +80,7 @@ export function summarize(m: Measured): Summary {
     regions: [...controls.regions],
     target: controls.target,
     requests: { ...recorder.totals },
+    failures: Object.fromEntries(recorder.failures),
     sharesByPhase: recorder.sharesByPhase(),
     expectedShares: Object.fromEntries([...m.expectedShares].map(([r, s]) => [r, round(s, 3)])),
     p99MsByPhase,
@@ -95,7 +96,7 @@ export function summarize(m: Measured): Summary {
     dnsFlaps: m.probe.flaps(),
     recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
-    notes: m.notes,
+    notes: [...m.notes, ...controls.notes],
     verdict: { pass: false, failures: [], checks: [] },
   };
   const checks = m.drill.checks(summary);

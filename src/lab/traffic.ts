@@ -74,7 +74,10 @@ export class Traffic {
     if (cached && cached.expires > now) return cached;
     try {
       const subnet = `${user.address.split('.').slice(0, 3).join('.')}.0/24`;
-      const answer = await this.o.dns.query(this.o.hostname, subnet);
+      // A stub resolver retries once when an answer is late.
+      const answer = await this.o.dns
+        .query(this.o.hostname, subnet, 1500)
+        .catch(() => this.o.dns.query(this.o.hostname, subnet, 2500));
       const edge = answer.addresses.map((a) => this.o.edges.get(a)).find((e) => e !== undefined);
       if (!edge) return cached ?? null;
       const r = { ...edge, expires: now + answer.ttl * 1000 };

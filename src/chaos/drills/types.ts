@@ -40,6 +40,8 @@ export interface Summary {
   regions: string[];
   target: string | null;
   requests: { total: number; ok: number; failed: number; failedIdempotent: number; shed: number };
+  /** Failed requests by what the user saw. */
+  failures: Record<string, number>;
   sharesByPhase: Record<string, Record<string, number>>;
   /** Shares the territory map and the population predict (steady). */
   expectedShares: Record<string, number>;
