@@ -43,7 +43,11 @@ export class Observer {
     };
   }
 
+  /** Since when this instance has been collecting reports: gates need a full stale window of them. */
+  startedAt = Date.now();
+
   start() {
+    this.startedAt = Date.now();
     const probe = setInterval(() => void this.probe(), this.config.control.health.probeInterval);
     const tick = setInterval(
       () => void this.tick(Date.now()).catch((e) => this.log.error({ err: e.message }, 'health tick failed')),

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import type { MeridianConfig } from '../config/index.js';
-import { checkGates, type MovePlan, planMove } from '../core/evacuation-plan.js';
+import { checkGates, type MovePlan } from '../core/evacuation-plan.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
+import { callScaleUp, currentDial, type MoveRequest, planRequest, setDial } from './operation-plan.js';
 import type { StateKeeper } from './state.js';
 import type { AuditEntry, OperationRecord } from './store/index.js';
 
-export interface MoveRequest {
-  kind: 'evacuate' | 'restore';
-  region: string;
-  steps: number[];
-  stepIntervalMs: number;
-  reason: string;
-  dryRun?: boolean;
-}
+export type { MoveRequest };
 
 /**
  * Runs evacuations and restores on the leader. Each step is one commit of the
@@ -38,24 +31,7 @@ export class Operations {
   ) {}
 
   plan(req: MoveRequest): MovePlan {
-    const snap = this.keeper.snapshot();
-    const region = snap.regions.get(req.region);
-    if (!region) {
-      throw new MeridianError(
-        'UNKNOWN_REGION',
-        `no region "${req.region}"; known: ${[...snap.regions.keys()].join(', ')}`,
-      );
-    }
-    if (req.steps.length === 0) throw new MeridianError('BAD_ARGUMENT', 'at least one step is needed');
-    const down = (d: number, i: number) => i === 0 || d <= req.steps[i - 1];
-    const up = (d: number, i: number) => i === 0 || d >= req.steps[i - 1];
-    if (!req.steps.every(req.kind === 'evacuate' ? down : up)) {
-      throw new MeridianError(
-        'BAD_ARGUMENT',
-        `${req.kind} steps must go ${req.kind === 'evacuate' ? 'down' : 'up'}: ${req.steps.join(',')}`,
-      );
-    }
-    return planMove(snap, req.region, req.steps, this.config.control.gates.margin);
+    return planRequest(this.keeper.snapshot(), req, this.config.control.gates.margin);
   }
 
   /** Validates, runs the headroom pre-check and starts the operation (or only plans it, dry run). */
@@ -130,7 +106,7 @@ export class Operations {
       draft.operation = op;
       return [audit];
     });
-    if (!plan.ok) void this.callScaleUp(op, plan);
+    if (!plan.ok) void callScaleUp(this.config.control.scaleUp!.webhook, op, plan, this.log);
     this.kick();
     return { plan, operation: op };
   }
@@ -195,7 +171,9 @@ export class Operations {
       if (op.message.startsWith('waiting for capacity')) return this.waitForCapacity(op);
       return this.applyStep(op, 0, 'step 1 applied');
     }
-    const due = op.stepAt + op.stepIntervalMs - Date.now();
+    // Right after a (re)start there are no reports yet: wait for them rather than fail a gate.
+    const warm = this.observer.startedAt + this.observer.thresholds.staleAfterMs;
+    const due = Math.max(op.stepAt + op.stepIntervalMs, warm) - Date.now();
     if (due > 0) return this.sleep(due);
     const g = this.config.control.gates;
     const receivers = op.kind === 'evacuate' ? this.otherRegions(op.region) : [op.region];
@@ -294,30 +272,6 @@ export class Operations {
     await this.sleep(1000);
   }
 
-  private async callScaleUp(op: OperationRecord, plan: MovePlan) {
-    const hook = this.config.control.scaleUp!.webhook;
-    try {
-      const res = await request(hook, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          operation: op.id,
-          region: op.region,
-          receivers: plan.receivers,
-          needed: plan.needed,
-          headroom: plan.headroom,
-          reason: op.reason,
-        }),
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
-      });
-      await res.body.dump();
-      this.log.info({ hook, status: res.statusCode, operation: op.id }, 'scale-up webhook called');
-    } catch (e) {
-      this.log.error({ hook, err: (e as Error).message }, 'scale-up webhook failed');
-    }
-  }
-
   private otherRegions(region: string) {
     return [...this.keeper.snapshot().regions.values()]
       .filter((r) => r.id !== region && r.health !== 'DOWN')
@@ -335,15 +289,3 @@ export class Operations {
     });
   }
 }
-
-function setDial(
-  draft: { snapshot: { regions: { id: string; dial: number }[] } },
-  region: string,
-  dial: number,
-) {
-  const r = draft.snapshot.regions.find((x) => x.id === region);
-  if (r) r.dial = dial;
-}
-
-const currentDial = (draft: { snapshot: { regions: { id: string; dial: number }[] } }, region: string) =>
-  draft.snapshot.regions.find((r) => r.id === region)?.dial;

@@ -3,7 +3,7 @@ import { MeridianError } from '../errors.js';
 import { parseEdgeReport } from '../feed/report.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
-import type { MoveRequest } from './operations.js';
+import type { MoveRequest } from './operation-plan.js';
 import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
 
 export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {

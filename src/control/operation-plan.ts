@@ -1,0 +1,69 @@
+import { request } from 'undici';
+import { type MovePlan, planMove } from '../core/evacuation-plan.js';
+import type { Snapshot } from '../core/model.js';
+import { MeridianError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { OperationRecord } from './store/index.js';
+
+export interface MoveRequest {
+  kind: 'evacuate' | 'restore';
+  region: string;
+  steps: number[];
+  stepIntervalMs: number;
+  reason: string;
+  dryRun?: boolean;
+}
+
+/** Checks a move request against the snapshot and returns its plan. */
+export function planRequest(snap: Snapshot, req: MoveRequest, margin: number): MovePlan {
+  if (!snap.regions.has(req.region)) {
+    throw new MeridianError(
+      'UNKNOWN_REGION',
+      `no region "${req.region}"; known: ${[...snap.regions.keys()].join(', ')}`,
+    );
+  }
+  if (req.steps.length === 0) throw new MeridianError('BAD_ARGUMENT', 'at least one step is needed');
+  const down = (d: number, i: number) => i === 0 || d <= req.steps[i - 1];
+  const up = (d: number, i: number) => i === 0 || d >= req.steps[i - 1];
+  if (!req.steps.every(req.kind === 'evacuate' ? down : up)) {
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      `${req.kind} steps must go ${req.kind === 'evacuate' ? 'down' : 'up'}: ${req.steps.join(',')}`,
+    );
+  }
+  return planMove(snap, req.region, req.steps, margin);
+}
+
+/** Asks for capacity; the operation then waits until reports show the headroom. */
+export async function callScaleUp(hook: string, op: OperationRecord, plan: MovePlan, log: Logger) {
+  try {
+    const res = await request(hook, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        operation: op.id,
+        region: op.region,
+        receivers: plan.receivers,
+        needed: plan.needed,
+        headroom: plan.headroom,
+        reason: op.reason,
+      }),
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
+    await res.body.dump();
+    log.info({ hook, status: res.statusCode, operation: op.id }, 'scale-up webhook called');
+  } catch (e) {
+    log.error({ hook, err: (e as Error).message }, 'scale-up webhook failed');
+  }
+}
+
+type Draft = { snapshot: { regions: { id: string; dial: number }[] } };
+
+export function setDial(draft: Draft, region: string, dial: number) {
+  const r = draft.snapshot.regions.find((x) => x.id === region);
+  if (r) r.dial = dial;
+}
+
+export const currentDial = (draft: Draft, region: string) =>
+  draft.snapshot.regions.find((r) => r.id === region)?.dial;

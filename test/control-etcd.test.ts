@@ -1,0 +1,66 @@
+// Two control processes on a three-member etcd cluster: one leads; killing it
+// hands leadership (and writes) to the other within seconds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startMeridian, stop } from './control-deployment.js';
+import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
+import { startEtcdCluster, waitFor } from './control-helpers.js';
+import { requireProgram } from './helpers/programs.js';
+
+test('killing the leading control instance hands leadership over', async (t) => {
+  const etcd = requireProgram(t, 'etcd');
+  if (!etcd) return;
+  const cluster = await startEtcdCluster(etcd);
+  const { file, dir } = controlConfigFile({
+    store: {
+      type: 'etcd',
+      endpoints: cluster.endpoints,
+      prefix: `/meridian-${process.pid}/`,
+      leaseTtl: '2s',
+    },
+  });
+  const procs: Awaited<ReturnType<typeof startMeridian>>[] = [];
+  try {
+    const [a, b] = await Promise.all(
+      ['control-a', 'control-b'].map((name) =>
+        startMeridian(name, ['control', '--config', file, '--listen', '127.0.0.1:0'], dir),
+      ),
+    );
+    procs.push(a, b);
+    const urls = [String(a.ready.url), String(b.ready.url)];
+    const leading = async (url: string) => (await api(url, 'GET', '/v1/health')).json.isLeader === true;
+    const leaderIndex = await waitFor(async () => {
+      const flags = await Promise.all(urls.map(leading));
+      return flags.filter(Boolean).length === 1 ? flags.indexOf(true) + 1 : 0;
+    }, 10_000);
+    const leader = leaderIndex - 1;
+    const follower = 1 - leader;
+
+    const refused = await api(urls[follower], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
+      dial: 40,
+    });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.json.error?.code, 'NOT_LEADER');
+    assert.match(refused.json.error?.message ?? '', new RegExp(urls[leader].replace(/[.]/g, '\\.')));
+    const ok = await api(urls[leader], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, { dial: 40 });
+    assert.equal(ok.status, 200);
+    await waitFor(async () => {
+      const s = await api(urls[follower], 'GET', '/v1/status', TOKENS.viewer);
+      return (s.json.regions as { dial: number }[])[0].dial === 40;
+    }, 5000);
+
+    const killedAt = Date.now();
+    await stop(procs[leader].child, 'SIGKILL');
+    await waitFor(() => leading(urls[follower]), 15_000, 100);
+    t.diagnostic(
+      `follower took over ${Date.now() - killedAt} ms after the leader was killed (lease TTL 2 s)`,
+    );
+    const after = await api(urls[follower], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
+      dial: 60,
+    });
+    assert.equal(after.status, 200, JSON.stringify(after.json));
+  } finally {
+    await Promise.all(procs.map((p) => stop(p.child)));
+    await cluster.stop();
+  }
+});
