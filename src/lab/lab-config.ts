@@ -67,6 +67,7 @@ export function labConfigDocument(
   }));
   const control = (doc.control as Record<string, unknown> | undefined) ?? {};
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
+
   return {
     ...doc,
     regions,
@@ -82,8 +83,11 @@ export function labConfigDocument(
       store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
     },
+    // One machine runs every server: one process each, not one per core.
+    dns: { ...((doc.dns as object | undefined) ?? {}), workers: 1 },
     edge: {
       ...edge,
+      workers: 1,
       // The watch list's PUT and DELETE are idempotent: safe to retry in another region.
       services: config.services.map((s) => ({ name: s.name, idempotentMethods: ['PUT', 'DELETE'] })),
     },

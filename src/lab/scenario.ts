@@ -58,7 +58,12 @@ async function waitUntilServing(
         throw new MeridianError(
           'INTERNAL',
           `lab: the ${region} edge did not serve from its own origins within 30 s`,
-          [r ? `last answer: HTTP ${r.status} ${r.text.slice(0, 200)}` : 'no answer'],
+          [
+            `user ${user.address} (${user.place})`,
+            r
+              ? `last answer: HTTP ${r.status} from ${r.headers['x-lab-region']}: ${r.text.slice(0, 200)}`
+              : 'no answer',
+          ],
         );
       await new Promise((res) => setTimeout(res, 200));
     }

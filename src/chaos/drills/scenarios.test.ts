@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DRILLS, SCENARIO_ORDER } from './scenarios.js';
+import type { Summary } from './types.js';
+
+const base: Summary = {
+  scenario: 'x',
+  durationS: 30,
+  rate: 60,
+  regions: ['us-east-1', 'us-west-2'],
+  target: 'us-east-1',
+  requests: { total: 1000, ok: 1000, failed: 0, failedIdempotent: 0, shed: 0 },
+  failures: {},
+  sharesByPhase: {},
+  expectedShares: { 'us-east-1': 0.763, 'us-west-2': 0.237 },
+  p99MsByPhase: {},
+  errorRateByPhase: {},
+  failover: { detectMs: null, edgeShiftMs: null, dnsShiftMs: null },
+  evacuation: { steps: null, durationS: null, maxLoadRatio: null },
+  splitBrain: { flaps: null, lostWrites: null, divergentKeys: null },
+  declaredDown: [],
+  dnsFlaps: 0,
+  recoveredShare: null,
+  events: [],
+  notes: [],
+  verdict: { pass: false, failures: [], checks: [] },
+};
+
+const failing = (name: string, s: Partial<Summary>) =>
+  DRILLS.get(name)!
+    .checks({ ...base, ...s })
+    .filter((c) => !c.pass)
+    .map((c) => c.name);
+
+test('every scenario has a drill', () => {
+  assert.deepEqual([...DRILLS.keys()], SCENARIO_ORDER);
+});
+
+test('drill checks judge what was measured', () => {
+  const cases = [
+    {
+      name: 'steady near expected',
+      drill: 'steady',
+      s: { sharesByPhase: { steady: { 'us-east-1': 0.74, 'us-west-2': 0.26 } } },
+      expect: [],
+    },
+    {
+      name: 'steady 50/50 is not what the map predicts',
+      drill: 'steady',
+      s: { sharesByPhase: { steady: { 'us-east-1': 0.5, 'us-west-2': 0.5 } } },
+      expect: ['steady: us-east-1 share near 76.3 %', 'steady: us-west-2 share near 23.7 %'],
+    },
+    {
+      name: 'kong all good',
+      drill: 'kong',
+      s: {
+        failover: { detectMs: 1500, edgeShiftMs: 200, dnsShiftMs: 3000 },
+        sharesByPhase: { outage: { 'us-east-1': 0 } },
+        recoveredShare: 0.4,
+      },
+      expect: [],
+    },
+    {
+      name: 'kong slow DNS, never measured edge',
+      drill: 'kong',
+      s: {
+        failover: { detectMs: null, edgeShiftMs: null, dnsShiftMs: 7000 },
+        sharesByPhase: { outage: { 'us-east-1': 0 } },
+        recoveredShare: 0.4,
+      },
+      expect: ['edge stops sending to the dead region within 1 s', 'DNS stops answering with it within 5 s'],
+    },
+    {
+      name: 'split-brain lost a write',
+      drill: 'split-brain',
+      s: {
+        sharesByPhase: { cut: { 'us-east-1': 0.7, 'us-west-2': 0.3 } },
+        splitBrain: { flaps: 0, lostWrites: 1, divergentKeys: 0 },
+      },
+      expect: ['no acknowledged write lost'],
+    },
+    {
+      name: 'bad deploy leaks errors',
+      drill: 'bad-deploy',
+      s: { errorRateByPhase: { bad: 0.02 } },
+      expect: ['bad: client errors near zero (≤ 0.5 %)'],
+    },
+  ];
+  for (const c of cases) assert.deepEqual(failing(c.drill, c.s as Partial<Summary>), c.expect, c.name);
+});
