@@ -7,7 +7,7 @@ import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
 import { startEtcdCluster, waitFor } from './control-helpers.js';
 import { requireProgram } from './helpers/programs.js';
 
-test('killing the leading control instance hands leadership over', async (t) => {
+test('one leader; followers refuse writes and forward reports; killing the leader hands leadership over', async (t) => {
   const etcd = requireProgram(t, 'etcd');
   if (!etcd) return;
   const cluster = await startEtcdCluster(etcd);
@@ -47,6 +47,24 @@ test('killing the leading control instance hands leadership over', async (t) => 
     await waitFor(async () => {
       const s = await api(urls[follower], 'GET', '/v1/status', TOKENS.viewer);
       return (s.json.regions as { dial: number }[])[0].dial === 40;
+    }, 5000);
+
+    const report = {
+      region: 'us-east-1',
+      at: Date.now(),
+      origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
+      requestsPerS: 1,
+      errorRate: 0,
+      p99Ms: 1,
+      load: 1,
+      capacity: 1000,
+      demandByHome: {},
+      peers: {},
+    };
+    assert.equal((await api(urls[follower], 'POST', '/v1/reports', TOKENS.agent, report)).status, 202);
+    await waitFor(async () => {
+      const text = await (await fetch(`${urls[leader]}/metrics`)).text();
+      return /meridian_control_reports_total\{region="us-east-1"\} [1-9]/.test(text);
     }, 5000);
 
     const killedAt = Date.now();

@@ -1,10 +1,28 @@
 import type { FastifyInstance } from 'fastify';
+import { request } from 'undici';
 import { MeridianError } from '../errors.js';
 import { parseEdgeReport } from '../feed/report.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
 import type { MoveRequest } from './operation-plan.js';
 import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
+
+async function forwardReport(ctx: ControlContext, authorization: string | undefined, body: unknown) {
+  const leader = await ctx.leadership.leader().catch(() => null);
+  if (!leader || leader === ctx.instance) return;
+  try {
+    const res = await request(new URL('/v1/reports', leader), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: authorization ?? '' },
+      body: JSON.stringify(body),
+      headersTimeout: 800,
+      bodyTimeout: 800,
+    });
+    await res.body.dump();
+  } catch (e) {
+    ctx.log.debug({ leader, err: (e as Error).message }, 'report not forwarded to the leader');
+  }
+}
 
 export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
   const refused = { 401: errorSchema, 403: errorSchema, 409: errorSchema, 503: errorSchema };
@@ -25,6 +43,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
         throw new MeridianError('UNKNOWN_REGION', `report for unknown region "${report.region}"`);
       }
       ctx.observer.accept(report, Date.now());
+      // Health is decided on the leader: a follower passes the report on (best effort, not awaited).
+      if (!ctx.leadership.isLeader) void forwardReport(ctx, req.headers.authorization, req.body);
       reply.status(202);
       return { accepted: true };
     },
