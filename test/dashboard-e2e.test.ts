@@ -39,6 +39,13 @@ async function signIn(page: Page, url: string, token: string) {
 /** Opens an action with the keyboard, asks for the plan, checks it and confirms. */
 async function planAndConfirm(page: Page, action: string, region: string, steps: string, name: string) {
   await page.focus(`${row(region)} button[data-action="${action}"]`);
+  // The table updates every second; focus must stay on the button through the updates.
+  await page.waitForTimeout(2500);
+  assert.equal(
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.action),
+    action,
+    'keyboard focus survives live updates',
+  );
   await page.keyboard.press('Enter');
   await page.waitForSelector('dialog[open]');
   await page.fill('dialog input[name="steps"]', steps);
@@ -104,7 +111,11 @@ test('dashboard: map and charts live; operator evacuates and restores with the p
     undefined,
     { timeout: 90_000 },
   );
-  assert.match((await operator.textContent('#operation')) ?? '', /evacuate us-east-1 · done/);
+  await operator.waitForFunction(
+    () => /evacuate us-east-1 · done/.test(document.querySelector('#operation')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
   await shot(operator, '03-evacuated');
 
   await planAndConfirm(operator, 'restore', 'us-east-1', '50,100', '04-restore-plan');

@@ -31,6 +31,15 @@ async function atlas(file: string, object: string): Promise<FeatureCollection<Ge
   return feature(topo, topo.objects[object]) as unknown as FeatureCollection<Geometry, { name?: string }>;
 }
 
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const overlaps = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
 export class RegionMap {
   private places: Place[] = [];
   private projection: GeoProjection | null = null;
@@ -126,6 +135,7 @@ export class RegionMap {
     }
 
     const markers = svg('g', { class: 'markers' });
+    const placed: Box[] = [];
     for (const r of snapshot.regions.values()) {
       const xy = projection([r.location.lon, r.location.lat]);
       if (!xy) continue;
@@ -143,13 +153,22 @@ export class RegionMap {
           'stroke-width': 5,
         }),
       );
-      // Two lines above the circle, kept inside the map near its edges.
+      // Two lines above the circle, else below it when another label is there
+      // already (regions close together on a world map); kept inside the map.
+      const lines = [r.id, `${pct(share)} · ${r.health}`];
+      const radius = 9 + 26 * Math.sqrt(share);
       const anchor = xy[0] < W * 0.2 ? 'start' : xy[0] > W * 0.8 ? 'end' : 'middle';
       const dx = anchor === 'start' ? -20 : anchor === 'end' ? 20 : 0;
-      const top = -16 - 26 * Math.sqrt(share);
+      const width = 11.5 * Math.max(...lines.map((l) => l.length));
+      const left = xy[0] + dx - (anchor === 'middle' ? width / 2 : anchor === 'end' ? width : 0);
+      const above = { x: left, y: xy[1] - radius - 50, w: width, h: 46 };
+      const below = { ...above, y: xy[1] + radius + 4 };
+      const box =
+        placed.some((p) => overlaps(p, above)) && !placed.some((p) => overlaps(p, below)) ? below : above;
+      placed.push(box);
       const label = svg('text', { 'text-anchor': anchor, class: 'marker-label' });
-      for (const [i, line] of [r.id, `${pct(share)} · ${r.health}`].entries()) {
-        const span = svg('tspan', { x: dx, y: top - (1 - i) * 22 });
+      for (const [i, line] of lines.entries()) {
+        const span = svg('tspan', { x: dx, y: box.y - xy[1] + 18 + i * 22 });
         span.textContent = line;
         label.append(span);
       }

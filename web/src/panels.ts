@@ -34,6 +34,22 @@ function bar(fraction: number, label: string, warn: boolean) {
   );
 }
 
+function actionCell(region: string, onAction: (action: RegionAction, region: string) => void) {
+  const button = (action: RegionAction, text: string) =>
+    h('button', { type: 'button', 'data-action': action, onclick: () => onAction(action, region) }, text);
+  return h(
+    'td',
+    { class: 'actions' },
+    button('evacuate', 'Evacuate'),
+    button('restore', 'Restore'),
+    button('dial', 'Set dial…'),
+  );
+}
+
+/**
+ * Updates the rows in place. The action buttons are made once per region and
+ * never detached, so keyboard focus on them survives the updates every second.
+ */
 export function renderRegions(
   tbody: HTMLElement,
   rows: RegionRow[],
@@ -41,85 +57,73 @@ export function renderRegions(
   onAction: (action: RegionAction, region: string) => void,
   maxLoad: number,
 ) {
-  fill(
-    tbody,
-    ...rows.map(({ region: r, colour, status, sample, share }) => {
-      const load = sample?.load ?? r.load;
-      const capacity = sample?.capacity || r.capacity;
-      const util = capacity > 0 ? load / capacity : 0;
-      const lag = sample?.replicationLagMs;
-      return h(
-        'tr',
-        { 'data-region': r.id },
-        h(
-          'th',
-          { scope: 'row' },
-          h('span', { class: 'swatch', style: `background:${colour}` }),
-          h('span', { class: 'rid' }, r.id),
-          h('small', {}, r.name),
-        ),
-        h(
-          'td',
-          {},
-          h(
-            'span',
-            { class: 'health', style: `--c:${HEALTH_COLOUR[r.health]}`, 'data-health': r.health },
-            r.health,
-          ),
-          status?.pending ? h('small', {}, `→ ${status.pending} pending`) : null,
-          status?.why ? h('small', { class: 'why' }, status.why) : null,
-        ),
-        h(
-          'td',
-          { class: 'num', 'data-col': 'dial' },
-          `${r.dial} %`,
-          bar(r.dial / 100, `dial ${r.dial} %`, false),
-        ),
-        h(
-          'td',
-          { class: 'num', 'data-col': 'load' },
-          `${num(load)} / ${num(capacity)}`,
-          bar(util, `load ${pct(util)} of capacity`, util >= maxLoad),
-        ),
-        h('td', { class: 'num', 'data-col': 'share' }, pct(share)),
-        h('td', { class: 'num' }, sample ? num(sample.requestsPerS) : '–'),
-        h('td', { class: 'num' }, sample ? pct(sample.errorRate, 1) : '–'),
-        h('td', { class: 'num' }, sample ? `${num(sample.p99Ms)} ms` : '–'),
-        h('td', { class: 'num' }, lag === null || lag === undefined ? '–' : `${num(lag)} ms`),
-        operator
-          ? h(
-              'td',
-              { class: 'actions' },
-              h(
-                'button',
-                {
-                  type: 'button',
-                  'data-action': 'evacuate',
-                  disabled: r.dial === 0,
-                  onclick: () => onAction('evacuate', r.id),
-                },
-                'Evacuate',
-              ),
-              h(
-                'button',
-                {
-                  type: 'button',
-                  'data-action': 'restore',
-                  disabled: r.dial === 100,
-                  onclick: () => onAction('restore', r.id),
-                },
-                'Restore',
-              ),
-              h(
-                'button',
-                { type: 'button', 'data-action': 'dial', onclick: () => onAction('dial', r.id) },
-                'Set dial…',
-              ),
-            )
-          : null,
-      );
-    }),
-  );
+  const existing = new Map([...tbody.querySelectorAll('tr')].map((tr) => [tr.dataset.region ?? '', tr]));
+  const wanted = new Set(rows.map((r) => r.region.id));
+  for (const [id, tr] of existing) if (!wanted.has(id)) tr.remove();
+  for (const [i, row] of rows.entries()) {
+    const r = row.region;
+    let tr = existing.get(r.id);
+    if (!tr) {
+      tr = h('tr', { 'data-region': r.id });
+      if (operator) tr.append(actionCell(r.id, onAction));
+    }
+    // Moving a node blurs what is focused in it: only move rows that are out of place.
+    if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
+    const actions = tr.querySelector<HTMLElement>('td.actions');
+    while (tr.firstChild && tr.firstChild !== actions) tr.firstChild.remove();
+    if (actions) {
+      actions.before(...regionCells(row, maxLoad));
+      for (const b of actions.querySelectorAll<HTMLButtonElement>('button')) {
+        b.disabled =
+          (b.dataset.action === 'evacuate' && r.dial === 0) ||
+          (b.dataset.action === 'restore' && r.dial === 100);
+      }
+    } else tr.append(...regionCells(row, maxLoad));
+  }
+}
+
+function regionCells({ region: r, colour, status, sample, share }: RegionRow, maxLoad: number) {
+  const load = sample?.load ?? r.load;
+  const capacity = sample?.capacity || r.capacity;
+  const util = capacity > 0 ? load / capacity : 0;
+  const lag = sample?.replicationLagMs;
+  return [
+    h(
+      'th',
+      { scope: 'row' },
+      h('span', { class: 'swatch', style: `background:${colour}` }),
+      h('span', { class: 'rid' }, r.id),
+      h('small', {}, r.name),
+    ),
+    h(
+      'td',
+      {},
+      h(
+        'span',
+        { class: 'health', style: `--c:${HEALTH_COLOUR[r.health]}`, 'data-health': r.health },
+        r.health,
+      ),
+      status?.pending ? h('small', {}, `→ ${status.pending} pending`) : null,
+      status?.why ? h('small', { class: 'why' }, status.why) : null,
+    ),
+    h(
+      'td',
+      { class: 'num', 'data-col': 'dial' },
+      `${r.dial} %`,
+      bar(r.dial / 100, `dial ${r.dial} %`, false),
+    ),
+    h(
+      'td',
+      { class: 'num', 'data-col': 'load' },
+      `${num(load)} / ${num(capacity)}`,
+      bar(util, `load ${pct(util)} of capacity`, util >= maxLoad),
+    ),
+    h('td', { class: 'num', 'data-col': 'share' }, pct(share)),
+    h('td', { class: 'num' }, sample ? num(sample.requestsPerS) : '–'),
+    h('td', { class: 'num' }, sample ? pct(sample.errorRate, 1) : '–'),
+    h('td', { class: 'num' }, sample ? `${num(sample.p99Ms)} ms` : '–'),
+    h('td', { class: 'num' }, lag === null || lag === undefined ? '–' : `${num(lag)} ms`),
+  ];
 }
 
 export function renderOperation(
@@ -130,8 +134,21 @@ export function renderOperation(
   session: Session,
   onAbort: (op: Operation) => void,
 ) {
+  // The body is redrawn; an operator's abort button stays (hidden when idle) so focus on it survives.
+  let body = el.querySelector<HTMLElement>('.op-body');
+  if (!body) {
+    body = h('div', { class: 'op-body' });
+    el.replaceChildren(body);
+    if (session.role === 'operator')
+      el.append(h('button', { type: 'button', class: 'danger', 'data-action': 'abort' }, 'Abort operation'));
+  }
+  const abort = el.querySelector<HTMLButtonElement>('button[data-action="abort"]');
+  if (abort) {
+    abort.hidden = op?.status !== 'running';
+    abort.onclick = () => op && onAbort(op);
+  }
   if (!op) {
-    fill(el, h('p', { class: 'muted' }, 'No evacuation or restore yet.'));
+    fill(body, h('p', { class: 'muted' }, 'No evacuation or restore yet.'));
     return;
   }
   const steps = h(
@@ -167,7 +184,7 @@ export function renderOperation(
     }),
   );
   fill(
-    el,
+    body,
     h(
       'p',
       {},
@@ -181,13 +198,6 @@ export function renderOperation(
     h('p', { class: 'message', 'data-status': op.status }, op.message),
     op.status === 'running' ? h('h3', {}, 'Gates in the receiving regions (now)') : null,
     op.status === 'running' ? gates : null,
-    op.status === 'running' && session.role === 'operator'
-      ? h(
-          'button',
-          { type: 'button', class: 'danger', 'data-action': 'abort', onclick: () => onAbort(op) },
-          'Abort operation',
-        )
-      : null,
   );
 }
 
