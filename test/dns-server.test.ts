@@ -68,6 +68,23 @@ test('two workers share the port; /metrics sums them; SIGTERM stops all of them'
   assert.equal(left, '', 'no worker left behind');
 });
 
+test('the plain dgram loop (MERIDIAN_DNS_NATIVE=0) answers as the batched one does', async (t) => {
+  if (!requireProgram(t, 'kdig')) return;
+  const { file } = await dnsConfig();
+  const server = await startDns(file, ['--listen', '127.0.0.1:0', '--workers', '1'], {
+    MERIDIAN_DNS_NATIVE: '0',
+  });
+  try {
+    assert.equal(server.ready.batched, false);
+    const a = kdig(server.port, ['api.example.com', 'A', '+subnet=171.64.0.0/24']);
+    assert.deepEqual(addressesOf(a), ['198.51.100.10']);
+    assert.equal(ecsOf(a)?.scope, 24);
+    assert.equal(kdig(server.port, ['nope.example.com', 'A']).RCODE, 3);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 test('response-rate limiting: a flood from one /24 gets truncated (TC) or dropped, and is counted', async () => {
   const { file } = await dnsConfig((doc) => {
     doc.dns = { rateLimit: { responsesPerSecond: 1, burst: 5, slip: 2 } };

@@ -28,11 +28,15 @@ export async function dnsConfig(edit: (doc: Doc) => void = () => {}) {
   return { file, dir };
 }
 
-export function startDns(configFile: string, args: string[] = ['--listen', '127.0.0.1:0', '--workers', '1']) {
+export function startDns(
+  configFile: string,
+  args: string[] = ['--listen', '127.0.0.1:0', '--workers', '1'],
+  env: NodeJS.ProcessEnv = {},
+) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'dns', '--config', configFile, '--admin', '127.0.0.1:0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let err = '';
   child.stderr?.on('data', (b) => {

@@ -1,4 +1,4 @@
-// npm run bench -- dns [--duration S] [--rounds N] [--workers N] [--json]
+// npm run bench -- dns [--duration S] [--rounds N] [--workers N] [--no-js] [--json]
 // dnsperf against Meridian (geo answers: every query carries a client subnet),
 // PowerDNS (bind backend) and gdnsd serving the same zone on this machine, in
 // interleaved rounds; prints the median QPS of each and Meridian's ratios.
@@ -46,26 +46,29 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function startMeridian(dir: string): Promise<Peer & { child: ChildProcess }> {
+async function startMeridian(dir: string, native: boolean): Promise<Peer & { child: ChildProcess }> {
   const config = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
   config.zone.records = [{ name: 'www', type: 'A', values: ['192.0.2.80'] }];
   config.zone.nameservers = [{ name: 'ns1.example.com', ipv4: ['192.0.2.53'] }];
   // Rate limiting stays on, with a limit this one client cannot reach.
   config.dns = { listen: ['127.0.0.1:0'], workers, rateLimit: { responsesPerSecond: 1e9, burst: 1e9 } };
-  const file = join(dir, 'meridian.yaml');
+  const file = join(dir, native ? 'meridian.yaml' : 'meridian-js.yaml');
   writeFileSync(file, stringify(config));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dns', '--config', file], {
     stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
+    env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', MERIDIAN_DNS_NATIVE: native ? '1' : '0' },
   });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`meridian dns exited with ${code}`)));
   });
-  const port = Number(JSON.parse(line).udp[0].split(':').pop());
+  const ready = JSON.parse(line);
+  const port = Number(ready.udp[0].split(':').pop());
+  if (native && !ready.batched)
+    say('meridian: the batched UDP addon is not available here; "meridian" runs the dgram loop');
   return {
-    name: 'meridian',
+    name: native ? 'meridian' : 'meridian-js',
     port,
     child,
     close: () =>
@@ -83,7 +86,10 @@ async function main() {
   writeFileSync(queryFile, `${QUERIES.join('\n')}\n`);
   const servers: Peer[] = [];
   try {
-    servers.push(await startMeridian(dir));
+    // "meridian" is the default build (batched UDP through the native addon when it builds here);
+    // "meridian-js" the plain dgram loop, for comparison.
+    servers.push(await startMeridian(dir, true));
+    if (!args.includes('--no-js')) servers.push(await startMeridian(dir, false));
     if (findProgram('pdns_server'))
       servers.push(await startPowerDns(join(dir, 'pdns'), await freePort(), ZONE));
     else say('powerdns: pdns_server is not installed; skipped');
@@ -114,7 +120,7 @@ async function main() {
     const medians = Object.fromEntries([...runs].map(([name, xs]) => [name, Math.round(median(xs))]));
     const ratio = Object.fromEntries(
       servers
-        .filter((s) => s.name !== 'meridian')
+        .filter((s) => !s.name.startsWith('meridian'))
         .map((s) => [s.name, +(medians.meridian / medians[s.name]).toFixed(3)]),
     );
     const result = {
@@ -126,6 +132,11 @@ async function main() {
       medians,
       runs: Object.fromEntries(runs),
       ratio,
+      ratioJs: Object.fromEntries(
+        servers
+          .filter((s) => !s.name.startsWith('meridian') && medians['meridian-js'])
+          .map((s) => [s.name, +(medians['meridian-js'] / medians[s.name]).toFixed(3)]),
+      ),
       note: 'one machine (2 cores) shared with dnsperf and other work; compare ratios, not absolute numbers',
     };
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -133,6 +144,7 @@ async function main() {
       say('\nmedian QPS');
       for (const [name, m] of Object.entries(medians)) say(`  ${name.padEnd(9)} ${String(m).padStart(8)}`);
       for (const [name, x] of Object.entries(ratio)) say(`  meridian / ${name}: ${x}`);
+      for (const [name, x] of Object.entries(result.ratioJs)) say(`  meridian-js / ${name}: ${x}`);
     }
   } finally {
     for (const s of servers) await s.close();

@@ -16,7 +16,7 @@ type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 const WORKER_ENV = 'MERIDIAN_DNS_WORKER';
 
 type FromWorker =
-  | { meridianDns: 'ready'; udp: string[]; tcp: string[] }
+  | { meridianDns: 'ready'; udp: string[]; tcp: string[]; batched: boolean }
   | { meridianDns: 'failed'; message: string }
   | { meridianDns: 'stats'; id: number; metrics: MetricsJson; health: unknown };
 
@@ -46,7 +46,7 @@ export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
       process.send?.({ meridianDns: 'stats', id: m.id, metrics, health: server.health() });
     }
   });
-  process.send?.({ meridianDns: 'ready', udp: server.udp, tcp: server.tcp });
+  process.send?.({ meridianDns: 'ready', udp: server.udp, tcp: server.tcp, batched: server.batched });
 }
 
 export async function runCluster(options: RunDnsOptions, requested: number): Promise<RunningDns> {
@@ -58,7 +58,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   const waiting = new Map<number, (r: { metrics: MetricsJson; health: unknown }) => void>();
   let nextId = 0;
 
-  const fork = (): Promise<{ udp: string[]; tcp: string[] }> =>
+  const fork = (): Promise<{ udp: string[]; tcp: string[]; batched: boolean }> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [WORKER_ENV]: '1' });
       workers.add(worker);
@@ -93,7 +93,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     );
   };
 
-  let first: { udp: string[]; tcp: string[] };
+  let first: { udp: string[]; tcp: string[]; batched: boolean };
   try {
     // Workers asking for the same ADDR:PORT (port 0 too) share the primary's one socket.
     first = await fork();
@@ -140,6 +140,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     tcp: first.tcp,
     admin: admin.address,
     workers: count,
+    batched: first.batched,
     pid: process.pid,
   };
   return {

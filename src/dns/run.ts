@@ -26,6 +26,8 @@ export interface ReadyLine {
   tcp: string[];
   admin: string | null;
   workers: number;
+  /** True when UDP is received in batches by the native addon (src/dns/native). */
+  batched: boolean;
   pid: number;
 }
 
@@ -86,6 +88,7 @@ export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
     tcp: server.tcp,
     admin: server.admin,
     workers: 1,
+    batched: server.batched,
     pid: process.pid,
   };
   return { ready, close };

@@ -1,6 +1,5 @@
 // One DNS server process: the engine, its UDP and TCP listeners, reloads from
 // the snapshot source, and (unless a cluster primary serves it) the admin port.
-import type { Socket as UdpSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { MeridianError } from '../errors.js';
 import type { SnapshotSource } from '../feed/index.js';
@@ -10,7 +9,14 @@ import { type AdminServer, startAdmin } from './admin.js';
 import { DnsEngine } from './handler.js';
 import { DnsMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
-import { formatHostPort, parseHostPort, serveTcp, serveUdp, type TcpServer } from './sockets.js';
+import {
+  formatHostPort,
+  parseHostPort,
+  serveTcp,
+  serveUdp,
+  type TcpServer,
+  type UdpServer,
+} from './sockets.js';
 
 export interface DnsServerOptions {
   source: SnapshotSource;
@@ -28,6 +34,8 @@ export interface DnsServer {
   udp: string[];
   tcp: string[];
   admin: string | null;
+  /** True when UDP is received in batches by the native addon. */
+  batched: boolean;
   health(): DnsHealth;
   close(): Promise<void>;
 }
@@ -66,7 +74,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     }
   });
 
-  const udpSockets: UdpSocket[] = [];
+  const udpServers: UdpServer[] = [];
   const tcpServers: TcpServer[] = [];
   const udp: string[] = [];
   const tcp: string[] = [];
@@ -78,7 +86,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const closeAll = async () => {
     unsubscribe();
     rateLimiter?.close();
-    for (const s of udpSockets) await new Promise<void>((done) => s.close(() => done()));
+    for (const u of udpServers) await u.close();
     for (const t of tcpServers) await t.close();
     await admin?.close();
   };
@@ -86,9 +94,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     for (const text of options.listen ?? config.dns.listen) {
       const at = hostPortOrThrow(text, '--listen');
       // Port 0: UDP picks the port, TCP takes the same one.
-      const socket = await serveUdp(engine, at, log);
-      udpSockets.push(socket);
-      const port = (socket.address() as AddressInfo).port;
+      const udpServer = await serveUdp(engine, at, log);
+      udpServers.push(udpServer);
+      const port = (udpServer.socket.address() as AddressInfo).port;
       udp.push(formatHostPort(at.host, port));
       tcpServers.push(await serveTcp(engine, { host: at.host, port }, tcpOptions, log));
       tcp.push(formatHostPort(at.host, port));
@@ -117,5 +125,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       regions: [...snap.regions.values()].map((r) => ({ id: r.id, health: r.health, dial: r.dial })),
     };
   };
-  return { engine, metrics, udp, tcp, admin: admin?.address ?? null, health, close: closeAll };
+  const batched = udpServers.some((u) => u.batched);
+  log.info({ udp, batched }, batched ? 'udp: batched native loop' : 'udp: dgram loop');
+  return { engine, metrics, udp, tcp, batched, admin: admin?.address ?? null, health, close: closeAll };
 }

@@ -4,6 +4,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { DnsEngine } from './handler.js';
+import { attachBatched } from './udp-batch.js';
 
 export interface HostPort {
   host: string;
@@ -22,7 +23,14 @@ export function parseHostPort(text: string): HostPort | null {
 export const formatHostPort = (host: string, port: number) =>
   isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 
-export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger): Promise<UdpSocket> {
+export interface UdpServer {
+  socket: UdpSocket;
+  /** True when the batched native loop receives (udp-batch.ts), false for the plain dgram loop. */
+  batched: boolean;
+  close(): Promise<void>;
+}
+
+export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger, batch = true): Promise<UdpServer> {
   const family = isIPv6(at.host) ? 6 : 4;
   const socket = createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
@@ -46,7 +54,16 @@ export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger): Promise<
       socket.off('error', reject);
       // A send can fail (the client went away); that must not end the server.
       socket.on('error', (e) => log.warn({ err: e.message }, 'udp socket error'));
-      resolve(socket);
+      const detach = batch ? attachBatched(socket, engine, log) : null;
+      resolve({
+        socket,
+        batched: detach !== null,
+        close: () =>
+          new Promise<void>((done) => {
+            detach?.();
+            socket.close(() => done());
+          }),
+      });
     });
   });
 }
