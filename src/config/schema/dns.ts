@@ -15,7 +15,7 @@ export const dnsSchema = z.strictObject({
   /** Answer `_meridian.<hostname>` TXT with why this client got this answer. */
   explain: z.boolean().default(true),
   /** Largest UDP response we send, whatever the client offers (RFC 9715 suggests 1232). */
-  maxUdpPayload: z.number().int().min(512).max(65535).default(1232),
+  maxUdpPayload: z.number().int().min(512).max(4096).default(1232),
   /** A TCP connection with no query for this long is closed. */
   tcpIdleTimeout: duration.default(10_000),
   /** Most TCP connections open at once per process. */
