@@ -10,6 +10,7 @@ import { freePort } from './helpers/ports.js';
 export interface RunningServer {
   url: string;
   port: number;
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,6 +34,13 @@ function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs 
   });
 }
 
+/** A crashed test or benchmark must not leave servers behind. */
+function killWithParent(child: ChildProcess): void {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
+
 function stopper(child: ChildProcess, dir: string) {
   return () =>
     new Promise<void>((resolve) => {
@@ -51,8 +59,9 @@ export async function startRedis(program: string): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const child = spawn(program, [...args, '--dir', dir], { stdio: 'ignore' });
+  killWithParent(child);
   await waitForPort(port, child, 'redis-server');
-  return { url: `redis://127.0.0.1:${port}`, port, stop: stopper(child, dir) };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: () => child.pid, stop: stopper(child, dir) };
 }
 
 export interface RunningNats extends RunningServer {
@@ -66,6 +75,7 @@ export async function startNats(program: string): Promise<RunningNats> {
   const launch = async () => {
     const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'js')];
     const child = spawn(program, args, { stdio: 'ignore' });
+    killWithParent(child);
     await waitForPort(port, child, 'nats-server');
     return child;
   };
@@ -79,6 +89,7 @@ export async function startNats(program: string): Promise<RunningNats> {
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: () => child.pid,
     async restart() {
       await stopChild();
       child = await launch();

@@ -43,7 +43,7 @@ export interface RelayStats {
 
 /** The relay of region B in a child process (see relay-child.ts). */
 export class RelayChild {
-  private constructor(private readonly child: ChildProcess) {}
+  private constructor(readonly child: ChildProcess) {}
 
   static async start(args: string[]): Promise<RelayChild> {
     const child = fork(new URL('./relay-child.ts', import.meta.url).pathname, args, {
@@ -51,6 +51,9 @@ export class RelayChild {
       env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const kill = () => child.kill('SIGKILL');
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
     const relay = new RelayChild(child);
     await relay.next();
     return relay;

@@ -49,4 +49,6 @@ process.on('message', async (m: Ask) => {
     process.disconnect();
   }
 });
+// The benchmark died without asking us to close: go too.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ ready: true });

@@ -39,7 +39,7 @@ for i, key in ipairs(KEYS) do
   elseif cur and not newer(stamp, cur) then
     out[#out + 1] = -1; out[#out + 1] = cur
   else
-    redis.call('DEL', key)
+    if cur then redis.call('DEL', key) end
     if op ~= 'set' or (exp > 0 and exp <= now) then
       redis.call('HSET', key, 'h', stamp)
       redis.call('PEXPIRE', key, tombstone)
