@@ -136,9 +136,9 @@ export async function steadyLoad(
   host: string,
   concurrency: number,
   stop: Promise<unknown>,
+  result: LoadResult = { ok: 0, failed: [], byRegion: new Map() },
 ): Promise<LoadResult> {
   const agent = new Agent({ connections: concurrency });
-  const result: LoadResult = { ok: 0, failed: [], byRegion: new Map() };
   let stopped = false;
   void stop.then(() => {
     stopped = true;

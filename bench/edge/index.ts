@@ -3,7 +3,7 @@
 // same nginx origin on this machine; rounds interleave the three so a busy
 // neighbour hurts all alike. Prints medians of req/s and p99 and the ratios.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,9 +32,32 @@ interface Run {
   rps: number;
   p99Ms: number;
   errors: number;
+  /** CPU time (user + system) the proxy's processes spent per request, in microseconds. */
+  cpuUs: number;
 }
 
-function wrk(port: number): Run {
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU ms used so far by `pid` and its children (nginx and meridian workers): robust on a shared machine. */
+function cpuMs(pid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    if (Number(entry) === pid || ppid === pid) total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  }
+  return total;
+}
+
+function wrk(port: number, pid: number): Run {
+  const cpuBefore = cpuMs(pid);
   const r = spawnSync(
     'wrk',
     [
@@ -56,7 +79,9 @@ function wrk(port: number): Run {
   const errs = /Non-2xx or 3xx responses:\s+(\d+)/.exec(r.stdout);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
   const errors = Number(errs?.[1] ?? 0) + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { rps, p99Ms, errors };
+  const requests = Number(/(\d+) requests in/.exec(r.stdout)?.[1] ?? 0);
+  const cpuUs = requests > 0 ? ((cpuMs(pid) - cpuBefore) * 1000) / requests : Number.NaN;
+  return { rps, p99Ms, errors, cpuUs };
 }
 
 const median = (xs: number[]) => {
@@ -87,14 +112,14 @@ async function main() {
     for (const p of proxies)
       await waitHttp(p.port).catch((e) => Promise.reject(new Error(`${p.name}: ${e.message}`)));
     const results = new Map<string, Run[]>(proxies.map((p) => [p.name, []]));
-    for (const p of proxies) wrk(p.port); // warm-up: JIT, connection pools
+    for (const p of proxies) wrk(p.port, p.proc.pid!); // warm-up: JIT, connection pools
     for (let round = 0; round < Number(args.rounds); round++) {
       for (const p of proxies) {
-        const r = wrk(p.port);
+        const r = wrk(p.port, p.proc.pid!);
         results.get(p.name)!.push(r);
         if (!args.json)
           process.stderr.write(
-            `round ${round + 1} ${p.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms\n`,
+            `round ${round + 1} ${p.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, cpu ${r.cpuUs.toFixed(1)} us/req\n`,
           );
       }
     }
@@ -104,6 +129,7 @@ async function main() {
         {
           rps: Math.round(median(runs.map((r) => r.rps))),
           p99Ms: median(runs.map((r) => r.p99Ms)),
+          cpuUsPerRequest: Math.round(median(runs.map((r) => r.cpuUs)) * 10) / 10,
           errors: runs.reduce((a, r) => a + r.errors, 0),
           rounds: runs.map((r) => Math.round(r.rps)),
         },
@@ -123,6 +149,9 @@ async function main() {
       ratio: {
         meridianToNginx: Math.round((m / summary.nginx.rps) * 100) / 100,
         meridianToHaproxy: Math.round((m / summary.haproxy.rps) * 100) / 100,
+        /** nginx CPU per request over Meridian's: the throughput ratio if both had the same CPU. */
+        cpuEfficiencyToNginx:
+          Math.round((summary.nginx.cpuUsPerRequest / summary.meridian.cpuUsPerRequest) * 100) / 100,
       },
       bar: { meridianToNginx: 0.5, aim: 0.8 },
     };
@@ -130,11 +159,13 @@ async function main() {
     else {
       for (const [name, s] of Object.entries(summary)) {
         process.stdout.write(
-          `${name.padEnd(9)} ${String(s.rps).padStart(7)} req/s (median)  p99 ${s.p99Ms} ms  errors ${s.errors}\n`,
+          `${name.padEnd(9)} ${String(s.rps).padStart(7)} req/s (median)  p99 ${s.p99Ms} ms  ` +
+            `cpu ${s.cpuUsPerRequest} us/req  errors ${s.errors}\n`,
         );
       }
       process.stdout.write(
-        `ratio meridian/nginx ${out.ratio.meridianToNginx}  meridian/haproxy ${out.ratio.meridianToHaproxy}  (bar 0.5, aim 0.8)\n`,
+        `ratio meridian/nginx ${out.ratio.meridianToNginx}  meridian/haproxy ${out.ratio.meridianToHaproxy}  ` +
+          `cpu efficiency vs nginx ${out.ratio.cpuEfficiencyToNginx}  (bar 0.5, aim 0.8)\n`,
       );
     }
   } finally {

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { BEST_EFFORT, CRITICAL, NORMAL } from './context.js';
 import { ConcurrencyLimiter } from './limiter.js';
 
-const options = { maxInFlight: 10, adaptive: 'vegas' as const, initialLimit: 6, minLimit: 2, bestEffortShare: 0.5 };
+const options = {
+  maxInFlight: 10,
+  adaptive: 'vegas' as const,
+  initialLimit: 6,
+  minLimit: 2,
+  bestEffortShare: 0.5,
+};
 
 test('admission by priority: best-effort to half the limit, normal to the limit, critical to the cap', () => {
   const cases = [

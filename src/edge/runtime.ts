@@ -88,7 +88,6 @@ export class EdgeRuntime {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new EdgeContext(req, res, performance.now());
     this.stats.inFlight++;
-    this.budget.recordRequest();
     res.on('close', () => finish(ctx, this));
     try {
       run(ctx, this);

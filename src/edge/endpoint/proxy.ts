@@ -13,6 +13,8 @@ const HOP_HEADER = ['x-meridian-hop', '1'];
  * Remote: the target region's edge, marked with the hop header.
  */
 export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
+  // The retry budget is a share of the requests that reach the endpoint.
+  rt.budget.recordRequest();
   if (ctx.route === 'remote') sendToPeer(ctx, rt, ctx.target, 'proxied');
   else sendLocal(ctx, rt, undefined);
 }

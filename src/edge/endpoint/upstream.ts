@@ -43,6 +43,9 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   private resume: (() => void) | null = null;
   private discard = false;
   private done = false;
+  /** Body bytes still to come when the origin sent Content-Length; the last chunk ends the response. */
+  private remaining = -1;
+  private ended = false;
   status = 0;
   error: (Error & { code?: string }) | null = null;
   private readonly startedAt = performance.now();
@@ -98,7 +101,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     if (ctx.finished) return false;
     this.resume = resume;
-    writeResponseHead(ctx, rt, status, raw, this.origin === null);
+    this.remaining = writeResponseHead(ctx, rt, status, raw, this.origin === null);
     return true;
   }
 
@@ -106,6 +109,12 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.discard) return true;
     const res = this.ctx.res;
     if (this.ctx.finished) return false;
+    if (this.remaining > 0 && (this.remaining -= chunk.length) <= 0) {
+      // Head and the whole body in one write, without waiting for onComplete.
+      this.ended = true;
+      res.end(chunk);
+      return true;
+    }
     if (res.write(chunk)) return true;
     res.once('drain', this.resume!);
     return false;
@@ -114,7 +123,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.settle();
     if (this.discard) this.owner.failed(this.ctx, this.rt, this, 'status');
-    else this.ctx.res.end();
+    else if (!this.ended) this.ctx.res.end();
   }
 
   onError(err: Error): void {

@@ -6,6 +6,7 @@ import type { EdgeRuntime } from '../runtime.js';
  * Writes the client's response head from the upstream one: hop-by-hop
  * headers removed, x-meridian-region set. From a peer edge its region header
  * is kept (that region served the request) and its attempts are appended to ours.
+ * Returns the Content-Length to expect (-1 when unknown).
  */
 export function writeResponseHead(
   ctx: EdgeContext,
@@ -13,8 +14,9 @@ export function writeResponseHead(
   status: number,
   raw: Buffer[],
   fromPeer: boolean,
-): void {
+): number {
   const out: string[] = [];
+  let contentLength = -1;
   let region = rt.region;
   let peerAttempts: string | undefined;
   let connection: string | undefined;
@@ -33,7 +35,9 @@ export function writeResponseHead(
       if (fromPeer) peerAttempts = raw[i + 1].toString('latin1');
       continue;
     }
-    out.push(name, raw[i + 1].toString('latin1'));
+    const value = raw[i + 1].toString('latin1');
+    if (lower === 'content-length') contentLength = Number(value);
+    out.push(name, value);
   }
   if (connection !== undefined) dropListed(out, connection);
   out.push('x-meridian-region', region);
@@ -41,6 +45,7 @@ export function writeResponseHead(
   if (attempts !== undefined) out.push('x-meridian-attempts', attempts);
   ctx.servedBy = region;
   ctx.res.writeHead(status, out);
+  return ctx.req.method === 'HEAD' || Number.isNaN(contentLength) ? -1 : contentLength;
 }
 
 /** "region origin status ms" per attempt, comma separated; undefined when not asked for. */
