@@ -13,8 +13,9 @@ import { requireProgram } from './helpers/programs.js';
 import { ensureWebBuilt } from './helpers/web.js';
 
 const ARTIFACTS = join('test-artifacts', 'dashboard');
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+// Full page, except with a dialog open: then the viewport, where the dialog is.
+const shot = (page: Page, name: string, fullPage = true) =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 const row = (region: string) => `#regions tr[data-region="${region}"]`;
 
 /** Share of traffic in the regions table, 0-100. */
@@ -65,7 +66,7 @@ async function planAndConfirm(page: Page, action: string, region: string, steps:
     'plan projects both regions',
   );
   assert.equal(await page.getAttribute('dialog .plan', 'data-ok'), 'true', 'headroom check passes');
-  await shot(page, name);
+  await shot(page, name, false);
   await page.click('dialog button[data-action="confirm"]');
   await page.waitForSelector('dialog', { state: 'detached' });
 }

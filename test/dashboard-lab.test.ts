@@ -16,8 +16,9 @@ import { requireProgram } from './helpers/programs.js';
 import { ensureWebBuilt } from './helpers/web.js';
 
 const ARTIFACTS = join('test-artifacts', 'dashboard-lab');
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+// Full page, except with a dialog open: then the viewport, where the dialog is.
+const shot = (page: Page, name: string, fullPage = true) =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 const cell = (region: string, col: string) => `#regions tr[data-region="${region}"] td[data-col="${col}"]`;
 const number = async (page: Page, selector: string) =>
   Number.parseFloat((await page.textContent(selector)) ?? '');
@@ -131,7 +132,7 @@ test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, asyn
     2,
     'the plan projects both regions',
   );
-  await shot(page, '03-lab-restore-plan');
+  await shot(page, '03-lab-restore-plan', false);
   await page.click('dialog button[data-action="confirm"]');
   await page.waitForFunction(
     ([dial, share]) =>

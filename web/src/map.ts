@@ -19,6 +19,9 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 interface Place {
+  /** SVG path, drawn once: the projection never changes after load(). */
+  d?: string | null;
+  centroid?: [number, number];
   feature: Feature<Geometry, { name?: string }>;
   codes: (string | undefined)[];
   name: string;
@@ -122,9 +125,11 @@ export class RegionMap {
 
     const places = svg('g', { class: 'places' });
     for (const place of this.places) {
-      const d = path(place.feature);
+      place.d ??= path(place.feature);
+      const d = place.d;
       if (!d) continue;
-      const split = steering.split(place.codes, geoCentroid(place.feature) as [number, number]);
+      place.centroid ??= geoCentroid(place.feature) as [number, number];
+      const split = steering.split(place.codes, place.centroid);
       const el = svg('path', { d, fill: fillFor(split), class: 'place' });
       const title = svg('title');
       title.textContent = split
