@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Agent, request } from 'undici';
 import type { ControlServer } from '../src/control/server.js';
 import { api, startTestControl, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
+import { requireProgram } from './helpers/programs.js';
 
 let control: ControlServer;
 before(async () => {
@@ -197,4 +203,28 @@ test('OpenAPI document lists every route with its roles; metrics are Prometheus 
     metrics,
     /meridian_control_http_requests_total\{route="\/v1\/regions\/:region\/dial",status="403"\}/,
   );
+});
+
+test('TLS when configured', async (t) => {
+  const openssl = requireProgram(t, 'openssl');
+  if (!openssl) return;
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-tls-'));
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  const r = spawnSync(openssl, [
+    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'],
+    ...['-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+  ]);
+  assert.equal(r.status, 0, String(r.stderr));
+  const secure = await startTestControl({ tls: { cert, key } });
+  try {
+    assert.match(secure.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const res = await request(`${secure.url}/v1/status`, {
+      headers: { authorization: `Bearer ${TOKENS.viewer}` },
+      dispatcher: new Agent({ connect: { ca: readFileSync(cert) } }),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(((await res.body.json()) as { isLeader: boolean }).isLeader, true);
+  } finally {
+    await secure.close();
+  }
 });

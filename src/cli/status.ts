@@ -36,7 +36,9 @@ export function formatStatus(s: Status): string {
     `${r.dial} %`,
     `${Math.round(r.load)}/${r.capacity}`,
     `${Math.round(r.demand)}`,
-    r.why,
+    r.dial === 0 && r.health !== 'DOWN' && s.operation?.status !== 'running'
+      ? `${r.why}; dial 0 holds until: meridian restore ${r.id}`
+      : r.why,
   ]);
   const lines = [
     `snapshot v${s.version}; leader ${s.leader ?? 'none'}`,
