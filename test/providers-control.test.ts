@@ -94,8 +94,21 @@ test('an evacuation in control changes what PowerDNS, BIND and Knot answer', asy
   const ports = [...targets.map(([, port]) => port), named.port];
   const answers = () => ports.map((port) => dig(port, 'api.example.com').join(' '));
   const both = '192.0.2.10 198.51.100.10';
-  // The first wait includes the command's start-up (slow on a shared machine).
-  await waitFor(() => answers().every((a) => a === both), 45_000, 200);
+  // Generous: each step crosses control, its stream, a sync and a DNS update on a shared machine.
+  const expectEverywhere = async (answer: string, step: string) => {
+    try {
+      await waitFor(() => answers().every((a) => a === answer), 60_000, 250);
+    } catch {
+      const state = await fetch(`${control.url}/v1/snapshot`, {
+        headers: { authorization: `Bearer ${VIEWER}` },
+      });
+      assert.fail(
+        `${step}: answers ${JSON.stringify(answers())} (PowerDNS, Knot, BIND), wanted "${answer}"; ` +
+          `errors ${JSON.stringify(errors.map(String))}; snapshot ${await state.text()}; command stderr ${cliErr.slice(-2000)}`,
+      );
+    }
+  };
+  await expectEverywhere(both, 'first sync');
 
   const setDial = async (dial: number) => {
     const res = await fetch(`${control.url}/v1/regions/us-east-1/dial`, {
@@ -106,9 +119,9 @@ test('an evacuation in control changes what PowerDNS, BIND and Knot answer', asy
     assert.equal(res.status, 200, await res.text());
   };
   await setDial(0);
-  await waitFor(() => answers().every((a) => a === '198.51.100.10'), 15_000, 200);
+  await expectEverywhere('198.51.100.10', 'us-east-1 dial 0');
   await setDial(100);
-  await waitFor(() => answers().every((a) => a === both), 15_000, 200);
+  await expectEverywhere(both, 'us-east-1 dial 100');
   assert.deepEqual(errors, []);
   assert.doesNotMatch(cliErr, /"level":50|meridian:/, cliErr);
 });
