@@ -97,7 +97,7 @@ async function main() {
     else say('gdnsd: not installed; skipped');
     for (const s of servers) {
       const a = await queryA(s.port, 'api.example.com', 2000);
-      say(`${s.name.padEnd(9)} 127.0.0.1:${s.port}  api.example.com A (no subnet) -> ${a}`);
+      say(`${s.name.padEnd(11)} 127.0.0.1:${s.port}  api.example.com A (no subnet) -> ${a}`);
     }
     say(
       `dnsperf: ${seconds} s per run, ${rounds} rounds, interleaved; queries: ${QUERIES.join(', ')}; ECS 171.64.0.0/24`,
@@ -113,7 +113,7 @@ async function main() {
         });
         runs.get(s.name)!.push(qps);
         say(
-          `round ${r}  ${s.name.padEnd(9)} ${Math.round(qps).toString().padStart(8)} qps  (lost ${lostPercent}%)`,
+          `round ${r}  ${s.name.padEnd(11)} ${Math.round(qps).toString().padStart(8)} qps  (lost ${lostPercent}%)`,
         );
       }
     }
@@ -142,7 +142,7 @@ async function main() {
     if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       say('\nmedian QPS');
-      for (const [name, m] of Object.entries(medians)) say(`  ${name.padEnd(9)} ${String(m).padStart(8)}`);
+      for (const [name, m] of Object.entries(medians)) say(`  ${name.padEnd(11)} ${String(m).padStart(8)}`);
       for (const [name, x] of Object.entries(ratio)) say(`  meridian / ${name}: ${x}`);
       for (const [name, x] of Object.entries(result.ratioJs)) say(`  meridian-js / ${name}: ${x}`);
     }

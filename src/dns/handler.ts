@@ -77,13 +77,18 @@ export class DnsEngine {
     const out = this.answer(msg, peer);
     if (this.metrics) {
       if (out === null) this.metrics.drop();
-      else this.metrics.query(this.lastQtype, out.length >= 4 ? out[3] & 0x0f : 0, peer.transport === 'tcp');
+      else {
+        const rcode = this.lastRcode >= 0 ? this.lastRcode : out[3] & 0x0f;
+        this.metrics.query(this.lastQtype, rcode, peer.transport === 'tcp');
+      }
       this.metrics.latency.observe((performance.now() - started) / 1000);
     }
     return out;
   }
 
+  /** What the last answer() was about, for metrics without re-reading the response. */
   private lastQtype = 0;
+  private lastRcode = -1;
 
   private answer(msg: Buffer, peer: Peer): Buffer | null {
     const q = parseQuery(msg);
@@ -92,6 +97,7 @@ export class DnsEngine {
       return q.drop ? null : rejectHeader(msg, q.rcode);
     }
     this.lastQtype = q.qtype;
+    this.lastRcode = -1;
     const tcp = peer.transport === 'tcp';
     const edns = q.edns;
     const limit = tcp ? TCP_LIMIT : edns ? Math.min(edns.udpSize, this.maxUdp) : 512;
@@ -103,7 +109,10 @@ export class DnsEngine {
         return verdict === 'drop' ? null : respond(msg, q, SLIP, false, 0, 0, this.maxUdp);
       }
     }
-    if (edns && edns.version > 0) return respond(msg, q, BADVERS, false, 0, limit, this.maxUdp);
+    if (edns && edns.version > 0) {
+      this.lastRcode = RCODE.BADVERS;
+      return respond(msg, q, BADVERS, false, 0, limit, this.maxUdp);
+    }
     if (q.qclass !== CLASS_IN || q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR || q.qtype === TYPE.OPT) {
       return respond(msg, q, REFUSED, false, 0, limit, this.maxUdp);
     }
