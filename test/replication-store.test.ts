@@ -76,6 +76,20 @@ test('compare-and-apply in Redis', async (t) => {
       assert.ok((await store.stamp('k4'))! > ahead);
     });
 
+    await t.test('a key holding other data is left alone', async () => {
+      await redis.set('t:foreign', 'not ours');
+      const e = { op: 'set' as const, key: 'foreign', value: 'v', hlc: stamp(now), at: now };
+      assert.equal((await store.apply(e)).outcome, 'foreign');
+      assert.equal(await redis.get('t:foreign'), 'not ours');
+      const cache = createReplicatedCache({
+        region: 'b',
+        redis,
+        transport: createMemoryTransport(),
+        keyPrefix: 't:',
+      });
+      await assert.rejects(cache.set('foreign', 'v'), { code: 'CONFLICT' });
+    });
+
     await t.test('bad arguments are MeridianErrors', async () => {
       const cache = createReplicatedCache({ region: 'b', redis, transport: createMemoryTransport() });
       await assert.rejects(cache.set('', 'v'), { code: 'BAD_ARGUMENT' });

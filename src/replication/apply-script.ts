@@ -10,7 +10,8 @@
 // KEYS[i] = key of event i; ARGV[1] = tombstone ms; then four ARGV per event:
 // stamp, op ('set'|'del'|'inv'), value, expireAt ms (0 = none).
 // Returns two entries per event: 1 applied (and the stamp it replaced or ''),
-// 0 already applied (its stamp), -1 refused: the stored write is newer (its stamp).
+// 0 already applied (its stamp), -1 refused: the stored write is newer (its stamp),
+// -2 refused: the key holds something else than the cache's hash.
 export const APPLY_LUA = `
 local function newer(a, b)
   local wa, wb = tonumber(string.sub(a, 1, 15)), tonumber(string.sub(b, 1, 15))
@@ -33,8 +34,11 @@ local out = {}
 for i, key in ipairs(KEYS) do
   local base = 1 + (i - 1) * 4
   local stamp, op, value, exp = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], tonumber(ARGV[base + 4])
-  local cur = redis.call('HGET', key, 'h')
-  if cur and cur == stamp then
+  local cur = redis.pcall('HGET', key, 'h')
+  if type(cur) == 'table' and cur.err then
+    -- The key holds data the cache did not write (not a hash): leave it alone.
+    out[#out + 1] = -2; out[#out + 1] = ''
+  elseif cur and cur == stamp then
     out[#out + 1] = 0; out[#out + 1] = cur
   elseif cur and not newer(stamp, cur) then
     out[#out + 1] = -1; out[#out + 1] = cur

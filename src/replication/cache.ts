@@ -73,6 +73,12 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
       const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
       const result = await store.apply(candidate).catch(redisDown(region));
+      if (result.outcome === 'foreign') {
+        throw new MeridianError(
+          'CONFLICT',
+          `Redis key ${store.redisKey(event.key)} holds data the cache did not write`,
+        );
+      }
       if (result.outcome === 'stale') clock.observe(result.stamp);
       else stamped = candidate;
     }

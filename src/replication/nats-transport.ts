@@ -111,13 +111,22 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2 });
     const active = new Set<Promise<void>>();
     const handle = (m: JsMsg) => {
-      const done = handler(m.data).then(
-        () => m.ack(),
-        (err) => {
-          log.warn({ err, source, destination }, 'replication message not applied; it will come again');
-          m.nak(retryDelayMs);
-        },
-      );
+      const done = handler(m.data)
+        .then(
+          () => true,
+          (err) => {
+            log.warn({ err, source, destination }, 'replication message not applied; it will come again');
+            return false;
+          },
+        )
+        .then((applied) => {
+          try {
+            if (applied) m.ack();
+            else m.nak(retryDelayMs);
+          } catch {
+            // Connection gone: the server redelivers after the ack wait.
+          }
+        });
       active.add(done);
       done.finally(() => active.delete(done));
     };

@@ -73,6 +73,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         stats.applied++;
         m.applied[e.op].inc();
         m.lag.observe(Math.max(0, now - e.at) / 1000);
+      } else if (outcome === 'foreign') {
+        stats.malformed++;
+        m.malformed.inc();
+        log.warn(
+          { source, key: e.key },
+          'replication event aimed at a Redis key holding other data; not applied',
+        );
       } else if (outcome === 'duplicate') {
         stats.duplicates++;
         m.duplicates.inc();

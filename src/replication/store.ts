@@ -7,7 +7,14 @@ import type { Redis } from 'ioredis';
 import { APPLY_LUA } from './apply-script.js';
 import type { ReplicationEvent } from './event.js';
 
-export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
+/** foreign: the Redis key holds data the cache did not write; it was left alone. */
+export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'foreign';
+const OUTCOMES: Record<string, ApplyOutcome> = {
+  '1': 'applied',
+  '0': 'duplicate',
+  '-1': 'stale',
+  '-2': 'foreign',
+};
 
 export interface ApplyResult {
   outcome: ApplyOutcome;
@@ -71,9 +78,7 @@ export class RegionStore {
     this.applyCommand(keys.length, ...keys, ...args).then(
       (out) => {
         batch.forEach((q, i) => {
-          const code = Number(out[2 * i]);
-          const stamp = String(out[2 * i + 1]);
-          q.resolve({ outcome: code === 1 ? 'applied' : code === 0 ? 'duplicate' : 'stale', stamp });
+          q.resolve({ outcome: OUTCOMES[String(out[2 * i])], stamp: String(out[2 * i + 1]) });
         });
       },
       (err) => {
