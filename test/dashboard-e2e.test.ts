@@ -144,6 +144,31 @@ test('dashboard: map and charts live; operator evacuates and restores with the p
     assert.ok(audit.includes(action), `audit shows ${action}`);
   await shot(operator, '05-restored');
 
+  // A dial set directly, plan first: the west's states turn striped on the map.
+  await operator.click(`${row('us-west-2')} button[data-action="dial"]`);
+  await operator.fill('dialog input[name="dial"]', '50');
+  await operator.click('dialog button[data-action="plan"]');
+  await operator.waitForSelector('dialog .plan');
+  assert.ok(
+    (await operator.$$eval('dialog .plan thead th', (ths) => ths.map((th) => th.textContent))).includes(
+      'us-west-2 at 50 %',
+    ),
+  );
+  await operator.click('dialog button[data-action="confirm"]');
+  await operator.waitForFunction(
+    () =>
+      document
+        .querySelector('#regions tr[data-region="us-west-2"] td[data-col="dial"]')
+        ?.textContent?.startsWith('50 %') &&
+      [...document.querySelectorAll('#map path.place title')].some((t) =>
+        /California: home us-west-2 \(territory\); us-west-2 50 %, us-east-1 50 %/.test(t.textContent ?? ''),
+      ),
+    undefined,
+    { timeout: 30_000 },
+  );
+  assert.ok((await operator.locator('#map pattern').count()) > 0, 'split states are striped');
+  await shot(operator, '05b-dial-50-striped');
+
   // The token lives in this tab's session storage: a reload keeps it, another tab has to ask.
   await operator.reload();
   await operator.waitForSelector('#dashboard:not([hidden])');
