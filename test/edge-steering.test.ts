@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { Client, request } from 'undici';
+import { parseEdgeReport } from '../src/feed/report.js';
 import { closeServer, echo, startEdge, startOrigin, type TestEdge, waitFor } from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
@@ -96,4 +97,20 @@ test('misrouted: redirect per service; a PARTITIONED home region is served local
   await res.body.dump();
   assert.equal(res.headers['x-meridian-region'], 'us-east-1');
   east.edge.runtime.snapshot = snap;
+});
+
+test('collect() builds the EdgeReport control expects: demand by home region, peers, origins', async () => {
+  east.edge.collect(); // start a fresh interval
+  for (let i = 0; i < 3; i++) {
+    const res = await request(`${east.url}/d${i}`, { headers: { host: HOST, 'x-forwarded-for': SEATTLE } });
+    await res.body.dump();
+  }
+  const report = parseEdgeReport(east.edge.collect());
+  assert.equal(report.region, 'us-east-1');
+  assert.ok((report.demandByHome['us-west-2'] ?? 0) > 0, JSON.stringify(report.demandByHome));
+  assert.deepEqual(report.peers, { 'us-west-2': true });
+  assert.equal(report.origins.length, 2);
+  assert.ok(report.origins.every((o) => o.healthy));
+  assert.equal(report.capacity, 1000);
+  assert.ok(report.requestsPerS > 0);
 });

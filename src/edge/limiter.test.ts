@@ -31,7 +31,10 @@ test('vegas: latency rising over the floor lowers the limit; steady latency unde
   const run = (rtt: number, windows: number, load: number) => {
     for (let w = 0; w < windows; w++) {
       for (let i = 0; i < load; i++) l.tryAcquire(NORMAL);
-      for (let i = 0; i < load; i++) l.release(rtt, (t += 30), true);
+      for (let i = 0; i < load; i++) {
+        t += 30;
+        l.release(rtt, t, true);
+      }
     }
   };
   run(10, 20, 80);

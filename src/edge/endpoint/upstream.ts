@@ -109,7 +109,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.discard) return true;
     const res = this.ctx.res;
     if (this.ctx.finished) return false;
-    if (this.remaining > 0 && (this.remaining -= chunk.length) <= 0) {
+    if (this.remaining > 0) this.remaining -= chunk.length;
+    if (this.remaining === 0) {
       // Head and the whole body in one write, without waiting for onComplete.
       this.ended = true;
       res.end(chunk);
