@@ -68,6 +68,8 @@ export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger, batch = t
   });
 }
 
+const MAX_UNREAD = 1 << 20;
+
 export interface TcpOptions {
   idleTimeoutMs: number;
   maxConnections: number;
@@ -116,6 +118,11 @@ export function serveTcp(
         framed.writeUInt16BE(out.length, 0);
         out.copy(framed, 2);
         socket.write(framed);
+        // A client that sends but never reads would make us buffer answers without end.
+        if (socket.writableLength > MAX_UNREAD) {
+          socket.destroy();
+          return;
+        }
       }
     });
   });
