@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LinkHost, type LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
 import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
@@ -12,6 +13,7 @@ const number = (flag: string) => (text: string) => {
 };
 
 export function registerLab(program: Command) {
+  registerLabLinks(program);
   program
     .command('lab')
     .description('run a whole multi-region deployment on this machine, with geo-spread users and a drill')
@@ -101,5 +103,33 @@ export function registerLab(program: Command) {
           process.once('SIGINT', stop);
         },
       ),
+    );
+}
+
+/** The lab's inter-region fault proxies, in a process of their own. */
+export function registerLabLinks(program: Command) {
+  program
+    .command('lab-links', { hidden: true })
+    .description('run the lab fault proxies between regions (admin API: GET|POST /links)')
+    .requiredOption('--spec <json>', 'JSON list of {name, region, targetPort, rttMs}')
+    .action(
+      action(async (opts: { spec: string }) => {
+        let specs: LinkSpec[];
+        try {
+          specs = JSON.parse(opts.spec) as LinkSpec[];
+        } catch {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            '--spec expects a JSON list of {name, region, targetPort, rttMs}',
+          );
+        }
+        const host = await new LinkHost(specs).start();
+        process.stdout.write(`${JSON.stringify({ ready: true, part: 'links', ...host.describe() })}\n`);
+        const stop = () => {
+          void host.close().then(() => process.exit(0));
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      }),
     );
 }

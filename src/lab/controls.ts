@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import type { LabControls, OriginFault } from '../chaos/drills/types.js';
-import type { FaultProxy } from '../chaos/fault-proxy.js';
 import { MeridianError } from '../errors.js';
 import type { Deployment } from './deployment.js';
 import type { ControlWatch } from './probes.js';
@@ -73,9 +72,8 @@ export class Controls implements LabControls {
     );
   }
 
-  cutLinks(mode: 'blackhole' | 'reset' | false): void {
-    const all: FaultProxy[] = [...this.deployment.links.values()].flat();
-    for (const p of all) p.set({ cut: mode });
+  async cutLinks(mode: 'blackhole' | 'reset' | false): Promise<void> {
+    await this.deployment.setLinks({ cut: mode });
   }
 
   async evacuate(region: string): Promise<void> {

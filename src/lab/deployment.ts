@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { FaultProxy } from '../chaos/fault-proxy.js';
+import type { LinkFault } from '../chaos/fault-proxy.js';
+import type { LinkSpec } from '../chaos/link-host.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
 import { type LabTokens, labCapacities, labConfigDocument, newToken } from './lab-config.js';
 import { freePort } from './ports.js';
@@ -16,8 +17,6 @@ export interface DeploymentOptions {
   durationS: number;
   /** Run control and have dns and edges follow it; without it they follow the config file. */
   withControl: boolean;
-  /** Seen at the proxy in front of an origin: a request line, whether it reached the origin. */
-  onOriginRequest: (region: string, line: string, delivered: boolean) => void;
 }
 
 export interface LabOrigin {
@@ -40,9 +39,9 @@ const rttKey = (a: string, b: string) => [a, b].sort().join('|');
 /** The whole deployment: origins, proxies, control, DNS and edges, each server its own process. */
 export class Deployment {
   readonly origins: LabOrigin[] = [];
-  /** Region -> proxies carrying traffic into that region from other regions (edge and replication). */
-  readonly links = new Map<string, FaultProxy[]>();
-  private readonly originProxies: FaultProxy[] = [];
+  /** The process running the inter-region fault proxies, and its admin URL. */
+  private links: LabProcess | null = null;
+  private linksAdmin = '';
   control: LabProcess | null = null;
   dns!: LabProcess;
   readonly edges = new Map<string, LabProcess>();
@@ -70,11 +69,6 @@ export class Deployment {
     return sum / others.length;
   }
 
-  private link(region: string, proxy: FaultProxy): FaultProxy {
-    this.links.set(region, [...(this.links.get(region) ?? []), proxy]);
-    return proxy;
-  }
-
   async start(): Promise<void> {
     running.add(this);
     const { dir } = this.o;
@@ -85,29 +79,20 @@ export class Deployment {
     rmSync(logDir, { recursive: true, force: true });
     mkdirSync(stateDir, { recursive: true });
     const originUrls = new Map<string, string[]>();
-    const edgeLinkUrls = new Map<string, string>();
     const edgePorts = new Map<string, number>();
-    const replicationUrl = new Map<string, string>();
+    const specs: LinkSpec[] = [];
     for (const region of this.user.regions) {
       const count = Math.max(
         ...this.user.services.map((s) => s.origins.find((o) => o.region === region.id)?.urls.length ?? 0),
         1,
       );
+      const rttMs = this.rttInto(region.id);
       const urls: string[] = [];
       for (let i = 0; i < count; i++) {
         const port = await freePort();
         const id = `${region.id}/${i}`;
-        const counting = await new FaultProxy({
-          target: { host: '127.0.0.1', port },
-          onRequest: (line, delivered) => this.o.onOriginRequest(region.id, line, delivered),
-        }).start();
-        this.originProxies.push(counting);
-        urls.push(counting.url);
-        const replication = await new FaultProxy({
-          target: { host: '127.0.0.1', port },
-          rttMs: this.rttInto(region.id),
-        }).start();
-        replicationUrl.set(id, this.link(region.id, replication).url);
+        urls.push(`http://127.0.0.1:${port}`);
+        specs.push({ name: `replication:${id}`, region: region.id, targetPort: port, rttMs });
         this.origins.push({
           region: region.id,
           id,
@@ -119,13 +104,21 @@ export class Deployment {
       originUrls.set(region.id, urls);
       const edgePort = await freePort();
       edgePorts.set(region.id, edgePort);
-      const edgeLink = await new FaultProxy({
-        target: { host: '127.0.0.1', port: edgePort },
-        rttMs: this.rttInto(region.id),
-      }).start();
-      edgeLinkUrls.set(region.id, this.link(region.id, edgeLink).url);
+      specs.push({ name: `edge:${region.id}`, region: region.id, targetPort: edgePort, rttMs });
       this.edgeUrls.set(region.id, `http://127.0.0.1:${edgePort}`);
     }
+    // The inter-region links run in their own process: their delay must not
+    // depend on how busy the traffic generator is.
+    this.links = new LabProcess('links', ['lab-links', '--spec', JSON.stringify(specs)], logDir);
+    const linksReady = await this.links.start();
+    this.linksAdmin = `http://${linksReady.admin}`;
+    const linkPort = (name: string) => (linksReady.ports as Record<string, number>)[name];
+    const edgeLinkUrls = new Map(
+      this.user.regions.map((r) => [r.id, `http://127.0.0.1:${linkPort(`edge:${r.id}`)}`]),
+    );
+    const replicationUrl = new Map(
+      this.origins.map((o) => [o.id, `http://127.0.0.1:${linkPort(`replication:${o.id}`)}`]),
+    );
 
     const doc = labConfigDocument(this.o.configFile, this.user, {
       edgeUrls: edgeLinkUrls,
@@ -248,6 +241,13 @@ export class Deployment {
     );
   }
 
+  /** Cuts, heals or slows every link between regions (all proxies of the link process). */
+  async setLinks(fault: Partial<LinkFault>): Promise<void> {
+    const res = await fetch(`${this.linksAdmin}/links`, { method: 'POST', body: JSON.stringify(fault) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`lab: link process answered HTTP ${res.status}`);
+  }
+
   originUrls(region?: string): string[] {
     return this.origins
       .filter((o) => !region || o.region === region)
@@ -264,7 +264,7 @@ export class Deployment {
       ...this.origins.map((o) => o.process),
     ].filter((p): p is LabProcess => p instanceof LabProcess);
     const codes = await Promise.all(all.map(async (p) => [p.name, await p.stop()] as const));
-    await Promise.all([...this.originProxies, ...[...this.links.values()].flat()].map((p) => p.close()));
+    await this.links?.stop();
     return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);
   }
 }

@@ -84,7 +84,8 @@ export function labConfigDocument(
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
     },
     // One machine runs every server: one process each, not one per core.
-    dns: { ...((doc.dns as object | undefined) ?? {}), workers: 1 },
+    // The lab's users all ask from 127.0.0.1, as if through one big resolver: no response-rate limit.
+    dns: { ...((doc.dns as object | undefined) ?? {}), workers: 1, rateLimit: { enabled: false } },
     edge: {
       ...edge,
       workers: 1,

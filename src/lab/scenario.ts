@@ -113,15 +113,13 @@ export async function runScenario(
     withControl: o.withControl,
     rate: o.rate,
     durationS: o.durationS,
-    onOriginRequest: (region, line, delivered) => {
-      if (!delivered && !/ \/health /.test(line)) lastDeadAttempt.set(region, clock());
-    },
   });
   let dns: DnsClient | undefined;
   let traffic: Traffic | undefined;
   let probe: DnsProbe | undefined;
   let watch: ControlWatch | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let controls: Controls | undefined;
   try {
     await deployment.start();
     writeFileSync(join(o.dir, 'endpoints.json'), `${JSON.stringify(deployment.endpoints(), null, 2)}\n`);
@@ -160,8 +158,16 @@ export async function runScenario(
       random: seededRandom(o.config.lab.seed + 1),
       recorder,
       clock,
+      // The edge names every origin it tried: a try at an origin of a killed region is one too many.
+      onAttempts: (attempts, t) => {
+        for (const a of attempts.split(',')) {
+          const region = a.trim().split(' ')[0];
+          if (controls?.kills.some((k) => k.region === region && k.back === null))
+            lastDeadAttempt.set(region, t);
+        }
+      },
     });
-    const controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
+    controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
     probe.start();
     traffic.start();
     ticker = setInterval(() => o.progress(`${drill.name} ${recorder.line()}`), 1000);

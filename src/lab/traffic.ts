@@ -15,6 +15,8 @@ export interface TrafficOptions {
   recorder: Recorder;
   /** ms since the scenario started. */
   clock: () => number;
+  /** The edge's account of its tries ("region origin status ms, ..."), when it gave one. */
+  onAttempts?: (attempts: string, t: number) => void;
 }
 
 interface Resolved {
@@ -113,7 +115,7 @@ export class Traffic {
       try {
         const res = await request(`${edge.url}${op.path}`, {
           method: op.method as 'GET',
-          headers: { host: this.o.hostname, 'x-forwarded-for': user.address },
+          headers: { host: this.o.hostname, 'x-forwarded-for': user.address, 'x-meridian-debug': 'attempts' },
           body: op.body,
           dispatcher: this.agent,
           headersTimeout: 5000,
@@ -122,6 +124,9 @@ export class Traffic {
         const text = await res.body.text();
         status = res.statusCode;
         servedRegion = String(res.headers['x-lab-region'] ?? '');
+        const attempts = res.headers['x-meridian-attempts'];
+        if (typeof attempts === 'string' && attempts && this.o.onAttempts)
+          this.o.onAttempts(attempts, this.o.clock());
         shed = status === 503 && !servedRegion && /OVERLOAD|shed/i.test(text);
       } catch {
         status = 0;

@@ -121,11 +121,11 @@ export const splitBrain: Drill = {
     lab.phase('before');
     await lab.at(cut);
     lab.phase('cut');
-    lab.cutLinks('blackhole');
+    await lab.cutLinks('blackhole');
     lab.mark('links cut');
     await lab.at(heal);
     lab.phase('healed');
-    lab.cutLinks(false);
+    await lab.cutLinks(false);
     lab.mark('links healed');
     await lab.at(lab.durationS);
   },

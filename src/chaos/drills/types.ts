@@ -21,7 +21,7 @@ export interface LabControls {
   restartOrigins(region: string): Promise<void>;
   setOriginFault(region: string, fault: OriginFault | null): Promise<void>;
   /** Cut (or heal with false) every link between regions. */
-  cutLinks(mode: 'blackhole' | 'reset' | false): void;
+  cutLinks(mode: 'blackhole' | 'reset' | false): Promise<void>;
   /** Evacuate through the control plane; resolves when the region's dial reached 0 (or the operation ended). */
   evacuate(region: string): Promise<void>;
   restore(region: string): Promise<void>;
