@@ -1,0 +1,73 @@
+// The lab end to end, short: every scenario in turn against real control, dns
+// and edge processes, each judged by its own verdict.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCli } from './helpers/cli.js';
+
+/** The CLI from source, for longer than runCli's minute. */
+function runLong(args: string[], timeoutMs: number) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGINT', // the lab stops its servers on SIGINT
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('meridian lab --scenario nope: a clear error, exit 1', () => {
+  const r = runCli(['lab', '--scenario', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^meridian: unknown scenario "nope"\n {2}expected one of: steady, kong/);
+});
+
+test('meridian lab --scenario all --duration 18: every verdict passes, report written', {
+  timeout: 600_000,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-'));
+  const r = runLong(
+    ['lab', '--scenario', 'all', '--duration', '18', '--rate', '40', '--report', dir, '--json'],
+    580_000,
+  );
+  // biome-ignore lint/suspicious/noExplicitAny: the summary is checked field by field below
+  let summary: Record<string, any> = {};
+  try {
+    summary = JSON.parse(r.stdout);
+  } catch {
+    assert.fail(`no JSON summary (exit ${r.status}):\n${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
+  }
+  const failures = summary.verdict?.failures ?? [r.stderr.slice(-2000)];
+  assert.deepEqual(failures, [], `lab failed:\n${failures.join('\n')}\n${r.stderr.slice(-1500)}`);
+  assert.equal(r.status, 0);
+  for (const key of [
+    'scenario',
+    'durationS',
+    'regions',
+    'requests',
+    'sharesByPhase',
+    'failover',
+    'evacuation',
+    'splitBrain',
+    'verdict',
+  ])
+    assert.ok(key in summary, key);
+  assert.deepEqual(
+    summary.scenarios.map((s: { scenario: string }) => s.scenario),
+    ['steady', 'kong', 'evacuate', 'split-brain', 'latency', 'bad-deploy'],
+  );
+  assert.ok(summary.requests.total > 1000);
+  for (const file of [
+    'index.html',
+    'summary.json',
+    'endpoints.json',
+    'kong-share.png',
+    'split-brain-p99.png',
+  ])
+    assert.ok(existsSync(join(dir, file)), file);
+  const endpoints = JSON.parse(readFileSync(join(dir, 'endpoints.json'), 'utf8'));
+  assert.deepEqual(Object.keys(endpoints.edges), ['us-east-1', 'us-west-2']);
+  assert.match(endpoints.control, /^http:\/\/127\.0\.0\.1:\d+$/);
+});
