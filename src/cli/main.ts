@@ -9,6 +9,7 @@ import { registerEdge } from './edge.js';
 import { registerEvacuate } from './evacuate.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
+import { registerReplication } from './replication.js';
 import { registerRestore } from './restore.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDnsProviders(program);
   registerEdge(program);
   registerControl(program);
+  registerReplication(program);
   registerEvacuate(program);
   registerRestore(program);
   registerStatus(program);

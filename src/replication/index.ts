@@ -6,7 +6,12 @@ export { createMemoryTransport, type MemoryTransport } from './memory-transport.
 export { replicationMetrics } from './metrics.js';
 export { connectNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
 export { canaryKey, type LagProbe, startLagProbe } from './probe.js';
-export { type RegionReplication, startRegionReplication } from './region.js';
+export {
+  type RegionLagProbe,
+  type RegionReplication,
+  startRegionLagProbe,
+  startRegionReplication,
+} from './region.js';
 export { type Relay, type RelayStats, startRelay } from './relay.js';
 export { checkRpo, type RpoCheck } from './rpo.js';
 export { RegionStore } from './store.js';

@@ -107,3 +107,59 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     },
   };
 }
+
+export interface RegionLagProbe {
+  maxLagMs(): number | null;
+  lags(): Map<string, number | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * Only the lag probe of a region (canary writes and reads, no relay), for a
+ * process that reports lag but does not move data: the edge. null when the
+ * config does not list the region under replication.regions.
+ */
+export async function startRegionLagProbe(options: {
+  config: ReplicationConfig;
+  region: string;
+  registry?: Registry;
+  log?: Logger;
+}): Promise<RegionLagProbe | null> {
+  const { config, region } = options;
+  const own = config.regions.find((r) => r.region === region);
+  if (!own || config.transport !== 'nats') return null;
+  const log = options.log ?? createLogger('replication');
+  const transport = await connectNatsTransport({
+    servers: config.nats.servers,
+    stream: config.nats.stream,
+    maxAgeMs: config.nats.maxAge,
+    log,
+  });
+  const redis = new Redis(own.redis, { maxRetriesPerRequest: 3 });
+  const cache = createReplicatedCache({
+    region,
+    redis,
+    transport,
+    keyPrefix: config.keyPrefix,
+    tombstoneTtlMs: config.tombstoneTtl,
+    registry: options.registry,
+    log,
+  });
+  const probe = startLagProbe({
+    cache,
+    regions: config.regions.map((r) => r.region),
+    intervalMs: config.probe.interval,
+    pollMs: config.probe.poll,
+    registry: options.registry,
+    log,
+  });
+  return {
+    maxLagMs: () => probe.maxLagMs(),
+    lags: () => probe.lags(),
+    async close() {
+      probe.close();
+      await transport.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// `meridian replication`: one region's relay and lag probe as a process, with
+// an admin port for /metrics and /meridian/health. Services in the region use
+// the library (createReplicatedCache); this process moves the other regions'
+// writes into the region's Redis.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { startRegionReplication } from './region.js';
+
+export interface RunReplicationOptions {
+  configFile: string;
+  region: string;
+  /** host:port of the admin server; port 0 picks a free one. */
+  admin: string;
+  log: Logger;
+}
+
+export interface ReplicationReadyLine {
+  ready: true;
+  part: 'replication';
+  region: string;
+  admin: string;
+}
+
+function parseAdmin(text: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65_535)
+    throw new MeridianError('BAD_ARGUMENT', `--admin expects ADDRESS:PORT, got "${text}"`);
+  return { host: m[1], port };
+}
+
+export async function runReplication(o: RunReplicationOptions) {
+  const { host, port } = parseAdmin(o.admin);
+  const config = loadConfig(o.configFile);
+  if (config.replication.transport !== 'nats') {
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      'a replication process needs replication.transport: nats (the in-process transport lives inside one process)',
+    );
+  }
+  const registry = new Registry();
+  const repl = await startRegionReplication({
+    config: config.replication,
+    region: o.region,
+    registry,
+    log: o.log,
+  });
+  const health = async () => ({
+    region: o.region,
+    lagMs: Object.fromEntries(repl.probe?.lags() ?? []),
+    maxLagMs: repl.probe?.maxLagMs() ?? null,
+    queueDepths: Object.fromEntries(await repl.relay.queueDepths()),
+    relay: repl.relay.stats(),
+  });
+  const server: Server = createServer((req, res) => {
+    const reply = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    const route = async () => {
+      if (req.method === 'GET' && req.url === '/metrics')
+        return reply(200, registry.contentType, await registry.metrics());
+      if (req.method === 'GET' && req.url === '/meridian/health') {
+        return reply(200, 'application/json', JSON.stringify(await health()));
+      }
+      reply(404, 'application/json', JSON.stringify({ error: { code: 'NOT_FOUND', message: 'not found' } }));
+    };
+    route().catch((err) =>
+      reply(503, 'application/json', JSON.stringify({ error: { message: String(err) } })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  }).catch(async (err) => {
+    await repl.close();
+    throw new MeridianError('BAD_ARGUMENT', `cannot listen on ${o.admin}: ${String(err)}`);
+  });
+  const address = server.address() as AddressInfo;
+  const ready: ReplicationReadyLine = {
+    ready: true,
+    part: 'replication',
+    region: o.region,
+    admin: `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+  };
+  return {
+    ready,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await repl.close();
+    },
+  };
+}
