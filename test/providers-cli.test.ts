@@ -2,11 +2,13 @@
 // --watch) against a real BIND, and `meridian dns` still serving.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { runCli } from './helpers/cli.js';
-import { configWithFreePorts } from './helpers/ports.js';
+import { configWithFreePorts, freePort } from './helpers/ports.js';
 import { requireProgram } from './helpers/programs.js';
 import { dig, startNamed, tsigSecret } from './providers-servers.js';
 
@@ -48,6 +50,28 @@ test('dns sync: dry run, apply, --watch follows an evacuation in the config file
   const bad = runCli(['dns', 'sync', '--config', file], { ...env, MERIDIAN_TSIG_SECRET: tsigSecret() });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^meridian: .*TSIG key meridian-key rejected \(BADSIG\)/);
+  assert.deepEqual(dig(server.port, 'api.example.com'), []);
+
+  // Control unreachable and nothing on disk: a one-off sync must not push the config file's state.
+  const stateDir = mkdtempSync(join(tmpdir(), 'meridian-sync-state-'));
+  const closed = `http://127.0.0.1:${await freePort()}`;
+  const noControl = runCli(
+    [
+      'dns',
+      'sync',
+      '--config',
+      file,
+      '--control',
+      closed,
+      '--token',
+      'x'.repeat(20),
+      '--state-dir',
+      stateDir,
+    ],
+    env,
+  );
+  assert.equal(noControl.status, 1);
+  assert.match(noControl.stderr, /meridian: control is unreachable and no snapshot is on disk/);
   assert.deepEqual(dig(server.port, 'api.example.com'), []);
 
   const once = runCli(['dns', 'sync', '--config', file, '--json'], env);

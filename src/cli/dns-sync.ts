@@ -4,7 +4,7 @@ import { MeridianError } from '../errors.js';
 import { ControlSnapshotSource } from '../feed/control-source.js';
 import { FileSnapshotSource } from '../feed/file-source.js';
 import type { SnapshotSource } from '../feed/source.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import type { Steering } from '../providers/model.js';
 import { createProvider, PROVIDERS, type ProviderSettings } from '../providers/registry.js';
 import { type SyncResult, syncOnce, watchSync } from '../providers/sync.js';
@@ -28,9 +28,20 @@ export function formatSync(r: SyncResult): string {
   return [head, ...r.diff, ...r.warnings.map((w) => `warning: ${w}`), tail].join('\n');
 }
 
-function sourceFor(flags: SyncFlags): SnapshotSource {
+/** Why the snapshot must not be pushed yet: never pushing the config file's state over an evacuation in control. */
+function holdReason(source: SnapshotSource, once: boolean): string | null {
+  if (!(source instanceof ControlSnapshotSource)) return null;
+  const { from, version } = source.status();
+  if (from === 'control') return null;
+  if (from === 'disk' && !once) return null; // fail static, as dns and edge do
+  return from === 'disk'
+    ? `control is unreachable; the last snapshot on disk (v${version}) may be stale, so a one-off sync pushes nothing`
+    : "control is unreachable and no snapshot is on disk; not pushing the config file's state";
+}
+
+function sourceFor(flags: SyncFlags, log: Logger): SnapshotSource {
   const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-  if (!control) return new FileSnapshotSource(flags.config, { log: createLogger('dns-sync') });
+  if (!control) return new FileSnapshotSource(flags.config, { log });
   const token = flags.token ?? process.env.MERIDIAN_TOKEN;
   if (!token) throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
   return new ControlSnapshotSource({
@@ -38,7 +49,9 @@ function sourceFor(flags: SyncFlags): SnapshotSource {
     token,
     configFile: flags.config,
     stateDir: flags.stateDir,
-    log: createLogger('dns-sync'),
+    log,
+    // A one-off sync is not a server that must start quickly: give control time to answer.
+    startTimeoutMs: flags.watch ? 2000 : 5000,
   });
 }
 
@@ -54,7 +67,8 @@ async function run(flags: SyncFlags) {
     config.zone.name,
   ]);
   const steering = flags.steering ?? configured;
-  const source = sourceFor(flags);
+  const log = createLogger('dns-sync');
+  const source = sourceFor(flags, log);
   await source.start();
   const print = (r: SyncResult) => {
     if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -62,6 +76,8 @@ async function run(flags: SyncFlags) {
   };
   if (!flags.watch) {
     try {
+      const held = holdReason(source, true);
+      if (held) throw new MeridianError('CONTROL_UNREACHABLE', held);
       const result = await syncOnce({
         provider,
         config: source.config(),
@@ -84,6 +100,8 @@ async function run(flags: SyncFlags) {
     dryRun: flags.dryRun,
     onResult: print,
     onError: (e) => reportError(e, { json: flags.json }),
+    hold: () => holdReason(source, false),
+    onHold: (reason) => log.warn({ reason }, 'sync held'),
   });
   // The source's timers are unref()ed; this keeps the command running until a signal.
   const keepAlive = setInterval(() => {}, 2 ** 30);

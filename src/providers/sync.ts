@@ -65,6 +65,9 @@ export interface WatchOptions extends Omit<SyncOptions, 'config' | 'snapshot'> {
   onError: (error: unknown) => void;
   /** Retry a failed sync after this long (ms), even without a new snapshot. */
   retryMs?: number;
+  /** A reason not to push the current snapshot yet (e.g. control never reached); the next change tries again. */
+  hold?: () => string | null;
+  onHold?: (reason: string) => void;
 }
 
 /**
@@ -81,6 +84,11 @@ export function watchSync(options: WatchOptions): { done: Promise<void>; close()
     if (closed) return;
     if (running) {
       pending = true;
+      return;
+    }
+    const held = options.hold?.();
+    if (held) {
+      options.onHold?.(held);
       return;
     }
     running = true;
