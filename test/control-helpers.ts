@@ -107,7 +107,7 @@ export function runCliAsync(
     child.stderr.on('data', (d: Buffer) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.on('exit', (status) => {
       clearTimeout(timer);
       resolve({ status, stdout, stderr });

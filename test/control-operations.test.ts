@@ -1,5 +1,7 @@
 // Evacuation and restore through the CLI against a control plane with stand-in edges.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { startFakeEdge } from './control-fake-edge.js';
 import { api, startTestControl, TOKENS } from './control-fixtures.js';
@@ -140,5 +142,69 @@ test('an operation survives a control restart and resumes from the applied step'
   } finally {
     await s.close();
     await again?.close();
+  }
+});
+
+test('without headroom the scale-up webhook is called and the evacuation waits for reported capacity', async () => {
+  const calls: Record<string, unknown>[] = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      calls.push(JSON.parse(body));
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/scale`;
+  const example = await configWithFreePorts();
+  const control = await startTestControl(
+    { scaleUp: { webhook: hookUrl, wait: '30s' } },
+    { base: example.file },
+  );
+  const east = await startFakeEdge('us-east-1', example.port(8101), control.url, TOKENS.agent);
+  const west = await startFakeEdge('us-west-2', example.port(8201), control.url, TOKENS.agent);
+  Object.assign(east.report, { load: 600, demandByHome: { 'us-east-1': 600 } });
+  Object.assign(west.report, { load: 500, demandByHome: { 'us-west-2': 500 } });
+  const current = async () =>
+    (await api(control.url, 'GET', '/v1/operations/current', TOKENS.viewer)).json.operation as {
+      status: string;
+      index: number;
+      message: string;
+    };
+  try {
+    await waitFor(
+      async () => {
+        const r = (await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as {
+          demand: number;
+        }[];
+        return r[0].demand === 600 && r[1].demand === 500;
+      },
+      10_000,
+      200,
+    );
+    const started = await api(control.url, 'POST', '/v1/operations', TOKENS.operator, {
+      kind: 'evacuate',
+      region: 'us-east-1',
+      steps: [0],
+      stepIntervalMs: 200,
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    await waitFor(() => calls.length === 1, 5000);
+    assert.deepEqual(
+      { region: calls[0].region, needed: calls[0].needed, headroom: calls[0].headroom },
+      { region: 'us-east-1', needed: 720, headroom: 500 },
+    );
+    assert.match((await current()).message, /waiting for capacity/);
+    assert.equal((await current()).index, -1, 'nothing moved while waiting');
+    west.report.capacity = 2000;
+    await waitFor(async () => (await current()).status === 'done', 15_000, 200);
+  } finally {
+    await east.close();
+    await west.close();
+    await control.close();
+    await new Promise((r) => hook.close(r));
   }
 });
