@@ -188,6 +188,7 @@ export async function runScenario(
       rate: o.rate,
       data,
       lastDeadAttempt,
+      dnsProblems: traffic.dnsProblems,
       notes: o.notes,
     });
     return { summary, recorder };

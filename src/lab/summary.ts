@@ -17,6 +17,7 @@ export interface Measured {
   /** The last request line the edge sent to each region's dead origins, ms since start. */
   lastDeadAttempt: ReadonlyMap<string, number>;
   notes: string[];
+  dnsProblems: ReadonlyMap<string, number>;
 }
 
 function failover(m: Measured): Summary['failover'] {
@@ -80,7 +81,10 @@ export function summarize(m: Measured): Summary {
     regions: [...controls.regions],
     target: controls.target,
     requests: { ...recorder.totals },
-    failures: Object.fromEntries(recorder.failures),
+    failures: Object.fromEntries([
+      ...recorder.failures,
+      ...[...m.dnsProblems].map(([k, n]) => [`DNS: ${k}`, n] as const),
+    ]),
     sharesByPhase: recorder.sharesByPhase(),
     expectedShares: Object.fromEntries([...m.expectedShares].map(([r, s]) => [r, round(s, 3)])),
     p99MsByPhase,

@@ -70,6 +70,13 @@ export class Traffic {
     }
   }
 
+  /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
+  readonly dnsProblems = new Map<string, number>();
+
+  private dnsProblem(kind: string) {
+    this.dnsProblems.set(kind, (this.dnsProblems.get(kind) ?? 0) + 1);
+  }
+
   private async resolve(user: VirtualUser): Promise<Resolved | null> {
     const now = Date.now();
     const cached = this.resolved.get(user.id);
@@ -81,11 +88,15 @@ export class Traffic {
         .query(this.o.hostname, subnet, 1500)
         .catch(() => this.o.dns.query(this.o.hostname, subnet, 2500));
       const edge = answer.addresses.map((a) => this.o.edges.get(a)).find((e) => e !== undefined);
-      if (!edge) return cached ?? null;
+      if (!edge) {
+        this.dnsProblem(`${answer.rcode} with ${answer.addresses.join(' ') || 'no address'}`);
+        return cached ?? null;
+      }
       const r = { ...edge, expires: now + answer.ttl * 1000 };
       this.resolved.set(user.id, r);
       return r;
     } catch {
+      this.dnsProblem('timeout');
       return cached ?? null; // serve stale, as resolvers do when the server is unreachable
     }
   }
