@@ -70,35 +70,46 @@ async function startOrigins(region: string) {
 const status = async () =>
   (await api(controlUrl, 'GET', '/v1/status', TOKENS.viewer)).json as {
     regions: { id: string; health: string; dial: number }[];
-    operation: { status: string } | null;
+    operation: { status: string; kind: string; startedAt: number } | null;
   };
 const region = async (id: string) => (await status()).regions.find((r) => r.id === id)!;
 
-/** Polls DNS and the east edge every 50 ms; returns when both show `want`, with the times they first did. */
+/** Polls DNS and the east edge (each on its own, every 50 ms) until both show `want`; the times each first did. */
 async function watchMove(wantRegion: string, timeoutMs: number) {
   const wantA = wantRegion === 'us-east-1' ? EAST_A : WEST_A;
-  let dnsAt = 0;
-  let edgeAt = 0;
-  let seen: [string | null, string | null] = [null, null];
-  try {
+  const seen: [string | null, string | null] = [null, null];
+  const until = async (probe: () => Promise<string | null>, want: string, i: number) => {
     await waitFor(
       async () => {
-        const [a, served] = await Promise.all([
-          dnsAt ? wantA : dnsAnswer(dnsPort, NY_SUBNET),
-          edgeAt ? wantRegion : regionServing(d.edgeUrl['us-east-1'], NY_CLIENT),
-        ]);
-        seen = [a, served];
-        if (!dnsAt && a === wantA) dnsAt = Date.now();
-        if (!edgeAt && served === wantRegion) edgeAt = Date.now();
-        return dnsAt && edgeAt;
+        seen[i] = await probe();
+        return seen[i] === want;
       },
       timeoutMs,
       50,
     );
+    return Date.now();
+  };
+  try {
+    const [dnsAt, edgeAt] = await Promise.all([
+      until(() => dnsAnswer(dnsPort, NY_SUBNET), wantA, 0),
+      until(() => regionServing(d.edgeUrl['us-east-1'], NY_CLIENT), wantRegion, 1),
+    ]);
+    return { dnsAt, edgeAt };
   } catch (e) {
     throw new Error(`${(e as Error).message}: last DNS answer ${seen[0]}, east edge served by ${seen[1]}`);
   }
-  return { dnsAt, edgeAt };
+}
+
+/** The CLI takes a while to start on a busy machine: wait until its operation exists. */
+async function operationStarted(kind: string, since: number) {
+  await waitFor(
+    async () => {
+      const op = (await status()).operation;
+      return op?.kind === kind && op.startedAt >= since;
+    },
+    120_000,
+    100,
+  );
 }
 
 async function stepTime(action: string, dial: number): Promise<number> {
@@ -154,10 +165,12 @@ describe('control plane end to end (two regions on loopback)', {
   test('evacuate moves New York in DNS and at the east edge; restore brings it back', async (t) => {
     assert.equal(await dnsAnswer(dnsPort, NY_SUBNET), EAST_A);
     assert.equal(await regionServing(d.edgeUrl['us-east-1'], NY_CLIENT), 'us-east-1');
+    const t0 = Date.now();
     const evacuation = runCliAsync(
       ['evacuate', 'us-east-1', '--steps', '50,0', '--step-interval', '2s', '--json'],
       env(),
     );
+    await operationStarted('evacuate', t0);
     const moved = await watchMove('us-west-2', 20_000);
     const step1 = await stepTime('evacuate-step', 50);
     t.diagnostic(
@@ -167,10 +180,12 @@ describe('control plane end to end (two regions on loopback)', {
     assert.equal(ev.status, 0, ev.stdout + ev.stderr);
     assert.equal((await region('us-east-1')).dial, 0);
 
+    const t1 = Date.now();
     const restore = runCliAsync(
       ['restore', 'us-east-1', '--steps', '50,100', '--step-interval', '2s', '--json'],
       env(),
     );
+    await operationStarted('restore', t1);
     const back = await watchMove('us-east-1', 20_000);
     const stepBack = await stepTime('restore-step', 100);
     t.diagnostic(
