@@ -33,7 +33,7 @@ export class LabProcess {
     private readonly logDir: string,
   ) {}
 
-  async start(timeoutMs = 90_000): Promise<ReadyLine> {
+  async start(timeoutMs = 180_000): Promise<ReadyLine> {
     const { command, args } = cliCommand();
     mkdirSync(this.logDir, { recursive: true });
     this.log = createWriteStream(join(this.logDir, `${this.name.replace(/[^\w.-]/g, '_')}.log`), {

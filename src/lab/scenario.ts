@@ -44,7 +44,7 @@ async function waitUntilServing(
   homeOf: (u: VirtualUser) => string,
 ) {
   const hostname = d.config.services[0].hostname;
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 60_000;
   for (const [region, url] of d.edgeUrls) {
     const user = users.find((u) => homeOf(u) === region);
     if (!user) continue;
@@ -57,7 +57,7 @@ async function waitUntilServing(
       if (Date.now() > end)
         throw new MeridianError(
           'INTERNAL',
-          `lab: the ${region} edge did not serve from its own origins within 30 s`,
+          `lab: the ${region} edge did not serve from its own origins within 60 s`,
           [
             `user ${user.address} (${user.place})`,
             r
