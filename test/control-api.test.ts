@@ -128,6 +128,39 @@ test('reports need the agent role', async () => {
   );
 });
 
+test('an operator aborts a running operation where it is; a viewer may not', async () => {
+  const started = await api(control.url, 'POST', '/v1/operations', TOKENS.operator, {
+    kind: 'evacuate',
+    region: 'us-west-2',
+    steps: [50, 0],
+    stepIntervalMs: 60_000,
+    reason: 'abort test',
+  });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const id = (started.json.operation as { id: string }).id;
+  const west = async () =>
+    (
+      (await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as {
+        id: string;
+        dial: number;
+      }[]
+    ).find((r) => r.id === 'us-west-2')!.dial;
+  await waitFor(async () => (await west()) === 50, 5000);
+  const second = await api(control.url, 'POST', '/v1/operations', TOKENS.operator, {
+    kind: 'restore',
+    region: 'us-east-1',
+  });
+  assert.equal(second.status, 409, 'one operation at a time');
+  assert.equal((await api(control.url, 'POST', `/v1/operations/${id}/abort`, TOKENS.viewer, {})).status, 403);
+  const aborted = await api(control.url, 'POST', `/v1/operations/${id}/abort`, TOKENS.operator, {
+    reason: 'enough',
+  });
+  assert.equal(aborted.status, 200);
+  assert.equal((aborted.json.operation as { status: string }).status, 'aborted');
+  assert.equal(await west(), 50, 'the dial stays at the last applied step');
+  await api(control.url, 'PUT', '/v1/regions/us-west-2/dial', TOKENS.operator, { dial: 100 });
+});
+
 test('the pre-check refuses an evacuation with the numbers when the receiver lacks headroom', async () => {
   for (let i = 0; i < 3; i++) {
     await api(
