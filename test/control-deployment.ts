@@ -22,7 +22,7 @@ export function startMeridian(name: string, args: string[], logDir: string): Pro
   });
   child.stderr!.pipe(createWriteStream(join(logDir, `${name}.log`), { flags: 'a' }));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no ready line in 90 s`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`${name}: no ready line in 180 s`)), 180_000);
     child.once('exit', (code) =>
       reject(new Error(`${name} exited (${code}) before ready; see ${logDir}/${name}.log`)),
     );
