@@ -39,9 +39,9 @@ test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, asyn
       '--scenario',
       'evacuate',
       '--duration',
-      '120',
+      '60',
       '--rate',
-      '40',
+      '30',
       '--report',
       report,
     ],
@@ -59,8 +59,8 @@ test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, asyn
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`the lab printed no dashboard URL in 300 s:\n${output.join('\n')}`)),
-      300_000,
+      () => reject(new Error(`the lab printed no dashboard URL in 180 s:\n${output.join('\n')}`)),
+      180_000,
     );
     lab.once('exit', (code) =>
       reject(new Error(`the lab exited (${code}) before printing the dashboard URL:\n${output.join('\n')}`)),
@@ -100,24 +100,41 @@ test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, asyn
   await shot(page, '01-lab-running');
 
   // The lab evacuates us-east-1 through control: its share falls while the dial steps down.
-  await page.waitForFunction(
-    ([dial, share]) =>
-      /evacuate us-east-1/.test(document.querySelector('#operation')?.textContent ?? '') &&
-      Number.parseFloat(document.querySelector(dial)?.textContent ?? '100') < 100 &&
-      Number.parseFloat(document.querySelector(share)?.textContent ?? '100') <= 30,
-    [cell('us-east-1', 'dial'), cell('us-east-1', 'share')],
-    { timeout: 240_000 },
-  );
+  const moved = await page
+    .waitForFunction(
+      ([dial, share]) =>
+        /evacuate us-east-1/.test(document.querySelector('#operation')?.textContent ?? '') &&
+        Number.parseFloat(document.querySelector(dial)?.textContent ?? '100') < 100 &&
+        Number.parseFloat(document.querySelector(share)?.textContent ?? '100') <= 30,
+      [cell('us-east-1', 'dial'), cell('us-east-1', 'share')],
+      { timeout: 150_000 },
+    )
+    .then(() => true)
+    .catch(() => false);
   await shot(page, '02-lab-evacuating');
+  const seen = async (selector: string) =>
+    ((await page.textContent(selector)) ?? '').replace(/\s+/g, ' ').trim();
+  assert.ok(
+    moved,
+    `no evacuation of us-east-1 seen on the dashboard; it showed: operation "${await seen('#operation')}"; ` +
+      `regions "${await seen('#regions tbody')}"; lab output: ${output.slice(-3).join(' | ')}`,
+  );
 
   // Take over: stop the lab's operation if it still runs, then restore from the page.
   if (await page.isVisible('#operation button[data-action="abort"]')) {
     await page.click('#operation button[data-action="abort"]');
-    await page.waitForFunction(
-      () => !document.querySelector('#operation button[data-action="abort"]'),
-      undefined,
-      { timeout: 30_000 },
-    );
+    const stopped = await page
+      .waitForFunction(
+        () => /· aborted/.test(document.querySelector('#operation')?.textContent ?? ''),
+        undefined,
+        {
+          timeout: 90_000,
+        },
+      )
+      .then(() => true)
+      .catch(() => false);
+    await shot(page, '02b-lab-aborted');
+    assert.ok(stopped, `the lab's operation was not aborted: ${await page.textContent('#toast')}`);
   }
   await page.click('#regions tr[data-region="us-east-1"] button[data-action="restore"]');
   await page.fill('dialog input[name="steps"]', '100');
