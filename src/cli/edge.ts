@@ -1,7 +1,10 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
 import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { startRegionLagProbe } from '../replication/region.js';
 import { action, configOption } from './index-helpers.js';
 
 interface EdgeFlags {
@@ -49,6 +52,22 @@ export function registerEdge(program: Command) {
         const token = flags.token ?? process.env.MERIDIAN_TOKEN;
         if (control && !token)
           throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+        // Replication lag for the reports, when replication.regions lists this region.
+        // Never fatal: an edge serves without it.
+        const lagProbe = cluster.isPrimary
+          ? await Promise.resolve()
+              .then(() =>
+                startRegionLagProbe({
+                  config: loadConfig(flags.config).replication,
+                  region: flags.region,
+                  log,
+                }),
+              )
+              .catch((err) => {
+                log.warn({ reason: String(err) }, 'replication lag probe not started');
+                return null;
+              })
+          : null;
         const running = await runEdge({
           configFile: flags.config,
           region: flags.region,
@@ -59,6 +78,10 @@ export function registerEdge(program: Command) {
           token,
           stateDir: flags.stateDir,
           log,
+          replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
+        }).catch(async (e) => {
+          await lagProbe?.close();
+          throw e;
         });
         if (running.ready === null) return; // a cluster worker: the primary prints the ready line
         process.stdout.write(`${JSON.stringify(running.ready)}\n`);
@@ -68,6 +91,7 @@ export function registerEdge(program: Command) {
           if (closing) return;
           closing = true;
           await running.close();
+          await lagProbe?.close();
           process.exit(0);
         };
         process.on('SIGTERM', shutdown);

@@ -8,7 +8,7 @@ import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
 import { ReportCollector } from './report.js';
 import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run.js';
-import { openSource } from './run.js';
+import { openSource, withReplicationLag } from './run.js';
 import { formatHostPort, parseHostPort } from './server.js';
 import { mergeStats, type StatsSnapshot } from './stats.js';
 
@@ -150,7 +150,8 @@ export async function runPrimary(
       ? startReporter({
           controlUrl: o.control,
           token: o.token,
-          collect: () => collector.collect(latest ?? mergeStats([emptyStats()])),
+          collect: () =>
+            withReplicationLag(collector.collect(latest ?? mergeStats([emptyStats()])), o.replicationLagMs),
           log: o.log,
         })
       : null;

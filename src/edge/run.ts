@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ControlSnapshotSource } from '../feed/control-source.js';
 import { FileSnapshotSource } from '../feed/file-source.js';
+import type { EdgeReport } from '../feed/report.js';
 import { startReporter } from '../feed/reporter.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { GeoLocator } from '../geo/index.js';
@@ -19,6 +20,14 @@ export interface RunEdgeOptions {
   token?: string;
   stateDir?: string;
   log: Logger;
+  /** Replication lag into this region (src/replication's probe), sent as EdgeReport.replicationLagMs. */
+  replicationLagMs?: () => number | null;
+}
+
+/** The report with the replication lag added when one is known. */
+export function withReplicationLag(report: EdgeReport, lag: (() => number | null) | undefined): EdgeReport {
+  const ms = lag?.();
+  return ms === null || ms === undefined ? report : { ...report, replicationLagMs: ms };
 }
 
 export interface ReadyLine {
@@ -81,7 +90,12 @@ export async function runEdge(o: RunEdgeOptions): Promise<RunningEdge> {
   }
   const reporter =
     o.control && o.token
-      ? startReporter({ controlUrl: o.control, token: o.token, collect: () => edge.collect(), log: o.log })
+      ? startReporter({
+          controlUrl: o.control,
+          token: o.token,
+          collect: () => withReplicationLag(edge.collect(), o.replicationLagMs),
+          log: o.log,
+        })
       : null;
   return {
     ready: { ready: true, part: 'edge', region: o.region, ...addresses, workers: 1 },

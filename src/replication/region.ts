@@ -64,7 +64,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
       log,
     });
   }
-  const redis = options.redis ?? new Redis(own!.redis, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = options.redis ?? quietErrors(new Redis(own!.redis, { maxRetriesPerRequest: 3 }), log);
   const common = {
     region,
     redis,
@@ -136,6 +136,7 @@ export async function startRegionLagProbe(options: {
     log,
   });
   const redis = new Redis(own.redis, { maxRetriesPerRequest: 3 });
+  quietErrors(redis, log);
   const cache = createReplicatedCache({
     region,
     redis,
@@ -162,4 +163,15 @@ export async function startRegionLagProbe(options: {
       redis.disconnect();
     },
   };
+}
+
+/** ioredis prints every failed reconnect unless someone listens: log once a minute instead. */
+function quietErrors(redis: Redis, log: Logger): Redis {
+  let lastAt = 0;
+  redis.on('error', (err) => {
+    if (Date.now() - lastAt < 60_000) return;
+    lastAt = Date.now();
+    log.warn({ reason: String(err) }, 'replication cannot reach its Redis; retrying');
+  });
+  return redis;
 }

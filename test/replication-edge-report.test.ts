@@ -1,0 +1,124 @@
+// The edge reports replication lag to control (EdgeReport.replicationLagMs):
+// a real `meridian edge` whose config lists its region under replication,
+// with us-west-2's canaries flowing into us-east-1 through NATS.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { parse, stringify } from 'yaml';
+import { replicationSchema } from '../src/config/schema/replication.js';
+import { withReplicationLag } from '../src/edge/run.js';
+import type { EdgeReport } from '../src/feed/report.js';
+import { connectNatsTransport } from '../src/replication/nats-transport.js';
+import { startRegionLagProbe } from '../src/replication/region.js';
+import { startRelay } from '../src/replication/relay.js';
+import { configWithFreePorts } from './helpers/ports.js';
+import { requireProgram } from './helpers/programs.js';
+import { eventually, startNats, startRedis } from './replication-helpers.js';
+
+test('withReplicationLag adds the lag only when it is known', () => {
+  const report = { region: 'r' } as EdgeReport;
+  assert.deepEqual(withReplicationLag(report, undefined), report);
+  assert.deepEqual(
+    withReplicationLag(report, () => null),
+    report,
+  );
+  assert.equal(withReplicationLag(report, () => 42).replicationLagMs, 42);
+});
+
+test('meridian edge sends replicationLagMs in its reports', async (t) => {
+  const redisServer = requireProgram(t, 'redis-server');
+  const natsServer = redisServer && requireProgram(t, 'nats-server');
+  if (!redisServer || !natsServer) return;
+  const [east, west, nats] = await Promise.all([
+    startRedis(redisServer),
+    startRedis(redisServer),
+    startNats(natsServer),
+  ]);
+  t.after(() => Promise.all([east.stop(), west.stop(), nats.stop()]));
+  const { file } = await configWithFreePorts();
+  const config = parse(readFileSync(file, 'utf8'));
+  config.replication = {
+    transport: 'nats',
+    nats: { servers: [nats.url], stream: 'EDGE' },
+    regions: [
+      { region: 'us-east-1', redis: east.url },
+      { region: 'us-west-2', redis: west.url },
+    ],
+    probe: { interval: '200ms' },
+  };
+  writeFileSync(file, stringify(config));
+
+  const reports: EdgeReport[] = [];
+  const control = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (req.url === '/v1/reports') reports.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
+  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  // us-west-2 writes its canary; a relay moves it into us-east-1's Redis.
+  const westProbe = await startRegionLagProbe({
+    config: replicationSchema.parse(config.replication),
+    region: 'us-west-2',
+  });
+  const redisEast = new Redis(east.url);
+  const transport = await connectNatsTransport({ servers: [nats.url], stream: 'EDGE' });
+  const relay = await startRelay({
+    region: 'us-east-1',
+    sources: ['us-west-2'],
+    redis: redisEast,
+    transport,
+  });
+  const edge = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'edge',
+      '--config',
+      file,
+      '--region',
+      'us-east-1',
+      '--listen',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+      '--control',
+      controlUrl,
+      '--token',
+      't',
+    ],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
+  );
+  try {
+    await eventually(
+      'a report carries the lag',
+      async () => reports.some((r) => typeof r.replicationLagMs === 'number'),
+      30_000,
+    );
+    const withLag = reports.find((r) => typeof r.replicationLagMs === 'number')!;
+    assert.equal(withLag.region, 'us-east-1');
+    assert.ok(withLag.replicationLagMs! >= 0);
+  } finally {
+    const exited = once(edge, 'exit');
+    edge.kill('SIGTERM');
+    await exited;
+    await relay.close();
+    await transport.close();
+    await westProbe?.close();
+    redisEast.disconnect();
+    await new Promise((r) => control.close(r));
+  }
+});
