@@ -56,20 +56,20 @@ function cpuMs(pid: number): number {
   return total;
 }
 
-function wrk(port: number, pid: number): Run {
+function wrk(port: number, pid: number, seconds = Number(args.seconds)): Run {
   const cpuBefore = cpuMs(pid);
   const r = spawnSync(
     'wrk',
     [
       '-t2',
       `-c${args.connections}`,
-      `-d${args.seconds}s`,
+      `-d${seconds}s`,
       '--latency',
       '-H',
       'Host: api.example.com',
       `http://127.0.0.1:${port}/`,
     ],
-    { encoding: 'utf8', timeout: (Number(args.seconds) + 30) * 1000 },
+    { encoding: 'utf8', timeout: (seconds + 30) * 1000 },
   );
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error?.message}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
@@ -112,7 +112,16 @@ async function main() {
     for (const p of proxies)
       await waitHttp(p.port).catch((e) => Promise.reject(new Error(`${p.name}: ${e.message}`)));
     const results = new Map<string, Run[]>(proxies.map((p) => [p.name, []]));
-    for (const p of proxies) wrk(p.port, p.proc.pid!); // warm-up: JIT, connection pools
+    // Warm-up until CPU per request settles: Node's JIT (on a busy machine its
+    // compiler threads get little CPU) and every connection pool.
+    for (const p of proxies) {
+      let previous = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 6; i++) {
+        const r = wrk(p.port, p.proc.pid!, 3);
+        if (r.cpuUs > previous * 0.8) break;
+        previous = r.cpuUs;
+      }
+    }
     for (let round = 0; round < Number(args.rounds); round++) {
       for (const p of proxies) {
         const r = wrk(p.port, p.proc.pid!);
