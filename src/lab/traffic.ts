@@ -59,7 +59,8 @@ export class Traffic {
 
   private tick() {
     const now = performance.now();
-    this.credit += ((now - this.last) / 1000) * this.o.rate;
+    // After a stall (a busy machine) do not fire the missed requests at once: users do not queue up.
+    this.credit = Math.min(this.credit + ((now - this.last) / 1000) * this.o.rate, 1 + this.o.rate / 20);
     this.last = now;
     while (this.credit >= 1) {
       this.credit--;
