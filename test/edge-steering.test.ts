@@ -89,6 +89,7 @@ test('misrouted: redirect per service; a PARTITIONED home region is served local
   }
   // The snapshot says us-west-2 is PARTITIONED: no proxying to it.
   writeFileSync(cfg.file, original);
+  east.source.poll(); // take the restored file now, so the reload timer cannot undo the snapshot set below
   const snap = east.edge.runtime.snapshot;
   const regions = new Map(snap.regions);
   regions.set('us-west-2', { ...regions.get('us-west-2')!, health: 'PARTITIONED' });
