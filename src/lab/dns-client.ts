@@ -60,10 +60,16 @@ export class DnsClient {
       ],
     });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`DNS query for ${name} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      // After a stall, timers run before pending socket reads: give an answer
+      // already waiting in the socket one turn of the loop before giving up.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (!this.pending.delete(id)) return;
+            reject(new Error(`DNS query for ${name} timed out after ${timeoutMs} ms`));
+          }),
+        timeoutMs,
+      );
       timer.unref();
       this.pending.set(id, (answer) => {
         clearTimeout(timer);
