@@ -48,15 +48,15 @@ test('evacuate with --json prints the plan and one line per step; restore brings
         [0, [0, 200]],
       ],
     );
-    // The CLI polls: on a busy machine it may see a step only once it is past; the order always holds.
-    const progress = lines.filter((l) => l.event === 'progress').map((p) => [p.dial, p.status]);
-    assert.deepEqual(progress[0], [50, 'running']);
-    assert.deepEqual(progress.at(-1), [0, 'done']);
-    const dials = progress.map(([dial]) => dial as number);
-    assert.ok(
-      dials.every((x, i) => i === 0 || x <= dials[i - 1]),
-      `dials only go down: ${dials}`,
-    );
+    // The CLI polls; a step it did not catch in flight is still shown, in order.
+    const progress = lines
+      .filter((l) => l.event === 'progress' && (l.step as number) >= 1)
+      .map((p) => [p.dial, p.status]);
+    assert.deepEqual(progress, [
+      [50, 'running'],
+      [0, 'running'],
+      [0, 'done'],
+    ]);
     assert.equal(await s.dial('us-east-1'), 0);
     const back = await runCliAsync(
       ['restore', 'us-east-1', '--steps', '50,100', '--step-interval', '300ms'],

@@ -77,6 +77,25 @@ async function move(kind: 'evacuate' | 'restore', region: string, opts: MoveOpts
   }
   const tty = process.stdout.isTTY && !opts.json;
   let last = '';
+  let lastIndex = -1;
+  const show = (o: OperationRecord, index: number, status: string, message: string) => {
+    const dial = index >= 0 ? o.steps[index] : o.fromDial;
+    if (opts.json) {
+      line({
+        event: 'progress',
+        at: Date.now(),
+        status,
+        step: index + 1,
+        steps: o.steps.length,
+        dial,
+        failures: o.failures,
+        message,
+      });
+    } else if (tty) {
+      process.stdout.write(`\r\x1b[2K${bar(index + 1, o.steps.length)} ${region} dial ${dial} %  ${message}`);
+    } else
+      process.stdout.write(`step ${index + 1}/${o.steps.length}: ${region} dial ${dial} %: ${message}\n`);
+  };
   for (;;) {
     const { operation } = await client.call<{ operation: OperationRecord | null }>(
       'GET',
@@ -87,26 +106,11 @@ async function move(kind: 'evacuate' | 'restore', region: string, opts: MoveOpts
     const key = `${operation.index}|${operation.status}|${operation.message}`;
     if (key !== last) {
       last = key;
-      const dial = operation.index >= 0 ? operation.steps[operation.index] : operation.fromDial;
-      const progress = {
-        event: 'progress',
-        at: Date.now(),
-        status: operation.status,
-        step: operation.index + 1,
-        steps: operation.steps.length,
-        dial,
-        failures: operation.failures,
-        message: operation.message,
-      };
-      if (opts.json) line(progress);
-      else if (tty)
-        process.stdout.write(
-          `\r\x1b[2K${bar(operation.index + 1, operation.steps.length)} ${region} dial ${dial} %  ${operation.message}`,
-        );
-      else
-        process.stdout.write(
-          `step ${operation.index + 1}/${operation.steps.length}: ${region} dial ${dial} %: ${operation.message}\n`,
-        );
+      // Polling can miss a step that came and went between two polls: show every step passed, in order.
+      const through = operation.status === 'running' ? operation.index - 1 : operation.index;
+      for (let k = lastIndex + 1; k <= through; k++) show(operation, k, 'running', `step ${k + 1} applied`);
+      show(operation, operation.index, operation.status, operation.message);
+      lastIndex = operation.index;
     }
     if (operation.status !== 'running') {
       if (tty) process.stdout.write('\n');
