@@ -106,7 +106,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
     },
     async (req, reply) => {
       const body = req.body as MoveRequest & { steps?: number[] };
-      const steps = body.steps ?? (body.kind === 'evacuate' ? [75, 50, 25, 0] : [25, 50, 75, 100]);
+      const dial = ctx.keeper.current().regions.get(body.region)?.dial;
+      const steps = body.steps ?? defaultSteps(body.kind, dial);
       const result = await ctx.operations.start({ ...body, steps }, req.principal!);
       if (result.operation) reply.status(201);
       return result;
@@ -134,4 +135,16 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
       return { operation: await ctx.operations.abort(id, req.principal!, reason) };
     },
   );
+}
+
+/**
+ * Default steps go one way from where the dial is now: a restore of a region
+ * already at 100 % must not first drop it to 25 %. At the target already: one
+ * step that changes nothing.
+ */
+export function defaultSteps(kind: 'evacuate' | 'restore', dial: number | undefined): number[] {
+  const steps = kind === 'evacuate' ? [75, 50, 25, 0] : [25, 50, 75, 100];
+  if (dial === undefined) return steps;
+  const ahead = steps.filter((s) => (kind === 'evacuate' ? s < dial : s > dial));
+  return ahead.length > 0 ? ahead : [steps.at(-1)!];
 }
