@@ -106,7 +106,7 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
     },
     async (req, reply) => {
       const body = req.body as MoveRequest & { steps?: number[] };
-      const dial = ctx.keeper.current().regions.get(body.region)?.dial;
+      const dial = ctx.keeper.snapshot().regions.get(body.region)?.dial;
       const steps = body.steps ?? defaultSteps(body.kind, dial);
       const result = await ctx.operations.start({ ...body, steps }, req.principal!);
       if (result.operation) reply.status(201);
