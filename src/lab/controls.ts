@@ -123,7 +123,10 @@ export class Controls implements LabControls {
     });
     if (result.code !== 0) {
       // An operation control refused or aborted (a gate failed) is a finding, not a lab crash.
-      const why = result.output.trim().split('\n').slice(-1)[0]?.slice(0, 300) ?? '';
+      const lines = result.output.trim().split('\n');
+      const why = (lines.find((l) => /"message"|^meridian:/.test(l)) ?? lines.slice(-1)[0] ?? '')
+        .trim()
+        .slice(0, 300);
       this.mark(`${kind} ${region} failed`);
       this.notes.push(`meridian ${kind} ${region} exited ${result.code}: ${why}`);
       return;
