@@ -21,6 +21,14 @@ for (const root of roots.length > 0 ? roots : ['src', 'test']) {
 }
 files.sort();
 // --test-force-exit: a test file that leaks a handle must not hang the run (and CI) after its tests end.
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...passThrough, ...files];
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=2',
+  '--test-force-exit',
+  ...passThrough,
+  ...files,
+];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(result.status ?? 1);
