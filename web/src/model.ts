@@ -88,23 +88,8 @@ export interface Session {
   gates: { errorRate: number; p99Ms: number; maxLoad: number; margin: number };
 }
 
-export interface ProjectedStep {
-  dial: number;
-  regions: { region: string; capacity: number; load: number; utilization: number }[];
-  overflow: number;
-}
-
-export interface MovePlan {
-  region: string;
-  kind: 'evacuate' | 'restore';
-  fromDial: number;
-  steps: ProjectedStep[];
-  receivers: string[];
-  moved: number;
-  headroom: number;
-  needed: number;
-  ok: boolean;
-}
+// The plan control returns is core's MovePlan, as JSON.
+export type { MovePlan, ProjectedStep } from '../../src/core/evacuation-plan.js';
 
 export function toSnapshot(j: SnapshotJson): Snapshot {
   return {
