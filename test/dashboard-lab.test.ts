@@ -23,15 +23,11 @@ const cell = (region: string, col: string) => `#regions tr[data-region="${region
 const number = async (page: Page, selector: string) =>
   Number.parseFloat((await page.textContent(selector)) ?? '');
 
-test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, async (t) => {
-  // The lab's evacuate scenario does not yet pass reliably (issue 6 is open),
-  // so this suite runs only when asked, like the strict lab verdicts.
-  if (process.env.MERIDIAN_LAB_STRICT !== '1') {
-    const reason = 'needs a passing lab evacuation; run with MERIDIAN_LAB_STRICT=1';
-    process.stdout.write(`# skipping: ${reason}\n`);
-    t.skip(reason);
-    return;
-  }
+// The lab's evacuate scenario does not yet pass reliably (issue 6 is open): the
+// test runs and reports as a todo unless MERIDIAN_LAB_STRICT=1.
+const todo = process.env.MERIDIAN_LAB_STRICT === '1' ? undefined : 'needs a passing lab evacuation (issue 6)';
+
+test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000, todo }, async (t) => {
   const chromium = requireProgram(t, 'chromium');
   if (!chromium) return;
   ensureWebBuilt();
