@@ -147,11 +147,11 @@ export async function steadyLoad(
     while (!stopped) {
       try {
         const res = await request(`${url}/load`, { headers: { host }, dispatcher: agent });
-        await res.body.dump();
+        const text = await res.body.text();
         const region = String(res.headers['x-meridian-region']);
         result.byRegion.set(region, (result.byRegion.get(region) ?? 0) + 1);
         if (res.statusCode === 200) result.ok++;
-        else result.failed.push({ status: res.statusCode });
+        else result.failed.push({ status: res.statusCode, error: `${region}: ${text.slice(0, 200)}` });
       } catch (e) {
         result.failed.push({ status: 0, error: (e as Error).message });
       }

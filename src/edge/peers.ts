@@ -21,7 +21,7 @@ export interface Peer {
  */
 export class Peers {
   readonly byRegion = new Map<string, Peer>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -43,13 +43,26 @@ export class Peers {
     }
   }
 
+  /**
+   * Probes each peer every `intervalMs`; an unreachable one four times as
+   * often (like Envoy's unhealthy_interval), so a peer that was merely late
+   * to start is a failover target again within a fraction of the interval.
+   */
   start(intervalMs: number): void {
-    const probeAll = () => {
-      for (const p of this.byRegion.values()) void this.probe(p, Math.min(intervalMs, 1000));
+    const timeoutMs = Math.min(intervalMs, 1000);
+    const loop = (p: Peer) => {
+      void this.probe(p, timeoutMs).then(() => {
+        if (this.closed) return;
+        const delay = p.reachable ? intervalMs : Math.max(50, intervalMs / 4);
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          loop(p);
+        }, delay);
+        timer.unref();
+        this.timers.add(timer);
+      });
     };
-    this.timer = setInterval(probeAll, intervalMs);
-    this.timer.unref();
-    probeAll();
+    for (const p of this.byRegion.values()) loop(p);
   }
 
   private async probe(p: Peer, timeoutMs: number): Promise<void> {
@@ -88,7 +101,7 @@ export class Peers {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.timer);
+    for (const t of this.timers) clearTimeout(t);
     await Promise.all([...this.byRegion.values()].map((p) => p.pool.destroy().catch(() => {})));
   }
 }

@@ -84,10 +84,17 @@ const owner: AttemptOwner = {
   },
 
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {
-    // A refused connection sent nothing: another local origin may take any request.
-    if (kind === 'connect' && attempt.origin !== null && (ctx.attempts?.length ?? 0) < 2) {
-      if (ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null) {
+    // A refused connection sent nothing: another local origin may take any request, and
+    // when none is left it is a failover (as if no origin were up), not a retry, so it
+    // neither needs the retry budget nor an idempotent method.
+    if (kind === 'connect' && attempt.origin !== null) {
+      if ((ctx.attempts?.length ?? 0) < 2 && ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null) {
         sendLocal(ctx, rt, attempt.origin);
+        return;
+      }
+      const region = ctx.hop || ctx.finished ? null : nextRegion(ctx, rt);
+      if (region !== null) {
+        sendToPeer(ctx, rt, region, 'failover');
         return;
       }
     }
