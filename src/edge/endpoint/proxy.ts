@@ -88,7 +88,10 @@ const owner: AttemptOwner = {
     // when none is left it is a failover (as if no origin were up), not a retry, so it
     // neither needs the retry budget nor an idempotent method.
     if (kind === 'connect' && attempt.origin !== null) {
-      if ((ctx.attempts?.length ?? 0) < 2 && ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null) {
+      if (
+        (ctx.attempts?.length ?? 0) < 2 &&
+        ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null
+      ) {
         sendLocal(ctx, rt, attempt.origin);
         return;
       }
