@@ -48,6 +48,10 @@ export class EdgeContext {
   host = '';
   hop = false;
   hasBody = false;
+  /** Declared Content-Length, or -1 (none, or chunked). */
+  contentLength = -1;
+  /** The whole request body when it was read first so that the request may be retried. */
+  bufferedBody: Buffer | null = null;
   debugAttempts = false;
   forwardedFor: string | undefined = undefined;
   priorityHeader: string | undefined = undefined;

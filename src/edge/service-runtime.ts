@@ -10,6 +10,7 @@ export class ServiceRuntime {
   readonly origins: OriginSet | null;
   readonly limiter: ConcurrencyLimiter;
   readonly idempotent: ReadonlySet<string>;
+  readonly retryStatuses: ReadonlySet<number>;
   readonly priorities: readonly { pathPrefix: string; priority: number }[];
 
   constructor(
@@ -39,6 +40,7 @@ export class ServiceRuntime {
       maxInFlight: own?.maxInFlight ?? edge.shedding.maxInFlight,
     });
     this.idempotent = new Set([...ALWAYS_IDEMPOTENT, ...(own?.idempotentMethods ?? [])]);
+    this.retryStatuses = new Set(own?.retryStatuses ?? [502, 503, 504]);
     this.priorities = (own?.priorities ?? []).map((p) => ({
       pathPrefix: p.pathPrefix,
       priority: PRIORITY_BY_NAME.get(p.class)!,

@@ -14,6 +14,8 @@ const serviceEdgeSchema = z.strictObject({
   maxInFlight: z.number().int().min(1).optional(),
   /** Methods besides GET, HEAD and OPTIONS that may be retried in another region. */
   idempotentMethods: z.array(z.string().toUpperCase()).default([]),
+  /** Upstream statuses that count as a failure to retry in another region (Envoy's retriable_status_codes). */
+  retryStatuses: z.array(z.number().int().min(500).max(599)).default([502, 503, 504]),
   /** Priority by path prefix, first match wins; the priority header overrides it. */
   priorities: z
     .array(z.strictObject({ pathPrefix: z.string().startsWith('/'), class: priorityClass }))
@@ -49,6 +51,11 @@ export const edgeSchema = z.strictObject({
       budgetWindow: duration.default(10_000),
       /** Retries always allowed per second, so a quiet edge can still retry. */
       minPerSecond: z.number().min(0).default(10),
+      /**
+       * Bodies of idempotent requests up to this size (Content-Length) are read
+       * before proxying so the request can be retried; larger ones stream and are not.
+       */
+      bufferBodyBytes: z.number().int().min(0).default(65_536),
     })
     .prefault({}),
   passiveHealth: z

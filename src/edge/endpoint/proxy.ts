@@ -15,8 +15,38 @@ const HOP_HEADER = ['x-meridian-hop', '1'];
 export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
   // The retry budget is a share of the requests that reach the endpoint.
   rt.budget.recordRequest();
+  if (shouldBuffer(ctx, rt)) {
+    bufferBody(ctx, () => dispatchFirst(ctx, rt));
+    return;
+  }
+  dispatchFirst(ctx, rt);
+}
+
+function dispatchFirst(ctx: EdgeContext, rt: EdgeRuntime): void {
   if (ctx.route === 'remote') sendToPeer(ctx, rt, ctx.target, 'proxied');
   else sendLocal(ctx, rt, undefined);
+}
+
+/** A small body of an idempotent request is read first, so a failed attempt can be retried elsewhere. */
+function shouldBuffer(ctx: EdgeContext, rt: EdgeRuntime): boolean {
+  return (
+    ctx.hasBody &&
+    !ctx.hop &&
+    ctx.contentLength > 0 &&
+    ctx.contentLength <= rt.config.edge.retry.bufferBodyBytes &&
+    ctx.service!.idempotent.has(ctx.req.method!)
+  );
+}
+
+function bufferBody(ctx: EdgeContext, then: () => void): void {
+  const chunks: Buffer[] = [];
+  const req = ctx.req;
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.once('end', () => {
+    if (ctx.finished) return;
+    ctx.bufferedBody = Buffer.concat(chunks);
+    then();
+  });
 }
 
 function sendLocal(ctx: EdgeContext, rt: EdgeRuntime, avoid: Origin | undefined): void {
@@ -56,7 +86,12 @@ function nextRegion(ctx: EdgeContext, rt: EdgeRuntime): string | null {
 }
 
 function mayRetryElsewhere(ctx: EdgeContext): boolean {
-  return !ctx.hop && !ctx.hasBody && !ctx.finished && ctx.service!.idempotent.has(ctx.req.method!);
+  return (
+    !ctx.hop &&
+    (!ctx.hasBody || ctx.bufferedBody !== null) &&
+    !ctx.finished &&
+    ctx.service!.idempotent.has(ctx.req.method!)
+  );
 }
 
 const triedRegion = (ctx: EdgeContext, pred: (region: string) => boolean) =>

@@ -69,7 +69,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
         path: req.url!,
         method: req.method as Dispatcher.HttpMethod,
         headers,
-        body: this.ctx.hasBody ? req : null,
+        body: this.ctx.bufferedBody ?? (this.ctx.hasBody ? req : null),
       },
       this,
     );
@@ -94,7 +94,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       if (status >= 500) this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
       else this.origin.success();
     }
-    if ((status === 502 || status === 503 || status === 504) && this.owner.wouldRetry(ctx, rt, this)) {
+    if (ctx.service!.retryStatuses.has(status) && this.owner.wouldRetry(ctx, rt, this)) {
       // Read and drop the body so the connection stays reusable; retry once it ends.
       this.discard = true;
       return true;

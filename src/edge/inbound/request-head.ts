@@ -100,6 +100,7 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   }
   if (ctx.host === '') return bad(ctx, rt, 'Host header is required');
   ctx.hasBody = chunked || (contentLength !== undefined && contentLength !== '0');
+  ctx.contentLength = contentLength === undefined || chunked ? -1 : Number(contentLength);
   ctx.forwardedFor = xff;
   if (connectionTokens !== undefined) dropConnectionListed(out, connectionTokens);
 
