@@ -62,6 +62,11 @@ export const edgeSchema = z.strictObject({
     .strictObject({
       /** Consecutive connect errors or 5xx answers before an origin is ejected. */
       consecutiveFailures: z.number().int().min(1).default(5),
+      /**
+       * Refused connections in a row that mark an origin down at once (not capped
+       * like ejection); the active health check brings it back.
+       */
+      consecutiveConnectFailures: z.number().int().min(1).default(3),
       baseEjection: duration.default(5000),
       maxEjection: duration.default(60_000),
       /** At most this share of a pool is ejected at once. */

@@ -136,6 +136,12 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     if (this.status === 0) this.record(kind === 'timeout' ? 504 : 502);
     if (this.origin !== null && (kind === 'connect' || kind === 'reset' || kind === 'timeout')) {
       this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
+      if (kind === 'connect' && this.origin.connectFailure()) {
+        rt.log.warn(
+          { origin: this.origin.url, region: this.origin.region },
+          'origin down (connections refused)',
+        );
+      }
     }
     if (ctx.res.headersSent) {
       // The response already started: a retry would mix two bodies. Cut the client off.

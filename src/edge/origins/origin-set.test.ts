@@ -3,7 +3,12 @@ import { after, test } from 'node:test';
 import { OriginSet } from './origin-set.js';
 
 const upstream = { connections: 1, connectTimeout: 100, headersTimeout: 100, idleTimeout: 100 };
-const passive = { consecutiveFailures: 3, baseEjection: 1000, maxEjection: 8000 };
+const passive = {
+  consecutiveFailures: 3,
+  consecutiveConnectFailures: 2,
+  baseEjection: 1000,
+  maxEjection: 8000,
+};
 const sets: OriginSet[] = [];
 after(async () => {
   for (const s of sets) await s.close();
@@ -48,4 +53,18 @@ test('an origin the active check marks down is never picked; none up gives null'
   assert.equal(s.pick(Date.now()), null);
   s.origins[0].setUp(true);
   assert.equal(s.pick(Date.now())!.url, s.origins[0].url);
+});
+
+test('refused connections mark origins down past the ejection cap; a success in between resets the count', () => {
+  const s = set(2);
+  const [a, b] = s.origins;
+  a.connectFailure();
+  a.success();
+  assert.equal(a.connectFailure(), false, 'one refusal after a success is not enough');
+  assert.equal(a.connectFailure(), true, 'two in a row mark it down');
+  assert.equal(b.connectFailure(), false);
+  assert.equal(b.connectFailure(), true, 'the last origin too: a refused connection is not an outlier guess');
+  assert.equal(s.pick(Date.now()), null, 'nothing left to pick: the endpoint fails over');
+  a.setUp(true);
+  assert.equal(s.pick(Date.now()), a, 'the active check brings it back');
 });

@@ -9,6 +9,8 @@ export interface UpstreamOptions {
 
 export interface PassiveHealthOptions {
   consecutiveFailures: number;
+  /** Refused connections in a row that mark an origin down until the active check sees it up. */
+  consecutiveConnectFailures: number;
   baseEjection: number;
   maxEjection: number;
 }
@@ -38,6 +40,7 @@ export class Origin {
   private ejections = 0;
   private lastEjectedAt = 0;
   private consecutiveFailures = 0;
+  private consecutiveConnectFailures = 0;
   readonly pool: Pool;
 
   constructor(
@@ -70,8 +73,22 @@ export class Origin {
     return true;
   }
 
+  /**
+   * A refused connection (nothing listens): what an active check would see, so
+   * enough of them in a row mark the origin down at once, outside the ejection
+   * cap, and the active check's rise count brings it back (HAProxy's
+   * `observe layer4 on-error mark-down`). Returns true when this marked it down.
+   */
+  connectFailure(): boolean {
+    if (!this.up || ++this.consecutiveConnectFailures < this.passive.consecutiveConnectFailures) return false;
+    this.consecutiveConnectFailures = 0;
+    this.setUp(false);
+    return true;
+  }
+
   success(): void {
     this.consecutiveFailures = 0;
+    this.consecutiveConnectFailures = 0;
   }
 
   setUp(up: boolean): void {
