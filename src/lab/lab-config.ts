@@ -89,8 +89,13 @@ export function labConfigDocument(
     edge: {
       ...edge,
       workers: 1,
-      // The watch list's PUT and DELETE are idempotent: safe to retry in another region.
-      services: config.services.map((s) => ({ name: s.name, idempotentMethods: ['PUT', 'DELETE'] })),
+      // The watch list's PUT and DELETE are idempotent: safe to retry in another region,
+      // and so is any 5xx: a broken build answers 500, which the default list (502-504) passes on.
+      services: config.services.map((s) => ({
+        name: s.name,
+        idempotentMethods: ['PUT', 'DELETE'],
+        retryStatuses: [500, 502, 503, 504],
+      })),
     },
   };
 }

@@ -194,11 +194,17 @@ function faultDrill(
           ),
         );
       } else {
+        const after = s.errorRateByPhase.after ?? 1;
         out.push(
           check(
             `${phase}: client errors near zero (≤ ${pct(BOUNDS.badDeployErrorRate)})`,
             errors <= BOUNDS.badDeployErrorRate,
             pct(errors),
+          ),
+          check(
+            `after the rollback: client errors near zero (≤ ${pct(BOUNDS.badDeployErrorRate)})`,
+            after <= BOUNDS.badDeployErrorRate,
+            pct(after),
           ),
         );
       }
