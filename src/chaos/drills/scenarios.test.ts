@@ -82,7 +82,7 @@ test('drill checks judge what was measured', () => {
     {
       name: 'bad deploy leaks errors',
       drill: 'bad-deploy',
-      s: { errorRateByPhase: { bad: 0.02 } },
+      s: { errorRateByPhase: { bad: 0.02, after: 0 } },
       expect: ['bad: client errors near zero (≤ 0.5 %)'],
     },
   ];
