@@ -34,11 +34,15 @@ function stop(child: ChildProcess, dir: string): Promise<void> {
   });
 }
 
-/** `dig +short` against 127.0.0.1:port; sorted answer lines. */
+/**
+ * `dig +short` against 127.0.0.1:port; sorted answer lines. Three tries of 3 s:
+ * on a machine busy with other suites a server may miss one 2 s window, and an
+ * empty answer here would read as wrong records.
+ */
 export function dig(port: number, name: string, type = 'A', tcp = false): string[] {
   const r = spawnSync(
     'dig',
-    ['+short', '+tries=1', '+time=2', ...(tcp ? ['+tcp'] : []), '-p', String(port), '@127.0.0.1', name, type],
+    ['+short', '+tries=3', '+time=3', ...(tcp ? ['+tcp'] : []), '-p', String(port), '@127.0.0.1', name, type],
     {
       encoding: 'utf8',
     },
