@@ -3,6 +3,7 @@
 // shares moving as the lab evacuates us-east-1; an operator then takes over
 // from the page (aborts the lab's operation if it still runs) and restores the
 // region, plan first. Screenshots in test-artifacts/dashboard-lab/.
+// meridian-test: run alone
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,11 +24,7 @@ const cell = (region: string, col: string) => `#regions tr[data-region="${region
 const number = async (page: Page, selector: string) =>
   Number.parseFloat((await page.textContent(selector)) ?? '');
 
-// The lab's evacuate scenario does not yet pass reliably (issue 6 is open): the
-// test runs and reports as a todo unless MERIDIAN_LAB_STRICT=1.
-const todo = process.env.MERIDIAN_LAB_STRICT === '1' ? undefined : 'needs a passing lab evacuation (issue 6)';
-
-test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000, todo }, async (t) => {
+test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, async (t) => {
   const chromium = requireProgram(t, 'chromium');
   if (!chromium) return;
   ensureWebBuilt();
