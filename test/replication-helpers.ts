@@ -54,11 +54,12 @@ function stopper(child: ChildProcess, dir: string) {
     });
 }
 
-export async function startRedis(program: string): Promise<RunningServer> {
+/** extraArgs: more redis-server options, e.g. ['--replicaof', '127.0.0.1', '6379'] (the benchmark's peer). */
+export async function startRedis(program: string, extraArgs: string[] = []): Promise<RunningServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn(program, [...args, '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(program, [...args, '--dir', dir, ...extraArgs], { stdio: 'ignore' });
   killWithParent(child);
   await waitForPort(port, child, 'redis-server');
   return { url: `redis://127.0.0.1:${port}`, port, pid: () => child.pid, stop: stopper(child, dir) };
@@ -101,8 +102,12 @@ export async function startNats(program: string): Promise<RunningNats> {
   };
 }
 
-/** Polls until check() is true; throws with `what` after timeoutMs. No timing is asserted. */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000) {
+/**
+ * Polls until check() is true; throws with `what` after timeoutMs. No timing
+ * is asserted: the default is generous (a CI machine running other suites at
+ * once can be many times slower), and a check that holds returns at once.
+ */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

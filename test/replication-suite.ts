@@ -79,6 +79,13 @@ async function cases(t: TestContext, east: Redis, west: Redis, fresh: Fresh) {
     await cacheEast.set('user:1', 'ada');
     await cacheWest.set('user:2', 'grace', { ttlMs: 60_000 });
     await cacheWest.set('session:9', 'west-copy');
+    // East writes after it has seen west's write (its invalidation, a tombstone). Without
+    // that, both writes can fall in one millisecond, and then the stamps order them by
+    // region name (us-west-2 after us-east-1), not by which came first.
+    await eventually(
+      'west write seen in east',
+      async () => (await cacheEast.store.stamp('session:9')) !== null,
+    );
     await cacheEast.set('session:9', 'east-only');
     await eventually('values crossed', async () => (await cacheWest.get('user:1')) === 'ada');
     await eventually('values crossed back', async () => (await cacheEast.get('user:2')) === 'grace');

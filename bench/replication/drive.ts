@@ -36,6 +36,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0
 export interface RelayStats {
   applied: number;
   appliedAfterDeadline: number;
+  lastAppliedAt: number | null;
   p50: number | null;
   p99: number | null;
   max: number | null;
@@ -76,15 +77,16 @@ export class RelayChild {
     return reply;
   }
 
-  stats(deadline?: number) {
-    return this.ask<RelayStats>({ ask: 'stats', deadline });
+  /** peer: what the child saw of the Redis replica (keyspace notifications) instead of the relay. */
+  stats(deadline?: number, peer = false) {
+    return this.ask<RelayStats>({ ask: 'stats', deadline, peer });
   }
 
-  /** Waits (bounded) until the relay applied `n` events since the last reset. */
-  async waitApplied(n: number, timeoutMs = 300_000): Promise<RelayStats> {
+  /** Waits (bounded) until the relay (or the peer replica) applied `n` events since the last reset. */
+  async waitApplied(n: number, peer = false, timeoutMs = 300_000): Promise<RelayStats> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const s = await this.stats();
+      const s = await this.stats(undefined, peer);
       if (s.applied >= n || Date.now() > until) return s;
       await sleep(100);
     }

@@ -2,9 +2,16 @@
 //
 // Netflix's EVCache test: N writes in region A, then, 500 ms after the last
 // write was acknowledged, read every key in region B. Two redis-server and one
-// nats-server (JetStream) on free loopback ports, started here. The peer is
-// plain Redis SET on the same server with the same concurrency: the ratio is
-// what replication costs a writer.
+// nats-server (JetStream) on free loopback ports, started here.
+// Peers, measured in the same run with the same load shapes:
+// - plain Redis SET on region A's server (no replication): what replication
+//   costs a writer;
+// - Redis's own replication (a master and a REPLICAOF replica, two more
+//   redis-server): the same writes, how soon they are visible in the replica
+//   (catch-up after the last write, read sweep at +500 ms, and per-write lag
+//   at the paced rate from the replica's keyspace notifications). It is
+//   one-way, with no conflict resolution and no queue that outlives a
+//   partition, so it is a floor, not an equal.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createReplicatedCache } from '../../src/replication/cache.js';
@@ -53,16 +60,26 @@ if (!redisProgram || !natsProgram) {
   process.exit(1);
 }
 const log = (line: string) => opts.json || process.stderr.write(`${line}\n`);
-const [redisA, redisB, nats] = await Promise.all([
+const [redisA, redisB, nats, peerMaster] = await Promise.all([
   startRedis(redisProgram),
   startRedis(redisProgram),
   startNats(natsProgram),
+  startRedis(redisProgram),
+]);
+const peerReplica = await startRedis(redisProgram, [
+  '--replicaof',
+  '127.0.0.1',
+  String(peerMaster.port),
+  '--notify-keyspace-events',
+  'K$',
 ]);
 const stream = 'BENCH';
-const relay = await RelayChild.start([redisB.url, nats.url, stream, 'region-a', 'region-b']);
+const relay = await RelayChild.start([redisB.url, nats.url, stream, 'region-a', 'region-b', peerReplica.url]);
 const a = new Redis(redisA.url, { enableAutoPipelining: true });
 const b = new Redis(redisB.url, { enableAutoPipelining: true });
 const plain = new Redis(redisA.url, { enableAutoPipelining: true });
+const pm = new Redis(peerMaster.url, { enableAutoPipelining: true });
+const pr = new Redis(peerReplica.url, { enableAutoPipelining: true });
 const transport = await connectNatsTransport({ servers: [nats.url], stream });
 const cache = createReplicatedCache({ region: 'region-a', redis: a, transport });
 // 100-byte values, like a small cached record.
@@ -71,11 +88,13 @@ const value = (i: number) => `v${i}`.padEnd(100, '.');
 // One script call reads 2,000 keys: the sweep measures replication, not client overhead.
 const READ_MANY =
   "local out = {} for i, k in ipairs(KEYS) do out[i] = redis.call('HGET', k, 'v') or '' end return out";
-async function missingInB(n: number): Promise<number> {
+const READ_MANY_PLAIN =
+  "local out = {} for i, k in ipairs(KEYS) do out[i] = redis.call('GET', k) or '' end return out";
+async function missingIn(redis: Redis, script: string, keyOf: (i: number) => string, n: number) {
   let missing = 0;
   for (let start = 0; start < n; start += 2000) {
     const ids = Array.from({ length: Math.min(2000, n - start) }, (_, j) => start + j);
-    const got = (await b.eval(READ_MANY, ids.length, ...ids.map((i) => `mc:k:${i}`))) as string[];
+    const got = (await redis.eval(script, ids.length, ...ids.map(keyOf))) as string[];
     got.forEach((v, j) => {
       if (v !== value(ids[j])) missing++;
     });
@@ -83,18 +102,50 @@ async function missingInB(n: number): Promise<number> {
   return missing;
 }
 
+const replOffset = async (redis: Redis, field: string) => {
+  const m = new RegExp(`${field}:(\\d+)`).exec(await redis.info('replication'));
+  return m ? Number(m[1]) : -1;
+};
+/** Resolves when the peer replica has everything its master had at the call (bounded). */
+async function replicaCaughtUp(timeoutMs = 60_000): Promise<number> {
+  const target = await replOffset(pm, 'master_repl_offset');
+  const until = Date.now() + timeoutMs;
+  while ((await replOffset(pr, 'slave_repl_offset')) < target && Date.now() < until) await sleep(1);
+  return Date.now();
+}
+async function replicaLinkUp(timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (!/master_link_status:up/.test(await pr.info('replication'))) {
+    if (Date.now() > until) throw new Error('the peer replica did not connect to its master');
+    await sleep(50);
+  }
+}
+
 const results: Round[] = [];
 try {
+  await replicaLinkUp();
   for (let round = 1; round <= rounds; round++) {
     await Promise.all([a.flushall(), b.flushall()]);
     const plainPerS = await flatOut(writes, window, (i) => plain.set(`plain:${i}`, value(i)));
     await a.flushall();
+
+    // Peer: Redis's own replication, the same writes.
+    await pm.flushall();
+    await replicaCaughtUp();
+    const peerPerS = await flatOut(writes, window, (i) => pm.set(`r:${i}`, value(i)));
+    const peerLastAck = Date.now();
+    const peerCaughtUp = replicaCaughtUp();
+    await sleep(peerLastAck + VISIBLE_AFTER_MS - Date.now());
+    const peerMissingAtRead = await missingIn(pr, READ_MANY_PLAIN, (i) => `r:${i}`, writes);
+    const peerCatchUpMs = (await peerCaughtUp) - peerLastAck;
+    await pm.flushall();
+
     await relay.ask({ ask: 'reset' });
     const replicatedPerS = await flatOut(writes, window, (i) => cache.set(`k:${i}`, value(i)));
     const lastAck = Date.now();
     await sleep(lastAck + VISIBLE_AFTER_MS - Date.now());
     const readStarted = Date.now();
-    const missingAtRead = await missingInB(writes);
+    const missingAtRead = await missingIn(b, READ_MANY, (i) => `mc:k:${i}`, writes);
     const readMs = Date.now() - readStarted;
     const burst = await relay.waitApplied(writes);
     const late = (await relay.stats(lastAck + VISIBLE_AFTER_MS)).appliedAfterDeadline;
@@ -103,6 +154,12 @@ try {
     await relay.ask({ ask: 'reset' });
     const pacedPerS = await paced(pacedWrites, rate, (i) => cache.set(`p:${i}`, value(i)));
     const steady = await relay.waitApplied(pacedWrites);
+    await Promise.all([a.flushall(), b.flushall()]);
+
+    // Peer at the same rate; the key carries its send time for the replica's notification.
+    const peerPacedPerS = await paced(pacedWrites, rate, (i) => pm.set(`q:${i}:${Date.now()}`, value(i)));
+    const peerSteady = await relay.waitApplied(pacedWrites, true);
+    await pm.flushall();
     const r: Round = {
       round,
       plainPerS,
@@ -110,12 +167,20 @@ try {
       missingAtRead,
       readMs,
       appliedLaterThan500ms: late + Math.max(0, writes - burst.applied),
+      catchUpMs: burst.lastAppliedAt === null ? null : Math.max(0, burst.lastAppliedAt - lastAck),
       burstLagP50: burst.p50,
       burstLagP99: burst.p99,
       pacedPerS,
       pacedLagP50: steady.p50,
       pacedLagP99: steady.p99,
       pacedLagMax: steady.max,
+      peerPerS,
+      peerMissingAtRead,
+      peerCatchUpMs,
+      peerPacedPerS,
+      peerPacedLagP50: peerSteady.p50,
+      peerPacedLagP99: peerSteady.p99,
+      peerPacedLagMax: peerSteady.max,
     };
     results.push(r);
     log(`round ${round}: ${JSON.stringify(r)}`);
@@ -123,7 +188,7 @@ try {
 } finally {
   await relay.close();
   await transport.close();
-  for (const c of [a, b, plain]) c.disconnect();
-  await Promise.all([redisA.stop(), redisB.stop(), nats.stop()]);
+  for (const c of [a, b, plain, pm, pr]) c.disconnect();
+  await Promise.all([redisA.stop(), redisB.stop(), nats.stop(), peerReplica.stop(), peerMaster.stop()]);
 }
 process.stdout.write(report(results, { writes, rounds, rate, pacedWrites, window, json: opts.json }));

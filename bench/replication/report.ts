@@ -1,4 +1,5 @@
-// Medians of the benchmark rounds, as text or one JSON object.
+// Medians of the benchmark rounds, as text or one JSON object, with the ratio
+// against each peer measured in the same run.
 export interface Round {
   round: number;
   plainPerS: number;
@@ -6,12 +7,22 @@ export interface Round {
   missingAtRead: number;
   readMs: number;
   appliedLaterThan500ms: number;
+  /** Last write acknowledged in A to the last event applied in B. */
+  catchUpMs: number | null;
   burstLagP50: number | null;
   burstLagP99: number | null;
   pacedPerS: number;
   pacedLagP50: number | null;
   pacedLagP99: number | null;
   pacedLagMax: number | null;
+  /** Peer: Redis master + REPLICAOF replica. */
+  peerPerS: number;
+  peerMissingAtRead: number;
+  peerCatchUpMs: number;
+  peerPacedPerS: number;
+  peerPacedLagP50: number | null;
+  peerPacedLagP99: number | null;
+  peerPacedLagMax: number | null;
 }
 
 const median = (xs: (number | null)[]) => {
@@ -26,21 +37,33 @@ export function report(
   setup: { writes: number; rounds: number; rate: number; pacedWrites: number; window: number; json: boolean },
 ): string {
   const m = (k: keyof Round) => median(rounds.map((r) => r[k]));
+  const ratio = (ours: number | null, peer: number | null) =>
+    ours === null || peer === null || peer === 0 ? null : round2(ours / peer);
   const plain = m('plainPerS') ?? 0;
   const replicated = m('replicatedPerS') ?? 0;
+  const peerPerS = m('peerPerS') ?? 0;
   const summary = {
     benchmark: 'replication',
     note: 'medians of rounds on a 2-core machine shared with other work; loopback, one host',
+    peers: {
+      plainRedisSet: "plain SET on region A's Redis, no replication (what replication costs a writer)",
+      redisReplica:
+        "Redis's own replication (master + REPLICAOF replica), the same writes; one-way, no conflict resolution, nothing queued across a partition",
+    },
     setup,
     writeThroughput: {
       replicatedPerS: Math.round(replicated),
       plainRedisSetPerS: Math.round(plain),
-      ratio: round2(replicated / plain),
+      redisReplicaPerS: Math.round(peerPerS),
+      ratio: { plainRedisSet: ratio(replicated, plain), redisReplica: ratio(replicated, peerPerS) },
     },
     missingAt500ms: {
       readSweep: m('missingAtRead'),
       byApplyTime: m('appliedLaterThan500ms'),
       readSweepMs: m('readMs'),
+      catchUpMs: m('catchUpMs'),
+      peer: { redisReplica: { readSweep: m('peerMissingAtRead'), catchUpMs: m('peerCatchUpMs') } },
+      ratio: { redisReplica: { catchUpMs: ratio(m('catchUpMs'), m('peerCatchUpMs')) } },
     },
     burstLagMs: { p50: m('burstLagP50'), p99: m('burstLagP99') },
     pacedLagMs: {
@@ -48,21 +71,37 @@ export function report(
       p50: m('pacedLagP50'),
       p99: m('pacedLagP99'),
       max: m('pacedLagMax'),
+      peer: {
+        redisReplica: {
+          ratePerS: Math.round(m('peerPacedPerS') ?? 0),
+          p50: m('peerPacedLagP50'),
+          p99: m('peerPacedLagP99'),
+          max: m('peerPacedLagMax'),
+        },
+      },
+      ratio: { redisReplica: { p99: ratio(m('pacedLagP99'), m('peerPacedLagP99')) } },
     },
     goals: {
       noneMissingAt500ms: rounds.every((r) => r.missingAtRead === 0 && r.appliedLaterThan500ms === 0),
       pacedP99Under100ms: (m('pacedLagP99') ?? Number.POSITIVE_INFINITY) < 100,
+      pacedRateReached: (m('pacedPerS') ?? 0) >= 0.95 * setup.rate,
     },
     rounds,
   };
   if (setup.json) return `${JSON.stringify(summary)}\n`;
+  const w = summary.writeThroughput;
+  const miss = summary.missingAt500ms;
+  const pl = summary.pacedLagMs;
+  const peerPl = pl.peer.redisReplica;
   const lines = [
     `replication benchmark: ${setup.writes} writes in region A, ${setup.rounds} rounds (medians; shared 2-core machine)`,
-    `  write throughput   replicated ${summary.writeThroughput.replicatedPerS}/s   plain Redis SET ${summary.writeThroughput.plainRedisSetPerS}/s   ratio ${summary.writeThroughput.ratio}`,
-    `  missing in B 500 ms after the last write: read sweep ${summary.missingAt500ms.readSweep} (sweep took ${summary.missingAt500ms.readSweepMs} ms), by apply time ${summary.missingAt500ms.byApplyTime}`,
+    `  write throughput   replicated ${w.replicatedPerS}/s   plain Redis SET ${w.plainRedisSetPerS}/s (ratio ${w.ratio.plainRedisSet})   Redis master+replica ${w.redisReplicaPerS}/s (ratio ${w.ratio.redisReplica})`,
+    `  missing in B 500 ms after the last write: read sweep ${miss.readSweep} (sweep took ${miss.readSweepMs} ms), by apply time ${miss.byApplyTime}; all applied ${fmt(miss.catchUpMs)} after the last write`,
+    `    peer Redis replica: read sweep ${miss.peer.redisReplica.readSweep}; caught up ${fmt(miss.peer.redisReplica.catchUpMs)} after the last write (ratio ${miss.ratio.redisReplica.catchUpMs})`,
     `  lag while writing flat out   p50 ${fmt(summary.burstLagMs.p50)}   p99 ${fmt(summary.burstLagMs.p99)}`,
-    `  lag at ${summary.pacedLagMs.ratePerS} writes/s   p50 ${fmt(summary.pacedLagMs.p50)}   p99 ${fmt(summary.pacedLagMs.p99)}   max ${fmt(summary.pacedLagMs.max)}`,
-    `  goals: none missing at 500 ms ${summary.goals.noneMissingAt500ms ? 'met' : 'NOT met'}; p99 < 100 ms at ${setup.rate}/s ${summary.goals.pacedP99Under100ms ? 'met' : 'NOT met'}`,
+    `  lag at ${pl.ratePerS} writes/s   p50 ${fmt(pl.p50)}   p99 ${fmt(pl.p99)}   max ${fmt(pl.max)}`,
+    `    peer Redis replica at ${peerPl.ratePerS}/s   p50 ${fmt(peerPl.p50)}   p99 ${fmt(peerPl.p99)}   max ${fmt(peerPl.max)}   (p99 ratio ${pl.ratio.redisReplica.p99})`,
+    `  goals: none missing at 500 ms ${summary.goals.noneMissingAt500ms ? 'met' : 'NOT met'}; p99 < 100 ms at ${setup.rate}/s ${summary.goals.pacedP99Under100ms && summary.goals.pacedRateReached ? 'met' : 'NOT met'}${summary.goals.pacedRateReached ? '' : ' (rate not reached)'}`,
   ];
   return `${lines.join('\n')}\n`;
 }

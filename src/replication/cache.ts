@@ -10,7 +10,7 @@ import { BatchPublisher } from './batcher.js';
 import { MAX_EVENT_BYTES, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
 import { HybridClock } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
-import { RegionStore } from './store.js';
+import { type CacheStore, storeOf } from './store.js';
 import type { ReplicationTransport } from './transport.js';
 
 /** Keys the cache itself uses (lag canaries); always replicated as values. */
@@ -18,7 +18,9 @@ export const INTERNAL_PREFIX = '__meridian:';
 
 export interface ReplicatedCacheOptions {
   region: string;
-  redis: Redis;
+  /** The region's Redis; or give `store` (e.g. a MemoryStore) instead. */
+  redis?: Redis;
+  store?: CacheStore;
   transport: ReplicationTransport;
   keyPrefix?: string;
   defaultMode?: 'replicate' | 'invalidate';
@@ -35,7 +37,7 @@ export interface SetOptions {
 
 export interface ReplicatedCache {
   readonly region: string;
-  readonly store: RegionStore;
+  readonly store: CacheStore;
   readonly clock: HybridClock;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options?: SetOptions): Promise<void>;
@@ -50,10 +52,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
   const metrics = replicationMetrics(options.registry ?? new Registry());
   const published = metrics.published.labels(region);
   const failures = metrics.publishFailures.labels(region);
-  const store = new RegionStore(options.redis, {
-    keyPrefix: options.keyPrefix ?? 'mc:',
-    tombstoneTtlMs: options.tombstoneTtlMs ?? 600_000,
-  });
+  const store = storeOf(options);
   const clock = new HybridClock(region);
   const keyspaces = [...(options.keyspaces ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
   const defaultMode = options.defaultMode ?? 'replicate';
@@ -74,10 +73,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
       const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
       const result = await store.apply(candidate).catch(redisDown(region));
       if (result.outcome === 'foreign') {
-        throw new MeridianError(
-          'CONFLICT',
-          `Redis key ${store.redisKey(event.key)} holds data the cache did not write`,
-        );
+        throw new MeridianError('CONFLICT', `${store.keyName(event.key)} holds data the cache did not write`);
       }
       if (result.outcome === 'stale') clock.observe(result.stamp);
       else stamped = candidate;

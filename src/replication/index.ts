@@ -2,6 +2,7 @@ export { createReplicatedCache, INTERNAL_PREFIX, type ReplicatedCache, type SetO
 export { converged, diffRegions, type RegionDiff } from './converge.js';
 export { decodeBatch, type EventBatch, encodeBatch, type ReplicationEvent } from './event.js';
 export { compareHlc, HybridClock } from './hlc.js';
+export { MemoryStore, type MemoryStoreOptions, type StoredRecord } from './memory-store.js';
 export { createMemoryTransport, type MemoryTransport } from './memory-transport.js';
 export { replicationMetrics } from './metrics.js';
 export { connectNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
@@ -14,5 +15,5 @@ export {
 } from './region.js';
 export { type Relay, type RelayStats, startRelay } from './relay.js';
 export { checkRpo, type RpoCheck } from './rpo.js';
-export { RegionStore } from './store.js';
+export { type ApplyOutcome, type ApplyResult, type CacheStore, RegionStore } from './store.js';
 export type { ReplicationTransport, TransportSubscription } from './transport.js';

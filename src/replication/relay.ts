@@ -8,7 +8,7 @@ import { isMeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { decodeBatch, type ReplicationEvent } from './event.js';
 import { replicationMetrics } from './metrics.js';
-import { type ApplyOutcome, RegionStore } from './store.js';
+import { type ApplyOutcome, type CacheStore, storeOf } from './store.js';
 import type { ReplicationTransport, TransportSubscription } from './transport.js';
 
 export interface RelayOptions {
@@ -16,7 +16,9 @@ export interface RelayOptions {
   region: string;
   /** Regions whose writes it applies (the region itself is ignored). */
   sources: readonly string[];
-  redis: Redis;
+  /** This region's Redis; or give `store` (e.g. a MemoryStore) instead. */
+  redis?: Redis;
+  store?: CacheStore;
   transport: ReplicationTransport;
   keyPrefix?: string;
   tombstoneTtlMs?: number;
@@ -45,10 +47,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { region, transport } = options;
   const log = options.log ?? createLogger('replication');
   const metrics = replicationMetrics(options.registry ?? new Registry());
-  const store = new RegionStore(options.redis, {
-    keyPrefix: options.keyPrefix ?? 'mc:',
-    tombstoneTtlMs: options.tombstoneTtlMs ?? 600_000,
-  });
+  const store = storeOf(options);
   const sources = [...new Set(options.sources)].filter((s) => s !== region);
   const stats: RelayStats = { applied: 0, duplicates: 0, conflicts: 0, malformed: 0 };
   const subscriptions: TransportSubscription[] = [];

@@ -4,6 +4,7 @@
 // a 512-event message, or a service writing in bursts, pays one round trip.
 // (A microtask, not setImmediate: an immediate cost milliseconds under load.)
 import type { Redis } from 'ioredis';
+import { MeridianError } from '../errors.js';
 import { APPLY_LUA } from './apply-script.js';
 import type { ReplicationEvent } from './event.js';
 
@@ -20,6 +21,22 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
   /** applied: the stamp replaced ('' when none); otherwise the stamp stored. */
   stamp: string;
+}
+
+/**
+ * Where a region's cache lives: Redis (RegionStore, the apply script) or
+ * process memory (MemoryStore, for the embedded lab and tests). Both follow
+ * the same rules; test/replication-store-conformance.ts holds them to it.
+ */
+export interface CacheStore {
+  /** Compare-and-apply: the event wins only when its stamp is newer than the stored one. */
+  apply(event: ReplicationEvent): Promise<ApplyResult>;
+  /** The value, or null for a missing, deleted or expired key. */
+  get(key: string): Promise<string | null>;
+  /** The stamp of the last write to the key (tombstones included), or null. */
+  stamp(key: string): Promise<string | null>;
+  /** How the key is named where it is stored, for messages. */
+  keyName(key: string): string;
 }
 
 type ApplyCommand = (...args: (string | number)[]) => Promise<(number | string)[]>;
@@ -39,7 +56,7 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
-export class RegionStore {
+export class RegionStore implements CacheStore {
   private readonly applyCommand: ApplyCommand;
   private queue: Queued[] = [];
 
@@ -55,6 +72,10 @@ export class RegionStore {
 
   redisKey(key: string): string {
     return this.options.keyPrefix + key;
+  }
+
+  keyName(key: string): string {
+    return `Redis key ${this.redisKey(key)}`;
   }
 
   apply(event: ReplicationEvent): Promise<ApplyResult> {
@@ -96,4 +117,20 @@ export class RegionStore {
   stamp(key: string): Promise<string | null> {
     return this.redis.hget(this.redisKey(key), 'h');
   }
+}
+
+/** The store given, or a RegionStore on the Redis given. */
+export function storeOf(options: {
+  redis?: Redis;
+  store?: CacheStore;
+  keyPrefix?: string;
+  tombstoneTtlMs?: number;
+}): CacheStore {
+  if (options.store) return options.store;
+  if (!options.redis)
+    throw new MeridianError('BAD_ARGUMENT', 'the replicated cache needs a redis or a store');
+  return new RegionStore(options.redis, {
+    keyPrefix: options.keyPrefix ?? 'mc:',
+    tombstoneTtlMs: options.tombstoneTtlMs ?? 600_000,
+  });
 }

@@ -11,7 +11,8 @@ export interface TransportSubscription {
 }
 
 export interface ReplicationTransport {
-  readonly kind: 'nats' | 'memory';
+  /** http: the lab's origins, one process each, pushing to each other over HTTP. */
+  readonly kind: 'nats' | 'memory' | 'http';
   /** Resolves once the message is stored for every destination (JetStream: the PubAck). */
   publish(source: string, data: Uint8Array): Promise<void>;
   /**

@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Registry } from 'prom-client';
+import { isMeridianError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
-import { PeerReplicator } from './replicator.js';
-import { type Entry, WatchStore } from './store.js';
+import { createReplicatedCache, type ReplicatedCache } from '../../replication/cache.js';
+import { MemoryStore } from '../../replication/memory-store.js';
+import { type Relay, startRelay } from '../../replication/relay.js';
+import { type Entry, entryOf, eventOf, itemKey, userPrefix } from './store.js';
+import { createHttpTransport, type HttpTransport, type ReplicateBody } from './transport.js';
 
 export interface WatchServiceOptions {
   region: string;
@@ -23,23 +28,43 @@ export interface OriginFault {
 
 const ITEM = /^\/users\/([^/]+)\/items(?:\/([^/]+))?$/;
 
+/** A replication source name (HLC origin) for an origin id: us-east-1/0 -> us-east-1_0. */
+export const sourceName = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
+
 /**
  * The lab's sample service: a per-user watch list. GET /users/U/items,
  * PUT /users/U/items/I (body: the value), DELETE /users/U/items/I, GET /health.
  * /_lab/* is for the lab: replication, dumps, fault injection.
+ *
+ * Data goes through the replicated cache (src/replication): each origin is a
+ * replica with an in-memory store; a write is applied locally, stamped with a
+ * hybrid logical clock, and pushed to every other origin (see transport.ts),
+ * whose relay applies it last-writer-wins; deletes leave tombstones.
  */
 export class WatchService {
-  readonly store: WatchStore;
+  readonly store: MemoryStore;
+  readonly cache: ReplicatedCache;
+  private readonly transport: HttpTransport;
+  private readonly relays = new Map<string, Promise<Relay>>();
+  private readonly registry = new Registry();
+  private readonly source: string;
   private readonly server: Server;
-  private readonly replicator: PeerReplicator;
   private readonly log: Logger;
   private fault: OriginFault = { latencyMs: 0, errorRate: 0 };
   private boundPort = 0;
 
   constructor(private readonly options: WatchServiceOptions) {
     this.log = options.log ?? createLogger('lab-origin');
-    this.store = new WatchStore(options.id);
-    this.replicator = new PeerReplicator(options.peers ?? [], this.log);
+    this.source = sourceName(options.id);
+    this.store = new MemoryStore();
+    this.transport = createHttpTransport({ self: this.source, peers: options.peers ?? [], log: this.log });
+    this.cache = createReplicatedCache({
+      region: this.source,
+      store: this.store,
+      transport: this.transport,
+      registry: this.registry,
+      log: this.log,
+    });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => this.send(res, 500, { error: (e as Error).message }));
     });
@@ -65,7 +90,10 @@ export class WatchService {
       try {
         const res = await fetch(`${peer}/_lab/dump`, { signal: AbortSignal.timeout(2000) });
         if (!res.ok) continue;
-        for (const e of (await res.json()) as Entry[]) this.store.apply(e);
+        for (const e of (await res.json()) as Entry[]) {
+          const event = eventOf(e);
+          if (event) this.store.applySync(event);
+        }
         this.log.info({ peer, entries: this.store.size }, 'bootstrapped from peer');
         return;
       } catch {
@@ -98,30 +126,97 @@ export class WatchService {
     const user = decodeURIComponent(m[1]);
     const item = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     if (req.method === 'GET' && item === undefined)
-      return this.send(res, 200, { user, items: this.store.list(user) });
-    if (req.method === 'PUT' && item !== undefined) {
-      this.replicator.enqueue(this.store.put(user, item, body || item));
-      return this.send(res, 200, { user, item, stored: true });
-    }
-    if (req.method === 'DELETE' && item !== undefined) {
-      this.replicator.enqueue(this.store.delete(user, item));
-      return this.send(res, 200, { user, item, deleted: true });
+      return this.send(res, 200, { user, items: this.list(user) });
+    try {
+      if (req.method === 'PUT' && item !== undefined) {
+        await this.cache.set(itemKey(user, item), body || item);
+        return this.send(res, 200, { user, item, stored: true });
+      }
+      if (req.method === 'DELETE' && item !== undefined) {
+        await this.cache.delete(itemKey(user, item));
+        return this.send(res, 200, { user, item, deleted: true });
+      }
+    } catch (e) {
+      if (isMeridianError(e) && e.code === 'BAD_ARGUMENT') return this.send(res, 400, { error: e.message });
+      throw e;
     }
     return this.send(res, 405, { error: 'method not allowed' });
   }
 
-  private handleLab(method: string, path: string, body: string, res: ServerResponse) {
-    if (path === '/_lab/replicate' && method === 'POST') {
-      for (const e of JSON.parse(body) as Entry[]) this.store.apply(e);
-      return this.send(res, 204);
+  /** The user's items, as GET /users/U/items lists them. */
+  list(user: string): { id: string; value: string }[] {
+    const out: { id: string; value: string }[] = [];
+    const prefix = userPrefix(user);
+    for (const [key, record] of this.store.scan(prefix)) {
+      if (record.value !== null)
+        out.push({ id: decodeURIComponent(key.slice(prefix.length)), value: record.value });
     }
-    if (path === '/_lab/dump') return this.send(res, 200, [...this.store.entries()]);
-    if (path === '/_lab/status')
+    return out;
+  }
+
+  /** Every item this origin holds, tombstones included (what /_lab/dump returns). */
+  *entries(): Generator<Entry> {
+    for (const [key, record] of this.store.scan()) {
+      const e = entryOf(key, record);
+      if (e) yield e;
+    }
+  }
+
+  /** The relay that applies `source`'s writes here, started when its first message arrives. */
+  private relayFor(source: string): Promise<Relay> {
+    let relay = this.relays.get(source);
+    if (!relay) {
+      relay = startRelay({
+        region: this.source,
+        sources: [source],
+        store: this.store,
+        transport: this.transport,
+        registry: this.registry,
+        log: this.log,
+      });
+      this.relays.set(source, relay);
+    }
+    return relay;
+  }
+
+  private async replicate(body: string, res: ServerResponse) {
+    let parsed: ReplicateBody;
+    try {
+      parsed = JSON.parse(body) as ReplicateBody;
+    } catch {
+      return this.send(res, 400, { error: 'not JSON' });
+    }
+    const { source, messages } = parsed ?? {};
+    if (
+      typeof source !== 'string' ||
+      source === this.source ||
+      !Array.isArray(messages) ||
+      !messages.every((m) => typeof m === 'string')
+    )
+      return this.send(res, 400, { error: 'expected {source, messages: string[]} from another origin' });
+    await this.transport.receive({ source, messages }, async (s) => void (await this.relayFor(s)));
+    return this.send(res, 204);
+  }
+
+  private async handleLab(method: string, path: string, body: string, res: ServerResponse) {
+    if (path === '/_lab/replicate' && method === 'POST') return this.replicate(body, res);
+    if (path === '/_lab/dump') return this.send(res, 200, [...this.entries()]);
+    if (path === '/_lab/status') {
+      const relays = await Promise.all(this.relays.values());
+      const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed') =>
+        relays.reduce((n, r) => n + r.stats()[k], 0);
       return this.send(res, 200, {
         entries: this.store.size,
-        pending: this.replicator.pending(),
+        pending: this.transport.pending(),
         fault: this.fault,
+        replication: {
+          applied: sum('applied'),
+          duplicates: sum('duplicates'),
+          conflicts: sum('conflicts'),
+          malformed: sum('malformed'),
+        },
       });
+    }
     if (path === '/_lab/fault' && method === 'POST') {
       const f = JSON.parse(body || '{}') as Partial<OriginFault>;
       this.fault = { latencyMs: Number(f.latencyMs ?? 0), errorRate: Number(f.errorRate ?? 0) };
@@ -136,9 +231,11 @@ export class WatchService {
   }
 
   async close(): Promise<void> {
-    this.replicator.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const relays = await Promise.allSettled(this.relays.values());
+    await Promise.all(relays.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    await this.transport.close();
   }
 }
 

@@ -1,71 +1,53 @@
-// The sample service's data: per user, a watch list of items. Each origin
-// keeps a full copy; copies converge by last-writer-wins on (ts, writer).
+// The sample service's data as the lab sees it: per user, a watch list of
+// items. The data itself lives in the replicated cache (one key per item, in
+// each origin's MemoryStore); this file maps items to cache keys and back,
+// and compares origins' copies.
+import type { ReplicationEvent } from '../../replication/event.js';
+import { parseHlc } from '../../replication/hlc.js';
+import type { StoredRecord } from '../../replication/memory-store.js';
 
 export interface Entry {
   user: string;
   item: string;
   /** null: the item was deleted (a tombstone, kept so a late copy cannot revive it). */
   value: string | null;
+  /** Wall-clock ms of the write's stamp. */
   ts: number;
+  /** The origin that wrote it (its replication source name). */
   writer: string;
+  /** The write's hybrid logical clock stamp: last writer wins by it. */
+  hlc: string;
 }
 
-const newer = (a: Entry, b: Entry) => a.ts > b.ts || (a.ts === b.ts && a.writer > b.writer);
+const KEY_PREFIX = 'wl:';
 
-export class WatchStore {
-  private readonly users = new Map<string, Map<string, Entry>>();
-  private clock = 0;
+/** The cache key of one item: user and item URI-encoded, so '/' cannot blur them. */
+export const itemKey = (user: string, item: string) => `${userPrefix(user)}${encodeURIComponent(item)}`;
+export const userPrefix = (user: string) => `${KEY_PREFIX}${encodeURIComponent(user)}/`;
 
-  constructor(private readonly writer: string) {}
+/** The entry a stored record stands for; null for keys that are not items. */
+export function entryOf(key: string, record: StoredRecord): Entry | null {
+  if (!key.startsWith(KEY_PREFIX)) return null;
+  const [user, item, extra] = key.slice(KEY_PREFIX.length).split('/');
+  const stamp = parseHlc(record.stamp);
+  if (item === undefined || extra !== undefined || !stamp) return null;
+  return {
+    user: decodeURIComponent(user),
+    item: decodeURIComponent(item),
+    value: record.value,
+    ts: stamp.wall,
+    writer: stamp.origin,
+    hlc: record.stamp,
+  };
+}
 
-  /** A hybrid clock: wall time, but never behind anything this copy has seen. */
-  private tick(): number {
-    this.clock = Math.max(Date.now(), this.clock + 1);
-    return this.clock;
-  }
-
-  put(user: string, item: string, value: string): Entry {
-    const e = { user, item, value, ts: this.tick(), writer: this.writer };
-    this.apply(e);
-    return e;
-  }
-
-  delete(user: string, item: string): Entry {
-    const e = { user, item, value: null, ts: this.tick(), writer: this.writer };
-    this.apply(e);
-    return e;
-  }
-
-  /** Keeps the entry when it is newer than what this copy has; true when it was. */
-  apply(e: Entry): boolean {
-    this.clock = Math.max(this.clock, e.ts);
-    let items = this.users.get(e.user);
-    if (!items) {
-      items = new Map();
-      this.users.set(e.user, items);
-    }
-    const had = items.get(e.item);
-    if (had && !newer(e, had)) return false;
-    items.set(e.item, e);
-    return true;
-  }
-
-  list(user: string): { id: string; value: string }[] {
-    const out: { id: string; value: string }[] = [];
-    for (const e of this.users.get(user)?.values() ?? [])
-      if (e.value !== null) out.push({ id: e.item, value: e.value });
-    return out;
-  }
-
-  *entries(): Generator<Entry> {
-    for (const items of this.users.values()) yield* items.values();
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const items of this.users.values()) n += items.size;
-    return n;
-  }
+/** The write an entry from another origin's dump stands for (bootstrap); null without a valid stamp. */
+export function eventOf(e: Entry): ReplicationEvent | null {
+  if (typeof e?.user !== 'string' || typeof e.item !== 'string' || typeof e.hlc !== 'string') return null;
+  if (!parseHlc(e.hlc)) return null;
+  const key = itemKey(e.user, e.item);
+  if (typeof e.value === 'string') return { op: 'set', key, value: e.value, hlc: e.hlc, at: Date.now() };
+  return { op: 'del', key, hlc: e.hlc, at: Date.now() };
 }
 
 /** Keys whose final state differs between copies (missing in one counts). */

@@ -1,36 +1,84 @@
 import assert from 'node:assert/strict';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { WatchService } from './server.js';
-import { divergentKeys, type Entry, WatchStore } from './store.js';
+import { MemoryStore } from '../../replication/memory-store.js';
+import { sourceName, WatchService } from './server.js';
+import { divergentKeys, type Entry, entryOf, eventOf, itemKey } from './store.js';
 
 const log = pino({ level: 'silent' });
 
-test('last writer wins, and a tombstone beats an older put', () => {
-  const a = new WatchStore('a');
-  const b = new WatchStore('b');
-  const put = a.put('u1', 'm1', 'Alien');
-  const del = b.delete('u1', 'm1');
-  const later = { ...del, ts: put.ts + 10 };
-  for (const s of [a, b]) {
-    s.apply(put);
-    s.apply(later);
-  }
-  assert.deepEqual(a.list('u1'), []);
-  assert.deepEqual(divergentKeys([[...a.entries()], [...b.entries()]]), []);
-  a.put('u1', 'm2', 'Heat');
-  assert.deepEqual(divergentKeys([[...a.entries()], [...b.entries()]]), ['u1/m2']);
+test('items map to cache keys and back, names with slashes included', async () => {
+  const store = new MemoryStore();
+  const hlc = '000001700000000-00000-us-east-1_0';
+  store.applySync({ op: 'set', key: itemKey('u/1', 'm 2/x'), value: 'Alien', hlc, at: 0 });
+  const [[key, record]] = [...store.scan()];
+  const e = entryOf(key, record)!;
+  assert.deepEqual(e, {
+    user: 'u/1',
+    item: 'm 2/x',
+    value: 'Alien',
+    ts: 1_700_000_000,
+    writer: 'us-east-1_0',
+    hlc,
+  });
+  assert.deepEqual(eventOf(e), { op: 'set', key, value: 'Alien', hlc, at: eventOf(e)!.at });
+  assert.equal(eventOf({ ...e, hlc: 'not a stamp' }), null);
+  assert.equal(sourceName('us-east-1/0'), 'us-east-1_0');
 });
 
-async function until(check: () => Promise<boolean>, ms = 3000) {
+test('divergentKeys compares final states; a tombstone and a missing key agree', () => {
+  const e = (item: string, value: string | null): Entry => ({
+    user: 'u',
+    item,
+    value,
+    ts: 1,
+    writer: 'a',
+    hlc: '',
+  });
+  assert.deepEqual(divergentKeys([[e('m1', null)], []]), []);
+  assert.deepEqual(divergentKeys([[e('m1', 'x'), e('m2', 'y')], [e('m1', 'x')]]), ['u/m2']);
+});
+
+async function until(check: () => Promise<boolean> | boolean, what: string, ms = 30_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.fail('condition not met in time');
+  assert.fail(`${what}: not in time`);
 }
 
+/** A TCP link between two origins that can be cut (connections dropped, new ones refused). */
+async function link(targetPort: number) {
+  let cut = false;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = createConnection(targetPort);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut() {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    heal() {
+      cut = false;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
 test('writes are copied to peers, faults fail requests but not health, a new origin bootstraps', async () => {
   const a = await new WatchService({ region: 'r1', id: 'r1/0', log }).start();
   const b = await new WatchService({
@@ -45,7 +93,7 @@ test('writes are copied to peers, faults fail requests but not health, a new ori
     const put = await fetch(`${bUrl}/users/u%201/items/m1`, { method: 'PUT', body: 'Alien' });
     assert.equal(put.status, 200);
     assert.equal(put.headers.get('x-lab-region'), 'r2');
-    await until(async () => a.store.list('u 1').length === 1);
+    await until(() => a.list('u 1').length === 1, 'copied to a');
     const list = await (await fetch(`http://127.0.0.1:${a.port}/users/u%201/items`)).json();
     assert.deepEqual(list, { user: 'u 1', items: [{ id: 'm1', value: 'Alien' }] });
 
@@ -54,11 +102,97 @@ test('writes are copied to peers, faults fail requests but not health, a new ori
     assert.equal((await fetch(`${bUrl}/health`)).status, 200);
     await fetch(`${bUrl}/_lab/fault`, { method: 'DELETE' });
 
+    const bad = await fetch(`http://127.0.0.1:${a.port}/_lab/replicate`, { method: 'POST', body: '{}' });
+    assert.equal(bad.status, 400);
+
     c = await new WatchService({ region: 'r1', id: 'r1/1', log, peers: [bUrl], bootstrap: true }).start();
     const dump = (await (await fetch(`http://127.0.0.1:${c.port}/_lab/dump`)).json()) as Entry[];
     assert.equal(dump.length, 1);
-    assert.deepEqual(divergentKeys([[...a.store.entries()], [...b.store.entries()], dump]), []);
+    assert.equal(dump[0].writer, 'r2_0');
+    assert.deepEqual(divergentKeys([[...a.entries()], [...b.entries()], dump]), []);
   } finally {
     await Promise.all([a.close(), b.close(), c?.close()]);
+  }
+});
+
+test('split brain through a cut link: nothing crosses; after the heal no acknowledged write is lost and no key diverges', async () => {
+  // Start with placeholders for the peers: each origin reaches the other through a link.
+  const east = await new WatchService({ region: 'east', id: 'east/0', log }).start();
+  const west = await new WatchService({ region: 'west', id: 'west/0', log }).start();
+  const toWest = await link(west.port);
+  const toEast = await link(east.port);
+  await Promise.all([east.close(), west.close()]);
+  const e = await new WatchService({
+    region: 'east',
+    id: 'east/0',
+    log,
+    port: east.port,
+    peers: [toWest.url],
+  }).start();
+  const w = await new WatchService({
+    region: 'west',
+    id: 'west/0',
+    log,
+    port: west.port,
+    peers: [toEast.url],
+  }).start();
+  const urlOf = (s: WatchService) => `http://127.0.0.1:${s.port}`;
+  const acked = new Map<string, string | null>();
+  const write = async (s: WatchService, user: string, item: string, value: string | null) => {
+    const res = await fetch(`${urlOf(s)}/users/${user}/items/${item}`, {
+      method: value === null ? 'DELETE' : 'PUT',
+      body: value ?? undefined,
+    });
+    assert.equal(res.status, 200);
+    acked.set(`${user}/${item}`, value);
+  };
+  const status = async (s: WatchService) =>
+    (await (await fetch(`${urlOf(s)}/_lab/status`)).json()) as {
+      pending: number;
+      replication: { conflicts: number };
+    };
+  try {
+    await write(e, 'u1', 'before', 'both see it');
+    await until(() => w.list('u1').length === 1, 'copied before the cut');
+
+    toWest.cut();
+    toEast.cut();
+    for (let i = 0; i < 50; i++) {
+      await write(e, 'u1', `e${i}`, `east ${i}`);
+      await write(w, 'u2', `w${i}`, `west ${i}`);
+    }
+    await write(e, 'u3', 'same', 'east wrote first');
+    await new Promise((r) => setTimeout(r, 5));
+    await write(w, 'u3', 'same', 'west wrote last');
+    await write(w, 'u1', 'before', null);
+    // Give a working link ample time, then check nothing crossed.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(w.list('u1'), [], 'east writes did not reach west (and west deleted the one it had)');
+    assert.equal(e.list('u1').length, 51, 'west delete did not reach east');
+    assert.equal(e.list('u2').length, 0, 'west writes did not reach east');
+    assert.ok((await status(e)).pending > 0 && (await status(w)).pending > 0, 'writes wait on both sides');
+
+    toWest.heal();
+    toEast.heal();
+    await until(
+      async () => (await status(e)).pending === 0 && (await status(w)).pending === 0,
+      'queues drained',
+    );
+    const copies = [[...e.entries()], [...w.entries()]];
+    assert.deepEqual(divergentKeys(copies), []);
+    for (const [key, value] of acked) {
+      const [user, item] = key.split('/');
+      for (const s of [e, w]) {
+        const got = s.list(user).find((x) => x.id === item)?.value ?? null;
+        assert.equal(
+          got,
+          key === 'u3/same' ? 'west wrote last' : value,
+          `${key} in ${s === e ? 'east' : 'west'}`,
+        );
+      }
+    }
+    assert.ok((await status(w)).replication.conflicts >= 1, 'the older concurrent write lost at west');
+  } finally {
+    await Promise.all([e.close(), w.close(), toWest.close(), toEast.close()]);
   }
 });
