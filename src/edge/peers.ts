@@ -2,12 +2,16 @@ import type { Pool } from 'undici';
 import type { MeridianConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
 import type { Logger } from '../log.js';
-import { upstreamPool } from './origins/origin.js';
+import { requestPool, upstreamPool } from './origins/origin.js';
+import type { H1Pool } from './upstream/pool.js';
 
 export interface Peer {
   region: string;
   url: string;
+  /** Probes. */
   pool: Pool;
+  /** Proxied requests. */
+  upstream: H1Pool;
   /** Whether its /meridian/health answered at the last probe. */
   reachable: boolean;
   /** When a probe last succeeded (ms epoch); 0 before the first success. */
@@ -32,14 +36,16 @@ export class Peers {
     const e = config.edge;
     for (const r of config.regions) {
       if (r.id === self) continue;
-      const pool = upstreamPool(r.edge, {
+      const options = {
         connections: e.connectionsPerOrigin,
         connectTimeout: e.timeouts.connect,
         headersTimeout: e.timeouts.headers,
         idleTimeout: e.timeouts.idle,
-      });
+      };
+      const pool = upstreamPool(r.edge, { ...options, connections: 1 });
+      const upstream = requestPool(r.edge, options);
       // Reachable until a probe says otherwise, so a fresh edge can fail over at once.
-      this.byRegion.set(r.id, { region: r.id, url: r.edge, pool, reachable: true, okAt: 0 });
+      this.byRegion.set(r.id, { region: r.id, url: r.edge, pool, upstream, reachable: true, okAt: 0 });
     }
   }
 
@@ -102,6 +108,7 @@ export class Peers {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
+    for (const p of this.byRegion.values()) p.upstream.close();
     await Promise.all([...this.byRegion.values()].map((p) => p.pool.destroy().catch(() => {})));
   }
 }

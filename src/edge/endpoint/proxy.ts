@@ -61,14 +61,17 @@ function sendLocal(ctx: EdgeContext, rt: EdgeRuntime, avoid: Origin | undefined)
     respondError(ctx, rt, 'UPSTREAM_UNAVAILABLE', `no origin of ${ctx.service!.name} is up in ${rt.region}`);
     return;
   }
-  new UpstreamAttempt(ctx, rt, rt.region, origin, origin.url, owner).start(origin.pool, ctx.upstreamHeaders);
+  new UpstreamAttempt(ctx, rt, rt.region, origin, origin.url, owner).start(
+    origin.upstream,
+    ctx.upstreamHeaders,
+  );
 }
 
 function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: Outcome): void {
   const peer = rt.peers.byRegion.get(region)!;
   ctx.outcome = outcome;
   new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
-    peer.pool,
+    peer.upstream,
     ctx.upstreamHeaders.concat(HOP_HEADER),
   );
 }

@@ -1,8 +1,9 @@
-import type { Dispatcher } from 'undici';
 import type { EdgeContext } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { writeResponseHead } from '../outbound/response-head.js';
 import type { EdgeRuntime } from '../runtime.js';
+import type { Exchange, ExchangeHandler } from '../upstream/exchange.js';
+import type { H1Pool } from '../upstream/pool.js';
 
 /** Why an attempt failed before any response byte reached the client. */
 export type FailureKind = 'connect' | 'reset' | 'timeout' | 'status' | 'protocol';
@@ -23,7 +24,8 @@ const CONNECT_CODES = new Set([
   'EADDRNOTAVAIL',
 ]);
 
-export function classify(err: Error & { code?: string }): FailureKind {
+export function classify(err: Error & { code?: string; kind?: FailureKind }): FailureKind {
+  if (err.kind !== undefined) return err.kind;
   const code = err.code ?? '';
   if (CONNECT_CODES.has(code)) return 'connect';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
@@ -33,14 +35,14 @@ export function classify(err: Error & { code?: string }): FailureKind {
 }
 
 /**
- * One dispatch to an origin or a peer edge, as an undici handler: the
+ * One exchange with an origin or a peer edge (src/edge/upstream): the
  * response streams straight to the client with backpressure (onData returns
  * false while the client socket is full), and a client that goes away
- * aborts the upstream request.
+ * aborts the upstream request (its connection is closed).
  */
-export class UpstreamAttempt implements Dispatcher.DispatchHandler {
-  private abortUpstream: ((err: Error) => void) | null = null;
-  private resume: (() => void) | null = null;
+export class UpstreamAttempt implements ExchangeHandler {
+  private exchange: Exchange | null = null;
+  private readonly resume = () => this.exchange?.resume();
   private discard = false;
   private done = false;
   /** Body bytes still to come when the origin sent Content-Length; the last chunk ends the response. */
@@ -60,16 +62,18 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     private readonly owner: AttemptOwner,
   ) {}
 
-  start(dispatcher: Dispatcher, headers: string[]): void {
+  start(pool: H1Pool, headers: string[]): void {
     if (this.origin !== null) this.origin.inFlight++;
-    this.ctx.current = this;
-    const req = this.ctx.req;
-    dispatcher.dispatch(
+    const ctx = this.ctx;
+    ctx.current = this;
+    const req = ctx.req;
+    this.exchange = pool.request(
       {
+        method: req.method!,
         path: req.url!,
-        method: req.method as Dispatcher.HttpMethod,
         headers,
-        body: this.ctx.bufferedBody ?? (this.ctx.hasBody ? req : null),
+        body: ctx.bufferedBody ?? (ctx.hasBody ? req : null),
+        chunked: ctx.contentLength < 0,
       },
       this,
     );
@@ -77,18 +81,14 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
 
   /** The client went away: stop the upstream request too. */
   cancel(): void {
-    if (this.abortUpstream !== null && !this.done) this.abortUpstream(new Error('client went away'));
+    if (this.done) return;
+    this.settle();
+    this.exchange?.abort();
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortUpstream = abort;
-    if (this.ctx.finished) abort(new Error('client went away'));
-  }
-
-  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+  onHeaders(status: number, raw: string[]): boolean {
     const { ctx, rt } = this;
     this.status = status;
-    if (status < 200) return true;
     this.record(status);
     if (this.origin !== null) {
       if (status >= 500) this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
@@ -99,8 +99,10 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       this.discard = true;
       return true;
     }
-    if (ctx.finished) return false;
-    this.resume = resume;
+    if (ctx.finished) {
+      this.settle();
+      return false;
+    }
     this.remaining = writeResponseHead(ctx, rt, status, raw, this.origin === null);
     return true;
   }
@@ -117,7 +119,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
       return true;
     }
     if (res.write(chunk)) return true;
-    res.once('drain', this.resume!);
+    res.once('drain', this.resume);
     return false;
   }
 
@@ -150,8 +152,6 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     }
     this.owner.failed(ctx, rt, this, kind);
   }
-
-  onUpgrade(): void {}
 
   private settle(): void {
     if (this.done) return;

@@ -61,6 +61,7 @@ export class OriginSet {
   }
 
   async close(): Promise<void> {
+    for (const o of this.origins) o.upstream.close();
     await Promise.all(this.origins.map((o) => o.pool.destroy().catch(() => {})));
   }
 }

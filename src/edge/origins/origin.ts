@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { H1Pool } from '../upstream/pool.js';
 
 export interface UpstreamOptions {
   connections: number;
@@ -15,7 +16,10 @@ export interface PassiveHealthOptions {
   maxEjection: number;
 }
 
-/** An undici pool with keep-alive to one upstream (an origin or a peer edge). */
+/**
+ * An undici pool with keep-alive to one upstream (an origin or a peer edge),
+ * for health checks and peer probes; requests take the lean pool below.
+ */
 export function upstreamPool(url: string, o: UpstreamOptions): Pool {
   return new Pool(url, {
     connections: o.connections,
@@ -25,6 +29,17 @@ export function upstreamPool(url: string, o: UpstreamOptions): Pool {
     bodyTimeout: o.idleTimeout,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
+  });
+}
+
+/** The hot-path pool of proxied requests (src/edge/upstream). */
+export function requestPool(url: string, o: UpstreamOptions): H1Pool {
+  return new H1Pool(url, {
+    connections: o.connections,
+    connectTimeout: o.connectTimeout,
+    headersTimeout: o.headersTimeout,
+    idleTimeout: o.idleTimeout,
+    keepAliveTimeout: 30_000,
   });
 }
 
@@ -41,7 +56,10 @@ export class Origin {
   private lastEjectedAt = 0;
   private consecutiveFailures = 0;
   private consecutiveConnectFailures = 0;
+  /** Health checks. */
   readonly pool: Pool;
+  /** Proxied requests. */
+  readonly upstream: H1Pool;
 
   constructor(
     readonly url: string,
@@ -51,7 +69,8 @@ export class Origin {
     /** Called when availability may have changed, so the set recomputes its list. */
     private readonly onChange: () => void,
   ) {
-    this.pool = upstreamPool(url, upstream);
+    this.pool = upstreamPool(url, { ...upstream, connections: 1 });
+    this.upstream = requestPool(url, upstream);
   }
 
   isEjected(now: number): boolean {

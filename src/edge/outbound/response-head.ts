@@ -12,7 +12,7 @@ export function writeResponseHead(
   ctx: EdgeContext,
   rt: EdgeRuntime,
   status: number,
-  raw: Buffer[],
+  raw: string[],
   fromPeer: boolean,
 ): number {
   const out: string[] = [];
@@ -21,21 +21,21 @@ export function writeResponseHead(
   let peerAttempts: string | undefined;
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') connection = raw[i + 1].toString('latin1');
+      if (lower === 'connection') connection = raw[i + 1];
       continue;
     }
     if (lower === 'x-meridian-region') {
-      if (fromPeer) region = raw[i + 1].toString('latin1');
+      if (fromPeer) region = raw[i + 1];
       continue;
     }
     if (lower === 'x-meridian-attempts') {
-      if (fromPeer) peerAttempts = raw[i + 1].toString('latin1');
+      if (fromPeer) peerAttempts = raw[i + 1];
       continue;
     }
-    const value = raw[i + 1].toString('latin1');
+    const value = raw[i + 1];
     if (lower === 'content-length') contentLength = Number(value);
     out.push(name, value);
   }
