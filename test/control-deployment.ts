@@ -138,6 +138,7 @@ export async function deploymentConfigs() {
   doc.control = {
     store: { type: 'sqlite', file: join(cfg.dir, 'control.db') },
     health: { riseAfter: '2s', fallAfter: '500ms' },
+    autoRestore: { stepInterval: '1s' },
     tokens: [
       { name: 'ops', role: 'operator', token: TOKENS.operator },
       { name: 'watcher', role: 'viewer', token: TOKENS.viewer },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startMeridian, stop } from './control-deployment.js';
 import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
-import { startEtcdCluster, waitFor } from './control-helpers.js';
+import { runCliAsync, startEtcdCluster, waitFor } from './control-helpers.js';
 import { requireProgram } from './helpers/programs.js';
 
 test('one leader; followers refuse writes and forward reports; killing the leader hands leadership over', async (t) => {
@@ -42,6 +42,13 @@ test('one leader; followers refuse writes and forward reports; killing the leade
     assert.equal(refused.status, 503);
     assert.equal(refused.json.error?.code, 'NOT_LEADER');
     assert.match(refused.json.error?.message ?? '', new RegExp(urls[leader].replace(/[.]/g, '\\.')));
+    // The CLI pointed at the follower follows its leader hint instead of failing.
+    const viaFollower = await runCliAsync(['dial', 'us-east-1', '45', '--json'], {
+      MERIDIAN_CONTROL: urls[follower],
+      MERIDIAN_TOKEN: TOKENS.operator,
+    });
+    assert.equal(viaFollower.status, 0, viaFollower.stderr + viaFollower.stdout);
+    assert.equal(JSON.parse(viaFollower.stdout).changed, true);
     const ok = await api(urls[leader], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, { dial: 40 });
     assert.equal(ok.status, 200);
     await waitFor(async () => {

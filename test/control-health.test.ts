@@ -6,20 +6,51 @@ import { api, startTestControl, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
-async function setup() {
+interface Operation {
+  kind: string;
+  region: string;
+  status: string;
+  who: string;
+  auto?: boolean;
+  steps: number[];
+  index: number;
+  message: string;
+}
+
+/** Short steps so a whole automatic restore fits in a test. */
+const FAST_RETURN = { autoRestore: { steps: [25, 50, 75, 100], stepInterval: '300ms' } };
+
+const setOrigins = (edge: { report: { origins: { url: string; healthy: boolean }[] } }, healthy: boolean) => {
+  edge.report.origins = edge.report.origins.map((o) => ({ ...o, healthy }));
+};
+
+async function setup(control: Record<string, unknown> = {}) {
   const example = await configWithFreePorts();
-  const control = await startTestControl({}, { base: example.file });
+  const server = await startTestControl(control, { base: example.file });
+  return withEdges(server, example);
+}
+
+async function withEdges(
+  control: Awaited<ReturnType<typeof startTestControl>>,
+  example: Awaited<ReturnType<typeof configWithFreePorts>>,
+) {
   const east = await startFakeEdge('us-east-1', example.port(8101), control.url, TOKENS.agent);
   const west = await startFakeEdge('us-west-2', example.port(8201), control.url, TOKENS.agent);
   east.report.peers = { 'us-west-2': true };
   west.report.peers = { 'us-east-1': true };
-  const status = async () =>
-    (await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as {
-      id: string;
-      health: string;
-      dial: number;
-      why: string;
-    }[];
+  const full = async () =>
+    (await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json as {
+      regions: {
+        id: string;
+        health: string;
+        dial: number;
+        why: string;
+        autoRestore: string | null;
+        replicationLagMs: number | null;
+      }[];
+      operation: Operation | null;
+    };
+  const status = async () => (await full()).regions;
   const region = async (id: string) => (await status()).find((r) => r.id === id)!;
   await waitFor(async () => (await region('us-east-1')).health === 'HEALTHY', 5000);
   const close = async () => {
@@ -27,28 +58,140 @@ async function setup() {
     await west.close();
     await control.close();
   };
-  return { control, east, west, region, close };
+  return { control, east, west, region, full, close };
 }
 
-test('all us-east-1 origins failing: DOWN and dial 0 within 5 s; up again after the rise time', async (t) => {
-  const s = await setup();
+test('all us-east-1 origins failing: DOWN and dial 0 within 5 s; once HEALTHY again the dial comes back in steps', async (t) => {
+  const s = await setup(FAST_RETURN);
   try {
     const t0 = Date.now();
-    s.east.report.origins = s.east.report.origins.map((o) => ({ ...o, healthy: false }));
+    setOrigins(s.east, false);
     await waitFor(async () => {
       const r = await s.region('us-east-1');
       return r.health === 'DOWN' && r.dial === 0;
     }, 5000);
     t.diagnostic(`DOWN with dial 0 after ${Date.now() - t0} ms (fallAfter 300 ms, reports every 100 ms)`);
     assert.notEqual((await s.region('us-west-2')).health, 'DOWN');
-    s.east.report.origins = s.east.report.origins.map((o) => ({ ...o, healthy: true }));
-    // Back up after riseAfter (2 s); DEGRADED counts too: a slow witness probe on a busy machine says so.
-    await waitFor(async () => (await s.region('us-east-1')).health !== 'DOWN', 15_000);
-    assert.equal(
-      (await s.region('us-east-1')).dial,
-      0,
-      'coming back does not restore the dial: the operator does',
+    assert.match((await s.region('us-east-1')).autoRestore ?? '', /dial 100 comes back automatically/);
+    setOrigins(s.east, true);
+    // Every dial seen from now on, in order: the return is gradual, not a jump to 100.
+    const dials: number[] = [];
+    await waitFor(
+      async () => {
+        const r = await s.region('us-east-1');
+        if (dials.at(-1) !== r.dial) dials.push(r.dial);
+        return r.dial === 100;
+      },
+      20_000,
+      50,
     );
+    t.diagnostic(`dials seen while coming back: ${dials.join(' -> ')}`);
+    assert.equal(dials[0], 0, 'the dial stays 0 until the region is HEALTHY again (riseAfter)');
+    assert.ok(
+      dials.filter((d) => d > 0 && d < 100).length >= 2,
+      `intermediate steps seen: ${dials.join(' -> ')}`,
+    );
+    assert.deepEqual(
+      dials,
+      [...dials].sort((a, b) => a - b),
+      'the dial only goes up',
+    );
+    // The last step is done once its gate passed, one step interval later.
+    await waitFor(async () => (await s.full()).operation?.status !== 'running', 5000);
+    const { operation, regions } = await s.full();
+    assert.equal(regions.find((r) => r.id === 'us-east-1')!.health, 'HEALTHY');
+    assert.deepEqual(
+      [operation?.kind, operation?.who, operation?.auto, operation?.status, operation?.steps],
+      ['restore', 'control', true, 'done', [25, 50, 75, 100]],
+    );
+    const audit = (await api(s.control.url, 'GET', '/v1/audit?limit=50', TOKENS.viewer)).json.entries as {
+      action: string;
+      who: string;
+      role: string;
+      reason?: string;
+    }[];
+    const started = audit.find((a) => a.action === 'restore');
+    assert.deepEqual(
+      [started?.who, started?.role, started?.reason],
+      ['control', 'system', 'recovered from DOWN'],
+    );
+    assert.ok(audit.some((a) => a.action === 'restore-done' && a.who === 'control'));
+    assert.equal((await s.region('us-east-1')).autoRestore, null, 'nothing left to restore');
+  } finally {
+    await s.close();
+  }
+});
+
+test('a dial an operator set to 0 (evacuation) is not restored when the region recovers', async () => {
+  const s = await setup(FAST_RETURN);
+  try {
+    const started = await api(s.control.url, 'POST', '/v1/operations', TOKENS.operator, {
+      kind: 'evacuate',
+      region: 'us-east-1',
+      steps: [0],
+      stepIntervalMs: 200,
+      reason: 'maintenance',
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    await waitFor(async () => (await s.full()).operation?.status === 'done', 5000);
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'DOWN', 5000);
+    assert.equal((await s.region('us-east-1')).autoRestore, null);
+    setOrigins(s.east, true);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'HEALTHY', 20_000);
+    // Longer than an automatic restore would take to start and reach its first step.
+    await new Promise((r) => setTimeout(r, 1500));
+    const { operation, regions } = await s.full();
+    assert.equal(regions.find((r) => r.id === 'us-east-1')!.dial, 0);
+    assert.equal(operation?.kind, 'evacuate', 'no automatic restore started');
+  } finally {
+    await s.close();
+  }
+});
+
+test('DOWN again in the middle of an automatic restore aborts it and sets the dial to 0', async () => {
+  const s = await setup({ autoRestore: { steps: [25, 50, 75, 100], stepInterval: '3s' } });
+  try {
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'DOWN', 5000);
+    setOrigins(s.east, true);
+    await waitFor(async () => (await s.region('us-east-1')).dial === 25, 20_000);
+    const ramp = (await s.full()).operation!;
+    assert.deepEqual([ramp.auto, ramp.status], [true, 'running']);
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'DOWN', 5000);
+    const { operation, regions } = await s.full();
+    const east = regions.find((r) => r.id === 'us-east-1')!;
+    assert.equal(east.dial, 0);
+    assert.equal(operation?.status, 'aborted');
+    assert.match(operation?.message ?? '', /went DOWN/);
+    assert.match(
+      east.autoRestore ?? '',
+      /dial 100 comes back/,
+      'it comes back again after the next recovery',
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('an operator dial supersedes a running automatic restore of the region', async () => {
+  const s = await setup({ autoRestore: { steps: [25, 50, 75, 100], stepInterval: '5s' } });
+  try {
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'DOWN', 5000);
+    setOrigins(s.east, true);
+    await waitFor(async () => (await s.region('us-east-1')).dial === 25, 20_000);
+    const set = await api(s.control.url, 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
+      dial: 60,
+      reason: 'take over',
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.json));
+    const { operation, regions } = await s.full();
+    assert.equal(regions.find((r) => r.id === 'us-east-1')!.dial, 60);
+    assert.equal(operation?.status, 'aborted');
+    assert.match(operation?.message ?? '', /superseded by ops's dial 60/);
+    assert.equal(regions.find((r) => r.id === 'us-east-1')!.autoRestore, null);
   } finally {
     await s.close();
   }
@@ -86,9 +229,9 @@ test('the other region and the witness both lose us-east-1: DOWN', async () => {
 test('the last region up is never DOWN', async () => {
   const s = await setup();
   try {
-    s.west.report.origins = s.west.report.origins.map((o) => ({ ...o, healthy: false }));
+    setOrigins(s.west, false);
     await waitFor(async () => (await s.region('us-west-2')).health === 'DOWN', 5000);
-    s.east.report.origins = s.east.report.origins.map((o) => ({ ...o, healthy: false }));
+    setOrigins(s.east, false);
     await new Promise((r) => setTimeout(r, 1200));
     const east = await s.region('us-east-1');
     assert.notEqual(east.health, 'DOWN');

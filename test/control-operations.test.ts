@@ -21,12 +21,21 @@ async function setup(dir?: string) {
       }[]
     ).find((r) => r.id === id)!.dial;
   const env = { MERIDIAN_CONTROL: control.url, MERIDIAN_TOKEN: TOKENS.operator };
-  const close = async () => {
-    await east.close();
-    await west.close();
-    await control.close();
+  const s = {
+    control,
+    east,
+    west,
+    dial,
+    env,
+    example,
+    // The edges a test swapped in (s.east = ...), not the first pair: those are closed already.
+    close: async () => {
+      await s.east.close();
+      await s.west.close();
+      await s.control.close();
+    },
   };
-  return { control, east, west, dial, env, close, example };
+  return s;
 }
 
 test('evacuate with --json prints the plan and one line per step; restore brings it back', async () => {

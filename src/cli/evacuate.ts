@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { duration } from '../config/schema/common.js';
+import type { ReplicationCheck } from '../control/operation-plan.js';
 import type { OperationRecord } from '../control/store/index.js';
 import type { MovePlan } from '../core/evacuation-plan.js';
 import { parseSteps } from '../core/evacuation-plan.js';
@@ -33,6 +34,12 @@ export function formatPlan(plan: MovePlan): string {
   ].join('\n');
 }
 
+/** The RPO pre-check's numbers, one line per receiving region; nothing when no RPO is configured. */
+export function formatReplication(check: ReplicationCheck | null): string {
+  if (!check) return '';
+  return check.regions.map((r) => `${r.ok ? 'ok' : 'REFUSED'}: ${r.reason}\n`).join('');
+}
+
 function bar(done: number, total: number, width = 24): string {
   const filled = total > 0 ? Math.round((done / total) * width) : width;
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
@@ -53,21 +60,22 @@ async function move(kind: 'evacuate' | 'restore', region: string, opts: MoveOpts
       `--step-interval expects a duration such as 30s, got "${opts.stepInterval}"`,
     );
   const client = clientFor(opts);
-  const result = await client.call<{ plan: MovePlan; operation: OperationRecord | null }>(
-    'POST',
-    '/v1/operations',
-    {
-      kind,
-      region,
-      ...(steps ? { steps } : {}),
-      stepIntervalMs: parsed.data,
-      reason: opts.reason,
-      dryRun: Boolean(opts.dryRun),
-    },
-  );
+  const result = await client.call<{
+    plan: MovePlan;
+    operation: OperationRecord | null;
+    replication?: ReplicationCheck | null;
+  }>('POST', '/v1/operations', {
+    kind,
+    region,
+    ...(steps ? { steps } : {}),
+    stepIntervalMs: parsed.data,
+    reason: opts.reason,
+    dryRun: Boolean(opts.dryRun),
+  });
   const line = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
-  if (opts.json) line({ event: 'plan', plan: result.plan });
-  else process.stdout.write(`${formatPlan(result.plan)}\n`);
+  const replication = result.replication ?? null;
+  if (opts.json) line({ event: 'plan', plan: result.plan, replication });
+  else process.stdout.write(`${formatPlan(result.plan)}\n${formatReplication(replication)}`);
   const op = result.operation;
   if (!op || !opts.wait) {
     if (op && !opts.json)

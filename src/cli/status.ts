@@ -29,26 +29,37 @@ export function clientFor(opts: ControlOpts): ControlClient {
   return new ControlClient(opts.control, opts.token);
 }
 
+const lagText = (lag: number | null | undefined, rpo: number | null | undefined) =>
+  lag === null || lag === undefined
+    ? '-'
+    : `${Math.round(lag)} ms${rpo != null && lag > rpo ? ' > RPO' : ''}`;
+
 export function formatStatus(s: Status): string {
+  const showLag = s.rpoMs != null || s.regions.some((r) => r.replicationLagMs != null);
   const rows = s.regions.map((r) => [
     r.id,
     r.health + (r.pending ? ` (-> ${r.pending})` : ''),
     `${r.dial} %`,
     `${Math.round(r.load)}/${r.capacity}`,
     `${Math.round(r.demand)}`,
-    r.dial === 0 && r.health !== 'DOWN' && s.operation?.status !== 'running'
-      ? `${r.why}; dial 0 holds until: meridian restore ${r.id}`
-      : r.why,
+    ...(showLag ? [lagText(r.replicationLagMs, s.rpoMs)] : []),
+    r.autoRestore
+      ? `${r.why}; ${r.autoRestore}`
+      : r.dial === 0 && r.health !== 'DOWN' && s.operation?.status !== 'running'
+        ? `${r.why}; dial 0 holds until: meridian restore ${r.id}`
+        : r.why,
   ]);
+  const lagHead = showLag ? [`repl lag${s.rpoMs != null ? ` (RPO ${s.rpoMs} ms)` : ''}`] : [];
   const lines = [
     `snapshot v${s.version}; leader ${s.leader ?? 'none'}`,
-    table([['region', 'health', 'dial', 'load/capacity', 'demand', 'why'], ...rows]),
+    table([['region', 'health', 'dial', 'load/capacity', 'demand', ...lagHead, 'why'], ...rows]),
   ];
   const op = s.operation;
   if (op) {
     const step =
       op.index >= 0 ? `step ${op.index + 1}/${op.steps.length} (dial ${op.steps[op.index]})` : 'not started';
-    lines.push(`operation ${op.id}: ${op.kind} ${op.region} ${op.status}, ${step}: ${op.message}`);
+    const kind = `${op.auto ? 'automatic ' : ''}${op.kind}`;
+    lines.push(`operation ${op.id}: ${kind} ${op.region} ${op.status}, ${step}: ${op.message}`);
   }
   return lines.join('\n');
 }

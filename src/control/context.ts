@@ -1,6 +1,7 @@
 import type { MeridianConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Principal, TokenAuth } from './auth.js';
+import type { AutoRestore } from './auto-restore.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import type { Operations } from './operations.js';
@@ -13,6 +14,7 @@ export interface ControlContext {
   keeper: StateKeeper;
   observer: Observer;
   operations: Operations;
+  autoRestore: AutoRestore;
   auth: TokenAuth;
   metrics: ControlMetrics;
   stream: SnapshotStream;

@@ -9,13 +9,14 @@ import {
 } from '../core/region-health.js';
 import { type EdgeReport, recordEntries } from '../feed/report.js';
 import type { Logger } from '../log.js';
+import { failOver } from './auto-restore.js';
 import type { ControlMetrics } from './metrics.js';
 import type { StateKeeper } from './state.js';
 
 /**
  * What control sees: the edges' reports and its own witness probes. On the
- * leader it turns them into region health (DOWN sets the dial to 0 at once)
- * and publishes load, demand and capacity in the snapshot.
+ * leader it turns them into region health (DOWN sets the dial to 0 at once,
+ * see failOver) and publishes load, demand and capacity in the snapshot.
  */
 export class Observer {
   private readonly reports = new Map<string, { report: EdgeReport; receivedAt: number }>();
@@ -77,6 +78,7 @@ export class Observer {
         p99Ms: report.p99Ms,
         load: report.load,
         capacity: report.capacity,
+        ...(report.replicationLagMs !== undefined ? { replicationLagMs: report.replicationLagMs } : {}),
       });
     }
     return out;
@@ -142,11 +144,8 @@ export class Observer {
           const before = r.health;
           r.health = track.health;
           changed = true;
-          const details: Record<string, unknown> = { from: before, to: track.health };
-          if (track.health === 'DOWN' && r.dial !== 0) {
-            details.dial = { from: r.dial, to: 0 };
-            r.dial = 0;
-          }
+          let details: Record<string, unknown> = { from: before, to: track.health };
+          if (track.health === 'DOWN') details = { ...details, ...failOver(draft, r, now) };
           audit.push({
             at: now,
             who: 'control',

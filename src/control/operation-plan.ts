@@ -1,9 +1,10 @@
 import { request } from 'undici';
 import { type MovePlan, planMove } from '../core/evacuation-plan.js';
 import type { Snapshot } from '../core/model.js';
+import { checkRpoAll, type RegionLag } from '../core/rpo.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { OperationRecord } from './store/index.js';
+import type { ControlState, OperationRecord } from './store/index.js';
 
 export interface MoveRequest {
   kind: 'evacuate' | 'restore';
@@ -56,6 +57,48 @@ export async function callScaleUp(hook: string, op: OperationRecord, plan: MoveP
   } catch (e) {
     log.error({ hook, err: (e as Error).message }, 'scale-up webhook failed');
   }
+}
+
+/** The replication side of a move: each receiver's reported lag against the RPO (null when no RPO is set). */
+export interface ReplicationCheck {
+  rpoMs: number;
+  ok: boolean;
+  regions: RegionLag[];
+}
+
+/** Regions a move sends traffic to: the others not DOWN for an evacuation, the region itself for a restore. */
+export function receiversOf(snap: Snapshot, kind: 'evacuate' | 'restore', region: string): string[] {
+  if (kind === 'restore') return [region];
+  return [...snap.regions.values()].filter((r) => r.id !== region && r.health !== 'DOWN').map((r) => r.id);
+}
+
+export function replicationCheck(
+  receivers: readonly string[],
+  lags: ReadonlyMap<string, number | undefined>,
+  rpoMs: number | undefined,
+): ReplicationCheck | null {
+  return rpoMs === undefined ? null : checkRpoAll(receivers, lags, rpoMs);
+}
+
+/** The refusal when a receiver's data is too far behind, with the numbers. */
+export function rpoRefusal(check: ReplicationCheck): MeridianError {
+  const late = check.regions.filter((r) => !r.ok);
+  return new MeridianError(
+    'CONFLICT',
+    `refused: replication lag of ${late.map((r) => `${r.region} is ${r.lagMs} ms`).join(', ')}, above the RPO of ${check.rpoMs} ms`,
+    check.regions.map((r) => r.reason),
+  );
+}
+
+/** Steps of an automatic restore: the configured ones below the dial to return to, then that dial. */
+export function autoRestoreSteps(configured: readonly number[], dial: number): number[] {
+  return [...configured.filter((s) => s < dial), dial];
+}
+
+/** An operator's dial or move on a region takes it out of the automatic restore. */
+export function forgetFailedOver(draft: ControlState, region: string) {
+  if (!draft.failedOver?.some((f) => f.region === region)) return;
+  draft.failedOver = draft.failedOver.filter((f) => f.region !== region);
 }
 
 type Draft = { snapshot: { regions: { id: string; dial: number }[] } };

@@ -6,11 +6,49 @@ import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
-import { callScaleUp, currentDial, type MoveRequest, planRequest, setDial } from './operation-plan.js';
+import {
+  autoRestoreSteps,
+  callScaleUp,
+  currentDial,
+  forgetFailedOver,
+  type MoveRequest,
+  planRequest,
+  type ReplicationCheck,
+  receiversOf,
+  replicationCheck,
+  rpoRefusal,
+  setDial,
+} from './operation-plan.js';
 import type { StateKeeper } from './state.js';
-import type { AuditEntry, OperationRecord } from './store/index.js';
+import type { AuditEntry, ControlState, FailedOver, OperationRecord } from './store/index.js';
 
 export type { MoveRequest };
+
+/** Who starts an operation: an operator's token, or control itself. */
+export type Actor = { name: string; role: string };
+
+const roleOf = (op: OperationRecord) => (op.auto ? 'system' : 'operator');
+
+/** An operator's move on a region takes over from control's automatic restore of that region. */
+const supersedes = (running: OperationRecord, region: string, auto: boolean) =>
+  running.auto === true && !auto && running.region === region;
+
+const stillFailedOver = (draft: ControlState, region: string) => {
+  const r = draft.snapshot.regions.find((x) => x.id === region);
+  return r?.health === 'HEALTHY' && r.dial === 0 && (draft.failedOver ?? []).some((f) => f.region === region);
+};
+
+export function finishEntry(op: OperationRecord, status: string, at: number): AuditEntry {
+  return {
+    at,
+    who: op.who,
+    role: roleOf(op),
+    action: `${op.kind}-${status}`,
+    target: op.region,
+    reason: op.reason,
+    details: { operation: op.id, message: op.message },
+  };
+}
 
 /**
  * Runs evacuations and restores on the leader. Each step is one commit of the
@@ -34,19 +72,21 @@ export class Operations {
     return planRequest(this.keeper.snapshot(), req, this.config.control.gates.margin);
   }
 
-  /** Validates, runs the headroom pre-check and starts the operation (or only plans it, dry run). */
+  /** Validates, runs the headroom and replication pre-checks and starts the operation (or only plans it, dry run). */
   async start(
     req: MoveRequest,
-    who: Principal,
-  ): Promise<{ plan: MovePlan; operation: OperationRecord | null }> {
+    who: Actor,
+    auto = false,
+  ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
-    if (req.dryRun) return { plan, operation: null };
+    const replication = this.replicationOf(req.kind, req.region);
+    if (req.dryRun) return { plan, operation: null, replication };
     const running = this.keeper.current().operation;
-    if (running?.status === 'running') {
+    if (running?.status === 'running' && !supersedes(running, req.region, auto)) {
       throw new MeridianError(
         'CONFLICT',
-        `operation ${running.id} (${running.kind} ${running.region}) is still running`,
+        `operation ${running.id} (${running.auto ? 'automatic ' : ''}${running.kind} ${running.region}) is still running`,
       );
     }
     const lastDial = req.steps.at(-1)!;
@@ -68,6 +108,7 @@ export class Operations {
           .regions.map((r) => `${r.region}: projected ${r.load}/${r.capacity} req/s at dial ${lastDial}`),
       );
     }
+    if (replication && !replication.ok) throw rpoRefusal(replication);
     const now = Date.now();
     const op: OperationRecord = {
       id: randomUUID(),
@@ -84,6 +125,7 @@ export class Operations {
       startedAt: now,
       stepAt: now,
       message: plan.ok ? 'starting' : 'waiting for capacity (scale-up webhook called)',
+      ...(auto ? { auto: true } : {}),
     };
     const audit: AuditEntry = {
       at: now,
@@ -98,17 +140,54 @@ export class Operations {
         stepIntervalMs: req.stepIntervalMs,
         moved: plan.moved,
         headroom: plan.headroom,
+        ...(replication ? { replication } : {}),
+        ...(auto ? { auto: true } : {}),
       },
     };
     await this.keeper.change((draft) => {
-      if (draft.operation?.status === 'running')
-        throw new MeridianError('CONFLICT', 'another operation started first');
+      const other = draft.operation;
+      const entries = [audit];
+      if (other?.status === 'running') {
+        if (!supersedes(other, req.region, auto))
+          throw new MeridianError('CONFLICT', 'another operation started first');
+        // An operator's move on the region replaces control's automatic restore of it.
+        other.status = 'aborted';
+        other.message = `superseded by ${who.name}'s ${req.kind}; dial was ${currentDial(draft, other.region)}`;
+        other.stepAt = now;
+        entries.unshift(finishEntry(other, 'aborted', now));
+      }
+      if (auto && !stillFailedOver(draft, req.region))
+        throw new MeridianError('CONFLICT', 'no longer failed over');
+      forgetFailedOver(draft, req.region);
       draft.operation = op;
-      return [audit];
+      return entries;
     });
     if (!plan.ok) void callScaleUp(this.config.control.scaleUp!.webhook, op, plan, this.log);
     this.kick();
-    return { plan, operation: op };
+    return { plan, operation: op, replication };
+  }
+
+  /** Control's own restore of a region it failed over, now HEALTHY again: back to the dial it had. */
+  startAuto(mark: FailedOver) {
+    const a = this.config.control.autoRestore;
+    const req: MoveRequest = {
+      kind: 'restore',
+      region: mark.region,
+      steps: autoRestoreSteps(a.steps, mark.dial),
+      stepIntervalMs: a.stepInterval,
+      reason: 'recovered from DOWN',
+    };
+    return this.start(req, { name: 'control', role: 'system' }, true);
+  }
+
+  /** Each receiver's reported replication lag against control.rpo; null when no RPO is configured. */
+  replicationOf(kind: 'evacuate' | 'restore', region: string): ReplicationCheck | null {
+    const rpo = this.config.control.rpo;
+    if (rpo === undefined) return null;
+    const lags = new Map(
+      [...this.observer.readings(Date.now())].map(([id, r]) => [id, r.replicationLagMs] as const),
+    );
+    return replicationCheck(receiversOf(this.keeper.snapshot(), kind, region), lags, rpo);
   }
 
   async abort(id: string, who: Principal, reason: string): Promise<OperationRecord> {
@@ -176,11 +255,12 @@ export class Operations {
     const due = Math.max(op.stepAt + op.stepIntervalMs, warm) - Date.now();
     if (due > 0) return this.sleep(due);
     const g = this.config.control.gates;
-    const receivers = op.kind === 'evacuate' ? this.otherRegions(op.region) : [op.region];
+    const receivers = receiversOf(this.keeper.snapshot(), op.kind, op.region);
     const failures = checkGates(receivers, this.observer.readings(Date.now()), {
       errorRate: g.errorRate,
       p99Ms: g.p99,
       maxLoad: g.maxLoad,
+      rpoMs: this.config.control.rpo,
     });
     if (failures.length === 0) {
       this.metrics.operationSteps.inc({ kind: op.kind, result: 'passed' });
@@ -228,7 +308,7 @@ export class Operations {
         {
           at: now,
           who: op.who,
-          role: 'operator',
+          role: roleOf(op),
           action: `${op.kind}-step`,
           target: op.region,
           reason: op.reason,
@@ -244,17 +324,7 @@ export class Operations {
       if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
       if (dial !== undefined) setDial(draft, op.region, dial);
       Object.assign(draft.operation, { status, message, stepAt: Date.now() });
-      return [
-        {
-          at: Date.now(),
-          who: op.who,
-          role: 'operator',
-          action: `${op.kind}-${status}`,
-          target: op.region,
-          reason: op.reason,
-          details: { operation: op.id, message },
-        },
-      ];
+      return [finishEntry(draft.operation, status, Date.now())];
     });
   }
 
@@ -270,12 +340,6 @@ export class Operations {
       );
     }
     await this.sleep(1000);
-  }
-
-  private otherRegions(region: string) {
-    return [...this.keeper.snapshot().regions.values()]
-      .filter((r) => r.id !== region && r.health !== 'DOWN')
-      .map((r) => r.id);
   }
 
   private sleep(ms: number) {

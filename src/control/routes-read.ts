@@ -10,6 +10,7 @@ export async function statusOf(ctx: ControlContext) {
   const state = ctx.keeper.current();
   const why = new Map(state.healthWhy);
   const tracks = ctx.observer.healthTracks();
+  const readings = ctx.observer.readings(Date.now());
   return {
     version: state.version,
     leader: await ctx.leadership.leader().catch(() => null),
@@ -25,7 +26,12 @@ export async function statusOf(ctx: ControlContext) {
       load: r.load,
       demand: r.demand,
       capacity: r.capacity,
+      /** From the region's edge's last fresh report; null when unknown. */
+      replicationLagMs: readings.get(r.id)?.replicationLagMs ?? null,
+      /** Set when control will bring the dial back by itself (it failed the region over). */
+      autoRestore: ctx.autoRestore.pending(r.id),
     })),
+    rpoMs: ctx.config.control.rpo ?? null,
     operation: state.operation,
   };
 }

@@ -4,8 +4,10 @@ import { MeridianError } from '../errors.js';
 import { parseEdgeReport } from '../feed/report.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
-import type { MoveRequest } from './operation-plan.js';
+import { forgetFailedOver, type MoveRequest } from './operation-plan.js';
+import { finishEntry } from './operations.js';
 import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
+import type { AuditEntry, OperationRecord } from './store/index.js';
 
 async function forwardReport(ctx: ControlContext, authorization: string | undefined, body: unknown) {
   const leader = await ctx.leadership.leader().catch(() => null);
@@ -65,27 +67,44 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
       const { region } = req.params as { region: string };
       const { dial, reason = '' } = req.body as { dial: number; reason?: string };
       const who = req.principal!;
+      const moving = (op: OperationRecord | null): op is OperationRecord =>
+        op?.status === 'running' && op.region === region;
       const running = ctx.keeper.current().operation;
-      if (running?.status === 'running' && running.region === region) {
+      if (moving(running) && !running.auto) {
         throw new MeridianError('CONFLICT', `operation ${running.id} is moving ${region}; abort it first`);
       }
       const state = await ctx.keeper.change((draft) => {
         const r = draft.snapshot.regions.find((x) => x.id === region);
         if (!r) throw new MeridianError('UNKNOWN_REGION', `no region "${region}"`);
-        if (r.dial === dial) return null;
+        const now = Date.now();
+        const entries: AuditEntry[] = [];
+        const op = draft.operation;
+        if (moving(op)) {
+          if (!op.auto)
+            throw new MeridianError('CONFLICT', `operation ${op.id} is moving ${region}; abort it first`);
+          // The operator's dial replaces control's automatic restore of the region.
+          Object.assign(op, {
+            status: 'aborted',
+            stepAt: now,
+            message: `superseded by ${who.name}'s dial ${dial}`,
+          });
+          entries.push(finishEntry(op, 'aborted', now));
+        }
+        const remembered = (draft.failedOver ?? []).some((f) => f.region === region);
+        forgetFailedOver(draft, region);
+        if (r.dial === dial && entries.length === 0 && !remembered) return null;
         const before = r.dial;
         r.dial = dial;
-        return [
-          {
-            at: Date.now(),
-            who: who.name,
-            role: who.role,
-            action: 'dial',
-            target: region,
-            reason,
-            details: { from: before, to: dial },
-          },
-        ];
+        entries.push({
+          at: now,
+          who: who.name,
+          role: who.role,
+          action: 'dial',
+          target: region,
+          reason,
+          details: { from: before, to: dial },
+        });
+        return entries;
       });
       const current = ctx.keeper.current();
       return { region, dial, version: state?.version ?? current.version, changed: state !== null };

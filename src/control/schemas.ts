@@ -46,6 +46,7 @@ export const operationSchema = {
     startedAt: { type: 'number' },
     stepAt: { type: 'number' },
     message: { type: 'string' },
+    auto: { type: 'boolean' },
   },
 };
 
@@ -70,9 +71,12 @@ export const statusSchema = {
           load: { type: 'number' },
           demand: { type: 'number' },
           capacity: { type: 'number' },
+          replicationLagMs: { type: ['number', 'null'] },
+          autoRestore: { type: ['string', 'null'] },
         },
       },
     },
+    rpoMs: { type: ['number', 'null'] },
     operation: { anyOf: [operationSchema, { type: 'null' }] },
   },
 };

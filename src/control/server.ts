@@ -5,6 +5,7 @@ import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildApp } from './app.js';
 import { TokenAuth } from './auth.js';
+import { AutoRestore } from './auto-restore.js';
 import type { ControlContext } from './context.js';
 import { controlMetrics } from './metrics.js';
 import { Observer } from './observer.js';
@@ -55,12 +56,14 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const isLeader = () => leadership?.isLeader ?? false;
   const observer = new Observer(config, keeper, metrics, log, isLeader);
   const operations = new Operations(config, keeper, observer, metrics, log);
+  const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
   const stream = new SnapshotStream(() => keeper.snapshot(), metrics);
   const context: ControlContext = {
     config,
     keeper,
     observer,
     operations,
+    autoRestore,
     auth,
     metrics,
     stream,
@@ -98,6 +101,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     } else void operations.stop();
   });
   observer.start();
+  autoRestore.start();
   // A lone SQLite instance leads at once; wait a moment so the first request is not refused.
   for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
     await new Promise((r) => setTimeout(r, 50));
@@ -106,6 +110,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const close = () => {
     closing ??= (async () => {
       observer.stop();
+      autoRestore.stop();
       await operations.stop();
       await leadership?.close();
       stream.close();

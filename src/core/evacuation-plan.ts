@@ -1,6 +1,7 @@
 // Evacuation and restore plans: the projected load of every region at every
 // step, the headroom pre-check and the gates. Pure; numbers in requests/s.
 import type { RegionState, Snapshot } from './model.js';
+import { checkRpo } from './rpo.js';
 import { spillPlan } from './spill-plan.js';
 
 export interface RegionProjection {
@@ -118,6 +119,8 @@ export interface GateLimits {
   errorRate: number;
   p99Ms: number;
   maxLoad: number;
+  /** Recovery-point objective: a receiver whose replication lag is above it fails. Unset: not checked. */
+  rpoMs?: number;
 }
 
 export interface GateReading {
@@ -125,6 +128,8 @@ export interface GateReading {
   p99Ms: number;
   load: number;
   capacity: number;
+  /** Replication lag the region's edge reported; absent when unknown (then not checked). */
+  replicationLagMs?: number;
 }
 
 /** Failed gates in the receiving regions, as sentences; empty when every gate passes. */
@@ -145,6 +150,8 @@ export function checkGates(
     if (r.p99Ms > limits.p99Ms) failures.push(`${id}: p99 ${Math.round(r.p99Ms)} ms > ${limits.p99Ms} ms`);
     if (r.capacity > 0 && r.load >= limits.maxLoad * r.capacity)
       failures.push(`${id}: load ${Math.round(r.load)}/${r.capacity} >= ${pct(limits.maxLoad)} of capacity`);
+    const rpo = limits.rpoMs === undefined ? null : checkRpo(id, r.replicationLagMs, limits.rpoMs);
+    if (rpo && !rpo.ok) failures.push(rpo.reason);
   }
   return failures;
 }

@@ -4,5 +4,6 @@ export * from './geo-distance.js';
 export * from './ip.js';
 export * from './model.js';
 export * from './region-health.js';
+export * from './rpo.js';
 export * from './spill-plan.js';
 export * from './subnet-hash.js';

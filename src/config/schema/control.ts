@@ -72,6 +72,32 @@ export const controlSchema = z.strictObject({
       maxFailures: z.number().int().min(1).default(3),
     })
     .prefault({}),
+  autoRestore: z
+    .strictObject({
+      /**
+       * A region whose dial control set to 0 because it went DOWN gets its dial back in steps once it
+       * is HEALTHY again (after riseAfter). A dial an operator set is never restored automatically.
+       */
+      enabled: z.boolean().default(true),
+      /** Dial at each step, going up; the last step is capped at the dial the region had before DOWN. */
+      steps: z
+        .array(z.number().int().min(1).max(100))
+        .min(1)
+        .max(20)
+        .refine(
+          (s) => s.every((d, i) => i === 0 || d > s[i - 1]),
+          'expected steps going up, such as 25,50,75,100',
+        )
+        .default([25, 50, 75, 100]),
+      /** Wait between steps before checking gates (as `meridian restore --step-interval`). */
+      stepInterval: duration.default(30_000),
+    })
+    .prefault({}),
+  /**
+   * Recovery-point objective: evacuate and restore are refused, and a step's gate fails, while a
+   * receiving region's reported replication lag is above it. Unset: lag is not checked.
+   */
+  rpo: duration.optional(),
   scaleUp: z
     .strictObject({
       /** POSTed {region, needed, reason} when receivers lack headroom; then control waits for capacity. */

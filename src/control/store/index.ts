@@ -3,7 +3,14 @@ import { EtcdStore } from './etcd.js';
 import { SqliteStore } from './sqlite.js';
 import type { StateStore } from './store.js';
 
-export type { AuditEntry, ControlState, Leadership, OperationRecord, StateStore } from './store.js';
+export type {
+  AuditEntry,
+  ControlState,
+  FailedOver,
+  Leadership,
+  OperationRecord,
+  StateStore,
+} from './store.js';
 export { EtcdStore, SqliteStore };
 
 /** The store the config names; `stateFile` (--state) overrides the SQLite file. */

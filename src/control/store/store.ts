@@ -19,6 +19,17 @@ export interface OperationRecord {
   /** When the current step was applied (ms epoch). */
   stepAt: number;
   message: string;
+  /** Started by control itself (automatic restore after DOWN), not by an operator: an operator's move supersedes it. */
+  auto?: boolean;
+}
+
+/** A region whose dial control set to 0 because it went DOWN: restored automatically once HEALTHY. */
+export interface FailedOver {
+  region: string;
+  /** The dial it had before; the automatic restore goes back to it. */
+  dial: number;
+  /** When it went DOWN (ms epoch). */
+  at: number;
 }
 
 /** Everything control decides, versioned as one document. */
@@ -29,6 +40,8 @@ export interface ControlState {
   /** Why each region has its health (region id -> sentence). */
   healthWhy: [string, string][];
   operation: OperationRecord | null;
+  /** Regions control failed over and will restore by itself; an operator's dial or move on one removes it. */
+  failedOver?: FailedOver[];
 }
 
 export interface AuditEntry {

@@ -1,0 +1,111 @@
+import type { MeridianConfig } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Operations } from './operations.js';
+import type { StateKeeper } from './state.js';
+import type { ControlState } from './store/index.js';
+
+type RegionDraft = ControlState['snapshot']['regions'][number];
+
+/**
+ * A region just declared DOWN: its dial goes to 0 in the same commit, and a
+ * running operation that moves it stops (it would set the dial again). When
+ * control itself takes the dial away, the region is remembered with the dial
+ * it had, so it comes back by itself once HEALTHY: unless an operator was
+ * moving it, since a dial an operator set is never restored automatically.
+ * Returns what changed, for the health audit entry.
+ */
+export function failOver(draft: ControlState, r: RegionDraft, now: number): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  const op = draft.operation;
+  const moving = op?.status === 'running' && op.region === r.id ? op : null;
+  if (moving) {
+    moving.status = 'aborted';
+    moving.message = `aborted: ${r.id} went DOWN at dial ${r.dial}; dial 0`;
+    moving.stepAt = now;
+    details.aborted = moving.id;
+  }
+  if (r.dial === 0) return details;
+  const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : r.dial;
+  if (restoreTo !== null) {
+    draft.failedOver = [
+      ...(draft.failedOver ?? []).filter((f) => f.region !== r.id),
+      { region: r.id, dial: restoreTo, at: now },
+    ];
+    details.restoreTo = restoreTo;
+  }
+  details.dial = { from: r.dial, to: 0 };
+  r.dial = 0;
+  return details;
+}
+
+/**
+ * On the leader: starts the automatic restore of a failed-over region once it
+ * is HEALTHY again (the health state machine's riseAfter is the hysteresis),
+ * through the same operation machinery as `meridian restore`. A refused
+ * pre-check (headroom, RPO) is retried every few seconds and shown in status.
+ */
+export class AutoRestore {
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private readonly waiting = new Map<string, { until: number; why: string }>();
+
+  constructor(
+    private readonly config: MeridianConfig,
+    private readonly keeper: StateKeeper,
+    private readonly operations: Operations,
+    private readonly log: Logger,
+    private readonly isLeader: () => boolean,
+    private readonly retryMs = 2000,
+  ) {}
+
+  get enabled() {
+    return this.config.control.autoRestore.enabled;
+  }
+
+  start() {
+    if (!this.enabled) return;
+    this.timer = setInterval(() => void this.check(Date.now()), 250);
+    this.timer.unref();
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+
+  /** What status shows for a region control will restore by itself; null when it will not. */
+  pending(region: string): string | null {
+    if (!this.enabled) return null;
+    const mark = (this.keeper.current().failedOver ?? []).find((f) => f.region === region);
+    if (!mark) return null;
+    const why = this.waiting.get(region)?.why;
+    return `dial ${mark.dial} comes back automatically once HEALTHY${why ? ` (waiting: ${why})` : ''}`;
+  }
+
+  /** One look; exported for tests that drive time themselves. */
+  async check(now: number): Promise<void> {
+    if (this.checking || !this.isLeader()) return;
+    this.checking = true;
+    try {
+      const state = this.keeper.current();
+      if (state.operation?.status === 'running') return;
+      for (const mark of state.failedOver ?? []) {
+        const r = state.snapshot.regions.find((x) => x.id === mark.region);
+        if (r?.health !== 'HEALTHY' || r.dial !== 0) continue;
+        if ((this.waiting.get(mark.region)?.until ?? 0) > now) continue;
+        try {
+          const { operation } = await this.operations.startAuto(mark);
+          this.waiting.delete(mark.region);
+          this.log.info({ region: mark.region, operation: operation?.id }, 'automatic restore started');
+          return;
+        } catch (e) {
+          const why = (e as Error).message;
+          if (this.waiting.get(mark.region)?.why !== why)
+            this.log.warn({ region: mark.region, err: why }, 'automatic restore not started yet');
+          this.waiting.set(mark.region, { until: now + this.retryMs, why });
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+}
