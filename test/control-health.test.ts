@@ -149,6 +149,22 @@ test('a dial an operator set to 0 (evacuation) is not restored when the region r
   }
 });
 
+test('with autoRestore disabled the dial stays 0 after recovery until an operator restores it', async () => {
+  const s = await setup({ autoRestore: { enabled: false } });
+  try {
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).dial === 0, 5000);
+    setOrigins(s.east, true);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'HEALTHY', 20_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const east = await s.region('us-east-1');
+    assert.deepEqual([east.dial, east.autoRestore], [0, null]);
+    assert.equal((await s.full()).operation, null);
+  } finally {
+    await s.close();
+  }
+});
+
 test('DOWN again in the middle of an automatic restore aborts it and sets the dial to 0', async () => {
   const s = await setup({ autoRestore: { steps: [25, 50, 75, 100], stepInterval: '3s' } });
   try {

@@ -11,10 +11,15 @@ type RegionDraft = ControlState['snapshot']['regions'][number];
  * running operation that moves it stops (it would set the dial again). When
  * control itself takes the dial away, the region is remembered with the dial
  * it had, so it comes back by itself once HEALTHY: unless an operator was
- * moving it, since a dial an operator set is never restored automatically.
- * Returns what changed, for the health audit entry.
+ * moving it, since a dial an operator set is never restored automatically
+ * (nor with autoRestore disabled: `remember` false). Returns what changed, for the health audit entry.
  */
-export function failOver(draft: ControlState, r: RegionDraft, now: number): Record<string, unknown> {
+export function failOver(
+  draft: ControlState,
+  r: RegionDraft,
+  now: number,
+  remember = true,
+): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   const op = draft.operation;
   const moving = op?.status === 'running' && op.region === r.id ? op : null;
@@ -26,7 +31,7 @@ export function failOver(draft: ControlState, r: RegionDraft, now: number): Reco
   }
   if (r.dial === 0) return details;
   const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : r.dial;
-  if (restoreTo !== null) {
+  if (restoreTo !== null && remember) {
     draft.failedOver = [
       ...(draft.failedOver ?? []).filter((f) => f.region !== r.id),
       { region: r.id, dial: restoreTo, at: now },

@@ -145,7 +145,8 @@ export class Observer {
           r.health = track.health;
           changed = true;
           let details: Record<string, unknown> = { from: before, to: track.health };
-          if (track.health === 'DOWN') details = { ...details, ...failOver(draft, r, now) };
+          if (track.health === 'DOWN')
+            details = { ...details, ...failOver(draft, r, now, this.config.control.autoRestore.enabled) };
           audit.push({
             at: now,
             who: 'control',
