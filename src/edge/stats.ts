@@ -44,10 +44,29 @@ export class EdgeStats {
   inFlight = 0;
   readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
   readonly demandByHome = new Map<string, number>();
+  private lastKey = '';
+  private lastService = '';
+  private lastRegion = '';
+  private lastClass = '';
+  private lastOutcome = '';
 
   countRequest(service: string, region: string, status: number, outcome: string, ms: number): void {
     const cls = status >= 100 && status < 600 ? STATUS_CLASSES[((status / 100) | 0) - 1] : '5xx';
-    const key = `${service}|${region}|${cls}|${outcome}`;
+    // The same service, region, class and outcome come again and again: reuse the last key.
+    let key = this.lastKey;
+    if (
+      service !== this.lastService ||
+      region !== this.lastRegion ||
+      cls !== this.lastClass ||
+      outcome !== this.lastOutcome
+    ) {
+      key = `${service}|${region}|${cls}|${outcome}`;
+      this.lastKey = key;
+      this.lastService = service;
+      this.lastRegion = region;
+      this.lastClass = cls;
+      this.lastOutcome = outcome;
+    }
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let i = 0;
     while (i < LATENCY_BOUNDS.length && ms > LATENCY_BOUNDS[i]) i++;

@@ -42,7 +42,7 @@ export function classify(err: Error & { code?: string; kind?: FailureKind }): Fa
  */
 export class UpstreamAttempt implements ExchangeHandler {
   private exchange: Exchange | null = null;
-  private readonly resume = () => this.exchange?.resume();
+  private resume: (() => void) | null = null;
   private discard = false;
   private done = false;
   /** Body bytes still to come when the origin sent Content-Length; the last chunk ends the response. */
@@ -50,7 +50,7 @@ export class UpstreamAttempt implements ExchangeHandler {
   private ended = false;
   status = 0;
   error: (Error & { code?: string }) | null = null;
-  private readonly startedAt = performance.now();
+  private startedAt = 0;
 
   constructor(
     readonly ctx: EdgeContext,
@@ -65,6 +65,8 @@ export class UpstreamAttempt implements ExchangeHandler {
   start(pool: H1Pool, headers: string[]): void {
     if (this.origin !== null) this.origin.inFlight++;
     const ctx = this.ctx;
+    // The first attempt starts with the request (the stages before take microseconds).
+    this.startedAt = ctx.attempts === null ? ctx.startedAt : performance.now();
     ctx.current = this;
     const req = ctx.req;
     this.exchange = pool.request(
@@ -119,6 +121,7 @@ export class UpstreamAttempt implements ExchangeHandler {
       return true;
     }
     if (res.write(chunk)) return true;
+    this.resume ??= () => this.exchange?.resume();
     res.once('drain', this.resume);
     return false;
   }

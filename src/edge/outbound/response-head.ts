@@ -2,6 +2,14 @@ import type { EdgeContext } from '../context.js';
 import { HOP_BY_HOP } from '../inbound/request-head.js';
 import type { EdgeRuntime } from '../runtime.js';
 
+/** Lengths of the header names this stage looks at (hop-by-hop, ours, Content-Length): others pass unread. */
+const SPECIAL_LENGTH = new Uint8Array(32);
+for (const n of [...HOP_BY_HOP, 'x-meridian-region', 'x-meridian-attempts', 'content-length'])
+  SPECIAL_LENGTH[n.length] = 1;
+
+/** Connection values that name no other header. */
+const STANDARD_TOKENS = new Set(['keep-alive', 'close', 'upgrade']);
+
 /**
  * Writes the client's response head from the upstream one: hop-by-hop
  * headers removed, x-meridian-region set. From a peer edge its region header
@@ -22,6 +30,10 @@ export function writeResponseHead(
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
+    if (name.length >= 32 || SPECIAL_LENGTH[name.length] === 0) {
+      out.push(name, raw[i + 1]);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'connection') connection = raw[i + 1];
@@ -39,7 +51,7 @@ export function writeResponseHead(
     if (lower === 'content-length') contentLength = Number(value);
     out.push(name, value);
   }
-  if (connection !== undefined) dropListed(out, connection);
+  if (connection !== undefined && !STANDARD_TOKENS.has(connection.toLowerCase())) dropListed(out, connection);
   out.push('x-meridian-region', region);
   const attempts = attemptsHeader(ctx, rt, peerAttempts);
   if (attempts !== undefined) out.push('x-meridian-attempts', attempts);

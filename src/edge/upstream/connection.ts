@@ -46,10 +46,14 @@ export class Connection implements ResponseSink {
   private paused = false;
   private error: (Error & { code?: string }) | null = null;
   private bodyListeners: { data: (c: Buffer) => void; end: () => void } | null = null;
-  /** performance.now() after which the current phase has taken too long; 0: none. */
-  deadline = 0;
-  /** Idle connections: when to close it (the origin's keep-alive may end first). */
-  idleUntil = 0;
+  /**
+   * Bumped on every step forward (connected, bytes either way, phase change).
+   * The pool's sweep closes a connection whose count stood still longer than
+   * its phase allows: no clock read per event.
+   */
+  private progress = 0;
+  private seenProgress = -1;
+  private seenAt = 0;
   private keepAliveMs: number;
   gone = false;
 
@@ -65,7 +69,6 @@ export class Connection implements ResponseSink {
     this.socket.setNoDelay(true);
     this.exchange = first;
     first.conn = this;
-    this.deadline = performance.now() + owner.timeouts.connect;
     this.socket.once(owner.tls ? 'secureConnect' : 'connect', () => {
       this.phase = SENDING;
       const x = this.exchange;
@@ -91,7 +94,7 @@ export class Connection implements ResponseSink {
     this.paused = false;
     const r = x.request;
     this.parser.reset(r.method === 'HEAD');
-    const now = performance.now();
+    this.progress++;
     if (!isStream(r.body)) {
       if (r.body === null) this.socket.write(requestHead(r), 'latin1');
       else {
@@ -102,11 +105,11 @@ export class Connection implements ResponseSink {
       }
       this.bodySent = true;
       this.phase = WAITING;
-      this.deadline = now + this.owner.timeouts.headers;
+      this.progress++;
     } else {
       this.bodySent = false;
       this.phase = SENDING;
-      this.deadline = now + this.owner.timeouts.idle;
+      this.progress++;
       this.socket.write(requestHead(r), 'latin1');
       this.pipeBody(r.body, r.chunked);
     }
@@ -116,7 +119,7 @@ export class Connection implements ResponseSink {
     const socket = this.socket;
     const data = (c: Buffer) => {
       if (c.length === 0) return;
-      this.deadline = performance.now() + this.owner.timeouts.idle;
+      this.progress++;
       let ok: boolean;
       if (chunked) {
         socket.cork();
@@ -133,7 +136,7 @@ export class Connection implements ResponseSink {
       this.bodySent = true;
       if (this.phase === SENDING) {
         this.phase = WAITING;
-        this.deadline = performance.now() + this.owner.timeouts.headers;
+        this.progress++;
       }
     };
     this.bodyListeners = { data, end };
@@ -161,7 +164,7 @@ export class Connection implements ResponseSink {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.deadline = performance.now() + this.owner.timeouts.idle;
+    this.progress++;
     this.socket.resume();
   }
 
@@ -195,7 +198,7 @@ export class Connection implements ResponseSink {
     this.keepAlive = keepAlive;
     if (hintMs > 0) this.keepAliveMs = Math.min(this.keepAliveMs, hintMs - 1000);
     this.phase = RECEIVING;
-    this.deadline = performance.now() + this.owner.timeouts.idle;
+    this.progress++;
     if (x.done) {
       this.abort(x);
       return false;
@@ -211,10 +214,9 @@ export class Connection implements ResponseSink {
   body(chunk: Buffer): void {
     const x = this.exchange;
     if (x === null || x.done) return;
-    this.deadline = performance.now() + this.owner.timeouts.idle;
+    this.progress++;
     if (!x.handler.onData(chunk) && !this.paused && !x.done) {
       this.paused = true;
-      this.deadline = 0; // a slow client is not the upstream's fault
       this.socket.pause();
     }
   }
@@ -223,7 +225,7 @@ export class Connection implements ResponseSink {
     const x = this.exchange;
     if (x === null) return;
     if (rest > 0) this.keepAlive = false;
-    this.deadline = 0;
+    this.progress++;
     if (!this.bodySent) {
       // The origin answered before reading the whole request body: stop sending, do not reuse.
       this.keepAlive = false;
@@ -245,8 +247,7 @@ export class Connection implements ResponseSink {
     }
     this.phase = IDLE;
     this.reused = true;
-    this.deadline = 0;
-    this.idleUntil = performance.now() + this.keepAliveMs;
+    this.progress++;
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -287,14 +288,34 @@ export class Connection implements ResponseSink {
     }
   }
 
+  /** How long the current phase may stand still; 0: no limit. */
+  private limit(): number {
+    const t = this.owner.timeouts;
+    switch (this.phase) {
+      case CONNECTING:
+        return t.connect;
+      case WAITING:
+        return t.headers;
+      case IDLE:
+        return this.keepAliveMs;
+      default:
+        return this.paused ? 0 : t.idle; // a slow client is not the upstream's fault
+    }
+  }
+
   /** Called by the pool's sweep; true when the connection was closed. */
   expire(now: number): boolean {
+    if (this.progress !== this.seenProgress) {
+      this.seenProgress = this.progress;
+      this.seenAt = now;
+      return false;
+    }
+    const limit = this.limit();
+    if (limit === 0 || now - this.seenAt < limit) return false;
     if (this.phase === IDLE) {
-      if (now < this.idleUntil) return false;
       this.destroy();
       return true;
     }
-    if (this.deadline === 0 || now < this.deadline) return false;
     const err =
       this.phase === CONNECTING
         ? new UpstreamError('connect', 'connect timeout', 'ETIMEDOUT')

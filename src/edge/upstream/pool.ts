@@ -67,12 +67,8 @@ export class H1Pool implements ConnectionOwner {
       return;
     }
     if (!fresh) {
-      const now = performance.now();
       let c = this.idle.pop();
-      while (c !== undefined && (c.gone || now >= c.idleUntil)) {
-        if (!c.gone) c.destroy();
-        c = this.idle.pop();
-      }
+      while (c?.gone) c = this.idle.pop();
       if (c !== undefined) {
         c.send(x);
         return;

@@ -16,8 +16,15 @@ export interface ResponseSink {
 
 const MAX_HEAD = 64 * 1024;
 const MAX_LINE = 4096;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\x00-\x08\x0a-\x1f\x7f]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+
+/** RFC 9110 token characters (header names). */
+const TOKEN_BYTE = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_BYTE[c.charCodeAt(0)] = 1;
+/** Bytes allowed in a header value or reason phrase: HTAB, SP, visible ASCII, obs-text. */
+const VALUE_BYTE = new Uint8Array(256);
+for (let b = 0; b < 256; b++) VALUE_BYTE[b] = b === 9 || (b >= 32 && b !== 127) ? 1 : 0;
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CHUNK_SIZE = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/;
 const DIGITS = /^\d{1,15}$/;
@@ -46,6 +53,18 @@ function trimOws(s: string): string {
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
   while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** The decimal number in buf[from, to), or -1 when it is not only digits (at most 15). */
+function digitsValue(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 export class ResponseParser {
@@ -100,7 +119,7 @@ export class ResponseParser {
             return;
           }
           if (end - at > MAX_HEAD) bad('response head too large');
-          const next = this.parseHead(buf.toString('latin1', at, end));
+          const next = this.parseHead(buf, at, end + 2);
           at = end + 4;
           if (next === STOP) return;
           if (next === DONE) {
@@ -182,31 +201,67 @@ export class ResponseParser {
   }
 
   /** The state to go on in: HEAD after a 1xx, DONE without a body, STOP when the sink asked to stop. */
-  private parseHead(text: string): number {
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]);
-    if (m === null) bad('malformed status line');
-    const status = Number(m[2]);
-    const http10 = m[1] === '0';
+  private parseHead(buf: Buffer, start: number, end: number): number {
+    // Status line, byte by byte: "HTTP/1.x NNN[ reason]".
+    if (
+      end - start < 12 ||
+      buf[start] !== 72 || // H
+      buf[start + 1] !== 84 ||
+      buf[start + 2] !== 84 ||
+      buf[start + 3] !== 80 ||
+      buf[start + 4] !== 47 || // /
+      buf[start + 5] !== 49 || // 1
+      buf[start + 6] !== 46 || // .
+      (buf[start + 7] !== 48 && buf[start + 7] !== 49) ||
+      buf[start + 8] !== 32
+    )
+      bad('malformed status line');
+    const d0 = buf[start + 9] - 48;
+    const d1 = buf[start + 10] - 48;
+    const d2 = buf[start + 11] - 48;
+    if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) bad('malformed status line');
+    const status = d0 * 100 + d1 * 10 + d2;
+    let i = start + 12;
+    if (buf[i] === 32) {
+      i++;
+      while (buf[i] !== 13) if (!VALUE_BYTE[buf[i++]]) bad('malformed status line');
+    }
+    if (buf[i] !== 13 || buf[i + 1] !== 10) bad('malformed status line');
+    i += 2;
+    // One native decode of the head; names and values are slices of it.
+    const text = buf.toString('latin1', start, end);
     const headers: string[] = [];
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
-    let close = http10;
+    let close = buf[start + 7] === 48; // HTTP/1.0: no keep-alive
     let hintMs = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      if (colon <= 0) bad('malformed header line');
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) bad('malformed header name');
-      const value = trimOws(line.slice(colon + 1));
-      if (BAD_VALUE.test(value)) bad('control character in a header value');
+    // Header lines; the head's final CRLF is at `end`, so every line here ends in CRLF.
+    while (i < end) {
+      const nameStart = i;
+      while (TOKEN_BYTE[buf[i]]) i++;
+      if (i === nameStart || buf[i] !== 58 /* : */) bad('malformed header line');
+      const nameEnd = i++;
+      while (buf[i] === 32 || buf[i] === 9) i++;
+      const valueStart = i;
+      while (buf[i] !== 13) if (!VALUE_BYTE[buf[i++]]) bad('control character in a header value');
+      if (buf[i + 1] !== 10) bad('bare CR in a header');
+      let valueEnd = i;
+      while (valueEnd > valueStart && (buf[valueEnd - 1] === 32 || buf[valueEnd - 1] === 9)) valueEnd--;
+      i += 2;
+      const name = text.slice(nameStart - start, nameEnd - start);
+      const value = text.slice(valueStart - start, valueEnd - start);
       headers.push(name, value);
-      const l = name.length;
+      const l = nameEnd - nameStart;
       if (l !== 10 && l !== 14 && l !== 17) continue; // connection, keep-alive; content-length; transfer-encoding
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
+        const n = digitsValue(buf, valueStart, valueEnd);
+        if (n >= 0) {
+          if (contentLength !== -1 && contentLength !== n) bad('conflicting Content-Length');
+          contentLength = n;
+          continue;
+        }
         for (const part of value.split(',')) {
           const v = trimOws(part);
           if (!DIGITS.test(v)) bad('malformed Content-Length');
@@ -219,7 +274,7 @@ export class ResponseParser {
         const codings = value.toLowerCase().split(',');
         chunked = trimOws(codings[codings.length - 1]) === 'chunked';
       } else if (lower === 'connection') {
-        if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
+        if (value.length === 5 ? value.toLowerCase() === 'close' : CLOSE_TOKEN.test(value)) close = true;
       } else if (lower === 'keep-alive') {
         const t = KEEP_ALIVE_TIMEOUT.exec(value);
         if (t !== null) hintMs = Number(t[1]) * 1000;
