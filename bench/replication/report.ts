@@ -97,7 +97,7 @@ export function report(
     `replication benchmark: ${setup.writes} writes in region A, ${setup.rounds} rounds (medians; shared 2-core machine)`,
     `  write throughput   replicated ${w.replicatedPerS}/s   plain Redis SET ${w.plainRedisSetPerS}/s (ratio ${w.ratio.plainRedisSet})   Redis master+replica ${w.redisReplicaPerS}/s (ratio ${w.ratio.redisReplica})`,
     `  missing in B 500 ms after the last write: read sweep ${miss.readSweep} (sweep took ${miss.readSweepMs} ms), by apply time ${miss.byApplyTime}; all applied ${fmt(miss.catchUpMs)} after the last write`,
-    `    peer Redis replica: read sweep ${miss.peer.redisReplica.readSweep}; caught up ${fmt(miss.peer.redisReplica.catchUpMs)} after the last write (ratio ${miss.ratio.redisReplica.catchUpMs})`,
+    `    peer Redis replica: read sweep ${miss.peer.redisReplica.readSweep}; caught up ${fmt(miss.peer.redisReplica.catchUpMs)} after the last write (ratio ${miss.ratio.redisReplica.catchUpMs ?? 'n/a: the peer took 0 ms, polled every 1 ms'})`,
     `  lag while writing flat out   p50 ${fmt(summary.burstLagMs.p50)}   p99 ${fmt(summary.burstLagMs.p99)}`,
     `  lag at ${pl.ratePerS} writes/s   p50 ${fmt(pl.p50)}   p99 ${fmt(pl.p99)}   max ${fmt(pl.max)}`,
     `    peer Redis replica at ${peerPl.ratePerS}/s   p50 ${fmt(peerPl.p50)}   p99 ${fmt(peerPl.p99)}   max ${fmt(peerPl.max)}   (p99 ratio ${pl.ratio.redisReplica.p99})`,
