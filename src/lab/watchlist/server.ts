@@ -29,7 +29,11 @@ export interface OriginFault {
 const ITEM = /^\/users\/([^/]+)\/items(?:\/([^/]+))?$/;
 
 /** A replication source name (HLC origin) for an origin id: us-east-1/0 -> us-east-1_0. */
-export const sourceName = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
+export const sourceName = (id: string) =>
+  id
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^[.-]/, '_')
+    .slice(0, 63);
 
 /**
  * The lab's sample service: a per-user watch list. GET /users/U/items,
