@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { MemoryStore } from '../../replication/memory-store.js';
 import { sourceName, WatchService } from './server.js';
 import { divergentKeys, type Entry, entryOf, eventOf, itemKey } from './store.js';
+import { createHttpTransport, type ReplicateBody } from './transport.js';
 
 const log = pino({ level: 'silent' });
 
@@ -194,5 +196,51 @@ test('split brain through a cut link: nothing crosses; after the heal no acknowl
     assert.ok((await status(w)).replication.conflicts >= 1, 'the older concurrent write lost at west');
   } finally {
     await Promise.all([e.close(), w.close(), toWest.close(), toEast.close()]);
+  }
+});
+
+test('the HTTP transport resends until the peer took the messages, in order, and delivers in order', async () => {
+  const got: string[] = [];
+  let refuse = 3;
+  const peer = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (refuse-- > 0) return res.writeHead(500).end();
+      got.push(...(JSON.parse(body) as ReplicateBody).messages);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(peer.address() as { port: number }).port}`;
+  const sender = createHttpTransport({ self: 'a', peers: [url], log, batch: 4, retryDelayMs: 10 });
+  const receiver = createHttpTransport({ self: 'b', peers: [], log });
+  try {
+    for (let i = 0; i < 10; i++) await sender.publish('a', Buffer.from(`m${i}`));
+    await assert.rejects(sender.publish('b', Buffer.from('x')), /only a's messages/);
+    await until(() => sender.pending() === 0, 'delivered');
+    assert.deepEqual(
+      got,
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    );
+
+    // The receiving side: one source's messages are handled one after the other, in order.
+    const handled: string[] = [];
+    await assert.rejects(receiver.receive({ source: 'a', messages: ['m0'] }), /no subscriber/);
+    await receiver.subscribe('a', 'b', async (data) => {
+      await new Promise((r) => setTimeout(r, Math.random() * 5));
+      handled.push(Buffer.from(data).toString());
+    });
+    await Promise.all([
+      receiver.receive({ source: 'a', messages: ['m1', 'm2'] }),
+      receiver.receive({ source: 'a', messages: ['m3'] }),
+      receiver.receive({ source: 'a', messages: ['m4', 'm5'] }),
+    ]);
+    assert.deepEqual(handled, ['m1', 'm2', 'm3', 'm4', 'm5']);
+  } finally {
+    await Promise.all([sender.close(), receiver.close()]);
+    await new Promise((r) => peer.close(r));
   }
 });
