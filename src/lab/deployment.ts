@@ -128,7 +128,11 @@ export class Deployment {
       stateDir,
       riseAfterMs: Math.min(
         this.user.control.health.riseAfter,
-        Math.max(2000, (this.o.durationS * 1000) / 6),
+        Math.max(2000, (this.o.durationS * 1000) / 10),
+      ),
+      restoreStepMs: Math.min(
+        this.user.control.autoRestore.stepInterval,
+        Math.max(500, (this.o.durationS * 1000) / 30),
       ),
     };
     const doc = labConfigDocument(this.o.configFile, this.user, wiring);

@@ -21,6 +21,8 @@ export interface LabWiring {
   stateDir: string;
   /** Control's riseAfter, shortened to the lab's time scale. */
   riseAfterMs: number;
+  /** Control's autoRestore.stepInterval, shortened likewise, so a recovered region comes back within the drill. */
+  restoreStepMs: number;
 }
 
 export const newToken = () => randomBytes(18).toString('base64url');
@@ -82,6 +84,10 @@ export function labConfigDocument(
       ],
       store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
+      autoRestore: {
+        ...((control.autoRestore as object | undefined) ?? {}),
+        stepInterval: wiring.restoreStepMs,
+      },
     },
     // One machine runs every server: one process each, not one per core.
     // The lab's users all ask from 127.0.0.1, as if through one big resolver: no response-rate limit.

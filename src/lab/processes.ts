@@ -1,16 +1,38 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MeridianError } from '../errors.js';
 
-/** How to run `meridian ...` as a child: the built CLI, or the sources through tsx. */
+/**
+ * How to run `meridian ...` as a child: the built CLI; from the sources, the
+ * build in dist/ when it is newer than every source file (a child starts two
+ * to three times faster than through tsx, which matters when a drill restarts
+ * origins), else the sources through tsx.
+ */
 export function cliCommand(): { command: string; args: string[] } {
   const built = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   if (existsSync(built)) return { command: process.execPath, args: [built] };
+  const dist = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const srcDir = fileURLToPath(new URL('..', import.meta.url));
+  if (existsSync(dist) && newestMtime(srcDir) < statSync(dist).mtimeMs) {
+    return { command: process.execPath, args: [dist] };
+  }
   const source = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
   return { command: process.execPath, args: ['--import', 'tsx', source] };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+      newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  }
+  return newest;
 }
 
 export interface ReadyLine {
