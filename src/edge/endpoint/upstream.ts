@@ -5,6 +5,8 @@ import type { EdgeRuntime } from '../runtime.js';
 import type { Exchange, ExchangeHandler } from '../upstream/exchange.js';
 import type { H1Pool } from '../upstream/pool.js';
 
+const SMALL_BODY = 16 * 1024;
+
 /** Why an attempt failed before any response byte reached the client. */
 export type FailureKind = 'connect' | 'reset' | 'timeout' | 'status' | 'protocol';
 
@@ -115,12 +117,16 @@ export class UpstreamAttempt implements ExchangeHandler {
     if (this.ctx.finished) return false;
     if (this.remaining > 0) this.remaining -= chunk.length;
     if (this.remaining === 0) {
-      // Head and the whole body in one write, without waiting for onComplete.
+      // Head and the whole body in one write, without waiting for onComplete. A small
+      // body goes as a latin1 string: Node then sends head + body as one string write
+      // instead of corking a header string and a buffer into a writev.
       this.ended = true;
-      res.end(chunk);
+      if (!res.headersSent && chunk.length <= SMALL_BODY) res.end(chunk.toString('latin1'), 'latin1');
+      else res.end(Buffer.from(chunk));
       return true;
     }
-    if (res.write(chunk)) return true;
+    // The chunk is the connection's read buffer: the client's socket may keep it queued.
+    if (res.write(Buffer.from(chunk))) return true;
     this.resume ??= () => this.exchange?.resume();
     res.once('drain', this.resume);
     return false;

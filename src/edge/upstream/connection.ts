@@ -25,6 +25,7 @@ const RECEIVING = 3;
 const IDLE = 4;
 
 const ignore = () => {};
+const READ_BUFFER = 64 * 1024;
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
 
 /**
@@ -63,9 +64,18 @@ export class Connection implements ResponseSink {
   ) {
     this.keepAliveMs = owner.timeouts.keepAlive;
     const opts = { host: owner.host, port: owner.port };
-    this.socket = owner.tls
-      ? tlsConnect({ ...opts, servername: owner.servername, ALPNProtocols: ['http/1.1'] })
-      : netConnect(opts);
+    if (owner.tls) {
+      this.socket = tlsConnect({ ...opts, servername: owner.servername, ALPNProtocols: ['http/1.1'] });
+      this.socket.on('data', (buf: Buffer) => this.onData(buf));
+    } else {
+      // Reads land in one buffer per connection, handed straight to the parser
+      // (no stream 'data' event); what the caller keeps it copies.
+      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      this.socket = netConnect({
+        ...opts,
+        onread: { buffer, callback: (n: number, buf: Buffer) => this.onData(buf.subarray(0, n)) },
+      });
+    }
     this.socket.setNoDelay(true);
     this.exchange = first;
     first.conn = this;
@@ -76,7 +86,6 @@ export class Connection implements ResponseSink {
       if (x !== null && !x.done) this.send(x);
       else this.release();
     });
-    this.socket.on('data', (buf: Buffer) => this.onData(buf));
     this.socket.on('end', () => this.onEnd());
     this.socket.on('error', (err: Error) => {
       this.error = err;
@@ -175,11 +184,12 @@ export class Connection implements ResponseSink {
     this.destroy();
   }
 
-  private onData(buf: Buffer): void {
+  /** Returns false while reading is paused (the caller's client is full). */
+  private onData(buf: Buffer): boolean {
     const x = this.exchange;
     if (x === null || this.phase === IDLE) {
       this.destroy(); // bytes nobody asked for: the connection cannot be trusted
-      return;
+      return false;
     }
     this.gotBytes = true;
     try {
@@ -188,6 +198,7 @@ export class Connection implements ResponseSink {
       if (!(e instanceof ResponseParseError)) throw e;
       this.fail(new UpstreamError('protocol', `bad response from upstream: ${e.message}`));
     }
+    return !this.paused;
   }
 
   // ResponseSink: called by the parser.

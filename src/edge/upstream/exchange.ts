@@ -17,7 +17,10 @@ export class UpstreamError extends Error {
 export interface ExchangeHandler {
   /** The final response head (1xx are not passed on). False: the caller is gone, abort. */
   onHeaders(status: number, headers: string[]): boolean;
-  /** False: stop reading the body until exchange.resume(). */
+  /**
+   * A piece of the body, valid only during the call (the connection reuses its
+   * read buffer): copy what is kept. False: stop reading until exchange.resume().
+   */
   onData(chunk: Buffer): boolean;
   onComplete(): void;
   onError(err: UpstreamError): void;
