@@ -1,9 +1,12 @@
-// npm run bench -- edge [--json] [--rounds N] [--seconds S] [--connections C] [--workers W]
+// npm run bench -- edge [--json] [--rounds N] [--seconds S] [--connections C] [--workers W] [--half-seconds S]
 // wrk through Meridian's edge, nginx and HAProxy, each a reverse proxy to the
 // same nginx origin on this machine; rounds interleave the three so a busy
 // neighbour hurts all alike. Prints medians of req/s and p99 and the ratios.
+// Then the latency the proxy adds at half of Meridian's peak: the same paced
+// load (wrk with a fixed pause per connection, as wrk2 is not packaged) straight
+// to the origin and through each proxy; added p99 = proxy p99 - origin p99.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,8 +28,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
     workers: { type: 'string', default: '2' },
+    'half-seconds': { type: 'string', default: '4' },
   },
 });
+
+/** wrk's pause between a connection's requests (ms) for the paced half-load runs. */
+const PACE_MS = 2;
 
 interface Run {
   rps: number;
@@ -56,15 +63,21 @@ function cpuMs(pid: number): number {
   return total;
 }
 
-function wrk(port: number, pid: number, seconds = Number(args.seconds)): Run {
+function wrk(
+  port: number,
+  pid: number,
+  seconds = Number(args.seconds),
+  paced?: { script: string; connections: number },
+): Run {
   const cpuBefore = cpuMs(pid);
   const r = spawnSync(
     'wrk',
     [
       '-t2',
-      `-c${args.connections}`,
+      `-c${paced?.connections ?? args.connections}`,
       `-d${seconds}s`,
       '--latency',
+      ...(paced ? ['-s', paced.script] : []),
       '-H',
       'Host: api.example.com',
       `http://127.0.0.1:${port}/`,
@@ -89,6 +102,55 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/**
+ * Paced load at `target` req/s: each connection waits PACE_MS after every
+ * answer, so the rate follows the connection count, calibrated straight at
+ * the origin. Rounds interleave origin and proxies; medians of p99.
+ */
+function measureHalfLoad(
+  dir: string,
+  target: number,
+  originPort: number,
+  origin: Running,
+  proxies: Running[],
+) {
+  const script = join(dir, 'paced.lua');
+  writeFileSync(script, `function delay()\n  return ${PACE_MS}\nend\n`);
+  const seconds = Number(args['half-seconds']);
+  let connections = Math.max(2, Math.round((target * PACE_MS) / 1000));
+  for (let i = 0; i < 3; i++) {
+    const r = wrk(originPort, origin.proc.pid!, 2, { script, connections });
+    if (r.rps <= 0) break;
+    const next = Math.max(2, Math.round((connections * target) / r.rps));
+    if (Math.abs(next - connections) <= 1) break;
+    connections = next;
+  }
+  const targets = [{ name: 'origin', port: originPort, pid: origin.proc.pid! }].concat(
+    proxies.map((p) => ({ name: p.name, port: p.port, pid: p.proc.pid! })),
+  );
+  const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const t of targets) {
+      const r = wrk(t.port, t.pid, seconds, { script, connections });
+      runs.get(t.name)!.push(r);
+      if (!args.json)
+        process.stderr.write(
+          `half load round ${round + 1} ${t.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms\n`,
+        );
+    }
+  }
+  const results = Object.fromEntries(
+    [...runs].map(([name, rs]) => [
+      name,
+      { rps: Math.round(median(rs.map((r) => r.rps))), p99Ms: median(rs.map((r) => r.p99Ms)) },
+    ]),
+  );
+  const addedP99Ms = Object.fromEntries(
+    proxies.map((p) => [p.name, Math.round((results[p.name].p99Ms - results.origin.p99Ms) * 100) / 100]),
+  );
+  return { targetRps: Math.round(target), connections, paceMs: PACE_MS, results, addedP99Ms };
+}
 
 async function main() {
   for (const program of ['wrk', 'nginx', 'haproxy']) {
@@ -145,6 +207,7 @@ async function main() {
       ]),
     );
     const m = summary.meridian.rps;
+    const halfLoad = measureHalfLoad(dir, m / 2, originPort, running[0], proxies);
     const out = {
       bench: 'edge',
       machine: 'shared with other work while measured; compare ratios, not absolute numbers',
@@ -162,7 +225,8 @@ async function main() {
         cpuEfficiencyToNginx:
           Math.round((summary.nginx.cpuUsPerRequest / summary.meridian.cpuUsPerRequest) * 100) / 100,
       },
-      bar: { meridianToNginx: 0.5, aim: 0.8 },
+      halfLoad,
+      bar: { meridianToNginx: 0.5, aim: 0.8, addedP99AtHalfLoadMs: 2 },
     };
     if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
@@ -175,6 +239,17 @@ async function main() {
       process.stdout.write(
         `ratio meridian/nginx ${out.ratio.meridianToNginx}  meridian/haproxy ${out.ratio.meridianToHaproxy}  ` +
           `cpu efficiency vs nginx ${out.ratio.cpuEfficiencyToNginx}  (bar 0.5, aim 0.8)\n`,
+      );
+      process.stdout.write(
+        `half load (${halfLoad.targetRps} req/s offered, ${halfLoad.connections} paced connections): ` +
+          Object.entries(halfLoad.results)
+            .map(([name, r]) => `${name} ${r.rps} req/s p99 ${r.p99Ms} ms`)
+            .join(', ') +
+          `\np99 added at half load: ` +
+          Object.entries(halfLoad.addedP99Ms)
+            .map(([name, ms]) => `${name} ${ms} ms`)
+            .join(', ') +
+          '  (bar 2 ms)\n',
       );
     }
   } finally {
