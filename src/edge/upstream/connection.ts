@@ -26,7 +26,6 @@ const IDLE = 4;
 
 const ignore = () => {};
 const READ_BUFFER = 64 * 1024;
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
 
 /**
  * One keep-alive HTTP/1.1 connection to an upstream, one exchange at a time
@@ -283,13 +282,8 @@ export class Connection implements ResponseSink {
     if (x === null || x.done) return;
     const code = this.error?.code;
     if (this.phase === CONNECTING) {
-      x.fail(
-        new UpstreamError(
-          CONNECT_CODES.has(code ?? '') ? 'connect' : 'reset',
-          `connect: ${this.error?.message ?? 'closed'}`,
-          code,
-        ),
-      );
+      // Nothing was sent (refused, unreachable, TLS handshake failed): any request may go elsewhere.
+      x.fail(new UpstreamError('connect', `connect: ${this.error?.message ?? 'closed'}`, code));
     } else if (this.reused && !this.gotBytes && x.retrySafe) {
       x.retrySafe = false;
       x.conn = null;

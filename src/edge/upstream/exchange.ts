@@ -19,7 +19,8 @@ export interface ExchangeHandler {
   onHeaders(status: number, headers: string[]): boolean;
   /**
    * A piece of the body, valid only during the call (the connection reuses its
-   * read buffer): copy what is kept. False: stop reading until exchange.resume().
+   * read buffer): copy what is kept. False: stop reading until exchange.resume()
+   * (the rest of the current read may still come).
    */
   onData(chunk: Buffer): boolean;
   onComplete(): void;

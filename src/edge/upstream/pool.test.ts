@@ -191,3 +191,44 @@ test('upstream pool: abort closes the connection; queued requests wait for a fre
     await origin.close();
   }
 });
+
+test('upstream pool: onData false stops reading until resume; HEAD gets no body', async () => {
+  const big = 'x'.repeat(4 * 1024 * 1024);
+  const origin = await rawOrigin((s, req) => {
+    if (req.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n');
+    else s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big}`);
+  });
+  const pool = new H1Pool(`http://127.0.0.1:${origin.port}`, { ...options, idleTimeout: 5000 });
+  try {
+    const head = await send(pool, get('/', { method: 'HEAD' }));
+    assert.deepEqual([head.status, head.body, head.error], [200, '', undefined]);
+    let received = 0;
+    let chunksWhilePaused = 0;
+    let paused = false;
+    await new Promise<void>((resolve, reject) => {
+      const x = pool.request(get('/big'), {
+        onHeaders: () => true,
+        onData(c) {
+          if (paused) chunksWhilePaused++;
+          received += c.length;
+          if (received > 256 * 1024 && !paused && received < big.length) {
+            paused = true;
+            setTimeout(() => {
+              paused = false;
+              x.resume();
+            }, 100);
+            return false;
+          }
+          return true;
+        },
+        onComplete: () => resolve(),
+        onError: reject,
+      });
+    });
+    assert.equal(received, big.length);
+    assert.equal(chunksWhilePaused, 0);
+  } finally {
+    pool.close();
+    await origin.close();
+  }
+});
