@@ -143,7 +143,10 @@ function measureHalfLoad(
   const results = Object.fromEntries(
     [...runs].map(([name, rs]) => [
       name,
-      { rps: Math.round(median(rs.map((r) => r.rps))), p99Ms: median(rs.map((r) => r.p99Ms)) },
+      {
+        rps: Math.round(median(rs.map((r) => r.rps))),
+        p99Ms: Math.round(median(rs.map((r) => r.p99Ms)) * 1000) / 1000,
+      },
     ]),
   );
   const addedP99Ms = Object.fromEntries(
@@ -199,7 +202,7 @@ async function main() {
         name,
         {
           rps: Math.round(median(runs.map((r) => r.rps))),
-          p99Ms: median(runs.map((r) => r.p99Ms)),
+          p99Ms: Math.round(median(runs.map((r) => r.p99Ms)) * 1000) / 1000,
           cpuUsPerRequest: Math.round(median(runs.map((r) => r.cpuUs)) * 10) / 10,
           errors: runs.reduce((a, r) => a + r.errors, 0),
           rounds: runs.map((r) => Math.round(r.rps)),

@@ -50,6 +50,7 @@ export class UpstreamAttempt implements ExchangeHandler {
   /** Body bytes still to come when the origin sent Content-Length; the last chunk ends the response. */
   private remaining = -1;
   private ended = false;
+  private wroteBody = false;
   status = 0;
   error: (Error & { code?: string }) | null = null;
   private startedAt = 0;
@@ -121,11 +122,13 @@ export class UpstreamAttempt implements ExchangeHandler {
       // body goes as a latin1 string: Node then sends head + body as one string write
       // instead of corking a header string and a buffer into a writev.
       this.ended = true;
-      if (!res.headersSent && chunk.length <= SMALL_BODY) res.end(chunk.toString('latin1'), 'latin1');
+      // (headersSent turns true at writeHead, before anything is written: track the body instead)
+      if (!this.wroteBody && chunk.length <= SMALL_BODY) res.end(chunk.toString('latin1'), 'latin1');
       else res.end(Buffer.from(chunk));
       return true;
     }
     // The chunk is the connection's read buffer: the client's socket may keep it queued.
+    this.wroteBody = true;
     if (res.write(Buffer.from(chunk))) return true;
     this.resume ??= () => this.exchange?.resume();
     res.once('drain', this.resume);
