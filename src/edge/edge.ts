@@ -7,6 +7,7 @@ import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { AdminServer } from './admin.js';
 import type { FaultSettings } from './fault.js';
+import { FastListener } from './inbound-fast/listener.js';
 import { ReportCollector } from './report.js';
 import { EdgeRuntime } from './runtime.js';
 import {
@@ -14,6 +15,7 @@ import {
   createDataServer,
   formatHostPort,
   type HostPort,
+  KEEP_ALIVE_TIMEOUT,
   listen,
   parseHostPort,
 } from './server.js';
@@ -47,6 +49,8 @@ export function defaultListen(config: MeridianConfig, region: string): string {
 export class Edge {
   readonly runtime: EdgeRuntime;
   private readonly server: Server;
+  /** Plain HTTP: simple requests skip Node's HTTP server (src/edge/inbound-fast). */
+  private readonly fast: FastListener | null;
   private admin: AdminServer | null = null;
   private readonly collector: ReportCollector;
   address: HostPort | null = null;
@@ -69,6 +73,16 @@ export class Edge {
       scheme: o.config.edge.tls ? 'https' : 'http',
     });
     this.server = createDataServer(this.runtime);
+    const e = o.config.edge;
+    this.fast = e.tls
+      ? null
+      : new FastListener(this.server, {
+          maxHeaderSize: e.maxHeaderSize,
+          headersTimeout: e.timeouts.clientHeaders,
+          keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
+          idleTimeout: e.timeouts.idle,
+          handle: this.runtime.handle,
+        });
     this.collector = new ReportCollector(
       o.region,
       () => this.runtime.snapshot.regions.get(o.region)?.capacity ?? 0,
@@ -78,7 +92,7 @@ export class Edge {
   async start(): Promise<{ listen: string; admin: string | null }> {
     this.runtime.start();
     const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    this.address = await listen(this.server, at);
+    this.address = await listen(this.fast?.server ?? this.server, at);
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(
@@ -112,7 +126,7 @@ export class Edge {
   }
 
   async close(): Promise<void> {
-    await Promise.all([closeServer(this.server), this.admin?.close()]);
+    await Promise.all([closeServer(this.server), this.fast?.close(), this.admin?.close()]);
     await this.runtime.close();
   }
 }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { MeridianError } from '../errors.js';
 import type { EdgeRuntime } from './runtime.js';
+
+/** How long an idle keep-alive client connection stays open. */
+export const KEEP_ALIVE_TIMEOUT = 5000;
 
 export interface HostPort {
   host: string;
@@ -46,7 +49,7 @@ export function createDataServer(rt: EdgeRuntime): Server {
     requireHostHeader: false, // checked in the request-head stage, which answers with our headers
     headersTimeout: e.timeouts.clientHeaders,
     requestTimeout: 0, // long uploads are bounded by the idle timeout instead
-    keepAliveTimeout: 5000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
     joinDuplicateHeaders: false,
   };
   const server = e.tls
@@ -66,7 +69,7 @@ export function createDataServer(rt: EdgeRuntime): Server {
   return server;
 }
 
-export function listen(server: Server, at: HostPort): Promise<HostPort> {
+export function listen(server: NetServer, at: HostPort): Promise<HostPort> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {

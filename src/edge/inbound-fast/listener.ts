@@ -1,0 +1,179 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { HAND_OFF, parseSimpleRequest, type SimpleRequest } from './request-line.js';
+import { FastResponse, type ResponseOwner } from './response.js';
+
+export interface FastListenerOptions {
+  maxHeaderSize: number;
+  /** A request head must be complete this long after its first byte (slowloris). */
+  headersTimeout: number;
+  /** Idle keep-alive connections are closed after this long. */
+  keepAliveTimeout: number;
+  /** No byte either way this long while a request is open: close. */
+  idleTimeout: number;
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** The request as the pipeline reads it (no body on the fast path). */
+class FastRequest {
+  readonly httpVersion = '1.1';
+  readonly complete = true;
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly rawHeaders: string[],
+    readonly socket: Socket,
+  ) {}
+}
+
+const WAITING = 0;
+const SERVING = 1;
+
+/**
+ * One client connection on the fast path: simple requests (see
+ * request-line.ts) are parsed here and answered through FastResponse, one at
+ * a time (a pipelined request waits for the previous answer). The first
+ * request that is not simple hands the connection, with its unread bytes, to
+ * Node's HTTP server for the rest of its life.
+ */
+class FastConnection implements ResponseOwner {
+  private buf: Buffer | null = null;
+  private current: FastResponse | null = null;
+  private phase = WAITING;
+  private handedOff = false;
+  private served = 0;
+  progress = 0;
+  seenProgress = -1;
+  seenAt = 0;
+  private readonly onData = (d: Buffer) => {
+    this.progress++;
+    this.buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    // A client pipelining faster than it is answered waits (as with Node's server).
+    if (this.current !== null && this.buf.length > PIPELINE_LIMIT) this.socket.pause();
+    this.next();
+  };
+  private readonly onClose = () => {
+    this.owner.connections.delete(this);
+    this.current?.emitClose(false);
+    this.current = null;
+  };
+  private readonly onDrain = () => {
+    this.progress++;
+    this.current?.emit('drain');
+  };
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: FastListener,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.on('error', ignore);
+  }
+
+  private next(): void {
+    while (this.current === null && !this.handedOff && this.buf !== null) {
+      const o = this.owner.options;
+      const r: SimpleRequest | number = parseSimpleRequest(this.buf, o.maxHeaderSize);
+      if (typeof r === 'number') {
+        if (r === HAND_OFF) this.handOff();
+        return;
+      }
+      this.buf = r.consumed === this.buf.length ? null : this.buf.subarray(r.consumed);
+      const res = new FastResponse(this, r.method === 'HEAD', !r.close, this.owner.keepAliveHeader);
+      this.current = res;
+      this.phase = SERVING;
+      this.served++;
+      const req = new FastRequest(r.method, r.url, r.rawHeaders, this.socket);
+      this.owner.options.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    }
+  }
+
+  done(res: FastResponse, ok: boolean): void {
+    if (this.current !== res) return;
+    this.progress++;
+    this.current = null;
+    this.phase = WAITING;
+    res.emitClose(ok);
+    if (!ok || !res.keepAlive) {
+      this.socket.end();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    this.next();
+  }
+
+  touch(): void {
+    this.progress++;
+  }
+
+  private handOff(): void {
+    this.handedOff = true;
+    const socket = this.socket;
+    socket.off('data', this.onData);
+    socket.off('close', this.onClose);
+    socket.off('drain', this.onDrain);
+    socket.off('error', ignore);
+    this.owner.connections.delete(this);
+    const rest = this.buf;
+    this.buf = null;
+    this.owner.http.emit('connection', socket);
+    if (rest !== null) socket.emit('data', rest);
+  }
+
+  /** Called by the sweep: closes a connection that stood still too long. */
+  expire(now: number): void {
+    if (this.progress !== this.seenProgress) {
+      this.seenProgress = this.progress;
+      this.seenAt = now;
+      return;
+    }
+    const o = this.owner.options;
+    let limit: number;
+    if (this.phase === SERVING) limit = o.idleTimeout;
+    else if (this.buf !== null || this.served === 0) limit = o.headersTimeout;
+    else limit = o.keepAliveTimeout;
+    if (limit > 0 && now - this.seenAt >= limit) this.socket.destroy();
+  }
+}
+
+const ignore = () => {};
+const PIPELINE_LIMIT = 64 * 1024;
+
+/**
+ * The data port for plain HTTP: a `net` server whose connections start on
+ * the fast path and move to Node's `http` server (`http`, never listening
+ * itself) at the first request the fast path does not take.
+ */
+export class FastListener {
+  readonly server: Server;
+  readonly connections = new Set<FastConnection>();
+  readonly keepAliveHeader: string;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    readonly http: HttpServer,
+    readonly options: FastListenerOptions,
+  ) {
+    this.keepAliveHeader = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeout / 1000)}\r\n`;
+    this.server = createServer({ noDelay: true }, (socket) => {
+      this.connections.add(new FastConnection(socket, this));
+    });
+    // Node's server starts its header/request timeout checks on 'listening'; it never listens itself.
+    this.server.on('listening', () => http.emit('listening'));
+    const tick = Math.max(10, Math.min(1000, Math.min(options.headersTimeout, options.keepAliveTimeout) / 4));
+    this.sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const c of this.connections) c.expire(now);
+    }, tick);
+    this.sweeper.unref();
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.sweeper);
+    for (const c of this.connections) c.socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
