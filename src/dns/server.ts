@@ -93,13 +93,25 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   try {
     for (const text of options.listen ?? config.dns.listen) {
       const at = hostPortOrThrow(text, '--listen');
-      // Port 0: UDP picks the port, TCP takes the same one.
-      const udpServer = await serveUdp(engine, at, log);
-      udpServers.push(udpServer);
-      const port = (udpServer.socket.address() as AddressInfo).port;
-      udp.push(formatHostPort(at.host, port));
-      tcpServers.push(await serveTcp(engine, { host: at.host, port }, tcpOptions, log));
-      tcp.push(formatHostPort(at.host, port));
+      // Port 0: UDP picks the port, TCP takes the same one; when that TCP port
+      // is already taken, both try again on another.
+      for (let attempt = 1; ; attempt++) {
+        const udpServer = await serveUdp(engine, at, log);
+        const port = (udpServer.socket.address() as AddressInfo).port;
+        let tcpServer: TcpServer;
+        try {
+          tcpServer = await serveTcp(engine, { host: at.host, port }, tcpOptions, log);
+        } catch (e) {
+          await udpServer.close();
+          if (at.port === 0 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 10) continue;
+          throw e;
+        }
+        udpServers.push(udpServer);
+        tcpServers.push(tcpServer);
+        udp.push(formatHostPort(at.host, port));
+        tcp.push(formatHostPort(at.host, port));
+        break;
+      }
     }
     const adminAt = options.admin === undefined ? config.dns.admin : options.admin;
     if (adminAt !== null) {
