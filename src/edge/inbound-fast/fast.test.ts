@@ -157,3 +157,20 @@ test('fast listener: an idle keep-alive connection is closed after keepAliveTime
     await l.close();
   }
 });
+
+test('fast listener: a client that half-closes after its request still gets the answer', async () => {
+  const l = await listener((_req, res) => setTimeout(() => res.end('late'), 50));
+  try {
+    const got = await new Promise<string>((resolve) => {
+      const s = connect(l.port, '127.0.0.1', () => s.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      let text = '';
+      s.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      s.on('close', () => resolve(text));
+    });
+    assert.match(got, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nlate$/);
+  } finally {
+    await l.close();
+  }
+});

@@ -41,6 +41,8 @@ class FastConnection implements ResponseOwner {
   private current: FastResponse | null = null;
   private phase = WAITING;
   private handedOff = false;
+  /** No more requests: the client half-closed, asked to close, or a write failed. */
+  private ending = false;
   private served = 0;
   progress = 0;
   seenProgress = -1;
@@ -57,6 +59,11 @@ class FastConnection implements ResponseOwner {
     this.current?.emitClose(false);
     this.current = null;
   };
+  /** The client half-closed: answer what is open, then close (Node's server does the same). */
+  private readonly onEnd = () => {
+    this.ending = true;
+    if (this.current === null) this.socket.end();
+  };
   private readonly onDrain = () => {
     this.progress++;
     this.current?.emit('drain');
@@ -70,11 +77,12 @@ class FastConnection implements ResponseOwner {
     socket.on('data', this.onData);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
+    socket.on('end', this.onEnd);
     socket.on('error', ignore);
   }
 
   private next(): void {
-    while (this.current === null && !this.handedOff && this.buf !== null) {
+    while (this.current === null && !this.handedOff && !this.ending && this.buf !== null) {
       const o = this.owner.options;
       const r: SimpleRequest | number = parseSimpleRequest(this.buf, o.maxHeaderSize);
       if (typeof r === 'number') {
@@ -97,7 +105,8 @@ class FastConnection implements ResponseOwner {
     this.current = null;
     this.phase = WAITING;
     res.emitClose(ok);
-    if (!ok || !res.keepAlive) {
+    if (!ok || !res.keepAlive || this.ending) {
+      this.ending = true;
       this.socket.end();
       return;
     }
@@ -115,6 +124,7 @@ class FastConnection implements ResponseOwner {
     socket.off('data', this.onData);
     socket.off('close', this.onClose);
     socket.off('drain', this.onDrain);
+    socket.off('end', this.onEnd);
     socket.off('error', ignore);
     this.owner.connections.delete(this);
     const rest = this.buf;
@@ -158,7 +168,8 @@ export class FastListener {
     readonly options: FastListenerOptions,
   ) {
     this.keepAliveHeader = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeout / 1000)}\r\n`;
-    this.server = createServer({ noDelay: true }, (socket) => {
+    // allowHalfOpen as Node's http server has it: a client's FIN does not cut an answer short.
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       this.connections.add(new FastConnection(socket, this));
     });
     // Node's server starts its header/request timeout checks on 'listening'; it never listens itself.
