@@ -2,40 +2,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { parse, stringify } from 'yaml';
 import { createReplicatedCache } from '../src/replication/cache.js';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
 import { runCli } from './helpers/cli.js';
-import { configWithFreePorts } from './helpers/ports.js';
-import { requireProgram } from './helpers/programs.js';
-import { eventually, startNats, startRedis } from './replication-helpers.js';
+import { eventually, replicationConfigFile, startTwoRegionsOnNats } from './replication-helpers.js';
 
 test('meridian replication runs a relay process', async (t) => {
-  const redisServer = requireProgram(t, 'redis-server');
-  const natsServer = redisServer && requireProgram(t, 'nats-server');
-  if (!redisServer || !natsServer) return;
-  const [a, b, nats] = await Promise.all([
-    startRedis(redisServer),
-    startRedis(redisServer),
-    startNats(natsServer),
-  ]);
-  t.after(() => Promise.all([a.stop(), b.stop(), nats.stop()]));
-  const { file } = await configWithFreePorts();
-  const config = parse(readFileSync(file, 'utf8'));
-  config.replication = {
-    transport: 'nats',
-    nats: { servers: [nats.url], stream: 'CLI' },
-    regions: [
-      { region: 'us-east-1', redis: a.url },
-      { region: 'us-west-2', redis: b.url },
-    ],
-    probe: { interval: '200ms' },
-  };
-  writeFileSync(file, stringify(config));
+  const servers = await startTwoRegionsOnNats(t);
+  if (!servers) return;
+  const { east: a, west: b, nats } = servers;
+  const { file } = await replicationConfigFile(servers, 'CLI');
 
   await t.test('bad input is a clear error, not a stack trace', () => {
     const r = runCli(['replication', '--config', file, '--region', 'nowhere']);

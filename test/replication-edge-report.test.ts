@@ -4,21 +4,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { parse, stringify } from 'yaml';
 import { replicationSchema } from '../src/config/schema/replication.js';
 import { withReplicationLag } from '../src/edge/run.js';
 import type { EdgeReport } from '../src/feed/report.js';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
 import { startRegionLagProbe } from '../src/replication/region.js';
 import { startRelay } from '../src/replication/relay.js';
-import { configWithFreePorts } from './helpers/ports.js';
-import { requireProgram } from './helpers/programs.js';
-import { eventually, startNats, startRedis } from './replication-helpers.js';
+import { eventually, replicationConfigFile, startTwoRegionsOnNats } from './replication-helpers.js';
 
 test('withReplicationLag adds the lag only when it is known', () => {
   const report = { region: 'r' } as EdgeReport;
@@ -31,27 +27,10 @@ test('withReplicationLag adds the lag only when it is known', () => {
 });
 
 test('meridian edge sends replicationLagMs in its reports', async (t) => {
-  const redisServer = requireProgram(t, 'redis-server');
-  const natsServer = redisServer && requireProgram(t, 'nats-server');
-  if (!redisServer || !natsServer) return;
-  const [east, west, nats] = await Promise.all([
-    startRedis(redisServer),
-    startRedis(redisServer),
-    startNats(natsServer),
-  ]);
-  t.after(() => Promise.all([east.stop(), west.stop(), nats.stop()]));
-  const { file } = await configWithFreePorts();
-  const config = parse(readFileSync(file, 'utf8'));
-  config.replication = {
-    transport: 'nats',
-    nats: { servers: [nats.url], stream: 'EDGE' },
-    regions: [
-      { region: 'us-east-1', redis: east.url },
-      { region: 'us-west-2', redis: west.url },
-    ],
-    probe: { interval: '200ms' },
-  };
-  writeFileSync(file, stringify(config));
+  const servers = await startTwoRegionsOnNats(t);
+  if (!servers) return;
+  const { east, nats } = servers;
+  const { file, replication } = await replicationConfigFile(servers, 'EDGE');
 
   const reports: EdgeReport[] = [];
   const control = createServer((req, res) => {
@@ -69,7 +48,7 @@ test('meridian edge sends replicationLagMs in its reports', async (t) => {
 
   // us-west-2 writes its canary; a relay moves it into us-east-1's Redis.
   const westProbe = await startRegionLagProbe({
-    config: replicationSchema.parse(config.replication),
+    config: replicationSchema.parse(replication),
     region: 'us-west-2',
   });
   const redisEast = new Redis(east.url);

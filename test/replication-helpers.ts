@@ -1,11 +1,14 @@
 // Real redis-server and nats-server processes on free loopback ports, for the
 // replication tests and benchmark. Each stops with stop() and leaves nothing.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './helpers/ports.js';
+import type { TestContext } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { configWithFreePorts, freePort } from './helpers/ports.js';
+import { requireProgram } from './helpers/programs.js';
 
 export interface RunningServer {
   url: string;
@@ -113,4 +116,41 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+export interface TwoRegionsOnNats {
+  east: RunningServer;
+  west: RunningServer;
+  nats: RunningNats;
+}
+
+/** Two Redis servers (one per region) and NATS, stopped after the test; null when a program is missing. */
+export async function startTwoRegionsOnNats(t: TestContext): Promise<TwoRegionsOnNats | null> {
+  const redisServer = requireProgram(t, 'redis-server');
+  const natsServer = redisServer && requireProgram(t, 'nats-server');
+  if (!redisServer || !natsServer) return null;
+  const [east, west, nats] = await Promise.all([
+    startRedis(redisServer),
+    startRedis(redisServer),
+    startNats(natsServer),
+  ]);
+  t.after(() => Promise.all([east.stop(), west.stop(), nats.stop()]));
+  return { east, west, nats };
+}
+
+/** examples/two-regions.yaml with free ports and a `replication` section over these servers. */
+export async function replicationConfigFile(servers: TwoRegionsOnNats, stream: string) {
+  const { file } = await configWithFreePorts();
+  const config = parse(readFileSync(file, 'utf8'));
+  config.replication = {
+    transport: 'nats',
+    nats: { servers: [servers.nats.url], stream },
+    regions: [
+      { region: 'us-east-1', redis: servers.east.url },
+      { region: 'us-west-2', redis: servers.west.url },
+    ],
+    probe: { interval: '200ms' },
+  };
+  writeFileSync(file, stringify(config));
+  return { file, replication: config.replication as unknown };
 }

@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
-import { requireProgram } from './helpers/programs.js';
-import { eventually, startNats, startRedis } from './replication-helpers.js';
+import { eventually, startTwoRegionsOnNats } from './replication-helpers.js';
 import { pairOfRegions, replicationSuite, WEST } from './replication-suite.js';
 
 test('replication over NATS JetStream', async (t) => {
-  const redisServer = requireProgram(t, 'redis-server');
-  const natsServer = redisServer && requireProgram(t, 'nats-server');
-  if (!redisServer || !natsServer) return;
-  const [a, b, nats] = await Promise.all([
-    startRedis(redisServer),
-    startRedis(redisServer),
-    startNats(natsServer),
-  ]);
-  t.after(() => Promise.all([a.stop(), b.stop(), nats.stop()]));
+  const servers = await startTwoRegionsOnNats(t);
+  if (!servers) return;
+  const { east: a, west: b, nats } = servers;
   const transportsFor = async (label: string) => {
     // One connection per region, as two regions' processes would have.
     const options = { servers: [nats.url], stream: `T_${label}`, retryDelayMs: 100 };
