@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { startControl } from '../control/server.js';
 import { createLogger } from '../log.js';
-import { action, configOption } from './index-helpers.js';
+import { action, configOption, serveUntilSignal } from './index-helpers.js';
 
 export function registerControl(program: Command) {
   program
@@ -18,20 +18,17 @@ export function registerControl(program: Command) {
         const server = await startControl({ config, log, listen: opts.listen, stateFile: opts.state });
         const addr = server.app.server.address() as { address: string; port: number };
         const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-        process.stdout.write(
-          `${JSON.stringify({ ready: true, part: 'control', listen: `${host}:${addr.port}`, url: server.url, store: config.control.store.type })}\n`,
-        );
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGTERM', stop);
-            process.off('SIGINT', stop);
-            resolve();
-          };
-          process.on('SIGTERM', stop);
-          process.on('SIGINT', stop);
+        const ready = {
+          ready: true,
+          part: 'control',
+          listen: `${host}:${addr.port}`,
+          url: server.url,
+          store: config.control.store.type,
+        };
+        serveUntilSignal(ready, async () => {
+          await server.close();
+          log.flush();
         });
-        await server.close();
-        log.flush();
       }),
     );
 }

@@ -3,7 +3,7 @@ import { isClusterWorker, runClusterWorker } from '../dns/cluster.js';
 import { type RunDnsOptions, runDns } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { action, collect, configOption } from './index-helpers.js';
+import { action, collect, configOption, serveUntilSignal } from './index-helpers.js';
 
 interface DnsFlags {
   config: string;
@@ -63,20 +63,11 @@ export function registerDns(program: Command) {
         };
         if (isClusterWorker()) return runClusterWorker(options);
         const running = await runDns(options);
-        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
         log.info(
           { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
           'dns ready',
         );
-        let closing = false;
-        const shutdown = async () => {
-          if (closing) return;
-          closing = true;
-          await running.close();
-          process.exit(0);
-        };
-        process.on('SIGTERM', shutdown);
-        process.on('SIGINT', shutdown);
+        serveUntilSignal(running.ready, () => running.close());
       }),
     );
 }

@@ -5,7 +5,7 @@ import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startRegionLagProbe } from '../replication/region.js';
-import { action, configOption } from './index-helpers.js';
+import { action, configOption, serveUntilSignal } from './index-helpers.js';
 
 interface EdgeFlags {
   config: string;
@@ -84,18 +84,11 @@ export function registerEdge(program: Command) {
           throw e;
         });
         if (running.ready === null) return; // a cluster worker: the primary prints the ready line
-        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
         log.info(running.ready, 'edge ready');
-        let closing = false;
-        const shutdown = async () => {
-          if (closing) return;
-          closing = true;
+        serveUntilSignal(running.ready, async () => {
           await running.close();
           await lagProbe?.close();
-          process.exit(0);
-        };
-        process.on('SIGTERM', shutdown);
-        process.on('SIGINT', shutdown);
+        });
       }),
     );
 }

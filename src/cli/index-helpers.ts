@@ -1,2 +1,3 @@
 export * from './options.js';
 export * from './output.js';
+export * from './serve.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { runReplication } from '../replication/run.js';
-import { action, configOption } from './index-helpers.js';
+import { action, configOption, serveUntilSignal } from './index-helpers.js';
 
 interface ReplicationFlags {
   config: string;
@@ -27,17 +27,8 @@ export function registerReplication(program: Command) {
           admin: flags.admin,
           log,
         });
-        process.stdout.write(`${JSON.stringify(running.ready)}\n`);
         log.info(running.ready, 'replication relay ready');
-        let closing = false;
-        const shutdown = async () => {
-          if (closing) return;
-          closing = true;
-          await running.close();
-          process.exit(0);
-        };
-        process.on('SIGTERM', shutdown);
-        process.on('SIGINT', shutdown);
+        serveUntilSignal(running.ready, () => running.close());
       }),
     );
 }
