@@ -1,42 +1,14 @@
 // The whole of examples/two-regions.yaml on loopback for the control plane's
 // end-to-end test: control, DNS and both edges as separate `meridian`
 // processes, four in-process origins, and a cuttable TCP link between the edges.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
 import { TOKENS } from './control-fixtures.js';
 import { configWithFreePorts, freePort } from './helpers/ports.js';
-
-export interface Proc {
-  child: ChildProcess;
-  ready: Record<string, unknown>;
-}
-
-export function startMeridian(name: string, args: string[], logDir: string): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr!.pipe(createWriteStream(join(logDir, `${name}.log`), { flags: 'a' }));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no ready line in 180 s`)), 180_000);
-    child.once('exit', (code) =>
-      reject(new Error(`${name} exited (${code}) before ready; see ${logDir}/${name}.log`)),
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const ready = JSON.parse(line);
-        if (ready.ready) {
-          clearTimeout(timer);
-          resolve({ child, ready });
-        }
-      } catch {}
-    });
-  });
-}
 
 export function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -9,13 +9,12 @@ import {
   deploymentConfigs,
   dnsAnswer,
   origin,
-  type Proc,
   regionServing,
-  startMeridian,
   stop,
 } from './control-deployment.js';
 import { api, TOKENS } from './control-fixtures.js';
 import { runCliAsync, waitFor } from './control-helpers.js';
+import { type Proc, startMeridian } from './helpers/cli.js';
 import { findProgram } from './helpers/programs.js';
 
 const NY_SUBNET = '128.59.0.0/24';

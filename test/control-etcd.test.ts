@@ -2,9 +2,10 @@
 // hands leadership (and writes) to the other within seconds.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startMeridian, stop } from './control-deployment.js';
+import { stop } from './control-deployment.js';
 import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
 import { runCliAsync, startEtcdCluster, waitFor } from './control-helpers.js';
+import { startMeridian } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
 
 test('one leader; followers refuse writes and forward reports; killing the leader hands leadership over', async (t) => {

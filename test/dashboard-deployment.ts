@@ -1,11 +1,11 @@
 // A small real deployment for the dashboard's end-to-end test: control, both
 // edges of examples/two-regions.yaml (separate processes), in-process origins,
 // and a bounded stream of requests from a New York and a California network.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { startMeridian } from './helpers/cli.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 export const TOKENS = {
@@ -13,33 +13,6 @@ export const TOKENS = {
   viewer: 'dashboard-viewer-token-0123456789',
   agent: 'dashboard-agent-token-0123456789',
 };
-
-/** Starts `meridian ARGS` from source and waits for its ready line. */
-export function startMeridian(
-  name: string,
-  args: string[],
-  logDir: string,
-): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stderr!.pipe(createWriteStream(join(logDir, `${name}.log`)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} printed no ready line within 90 s`)), 90_000);
-    child.once('exit', (code) =>
-      reject(new Error(`${name} exited (${code}) before it was ready; see ${name}.log`)),
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const ready = JSON.parse(line);
-        if (ready.ready) {
-          clearTimeout(timer);
-          resolve({ child, ready });
-        }
-      } catch {}
-    });
-  });
-}
 
 function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -1,4 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface CliResult {
   status: number | null;
@@ -14,4 +17,32 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
     timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  ready: Record<string, unknown>;
+}
+
+/** Starts `meridian ARGS` from source (stderr to LOGDIR/NAME.log) and waits for its ready line. */
+export function startMeridian(name: string, args: string[], logDir: string): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.pipe(createWriteStream(join(logDir, `${name}.log`), { flags: 'a' }));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no ready line in 180 s`)), 180_000);
+    child.once('exit', (code) =>
+      reject(new Error(`${name} exited (${code}) before ready; see ${logDir}/${name}.log`)),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const ready = JSON.parse(line);
+        if (ready.ready) {
+          clearTimeout(timer);
+          resolve({ child, ready });
+        }
+      } catch {}
+    });
+  });
 }
