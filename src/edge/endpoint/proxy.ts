@@ -24,7 +24,7 @@ export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
 
 function dispatchFirst(ctx: EdgeContext, rt: EdgeRuntime): void {
   if (ctx.route === 'remote') sendToPeer(ctx, rt, ctx.target, 'proxied');
-  else sendLocal(ctx, rt, undefined);
+  else sendLocal(ctx, rt);
 }
 
 /** A small body of an idempotent request is read first, so a failed attempt can be retried elsewhere. */
@@ -49,22 +49,32 @@ function bufferBody(ctx: EdgeContext, then: () => void): void {
   });
 }
 
-function sendLocal(ctx: EdgeContext, rt: EdgeRuntime, avoid: Origin | undefined): void {
-  const origin = ctx.service!.origins?.pick(Date.now(), avoid) ?? null;
-  if (origin === null) {
-    const region = ctx.hop || avoid !== undefined ? null : nextRegion(ctx, rt);
-    if (region !== null) {
-      sendToPeer(ctx, rt, region, 'failover');
-      return;
-    }
+function sendLocal(ctx: EdgeContext, rt: EdgeRuntime): void {
+  const origin = ctx.service!.origins?.pick(Date.now()) ?? null;
+  if (origin !== null) sendToOrigin(ctx, rt, origin);
+  else if (!failOver(ctx, rt)) {
     ctx.outcome = 'failed';
     respondError(ctx, rt, 'UPSTREAM_UNAVAILABLE', `no origin of ${ctx.service!.name} is up in ${rt.region}`);
-    return;
   }
+}
+
+function sendToOrigin(ctx: EdgeContext, rt: EdgeRuntime, origin: Origin): void {
   new UpstreamAttempt(ctx, rt, rt.region, origin, origin.url, owner).start(
     origin.upstream,
     ctx.upstreamHeaders,
   );
+}
+
+/**
+ * Nothing was sent (no local origin is up, or the last one refused the
+ * connection): the next region takes the request, whatever its method, outside
+ * the retry budget. False when no region can.
+ */
+function failOver(ctx: EdgeContext, rt: EdgeRuntime): boolean {
+  const region = ctx.hop || ctx.finished ? null : nextRegion(ctx, rt);
+  if (region === null) return false;
+  sendToPeer(ctx, rt, region, 'failover');
+  return true;
 }
 
 function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: Outcome): void {
@@ -122,28 +132,18 @@ const owner: AttemptOwner = {
   },
 
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {
-    // A refused connection sent nothing: another local origin may take any request, and
-    // when none is left it is a failover (as if no origin were up), not a retry, so it
-    // neither needs the retry budget nor an idempotent method.
+    // A refused connection sent nothing: another local origin may take any request, else the next region.
     if (kind === 'connect' && attempt.origin !== null) {
-      if (
-        (ctx.attempts?.length ?? 0) < 2 &&
-        ctx.service!.origins!.pick(Date.now(), attempt.origin) !== null
-      ) {
-        sendLocal(ctx, rt, attempt.origin);
-        return;
-      }
-      const region = ctx.hop || ctx.finished ? null : nextRegion(ctx, rt);
-      if (region !== null) {
-        sendToPeer(ctx, rt, region, 'failover');
-        return;
-      }
+      const other =
+        (ctx.attempts?.length ?? 0) < 2 ? ctx.service!.origins!.pick(Date.now(), attempt.origin) : null;
+      if (other !== null) return sendToOrigin(ctx, rt, other);
+      if (failOver(ctx, rt)) return;
     }
     const step = nextStep(ctx, rt, attempt);
     if (step !== null && rt.takeRetry()) {
       ctx.outcome = 'retried';
       if (step === rt.region) {
-        sendLocal(ctx, rt, undefined);
+        sendLocal(ctx, rt);
         return;
       }
       sendToPeer(ctx, rt, step, 'retried');
