@@ -12,6 +12,14 @@ import { MeridianError } from '../errors.js';
  * origins), else the sources through tsx.
  */
 export function cliCommand(): { command: string; args: string[] } {
+  chosen ??= chooseCli();
+  return chosen;
+}
+
+/** Chosen once: a drill restarting origins should not walk the source tree again. */
+let chosen: { command: string; args: string[] } | undefined;
+
+function chooseCli(): { command: string; args: string[] } {
   const built = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   if (existsSync(built)) return { command: process.execPath, args: [built] };
   const dist = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
