@@ -14,6 +14,7 @@ export {
   startRegionReplication,
 } from './region.js';
 export { type Relay, type RelayStats, startRelay } from './relay.js';
-export { checkRpo, type RpoCheck } from './rpo.js';
+// The RPO check is pure and lives in core (control's pre-check uses it too).
+export { checkRpo, type RpoCheck } from '../core/rpo.js';
 export { type ApplyOutcome, type ApplyResult, type CacheStore, RegionStore } from './store.js';
 export type { ReplicationTransport, TransportSubscription } from './transport.js';
