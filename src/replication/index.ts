@@ -1,3 +1,5 @@
+// The RPO check is pure and lives in core (control's pre-check uses it too).
+export { checkRpo, type RpoCheck } from '../core/rpo.js';
 export { createReplicatedCache, INTERNAL_PREFIX, type ReplicatedCache, type SetOptions } from './cache.js';
 export { converged, diffRegions, type RegionDiff } from './converge.js';
 export { decodeBatch, type EventBatch, encodeBatch, type ReplicationEvent } from './event.js';
@@ -14,7 +16,5 @@ export {
   startRegionReplication,
 } from './region.js';
 export { type Relay, type RelayStats, startRelay } from './relay.js';
-// The RPO check is pure and lives in core (control's pre-check uses it too).
-export { checkRpo, type RpoCheck } from '../core/rpo.js';
 export { type ApplyOutcome, type ApplyResult, type CacheStore, RegionStore } from './store.js';
 export type { ReplicationTransport, TransportSubscription } from './transport.js';
