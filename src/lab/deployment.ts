@@ -134,6 +134,7 @@ export class Deployment {
         this.user.control.autoRestore.stepInterval,
         Math.max(500, (this.o.durationS * 1000) / 30),
       ),
+      healthCheckIntervalMs: Math.max(250, (this.o.durationS * 1000) / 60),
     };
     const doc = labConfigDocument(this.o.configFile, this.user, wiring);
     this.labConfigFile = join(dir, 'lab-config.yaml');

@@ -23,6 +23,8 @@ export interface LabWiring {
   riseAfterMs: number;
   /** Control's autoRestore.stepInterval, shortened likewise, so a recovered region comes back within the drill. */
   restoreStepMs: number;
+  /** Edges' active health-check interval, shortened likewise, so a restarted origin is seen up within the drill. */
+  healthCheckIntervalMs: number;
 }
 
 export const newToken = () => randomBytes(18).toString('base64url');
@@ -41,8 +43,8 @@ export function labCapacities(config: MeridianConfig, rate: number): Map<string,
 
 /**
  * The config the lab's servers run with: the user's file, with edges and
- * origins on the lab's ports, lab tokens for control, and control's clock
- * shortened to the lab's time scale. Everything else is the user's.
+ * origins on the lab's ports, lab tokens for control, and control's and the
+ * health checks' clocks shortened to the lab's time scale. Everything else is the user's.
  */
 export function labConfigDocument(
   file: string,
@@ -66,6 +68,10 @@ export function labConfigDocument(
       region: o.region,
       urls: wiring.originUrls.get(o.region),
     })),
+    healthCheck: {
+      ...((s.healthCheck as object | undefined) ?? {}),
+      interval: Math.min(config.services[i].healthCheck.interval, wiring.healthCheckIntervalMs),
+    },
   }));
   const control = (doc.control as Record<string, unknown> | undefined) ?? {};
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
