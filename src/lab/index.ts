@@ -78,6 +78,7 @@ function combine(summaries: Summary[]): AllSummary {
     declaredDown: [...new Set(summaries.flatMap((s) => s.declaredDown))],
     dnsFlaps: summaries.reduce((s, x) => s + x.dnsFlaps, 0),
     recoveredShare: by('kong')?.recoveredShare ?? null,
+    restoreSteps: by('kong')?.restoreSteps ?? null,
     events: [],
     notes: [...new Set(summaries.flatMap((s) => s.notes))],
     verdict: {

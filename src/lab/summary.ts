@@ -64,6 +64,15 @@ function recoveredShare(m: Measured, target: string): number | null {
   return round(tail.reduce((s, b) => s + (b.byRegion.get(target) ?? 0), 0) / ok, 3);
 }
 
+/** Distinct dials between 0 and 100 the killed region went through after its origins came back (kong). */
+function restoreSteps(m: Measured): number | null {
+  const kill = m.controls.kills[0];
+  if (kill?.back == null) return null;
+  const back = kill.back;
+  const dials = m.changes.filter((c) => c.region === kill.region && c.t >= back).map((c) => c.dial);
+  return new Set(dials.filter((d) => d > 0 && d < 100)).size;
+}
+
 export function summarize(m: Measured): Summary {
   const { recorder, controls } = m;
   const p99MsByPhase: Record<string, number | null> = {};
@@ -99,6 +108,7 @@ export function summarize(m: Measured): Summary {
     declaredDown,
     dnsFlaps: m.probe.flaps(),
     recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
+    restoreSteps: m.drill.name === 'kong' ? restoreSteps(m) : null,
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
     notes: [...m.notes, ...controls.notes],
     verdict: { pass: false, failures: [], checks: [] },

@@ -75,6 +75,11 @@ export const kong: Drill = {
       (s.recoveredShare ?? 0) > 0,
       `share in the last quarter of recovery ${pct(s.recoveredShare)}`,
     ),
+    check(
+      'recovery: it comes back gradually, in steps',
+      (s.restoreSteps ?? 0) >= 2,
+      `${s.restoreSteps ?? 0} dials between 0 and 100 after the origins came back`,
+    ),
   ],
 };
 

@@ -54,6 +54,8 @@ export interface Summary {
   declaredDown: string[];
   dnsFlaps: number;
   recoveredShare: number | null;
+  /** Dials between 0 and 100 the recovered region passed through on its way back (kong). */
+  restoreSteps: number | null;
   events: { t: number; label: string }[];
   notes: string[];
   verdict: { pass: boolean; failures: string[]; checks: Check[] };
