@@ -19,6 +19,7 @@ import {
   rpoRefusal,
   setDial,
 } from './operation-plan.js';
+import { controlRpo } from './rpo.js';
 import type { StateKeeper } from './state.js';
 import type { AuditEntry, ControlState, FailedOver, OperationRecord } from './store/index.js';
 
@@ -180,9 +181,9 @@ export class Operations {
     return this.start(req, { name: 'control', role: 'system' }, true);
   }
 
-  /** Each receiver's reported replication lag against control.rpo; null when no RPO is configured. */
+  /** Each receiver's reported replication lag against the RPO (controlRpo); null when there is none. */
   replicationOf(kind: 'evacuate' | 'restore', region: string): ReplicationCheck | null {
-    const rpo = this.config.control.rpo;
+    const rpo = controlRpo(this.config);
     if (rpo === undefined) return null;
     const lags = new Map(
       [...this.observer.readings(Date.now())].map(([id, r]) => [id, r.replicationLagMs] as const),
@@ -260,7 +261,7 @@ export class Operations {
       errorRate: g.errorRate,
       p99Ms: g.p99,
       maxLoad: g.maxLoad,
-      rpoMs: this.config.control.rpo,
+      rpoMs: controlRpo(this.config),
     });
     if (failures.length === 0) {
       this.metrics.operationSteps.inc({ kind: op.kind, result: 'passed' });

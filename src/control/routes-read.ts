@@ -3,6 +3,7 @@ import { MeridianError } from '../errors.js';
 import { snapshotToJson } from '../feed/codec.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
+import { controlRpo } from './rpo.js';
 import { errorSchema, operationSchema, snapshotSchema, statusSchema } from './schemas.js';
 
 /** What a viewer sees: the full picture for `meridian status`. */
@@ -31,7 +32,7 @@ export async function statusOf(ctx: ControlContext) {
       /** Set when control will bring the dial back by itself (it failed the region over). */
       autoRestore: ctx.autoRestore.pending(r.id),
     })),
-    rpoMs: ctx.config.control.rpo ?? null,
+    rpoMs: controlRpo(ctx.config) ?? null,
     operation: state.operation,
   };
 }

@@ -95,7 +95,8 @@ export const controlSchema = z.strictObject({
     .prefault({}),
   /**
    * Recovery-point objective: evacuate and restore are refused, and a step's gate fails, while a
-   * receiving region's reported replication lag is above it. Unset: lag is not checked.
+   * receiving region's reported replication lag is above it. Unset: replication.rpo when
+   * replication.regions is set, else lag is not checked.
    */
   rpo: duration.optional(),
   scaleUp: z

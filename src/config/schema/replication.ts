@@ -46,7 +46,7 @@ export const replicationSchema = z.strictObject({
       poll: duration.prefault('20ms'),
     })
     .prefault({}),
-  /** Recovery-point objective: evacuation waits while the receiving region's lag is above this. */
+  /** Recovery-point objective: control refuses moves to a region whose lag is above it (control.rpo, when set, wins). */
   rpo: duration.prefault('5s'),
 });
 
