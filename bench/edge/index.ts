@@ -220,16 +220,19 @@ async function main() {
         connections: Number(args.connections),
         meridianWorkers: Number(args.workers),
       },
+      /** Requests per second, median of the rounds. */
+      medians: Object.fromEntries(Object.entries(summary).map(([name, s]) => [name, s.rps])),
       results: summary,
+      /** Meridian's throughput over each peer's. */
       ratio: {
-        meridianToNginx: Math.round((m / summary.nginx.rps) * 100) / 100,
-        meridianToHaproxy: Math.round((m / summary.haproxy.rps) * 100) / 100,
+        nginx: Math.round((m / summary.nginx.rps) * 100) / 100,
+        haproxy: Math.round((m / summary.haproxy.rps) * 100) / 100,
         /** nginx CPU per request over Meridian's: the throughput ratio if both had the same CPU. */
         cpuEfficiencyToNginx:
           Math.round((summary.nginx.cpuUsPerRequest / summary.meridian.cpuUsPerRequest) * 100) / 100,
       },
       halfLoad,
-      bar: { meridianToNginx: 0.5, aim: 0.8, addedP99AtHalfLoadMs: 2 },
+      bar: { ratioToNginx: 0.5, aim: 0.8, addedP99AtHalfLoadMs: 2 },
     };
     if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else {
@@ -240,7 +243,7 @@ async function main() {
         );
       }
       process.stdout.write(
-        `ratio meridian/nginx ${out.ratio.meridianToNginx}  meridian/haproxy ${out.ratio.meridianToHaproxy}  ` +
+        `ratio meridian/nginx ${out.ratio.nginx}  meridian/haproxy ${out.ratio.haproxy}  ` +
           `cpu efficiency vs nginx ${out.ratio.cpuEfficiencyToNginx}  (bar 0.5, aim 0.8)\n`,
       );
       process.stdout.write(

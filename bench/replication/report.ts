@@ -51,6 +51,17 @@ export function report(
         "Redis's own replication (master + REPLICAOF replica), the same writes; one-way, no conflict resolution, nothing queued across a partition",
     },
     setup,
+    /** The headline numbers; the sections below hold the rest. */
+    medians: {
+      replicatedWritesPerS: Math.round(replicated),
+      plainRedisSetPerS: Math.round(plain),
+      redisReplicaPerS: Math.round(peerPerS),
+      missingAt500ms: m('missingAtRead'),
+      pacedLagP99Ms: m('pacedLagP99'),
+      redisReplicaPacedLagP99Ms: m('peerPacedLagP99'),
+    },
+    /** Write throughput against each peer (lag ratios are under pacedLagMs and missingAt500ms). */
+    ratio: { plainRedisSet: ratio(replicated, plain), redisReplica: ratio(replicated, peerPerS) },
     writeThroughput: {
       replicatedPerS: Math.round(replicated),
       plainRedisSetPerS: Math.round(plain),
