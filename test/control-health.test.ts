@@ -191,6 +191,37 @@ test('DOWN again in the middle of an automatic restore aborts it and sets the di
   }
 });
 
+test('an automatic restore that aborts on failed gates is tried again after retryAfter, from where it backed off', async () => {
+  const s = await setup({
+    autoRestore: { steps: [25, 50, 75, 100], stepInterval: '300ms', retryAfter: '2s' },
+    // The p99 gate (200 ms) fails while health (degraded above 1 s) stays HEALTHY.
+    gates: { p99: '200ms', maxFailures: 1 },
+  });
+  try {
+    setOrigins(s.east, false);
+    await waitFor(async () => (await s.region('us-east-1')).health === 'DOWN', 5000);
+    s.east.report.p99Ms = 500;
+    setOrigins(s.east, true);
+    await waitFor(async () => (await s.full()).operation?.status === 'aborted', 20_000);
+    const gaveUp = await s.full();
+    assert.match(gaveUp.operation?.message ?? '', /failed gates.*control tries again at/);
+    const east = gaveUp.regions.find((r) => r.id === 'us-east-1')!;
+    assert.equal(east.health, 'HEALTHY');
+    assert.ok(east.dial < 100, `backed off, dial ${east.dial}`);
+    assert.match(east.autoRestore ?? '', /dial 100 comes back automatically: gates failed, next try at/);
+    const abortedAt = Date.now();
+    s.east.report.p99Ms = 10;
+    await waitFor(async () => (await s.region('us-east-1')).dial === 100, 20_000);
+    assert.ok(Date.now() - abortedAt >= 1500, 'the second try waited for retryAfter');
+    await waitFor(async () => (await s.full()).operation?.status !== 'running', 5000);
+    const { operation } = await s.full();
+    assert.deepEqual([operation?.auto, operation?.status], [true, 'done']);
+    assert.equal((await s.region('us-east-1')).autoRestore, null, 'nothing left to restore');
+  } finally {
+    await s.close();
+  }
+});
+
 test('an operator dial supersedes a running automatic restore of the region', async () => {
   const s = await setup({ autoRestore: { steps: [25, 50, 75, 100], stepInterval: '5s' } });
   try {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { failOver } from './auto-restore.js';
+import { autoRestoreSteps } from './operation-plan.js';
 import type { ControlState, OperationRecord } from './store/index.js';
 
 const op = (extra: Partial<OperationRecord>): OperationRecord => ({
@@ -72,6 +73,21 @@ for (const c of cases) {
     assert.equal(draft.operation?.status ?? null, c.expect.status);
   });
 }
+
+test('failOver after an automatic restore gave up on its gates: same target, tried afresh', () => {
+  const draft = state(25, null);
+  draft.failedOver = [{ region: 'us-east-1', dial: 100, at: 0, retryAt: 999_999 }];
+  failOver(draft, draft.snapshot.regions[0], 1000);
+  assert.equal(draft.snapshot.regions[0].dial, 0);
+  assert.deepEqual(draft.failedOver, [{ region: 'us-east-1', dial: 100, at: 1000 }]);
+});
+
+test('autoRestoreSteps: the configured steps between the current dial and the target, then the target', () => {
+  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100), [25, 50, 75, 100]);
+  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 70), [25, 50, 70]);
+  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100, 25), [50, 75, 100]);
+  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100, 50), [75, 100]);
+});
 
 test('failOver with autoRestore disabled remembers nothing', () => {
   const draft = state(100, null);

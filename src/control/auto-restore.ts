@@ -29,8 +29,11 @@ export function failOver(
     moving.stepAt = now;
     details.aborted = moving.id;
   }
-  if (r.dial === 0) return details;
-  const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : r.dial;
+  // Still remembered from an automatic restore that gave up on its gates: the
+  // same target, tried afresh once the region recovers from this DOWN.
+  const earlier = (draft.failedOver ?? []).find((f) => f.region === r.id);
+  if (r.dial === 0 && !earlier) return details;
+  const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : (earlier?.dial ?? r.dial);
   if (restoreTo !== null && remember) {
     draft.failedOver = [
       ...(draft.failedOver ?? []).filter((f) => f.region !== r.id),
@@ -38,6 +41,7 @@ export function failOver(
     ];
     details.restoreTo = restoreTo;
   }
+  if (r.dial === 0) return details;
   details.dial = { from: r.dial, to: 0 };
   r.dial = 0;
   return details;
@@ -82,6 +86,8 @@ export class AutoRestore {
     if (!this.enabled) return null;
     const mark = (this.keeper.current().failedOver ?? []).find((f) => f.region === region);
     if (!mark) return null;
+    if ((mark.retryAt ?? 0) > Date.now())
+      return `dial ${mark.dial} comes back automatically: gates failed, next try at ${new Date(mark.retryAt!).toISOString()}`;
     const why = this.waiting.get(region)?.why;
     return `dial ${mark.dial} comes back automatically once HEALTHY${why ? ` (waiting: ${why})` : ''}`;
   }
@@ -95,8 +101,8 @@ export class AutoRestore {
       if (state.operation?.status === 'running') return;
       for (const mark of state.failedOver ?? []) {
         const r = state.snapshot.regions.find((x) => x.id === mark.region);
-        if (r?.health !== 'HEALTHY' || r.dial !== 0) continue;
-        if ((this.waiting.get(mark.region)?.until ?? 0) > now) continue;
+        if (r?.health !== 'HEALTHY' || r.dial >= mark.dial) continue;
+        if ((mark.retryAt ?? 0) > now || (this.waiting.get(mark.region)?.until ?? 0) > now) continue;
         try {
           const { operation } = await this.operations.startAuto(mark);
           this.waiting.delete(mark.region);

@@ -90,9 +90,9 @@ export function rpoRefusal(check: ReplicationCheck): MeridianError {
   );
 }
 
-/** Steps of an automatic restore: the configured ones below the dial to return to, then that dial. */
-export function autoRestoreSteps(configured: readonly number[], dial: number): number[] {
-  return [...configured.filter((s) => s < dial), dial];
+/** Steps of an automatic restore: the configured ones between the current dial and the one to return to, then that dial. */
+export function autoRestoreSteps(configured: readonly number[], dial: number, from = 0): number[] {
+  return [...configured.filter((s) => s > from && s < dial), dial];
 }
 
 /** An operator's dial or move on a region takes it out of the automatic restore. */

@@ -36,8 +36,17 @@ const supersedes = (running: OperationRecord, region: string, auto: boolean) =>
 
 const stillFailedOver = (draft: ControlState, region: string) => {
   const r = draft.snapshot.regions.find((x) => x.id === region);
-  return r?.health === 'HEALTHY' && r.dial === 0 && (draft.failedOver ?? []).some((f) => f.region === region);
+  const mark = (draft.failedOver ?? []).find((f) => f.region === region);
+  return r?.health === 'HEALTHY' && mark !== undefined && r.dial < mark.dial;
 };
+
+/** Control's own restore gave up on failed gates: remembered again, to be tried after `retryAt`. */
+function rememberForRetry(draft: ControlState, op: OperationRecord, retryAt: number) {
+  draft.failedOver = [
+    ...(draft.failedOver ?? []).filter((f) => f.region !== op.region),
+    { region: op.region, dial: op.steps.at(-1)!, at: op.startedAt, retryAt },
+  ];
+}
 
 export function finishEntry(op: OperationRecord, status: string, at: number): AuditEntry {
   return {
@@ -174,7 +183,7 @@ export class Operations {
     const req: MoveRequest = {
       kind: 'restore',
       region: mark.region,
-      steps: autoRestoreSteps(a.steps, mark.dial),
+      steps: autoRestoreSteps(a.steps, mark.dial, currentDial(this.keeper.current(), mark.region)),
       stepIntervalMs: a.stepInterval,
       reason: 'recovered from DOWN',
     };
@@ -273,11 +282,14 @@ export class Operations {
     const back = op.index - 1;
     const backDial = back >= 0 ? op.steps[back] : op.fromDial;
     if (op.failures + 1 >= g.maxFailures) {
+      const retry = op.auto ? Date.now() + this.config.control.autoRestore.retryAfter : null;
       return this.finish(
         op,
         'aborted',
-        `aborted after ${op.failures + 1} failed gates (${failures.join('; ')}); dial backed off to ${backDial}`,
+        `aborted after ${op.failures + 1} failed gates (${failures.join('; ')}); dial backed off to ${backDial}` +
+          (retry === null ? '' : `; control tries again at ${new Date(retry).toISOString()}`),
         backDial,
+        retry === null ? undefined : (draft) => rememberForRetry(draft, op, retry),
       );
     }
     await this.commitStep(
@@ -320,10 +332,17 @@ export class Operations {
     this.log.info({ operation: op.id, region: op.region, dial, index }, message);
   }
 
-  private async finish(op: OperationRecord, status: 'done' | 'aborted', message: string, dial?: number) {
+  private async finish(
+    op: OperationRecord,
+    status: 'done' | 'aborted',
+    message: string,
+    dial?: number,
+    alsoDo?: (draft: ControlState) => void,
+  ) {
     await this.keeper.change((draft) => {
       if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
       if (dial !== undefined) setDial(draft, op.region, dial);
+      alsoDo?.(draft);
       Object.assign(draft.operation, { status, message, stepAt: Date.now() });
       return [finishEntry(draft.operation, status, Date.now())];
     });

@@ -91,6 +91,11 @@ export const controlSchema = z.strictObject({
         .default([25, 50, 75, 100]),
       /** Wait between steps before checking gates (as `meridian restore --step-interval`). */
       stepInterval: duration.default(30_000),
+      /**
+       * An automatic restore that aborts on failed gates is tried again after this long, from the
+       * dial it backed off to, as long as the region stays HEALTHY and no operator moved it.
+       */
+      retryAfter: duration.default(300_000),
     })
     .prefault({}),
   /**

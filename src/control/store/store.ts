@@ -30,6 +30,8 @@ export interface FailedOver {
   dial: number;
   /** When it went DOWN (ms epoch). */
   at: number;
+  /** Set when an automatic restore aborted on failed gates: the next try waits until then (ms epoch). */
+  retryAt?: number;
 }
 
 /** Everything control decides, versioned as one document. */
