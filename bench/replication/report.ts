@@ -42,6 +42,10 @@ export function report(
   const plain = m('plainPerS') ?? 0;
   const replicated = m('replicatedPerS') ?? 0;
   const peerPerS = m('peerPerS') ?? 0;
+  const throughputRatio = {
+    plainRedisSet: ratio(replicated, plain),
+    redisReplica: ratio(replicated, peerPerS),
+  };
   const summary = {
     benchmark: 'replication',
     note: 'medians of rounds on a 2-core machine shared with other work; loopback, one host',
@@ -61,12 +65,12 @@ export function report(
       redisReplicaPacedLagP99Ms: m('peerPacedLagP99'),
     },
     /** Write throughput against each peer (lag ratios are under pacedLagMs and missingAt500ms). */
-    ratio: { plainRedisSet: ratio(replicated, plain), redisReplica: ratio(replicated, peerPerS) },
+    ratio: throughputRatio,
     writeThroughput: {
       replicatedPerS: Math.round(replicated),
       plainRedisSetPerS: Math.round(plain),
       redisReplicaPerS: Math.round(peerPerS),
-      ratio: { plainRedisSet: ratio(replicated, plain), redisReplica: ratio(replicated, peerPerS) },
+      ratio: throughputRatio,
     },
     missingAt500ms: {
       readSweep: m('missingAtRead'),

@@ -1,5 +1,6 @@
 import type { MeridianConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { rememberFailedOver } from './operation-plan.js';
 import type { Operations } from './operations.js';
 import type { StateKeeper } from './state.js';
 import type { ControlState } from './store/index.js';
@@ -35,10 +36,7 @@ export function failOver(
   if (r.dial === 0 && !earlier) return details;
   const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : (earlier?.dial ?? r.dial);
   if (restoreTo !== null && remember) {
-    draft.failedOver = [
-      ...(draft.failedOver ?? []).filter((f) => f.region !== r.id),
-      { region: r.id, dial: restoreTo, at: now },
-    ];
+    rememberFailedOver(draft, { region: r.id, dial: restoreTo, at: now });
     details.restoreTo = restoreTo;
   }
   if (r.dial === 0) return details;

@@ -4,7 +4,7 @@ import type { Snapshot } from '../core/model.js';
 import { checkRpoAll, type RegionLag } from '../core/rpo.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ControlState, OperationRecord } from './store/index.js';
+import type { ControlState, FailedOver, OperationRecord } from './store/index.js';
 
 export interface MoveRequest {
   kind: 'evacuate' | 'restore';
@@ -93,6 +93,11 @@ export function rpoRefusal(check: ReplicationCheck): MeridianError {
 /** Steps of an automatic restore: the configured ones between the current dial and the one to return to, then that dial. */
 export function autoRestoreSteps(configured: readonly number[], dial: number, from = 0): number[] {
   return [...configured.filter((s) => s > from && s < dial), dial];
+}
+
+/** Control will bring the region back to `mark.dial` by itself (replaces an earlier mark of it). */
+export function rememberFailedOver(draft: ControlState, mark: FailedOver) {
+  draft.failedOver = [...(draft.failedOver ?? []).filter((f) => f.region !== mark.region), mark];
 }
 
 /** An operator's dial or move on a region takes it out of the automatic restore. */

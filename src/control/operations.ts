@@ -15,6 +15,7 @@ import {
   planRequest,
   type ReplicationCheck,
   receiversOf,
+  rememberFailedOver,
   replicationCheck,
   rpoRefusal,
   setDial,
@@ -39,14 +40,6 @@ const stillFailedOver = (draft: ControlState, region: string) => {
   const mark = (draft.failedOver ?? []).find((f) => f.region === region);
   return r?.health === 'HEALTHY' && mark !== undefined && r.dial < mark.dial;
 };
-
-/** Control's own restore gave up on failed gates: remembered again, to be tried after `retryAt`. */
-function rememberForRetry(draft: ControlState, op: OperationRecord, retryAt: number) {
-  draft.failedOver = [
-    ...(draft.failedOver ?? []).filter((f) => f.region !== op.region),
-    { region: op.region, dial: op.steps.at(-1)!, at: op.startedAt, retryAt },
-  ];
-}
 
 export function finishEntry(op: OperationRecord, status: string, at: number): AuditEntry {
   return {
@@ -282,14 +275,14 @@ export class Operations {
     const back = op.index - 1;
     const backDial = back >= 0 ? op.steps[back] : op.fromDial;
     if (op.failures + 1 >= g.maxFailures) {
-      const retry = op.auto ? Date.now() + this.config.control.autoRestore.retryAfter : null;
+      const retry = op.auto ? Date.now() + this.config.control.autoRestore.retryAfter : undefined;
       return this.finish(
         op,
         'aborted',
         `aborted after ${op.failures + 1} failed gates (${failures.join('; ')}); dial backed off to ${backDial}` +
-          (retry === null ? '' : `; control tries again at ${new Date(retry).toISOString()}`),
+          (retry === undefined ? '' : `; control tries again at ${new Date(retry).toISOString()}`),
         backDial,
-        retry === null ? undefined : (draft) => rememberForRetry(draft, op, retry),
+        retry,
       );
     }
     await this.commitStep(
@@ -337,12 +330,14 @@ export class Operations {
     status: 'done' | 'aborted',
     message: string,
     dial?: number,
-    alsoDo?: (draft: ControlState) => void,
+    /** Control's own restore gave up: remembered again, tried after this (ms epoch). */
+    retryAt?: number,
   ) {
     await this.keeper.change((draft) => {
       if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
       if (dial !== undefined) setDial(draft, op.region, dial);
-      alsoDo?.(draft);
+      if (retryAt !== undefined)
+        rememberFailedOver(draft, { region: op.region, dial: op.steps.at(-1)!, at: op.startedAt, retryAt });
       Object.assign(draft.operation, { status, message, stepAt: Date.now() });
       return [finishEntry(draft.operation, status, Date.now())];
     });

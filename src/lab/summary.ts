@@ -33,12 +33,17 @@ function failover(m: Measured): Summary['failover'] {
   };
 }
 
+/** How many distinct dials `keep` accepts the region had between `from` and `to` (ms since start). */
+function dialsSeen(m: Measured, region: string, from: number, to: number, keep: (dial: number) => boolean) {
+  const dials = m.changes.filter((c) => c.region === region && c.t >= from && c.t <= to).map((c) => c.dial);
+  return new Set(dials.filter(keep)).size;
+}
+
 function evacuation(m: Measured): Summary['evacuation'] {
   const ev = m.controls.evacuations.find((e) => e.kind === 'evacuate');
   if (!ev) return { steps: null, durationS: null, maxLoadRatio: null };
   const end = ev.endedAt ?? Number.POSITIVE_INFINITY;
-  const dials = m.changes.filter((c) => c.region === ev.region && c.t >= ev.startedAt && c.t <= end + 1000);
-  const steps = new Set(dials.map((c) => c.dial).filter((d) => d < 100)).size;
+  const steps = dialsSeen(m, ev.region, ev.startedAt, end + 1000, (d) => d < 100);
   // Load of every receiving region, per second, from the start of the evacuation to the end of the run.
   let maxLoadRatio = 0;
   for (const b of m.recorder.buckets) {
@@ -68,9 +73,7 @@ function recoveredShare(m: Measured, target: string): number | null {
 function restoreSteps(m: Measured): number | null {
   const kill = m.controls.kills[0];
   if (kill?.back == null) return null;
-  const back = kill.back;
-  const dials = m.changes.filter((c) => c.region === kill.region && c.t >= back).map((c) => c.dial);
-  return new Set(dials.filter((d) => d > 0 && d < 100)).size;
+  return dialsSeen(m, kill.region, kill.back, Number.POSITIVE_INFINITY, (d) => d > 0 && d < 100);
 }
 
 export function summarize(m: Measured): Summary {
