@@ -11,11 +11,23 @@ export function registerControl(program: Command) {
     .addOption(configOption())
     .addOption(new Option('--listen <addr:port>', 'API address (default: control.listen; port 0 = any)'))
     .addOption(new Option('--state <file>', 'SQLite state file (default: control.store.file)'))
+    .addOption(
+      new Option(
+        '--new-epoch',
+        'start a new snapshot epoch, so data planes holding newer versions take this state (after restoring a backup)',
+      ),
+    )
     .action(
-      action(async (opts: { config: string; listen?: string; state?: string }) => {
+      action(async (opts: { config: string; listen?: string; state?: string; newEpoch?: boolean }) => {
         const config = loadConfig(opts.config);
         const log = createLogger('control');
-        const server = await startControl({ config, log, listen: opts.listen, stateFile: opts.state });
+        const server = await startControl({
+          config,
+          log,
+          listen: opts.listen,
+          stateFile: opts.state,
+          newEpoch: opts.newEpoch,
+        });
         const addr = server.app.server.address() as { address: string; port: number };
         const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
         const ready = {

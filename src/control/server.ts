@@ -22,6 +22,8 @@ export interface ControlOptions {
   /** SQLite file; overrides control.store.file. */
   stateFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Start a new snapshot epoch (a control restored from a backup takes over on purpose). */
+  newEpoch?: boolean;
 }
 
 export interface ControlServer {
@@ -51,6 +53,13 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const store = openStore(config.control, options.stateFile);
   const keeper = new StateKeeper(store, config, log);
   await keeper.open();
+  if (options.newEpoch) {
+    const epoch = await keeper.newEpoch();
+    log.warn(
+      { epoch, version: keeper.current().version },
+      'started a new snapshot epoch: data planes take this state',
+    );
+  }
   const metrics = controlMetrics();
   let leadership: Leadership | undefined;
   const isLeader = () => leadership?.isLeader ?? false;

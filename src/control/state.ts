@@ -94,10 +94,29 @@ export class StateKeeper {
     for (const l of this.listeners) l(state, this.snap);
   }
 
-  /** First state from config; also picks up regions added to the config since. */
+  /**
+   * First state from config. Its epoch is the time the store was made, so an
+   * empty (wiped) store outranks what data planes hold from the old one,
+   * while a store restored from a backup keeps its old epoch and is refused
+   * until `--new-epoch` (see src/feed/README.md).
+   */
   private initial(): ControlState {
-    const snap = snapshotFromConfig(this.config, { version: 1 });
+    const snap = { ...snapshotFromConfig(this.config, { version: 1 }), epoch: Date.now() };
     return { version: 1, snapshot: snapshotToJson(snap), healthWhy: [], operation: null };
+  }
+
+  /**
+   * Starts a new epoch: data planes then take this store's snapshots even
+   * when they hold a higher version (a control restored from a backup).
+   */
+  async newEpoch(who = 'control'): Promise<number> {
+    let epoch = 0;
+    await this.change((draft) => {
+      epoch = Math.max(Date.now(), (draft.snapshot.epoch ?? 0) + 1);
+      draft.snapshot.epoch = epoch;
+      return [{ at: Date.now(), who, role: 'system', action: 'new-epoch', details: { epoch } }];
+    });
+    return epoch;
   }
 
   /** Regions added to or removed from the config, and the policy, follow the config. */

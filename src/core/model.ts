@@ -56,6 +56,12 @@ export interface Policy {
 
 export interface Snapshot {
   version: number;
+  /**
+   * The control store's generation: snapshots order by (epoch, version). A
+   * new store, or `meridian control --new-epoch`, starts a higher one, so its
+   * lower versions are not mistaken for old ones. Absent: 0.
+   */
+  epoch?: number;
   regions: ReadonlyMap<string, RegionState>;
   policy: Policy;
 }

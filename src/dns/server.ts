@@ -2,7 +2,7 @@
 // the snapshot source, and (unless a cluster primary serves it) the admin port.
 import type { AddressInfo } from 'node:net';
 import { MeridianError } from '../errors.js';
-import type { SnapshotSource } from '../feed/index.js';
+import { registerSyncMetrics, type SnapshotSource, type SnapshotSync } from '../feed/index.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { type AdminServer, startAdmin } from './admin.js';
@@ -45,6 +45,8 @@ export interface DnsHealth {
   state: 'serving';
   zone: string;
   snapshot: number;
+  /** With control: synced, static (control's last snapshot, control unreachable) or unsynced (config's dials). */
+  sync?: SnapshotSync;
   regions: { id: string; health: string; dial: number }[];
 }
 
@@ -62,6 +64,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const { source, geo, log } = options;
   const config = source.config();
   const metrics = new DnsMetrics();
+  registerSyncMetrics(metrics.registry, () => source.sync?.());
   const rateLimiter = config.dns.rateLimit.enabled ? new RateLimiter(config.dns.rateLimit) : undefined;
   const engine = new DnsEngine({ geo, config, snapshot: source.current(), metrics, rateLimiter });
   const unsubscribe = source.onChange((snapshot, cfg) => {
@@ -134,6 +137,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       state: 'serving',
       zone: source.config().zone.name,
       snapshot: snap.version,
+      ...(source.sync ? { sync: source.sync() } : {}),
       regions: [...snap.regions.values()].map((r) => ({ id: r.id, health: r.health, dial: r.dial })),
     };
   };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { registerSyncMetrics } from '../feed/sync.js';
 import { LATENCY_BOUNDS, type StatsSnapshot } from './stats.js';
 
 /**
@@ -111,6 +112,7 @@ export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot
       });
     },
   );
+  registerSyncMetrics(registry, () => snap?.sync);
   const original = registry.metrics.bind(registry);
   registry.metrics = async () => {
     snap = await latest();

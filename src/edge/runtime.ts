@@ -150,6 +150,7 @@ export class EdgeRuntime {
       peers: this.peers.reachability(),
       limits,
       retryBudgetLeft: this.budget.left(),
+      sync: this.o.source.sync?.(),
     });
   }
 
@@ -159,7 +160,14 @@ export class EdgeRuntime {
     return {
       region: this.region,
       state: origins.length === 0 || up === origins.length ? 'up' : up === 0 ? 'down' : 'degraded',
-      snapshot: { version: this.snapshot.version, health: this.snapshot.regions.get(this.region)?.health },
+      snapshot: {
+        version: this.snapshot.version,
+        epoch: this.snapshot.epoch ?? 0,
+        health: this.snapshot.regions.get(this.region)?.health,
+        dial: this.snapshot.regions.get(this.region)?.dial,
+      },
+      // With control: synced, static (control's last snapshot) or unsynced (the config's dials).
+      ...(this.o.source.sync ? { sync: this.o.source.sync() } : {}),
       origins: origins.map(({ service, url, healthy, ejected }) => ({ service, url, healthy, ejected })),
       peers: this.peers.reachability(),
       fault: this.faultActive ? this.faultSettings : null,

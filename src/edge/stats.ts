@@ -2,6 +2,8 @@
 // request); /metrics and the control report are rendered from a snapshot.
 // Snapshots of several worker processes merge by addition.
 
+import { mergeSync, type SnapshotSync } from '../feed/sync.js';
+
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 /** Upper bounds (ms) of latency buckets; the last bucket is open. */
@@ -33,6 +35,8 @@ export interface StatsSnapshot {
   peers: Record<string, boolean>;
   limits: Record<string, { limit: number; inFlight: number }>;
   inFlight: number;
+  /** How far the snapshot served is in step with control (with control only). */
+  sync?: SnapshotSync;
 }
 
 export class EdgeStats {
@@ -82,7 +86,9 @@ export class EdgeStats {
     this.shed.set(service, (this.shed.get(service) ?? 0) + 1);
   }
 
-  snapshot(extra: Pick<StatsSnapshot, 'origins' | 'peers' | 'limits' | 'retryBudgetLeft'>): StatsSnapshot {
+  snapshot(
+    extra: Pick<StatsSnapshot, 'origins' | 'peers' | 'limits' | 'retryBudgetLeft' | 'sync'>,
+  ): StatsSnapshot {
     return {
       requests: Object.fromEntries(this.requests),
       shed: Object.fromEntries(this.shed),
@@ -139,6 +145,7 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       peers,
       limits,
       inFlight: acc.inFlight + s.inFlight,
+      sync: mergeSync(acc.sync, s.sync),
     };
   }, first);
 }

@@ -17,6 +17,8 @@ const regionJson = z.strictObject({
 
 export const snapshotJsonSchema = z.strictObject({
   version: z.number().int().nonnegative(),
+  /** Absent means epoch 0: what controls before epochs sent. */
+  epoch: z.number().int().nonnegative().optional(),
   regions: z.array(regionJson),
   policy: z.strictObject({
     territories: z.array(z.tuple([z.string(), z.string()])),
@@ -32,6 +34,8 @@ export type SnapshotJson = z.output<typeof snapshotJsonSchema>;
 export function snapshotToJson(s: Snapshot): SnapshotJson {
   return {
     version: s.version,
+    // Epoch 0 is left out, so data planes from before epochs still read it.
+    ...(s.epoch ? { epoch: s.epoch } : {}),
     regions: [...s.regions.values()].map((r) => ({ ...r, location: { ...r.location } })),
     policy: { ...s.policy, territories: [...s.policy.territories.entries()] },
   };
@@ -46,7 +50,16 @@ export function snapshotFromJson(value: unknown): Snapshot {
   const j = parsed.data;
   return {
     version: j.version,
+    ...(j.epoch ? { epoch: j.epoch } : {}),
     regions: new Map(j.regions.map((r) => [r.id, { ...r, health: r.health as Health }])),
     policy: { ...j.policy, territories: new Map(j.policy.territories) },
   };
+}
+
+/** Orders snapshots by (epoch, version): negative when `a` is older than `b`. */
+export function compareSnapshots(
+  a: Pick<Snapshot, 'epoch' | 'version'>,
+  b: Pick<Snapshot, 'epoch' | 'version'>,
+) {
+  return (a.epoch ?? 0) - (b.epoch ?? 0) || a.version - b.version;
 }

@@ -1,12 +1,13 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
 import type { Logger } from '../log.js';
-import { snapshotFromJson, snapshotToJson } from './codec.js';
+import { compareSnapshots, snapshotFromJson } from './codec.js';
+import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
 import type { SnapshotSource } from './source.js';
 import { SseParser } from './sse.js';
+import type { SnapshotSync } from './sync.js';
 
 export interface ControlSourceOptions {
   controlUrl: string;
@@ -22,21 +23,23 @@ export interface ControlSourceOptions {
   maxBackoffMs?: number;
   /** No byte (control pings every 10 s) for this long: reconnect. */
   idleTimeoutMs?: number;
+  /** While unsynced (serving the config's dials), warn this often; default 30 s. */
+  unsyncedWarnMs?: number;
 }
 
-export interface ControlSourceStatus {
-  connected: boolean;
-  /** Where the snapshot being served came from. */
-  from: 'control' | 'disk' | 'config';
-  version: number;
+export interface ControlSourceStatus extends SnapshotSync {
   reconnects: number;
 }
+
+type Held = Pick<Snapshot, 'epoch' | 'version'>;
+const at = (s: Held) => ({ epoch: s.epoch ?? 0, version: s.version });
 
 /**
  * Follows control's snapshot stream (SSE). Every good snapshot is written to
  * disk before it is served, so a restart with control down starts from it
  * (fail static). Control unreachable or broken: keep serving, reconnect with
- * exponential backoff and full jitter.
+ * exponential backoff and full jitter. A snapshot older, by (epoch, version),
+ * than the newest one held (from the stream or the disk) is refused.
  */
 export class ControlSnapshotSource implements SnapshotSource {
   private cfg!: MeridianConfig;
@@ -46,11 +49,20 @@ export class ControlSnapshotSource implements SnapshotSource {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private firstSnapshot: (() => void) | undefined;
+  /** The newest snapshot control made that this process has seen (stream or disk). */
+  private held: Snapshot | undefined;
+  /** Control's last offer on this connection was refused as older. */
+  private refusing = false;
+  private lastRefusalLog = 0;
+  private unsyncedTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(s: Snapshot, c: MeridianConfig) => void>();
   private readonly state: ControlSourceStatus = {
+    status: 'unsynced',
     connected: false,
     from: 'config',
+    epoch: 0,
     version: 0,
+    refused: 0,
     reconnects: 0,
   };
   readonly file: string;
@@ -68,7 +80,19 @@ export class ControlSnapshotSource implements SnapshotSource {
   }
 
   status(): ControlSourceStatus {
-    return { ...this.state };
+    const { connected, from } = this.state;
+    const status =
+      from === 'config'
+        ? 'unsynced'
+        : connected && from === 'control' && !this.refusing
+          ? 'synced'
+          : 'static';
+    return { ...this.state, status };
+  }
+
+  sync(): SnapshotSync {
+    const { reconnects: _, ...sync } = this.status();
+    return sync;
   }
 
   onChange(listener: (s: Snapshot, c: MeridianConfig) => void): () => void {
@@ -78,6 +102,18 @@ export class ControlSnapshotSource implements SnapshotSource {
 
   async start(): Promise<void> {
     this.cfg = loadConfig(this.options.configFile);
+    // Read the disk first: it is what this process holds, and control's stream
+    // must not roll it back.
+    const disk = readSnapshotFile(this.file);
+    if (disk.kind === 'ok') this.held = disk.snapshot;
+    if (disk.kind === 'corrupt') {
+      this.state.corrupt = disk.movedTo ?? undefined;
+      this.log(
+        'warn',
+        { file: this.file, movedTo: disk.movedTo, err: disk.err },
+        'snapshot on disk is corrupt; moved aside',
+      );
+    }
     const first = new Promise<void>((resolve) => {
       this.firstSnapshot = resolve;
     });
@@ -92,22 +128,24 @@ export class ControlSnapshotSource implements SnapshotSource {
     ]);
     clearTimeout(timer);
     if (waited) return;
-    const disk = this.readDisk();
-    if (disk) {
+    if (this.held) {
       this.log(
         'warn',
-        { file: this.file, version: disk.version },
+        { file: this.file, ...at(this.held) },
         'control unreachable; serving snapshot from disk',
       );
-      this.use(disk, 'disk', false);
+      this.use(this.held, 'disk', false);
     } else {
-      this.log('warn', { file: this.file }, 'control unreachable and no snapshot on disk; serving config');
       this.use(snapshotFromConfig(this.cfg, { version: 0 }), 'config', false);
+      this.warnUnsynced();
+      this.unsyncedTimer = setInterval(() => this.warnUnsynced(), this.options.unsyncedWarnMs ?? 30_000);
+      this.unsyncedTimer.unref();
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.unsyncedTimer);
     this.abort?.abort();
     this.wake?.();
     await this.loop;
@@ -173,11 +211,61 @@ export class ControlSnapshotSource implements SnapshotSource {
           this.log('error', { err: (e as Error).message }, 'bad snapshot from control ignored');
           continue;
         }
-        if (this.snap && snapshot.version === this.snap.version && this.state.from === 'control') continue;
-        this.use(snapshot, 'control', true);
+        this.offer(snapshot);
       }
     }
     throw new Error('snapshot stream ended');
+  }
+
+  /** A snapshot from control's stream: taken unless older than the one held. */
+  private offer(snapshot: Snapshot) {
+    const held = this.held;
+    const order = held ? compareSnapshots(snapshot, held) : 1;
+    if (order < 0) {
+      this.refuse(snapshot, held!);
+      return;
+    }
+    this.refusing = false;
+    if (order === 0 && this.state.from === 'control') return;
+    if (held && (snapshot.epoch ?? 0) !== (held.epoch ?? 0))
+      this.log(
+        'warn',
+        { from: at(held), to: at(snapshot) },
+        'control started a new snapshot epoch; taking it',
+      );
+    const wasUnsynced = this.state.from === 'config' && this.snap !== undefined;
+    this.held = snapshot;
+    this.use(snapshot, 'control', order > 0);
+    if (wasUnsynced) {
+      clearInterval(this.unsyncedTimer);
+      this.log('warn', at(snapshot), 'synced with control: serving its snapshot instead of the config dials');
+    }
+  }
+
+  private refuse(snapshot: Snapshot, held: Snapshot) {
+    this.state.refused++;
+    this.refusing = true;
+    const now = Date.now();
+    // Control may publish a new (still older) version every second: log once a minute, count all.
+    if (now - this.lastRefusalLog >= 60_000) {
+      this.lastRefusalLog = now;
+      this.log(
+        'warn',
+        { offered: at(snapshot), held: at(held), refused: this.state.refused },
+        'refused a snapshot older than the one held (control restored from a backup? start it with --new-epoch)',
+      );
+    }
+    // Starting, and control offers only older snapshots: serve the one on disk now.
+    if (!this.snap) this.use(held, 'disk', false);
+  }
+
+  private warnUnsynced() {
+    if (this.state.from !== 'config') return;
+    this.log(
+      'warn',
+      { file: this.file, corrupt: this.state.corrupt, control: this.options.controlUrl },
+      "unsynced: control unreachable and no good snapshot on disk; serving the config's dials",
+    );
   }
 
   private use(snapshot: Snapshot, from: ControlSourceStatus['from'], persist: boolean) {
@@ -185,6 +273,7 @@ export class ControlSnapshotSource implements SnapshotSource {
     const initial = this.snap === undefined;
     this.snap = snapshot;
     this.state.from = from;
+    this.state.epoch = snapshot.epoch ?? 0;
     this.state.version = snapshot.version;
     if (this.firstSnapshot) {
       this.firstSnapshot();
@@ -195,21 +284,9 @@ export class ControlSnapshotSource implements SnapshotSource {
 
   private writeDisk(snapshot: Snapshot) {
     try {
-      mkdirSync(join(this.file, '..'), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      // Write then rename: a crash mid-write never leaves a torn snapshot.json.
-      writeFileSync(tmp, JSON.stringify(snapshotToJson(snapshot)));
-      renameSync(tmp, this.file);
+      writeSnapshotFile(this.file, snapshot);
     } catch (e) {
       this.log('error', { file: this.file, err: (e as Error).message }, 'cannot write snapshot to disk');
-    }
-  }
-
-  private readDisk(): Snapshot | null {
-    try {
-      return snapshotFromJson(JSON.parse(readFileSync(this.file, 'utf8')));
-    } catch {
-      return null;
     }
   }
 

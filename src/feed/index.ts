@@ -1,4 +1,10 @@
-export { type SnapshotJson, snapshotFromJson, snapshotJsonSchema, snapshotToJson } from './codec.js';
+export {
+  compareSnapshots,
+  type SnapshotJson,
+  snapshotFromJson,
+  snapshotJsonSchema,
+  snapshotToJson,
+} from './codec.js';
 export {
   ControlSnapshotSource,
   type ControlSourceOptions,
@@ -8,3 +14,4 @@ export { FileSnapshotSource, type FileSourceOptions } from './file-source.js';
 export { type EdgeReport, edgeReportSchema, parseEdgeReport } from './report.js';
 export { type Reporter, type ReporterOptions, startReporter } from './reporter.js';
 export type { SnapshotSource } from './source.js';
+export { mergeSync, registerSyncMetrics, type SnapshotSync, type SyncStatus } from './sync.js';

@@ -1,5 +1,6 @@
 import type { MeridianConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
+import type { SnapshotSync } from './sync.js';
 
 /**
  * Where a DNS server or an edge gets the snapshot it serves. Implementations:
@@ -13,6 +14,8 @@ export interface SnapshotSource {
   config(): MeridianConfig;
   /** Called after every change, with the new snapshot. Returns an unsubscribe function. */
   onChange(listener: (snapshot: Snapshot, config: MeridianConfig) => void): () => void;
+  /** How far the snapshot served is in step with control; absent for a source without control. */
+  sync?(): SnapshotSync;
   start(): Promise<void>;
   close(): Promise<void>;
 }
