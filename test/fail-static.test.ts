@@ -150,3 +150,24 @@ for (const kind of ['dns', 'edge'] as Kind[]) {
     );
   });
 }
+
+test('a wiped control store is not locked out: it starts a higher epoch, taken with a warning', async (t) => {
+  const d = await deployment();
+  let plane: DataPlane | undefined;
+  t.after(async () => {
+    await plane?.close();
+    await d.stopControl();
+  });
+  await d.startControl();
+  plane = await startDataPlane('dns', d);
+  await evacuateEast(d, plane);
+  const held = (await plane.health()).sync;
+  await d.stopControl();
+  await d.startControl({ stateFile: join(d.dir, 'empty.db') });
+  await waitFor(async () => (await plane!.health()).dial === 100, 10_000);
+  const h = await plane.health();
+  assert.ok((h.sync?.version ?? 0) < (held?.version ?? 0), 'a lower version than the one held...');
+  assert.ok((h.sync?.epoch ?? 0) > (held?.epoch ?? 0), '...in a higher epoch');
+  assert.equal(h.sync?.status, 'synced');
+  assert.equal(logged(plane, 'new snapshot epoch'), 1);
+});
