@@ -86,7 +86,7 @@ for (const kind of ['dns', 'edge'] as Kind[]) {
         const aside = readdirSync(d.stateDir).filter((f) => f.startsWith('snapshot.json.corrupt-'));
         assert.equal(aside.length, 1, `the corrupt file is kept aside: ${readdirSync(d.stateDir)}`);
         assert.equal(readFileSync(join(d.stateDir, aside[0]), 'utf8'), '{"version": 9, "regions": [tor');
-        assert.equal(h.sync?.corrupt, join(d.stateDir, aside[0]));
+        assert.equal(h.sync?.corrupt, aside[0], 'health names the file (not its directory)');
         await assertAnswer(plane, EAST_A, "the config's dials");
         const m = await plane.metrics();
         assert.equal(metric(m, 'meridian_snapshot_unsynced'), 1, m);

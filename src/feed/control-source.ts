@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { request } from 'undici';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
@@ -107,7 +107,8 @@ export class ControlSnapshotSource implements SnapshotSource {
     const disk = readSnapshotFile(this.file);
     if (disk.kind === 'ok') this.held = disk.snapshot;
     if (disk.kind === 'corrupt') {
-      this.state.corrupt = disk.movedTo ?? undefined;
+      // The name only: health is also served on the edge's data port.
+      if (disk.movedTo) this.state.corrupt = basename(disk.movedTo);
       this.log(
         'warn',
         { file: this.file, movedTo: disk.movedTo, err: disk.err },
@@ -263,7 +264,7 @@ export class ControlSnapshotSource implements SnapshotSource {
     if (this.state.from !== 'config') return;
     this.log(
       'warn',
-      { file: this.file, corrupt: this.state.corrupt, control: this.options.controlUrl },
+      { file: this.file, corruptMovedTo: this.state.corrupt, control: this.options.controlUrl },
       "unsynced: control unreachable and no good snapshot on disk; serving the config's dials",
     );
   }

@@ -18,7 +18,7 @@ export interface SnapshotSync {
   version: number;
   /** Snapshots refused because they were older than the one held. */
   refused: number;
-  /** Where a corrupt snapshot file was moved at start, when one was. */
+  /** File name (in the state directory) a corrupt snapshot file was moved to at start. */
   corrupt?: string;
 }
 
