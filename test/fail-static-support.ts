@@ -1,8 +1,10 @@
 // Shared by test/fail-static.test.ts: a control plane that can be stopped and
 // started again on the same port and state file, and a data plane (DNS server
 // or edge) in this process following it with the real ControlSnapshotSource.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { type ControlServer, startControl } from '../src/control/server.js';
@@ -12,6 +14,7 @@ import { ControlSnapshotSource } from '../src/feed/control-source.js';
 import type { SnapshotSync } from '../src/feed/sync.js';
 import { GeoLocator } from '../src/geo/index.js';
 import { createLogger } from '../src/log.js';
+import { stop } from './control-deployment.js';
 import { controlConfigFile, TOKENS } from './control-fixtures.js';
 import { addressesOf, kdigAsync } from './dns-support.js';
 import { configWithFreePorts, freePort } from './helpers/ports.js';
@@ -29,28 +32,53 @@ export async function deployment() {
   const url = `http://127.0.0.1:${await freePort()}`;
   const db = join(dir, 'control.db');
   let control: ControlServer | undefined;
+  let child: ChildProcess | undefined;
   return {
     file,
     dir,
     url,
     db,
     stateDir: join(dir, 'plane-state'),
-    /** Starts control on its port; `stateFile` another store (a restored backup). */
-    async startControl(opts: { stateFile?: string; newEpoch?: boolean } = {}) {
+    /** Starts control in this process on its port; `stateFile`: another store (a restored backup). */
+    async startControl(opts: { stateFile?: string } = {}) {
       control = await startControl({
         config: loadConfig(file),
         log: createLogger('control', process.env.MERIDIAN_LOG_LEVEL ?? 'silent'),
         listen: url.slice('http://'.length),
         stateFile: opts.stateFile ?? db,
         env: {},
-        newEpoch: opts.newEpoch,
       });
       return control;
     },
-    controlUp: () => control !== undefined,
+    /** `meridian control` as a user runs it, with `args` (such as --new-epoch). */
+    async startControlProcess(stateFile: string, args: string[] = []) {
+      const listen = url.slice('http://'.length);
+      const proc = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'control', '--config', file, '--listen', listen].concat([
+          '--state',
+          stateFile,
+          ...args,
+        ]),
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
+      );
+      child = proc;
+      let stderr = '';
+      proc.stderr!.on('data', (c) => {
+        stderr += c;
+      });
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: proc.stdout! }).once('line', () => resolve());
+        proc.once('exit', () => reject(new Error(`control exited before ready: ${stderr}`)));
+      });
+      return () => stderr;
+    },
+    controlUp: () => control !== undefined || child !== undefined,
     async stopControl() {
       await control?.close();
       control = undefined;
+      if (child) await stop(child);
+      child = undefined;
     },
     /** A copy of the (closed) SQLite store, as a backup would be. */
     backup(to: string) {

@@ -139,12 +139,13 @@ for (const kind of ['dns', 'edge'] as Kind[]) {
 
         // The operator means it: --new-epoch makes the restored state win, with a warning.
         await d.stopControl();
-        await d.startControl({ stateFile: backup, newEpoch: true });
+        const controlLog = await d.startControlProcess(backup, ['--new-epoch']);
         await waitFor(async () => (await plane!.health()).dial === 100, 10_000);
         h = await plane.health();
         assert.equal(h.sync?.status, 'synced');
         assert.ok((h.sync?.epoch ?? 0) > (held?.epoch ?? 0), 'a higher epoch');
         assert.equal(logged(plane, 'new snapshot epoch'), 1, 'the epoch change is logged at warn');
+        assert.match(controlLog(), /started a new snapshot epoch/, 'control logs it too');
         await assertAnswer(plane, EAST_A, 'the restored state');
       },
     );
