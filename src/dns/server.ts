@@ -64,7 +64,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const { source, geo, log } = options;
   const config = source.config();
   const metrics = new DnsMetrics();
-  registerSyncMetrics(metrics.registry, () => source.sync?.());
+  if (source.sync) registerSyncMetrics(metrics.registry, () => source.sync?.());
   const rateLimiter = config.dns.rateLimit.enabled ? new RateLimiter(config.dns.rateLimit) : undefined;
   const engine = new DnsEngine({ geo, config, snapshot: source.current(), metrics, rateLimiter });
   const unsubscribe = source.onChange((snapshot, cfg) => {

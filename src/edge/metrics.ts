@@ -112,10 +112,15 @@ export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot
       });
     },
   );
-  registerSyncMetrics(registry, () => snap?.sync);
   const original = registry.metrics.bind(registry);
+  let syncMetrics = false;
   registry.metrics = async () => {
     snap = await latest();
+    // Only an edge following control has a sync state: a gauge without labels would read 0 otherwise.
+    if (snap.sync && !syncMetrics) {
+      registerSyncMetrics(registry, () => snap?.sync);
+      syncMetrics = true;
+    }
     return original();
   };
   return registry;

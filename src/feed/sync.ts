@@ -34,7 +34,7 @@ export function mergeSync(
   return { ...worst, refused: a.refused + b.refused, corrupt: a.corrupt ?? b.corrupt };
 }
 
-/** meridian_snapshot_* series, read from `sync()` at scrape time (nothing when it returns undefined). */
+/** meridian_snapshot_* series, read from `sync()` at scrape time. Register only where a sync state exists. */
 export function registerSyncMetrics(registry: Registry, sync: () => SnapshotSync | undefined): void {
   const gauge = (name: string, help: string, value: (s: SnapshotSync) => number, aggregator: 'min' | 'max') =>
     new Gauge({
