@@ -51,7 +51,7 @@ export class ControlSnapshotSource implements SnapshotSource {
   private firstSnapshot: (() => void) | undefined;
   /** The newest snapshot control made that this process has seen (stream or disk). */
   private held: Snapshot | undefined;
-  /** Control's last offer on this connection was refused as older. */
+  /** Control's last offer was refused as older (cleared when one is taken): not synced. */
   private refusing = false;
   private lastRefusalLog = 0;
   private unsyncedTimer: NodeJS.Timeout | undefined;
