@@ -85,6 +85,10 @@ export class EtcdClient {
 
   constructor(private readonly connection: EtcdConnection) {
     const tls = connection.tls ?? {};
+    if (connection.auth && connection.endpoints.some((e) => e.startsWith('http:')))
+      connection.warn?.(
+        'control.store.auth over http:// endpoints sends the etcd password unencrypted: use https and tls',
+      );
     this.dispatcher = new Agent({ connect: { ca: tls.ca, cert: tls.cert, key: tls.key } });
   }
 
