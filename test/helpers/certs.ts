@@ -46,7 +46,11 @@ export function makeTestPki(openssl: string, dir: string): TestPki {
       ...['-CAcreateserial', '-days', '1', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`)],
     ]);
   };
-  sign('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  sign(
+    'server',
+    '/CN=127.0.0.1',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
   sign('client', '/O=meridian-control', 'extendedKeyUsage=clientAuth\n');
   return {
     ca: file('ca.pem'),
