@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/index.js';
-import { type EtcdStore, openStore } from '../src/control/store/index.js';
+import { etcdConnectionFromConfig } from '../src/control/store/etcd-client.js';
+import { EtcdStore, openStore } from '../src/control/store/index.js';
 import { isMeridianError } from '../src/errors.js';
 import { stop } from './control-deployment.js';
 import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
@@ -156,6 +157,37 @@ test('a token etcd let expire is renewed without the caller noticing', async (t)
   } finally {
     await store.close();
     await dispatcher.close();
+  }
+});
+
+test('etcd without auth: a warning, then the user is used once auth is enabled', async (t) => {
+  const s = await secureEtcd();
+  if (!s) return t.skip(missing());
+  const etcd = findProgram('etcd')!;
+  const open = await startEtcdCluster(etcd, 1, { pki: s.pki });
+  const warnings: string[] = [];
+  const section = storeSection(s, { endpoints: open.endpoints });
+  const store = new EtcdStore(
+    {
+      ...etcdConnectionFromConfig(
+        loadConfig(controlConfigFile({ store: section }).file).control.store as never,
+      ),
+      warn: (m) => warnings.push(m),
+    },
+    PREFIX,
+  );
+  try {
+    assert.equal(await store.commit(0, state(1)), true);
+    assert.match(warnings.join('\n'), /etcd has authentication disabled/);
+    enableEtcdAuth(findProgram('etcdctl')!, open, s.pki, {
+      name: 'meridian',
+      password: PASSWORD,
+      prefix: PREFIX,
+    });
+    assert.equal(await store.commit(1, state(2)), true, 'authenticated once etcd asked for it');
+  } finally {
+    await store.close();
+    await open.stop();
   }
 });
 

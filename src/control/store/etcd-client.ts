@@ -99,8 +99,13 @@ export class EtcdClient {
     try {
       return await this.post<T>(path, body, token);
     } catch (e) {
-      if (!(e instanceof EtcdRefusal) || e.body.code !== GRPC_UNAUTHENTICATED || !auth) throw this.explain(e);
-      // The token expired or this member never saw it: authenticate again, once.
+      // The token expired or this member never saw it, or etcd had auth disabled when we last
+      // asked and now refuses anonymous calls: authenticate again, once.
+      const code = e instanceof EtcdRefusal ? e.body.code : undefined;
+      const renew =
+        code === GRPC_UNAUTHENTICATED ||
+        (token === null && (code === GRPC_INVALID_ARGUMENT || code === GRPC_PERMISSION_DENIED));
+      if (!auth || !renew) throw this.explain(e);
       const held = this.token;
       if (held && (await held.catch(() => null)) === token && this.token === held) this.token = null;
       return await this.post<T>(path, body, await this.authToken()).catch((again) => {
