@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/index.js';
-import { etcdConnectionFromConfig } from '../src/control/store/etcd-client.js';
-import { EtcdStore, openStore } from '../src/control/store/index.js';
+import { openStore, type StateStore } from '../src/control/store/index.js';
 import { isMeridianError } from '../src/errors.js';
 import { stop } from './control-deployment.js';
 import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
@@ -78,15 +77,15 @@ function storeSection(s: SecureEtcd, overrides: Record<string, unknown> = {}) {
   };
 }
 
-const storeFromSection = (section: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) =>
-  openStore(loadConfig(controlConfigFile({ store: section }).file).control, undefined, { env });
+const storeFromSection = (section: Record<string, unknown>, warn?: (message: string) => void) =>
+  openStore(loadConfig(controlConfigFile({ store: section }).file).control, undefined, { env: {}, warn });
 
 storeConformance('etcd over TLS with client certificates and user/password auth', async () => {
   const s = await secureEtcd();
   return s && storeFromSection(storeSection(s));
 });
 
-async function refusal(store: EtcdStore | ReturnType<typeof openStore>) {
+async function refusal(store: StateStore) {
   try {
     await store.load();
   } catch (e) {
@@ -166,17 +165,9 @@ test('etcd without auth: a warning, then the user is used once auth is enabled',
   const etcd = findProgram('etcd')!;
   const open = await startEtcdCluster(etcd, 1, { pki: s.pki });
   const warnings: string[] = [];
-  const section = storeSection(s, { endpoints: open.endpoints });
-  const store = new EtcdStore(
-    {
-      ...etcdConnectionFromConfig(
-        loadConfig(controlConfigFile({ store: section }).file).control.store as never,
-      ),
-      warn: (m) => warnings.push(m),
-    },
-    PREFIX,
-  );
+  let store: StateStore | undefined;
   try {
+    store = storeFromSection(storeSection(s, { endpoints: open.endpoints }), (m) => warnings.push(m));
     assert.equal(await store.commit(0, state(1)), true);
     assert.match(warnings.join('\n'), /etcd has authentication disabled/);
     enableEtcdAuth(findProgram('etcdctl')!, open, s.pki, {
@@ -186,7 +177,7 @@ test('etcd without auth: a warning, then the user is used once auth is enabled',
     });
     assert.equal(await store.commit(1, state(2)), true, 'authenticated once etcd asked for it');
   } finally {
-    await store.close();
+    await store?.close();
     await open.stop();
   }
 });
