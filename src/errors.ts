@@ -94,6 +94,12 @@ export const ERRORS = {
     dnsRcode: 'SERVFAIL',
     retryable: true,
   },
+  STORE_AUTH: {
+    message: 'the state store (etcd) refused control: credentials or permissions',
+    httpStatus: 502,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
   NOT_LEADER: {
     message: 'this control instance is not the leader',
     httpStatus: 503,

@@ -1,9 +1,12 @@
 // Helpers for the control plane's tests: a three-member etcd cluster on free
-// loopback ports, and waiting for conditions.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// loopback ports (optionally TLS with client certificates and etcd auth), and
+// waiting for conditions.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import type { TestPki } from './helpers/certs.js';
 import { freePort } from './helpers/ports.js';
 
 export interface EtcdCluster {
@@ -12,7 +15,27 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
-export async function startEtcdCluster(etcd: string, size = 3): Promise<EtcdCluster> {
+export interface EtcdClusterOptions {
+  /** Clients must speak TLS and present a certificate signed by `pki.ca`. */
+  pki?: TestPki;
+  extraArgs?: string[];
+}
+
+export async function startEtcdCluster(
+  etcd: string,
+  size = 3,
+  options: EtcdClusterOptions = {},
+): Promise<EtcdCluster> {
+  const { pki } = options;
+  const scheme = pki ? 'https' : 'http';
+  const tlsArgs = pki
+    ? [
+        '--client-cert-auth',
+        `--trusted-ca-file=${pki.ca}`,
+        `--cert-file=${pki.serverCert}`,
+        `--key-file=${pki.serverKey}`,
+      ]
+    : [];
   const dir = mkdtempSync(join(tmpdir(), 'meridian-etcd-'));
   const ports = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
@@ -23,8 +46,8 @@ export async function startEtcdCluster(etcd: string, size = 3): Promise<EtcdClus
       [
         `--name=m${i}`,
         `--data-dir=${join(dir, `m${i}`)}`,
-        `--listen-client-urls=http://127.0.0.1:${p.client}`,
-        `--advertise-client-urls=http://127.0.0.1:${p.client}`,
+        `--listen-client-urls=${scheme}://127.0.0.1:${p.client}`,
+        `--advertise-client-urls=${scheme}://127.0.0.1:${p.client}`,
         `--listen-peer-urls=http://127.0.0.1:${p.peer}`,
         `--initial-advertise-peer-urls=http://127.0.0.1:${p.peer}`,
         `--initial-cluster=${cluster}`,
@@ -33,11 +56,18 @@ export async function startEtcdCluster(etcd: string, size = 3): Promise<EtcdClus
         '--heartbeat-interval=50',
         '--election-timeout=500',
         '--log-level=error',
+        ...tlsArgs,
+        ...(options.extraArgs ?? []),
       ],
       { stdio: 'ignore' },
     ),
   );
-  const endpoints = ports.map((p) => `http://127.0.0.1:${p.client}`);
+  const endpoints = ports.map((p) => `${scheme}://127.0.0.1:${p.client}`);
+  const dispatcher = new Agent({
+    connect: pki
+      ? { ca: readFileSync(pki.ca), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }
+      : {},
+  });
   const stop = async () => {
     await Promise.all(
       members.map(
@@ -49,13 +79,15 @@ export async function startEtcdCluster(etcd: string, size = 3): Promise<EtcdClus
           }),
       ),
     );
+    await dispatcher.close();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     await waitFor(async () => {
       for (const e of endpoints) {
-        const r = await fetch(`${e}/health`).catch(() => null);
-        if (!r || !(await r.json()).health?.toString().includes('true')) return false;
+        const r = await request(`${e}/health`, { dispatcher }).catch(() => null);
+        if (!r || !((await r.body.json()) as { health?: unknown }).health?.toString().includes('true'))
+          return false;
       }
       return true;
     }, 15_000);
@@ -64,6 +96,37 @@ export async function startEtcdCluster(etcd: string, size = 3): Promise<EtcdClus
     throw e;
   }
   return { endpoints, members, stop };
+}
+
+/**
+ * Turns on etcd authentication: a root user, and `user` whose role may read
+ * and write keys under `prefix` only.
+ */
+export function enableEtcdAuth(
+  etcdctl: string,
+  cluster: EtcdCluster,
+  pki: TestPki,
+  user: { name: string; password: string; prefix: string },
+): void {
+  const ctl = (...args: string[]) => {
+    const r = spawnSync(
+      etcdctl,
+      [
+        `--endpoints=${cluster.endpoints.join(',')}`,
+        ...[`--cacert=${pki.ca}`, `--cert=${pki.clientCert}`, `--key=${pki.clientKey}`],
+        ...args,
+      ],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } },
+    );
+    if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${r.stderr}`);
+  };
+  ctl('user', 'add', `root:root-${user.password}`);
+  ctl('user', 'grant-role', 'root', 'root');
+  ctl('role', 'add', `${user.name}-role`);
+  ctl('role', 'grant-permission', `${user.name}-role`, '--prefix=true', 'readwrite', user.prefix);
+  ctl('user', 'add', `${user.name}:${user.password}`);
+  ctl('user', 'grant-role', user.name, `${user.name}-role`);
+  ctl('auth', 'enable');
 }
 
 /** Polls `check` until it returns a truthy value; throws after `timeoutMs`. */

@@ -50,9 +50,15 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const tls = config.control.tls;
   const https = tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined;
   const { host, port } = splitListen(options.listen ?? config.control.listen);
-  const store = openStore(config.control, options.stateFile);
+  const store = openStore(config.control, options.stateFile, {
+    env: options.env,
+    warn: (message) => log.warn(message),
+  });
   const keeper = new StateKeeper(store, config, log);
-  await keeper.open();
+  await keeper.open().catch(async (e) => {
+    await store.close();
+    throw e;
+  });
   if (options.newEpoch) {
     const epoch = await keeper.newEpoch();
     log.warn(

@@ -25,9 +25,15 @@ export interface Proc {
 }
 
 /** Starts `meridian ARGS` from source (stderr to LOGDIR/NAME.log) and waits for its ready line. */
-export function startMeridian(name: string, args: string[], logDir: string): Promise<Proc> {
+export function startMeridian(
+  name: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Proc> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   child.stderr!.pipe(createWriteStream(join(logDir, `${name}.log`), { flags: 'a' }));
   return new Promise((resolve, reject) => {

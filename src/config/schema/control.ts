@@ -17,20 +17,49 @@ const tokenSchema = z
   })
   .refine((t) => (t.token === undefined) !== (t.env === undefined), 'expected exactly one of token, env');
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
+
+/** PEM files: `ca` checks etcd's server certificate (default: the system's CAs); cert+key prove control. */
+const etcdTlsSchema = z
+  .strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), 'expected both cert and key, or neither');
+
+/** etcd user; the password comes from an environment variable or a file, never from the config itself. */
+const etcdAuthSchema = z
+  .strictObject({
+    user: z.string().min(1),
+    password: z
+      .undefined({ error: 'the password goes in passwordEnv or passwordFile, not in the config' })
+      .optional(),
+    passwordEnv: envName.optional(),
+    passwordFile: z.string().min(1).optional(),
+  })
+  .refine(
+    (a) => (a.passwordEnv === undefined) !== (a.passwordFile === undefined),
+    'expected exactly one of passwordEnv, passwordFile',
+  );
+
 const storeSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sqlite'),
     /** Database file; `meridian control --state FILE` overrides it. */
     file: z.string().default('meridian-control.db'),
   }),
-  z.strictObject({
-    type: z.literal('etcd'),
-    /** Client URLs of the etcd members (v3 HTTP/JSON gateway). */
-    endpoints: z.array(httpUrl).min(1),
-    prefix: z.string().default('/meridian/'),
-    /** Leader lease: a dead leader's lease runs out after this long. */
-    leaseTtl: duration.default(3000),
-  }),
+  z
+    .strictObject({
+      type: z.literal('etcd'),
+      /** Client URLs of the etcd members (v3 HTTP/JSON gateway); https:// with `tls`. */
+      endpoints: z.array(httpUrl).min(1),
+      prefix: z.string().default('/meridian/'),
+      /** Leader lease: a dead leader's lease runs out after this long. */
+      leaseTtl: duration.default(3000),
+      tls: etcdTlsSchema.optional(),
+      auth: etcdAuthSchema.optional(),
+    })
+    .refine((s) => !s.tls || s.endpoints.every((e) => e.startsWith('https://')), {
+      message: 'with tls, every endpoint must be an https:// URL',
+      path: ['endpoints'],
+    }),
 ]);
 
 export const controlSchema = z.strictObject({

@@ -1,6 +1,5 @@
-import { request } from 'undici';
-import { MeridianError } from '../../errors.js';
 import type { SnapshotJson } from '../../feed/codec.js';
+import { EtcdClient, type EtcdConnection } from './etcd-client.js';
 import {
   type AuditEntry,
   type ControlState,
@@ -26,50 +25,31 @@ interface Kv {
 }
 
 /**
- * State in etcd through its v3 HTTP/JSON gateway (no gRPC client needed).
+ * State in etcd through its v3 HTTP/JSON gateway (no gRPC client needed; TLS
+ * and auth in `etcd-client.ts`).
  * Commits are transactions comparing the version key; leadership is a key
  * bound to a lease, so a dead leader's claim runs out with its lease.
  */
 export class EtcdStore implements StateStore {
   readonly kind = 'etcd';
-  private current = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly leaderships = new Set<Leadership>();
+  private readonly client: EtcdClient;
 
+  /** `connection`: the members' client URLs, or those plus TLS material and an etcd user. */
   constructor(
-    private readonly endpoints: string[],
+    connection: string[] | EtcdConnection,
     private readonly prefix = '/meridian/',
-  ) {}
+  ) {
+    this.client = new EtcdClient(Array.isArray(connection) ? { endpoints: connection } : connection);
+  }
 
   private key(name: string) {
     return this.prefix + name;
   }
 
-  /** POSTs to one member; a member that does not answer is skipped for the next. */
-  private async call<T>(path: string, body: unknown): Promise<T> {
-    let last: unknown;
-    for (let i = 0; i < this.endpoints.length; i++) {
-      const endpoint = this.endpoints[(this.current + i) % this.endpoints.length];
-      try {
-        const res = await request(new URL(path, endpoint), {
-          method: 'POST',
-          body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-          headersTimeout: 2000,
-          bodyTimeout: 2000,
-        });
-        const text = await res.body.text();
-        if (res.statusCode >= 500 || res.statusCode === 404)
-          throw new Error(`HTTP ${res.statusCode}: ${text}`);
-        const json = JSON.parse(text || '{}');
-        if (res.statusCode >= 300) throw new Error(`etcd ${path}: ${json.message ?? text}`);
-        this.current = (this.current + i) % this.endpoints.length;
-        return json as T;
-      } catch (e) {
-        last = e;
-      }
-    }
-    throw new MeridianError('CONTROL_UNREACHABLE', `no etcd member answered: ${(last as Error)?.message}`);
+  private call<T>(path: string, body: unknown): Promise<T> {
+    return this.client.call<T>(path, body);
   }
 
   private async get(key: string): Promise<string | null> {
@@ -223,5 +203,6 @@ export class EtcdStore implements StateStore {
     for (const l of [...this.leaderships]) await l.close();
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
+    await this.client.close();
   }
 }
