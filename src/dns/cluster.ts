@@ -121,6 +121,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   if (!adminAt)
     throw new MeridianError('BAD_ARGUMENT', `--admin: expected ADDRESS:PORT, got "${options.admin}"`);
   const admin = await startAdmin(adminAt, {
+    onError: (e) => log.warn({ err: e.message }, 'admin listener error'),
     contentType: Registry.PROMETHEUS_CONTENT_TYPE,
     metrics: async () => {
       const all = await Promise.all([...workers].map(ask));
