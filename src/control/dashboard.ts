@@ -25,6 +25,15 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** False for anything that is not a readable regular file, including names too long for the OS. */
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Most files the asset cache keeps (web/dist holds a handful). */
 export const ASSET_CACHE_MAX = 256;
 
@@ -50,7 +59,7 @@ export function registerDashboard(app: FastifyInstance, ctx: ControlContext, dir
     const cached = cache.get(file);
     if (cached) return cached;
     if (!file.startsWith(root + sep) || !TYPES[extname(file)]) return null;
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return null;
+    if (!isFile(file)) return null;
     const body = readFileSync(file);
     const asset = { type: TYPES[extname(file)], body, gzip: gzipSync(body) };
     if (cache.size >= ASSET_CACHE_MAX) cache.delete(cache.keys().next().value!);
