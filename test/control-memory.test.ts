@@ -92,9 +92,7 @@ test('50 stalled followers, 10k snapshots and 100k missing asset paths keep cont
   const over = (what: string, at: number) => {
     const grown = heap() - base;
     if (grown > BOUND)
-      assert.fail(
-        `heap grew ${(grown / MiB).toFixed(1)} MiB (bound ${BOUND / MiB} MiB) after ${at} ${what}`,
-      );
+      assert.fail(`heap grew ${(grown / MiB).toFixed(1)} MiB (bound ${BOUND / MiB} MiB) after ${at} ${what}`);
     return grown;
   };
 
@@ -103,7 +101,9 @@ test('50 stalled followers, 10k snapshots and 100k missing asset paths keep cont
     if (i % 1000 === 0) over('snapshot changes', i);
   }
   const afterChanges = over('snapshot changes', CHANGES);
-  t.diagnostic(`after ${CHANGES} changes with ${STALLED} stalled followers: +${(afterChanges / MiB).toFixed(1)} MiB`);
+  t.diagnostic(
+    `after ${CHANGES} changes with ${STALLED} stalled followers: +${(afterChanges / MiB).toFixed(1)} MiB`,
+  );
 
   // Distinct paths of ~1 KB each: a cache that kept misses would hold ~100 MB of keys.
   // Over real sockets: fastify's inject() itself retains ~10 KB per call, which would swamp the measure.

@@ -102,8 +102,8 @@ export class SnapshotStream {
   private send(f: Follower, text: string, isSnapshot: boolean) {
     const { res } = f;
     if (res.destroyed) return;
-    if (res.writableLength > this.limits.maxBufferedBytes) return this.drop(f, 'buffer');
     if (res.writableNeedDrain) {
+      if (res.writableLength > this.limits.maxBufferedBytes) return this.drop(f, 'buffer');
       const now = Date.now();
       f.blockedSince ??= now;
       if (now - f.blockedSince > this.limits.stallTimeoutMs) return this.drop(f, 'stalled');
