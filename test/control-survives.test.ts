@@ -59,10 +59,10 @@ test('control logs a failing state store, stays up, and serves again once the st
     json: string;
   };
   intruder.prepare('UPDATE state SET version = ?, json = ? WHERE id = 1').run(good.version + 1, '{not json');
-  await waitFor(
-    () => logLines(log).some((l) => /cannot read the state store/.test(l.msg) && /JSON/.test(l.err ?? '')),
-    10_000,
-  );
+  await waitFor(() => {
+    if (exited !== undefined) throw new Error(`control exited (${exited}); see ${log}`);
+    return logLines(log).some((l) => /cannot read the state store/.test(l.msg) && /JSON/.test(l.err ?? ''));
+  }, 10_000);
   // Several more polls (every 200 ms) with the bad row in place.
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(exited, undefined, `control exited (${exited}); see ${log}`);
