@@ -62,6 +62,10 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [WORKER_ENV]: '1' });
       workers.add(worker);
+      // send() to a worker that just died is an `error` event: logged, never the primary's end.
+      worker.on('error', (e) =>
+        log.warn({ pid: worker.process.pid, err: e.message }, 'dns worker channel error'),
+      );
       worker.on('message', (m: FromWorker) => {
         if (m.meridianDns === 'ready') resolve(m);
         if (m.meridianDns === 'failed') reject(new MeridianError('BAD_ARGUMENT', m.message));
