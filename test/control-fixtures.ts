@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../src/config/index.js';
 import { type ControlServer, startControl } from '../src/control/server.js';
-import { createLogger } from '../src/log.js';
+import type { StreamLimits } from '../src/control/stream.js';
+import { createLogger, type Logger } from '../src/log.js';
 
 export const TOKENS = {
   operator: 'operator-token-0123456789',
@@ -44,15 +45,23 @@ export function controlConfigFile(
 
 export async function startTestControl(
   control: Record<string, unknown> = {},
-  opts: { base?: string; dir?: string; stateFile?: string; listen?: string } = {},
+  opts: {
+    base?: string;
+    dir?: string;
+    stateFile?: string;
+    listen?: string;
+    log?: Logger;
+    streamLimits?: Partial<StreamLimits>;
+  } = {},
 ): Promise<ControlServer & { dir: string; file: string }> {
   const { file, dir } = controlConfigFile(control, opts.base, opts.dir);
   const server = await startControl({
     config: loadConfig(file),
-    log: createLogger('control', process.env.MERIDIAN_LOG_LEVEL ?? 'silent'),
+    log: opts.log ?? createLogger('control', process.env.MERIDIAN_LOG_LEVEL ?? 'silent'),
     listen: opts.listen ?? '127.0.0.1:0',
     stateFile: opts.stateFile ?? join(dir, 'control.db'),
     env: {},
+    streamLimits: opts.streamLimits,
   });
   return Object.assign(server, { dir, file });
 }

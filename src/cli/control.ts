@@ -37,10 +37,14 @@ export function registerControl(program: Command) {
           url: server.url,
           store: config.control.store.type,
         };
-        serveUntilSignal(ready, async () => {
-          await server.close();
-          log.flush();
-        });
+        serveUntilSignal(
+          ready,
+          async () => {
+            await server.close();
+            log.flush();
+          },
+          log,
+        );
       }),
     );
 }

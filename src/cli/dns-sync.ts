@@ -8,7 +8,14 @@ import { createLogger, type Logger } from '../log.js';
 import type { Steering } from '../providers/model.js';
 import { createProvider, PROVIDERS, type ProviderSettings } from '../providers/registry.js';
 import { type SyncResult, syncOnce, watchSync } from '../providers/sync.js';
-import { action, configOption, jsonOption, printJson, reportError } from './index-helpers.js';
+import {
+  action,
+  configOption,
+  jsonOption,
+  printJson,
+  reportError,
+  surviveRejections,
+} from './index-helpers.js';
 
 interface SyncFlags extends ProviderSettings {
   config: string;
@@ -68,6 +75,7 @@ async function run(flags: SyncFlags) {
   ]);
   const steering = flags.steering ?? configured;
   const log = createLogger('dns-sync');
+  if (flags.watch) surviveRejections(log);
   const source = sourceFor(flags, log);
   await source.start();
   const print = (r: SyncResult) => {

@@ -3,7 +3,7 @@ import { isClusterWorker, runClusterWorker } from '../dns/cluster.js';
 import { type RunDnsOptions, runDns } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { action, collect, configOption, serveUntilSignal } from './index-helpers.js';
+import { action, collect, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
 
 interface DnsFlags {
   config: string;
@@ -61,13 +61,16 @@ export function registerDns(program: Command) {
           stateDir: flags.stateDir,
           log,
         };
-        if (isClusterWorker()) return runClusterWorker(options);
+        if (isClusterWorker()) {
+          surviveRejections(log);
+          return runClusterWorker(options);
+        }
         const running = await runDns(options);
         log.info(
           { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
           'dns ready',
         );
-        serveUntilSignal(running.ready, () => running.close());
+        serveUntilSignal(running.ready, () => running.close(), log);
       }),
     );
 }

@@ -5,7 +5,7 @@ import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startRegionLagProbe } from '../replication/region.js';
-import { action, configOption, serveUntilSignal } from './index-helpers.js';
+import { action, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
 
 interface EdgeFlags {
   config: string;
@@ -83,12 +83,19 @@ export function registerEdge(program: Command) {
           await lagProbe?.close();
           throw e;
         });
-        if (running.ready === null) return; // a cluster worker: the primary prints the ready line
+        if (running.ready === null) {
+          surviveRejections(log);
+          return; // a cluster worker: the primary prints the ready line
+        }
         log.info(running.ready, 'edge ready');
-        serveUntilSignal(running.ready, async () => {
-          await running.close();
-          await lagProbe?.close();
-        });
+        serveUntilSignal(
+          running.ready,
+          async () => {
+            await running.close();
+            await lagProbe?.close();
+          },
+          log,
+        );
       }),
     );
 }

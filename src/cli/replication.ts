@@ -28,7 +28,7 @@ export function registerReplication(program: Command) {
           log,
         });
         log.info(running.ready, 'replication relay ready');
-        serveUntilSignal(running.ready, () => running.close());
+        serveUntilSignal(running.ready, () => running.close(), log);
       }),
     );
 }

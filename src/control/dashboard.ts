@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -25,6 +25,18 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** False for anything that is not a readable regular file, including names too long for the OS. */
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Most files the asset cache keeps (web/dist holds a handful). */
+export const ASSET_CACHE_MAX = 256;
+
 interface Asset {
   type: string;
   body: Buffer;
@@ -37,17 +49,21 @@ interface Asset {
  * public; every API call the page makes carries the operator's token.
  */
 export function registerDashboard(app: FastifyInstance, ctx: ControlContext, dir = WEB_DIST) {
-  const cache = new Map<string, Asset | null>();
+  // Keyed by the resolved file, and only files that exist: `assets/a/../x.js` and `assets/x.js` share
+  // one entry, and a request for a file that is not there costs a stat, not memory. The cap is a
+  // backstop far above what web/dist holds; past it, the oldest entry goes.
+  const cache = new Map<string, Asset>();
+  const root = resolve(dir);
   const load = (relative: string): Asset | null => {
-    if (cache.has(relative)) return cache.get(relative)!;
-    const root = resolve(dir);
     const file = resolve(root, relative);
-    let asset: Asset | null = null;
-    if (file.startsWith(root + sep) && TYPES[extname(file)] && existsSync(file)) {
-      const body = readFileSync(file);
-      asset = { type: TYPES[extname(file)], body, gzip: gzipSync(body) };
-    }
-    cache.set(relative, asset);
+    const cached = cache.get(file);
+    if (cached) return cached;
+    if (!file.startsWith(root + sep) || !TYPES[extname(file)]) return null;
+    if (!isFile(file)) return null;
+    const body = readFileSync(file);
+    const asset = { type: TYPES[extname(file)], body, gzip: gzipSync(body) };
+    if (cache.size >= ASSET_CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(file, asset);
     return asset;
   };
   const send = (req: FastifyRequest, reply: FastifyReply, asset: Asset) => {

@@ -59,6 +59,17 @@ export function controlMetrics() {
       help: 'Open snapshot streams',
       registers: [registry],
     }),
+    streamDropped: new Counter({
+      name: 'meridian_control_stream_dropped_total',
+      help: 'Snapshot stream followers dropped for not reading (reason: buffer or stalled)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    streamCoalesced: new Counter({
+      name: 'meridian_control_stream_coalesced_total',
+      help: 'Snapshots a backed-up follower skipped because a newer one replaced them',
+      registers: [registry],
+    }),
     requests: new Counter({
       name: 'meridian_control_http_requests_total',
       help: 'API requests',

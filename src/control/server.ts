@@ -12,7 +12,7 @@ import { Observer } from './observer.js';
 import { Operations } from './operations.js';
 import { StateKeeper } from './state.js';
 import { type Leadership, openStore } from './store/index.js';
-import { SnapshotStream } from './stream.js';
+import { SnapshotStream, type StreamLimits } from './stream.js';
 
 export interface ControlOptions {
   config: MeridianConfig;
@@ -24,6 +24,8 @@ export interface ControlOptions {
   env?: NodeJS.ProcessEnv;
   /** Start a new snapshot epoch (a control restored from a backup takes over on purpose). */
   newEpoch?: boolean;
+  /** Caps on the snapshot stream's followers (tests shorten them). */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 export interface ControlServer {
@@ -50,10 +52,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const tls = config.control.tls;
   const https = tls ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : undefined;
   const { host, port } = splitListen(options.listen ?? config.control.listen);
-  const store = openStore(config.control, options.stateFile, {
-    env: options.env,
-    warn: (message) => log.warn(message),
-  });
+  const store = openStore(config.control, options.stateFile, { env: options.env, log });
   const keeper = new StateKeeper(store, config, log);
   await keeper.open().catch(async (e) => {
     await store.close();
@@ -72,7 +71,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const observer = new Observer(config, keeper, metrics, log, isLeader);
   const operations = new Operations(config, keeper, observer, metrics, log);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
-  const stream = new SnapshotStream(() => keeper.snapshot(), metrics);
+  const stream = new SnapshotStream(() => keeper.snapshot(), metrics, log, options.streamLimits);
   const context: ControlContext = {
     config,
     keeper,
@@ -98,6 +97,8 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   metrics.observeSnapshot(keeper.snapshot());
   const app = await buildApp(context, { https });
   await app.listen({ host, port });
+  // After listening, a server error (an accept failing with EMFILE) is logged, not thrown.
+  app.server.on('error', (e) => log.warn({ err: e.message }, 'listener error'));
   const addr = app.server.address() as { address: string; port: number };
   const shownHost = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = config.control.url ?? `${https ? 'https' : 'http'}://${shownHost}:${addr.port}`;

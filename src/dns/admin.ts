@@ -7,6 +7,8 @@ export interface AdminHandlers {
   metrics: () => Promise<string>;
   contentType: string;
   health: () => unknown | Promise<unknown>;
+  /** Where errors after listening go (an accept failing with EMFILE is an `error` event). */
+  onError?: (e: Error) => void;
 }
 
 export interface AdminServer {
@@ -39,6 +41,7 @@ export function startAdmin(at: HostPort, handlers: AdminHandlers): Promise<Admin
     server.once('error', reject);
     server.listen(at.port, at.host, () => {
       server.off('error', reject);
+      server.on('error', (e) => handlers.onError?.(e));
       const { port } = server.address() as AddressInfo;
       resolve({
         address: formatHostPort(at.host, port),

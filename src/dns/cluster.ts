@@ -62,6 +62,10 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [WORKER_ENV]: '1' });
       workers.add(worker);
+      // send() to a worker that just died is an `error` event: logged, never the primary's end.
+      worker.on('error', (e) =>
+        log.warn({ pid: worker.process.pid, err: e.message }, 'dns worker channel error'),
+      );
       worker.on('message', (m: FromWorker) => {
         if (m.meridianDns === 'ready') resolve(m);
         if (m.meridianDns === 'failed') reject(new MeridianError('BAD_ARGUMENT', m.message));
@@ -121,6 +125,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   if (!adminAt)
     throw new MeridianError('BAD_ARGUMENT', `--admin: expected ADDRESS:PORT, got "${options.admin}"`);
   const admin = await startAdmin(adminAt, {
+    onError: (e) => log.warn({ err: e.message }, 'admin listener error'),
     contentType: Registry.PROMETHEUS_CONTENT_TYPE,
     metrics: async () => {
       const all = await Promise.all([...workers].map(ask));

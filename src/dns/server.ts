@@ -122,6 +122,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
         metrics: () => metrics.registry.metrics(),
         contentType: metrics.registry.contentType,
         health: () => health(),
+        onError: (e) => log.warn({ err: e.message }, 'admin listener error'),
       });
     }
   } catch (e) {

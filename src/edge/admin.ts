@@ -53,7 +53,7 @@ export class AdminServer {
   }
 
   listen(at: HostPort): Promise<HostPort> {
-    return listen(this.server, at);
+    return listen(this.server, at, (e) => this.log.warn({ err: e.message }, 'admin listener error'));
   }
 
   private send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {

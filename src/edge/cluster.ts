@@ -93,6 +93,8 @@ export async function runPrimary(
       const w = cluster.fork({ MERIDIAN_EDGE_WORKER: '1' });
       let wasReady = false;
       workers.add(w);
+      // send() to a worker that just died is an `error` event: logged, never the primary's end.
+      w.on('error', (e) => o.log.warn({ pid: w.process.pid, err: e.message }, 'edge worker channel error'));
       w.on('message', (m: FromWorker) => {
         if ('ready' in m) {
           wasReady = true;

@@ -92,7 +92,9 @@ export class Edge {
   async start(): Promise<{ listen: string; admin: string | null }> {
     this.runtime.start();
     const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    this.address = await listen(this.fast?.server ?? this.server, at);
+    this.address = await listen(this.fast?.server ?? this.server, at, (e) =>
+      this.o.log.warn({ err: e.message }, 'listener error'),
+    );
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(

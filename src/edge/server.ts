@@ -69,11 +69,13 @@ export function createDataServer(rt: EdgeRuntime): Server {
   return server;
 }
 
-export function listen(server: NetServer, at: HostPort): Promise<HostPort> {
+/** Listens; later server errors (an accept failing with EMFILE) go to `onError`, never unhandled. */
+export function listen(server: NetServer, at: HostPort, onError?: (e: Error) => void): Promise<HostPort> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {
       server.off('error', reject);
+      server.on('error', (e) => onError?.(e));
       const a = server.address() as AddressInfo;
       resolve({ host: a.address, port: a.port });
     });

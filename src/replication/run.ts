@@ -75,7 +75,11 @@ export async function runReplication(o: RunReplicationOptions) {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      server.on('error', (e) => o.log.warn({ err: e.message }, 'admin listener error'));
+      resolve();
+    });
   }).catch(async (err) => {
     await repl.close();
     throw new MeridianError('BAD_ARGUMENT', `cannot listen on ${o.admin}: ${String(err)}`);

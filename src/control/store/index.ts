@@ -1,4 +1,5 @@
 import type { ControlConfig } from '../../config/index.js';
+import type { Logger } from '../../log.js';
 import { EtcdStore } from './etcd.js';
 import { etcdConnectionFromConfig } from './etcd-client.js';
 import { SqliteStore } from './sqlite.js';
@@ -21,10 +22,13 @@ export { EtcdStore, SqliteStore };
 export function openStore(
   config: ControlConfig,
   stateFile?: string,
-  options: { env?: NodeJS.ProcessEnv; warn?: (message: string) => void } = {},
+  options: { env?: NodeJS.ProcessEnv; log?: Logger; warn?: (message: string) => void } = {},
 ): StateStore {
   const s = config.store;
-  if (s.type === 'etcd')
-    return new EtcdStore({ ...etcdConnectionFromConfig(s, options.env), warn: options.warn }, s.prefix);
-  return new SqliteStore(stateFile ?? s.file);
+  const { log } = options;
+  if (s.type === 'etcd') {
+    const warn = options.warn ?? (log ? (message: string) => log.warn(message) : undefined);
+    return new EtcdStore({ ...etcdConnectionFromConfig(s, options.env), warn }, s.prefix);
+  }
+  return new SqliteStore(stateFile ?? s.file, log);
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { SnapshotJson } from '../../feed/codec.js';
+import type { Logger } from '../../log.js';
 import {
   type AuditEntry,
   type ControlState,
@@ -7,6 +8,7 @@ import {
   LeaderFlag,
   type Leadership,
   type StateStore,
+  watchFailures,
 } from './store.js';
 
 /** State in one SQLite file (WAL). Several processes may share the file; leadership is a lease row. */
@@ -15,7 +17,10 @@ export class SqliteStore implements StateStore {
   private readonly db: Database.Database;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly log?: Logger,
+  ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 2000');
@@ -70,15 +75,27 @@ export class SqliteStore implements StateStore {
 
   watch(listener: (state: ControlState) => void): () => void {
     // Another process may write the file: poll the version (cheap, indexed).
+    // A locked file or a bad row fails one poll, logged; the next tick tries again.
     let seen = -1;
+    let busy = false;
+    const failures = watchFailures(this.log, this.kind);
     const poll = async () => {
-      const row = this.db.prepare('SELECT version FROM state WHERE id = 1').get() as
-        | { version: number }
-        | undefined;
-      if (row && row.version !== seen) {
-        seen = row.version;
-        const state = await this.load();
-        if (state) listener(state);
+      if (busy || !this.db.open) return;
+      busy = true;
+      try {
+        const row = this.db.prepare('SELECT version FROM state WHERE id = 1').get() as
+          | { version: number }
+          | undefined;
+        if (row && row.version !== seen) {
+          const state = await this.load();
+          if (state) listener(state);
+          seen = row.version;
+        }
+        failures.ok();
+      } catch (e) {
+        failures.failed(e);
+      } finally {
+        busy = false;
       }
     };
     const timer = setInterval(() => void poll(), 200);

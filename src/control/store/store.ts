@@ -1,4 +1,5 @@
 import type { SnapshotJson } from '../../feed/codec.js';
+import type { Logger } from '../../log.js';
 
 /** A running or finished evacuation/restore. Persisted with the state it changes. */
 export interface OperationRecord {
@@ -106,3 +107,23 @@ export class LeaderFlag {
 }
 
 export const HISTORY_KEPT = 1000;
+
+/**
+ * What a store's watch loop does with a failed read: log it (once per distinct
+ * error, not every tick) and its recovery. The loop itself carries on: a store
+ * that is locked, unreachable or holds a bad row must never end the process.
+ */
+export function watchFailures(log: Logger | undefined, store: string) {
+  let failing: string | null = null;
+  return {
+    failed(e: unknown) {
+      const err = e instanceof Error ? e.message : String(e);
+      if (err !== failing) log?.warn({ store, err }, 'cannot read the state store; trying again');
+      failing = err;
+    },
+    ok() {
+      if (failing !== null) log?.info({ store }, 'state store readable again');
+      failing = null;
+    },
+  };
+}
