@@ -6,6 +6,7 @@ import { SUBNET_PREFIX } from '../core/ip.js';
 import type { Snapshot } from '../core/model.js';
 import type { GeoLocator } from '../geo/index.js';
 import { type Compiled, compile, resolve } from './answers.js';
+import { EcsTrust } from './ecs-trust.js';
 import { explanation } from './explain.js';
 import type { DnsMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -47,6 +48,8 @@ export class DnsEngine {
   private table = new Map<string, Map<number, Entry>>();
   private entries = 0;
   private maxUdp = 1232;
+  /** null: ECS is believed from anyone (dns.ecs.trustFrom absent). */
+  private ecsTrust: EcsTrust | null = null;
   private readonly metrics?: DnsMetrics;
   private readonly rateLimiter?: RateLimiter;
 
@@ -61,6 +64,8 @@ export class DnsEngine {
     const zone = buildZone(config, snapshot.version);
     this.zone = zone;
     this.maxUdp = config.dns.maxUdpPayload;
+    const trustFrom = config.dns.ecs.trustFrom;
+    this.ecsTrust = trustFrom ? new EcsTrust(trustFrom) : null;
     if (this.steering) this.steering.update(snapshot, zone);
     else this.steering = new Steering(this.options.geo, snapshot, zone);
     this.table = new Map();
@@ -100,6 +105,9 @@ export class DnsEngine {
     this.lastRcode = -1;
     const tcp = peer.transport === 'tcp';
     const edns = q.edns;
+    // ECS from a source not trusted: answered as a server without ECS would (RFC 7871 7.2.1): steered
+    // by the source address, and no ECS option in the response, so no cache stores it per subnet.
+    if (edns?.ecs && this.ecsTrust && !this.ecsTrust.trusts(peer.address)) edns.ecs = null;
     const limit = tcp ? TCP_LIMIT : edns ? Math.min(edns.udpSize, this.maxUdp) : 512;
     if (!tcp && this.rateLimiter) {
       const verdict = this.rateLimiter.check(peer.address);

@@ -62,7 +62,11 @@ export class DnsMetrics {
           const tcp = key % 2;
           const rest = (key - tcp) / 2;
           this.inc(
-            { qtype: typeName(Math.floor(rest / 32)), rcode: rcodeName(rest % 32), transport: tcp ? 'tcp' : 'udp' },
+            {
+              qtype: typeName(Math.floor(rest / 32)),
+              rcode: rcodeName(rest % 32),
+              transport: tcp ? 'tcp' : 'udp',
+            },
             n,
           );
         }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './common.js';
+import { cidr, duration } from './common.js';
 
 const hostPort = z
   .string()
@@ -20,6 +20,16 @@ export const dnsSchema = z.strictObject({
   tcpIdleTimeout: duration.default(10_000),
   /** Most TCP connections open at once per process. */
   maxTcpConnections: z.number().int().min(1).default(1000),
+  /** EDNS Client Subnet (RFC 7871): whose stated client subnet steers the answer. */
+  ecs: z
+    .strictObject({
+      /**
+       * Source networks (resolvers) whose ECS option is believed. Absent: from anyone. From any other
+       * source the option is ignored: the answer is steered by the source address and carries no ECS option.
+       */
+      trustFrom: z.array(cidr).optional(),
+    })
+    .prefault({}),
   /** Response-rate limiting per client network over UDP, so the server cannot amplify attacks. */
   rateLimit: z
     .strictObject({
