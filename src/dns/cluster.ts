@@ -1,6 +1,8 @@
 // Several worker processes answer queries (Node 20 has no SO_REUSEPORT for
 // dgram, so the cluster primary shares one socket per address with every
-// worker). The primary serves the admin port: metrics summed over workers.
+// worker; the kernel hands each datagram to whichever worker reads first, so
+// each rate-limits to its share: rate-limit.ts). The primary serves the admin
+// port: metrics summed over workers.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
