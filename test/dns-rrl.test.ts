@@ -66,6 +66,11 @@ test('one answer repeated to a victim is limited after the burst, other names st
   // Another /24 is another bucket; the same /24 is the same one.
   assert.equal(ask(engine, 'www.example.com', 'A', udp('192.0.3.7')), 'answered');
   assert.equal(ask(engine, 'www.example.com', 'A', udp('192.0.2.200')), 'dropped');
+  // IPv6: the /56 is the network.
+  const v6 = (a: string) => ask(engine, 'www.example.com', 'A', udp(a));
+  for (let i = 0; i < 5; i++) assert.equal(v6('2001:db8:1:100::1'), 'answered');
+  assert.equal(v6('2001:db8:1:1ff::2'), 'dropped', 'same /56');
+  assert.equal(v6('2001:db8:1:200::1'), 'answered', 'another /56');
   tick(1000); // one second refills one token at 1/s
   assert.equal(ask(engine, 'www.example.com'), 'answered');
   assert.equal(ask(engine, 'www.example.com'), 'dropped');

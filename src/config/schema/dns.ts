@@ -45,7 +45,7 @@ export const dnsSchema = z.strictObject({
       slip: z.number().int().min(0).max(10).default(2),
       ipv4Prefix: z.number().int().min(8).max(32).default(24),
       ipv6Prefix: z.number().int().min(16).max(128).default(56),
-      /** Buckets in the fixed table (a power of two, 1024 to 16M; 24 bytes each, per worker); classes that hash alike share one. */
+      /** Buckets in the fixed table (a power of two, 1024 to 16M; 20 bytes each, per worker); classes that hash alike share one. */
       tableSize: z
         .number()
         .int()
