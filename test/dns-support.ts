@@ -150,6 +150,15 @@ export function dig(port: number, args: string[]): string {
   return r.stdout + r.stderr;
 }
 
+/** dig without blocking the event loop: for servers running in this process. */
+export function digAsync(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('dig', ['@127.0.0.1', '-p', String(port), '+time=3', '+tries=1', ...args], (_, stdout, stderr) =>
+      resolve(stdout + stderr),
+    );
+  });
+}
+
 /** The ECS option in a kdig JSON answer: family, source, scope, address hex. */
 export function ecsOf(answer: KdigJson): { family: number; source: number; scope: number } | null {
   const opt = answer.additionalRRs?.find((rr) => rr.TYPE === 41);

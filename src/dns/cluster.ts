@@ -1,6 +1,8 @@
 // Several worker processes answer queries (Node 20 has no SO_REUSEPORT for
 // dgram, so the cluster primary shares one socket per address with every
-// worker). The primary serves the admin port: metrics summed over workers.
+// worker; the kernel hands each datagram to whichever worker reads first, so
+// each rate-limits to its share: rate-limit.ts). The primary serves the admin
+// port: metrics summed over workers.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
@@ -14,6 +16,8 @@ import { parseHostPort } from './sockets.js';
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 const WORKER_ENV = 'MERIDIAN_DNS_WORKER';
+/** How many workers share the sockets: each rate-limits to its share (rate-limit.ts). */
+const WORKERS_ENV = 'MERIDIAN_DNS_WORKERS';
 
 type FromWorker =
   | { meridianDns: 'ready'; udp: string[]; tcp: string[]; batched: boolean }
@@ -26,7 +30,7 @@ export const isClusterWorker = () => cluster.isWorker && process.env[WORKER_ENV]
 export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
   let running: Awaited<ReturnType<typeof startOne>>;
   try {
-    running = await startOne(options, null);
+    running = await startOne(options, null, Number(process.env[WORKERS_ENV]) || 1);
   } catch (e) {
     process.send?.({ meridianDns: 'failed', message: (e as Error).message });
     process.exit(1);
@@ -60,7 +64,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
 
   const fork = (): Promise<{ udp: string[]; tcp: string[]; batched: boolean }> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ [WORKER_ENV]: '1' });
+      const worker = cluster.fork({ [WORKER_ENV]: '1', [WORKERS_ENV]: String(count) });
       workers.add(worker);
       // send() to a worker that just died is an `error` event: logged, never the primary's end.
       worker.on('error', (e) =>

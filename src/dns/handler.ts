@@ -6,9 +6,10 @@ import { SUBNET_PREFIX } from '../core/ip.js';
 import type { Snapshot } from '../core/model.js';
 import type { GeoLocator } from '../geo/index.js';
 import { type Compiled, compile, resolve } from './answers.js';
+import { EcsTrust } from './ecs-trust.js';
 import { explanation } from './explain.js';
 import type { DnsMetrics } from './metrics.js';
-import type { RateLimiter } from './rate-limit.js';
+import { classify, type RateLimiter } from './rate-limit.js';
 import { BADVERS, bare, rejectHeader, respond } from './respond.js';
 import { Steering } from './steering.js';
 import { CLASS_IN, isInZone, isRejection, parseQuery, type Query, RCODE, TYPE, wireToName } from './wire.js';
@@ -47,6 +48,8 @@ export class DnsEngine {
   private table = new Map<string, Map<number, Entry>>();
   private entries = 0;
   private maxUdp = 1232;
+  /** null: ECS is believed from anyone (dns.ecs.trustFrom absent). */
+  private ecsTrust: EcsTrust | null = null;
   private readonly metrics?: DnsMetrics;
   private readonly rateLimiter?: RateLimiter;
 
@@ -61,6 +64,8 @@ export class DnsEngine {
     const zone = buildZone(config, snapshot.version);
     this.zone = zone;
     this.maxUdp = config.dns.maxUdpPayload;
+    const trustFrom = config.dns.ecs.trustFrom;
+    this.ecsTrust = trustFrom ? new EcsTrust(trustFrom) : null;
     if (this.steering) this.steering.update(snapshot, zone);
     else this.steering = new Steering(this.options.geo, snapshot, zone);
     this.table = new Map();
@@ -94,21 +99,38 @@ export class DnsEngine {
     const q = parseQuery(msg);
     if (isRejection(q)) {
       this.lastQtype = 0;
-      return q.drop ? null : rejectHeader(msg, q.rcode);
+      this.lastRcode = -1;
+      if (q.drop) return null;
+      return this.limited(msg, null, rejectHeader(msg, q.rcode), peer);
     }
     this.lastQtype = q.qtype;
     this.lastRcode = -1;
+    return this.limited(msg, q, this.respondTo(msg, q, peer), peer);
+  }
+
+  /** Response-rate limiting, by what the response is (UDP only: TCP cannot be spoofed). */
+  private limited(msg: Buffer, q: Query | null, out: Buffer, peer: Peer): Buffer | null {
+    if (!this.rateLimiter || peer.transport === 'tcp') return out;
+    const { kind, name } =
+      q === null || this.lastRcode > 15
+        ? { kind: 'error' as const, name: '' }
+        : classify(out, q.key, this.zone.apex);
+    const verdict = this.rateLimiter.check(peer.address, name, kind);
+    if (verdict === 'ok') return out;
+    this.metrics?.rateLimited(verdict);
+    if (verdict === 'drop') return null;
+    // A slip: an empty truncated answer, so a real client retries over TCP.
+    this.lastRcode = -1;
+    return q === null ? out : respond(msg, q, SLIP, false, 0, 0, this.maxUdp);
+  }
+
+  private respondTo(msg: Buffer, q: Query, peer: Peer): Buffer {
     const tcp = peer.transport === 'tcp';
     const edns = q.edns;
+    // ECS from a source not trusted: answered as a server without ECS would (RFC 7871 7.2.1): steered
+    // by the source address, and no ECS option in the response, so no cache stores it per subnet.
+    if (edns?.ecs && this.ecsTrust && !this.ecsTrust.trusts(peer.address)) edns.ecs = null;
     const limit = tcp ? TCP_LIMIT : edns ? Math.min(edns.udpSize, this.maxUdp) : 512;
-    if (!tcp && this.rateLimiter) {
-      const verdict = this.rateLimiter.check(peer.address);
-      if (verdict !== 'ok') {
-        this.metrics?.rateLimited(verdict);
-        // A slip: an empty truncated answer, so a real client retries over TCP.
-        return verdict === 'drop' ? null : respond(msg, q, SLIP, false, 0, 0, this.maxUdp);
-      }
-    }
     if (edns && edns.version > 0) {
       this.lastRcode = RCODE.BADVERS;
       return respond(msg, q, BADVERS, false, 0, limit, this.maxUdp);

@@ -4,14 +4,39 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RCODE, TYPE } from './wire.js';
 
-const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
+/**
+ * Question types named in the `qtype` label. Anything else is `other`: the
+ * type is chosen by whoever sends the query, and one series per value would
+ * let a stranger grow every scrape (and the counter map) by 65,536 series.
+ */
+const KNOWN_TYPES: Record<string, number> = {
+  ...TYPE,
+  PTR: 12,
+  SRV: 33,
+  NAPTR: 35,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  NSEC3: 50,
+  TLSA: 52,
+  SVCB: 64,
+  HTTPS: 65,
+  CAA: 257,
+};
+const TYPE_NAMES = new Map<number, string>(Object.entries(KNOWN_TYPES).map(([k, v]) => [v, k]));
+/** Stands for every unknown type in the counter map (outside 0-65535). */
+const OTHER_TYPE = 0x10000;
+/** Set when no question could be read (FORMERR, runts). */
+TYPE_NAMES.set(0, 'none');
+TYPE_NAMES.set(OTHER_TYPE, 'other');
 const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
-const typeName = (t: number) => TYPE_NAMES.get(t) ?? `TYPE${t}`;
+const typeName = (t: number) => TYPE_NAMES.get(t) ?? 'other';
 const rcodeName = (r: number) => RCODE_NAMES.get(r) ?? `RCODE${r}`;
 
 export class DnsMetrics {
   readonly registry = new Registry();
-  /** (qtype * 32 + rcode) * 2 + (tcp ? 1 : 0) -> count. */
+  /** (known qtype or OTHER_TYPE) * 32 + rcode) * 2 + (tcp ? 1 : 0) -> count. */
   private readonly queries = new Map<number, number>();
   private readonly answers = new Map<string, number>();
   private readonly limited = { truncate: 0, drop: 0 };
@@ -34,10 +59,14 @@ export class DnsMetrics {
       collect() {
         this.reset();
         for (const [key, n] of self.queries) {
-          const tcp = key & 1;
-          const rest = key >> 1;
+          const tcp = key % 2;
+          const rest = (key - tcp) / 2;
           this.inc(
-            { qtype: typeName(rest >> 5), rcode: rcodeName(rest & 31), transport: tcp ? 'tcp' : 'udp' },
+            {
+              qtype: typeName(Math.floor(rest / 32)),
+              rcode: rcodeName(rest % 32),
+              transport: tcp ? 'tcp' : 'udp',
+            },
             n,
           );
         }
@@ -87,7 +116,8 @@ export class DnsMetrics {
   }
 
   query(qtype: number, rcode: number, tcp: boolean) {
-    const key = ((qtype * 32 + (rcode & 31)) << 1) | (tcp ? 1 : 0);
+    const t = TYPE_NAMES.has(qtype) ? qtype : OTHER_TYPE;
+    const key = (t * 32 + (rcode & 31)) * 2 + (tcp ? 1 : 0);
     this.queries.set(key, (this.queries.get(key) ?? 0) + 1);
   }
 

@@ -49,16 +49,24 @@ export function openSource(options: RunDnsOptions): SnapshotSource {
   return new FileSnapshotSource(options.configFile, { log: options.log });
 }
 
-/** One process: source, geo database and server, closed together. */
+/** One process: source, geo database and server, closed together; `workers` processes share its sockets. */
 export async function startOne(
   options: RunDnsOptions,
   admin: string | null | undefined,
+  workers = 1,
 ): Promise<{ server: DnsServer; close(): Promise<void> }> {
   const source = openSource(options);
   await source.start();
   try {
     const geo = await GeoLocator.open(source.config().geo);
-    const server = await startDnsServer({ source, geo, log: options.log, listen: options.listen, admin });
+    const server = await startDnsServer({
+      source,
+      geo,
+      log: options.log,
+      listen: options.listen,
+      admin,
+      workers,
+    });
     return {
       server,
       close: async () => {

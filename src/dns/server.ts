@@ -26,6 +26,8 @@ export interface DnsServerOptions {
   listen?: string[];
   /** ADDR:PORT of the admin HTTP server; null for none; default: config dns.admin. */
   admin?: string | null;
+  /** Processes sharing the listen sockets (cluster workers): each rate-limits to its share. Default 1. */
+  workers?: number;
 }
 
 export interface DnsServer {
@@ -65,7 +67,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   const config = source.config();
   const metrics = new DnsMetrics();
   if (source.sync) registerSyncMetrics(metrics.registry, () => source.sync?.());
-  const rateLimiter = config.dns.rateLimit.enabled ? new RateLimiter(config.dns.rateLimit) : undefined;
+  const rateLimiter = config.dns.rateLimit.enabled
+    ? new RateLimiter(config.dns.rateLimit, { workers: options.workers })
+    : undefined;
   const engine = new DnsEngine({ geo, config, snapshot: source.current(), metrics, rateLimiter });
   const unsubscribe = source.onChange((snapshot, cfg) => {
     try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './common.js';
+import { cidr, duration } from './common.js';
 
 const hostPort = z
   .string()
@@ -20,11 +20,24 @@ export const dnsSchema = z.strictObject({
   tcpIdleTimeout: duration.default(10_000),
   /** Most TCP connections open at once per process. */
   maxTcpConnections: z.number().int().min(1).default(1000),
-  /** Response-rate limiting per client network over UDP, so the server cannot amplify attacks. */
+  /** EDNS Client Subnet (RFC 7871): whose stated client subnet steers the answer. */
+  ecs: z
+    .strictObject({
+      /**
+       * Source networks (resolvers) whose ECS option is believed. Absent: from anyone. From any other
+       * source the option is ignored: the answer is steered by the source address and carries no ECS option.
+       */
+      trustFrom: z.array(cidr).optional(),
+    })
+    .prefault({}),
+  /**
+   * Response-rate limiting over UDP, so the server cannot amplify attacks: per client network, name class
+   * and response kind (as NSD and Knot). With several workers each allows its share (rate / workers).
+   */
   rateLimit: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Responses per second allowed to one client network. */
+      /** Responses per second of one kind for one name to one client network (the whole server, all workers). */
       responsesPerSecond: z.number().positive().default(200),
       /** Responses a network may send in a burst above the rate. */
       burst: z.number().int().min(1).default(400),
@@ -32,6 +45,14 @@ export const dnsSchema = z.strictObject({
       slip: z.number().int().min(0).max(10).default(2),
       ipv4Prefix: z.number().int().min(8).max(32).default(24),
       ipv6Prefix: z.number().int().min(16).max(128).default(56),
+      /** Buckets in the fixed table (a power of two, 1024 to 16M; 20 bytes each, per worker); classes that hash alike share one. */
+      tableSize: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1 << 24)
+        .refine((n) => (n & (n - 1)) === 0, 'expected a power of two such as 131072')
+        .default(1 << 17),
     })
     .prefault({}),
 });
