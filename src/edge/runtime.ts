@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MeridianConfig } from '../config/index.js';
+import { readSecret } from '../config/secret.js';
 import type { Snapshot } from '../core/model.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { type GeoLocator, trustedProxies } from '../geo/index.js';
@@ -11,6 +12,7 @@ import { ClientLocator } from './locate.js';
 import { HealthChecker } from './origins/health-check.js';
 import { finish } from './outbound/finish.js';
 import { respondError } from './outbound/respond.js';
+import { PeerAuth } from './peer-auth.js';
 import { Peers } from './peers.js';
 import { run } from './pipeline.js';
 import { RetryBudget } from './retry-budget.js';
@@ -39,6 +41,11 @@ export class EdgeRuntime {
   readonly stats = new EdgeStats();
   readonly edgeUrls = new Map<string, string>();
   readonly priorityHeader: string;
+  /** The priority header is x-meridian-*: believed only from signed peers, else from trusted proxies. */
+  readonly priorityIsInternal: boolean;
+  /** trust.header (lower case): where a trusted proxy states the client address. */
+  readonly clientAddressHeader: string;
+  readonly peerAuth: PeerAuth;
   readonly viaToken: string;
   readonly scheme: 'http' | 'https';
   readonly log: Logger;
@@ -68,6 +75,13 @@ export class EdgeRuntime {
     });
     for (const reg of config.regions) this.edgeUrls.set(reg.id, reg.edge);
     this.priorityHeader = config.edge.shedding.priorityHeader;
+    this.priorityIsInternal = this.priorityHeader.startsWith('x-meridian-');
+    this.clientAddressHeader = config.trust.header;
+    const peers = config.edge.peers;
+    this.peerAuth = new PeerAuth(
+      peers.key === undefined ? null : readSecret(peers.key, 'edge.peers.key'),
+      peers.maxSkew,
+    );
     this.viaToken = `1.1 meridian-${region}`;
     this.snapshot = o.source.current();
   }

@@ -4,8 +4,6 @@ import { respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream.js';
 
-const HOP_HEADER = ['x-meridian-hop', '1'];
-
 /**
  * The endpoint: acts on the route the inbound stages chose. Local: an origin
  * of this region (power of two choices); when none is up the request fails
@@ -82,7 +80,8 @@ function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: 
   ctx.outcome = outcome;
   new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
     peer.upstream,
-    ctx.upstreamHeaders.concat(HOP_HEADER),
+    // Signed with the peer key, so the receiving edge believes the hop and serves it there.
+    ctx.upstreamHeaders.concat(rt.peerAuth.hopHeaders(ctx.req.method!, ctx.req.url!, ctx.host)),
   );
 }
 
