@@ -55,13 +55,13 @@ function evacuate(edges: TestEdge[], region: string): void {
   }
 }
 
-async function twoEdges(extraYaml: string) {
+async function twoEdges(extraYaml: string, peerKey = true) {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   if (extraYaml !== '') appendYaml(cfg.file, extraYaml);
   const origins: Server[] = [];
   for (const p of [9101, 9102, 9201, 9202]) origins.push(await startOrigin(cfg.port(p), echo));
-  const east = await startEdge(cfg.file, 'us-east-1');
-  const west = await startEdge(cfg.file, 'us-west-2');
+  const east = await startEdge(cfg.file, 'us-east-1', { peerKey });
+  const west = await startEdge(cfg.file, 'us-west-2', { peerKey });
   const sees = (a: TestEdge, b: string) => () => a.edge.runtime.peers.byRegion.get(b)!.okAt > 0;
   assert.ok((await waitFor(sees(east, 'us-west-2'), 5000)) >= 0, 'us-east-1 reaches us-west-2');
   assert.ok((await waitFor(sees(west, 'us-east-1'), 5000)) >= 0, 'us-west-2 reaches us-east-1');
@@ -80,7 +80,7 @@ async function twoEdges(extraYaml: string) {
 describe('without a peer key: every x-meridian-* header from anyone is stripped', () => {
   let pair: Awaited<ReturnType<typeof twoEdges>>;
   before(async () => {
-    pair = await twoEdges('');
+    pair = await twoEdges('', false);
     evacuate([pair.east, pair.west], 'us-east-1');
   });
   after(() => pair.close());

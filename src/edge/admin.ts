@@ -27,7 +27,7 @@ export interface AdminAccess {
 
 /** The admin port's access from edge.admin; reads the token (env or file) once, at start. */
 export function adminAccess(admin: EdgeConfig['admin']): AdminAccess {
-  if (!admin.faults || !('token' in admin) || admin.token === undefined) return { faults: false, token: null };
+  if (!admin.faults || admin.token === undefined) return { faults: false, token: null };
   return { faults: true, token: new BearerSecret(readSecret(admin.token, 'edge.admin.token')) };
 }
 

@@ -82,6 +82,11 @@ export class EdgeRuntime {
       peers.key === undefined ? null : readSecret(peers.key, 'edge.peers.key'),
       peers.maxSkew,
     );
+    if (!this.peerAuth.enabled && config.regions.length > 1) {
+      o.log.warn(
+        'edge.peers.key is not set: no x-meridian-* header is believed, so there is no cross-region retry or failover',
+      );
+    }
     this.viaToken = `1.1 meridian-${region}`;
     this.snapshot = o.source.current();
   }

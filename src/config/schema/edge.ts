@@ -37,7 +37,7 @@ const adminObject = z
   });
 
 /** `admin: ADDR:PORT` (read-only admin port) or the object form. */
-const adminSchema = z.union([hostPort.transform((listen) => ({ listen, faults: false })), adminObject]);
+const adminSchema = z.preprocess((v) => (typeof v === 'string' ? { listen: v } : v), adminObject);
 
 const peersSchema = z.strictObject({
   /**
