@@ -96,7 +96,11 @@ test('faults on: no token, a wrong token, text/plain or a form body are refused 
   try {
     const cases: [string, Record<string, string>, number][] = [
       ['no token', { 'content-type': 'application/json' }, 401],
-      ['wrong token', { 'content-type': 'application/json', authorization: 'Bearer not-the-token-at-all' }, 401],
+      [
+        'wrong token',
+        { 'content-type': 'application/json', authorization: 'Bearer not-the-token-at-all' },
+        401,
+      ],
       ['basic auth', { 'content-type': 'application/json', authorization: `Basic ${TOKEN}` }, 401],
       ['text/plain', { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` }, 415],
       [

@@ -61,11 +61,7 @@ test('shedding: best-effort first, then normal, critical last; 503 with Retry-Af
   await occupy(2);
   assert.equal((await get(`${edge.url}/x`)).statusCode, 503, 'normal shed at the adaptive limit');
   await occupy(2, { 'x-priority': 'critical' });
-  assert.equal(
-    (await get(`${edge.url}/x`, { 'x-priority': 'critical' })).statusCode,
-    503,
-    'hard cap',
-  );
+  assert.equal((await get(`${edge.url}/x`, { 'x-priority': 'critical' })).statusCode, 503, 'hard cap');
 
   // A burst far over the limit is answered at once, not queued.
   const burst = await Promise.all(Array.from({ length: 30 }, () => get(`${edge.url}/x`)));

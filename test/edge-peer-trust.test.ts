@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import { signHop } from '../src/edge/peer-auth.js';
 import {
   appendYaml,
@@ -137,7 +137,11 @@ describe('with a peer key: a hop is honoured only when signed', () => {
     const body = (await res.body.json()) as Echoed;
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['x-meridian-region'], 'us-west-2', 'served at us-west-2 (hop honoured)');
-    assert.equal(String(res.headers['x-meridian-attempts']).split(',').length, 1, 'one attempt, no ping-pong');
+    assert.equal(
+      String(res.headers['x-meridian-attempts']).split(',').length,
+      1,
+      'one attempt, no ping-pong',
+    );
     assert.deepEqual(
       Object.keys(body.headers).filter((h) => h.startsWith('x-meridian-')),
       [],
@@ -175,29 +179,64 @@ describe('with a peer key: a hop is honoured only when signed', () => {
   });
 });
 
-test('x-meridian-priority: critical from a client is not critical', async () => {
+/** One edge whose normal limit is 2 and hard cap 4, with origins that hold every request. */
+async function heldEdge(shedding: string) {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   appendYaml(
     cfg.file,
-    `edge:
-  shedding: { adaptive: off, maxInFlight: 2, initialLimit: 2, minLimit: 2 }`,
+    `edge:\n  shedding: { adaptive: vegas, initialLimit: 2, minLimit: 2, maxInFlight: 4${shedding} }`,
   );
   const hold = holdingOrigin();
   const servers: Server[] = [];
   for (const p of [9101, 9102, 9201, 9202]) servers.push(await startOrigin(cfg.port(p), hold.handler));
   const edge = await startEdge(cfg.file, 'us-east-1');
+  const pending: Promise<unknown>[] = [send(edge.url, '/hold1', {}), send(edge.url, '/hold2', {})];
+  assert.ok((await waitFor(() => hold.held.length === 2, 5000)) >= 0, 'two requests held: the normal limit');
+  /** 'shed' or 'admitted' (the request reached the held origins: only critical may, up to the cap). */
+  const admission = async (req: Promise<{ status: number }>) => {
+    const held = hold.held.length;
+    const admitted = waitFor(() => hold.held.length > held, 5000).then((t) =>
+      t >= 0 ? 'admitted' : 'timeout',
+    );
+    const answered = req.then((r) => (r.status === 503 ? 'shed' : `status ${r.status}`));
+    pending.push(req);
+    return Promise.race([admitted, answered]);
+  };
+  return {
+    edge,
+    admission,
+    async close() {
+      hold.release();
+      await Promise.all(pending);
+      await edge.close();
+      for (const s of servers) await closeServer(s);
+    },
+  };
+}
+
+test('x-meridian-priority: critical from a client is not critical', async () => {
+  const e = await heldEdge('');
   try {
-    const pending = [send(edge.url, '/hold1', {}), send(edge.url, '/hold2', {})];
-    assert.ok((await waitFor(() => hold.held.length === 2, 5000)) >= 0, 'two requests held');
-    // The hard cap is 2 in flight; only critical may use the cap, and a client cannot say it is critical.
-    const shed = await send(edge.url, '/x', { 'x-meridian-priority': 'critical' });
-    assert.equal(shed.status, 503, 'shed like any normal request');
-    hold.release();
-    await Promise.all(pending);
+    const outcome = await e.admission(send(e.edge.url, '/x', { 'x-meridian-priority': 'critical' }));
+    assert.equal(outcome, 'shed', 'shed like any normal request, not admitted up to the hard cap');
   } finally {
-    hold.release();
-    await edge.close();
-    for (const s of servers) await closeServer(s);
+    await e.close();
+  }
+});
+
+test("a priority header of the operator's naming is believed from trusted proxies only", async () => {
+  const e = await heldEdge(', priorityHeader: x-priority');
+  const untrusted = new Client(e.edge.url, { localAddress: '127.0.0.2' });
+  try {
+    const fromUntrusted = untrusted
+      .request({ path: '/u', method: 'GET', headers: { host: HOST, 'x-priority': 'critical' } })
+      .then(async (r) => ({ status: r.statusCode, text: await r.body.text() }));
+    assert.equal(await e.admission(fromUntrusted), 'shed', 'from 127.0.0.2: not a trusted proxy');
+    const fromTrusted = send(e.edge.url, '/t', { 'x-priority': 'critical' });
+    assert.equal(await e.admission(fromTrusted), 'admitted', 'from 127.0.0.1 (trust.proxies): critical');
+  } finally {
+    await e.close();
+    await untrusted.close();
   }
 });
 

@@ -37,7 +37,10 @@ export function readSecret(ref: string, what: string, env: NodeJS.ProcessEnv = p
     }
   }
   if (secret.trim().length < MIN_LENGTH) {
-    throw new MeridianError('CONFIG_INVALID', `${what}: expected a secret of at least ${MIN_LENGTH} characters`);
+    throw new MeridianError(
+      'CONFIG_INVALID',
+      `${what}: expected a secret of at least ${MIN_LENGTH} characters`,
+    );
   }
   return secret.trim();
 }

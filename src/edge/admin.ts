@@ -149,7 +149,8 @@ export class AdminServer {
       throw new MeridianError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer TOKEN"');
     }
     if (token === 'wrong') throw new MeridianError('UNAUTHORIZED', 'unknown bearer token');
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     if ((req.method === 'POST' || hasBody) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
       throw new MeridianError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
     }

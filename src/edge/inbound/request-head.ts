@@ -1,7 +1,7 @@
 import type { EdgeContext } from '../context.js';
 import { respondError } from '../outbound/respond.js';
-import type { EdgeRuntime } from '../runtime.js';
 import { HOP_HEADER, INTERNAL_PREFIX, SIGNATURE_HEADER } from '../peer-auth.js';
+import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, DONE, type Stage } from '../stage.js';
 
 /** Headers that describe one connection, never forwarded (RFC 9110 7.6.1). */
