@@ -263,3 +263,36 @@ test('trust.header is the header the client address is read from; X-Forwarded-Fo
     for (const s of servers) await closeServer(s);
   }
 });
+
+test('without a peer key a local 503 is not retried in another region (it would be sent back)', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  const servers: Server[] = [];
+  const failing = (_req: unknown, res: { writeHead(s: number): { end(b: string): void } }) =>
+    res.writeHead(503).end('down');
+  for (const p of [9101, 9102]) servers.push(await startOrigin(cfg.port(p), failing));
+  for (const p of [9201, 9202]) servers.push(await startOrigin(cfg.port(p), echo));
+  const keyless = [
+    await startEdge(cfg.file, 'us-east-1', { peerKey: false }),
+    await startEdge(cfg.file, 'us-west-2', { peerKey: false }),
+  ];
+  const keyed = [
+    await startEdge(cfg.file, 'us-east-1', { listen: '127.0.0.1:0' }),
+    await startEdge(cfg.file, 'us-west-2', { listen: '127.0.0.1:0' }),
+  ];
+  try {
+    for (const e of [keyless[0], keyed[0]]) {
+      const seen = () => e.edge.runtime.peers.byRegion.get('us-west-2')!.okAt > 0;
+      assert.ok((await waitFor(seen, 5000)) >= 0, 'us-east-1 reaches us-west-2');
+    }
+    const plain = await send(keyless[0].url, '/r', {});
+    assert.equal(plain.status, 503, 'the local answer, not a 508 from a request sent back and forth');
+    assert.equal(plain.region, 'us-east-1');
+    // The keyed east edge retries at the config's us-west-2 edge (keyless[1], same address): it
+    // cannot verify the signature without a key, yet the Via loop check refuses the bounce.
+    const bounced = await send(keyed[0].url, '/r', {});
+    assert.equal(bounced.status, 508, 'a peer that does not believe the hop sends it back; refused, no loop');
+  } finally {
+    for (const e of [...keyless, ...keyed]) await e.close();
+    for (const s of servers) await closeServer(s);
+  }
+});
