@@ -41,8 +41,6 @@ export class EdgeRuntime {
   readonly stats = new EdgeStats();
   readonly edgeUrls = new Map<string, string>();
   readonly priorityHeader: string;
-  /** The priority header is x-meridian-*: believed only from signed peers, else from trusted proxies. */
-  readonly priorityIsInternal: boolean;
   /** trust.header (lower case): where a trusted proxy states the client address. */
   readonly clientAddressHeader: string;
   readonly peerAuth: PeerAuth;
@@ -75,7 +73,6 @@ export class EdgeRuntime {
     });
     for (const reg of config.regions) this.edgeUrls.set(reg.id, reg.edge);
     this.priorityHeader = config.edge.shedding.priorityHeader;
-    this.priorityIsInternal = this.priorityHeader.startsWith('x-meridian-');
     this.clientAddressHeader = config.trust.header;
     const peers = config.edge.peers;
     this.peerAuth = new PeerAuth(
