@@ -63,6 +63,18 @@ export const ERRORS = {
     dnsRcode: 'REFUSED',
     retryable: false,
   },
+  UNSUPPORTED_MEDIA_TYPE: {
+    message: 'the body must be sent as application/json',
+    httpStatus: 415,
+    dnsRcode: 'REFUSED',
+    retryable: false,
+  },
+  LOOP_DETECTED: {
+    message: 'the request already passed this edge',
+    httpStatus: 508,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
   NOT_FOUND: { message: 'not found', httpStatus: 404, dnsRcode: 'NXDOMAIN', retryable: false },
   CONFLICT: {
     message: 'conflicts with the current state',

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { request } from 'undici';
-import { closeServer, echo, startOrigin } from './edge-fixtures.js';
+import { appendYaml, closeServer, echo, startOrigin } from './edge-fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
@@ -24,6 +24,10 @@ const get = async (url: string) => {
 
 test('meridian edge with two workers: ready line, fault stage on the admin port, metrics, SIGTERM', async () => {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  // Drills may set faults: the operator token reaches the edge by environment, never argv.
+  appendYaml(cfg.file, 'edge:\n  admin: { faults: true, token: "env:MERIDIAN_EDGE_ADMIN_TOKEN" }');
+  const token = 'cli-test-admin-token-0123456789';
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   for (const p of [9101, 9102]) servers.push(await startOrigin(cfg.port(p), echo));
   const child = spawn(
     process.execPath,
@@ -35,7 +39,10 @@ test('meridian edge with two workers: ready line, fault stage on the admin port,
       '--workers',
       '2',
     ]),
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', MERIDIAN_EDGE_ADMIN_TOKEN: token },
+    },
   );
   let stderr = '';
   child.stderr!.on('data', (c) => {
@@ -58,15 +65,15 @@ test('meridian edge with two workers: ready line, fault stage on the admin port,
   assert.equal(ok.statusCode, 200);
   assert.equal(ok.headers['x-meridian-region'], 'us-east-1');
 
-  const bad = await request(`${admin}/fault`, { method: 'POST', body: '{"errorRate": 7}' });
+  const bad = await request(`${admin}/fault`, { method: 'POST', headers: auth, body: '{"errorRate": 7}' });
   assert.equal(bad.statusCode, 400);
   assert.match(await bad.body.text(), /errorRate/);
-  const set = await request(`${admin}/fault`, { method: 'POST', body: '{"errorRate": 1}' });
+  const set = await request(`${admin}/fault`, { method: 'POST', headers: auth, body: '{"errorRate": 1}' });
   assert.equal(set.statusCode, 200);
   await set.body.dump();
   for (let i = 0; i < 6; i++)
     assert.equal((await get(`${data}/f${i}`)).statusCode, 502, 'every worker fails');
-  const off = await request(`${admin}/fault`, { method: 'DELETE' });
+  const off = await request(`${admin}/fault`, { method: 'DELETE', headers: auth });
   await off.body.dump();
   assert.equal((await get(`${data}/y`)).statusCode, 200);
 

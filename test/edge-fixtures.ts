@@ -90,16 +90,28 @@ export interface TestEdge {
   close(): Promise<void>;
 }
 
-/** An edge in this process for `region`, following `file`, listening where the file says. */
+/** The peer key in-process test edges share unless the config names one (see startEdge). */
+export const TEST_PEER_KEY_ENV = 'MERIDIAN_TEST_EDGE_PEER_KEY';
+process.env[TEST_PEER_KEY_ENV] ??= 'edge-test-peer-key-0123456789abcdef';
+
+/**
+ * An edge in this process for `region`, following `file`, listening where the
+ * file says. Edges share a peer key (as a deployment should) unless the file
+ * sets one or `peerKey: false` asks for none.
+ */
 export async function startEdge(
   file: string,
   region: string,
-  options: { listen?: string } = {},
+  options: { listen?: string; peerKey?: boolean } = {},
 ): Promise<TestEdge> {
   const log = createLogger('edge', process.env.EDGE_TEST_LOG ?? 'silent');
   const source = new FileSnapshotSource(file, { intervalMs: 200 });
   await source.start();
-  const config: MeridianConfig = source.config();
+  let config: MeridianConfig = source.config();
+  if (options.peerKey !== false && config.edge.peers.key === undefined) {
+    const peers = { ...config.edge.peers, key: `env:${TEST_PEER_KEY_ENV}` };
+    config = { ...config, edge: { ...config.edge, peers } };
+  }
   const edge = new Edge({
     config,
     region,

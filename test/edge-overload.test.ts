@@ -31,12 +31,13 @@ const get = async (url: string, headers: Record<string, string> = {}) => {
   return res;
 };
 
+// x-priority is believed from trusted proxies (127.0.0.1 is one here); x-meridian-priority only from signed peers.
 test('shedding: best-effort first, then normal, critical last; 503 with Retry-After and no queue', async () => {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   appendYaml(
     cfg.file,
     `edge:
-  shedding: { adaptive: vegas, initialLimit: 4, minLimit: 4, maxInFlight: 6, bestEffortShare: 0.5, retryAfter: 2 }
+  shedding: { adaptive: vegas, initialLimit: 4, minLimit: 4, maxInFlight: 6, bestEffortShare: 0.5, retryAfter: 2, priorityHeader: x-priority }
   services:
     - name: api
       priorities: [{ pathPrefix: /batch, class: best-effort }]`,
@@ -53,18 +54,14 @@ test('shedding: best-effort first, then normal, critical last; 503 with Retry-Af
   };
 
   await occupy(2);
-  const be = await get(`${edge.url}/x`, { 'x-meridian-priority': 'best-effort' });
+  const be = await get(`${edge.url}/x`, { 'x-priority': 'best-effort' });
   assert.equal(be.statusCode, 503, 'best-effort shed at half the limit');
   assert.equal(be.headers['retry-after'], '2');
   assert.equal((await get(`${edge.url}/batch/job`)).statusCode, 503, 'route rule makes /batch best-effort');
   await occupy(2);
   assert.equal((await get(`${edge.url}/x`)).statusCode, 503, 'normal shed at the adaptive limit');
-  await occupy(2, { 'x-meridian-priority': 'critical' });
-  assert.equal(
-    (await get(`${edge.url}/x`, { 'x-meridian-priority': 'critical' })).statusCode,
-    503,
-    'hard cap',
-  );
+  await occupy(2, { 'x-priority': 'critical' });
+  assert.equal((await get(`${edge.url}/x`, { 'x-priority': 'critical' })).statusCode, 503, 'hard cap');
 
   // A burst far over the limit is answered at once, not queued.
   const burst = await Promise.all(Array.from({ length: 30 }, () => get(`${edge.url}/x`)));

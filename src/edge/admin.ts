@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EdgeConfig } from '../config/index.js';
+import { BearerSecret, readSecret } from '../config/secret.js';
 import { isMeridianError, MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type FaultSettings, NO_FAULT, parseFault } from './fault.js';
@@ -15,7 +17,22 @@ export interface AdminBackend {
   setFault(f: FaultSettings): Promise<void>;
 }
 
+/** Who may change the edge through the admin port (edge.admin). */
+export interface AdminAccess {
+  /** Mutating routes exist only when true. */
+  faults: boolean;
+  /** The operator token they need; null only when faults is false. */
+  token: BearerSecret | null;
+}
+
+/** The admin port's access from edge.admin; reads the token (env or file) once, at start. */
+export function adminAccess(admin: EdgeConfig['admin']): AdminAccess {
+  if (!admin.faults || admin.token === undefined) return { faults: false, token: null };
+  return { faults: true, token: new BearerSecret(readSecret(admin.token, 'edge.admin.token')) };
+}
+
 const MAX_BODY = 64 * 1024;
+const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -37,7 +54,10 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-/** Admin port: /metrics (Prometheus), /meridian/health, and the drill fault stage (POST/DELETE /fault). */
+/**
+ * Admin port: /metrics (Prometheus), /meridian/health, and the drill fault
+ * stage (GET /fault; POST/DELETE /fault only with edge.admin.faults and the token).
+ */
 export class AdminServer {
   private readonly server: Server;
   private readonly registry;
@@ -45,6 +65,7 @@ export class AdminServer {
   constructor(
     private readonly backend: AdminBackend,
     private readonly log: Logger,
+    private readonly access: AdminAccess = { faults: false, token: null },
   ) {
     this.registry = edgeRegistry(backend.region, () => backend.stats());
     this.server = createServer((req, res) => {
@@ -78,18 +99,61 @@ export class AdminServer {
       return this.send(res, 200, await this.backend.health());
     if (path === '/fault') {
       if (req.method === 'GET') return this.send(res, 200, this.backend.fault());
-      if (req.method === 'POST') {
-        const fault = parseFault(await readJson(req));
+      if (req.method !== 'POST' && req.method !== 'DELETE') {
+        throw new MeridianError('BAD_REQUEST', `${req.method} /fault: use GET, POST or DELETE`);
+      }
+      return this.mutate(req, res, async () => {
+        const fault = req.method === 'POST' ? parseFault(await readJson(req)) : NO_FAULT;
         await this.backend.setFault(fault);
-        return this.send(res, 200, fault);
-      }
-      if (req.method === 'DELETE') {
-        await this.backend.setFault(NO_FAULT);
-        return this.send(res, 200, NO_FAULT);
-      }
-      throw new MeridianError('BAD_REQUEST', `${req.method} /fault: use GET, POST or DELETE`);
+        return fault;
+      });
     }
     throw new MeridianError('NOT_FOUND', `no admin endpoint ${path}`);
+  }
+
+  /**
+   * A route that changes the edge: off unless edge.admin.faults, then an
+   * operator bearer token and a JSON body (a browser form cannot send one
+   * without a CORS preflight). Every call, accepted or refused, is one audit line.
+   */
+  private async mutate(req: IncomingMessage, res: ServerResponse, apply: () => Promise<unknown>) {
+    const audit = {
+      audit: 'edge-admin',
+      method: req.method,
+      path: (req.url ?? '/').split('?')[0],
+      remote: req.socket.remoteAddress,
+    };
+    try {
+      this.authorize(req);
+      const result = await apply();
+      this.log.info({ ...audit, outcome: 'accepted', status: 200, result }, 'edge admin call accepted');
+      this.send(res, 200, result);
+    } catch (e) {
+      const err = isMeridianError(e) ? e : new MeridianError('INTERNAL', (e as Error).message);
+      this.log.warn(
+        { ...audit, outcome: 'refused', status: err.spec.httpStatus, code: err.code, reason: err.message },
+        'edge admin call refused',
+      );
+      // The body of a refused call is not read: close instead of leaving it in the connection.
+      res.shouldKeepAlive = false;
+      throw e;
+    }
+  }
+
+  private authorize(req: IncomingMessage): void {
+    if (!this.access.faults || this.access.token === null) {
+      throw new MeridianError('FORBIDDEN', 'fault injection is off: set edge.admin.faults: true');
+    }
+    const token = this.access.token.check(req.headers.authorization);
+    if (token === 'missing') {
+      throw new MeridianError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer TOKEN"');
+    }
+    if (token === 'wrong') throw new MeridianError('UNAUTHORIZED', 'unknown bearer token');
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    if ((req.method === 'POST' || hasBody) && !JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      throw new MeridianError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+    }
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@ import { MeridianError } from '../errors.js';
 import { startReporter } from '../feed/reporter.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { GeoLocator } from '../geo/index.js';
-import { AdminServer } from './admin.js';
+import { AdminServer, adminAccess } from './admin.js';
 import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
 import { ReportCollector } from './report.js';
@@ -139,8 +139,9 @@ export async function runPrimary(
       },
     },
     o.log,
+    adminAccess(config.edge.admin),
   );
-  const adminAt = await admin.listen(parseHostPort(o.admin ?? config.edge.admin, '--admin'));
+  const adminAt = await admin.listen(parseHostPort(o.admin ?? config.edge.admin.listen, '--admin'));
   const collector = new ReportCollector(
     o.region,
     () => source.current().regions.get(o.region)?.capacity ?? 0,

@@ -5,7 +5,7 @@ import type { EdgeReport } from '../feed/report.js';
 import type { SnapshotSource } from '../feed/source.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
-import { AdminServer } from './admin.js';
+import { AdminServer, adminAccess } from './admin.js';
 import type { FaultSettings } from './fault.js';
 import { FastListener } from './inbound-fast/listener.js';
 import { ReportCollector } from './report.js';
@@ -106,9 +106,10 @@ export class Edge {
           setFault: async (f: FaultSettings) => rt.setFault(f),
         },
         this.o.log,
+        adminAccess(this.o.config.edge.admin),
       );
       this.adminAddress = await this.admin.listen(
-        parseHostPort(this.o.admin ?? this.o.config.edge.admin, '--admin'),
+        parseHostPort(this.o.admin ?? this.o.config.edge.admin.listen, '--admin'),
       );
     }
     return {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MeridianConfig } from '../config/index.js';
+import { readSecret } from '../config/secret.js';
 import type { Snapshot } from '../core/model.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { type GeoLocator, trustedProxies } from '../geo/index.js';
@@ -11,6 +12,7 @@ import { ClientLocator } from './locate.js';
 import { HealthChecker } from './origins/health-check.js';
 import { finish } from './outbound/finish.js';
 import { respondError } from './outbound/respond.js';
+import { PeerAuth } from './peer-auth.js';
 import { Peers } from './peers.js';
 import { run } from './pipeline.js';
 import { RetryBudget } from './retry-budget.js';
@@ -39,6 +41,9 @@ export class EdgeRuntime {
   readonly stats = new EdgeStats();
   readonly edgeUrls = new Map<string, string>();
   readonly priorityHeader: string;
+  /** trust.header (lower case): where a trusted proxy states the client address. */
+  readonly clientAddressHeader: string;
+  readonly peerAuth: PeerAuth;
   readonly viaToken: string;
   readonly scheme: 'http' | 'https';
   readonly log: Logger;
@@ -68,6 +73,17 @@ export class EdgeRuntime {
     });
     for (const reg of config.regions) this.edgeUrls.set(reg.id, reg.edge);
     this.priorityHeader = config.edge.shedding.priorityHeader;
+    this.clientAddressHeader = config.trust.header;
+    const peers = config.edge.peers;
+    this.peerAuth = new PeerAuth(
+      peers.key === undefined ? null : readSecret(peers.key, 'edge.peers.key'),
+      peers.maxSkew,
+    );
+    if (!this.peerAuth.enabled && config.regions.length > 1) {
+      o.log.warn(
+        'edge.peers.key is not set: no x-meridian-* header is believed, so there is no cross-region retry or failover',
+      );
+    }
     this.viaToken = `1.1 meridian-${region}`;
     this.snapshot = o.source.current();
   }

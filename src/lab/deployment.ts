@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { LinkFault } from '../chaos/fault-proxy.js';
 import type { LinkSpec } from '../chaos/link-host.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
-import { type LabTokens, labCapacities, labConfigDocument, newToken } from './lab-config.js';
+import { type LabTokens, labCapacities, labConfigDocument, labSecretFiles, newToken } from './lab-config.js';
 import { freePort } from './ports.js';
 import { LabProcess } from './processes.js';
 
@@ -48,6 +48,8 @@ export class Deployment {
   /** Region -> URL users reach its edge at (directly, no proxy). */
   readonly edgeUrls = new Map<string, string>();
   readonly tokens: LabTokens = { operator: newToken(), agent: newToken(), viewer: newToken() };
+  /** Operator token of every edge's admin port (POST/DELETE /fault), for drills. */
+  readonly edgeAdminToken = newToken();
   controlUrl = '';
   dnsAddress = { address: '127.0.0.1', port: 0 };
   config!: MeridianConfig;
@@ -78,6 +80,9 @@ export class Deployment {
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(logDir, { recursive: true, force: true });
     mkdirSync(stateDir, { recursive: true });
+    const secretFiles = labSecretFiles(stateDir);
+    writeFileSync(secretFiles.peerKey, `${newToken()}\n`, { mode: 0o600 });
+    writeFileSync(secretFiles.edgeAdminToken, `${this.edgeAdminToken}\n`, { mode: 0o600 });
     const originUrls = new Map<string, string[]>();
     const edgePorts = new Map<string, number>();
     const specs: LinkSpec[] = [];

@@ -29,6 +29,12 @@ export interface LabWiring {
 
 export const newToken = () => randomBytes(18).toString('base64url');
 
+/** The 0600 files the lab's edges read their secrets from (config says `file:PATH`, never the secret). */
+export const labSecretFiles = (stateDir: string) => ({
+  peerKey: `${stateDir}/edge-peer.key`,
+  edgeAdminToken: `${stateDir}/edge-admin.token`,
+});
+
 /**
  * Capacities scaled to what this machine can offer: each region alone carries
  * the whole lab rate at two thirds of its capacity (configured ratios kept),
@@ -74,6 +80,7 @@ export function labConfigDocument(
     },
   }));
   const control = (doc.control as Record<string, unknown> | undefined) ?? {};
+  const secrets = labSecretFiles(wiring.stateDir);
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
 
   return {
@@ -101,6 +108,10 @@ export function labConfigDocument(
     edge: {
       ...edge,
       workers: 1,
+      // Edges sign their hops, so the isthmus, retries and failover are believed across regions;
+      // drills may set faults on an edge's admin port with the operator token.
+      peers: { ...((edge.peers as object | undefined) ?? {}), key: `file:${secrets.peerKey}` },
+      admin: { listen: '127.0.0.1:0', faults: true, token: `file:${secrets.edgeAdminToken}` },
       // The watch list's PUT and DELETE are idempotent: safe to retry in another region,
       // and so is any 5xx: a broken build answers 500, which the default list (502-504) passes on.
       services: config.services.map((s) => ({

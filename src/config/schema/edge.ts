@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretRef } from '../secret.js';
 import { duration } from './common.js';
 
 const hostPort = z
@@ -22,11 +23,39 @@ const serviceEdgeSchema = z.strictObject({
     .default([]),
 });
 
+const adminObject = z
+  .strictObject({
+    /** Admin address (/metrics, /meridian/health, /fault); port 0 picks a free one. */
+    listen: hostPort.default('127.0.0.1:0'),
+    /** Mutating routes (POST/DELETE /fault) exist only when true; they then need `token`. */
+    faults: z.boolean().default(false),
+    /** Operator bearer token for mutating routes: "env:NAME" or "file:PATH". */
+    token: secretRef.optional(),
+  })
+  .refine((a) => !a.faults || a.token !== undefined, {
+    message: 'edge.admin.faults: true needs edge.admin.token ("env:NAME" or "file:PATH")',
+  });
+
+/** `admin: ADDR:PORT` (read-only admin port) or the object form. */
+const adminSchema = z.preprocess((v) => (typeof v === 'string' ? { listen: v } : v), adminObject);
+
+const peersSchema = z.strictObject({
+  /**
+   * Shared key of this deployment's edges ("env:NAME" or "file:PATH"). A proxying edge signs its
+   * x-meridian-* headers with it; without it no x-meridian-* header is believed from anyone.
+   */
+  key: secretRef.optional(),
+  /** A signature older or newer than this is refused (limits replay). */
+  maxSkew: duration.default(30_000),
+});
+
 export const edgeSchema = z.strictObject({
   /** Data-plane address; default: host and port of this region's `edge` URL. */
   listen: hostPort.optional(),
-  /** Admin address (/metrics, /meridian/health, /fault); port 0 picks a free one. */
-  admin: hostPort.default('127.0.0.1:0'),
+  /** Admin port: an address, or { listen, faults, token }. */
+  admin: adminSchema.prefault('127.0.0.1:0'),
+  /** Trust between this deployment's edges (signed hops). */
+  peers: peersSchema.prefault({}),
   /** Processes serving the data plane; 0 means one per CPU core. */
   workers: z.number().int().min(0).max(64).default(1),
   /** Serve HTTPS with this certificate and key (PEM files). */

@@ -4,8 +4,6 @@ import { respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream.js';
 
-const HOP_HEADER = ['x-meridian-hop', '1'];
-
 /**
  * The endpoint: acts on the route the inbound stages chose. Local: an origin
  * of this region (power of two choices); when none is up the request fails
@@ -68,10 +66,11 @@ function sendToOrigin(ctx: EdgeContext, rt: EdgeRuntime, origin: Origin): void {
 /**
  * Nothing was sent (no local origin is up, or the last one refused the
  * connection): the next region takes the request, whatever its method, outside
- * the retry budget. False when no region can.
+ * the retry budget. False when no region can, or without a peer key (the
+ * next region would not believe the hop: its decide() sends the client back).
  */
 function failOver(ctx: EdgeContext, rt: EdgeRuntime): boolean {
-  const region = ctx.hop || ctx.finished ? null : nextRegion(ctx, rt);
+  const region = ctx.hop || ctx.finished || !rt.peerAuth.enabled ? null : nextRegion(ctx, rt);
   if (region === null) return false;
   sendToPeer(ctx, rt, region, 'failover');
   return true;
@@ -82,7 +81,8 @@ function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: 
   ctx.outcome = outcome;
   new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
     peer.upstream,
-    ctx.upstreamHeaders.concat(HOP_HEADER),
+    // Signed with the peer key, so the receiving edge believes the hop and serves it there.
+    ctx.upstreamHeaders.concat(rt.peerAuth.hopHeaders(ctx.req.method!, ctx.req.url!, ctx.host)),
   );
 }
 
@@ -114,7 +114,8 @@ const triedRegion = (ctx: EdgeContext, pred: (region: string) => boolean) =>
 function nextStep(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): string | null {
   if (!mayRetryElsewhere(ctx)) return null;
   if (attempt.origin !== null) {
-    if (triedRegion(ctx, (r) => r !== rt.region)) return null;
+    // Without a peer key the other region would not believe the hop and would send the request back.
+    if (!rt.peerAuth.enabled || triedRegion(ctx, (r) => r !== rt.region)) return null;
     return nextRegion(ctx, rt);
   }
   if (ctx.route === 'remote' && !triedRegion(ctx, (r) => r === rt.region)) {

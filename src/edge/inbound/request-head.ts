@@ -1,5 +1,6 @@
 import type { EdgeContext } from '../context.js';
 import { respondError } from '../outbound/respond.js';
+import { HOP_HEADER, INTERNAL_PREFIX, SIGNATURE_HEADER } from '../peer-auth.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, DONE, type Stage } from '../stage.js';
 
@@ -21,7 +22,10 @@ const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
 
 /**
  * Checks the request head and builds the headers to send upstream in one pass
- * over rawHeaders: hop-by-hop removed, X-Forwarded-* and Via set. Node's
+ * over rawHeaders: hop-by-hop and every x-meridian-* header removed,
+ * X-Forwarded-* and Via set. x-meridian-* headers count only when a peer
+ * edge signed them; the client address is read from trust.header, from
+ * trusted proxies only; a request whose Via shows it passed here is a loop. Node's
  * parser already refuses most malformed heads; this repeats the smuggling
  * checks (one body length, chunked only) so a lenient parser can never let
  * an ambiguous request through to an origin.
@@ -42,10 +46,24 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   let proto: string | undefined;
   let fwdHost: string | undefined;
   let via: string | undefined;
+  let clientAddress: string | undefined;
+  let internal: string[] | null = null;
+  let signature: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const value = raw[i + 1];
     const lower = name.toLowerCase();
+    if (lower.startsWith(INTERNAL_PREFIX)) {
+      // Never forwarded; believed only once a peer's signature over all of them checks out.
+      if (lower === SIGNATURE_HEADER) signature = signature === undefined ? value : 'repeated';
+      else if (internal === null) internal = [lower, value];
+      else internal.push(lower, value);
+      if (lower === 'x-meridian-debug') ctx.debugAttempts = value.includes('attempts');
+      continue;
+    }
+    if (lower === rt.clientAddressHeader) {
+      clientAddress = clientAddress === undefined ? value : `${clientAddress}, ${value}`;
+    }
     switch (lower) {
       case 'host':
         ctx.host = value;
@@ -75,17 +93,12 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
         if (info.trusted) fwdHost = value;
         continue;
       case 'via':
-        via = value;
-        continue;
-      case 'x-meridian-hop':
-        ctx.hop = true;
-        continue;
-      case 'x-meridian-debug':
-        ctx.debugAttempts = value.includes('attempts');
+        via = via === undefined ? value : `${via}, ${value}`;
         continue;
       default:
         if (lower === rt.priorityHeader) {
-          ctx.priorityHeader = value.trim().toLowerCase();
+          // A priority header of the operator's own naming is believed from trusted proxies only.
+          if (info.trusted) ctx.priorityHeader = value.trim().toLowerCase();
           continue;
         }
         if (HOP_BY_HOP.has(lower)) continue;
@@ -99,6 +112,12 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     return bad(ctx, rt, 'Content-Length must be a decimal number');
   }
   if (ctx.host === '') return bad(ctx, rt, 'Host header is required');
+  if (via !== undefined && passedHere(via, rt.viaToken)) {
+    ctx.outcome = 'rejected';
+    respondError(ctx, rt, 'LOOP_DETECTED', `the request already passed ${rt.viaToken} (Via)`, true);
+    return DONE;
+  }
+  if (internal !== null || signature !== undefined) believePeer(ctx, rt, internal ?? [], signature);
   ctx.hasBody = chunked || (contentLength !== undefined && contentLength !== '0');
   ctx.contentLength = contentLength === undefined || chunked ? -1 : Number(contentLength);
   ctx.forwardedFor = xff;
@@ -109,9 +128,27 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   out.push('x-forwarded-host', fwdHost ?? ctx.host);
   out.push('via', via !== undefined ? `${via}, ${rt.viaToken}` : rt.viaToken);
   ctx.upstreamHeaders = out;
-  ctx.clientIp = rt.locator.clientIp(info, xff);
+  ctx.clientIp = rt.locator.clientIp(info, clientAddress);
   return CONTINUE;
 };
+
+/**
+ * Internal headers take effect only when a peer edge signed them (see
+ * peer-auth.ts); from anyone else they are dropped unread.
+ */
+function believePeer(ctx: EdgeContext, rt: EdgeRuntime, internal: string[], signature: string | undefined) {
+  if (!rt.peerAuth.verify(ctx.req.method!, ctx.req.url!, ctx.host, internal, signature)) return;
+  for (let i = 0; i < internal.length; i += 2) {
+    if (internal[i] === HOP_HEADER) ctx.hop = true;
+    else if (internal[i] === rt.priorityHeader) ctx.priorityHeader = internal[i + 1].trim().toLowerCase();
+  }
+}
+
+/** True when this edge's own Via token is already in the chain: forwarding again would loop. */
+function passedHere(via: string, token: string): boolean {
+  if (!via.includes(token)) return false;
+  return via.split(',').some((v) => v.trim() === token);
+}
 
 function bad(ctx: EdgeContext, rt: EdgeRuntime, why: string): number {
   ctx.outcome = 'rejected';
