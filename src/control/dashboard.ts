@@ -62,7 +62,7 @@ export function registerDashboard(app: FastifyInstance, ctx: ControlContext, dir
     return reply.send(asset.body);
   };
 
-  app.get('/', { schema: { summary: 'The operator dashboard (HTML)', hide: true } }, async (req, reply) => {
+  app.get('/', { config: { public: true }, schema: { summary: 'The operator dashboard (HTML)', hide: true } }, async (req, reply) => {
     const page = load('index.html');
     reply.headers(PAGE_HEADERS);
     if (!page) {
@@ -76,7 +76,7 @@ export function registerDashboard(app: FastifyInstance, ctx: ControlContext, dir
     return send(req, reply, page);
   });
 
-  app.get('/assets/*', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/assets/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const wanted = (req.params as { '*': string })['*'];
     const asset = load(join('assets', wanted));
     if (!asset) {
