@@ -23,7 +23,11 @@ export interface RouteAccess {
 export function accessTable(app: FastifyInstance): RouteAccess[] {
   const table: RouteAccess[] = [];
   app.addHook('onRoute', (route: RouteOptions) => {
-    const cfg = (route.config ?? {}) as { roles?: ControlRole[]; dryRunRoles?: ControlRole[]; public?: boolean };
+    const cfg = (route.config ?? {}) as {
+      roles?: ControlRole[];
+      dryRunRoles?: ControlRole[];
+      public?: boolean;
+    };
     const name = `${route.method} ${route.url}`;
     if (!cfg.public && !cfg.roles?.length)
       throw new Error(`control route ${name} declares neither roles nor public: true`);

@@ -36,7 +36,8 @@ export async function buildApp(ctx: ControlContext, options: AppOptions = {}): P
     const cfg = req.routeOptions.config;
     if (!req.routeOptions.url || cfg.public) return;
     // Only a route that declares a read-only dry run relaxes its roles for one; no body can.
-    const dryRun = cfg.dryRunRoles !== undefined && (req.body as { dryRun?: unknown } | null)?.dryRun === true;
+    const dryRun =
+      cfg.dryRunRoles !== undefined && (req.body as { dryRun?: unknown } | null)?.dryRun === true;
     const roles = (dryRun ? cfg.dryRunRoles : cfg.roles) as ControlRole[];
     ctx.auth.authorize(req.principal!, roles, cfg.what ?? `${req.method} ${req.url}`);
     if (cfg.write && !dryRun && !ctx.leadership.isLeader) {

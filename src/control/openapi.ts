@@ -16,7 +16,13 @@ export function openApi(app: FastifyInstance, version: string) {
     for (const method of methods) {
       if (method === 'HEAD' || route.url === '/openapi.json') continue;
       const { roles, dryRunRoles } = (route.config ?? {}) as { roles?: string[]; dryRunRoles?: string[] };
-      routes.push({ method, url: route.url, schema: route.schema as Record<string, unknown>, roles, dryRunRoles });
+      routes.push({
+        method,
+        url: route.url,
+        schema: route.schema as Record<string, unknown>,
+        roles,
+        dryRunRoles,
+      });
     }
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => {
