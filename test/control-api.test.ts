@@ -229,7 +229,7 @@ test('OpenAPI document lists every route with its roles; metrics are Prometheus 
     '/v1/audit',
   ])
     assert.ok(doc.paths[p], p);
-  assert.deepEqual(doc.paths['/v1/regions/{region}/dial'].put['x-roles'], ['operator']);
+  assert.deepEqual(doc.paths['/v1/regions/{region}/dial'].put['x-roles'], ['operator', 'admin']);
   const metrics = await (await fetch(`${control.url}/metrics`)).text();
   assert.match(metrics, /meridian_control_snapshot_version \d+/);
   assert.match(

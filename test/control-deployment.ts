@@ -114,7 +114,7 @@ export async function deploymentConfigs() {
     tokens: [
       { name: 'ops', role: 'operator', token: TOKENS.operator },
       { name: 'watcher', role: 'viewer', token: TOKENS.viewer },
-      { name: 'edges', role: 'agent', token: TOKENS.agent },
+      { name: 'edges', role: 'agent', token: TOKENS.agent, regions: ['*'] },
     ],
   };
   writeFileSync(cfg.file, stringify(doc));

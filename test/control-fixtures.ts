@@ -12,6 +12,9 @@ export const TOKENS = {
   operator: 'operator-token-0123456789',
   viewer: 'viewer-token-0123456789',
   agent: 'agent-token-0123456789',
+  admin: 'admin-token-0123456789',
+  /** An agent bound to us-east-1, as a real edge's token is. */
+  eastAgent: 'east-agent-token-0123456789',
 };
 
 /** Writes a config: the example (or `base`) plus a control section with tokens; `control` merges over it. */
@@ -25,7 +28,10 @@ export function controlConfigFile(
     tokens: [
       { name: 'ops', role: 'operator', token: TOKENS.operator },
       { name: 'watcher', role: 'viewer', token: TOKENS.viewer },
-      { name: 'edges', role: 'agent', token: TOKENS.agent },
+      // One process plays every edge in these tests, so this agent may report for any region.
+      { name: 'edges', role: 'agent', token: TOKENS.agent, regions: ['*'] },
+      { name: 'root', role: 'admin', token: TOKENS.admin },
+      { name: 'east-edge', role: 'agent', token: TOKENS.eastAgent, regions: ['us-east-1'] },
     ],
     health: {
       fallAfter: '300ms',

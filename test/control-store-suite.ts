@@ -72,6 +72,20 @@ export function storeConformance(name: string, open: () => Promise<StateStore | 
       }
     });
 
+    test('a recorded audit entry changes no state', async (t) => {
+      const a = await open();
+      if (!a) return t.skip('backend not available');
+      try {
+        const before = await a.load();
+        await a.record({ at: 5_000, who: 'east-edge', role: 'agent', action: 'report-refused', target: 'w' });
+        assert.deepEqual(await a.load(), before);
+        const [newest] = await a.audit(1);
+        assert.deepEqual([newest.action, newest.target], ['report-refused', 'w']);
+      } finally {
+        await a.close();
+      }
+    });
+
     test('a second client sees new states through watch', async (t) => {
       const a = await open();
       if (!a) return t.skip('backend not available');

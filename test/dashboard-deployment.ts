@@ -65,7 +65,7 @@ control:
   tokens:
     - { name: olivia, role: operator, token: ${TOKENS.operator} }
     - { name: victor, role: viewer, token: ${TOKENS.viewer} }
-    - { name: edges, role: agent, token: ${TOKENS.agent} }
+    - { name: edges, role: agent, token: ${TOKENS.agent}, regions: ["*"] }
 `,
   );
   const servers: Server[] = [];

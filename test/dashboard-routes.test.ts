@@ -24,7 +24,7 @@ test('dashboard routes: page, assets, session and history', async (t) => {
   tokens:
     - { name: olivia, role: operator, token: ${TOKENS.operator} }
     - { name: victor, role: viewer, token: ${TOKENS.viewer} }
-    - { name: edges, role: agent, token: ${TOKENS.agent} }
+    - { name: edges, role: agent, token: ${TOKENS.agent}, regions: ["*"] }
 `,
   );
   const control = await startControl({

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { ControlRole } from '../config/index.js';
 import { isMeridianError, MeridianError } from '../errors.js';
-import { ROLES } from './auth.js';
+import { accessTable } from './access.js';
 import type { ControlContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { openApi } from './openapi.js';
@@ -20,15 +20,26 @@ export async function buildApp(ctx: ControlContext, options: AppOptions = {}): P
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
   }) as unknown as FastifyInstance;
+  const access = accessTable(app);
+  app.decorate('access', access);
   openApi(app, '0.1.0');
 
-  app.addHook('preHandler', async (req) => {
+  // Who the caller is, before the body is read: no token, no parsing.
+  app.addHook('onRequest', async (req) => {
     const cfg = req.routeOptions.config;
-    if (!cfg.roles) return;
-    // A dry run only reads: viewers may ask for a plan.
-    const dryRun = (req.body as { dryRun?: boolean } | undefined)?.dryRun === true;
-    const roles = (dryRun ? ROLES.read : cfg.roles) as ControlRole[];
-    req.principal = ctx.auth.check(req.headers.authorization, roles, cfg.what ?? `${req.method} ${req.url}`);
+    if (!req.routeOptions.url || cfg.public) return;
+    req.principal = ctx.auth.authenticate(req.headers.authorization);
+  });
+
+  // What the caller may do, before validation (a refusal never depends on the body being valid).
+  app.addHook('preValidation', async (req) => {
+    const cfg = req.routeOptions.config;
+    if (!req.routeOptions.url || cfg.public) return;
+    // Only a route that declares a read-only dry run relaxes its roles for one; no body can.
+    const dryRun =
+      cfg.dryRunRoles !== undefined && (req.body as { dryRun?: unknown } | null)?.dryRun === true;
+    const roles = (dryRun ? cfg.dryRunRoles : cfg.roles) as ControlRole[];
+    ctx.auth.authorize(req.principal!, roles, cfg.what ?? `${req.method} ${req.url}`);
     if (cfg.write && !dryRun && !ctx.leadership.isLeader) {
       const leader = await ctx.leadership.leader().catch(() => null);
       throw new MeridianError(

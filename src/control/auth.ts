@@ -5,6 +5,8 @@ import { MeridianError } from '../errors.js';
 export interface Principal {
   name: string;
   role: ControlRole;
+  /** Agents only: the regions it may report for; '*' is any. */
+  regions?: readonly string[];
 }
 
 interface Known extends Principal {
@@ -13,41 +15,79 @@ interface Known extends Principal {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Which roles may use a route. Operators can do whatever viewers can. */
+/**
+ * The one table of who may use what. Routes name one of these in their
+ * config (`roles`, and `dryRunRoles` only where the route has a read-only
+ * dry run); nothing else grants access. admin may do all an operator may,
+ * nothing more today; agents are machines (edges, DNS), never people.
+ */
 export const ROLES = {
-  read: ['viewer', 'operator'] as ControlRole[],
-  feed: ['viewer', 'operator', 'agent'] as ControlRole[],
-  operate: ['operator'] as ControlRole[],
+  read: ['viewer', 'operator', 'admin'] as ControlRole[],
+  feed: ['viewer', 'operator', 'admin', 'agent'] as ControlRole[],
+  operate: ['operator', 'admin'] as ControlRole[],
   report: ['agent'] as ControlRole[],
 };
 
+export const ROLE_NAMES: readonly ControlRole[] = ['viewer', 'operator', 'admin', 'agent'];
+
+/** Whether an agent token may report health for `region`. */
+export function mayReportFor(p: Principal, region: string): boolean {
+  return p.role === 'agent' && (p.regions ?? []).some((r) => r === '*' || r === region);
+}
+
+/**
+ * One MERIDIAN_TOKENS entry: `name:role:token`, and for agents
+ * `name:agent@REGION[+REGION...]:token` (`agent@*` any region, `agent@` none).
+ */
+function parseEnvToken(item: string): Known {
+  const [name, roleSpec = '', ...rest] = item.split(':');
+  const secret = rest.join(':');
+  const [role, regionList] = roleSpec.split('@') as [ControlRole, string | undefined];
+  const fail = (why: string): never => {
+    throw new MeridianError(
+      'CONFIG_INVALID',
+      'MERIDIAN_TOKENS: expected name:role:token, or name:agent@REGION[+REGION]:token (token 16+ chars)',
+      [`bad entry for "${name}": ${why}`],
+    );
+  };
+  if (!ROLE_NAMES.includes(role)) fail(`unknown role "${role}"`);
+  if (secret.length < 16) fail('token shorter than 16 characters');
+  if (role === 'agent' && regionList === undefined) fail('an agent token needs @REGION (or @* for any)');
+  if (role !== 'agent' && regionList !== undefined) fail('only agent tokens take @REGION');
+  const regions = regionList?.split('+').filter(Boolean);
+  return { name, role, digest: digest(secret), ...(regions ? { regions } : {}) };
+}
+
 /**
  * Bearer tokens from the config (inline or named environment variable) and
- * MERIDIAN_TOKENS ("name:role:token,..."). Comparison is constant-time over
- * SHA-256 digests, so neither content nor length leaks through timing.
+ * MERIDIAN_TOKENS. Comparison is constant-time over SHA-256 digests, so
+ * neither content nor length leaks through timing.
  */
 export class TokenAuth {
   private readonly known: Known[] = [];
 
-  constructor(config: ControlConfig, env: NodeJS.ProcessEnv = process.env) {
+  constructor(config: ControlConfig, env: NodeJS.ProcessEnv = process.env, regionIds?: readonly string[]) {
     for (const t of config.tokens) {
       const secret = t.token ?? env[t.env!];
       if (!secret) {
         throw new MeridianError('CONFIG_INVALID', `control.tokens: environment variable ${t.env} is not set`);
       }
-      this.known.push({ name: t.name, role: t.role, digest: digest(secret) });
+      this.known.push({
+        name: t.name,
+        role: t.role,
+        digest: digest(secret),
+        ...(t.regions ? { regions: t.regions } : {}),
+      });
     }
     for (const item of (env.MERIDIAN_TOKENS ?? '').split(',').filter(Boolean)) {
-      const [name, role, ...rest] = item.split(':');
-      const secret = rest.join(':');
-      if (!['viewer', 'operator', 'agent'].includes(role) || secret.length < 16) {
-        throw new MeridianError(
-          'CONFIG_INVALID',
-          'MERIDIAN_TOKENS: expected name:role:token (token 16+ chars)',
-          [`bad entry for "${name}"`],
-        );
+      const token = parseEnvToken(item);
+      const unknown = token.regions?.find((r) => r !== '*' && regionIds && !regionIds.includes(r));
+      if (unknown !== undefined) {
+        throw new MeridianError('CONFIG_INVALID', `MERIDIAN_TOKENS: "${token.name}" names unknown region`, [
+          `"${unknown}" is not in regions`,
+        ]);
       }
-      this.known.push({ name, role: role as ControlRole, digest: digest(secret) });
+      this.known.push(token);
     }
   }
 
@@ -55,8 +95,8 @@ export class TokenAuth {
     return this.known.length;
   }
 
-  /** The principal for an Authorization header, or UNAUTHORIZED / FORBIDDEN. */
-  check(header: string | undefined, allowed: readonly ControlRole[], what: string): Principal {
+  /** The principal an Authorization header proves, or UNAUTHORIZED. */
+  authenticate(header: string | undefined): Principal {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!m)
       throw new MeridianError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer TOKEN"');
@@ -65,12 +105,22 @@ export class TokenAuth {
     // Visit every token, match or not: the time taken does not say which matched.
     for (const k of this.known) if (timingSafeEqual(k.digest, given) && !found) found = k;
     if (!found) throw new MeridianError('UNAUTHORIZED', 'unknown bearer token');
-    if (!allowed.includes(found.role)) {
+    return { name: found.name, role: found.role, ...(found.regions ? { regions: found.regions } : {}) };
+  }
+
+  /** FORBIDDEN unless the principal's role is one of `allowed`. */
+  authorize(who: Principal, allowed: readonly ControlRole[], what: string): Principal {
+    if (!allowed.includes(who.role)) {
       throw new MeridianError(
         'FORBIDDEN',
-        `token "${found.name}" has role ${found.role}; ${what} needs ${allowed.join(' or ')}`,
+        `token "${who.name}" has role ${who.role}; ${what} needs ${allowed.join(' or ')}`,
       );
     }
-    return { name: found.name, role: found.role };
+    return who;
+  }
+
+  /** The principal for an Authorization header, or UNAUTHORIZED / FORBIDDEN. */
+  check(header: string | undefined, allowed: readonly ControlRole[], what: string): Principal {
+    return this.authorize(this.authenticate(header), allowed, what);
   }
 }

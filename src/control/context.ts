@@ -1,5 +1,6 @@
 import type { MeridianConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
+import type { RouteAccess } from './access.js';
 import type { Principal, TokenAuth } from './auth.js';
 import type { AutoRestore } from './auto-restore.js';
 import type { ControlMetrics } from './metrics.js';
@@ -25,6 +26,10 @@ export interface ControlContext {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route and who may call it (src/control/access.ts). */
+    access: RouteAccess[];
+  }
   interface FastifyRequest {
     principal?: Principal;
   }
@@ -35,8 +40,12 @@ declare module 'fastify' {
     hide?: boolean;
   }
   interface FastifyContextConfig {
-    /** Roles allowed to call the route; absent: no token needed. */
+    /** Roles allowed to call the route (one of ROLES in auth.ts); every route has roles or public. */
     roles?: string[];
+    /** Only for a route with a read-only dry run: roles that may call it with `"dryRun": true`. */
+    dryRunRoles?: string[];
+    /** No token needed. */
+    public?: boolean;
     /** What the route does, for 403 messages. */
     what?: string;
     /** Changes state: only the leader serves it. */

@@ -78,21 +78,25 @@ export function registerDashboard(app: FastifyInstance, ctx: ControlContext, dir
     return reply.send(asset.body);
   };
 
-  app.get('/', { schema: { summary: 'The operator dashboard (HTML)', hide: true } }, async (req, reply) => {
-    const page = load('index.html');
-    reply.headers(PAGE_HEADERS);
-    if (!page) {
-      return reply
-        .status(503)
-        .type('text/html; charset=utf-8')
-        .send(
-          '<!doctype html><title>Meridian</title><p>The dashboard is not built: run <code>npm run build:web</code>.</p>',
-        );
-    }
-    return send(req, reply, page);
-  });
+  app.get(
+    '/',
+    { config: { public: true }, schema: { summary: 'The operator dashboard (HTML)', hide: true } },
+    async (req, reply) => {
+      const page = load('index.html');
+      reply.headers(PAGE_HEADERS);
+      if (!page) {
+        return reply
+          .status(503)
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><title>Meridian</title><p>The dashboard is not built: run <code>npm run build:web</code>.</p>',
+          );
+      }
+      return send(req, reply, page);
+    },
+  );
 
-  app.get('/assets/*', { schema: { hide: true } }, async (req, reply) => {
+  app.get('/assets/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const wanted = (req.params as { '*': string })['*'];
     const asset = load(join('assets', wanted));
     if (!asset) {

@@ -5,6 +5,7 @@ interface Documented {
   url: string;
   schema?: Record<string, unknown>;
   roles?: string[];
+  dryRunRoles?: string[];
 }
 
 /** Collects every route's JSON schemas as it is registered, and serves them as OpenAPI 3.1. */
@@ -14,11 +15,17 @@ export function openApi(app: FastifyInstance, version: string) {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD' || route.url === '/openapi.json') continue;
-      const roles = (route.config as { roles?: string[] } | undefined)?.roles;
-      routes.push({ method, url: route.url, schema: route.schema as Record<string, unknown>, roles });
+      const { roles, dryRunRoles } = (route.config ?? {}) as { roles?: string[]; dryRunRoles?: string[] };
+      routes.push({
+        method,
+        url: route.url,
+        schema: route.schema as Record<string, unknown>,
+        roles,
+        dryRunRoles,
+      });
     }
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => {
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const r of routes) {
       const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -43,6 +50,7 @@ export function openApi(app: FastifyInstance, version: string) {
       if (r.roles) {
         op.security = [{ bearer: [] }];
         op['x-roles'] = r.roles;
+        if (r.dryRunRoles) op['x-dry-run-roles'] = r.dryRunRoles;
       }
       paths[path] = { ...(paths[path] ?? {}), [r.method.toLowerCase()]: op };
     }

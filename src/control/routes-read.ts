@@ -40,16 +40,24 @@ export async function statusOf(ctx: ControlContext) {
 export function readRoutes(app: FastifyInstance, ctx: ControlContext) {
   const auth = { 401: errorSchema, 403: errorSchema };
 
-  app.get('/v1/health', { schema: { summary: 'Liveness; no token needed' } }, async () => ({
-    ok: true,
-    version: ctx.keeper.current().version,
-    isLeader: ctx.leadership.isLeader,
-  }));
+  app.get(
+    '/v1/health',
+    { config: { public: true }, schema: { summary: 'Liveness; no token needed' } },
+    async () => ({
+      ok: true,
+      version: ctx.keeper.current().version,
+      isLeader: ctx.leadership.isLeader,
+    }),
+  );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', hide: true } }, async (_req, reply) => {
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
+  app.get(
+    '/metrics',
+    { config: { public: true }, schema: { summary: 'Prometheus metrics', hide: true } },
+    async (_req, reply) => {
+      reply.header('content-type', ctx.metrics.registry.contentType);
+      return ctx.metrics.registry.metrics();
+    },
+  );
 
   app.get(
     '/v1/status',

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
 import { parseEdgeReport } from '../feed/report.js';
-import { ROLES } from './auth.js';
+import { mayReportFor, type Principal, ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
 import { forgetFailedOver, type MoveRequest } from './operation-plan.js';
 import { finishEntry } from './operations.js';
@@ -26,6 +26,42 @@ async function forwardReport(ctx: ControlContext, authorization: string | undefi
   }
 }
 
+const refusedAudited = new WeakMap<ControlContext, Map<string, number>>();
+const AUDIT_REFUSED_EVERY_MS = 60_000;
+
+/**
+ * An agent reporting for a region it is not bound to: a leaked or misused
+ * token. Logged every time; audited once a minute per token and region, so a
+ * flood of forged reports cannot flood the audit log.
+ */
+async function refuseReport(ctx: ControlContext, who: Principal, region: string, ip: string): Promise<never> {
+  const message = `token "${who.name}" may report for ${who.regions?.join(', ') || 'no region'}, not "${region}"`;
+  ctx.log.warn({ token: who.name, region, ip }, `report refused: ${message}`);
+  const seen = refusedAudited.get(ctx) ?? new Map<string, number>();
+  refusedAudited.set(ctx, seen);
+  // Keyed by configured regions only, so made-up region names cannot grow the map.
+  const known = ctx.config.regions.some((r) => r.id === region);
+  const key = `${who.name}\n${known ? region : '(unknown)'}`;
+  const now = Date.now();
+  if (now - (seen.get(key) ?? -Infinity) >= AUDIT_REFUSED_EVERY_MS) {
+    seen.set(key, now);
+    const entry: AuditEntry = {
+      at: now,
+      who: who.name,
+      role: who.role,
+      action: 'report-refused',
+      target: region,
+      reason: message,
+      details: { ip, allowed: who.regions ?? [] },
+    };
+    ctx.log.info({ audit: entry }, `${who.name} report-refused ${region}`);
+    await ctx.keeper.store
+      .record(entry)
+      .catch((e) => ctx.log.error({ err: (e as Error).message }, 'audit of a refused report not stored'));
+  }
+  throw new MeridianError('FORBIDDEN', message);
+}
+
 export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
   const refused = { 401: errorSchema, 403: errorSchema, 409: errorSchema, 503: errorSchema };
 
@@ -41,6 +77,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
     },
     async (req, reply) => {
       const report = parseEdgeReport(req.body);
+      const who = req.principal!;
+      if (!mayReportFor(who, report.region)) await refuseReport(ctx, who, report.region, req.ip);
       if (!ctx.config.regions.some((r) => r.id === report.region)) {
         throw new MeridianError('UNKNOWN_REGION', `report for unknown region "${report.region}"`);
       }
@@ -114,7 +152,13 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
   app.post(
     '/v1/operations',
     {
-      config: { roles: ROLES.operate, what: 'evacuating or restoring a region', write: true },
+      config: {
+        roles: ROLES.operate,
+        // Only the plan: start() returns before it changes anything when dryRun is true.
+        dryRunRoles: ROLES.read,
+        what: 'evacuating or restoring a region',
+        write: true,
+      },
       schema: {
         summary: 'Plan (dryRun) or start an evacuation or restore',
         description:

@@ -44,7 +44,11 @@ export function splitListen(listen: string): { host: string; port: number } {
 
 export async function startControl(options: ControlOptions): Promise<ControlServer> {
   const { config, log } = options;
-  const auth = new TokenAuth(config.control, options.env ?? process.env);
+  const auth = new TokenAuth(
+    config.control,
+    options.env ?? process.env,
+    config.regions.map((r) => r.id),
+  );
   if (auth.size === 0)
     log.warn(
       'no control tokens configured: every API call except /v1/health, /metrics and /openapi.json is refused',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { Health } from './model.js';
 import {
   type EdgeView,
@@ -177,4 +178,49 @@ test('the last region that is not DOWN is never declared DOWN', () => {
 test('the witness alone never declares a region DOWN', () => {
   const v = vantage([], [['east', false]]);
   assert.equal(observeRegion('east', v, now, t).health, 'DEGRADED');
+});
+
+// An agent token is bound to its own region, so a forger controls exactly one
+// region's report: whatever it claims, about itself and its peers, for as long
+// as it likes, another region the witness reaches is never declared DOWN.
+test("one region's reports alone never make another region DOWN while the witness reaches it", () => {
+  const view = fc.record({
+    originsTotal: fc.integer({ min: 0, max: 5 }),
+    originsHealthy: fc.integer({ min: 0, max: 5 }),
+    errorRate: fc.double({ min: 0, max: 1, noNaN: true }),
+    p99Ms: fc.integer({ min: 0, max: 10_000 }),
+    peers: fc.array(fc.tuple(fc.constantFrom('west', 'north', 'east'), fc.boolean()), { maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(view, { minLength: 1, maxLength: 20 }),
+      fc.boolean(),
+      fc.boolean(),
+      (lies, westReports, threeRegions) => {
+        const ids = threeRegions ? ['east', 'west', 'north'] : ['east', 'west'];
+        let tracks = new Map<string, HealthTrack>();
+        lies.forEach((lie, i) => {
+          const at = now + i * 500;
+          const reports: [string, EdgeView][] = [['east', { ...lie, at, peers: new Map(lie.peers) }]];
+          if (westReports) reports.push(['west', edge({ at })]);
+          const witness = vantage([], [['west', true]], at).witness;
+          tracks = evaluateRegions(tracks, ids, { reports: new Map(reports), witness }, at, t);
+          assert.notEqual(tracks.get('west')!.health, 'DOWN');
+          if (threeRegions) assert.notEqual(tracks.get('north')!.health, 'DOWN');
+        });
+      },
+    ),
+  );
+});
+
+test('with three regions, one region claiming another unreachable does not even partition it', () => {
+  const v = vantage(
+    [
+      ['east', edge({}, [['west', false]])],
+      ['north', edge({}, [['west', true]])],
+      ['west', edge()],
+    ],
+    [['west', true]],
+  );
+  assert.equal(observeRegion('west', v, now, t).health, 'HEALTHY');
 });

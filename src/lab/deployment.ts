@@ -47,7 +47,12 @@ export class Deployment {
   readonly edges = new Map<string, LabProcess>();
   /** Region -> URL users reach its edge at (directly, no proxy). */
   readonly edgeUrls = new Map<string, string>();
-  readonly tokens: LabTokens = { operator: newToken(), agent: newToken(), viewer: newToken() };
+  readonly tokens: LabTokens = {
+    operator: newToken(),
+    agent: newToken(),
+    viewer: newToken(),
+    edges: new Map(),
+  };
   /** Operator token of every edge's admin port (POST/DELETE /fault), for drills. */
   readonly edgeAdminToken = newToken();
   controlUrl = '';
@@ -58,7 +63,9 @@ export class Deployment {
   constructor(
     readonly user: MeridianConfig,
     private readonly o: DeploymentOptions,
-  ) {}
+  ) {
+    for (const r of user.regions) this.tokens.edges.set(r.id, newToken());
+  }
 
   private rttInto(region: string): number {
     const table = new Map(this.user.lab.links.rtt.map((l) => [rttKey(...l.between), l.ms]));
@@ -172,7 +179,7 @@ export class Deployment {
     );
 
     const cfg = ['--config', this.labConfigFile];
-    let follow: string[] = [];
+    let follow = (_token: string): string[] => [];
     if (this.o.withControl) {
       // Control's witness stands outside every region: it probes the edges directly, not across the links.
       const controlFile = join(dir, 'lab-control.yaml');
@@ -191,7 +198,7 @@ export class Deployment {
       this.control = new LabProcess('control', args, logDir);
       const ready = await this.control.start();
       this.controlUrl = String(ready.url ?? `http://${ready.listen}`);
-      follow = ['--control', this.controlUrl, '--token', this.tokens.agent];
+      follow = (token) => ['--control', this.controlUrl, '--token', token];
     }
 
     this.dns = new LabProcess(
@@ -203,7 +210,7 @@ export class Deployment {
         '127.0.0.1:0',
         '--admin',
         '127.0.0.1:0',
-        ...follow,
+        ...follow(this.tokens.agent),
         '--state-dir',
         join(stateDir, 'dns'),
       ],
@@ -221,7 +228,8 @@ export class Deployment {
           `127.0.0.1:${edgePorts.get(r.id)}`,
           '--admin',
           '127.0.0.1:0',
-          ...follow,
+          // Each edge's token may report for its own region only.
+          ...follow(this.tokens.edges.get(r.id)!),
           '--state-dir',
           join(stateDir, `edge-${r.id}`),
         ],

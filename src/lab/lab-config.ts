@@ -6,8 +6,11 @@ import { MeridianError } from '../errors.js';
 
 export interface LabTokens {
   operator: string;
+  /** Follows the feed, reports for no region (DNS). */
   agent: string;
   viewer: string;
+  /** Region -> its edge's agent token, bound to that region. */
+  edges: Map<string, string>;
 }
 
 export interface LabWiring {
@@ -92,8 +95,14 @@ export function labConfigDocument(
       listen: '127.0.0.1:0',
       tokens: [
         { name: 'lab-operator', role: 'operator', token: wiring.tokens.operator },
-        { name: 'lab-agent', role: 'agent', token: wiring.tokens.agent },
+        { name: 'lab-agent', role: 'agent', token: wiring.tokens.agent, regions: [] },
         { name: 'lab-viewer', role: 'viewer', token: wiring.tokens.viewer },
+        ...[...wiring.tokens.edges].map(([region, token]) => ({
+          name: `lab-edge-${region}`,
+          role: 'agent',
+          token,
+          regions: [region],
+        })),
       ],
       store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },

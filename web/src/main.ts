@@ -7,6 +7,7 @@ import { $, fill, h } from './dom.js';
 import { RegionMap } from './map.js';
 import {
   type AuditEntry,
+  canOperate,
   HEALTH_COLOUR,
   regionColours,
   type Sample,
@@ -65,7 +66,7 @@ function chartEvents(audit: AuditEntry[]): ChartEvent[] {
 }
 
 function start(view: View) {
-  const operator = view.session.role === 'operator';
+  const operator = canOperate(view.session);
   $('#login-section').hidden = true;
   $('#dashboard').hidden = false;
   $('#who').textContent = `${view.session.name} (${view.session.role})`;

@@ -84,9 +84,12 @@ export interface Sample {
 
 export interface Session {
   name: string;
-  role: 'viewer' | 'operator' | 'agent';
+  role: 'viewer' | 'operator' | 'admin' | 'agent';
   gates: { errorRate: number; p99Ms: number; maxLoad: number; margin: number };
 }
+
+/** May move traffic (src/control/auth.ts ROLES.operate): admin may do all an operator may. */
+export const canOperate = (s: Session) => s.role === 'operator' || s.role === 'admin';
 
 // The plan control returns is core's MovePlan, as JSON.
 export type { MovePlan, ProjectedStep } from '../../src/core/evacuation-plan.js';

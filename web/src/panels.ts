@@ -5,6 +5,7 @@ import { fill, h } from './dom.js';
 import type { RegionJson } from './model.js';
 import {
   type AuditEntry,
+  canOperate,
   HEALTH_COLOUR,
   num,
   type Operation,
@@ -139,7 +140,7 @@ export function renderOperation(
   if (!body) {
     body = h('div', { class: 'op-body' });
     el.replaceChildren(body);
-    if (session.role === 'operator')
+    if (canOperate(session))
       el.append(h('button', { type: 'button', class: 'danger', 'data-action': 'abort' }, 'Abort operation'));
   }
   const abort = el.querySelector<HTMLButtonElement>('button[data-action="abort"]');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { duration, httpUrl } from './common.js';
 
-export const controlRole = z.enum(['viewer', 'operator', 'agent']);
+/** viewer < operator < admin (people); agent: an edge or DNS server (see src/control/README.md). */
+export const controlRole = z.enum(['viewer', 'operator', 'admin', 'agent']);
 
 const tokenSchema = z
   .strictObject({
@@ -14,8 +15,27 @@ const tokenSchema = z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
       .optional(),
+    /**
+     * Agent tokens only: the region ids whose health the token may report. Required for an agent:
+     * `['*']` is any region, `[]` none (a DNS server that only follows the snapshot feed).
+     */
+    regions: z.array(z.string().min(1)).optional(),
   })
-  .refine((t) => (t.token === undefined) !== (t.env === undefined), 'expected exactly one of token, env');
+  .refine((t) => (t.token === undefined) !== (t.env === undefined), 'expected exactly one of token, env')
+  .superRefine((t, ctx) => {
+    if (t.role === 'agent' && t.regions === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions'],
+        message: `agent token "${t.name}" must list the regions it may report for ([us-east-1], ['*'] for any, [] for none)`,
+      });
+    if (t.role !== 'agent' && t.regions !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regions'],
+        message: `only agent tokens report for regions; token "${t.name}" has role ${t.role}`,
+      });
+  });
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name');
 

@@ -41,6 +41,16 @@ function crossChecks(cfg: Shape, ctx: z.RefinementCtx) {
     ids.add(r.id);
   });
   const known = (id: string) => ids.has(id);
+  cfg.control.tokens.forEach((t, i) => {
+    (t.regions ?? []).forEach((id, j) => {
+      if (id !== '*' && !known(id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['control', 'tokens', i, 'regions', j],
+          message: `expected a region id from regions (or '*'), got "${id}"`,
+        });
+    });
+  });
   const seenCodes = new Map<string, string>();
   cfg.steering.territories.forEach((t, i) => {
     if (!known(t.region)) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { EtcdClient, type EtcdConnection } from './etcd-client.js';
 import {
@@ -92,6 +93,12 @@ export class EtcdStore implements StateStore {
   async snapshot(version: number): Promise<SnapshotJson | null> {
     const text = await this.get(this.key(`snapshots/${pad(version)}`));
     return text ? (JSON.parse(text) as SnapshotJson) : null;
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    // Sorted by time with the committed entries; the random tail keeps two at one millisecond apart.
+    const key = this.key(`audit/${pad(entry.at)}-refused-${randomBytes(4).toString('hex')}`);
+    await this.call('/v3/kv/put', { key: b64(key), value: b64(JSON.stringify(entry)) });
   }
 
   async audit(limit: number): Promise<AuditEntry[]> {

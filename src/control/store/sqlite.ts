@@ -66,6 +66,10 @@ export class SqliteStore implements StateStore {
     return row ? (JSON.parse(row.json) as SnapshotJson) : null;
   }
 
+  async record(entry: AuditEntry): Promise<void> {
+    this.db.prepare('INSERT INTO audit (json) VALUES (?)').run(JSON.stringify(entry));
+  }
+
   async audit(limit: number): Promise<AuditEntry[]> {
     const rows = this.db.prepare('SELECT json FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as {
       json: string;

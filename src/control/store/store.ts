@@ -86,6 +86,8 @@ export interface StateStore {
   snapshot(version: number): Promise<SnapshotJson | null>;
   /** Newest first. */
   audit(limit: number): Promise<AuditEntry[]>;
+  /** Appends an audit entry that changes no state (a refused call worth keeping). */
+  record(entry: AuditEntry): Promise<void>;
   /** Calls back with every new state another writer (or this one) committed. */
   watch(listener: (state: ControlState) => void): () => void;
   campaign(candidate: string, ttlMs: number): Leadership;
