@@ -81,6 +81,8 @@ export class Edge {
           headersTimeout: e.timeouts.clientHeaders,
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
           idleTimeout: e.timeouts.idle,
+          maxConnections: e.maxConnections,
+          maxRequestsPerConnection: e.maxRequestsPerConnection,
           handle: this.runtime.handle,
         });
     this.collector = new ReportCollector(

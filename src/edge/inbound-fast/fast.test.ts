@@ -42,6 +42,9 @@ for (const c of handOff) {
 test('fast path waits for the rest of a head', () =>
   assert.equal(parse('GET / HTTP/1.1\r\nHost: x\r\n'), INCOMPLETE));
 
+test('fast path hands an unfinished head with a bare LF to Node (it would never see CRLFCRLF)', () =>
+  assert.equal(parse('GET / HTTP/1.1\nHost: x\n\n'), HAND_OFF));
+
 /** A FastListener with Node's server behind it; `handler` answers both paths. */
 async function listener(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -53,6 +56,8 @@ async function listener(
     headersTimeout: 5000,
     keepAliveTimeout,
     idleTimeout: 5000,
+    maxConnections: 100,
+    maxRequestsPerConnection: 0,
     handle: handler,
   });
   await new Promise<void>((r) => fast.server.listen(0, '127.0.0.1', r));
