@@ -30,6 +30,10 @@ const handOff = [
   { name: 'space before the colon', input: 'GET / HTTP/1.1\r\nHost : x\r\n\r\n' },
   { name: 'obs-fold', input: 'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n' },
   { name: 'bare LF', input: 'GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n' },
+  {
+    name: 'Connection with trailing whitespace',
+    input: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\t\r\n\r\n',
+  },
   { name: 'non-ASCII in the target', input: 'GET /\xe9 HTTP/1.1\r\nHost: x\r\n\r\n' },
   { name: 'Expect', input: 'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n' },
   { name: 'Upgrade', input: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n' },

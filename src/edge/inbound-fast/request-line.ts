@@ -98,6 +98,8 @@ export function parseSimpleRequest(buf: Buffer, maxHead: number): SimpleRequest 
       const lower = name.toLowerCase();
       if (lower === 'host') hosts++;
       else if (lower === 'connection') {
+        // llhttp reads "close<TAB>" as not close: any trailing whitespace goes to Node's parser.
+        if (valueEnd !== i - 2) return HAND_OFF;
         const v = value.toLowerCase();
         if (v === 'close') close = true;
         else if (v !== 'keep-alive') return HAND_OFF;

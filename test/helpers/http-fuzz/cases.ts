@@ -70,6 +70,8 @@ const LINES = [
   'Connection: keep-alive',
   'Connection: Close',
   'Connection: close, x-a',
+  'Connection: close\t',
+  'Connection: keep-alive ',
   'Connection: upgrade',
   'Keep-Alive: timeout=5',
   'Content-Length: 0',
