@@ -24,17 +24,18 @@ const CUT_WITHIN = 6000;
 
 const origins: Server[] = [];
 const edges: TestEdge[] = [];
-const targets = new Map<string, RawTarget>();
+const targets = new Map<string, RawTarget & { admin: string }>();
 let cert: { cert: string; key: string } | null = null;
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
-async function edgeWith(yaml: string, tls: boolean): Promise<RawTarget> {
+async function edgeWith(yaml: string, tls: boolean): Promise<RawTarget & { admin: string }> {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   const tlsLine = tls && cert ? `\n  tls: { cert: ${cert.cert}, key: ${cert.key} }` : '';
   appendYaml(cfg.file, `edge:\n${yaml}${tlsLine}`);
   for (const p of [9101, 9102, 9201, 9202]) origins.push(await startOrigin(cfg.port(p), echo));
   edges.push(await startEdge(cfg.file, 'us-east-1'));
-  return { port: Number(new URL(edges.at(-1)!.url).port), tls };
+  const edge = edges.at(-1)!;
+  return { port: Number(new URL(edge.url).port), tls, admin: edge.admin };
 }
 
 before(async () => {
@@ -162,6 +163,11 @@ for (const { name, target: of } of listeners(true)) {
       });
       assert.ok(refused.closed, 'the fourth connection is closed');
       assert.equal(refused.data, '', 'and gets no answer');
+      const metrics = await (await request(`${target.admin}/metrics`)).body.text();
+      const count = Number(
+        /^meridian_edge_connections_refused_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1],
+      );
+      assert.ok(count >= 1, `refusals are counted: ${count}`);
       for (const s of idle) s.destroy();
       await agent.close();
       // The edge counts the closes asynchronously: poll until a new connection is served.

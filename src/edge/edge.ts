@@ -94,7 +94,9 @@ export class Edge {
   async start(): Promise<{ listen: string; admin: string | null }> {
     this.runtime.start();
     const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    this.address = await listen(this.fast?.server ?? this.server, at);
+    const listening = this.fast?.server ?? this.server;
+    listening.on('drop', () => this.runtime.stats.connectionsRefused++);
+    this.address = await listen(listening, at);
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(
