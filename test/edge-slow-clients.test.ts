@@ -19,6 +19,8 @@ import { type RawTarget, rawExchange, rawStatus, selfSignedCert } from './helper
 const HOST = 'api.example.com';
 const SCALED = `  timeouts: { clientHeaders: 600ms, clientRequest: 1500ms, tlsHandshake: 600ms }
   maxRequestsPerConnection: 3`;
+// Idle connections hold the cap for the whole test: a head timeout far longer than the test.
+const CAPPED = '  maxConnections: 3\n  timeouts: { clientHeaders: 60s }';
 /** Far longer than any scaled timeout, far shorter than "for ever". */
 const CUT_WITHIN = 6000;
 
@@ -41,10 +43,10 @@ async function edgeWith(yaml: string, tls: boolean): Promise<RawTarget & { admin
 before(async () => {
   cert = selfSignedCert(mkdtempSync(join(tmpdir(), 'meridian-slow-')));
   targets.set('plain', await edgeWith(SCALED, false));
-  targets.set('plain-capped', await edgeWith('  maxConnections: 3', false));
+  targets.set('plain-capped', await edgeWith(CAPPED, false));
   if (cert) {
     targets.set('tls', await edgeWith(SCALED, true));
-    targets.set('tls-capped', await edgeWith('  maxConnections: 3', true));
+    targets.set('tls-capped', await edgeWith(CAPPED, true));
   }
 });
 after(async () => {
