@@ -4,8 +4,10 @@
 // (counted on its sockets, health checks aside).
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
+import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
 import { appendYaml, closeServer, echo, startEdge, startOrigin, type TestEdge } from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
 import {
@@ -196,6 +198,36 @@ for (const listener of ['plain', 'tls']) {
     const reply = await rawExchange(target, `${POST}${H}Content-Length: 3\r\nConnection: close\r\n\r\nabc`);
     assert.equal(rawStatus(reply.data), 200, reply.data.slice(0, 300));
     assert.ok(originBytes() > before, 'the origin counted the proxied request');
+  });
+  test(`${listener}: a chunked body is held: small ones go with a Content-Length, larger ones stream`, async (t) => {
+    const target = targets.get(listener);
+    if (!target) return t.skip('no TLS certificate');
+    const url = `${target.tls ? 'https' : 'http'}://127.0.0.1:${target.port}/chunked`;
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    try {
+      for (const [size, framing] of [
+        [5, 'content-length'],
+        [200_000, 'transfer-encoding'],
+      ] as const) {
+        // A stream without a length: undici sends it chunked.
+        const body = Readable.from([Buffer.alloc(size, 'x')]);
+        const res = await request(url, {
+          method: 'POST',
+          headers: { host: 'api.example.com' },
+          body,
+          dispatcher,
+        });
+        const echoed = (await res.body.json()) as { received: number; headers: Record<string, string> };
+        assert.equal(res.statusCode, 200);
+        assert.equal(echoed.received, size);
+        assert.ok(
+          echoed.headers[framing],
+          `${size} bytes arrive with ${framing}: ${JSON.stringify(echoed.headers)}`,
+        );
+      }
+    } finally {
+      await dispatcher.close();
+    }
   });
   for (const c of HOSTILE_CASES) {
     test(`${listener}: ${c.name} -> ${c.expect}, closed, zero bytes at the origin`, async (t) => {
