@@ -4,11 +4,12 @@
 // client a 502 and the edge keeps serving.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { closeServer, echo, startEdge, startOrigin, type TestEdge } from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
+import { rawExchange, rawStatus } from './helpers/raw-http.js';
 
 const HOST = 'api.example.com';
 let east: TestEdge;
@@ -35,25 +36,8 @@ after(async () => {
 });
 
 /** Sends raw bytes and returns everything the edge wrote back before closing or going quiet. */
-function raw(bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    const done = () => {
-      socket.destroy();
-      resolve(data);
-    };
-    socket.setTimeout(1500, done);
-    socket.on('data', (c) => {
-      data += c.toString('latin1');
-    });
-    socket.on('end', done);
-    socket.on('error', done);
-    socket.write(bytes);
-  });
-}
-
-const status = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+const raw = async (bytes: string) => (await rawExchange({ port }, bytes)).data;
+const status = rawStatus;
 
 const CASES: { name: string; input: string; expect: number }[] = [
   {

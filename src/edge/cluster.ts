@@ -187,6 +187,7 @@ function emptyStats(): StatsSnapshot {
     shed: {},
     retries: 0,
     retriesDenied: 0,
+    connectionsRefused: 0,
     retryBudgetLeft: 0,
     errors: 0,
     latency: [],

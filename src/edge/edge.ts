@@ -81,6 +81,8 @@ export class Edge {
           headersTimeout: e.timeouts.clientHeaders,
           keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
           idleTimeout: e.timeouts.idle,
+          maxConnections: e.maxConnections,
+          maxRequestsPerConnection: e.maxRequestsPerConnection,
           handle: this.runtime.handle,
         });
     this.collector = new ReportCollector(
@@ -92,9 +94,9 @@ export class Edge {
   async start(): Promise<{ listen: string; admin: string | null }> {
     this.runtime.start();
     const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    this.address = await listen(this.fast?.server ?? this.server, at, (e) =>
-      this.o.log.warn({ err: e.message }, 'listener error'),
-    );
+    const listening = this.fast?.server ?? this.server;
+    listening.on('drop', () => this.runtime.stats.connectionsRefused++);
+    this.address = await listen(listening, at, (e) => this.o.log.warn({ err: e.message }, 'listener error'));
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(

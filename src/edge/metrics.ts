@@ -73,6 +73,12 @@ export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot
       g.set({ result: 'denied' }, s.retriesDenied);
     },
   );
+  counterLike(
+    'meridian_edge_connections_refused_total',
+    'Client connections closed on accept because edge.maxConnections were open',
+    [],
+    (g, s) => g.set(s.connectionsRefused),
+  );
   gauge('meridian_edge_retry_budget_left', 'Retries the budget allows now', [], (g, s) =>
     g.set(s.retryBudgetLeft),
   );

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { MeridianError } from '../errors.js';
@@ -47,26 +47,57 @@ export function createDataServer(rt: EdgeRuntime): Server {
   const options = {
     maxHeaderSize: e.maxHeaderSize,
     requireHostHeader: false, // checked in the request-head stage, which answers with our headers
+    // Node measures headersTimeout from the request's start (absolute) and checks both at this interval.
     headersTimeout: e.timeouts.clientHeaders,
-    requestTimeout: 0, // long uploads are bounded by the idle timeout instead
+    requestTimeout: e.timeouts.clientRequest,
+    connectionsCheckingInterval: sweepInterval(e.timeouts.clientHeaders, e.timeouts.clientRequest),
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT,
     joinDuplicateHeaders: false,
   };
+  const max = e.maxRequestsPerConnection;
+  const served = new WeakMap<Socket, number>();
+  const handle =
+    max === 0
+      ? rt.handle
+      : (req: IncomingMessage, res: ServerResponse) => {
+          // Node (maxRequestsPerSocket) marks the last allowed answer "Connection: close" but keeps
+          // the socket open while pipelined requests follow, answering them 503: close it ourselves.
+          const n = (served.get(req.socket) ?? 0) + 1;
+          served.set(req.socket, n);
+          if (n >= max) res.once('finish', () => req.socket.destroySoon());
+          rt.handle(req, res);
+        };
   const server = e.tls
     ? createHttpsServer(
-        { ...options, cert: readFileSync(e.tls.cert), key: readFileSync(e.tls.key) },
-        rt.handle,
+        {
+          ...options,
+          cert: readFileSync(e.tls.cert),
+          key: readFileSync(e.tls.key),
+          handshakeTimeout: e.timeouts.tlsHandshake,
+        },
+        handle,
       )
-    : createServer(options, rt.handle);
+    : createServer(options, handle);
   server.timeout = e.timeouts.idle;
+  server.maxRequestsPerSocket = e.maxRequestsPerConnection;
+  // The listening server enforces edge.maxConnections (the fast path's net server on plain HTTP).
+  server.maxConnections = e.maxConnections;
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    rt.stats.countRequest('-', rt.region, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'rejected', 0);
-    if (err.code === 'HPE_HEADER_OVERFLOW')
-      rawError(socket, 431, 'Request Header Fields Too Large', rt.region);
-    else if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.destroy();
-    else rawError(socket, 400, 'Bad Request', rt.region);
+    // Only the parser's errors (HPE_*) get an answer. A reset, a request timeout (headers or body too
+    // slow) or a TLS error such as the handshake timeout closes the socket: there is no HTTP to speak
+    // on a TLS socket that never finished its handshake, and writing would keep it open.
+    if (!err.code?.startsWith('HPE_')) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    rt.stats.countRequest('-', rt.region, status, 'rejected', 0);
+    rawError(socket, status, status === 431 ? 'Request Header Fields Too Large' : 'Bad Request', rt.region);
   });
   return server;
+}
+
+/** How often timers over many connections are checked: a quarter of the shortest, within 10 ms..1 s. */
+export function sweepInterval(...timeouts: number[]): number {
+  const shortest = Math.min(...timeouts.filter((t) => t > 0), 4000);
+  return Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
 }
 
 /** Listens; later server errors (an accept failing with EMFILE) go to `onError`, never unhandled. */

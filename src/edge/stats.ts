@@ -26,6 +26,8 @@ export interface StatsSnapshot {
   shed: Record<string, number>;
   retries: number;
   retriesDenied: number;
+  /** Client connections closed on accept because maxConnections were open. */
+  connectionsRefused: number;
   retryBudgetLeft: number;
   errors: number;
   /** Cumulative counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
@@ -44,6 +46,7 @@ export class EdgeStats {
   readonly shed = new Map<string, number>();
   retries = 0;
   retriesDenied = 0;
+  connectionsRefused = 0;
   errors = 0;
   inFlight = 0;
   readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
@@ -94,6 +97,7 @@ export class EdgeStats {
       shed: Object.fromEntries(this.shed),
       retries: this.retries,
       retriesDenied: this.retriesDenied,
+      connectionsRefused: this.connectionsRefused,
       errors: this.errors,
       latency: [...this.latency],
       demandByHome: Object.fromEntries(this.demandByHome),
@@ -137,6 +141,7 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       shed: addInto(acc.shed, s.shed),
       retries: acc.retries + s.retries,
       retriesDenied: acc.retriesDenied + s.retriesDenied,
+      connectionsRefused: acc.connectionsRefused + s.connectionsRefused,
       retryBudgetLeft: acc.retryBudgetLeft + s.retryBudgetLeft,
       errors: acc.errors + s.errors,
       latency: acc.latency.map((v, i) => v + (s.latency[i] ?? 0)),

@@ -67,8 +67,19 @@ export const edgeSchema = z.strictObject({
       headers: duration.default(15_000),
       /** Longest silence inside a body, both ways. */
       idle: duration.default(30_000),
-      /** Client must send its request headers within this. */
+      /**
+       * A request head must be complete this long after its first byte (after
+       * accept for a new connection): absolute, dripping bytes does not extend
+       * it (slowloris). Node's headersTimeout, nginx's client_header_timeout.
+       */
       clientHeaders: duration.default(10_000),
+      /** The whole request, body included, within this (Node's requestTimeout; 0: off). */
+      clientRequest: duration.default(300_000),
+      /** A TLS handshake must finish within this (tls.Server handshakeTimeout). */
+      tlsHandshake: duration.default(10_000),
+    })
+    .refine((t) => t.clientRequest === 0 || t.clientHeaders <= t.clientRequest, {
+      message: 'timeouts.clientHeaders must not be longer than timeouts.clientRequest',
     })
     .prefault({}),
   /** Connections kept per origin. */
@@ -123,6 +134,10 @@ export const edgeSchema = z.strictObject({
   accessLog: z.boolean().default(true),
   /** Largest request head accepted (bytes); larger gets 431. */
   maxHeaderSize: z.number().int().min(1024).default(16_384),
+  /** Client connections open at once per process (worker); more are closed on accept. */
+  maxConnections: z.number().int().min(1).default(10_000),
+  /** A keep-alive connection is closed after this many requests (nginx keepalive_requests); 0: no limit. */
+  maxRequestsPerConnection: z.number().int().min(0).default(1000),
   services: z.array(serviceEdgeSchema).default([]),
 });
 

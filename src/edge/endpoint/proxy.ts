@@ -2,6 +2,7 @@ import type { EdgeContext, Outcome } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
+import { holdChunkedBody } from './hold-chunked.js';
 import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream.js';
 
 /**
@@ -15,6 +16,10 @@ export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
   rt.budget.recordRequest();
   if (shouldBuffer(ctx, rt)) {
     bufferBody(ctx, () => dispatchFirst(ctx, rt));
+    return;
+  }
+  if (ctx.hasBody && ctx.contentLength < 0) {
+    holdChunkedBody(ctx, rt.config.edge.retry.bufferBodyBytes, () => dispatchFirst(ctx, rt));
     return;
   }
   dispatchFirst(ctx, rt);

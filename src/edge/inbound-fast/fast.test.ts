@@ -30,6 +30,10 @@ const handOff = [
   { name: 'space before the colon', input: 'GET / HTTP/1.1\r\nHost : x\r\n\r\n' },
   { name: 'obs-fold', input: 'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n' },
   { name: 'bare LF', input: 'GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n' },
+  {
+    name: 'Connection with trailing whitespace',
+    input: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\t\r\n\r\n',
+  },
   { name: 'non-ASCII in the target', input: 'GET /\xe9 HTTP/1.1\r\nHost: x\r\n\r\n' },
   { name: 'Expect', input: 'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n' },
   { name: 'Upgrade', input: 'GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n' },
@@ -42,6 +46,9 @@ for (const c of handOff) {
 test('fast path waits for the rest of a head', () =>
   assert.equal(parse('GET / HTTP/1.1\r\nHost: x\r\n'), INCOMPLETE));
 
+test('fast path hands an unfinished head with a bare LF to Node (it would never see CRLFCRLF)', () =>
+  assert.equal(parse('GET / HTTP/1.1\nHost: x\n\n'), HAND_OFF));
+
 /** A FastListener with Node's server behind it; `handler` answers both paths. */
 async function listener(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -53,6 +60,8 @@ async function listener(
     headersTimeout: 5000,
     keepAliveTimeout,
     idleTimeout: 5000,
+    maxConnections: 100,
+    maxRequestsPerConnection: 0,
     handle: handler,
   });
   await new Promise<void>((r) => fast.server.listen(0, '127.0.0.1', r));

@@ -1,16 +1,24 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { sweepInterval } from '../server.js';
 import { HAND_OFF, parseSimpleRequest, type SimpleRequest } from './request-line.js';
 import { FastResponse, type ResponseOwner } from './response.js';
 
 export interface FastListenerOptions {
   maxHeaderSize: number;
-  /** A request head must be complete this long after its first byte (slowloris). */
+  /**
+   * A request head must be complete this long after its first byte (after
+   * accept on a new connection), however slowly its bytes drip in (slowloris).
+   */
   headersTimeout: number;
   /** Idle keep-alive connections are closed after this long. */
   keepAliveTimeout: number;
   /** No byte either way this long while a request is open: close. */
   idleTimeout: number;
+  /** Client connections at once (handed-off ones included); more are closed on accept. */
+  maxConnections: number;
+  /** The response to this request on a connection closes it; 0: no limit. */
+  maxRequestsPerConnection: number;
   handle: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
@@ -44,12 +52,17 @@ class FastConnection implements ResponseOwner {
   /** No more requests: the client half-closed, asked to close, or a write failed. */
   private ending = false;
   private served = 0;
+  /** When the head being waited for began: accept, its first byte, or the end of the previous answer. */
+  private headStartedAt = performance.now();
   progress = 0;
   seenProgress = -1;
   seenAt = 0;
   private readonly onData = (d: Buffer) => {
     this.progress++;
-    this.buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    if (this.buf === null) {
+      if (this.phase === WAITING) this.headStartedAt = performance.now();
+      this.buf = d;
+    } else this.buf = Buffer.concat([this.buf, d]);
     // A client pipelining faster than it is answered waits (as with Node's server).
     if (this.current !== null && this.buf.length > PIPELINE_LIMIT) this.socket.pause();
     this.next();
@@ -90,10 +103,12 @@ class FastConnection implements ResponseOwner {
         return;
       }
       this.buf = r.consumed === this.buf.length ? null : this.buf.subarray(r.consumed);
-      const res = new FastResponse(this, r.method === 'HEAD', !r.close, this.owner.keepAliveHeader);
+      this.served++;
+      const max = o.maxRequestsPerConnection;
+      const keepAlive = !r.close && (max === 0 || this.served < max);
+      const res = new FastResponse(this, r.method === 'HEAD', keepAlive, this.owner.keepAliveHeader);
       this.current = res;
       this.phase = SERVING;
-      this.served++;
       const req = new FastRequest(r.method, r.url, r.rawHeaders, this.socket);
       this.owner.options.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
     }
@@ -104,6 +119,7 @@ class FastConnection implements ResponseOwner {
     this.progress++;
     this.current = null;
     this.phase = WAITING;
+    this.headStartedAt = performance.now();
     res.emitClose(ok);
     if (!ok || !res.keepAlive || this.ending) {
       this.ending = true;
@@ -133,18 +149,20 @@ class FastConnection implements ResponseOwner {
     if (rest !== null) socket.emit('data', rest);
   }
 
-  /** Called by the sweep: closes a connection that stood still too long. */
+  /** Called by the sweep: closes a connection that stood still too long, or whose head is late. */
   expire(now: number): void {
+    const o = this.owner.options;
+    if (this.phase === WAITING && (this.buf !== null || this.served === 0)) {
+      // Absolute: bytes arriving do not extend it, or one byte every few seconds holds a connection for ever.
+      if (o.headersTimeout > 0 && now - this.headStartedAt >= o.headersTimeout) this.socket.destroy();
+      return;
+    }
     if (this.progress !== this.seenProgress) {
       this.seenProgress = this.progress;
       this.seenAt = now;
       return;
     }
-    const o = this.owner.options;
-    let limit: number;
-    if (this.phase === SERVING) limit = o.idleTimeout;
-    else if (this.buf !== null || this.served === 0) limit = o.headersTimeout;
-    else limit = o.keepAliveTimeout;
+    const limit = this.phase === SERVING ? o.idleTimeout : o.keepAliveTimeout;
     if (limit > 0 && now - this.seenAt >= limit) this.socket.destroy();
   }
 }
@@ -174,7 +192,8 @@ export class FastListener {
     });
     // Node's server starts its header/request timeout checks on 'listening'; it never listens itself.
     this.server.on('listening', () => http.emit('listening'));
-    const tick = Math.max(10, Math.min(1000, Math.min(options.headersTimeout, options.keepAliveTimeout) / 4));
+    this.server.maxConnections = options.maxConnections;
+    const tick = sweepInterval(options.headersTimeout, options.keepAliveTimeout);
     this.sweeper = setInterval(() => {
       const now = performance.now();
       for (const c of this.connections) c.expire(now);

@@ -43,7 +43,7 @@ const HAND_OFF_NAMES = new Set([
 
 export function parseSimpleRequest(buf: Buffer, maxHead: number): SimpleRequest | number {
   const end = buf.indexOf(CRLFCRLF);
-  if (end < 0) return buf.length > maxHead ? HAND_OFF : INCOMPLETE;
+  if (end < 0) return buf.length > maxHead || hasBareLf(buf) ? HAND_OFF : INCOMPLETE;
   if (end + 4 > maxHead) return HAND_OFF;
   let i: number;
   let method: 'GET' | 'HEAD';
@@ -98,6 +98,8 @@ export function parseSimpleRequest(buf: Buffer, maxHead: number): SimpleRequest 
       const lower = name.toLowerCase();
       if (lower === 'host') hosts++;
       else if (lower === 'connection') {
+        // llhttp reads "close<TAB>" as not close: any trailing whitespace goes to Node's parser.
+        if (valueEnd !== i - 2) return HAND_OFF;
         const v = value.toLowerCase();
         if (v === 'close') close = true;
         else if (v !== 'keep-alive') return HAND_OFF;
@@ -108,6 +110,12 @@ export function parseSimpleRequest(buf: Buffer, maxHead: number): SimpleRequest 
   }
   if (hosts !== 1) return HAND_OFF;
   return { method, url: text.slice(urlStart, urlEnd), rawHeaders, close, consumed: end + 4 };
+}
+
+/** A line ending in LF alone never completes a CRLFCRLF head: Node's parser refuses it at once. */
+function hasBareLf(buf: Buffer): boolean {
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) if (buf[i - 1] !== 13) return true;
+  return false;
 }
 
 const HAND_OFF_LENGTH = new Uint8Array(64);

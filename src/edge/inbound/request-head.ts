@@ -40,6 +40,7 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   const out: string[] = [];
   const info = rt.locator.socketInfo(req.socket);
   let contentLength: string | undefined;
+  let hostSeen = false;
   let chunked = false;
   let connectionTokens: string | undefined;
   let xff: string | undefined;
@@ -66,8 +67,15 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     }
     switch (lower) {
       case 'host':
+        // RFC 9112 3.2: more than one Host is a 400 (routing by one, an origin reading the other).
+        if (hostSeen) return bad(ctx, rt, 'more than one Host header');
+        hostSeen = true;
         ctx.host = value;
         break;
+      case 'transfer_encoding':
+      case 'content_length':
+        // CGI-style back ends fold '_' and '-' into one variable: a second framing header in disguise.
+        return bad(ctx, rt, `"${name}" looks like a body framing header`);
       case 'content-length':
         if (contentLength !== undefined && contentLength !== value) {
           return bad(ctx, rt, 'conflicting Content-Length headers');
