@@ -1,12 +1,13 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LinkFault } from '../chaos/fault-proxy.js';
 import type { LinkSpec } from '../chaos/link-host.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
-import { type LabTokens, labCapacities, labConfigDocument, newToken } from './lab-config.js';
+import { type LabTokens, labCapacities, labConfigDocument, labTokenEnv, newToken } from './lab-config.js';
 import { freePort } from './ports.js';
 import { LabProcess } from './processes.js';
+import { privateDir, writeSecretFile } from './secrets.js';
 
 export interface DeploymentOptions {
   configFile: string;
@@ -52,6 +53,8 @@ export class Deployment {
   dnsAddress = { address: '127.0.0.1', port: 0 };
   config!: MeridianConfig;
   labConfigFile = '';
+  /** The operator token for other programs (endpoints.json's tokenFile): DIR/secrets/operator.token, 0600. */
+  operatorTokenFile = '';
 
   constructor(
     readonly user: MeridianConfig,
@@ -77,7 +80,11 @@ export class Deployment {
     // Every run starts from nothing: no control state or snapshot left by the one before.
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(logDir, { recursive: true, force: true });
-    mkdirSync(stateDir, { recursive: true });
+    privateDir(stateDir);
+    this.operatorTokenFile = writeSecretFile(
+      join(privateDir(join(dir, 'secrets')), 'operator.token'),
+      this.tokens.operator,
+    );
     const originUrls = new Map<string, string[]>();
     const edgePorts = new Map<string, number>();
     const specs: LinkSpec[] = [];
@@ -168,6 +175,8 @@ export class Deployment {
 
     const cfg = ['--config', this.labConfigFile];
     let follow: string[] = [];
+    // dns and the edges report health with the agent token, read from their environment.
+    const followEnv: Record<string, string> = this.o.withControl ? { MERIDIAN_TOKEN: this.tokens.agent } : {};
     if (this.o.withControl) {
       // Control's witness stands outside every region: it probes the edges directly, not across the links.
       const controlFile = join(dir, 'lab-control.yaml');
@@ -183,10 +192,10 @@ export class Deployment {
         '--state',
         join(stateDir, 'control.db'),
       ];
-      this.control = new LabProcess('control', args, logDir);
+      this.control = new LabProcess('control', args, logDir, labTokenEnv(this.tokens));
       const ready = await this.control.start();
       this.controlUrl = String(ready.url ?? `http://${ready.listen}`);
-      follow = ['--control', this.controlUrl, '--token', this.tokens.agent];
+      follow = ['--control', this.controlUrl];
     }
 
     this.dns = new LabProcess(
@@ -203,6 +212,7 @@ export class Deployment {
         join(stateDir, 'dns'),
       ],
       logDir,
+      followEnv,
     );
     const edgeStarts = this.user.regions.map((r) => {
       const edge = new LabProcess(
@@ -221,6 +231,7 @@ export class Deployment {
           join(stateDir, `edge-${r.id}`),
         ],
         logDir,
+        followEnv,
       );
       this.edges.set(r.id, edge);
       return edge.start();
@@ -234,7 +245,7 @@ export class Deployment {
       dns: this.dnsAddress,
       edges: Object.fromEntries(this.edgeUrls),
       control: this.controlUrl,
-      token: this.tokens.operator,
+      tokenFile: this.operatorTokenFile,
       config: this.labConfigFile,
     };
   }

@@ -29,6 +29,19 @@ export interface LabWiring {
 
 export const newToken = () => randomBytes(18).toString('base64url');
 
+/** The variables control reads the lab's tokens from (control.tokens[].env): the config holds no secret. */
+export const LAB_TOKEN_ENV: Readonly<Record<keyof LabTokens, string>> = {
+  operator: 'MERIDIAN_LAB_OPERATOR_TOKEN',
+  agent: 'MERIDIAN_LAB_AGENT_TOKEN',
+  viewer: 'MERIDIAN_LAB_VIEWER_TOKEN',
+};
+
+/** Control's environment: every lab token under its LAB_TOKEN_ENV name. */
+export const labTokenEnv = (tokens: LabTokens): Record<string, string> =>
+  Object.fromEntries(
+    (Object.keys(LAB_TOKEN_ENV) as (keyof LabTokens)[]).map((role) => [LAB_TOKEN_ENV[role], tokens[role]]),
+  );
+
 /**
  * Capacities scaled to what this machine can offer: each region alone carries
  * the whole lab rate at two thirds of its capacity (configured ratios kept),
@@ -84,9 +97,9 @@ export function labConfigDocument(
       ...control,
       listen: '127.0.0.1:0',
       tokens: [
-        { name: 'lab-operator', role: 'operator', token: wiring.tokens.operator },
-        { name: 'lab-agent', role: 'agent', token: wiring.tokens.agent },
-        { name: 'lab-viewer', role: 'viewer', token: wiring.tokens.viewer },
+        { name: 'lab-operator', role: 'operator', env: LAB_TOKEN_ENV.operator },
+        { name: 'lab-agent', role: 'agent', env: LAB_TOKEN_ENV.agent },
+        { name: 'lab-viewer', role: 'viewer', env: LAB_TOKEN_ENV.viewer },
       ],
       store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
