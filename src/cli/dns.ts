@@ -4,7 +4,7 @@ import { type RunDnsOptions, runDns } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { action, collect, configOption, serveUntilSignal } from './index-helpers.js';
-import { controlToken, resolveSecret, secretOption, secretSources } from './secret.js';
+import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
 interface DnsFlags {
   config: string;
@@ -18,7 +18,7 @@ interface DnsFlags {
 }
 
 export function registerDns(program: Command) {
-  const cmd = program
+  program
     .command('dns')
     .description('serve the zone as an authoritative geo-DNS server (UDP and TCP)')
     .addOption(configOption())
@@ -36,40 +36,44 @@ export function registerDns(program: Command) {
       '--control <url>',
       'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
     )
-    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state');
-  secretOption(cmd, controlToken('bearer token for --control'));
-  cmd.action(
-    action(async (flags: DnsFlags) => {
-      const log = createLogger('dns');
-      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
-        throw new MeridianError(
-          'BAD_ARGUMENT',
-          `--workers expects a whole number 0-64, got "${flags.workers}"`,
+    .addOption(secretFlag(controlToken()))
+    .addOption(secretFileFlag(controlToken()))
+    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .action(
+      action(async (flags: DnsFlags) => {
+        const log = createLogger('dns');
+        const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--workers expects a whole number 0-64, got "${flags.workers}"`,
+          );
+        }
+        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const token = resolveSecret(controlToken(), { ...flags });
+        if (control && !token) {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--control needs a token: ${secretSources(controlToken())}`,
+          );
+        }
+        const options: RunDnsOptions = {
+          configFile: flags.config,
+          listen: flags.listen,
+          admin: flags.admin,
+          workers,
+          control,
+          token,
+          stateDir: flags.stateDir,
+          log,
+        };
+        if (isClusterWorker()) return runClusterWorker(options);
+        const running = await runDns(options);
+        log.info(
+          { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
+          'dns ready',
         );
-      }
-      const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-      const token = resolveSecret(controlToken(), { ...flags });
-      if (control && !token) {
-        throw new MeridianError('BAD_ARGUMENT', `--control needs a token: ${secretSources(controlToken())}`);
-      }
-      const options: RunDnsOptions = {
-        configFile: flags.config,
-        listen: flags.listen,
-        admin: flags.admin,
-        workers,
-        control,
-        token,
-        stateDir: flags.stateDir,
-        log,
-      };
-      if (isClusterWorker()) return runClusterWorker(options);
-      const running = await runDns(options);
-      log.info(
-        { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
-        'dns ready',
-      );
-      serveUntilSignal(running.ready, () => running.close());
-    }),
-  );
+        serveUntilSignal(running.ready, () => running.close());
+      }),
+    );
 }

@@ -6,7 +6,8 @@ import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startRegionLagProbe } from '../replication/region.js';
 import { action, configOption, serveUntilSignal } from './index-helpers.js';
-import { controlToken, resolveSecret, secretOption, secretSources } from './secret.js';
+import { replicationCredentials } from './replication.js';
+import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
 interface EdgeFlags {
   config: string;
@@ -21,7 +22,7 @@ interface EdgeFlags {
 }
 
 export function registerEdge(program: Command) {
-  const cmd = program
+  program
     .command('edge')
     .description(
       "serve one region's HTTP edge: route by Host, proxy to origins, cross-region retry, shedding",
@@ -38,59 +39,65 @@ export function registerEdge(program: Command) {
       '--control <url>',
       'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
     )
-    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state');
-  secretOption(cmd, controlToken('agent token for --control'));
-  cmd.action(
-    action(async (flags: EdgeFlags) => {
-      const log = createLogger('edge');
-      const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
-        throw new MeridianError(
-          'BAD_ARGUMENT',
-          `--workers expects a whole number 0-64, got "${flags.workers}"`,
-        );
-      }
-      const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-      const token = resolveSecret(controlToken(), { ...flags });
-      if (control && !token)
-        throw new MeridianError('BAD_ARGUMENT', `--control needs a token: ${secretSources(controlToken())}`);
-      // Replication lag for the reports, when replication.regions lists this region.
-      // Never fatal: an edge serves without it.
-      const lagProbe = cluster.isPrimary
-        ? await Promise.resolve()
-            .then(() =>
-              startRegionLagProbe({
-                config: loadConfig(flags.config).replication,
-                region: flags.region,
-                log,
-              }),
-            )
-            .catch((err) => {
-              log.warn({ reason: String(err) }, 'replication lag probe not started');
-              return null;
-            })
-        : null;
-      const running = await runEdge({
-        configFile: flags.config,
-        region: flags.region,
-        listen: flags.listen,
-        admin: flags.admin,
-        workers,
-        control,
-        token,
-        stateDir: flags.stateDir,
-        log,
-        replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
-      }).catch(async (e) => {
-        await lagProbe?.close();
-        throw e;
-      });
-      if (running.ready === null) return; // a cluster worker: the primary prints the ready line
-      log.info(running.ready, 'edge ready');
-      serveUntilSignal(running.ready, async () => {
-        await running.close();
-        await lagProbe?.close();
-      });
-    }),
-  );
+    .addOption(secretFlag(controlToken('agent token for --control')))
+    .addOption(secretFileFlag(controlToken('agent token for --control')))
+    .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .action(
+      action(async (flags: EdgeFlags) => {
+        const log = createLogger('edge');
+        const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+        if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--workers expects a whole number 0-64, got "${flags.workers}"`,
+          );
+        }
+        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const token = resolveSecret(controlToken(), { ...flags });
+        if (control && !token)
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--control needs a token: ${secretSources(controlToken())}`,
+          );
+        // Replication lag for the reports, when replication.regions lists this region.
+        // Never fatal: an edge serves without it.
+        const lagProbe = cluster.isPrimary
+          ? await Promise.resolve()
+              .then(() =>
+                startRegionLagProbe({
+                  config: loadConfig(flags.config).replication,
+                  region: flags.region,
+                  log,
+                  // The lag probe's Redis and NATS secrets: from the environment (see `meridian replication --help`).
+                  credentials: replicationCredentials({}),
+                }),
+              )
+              .catch((err) => {
+                log.warn({ reason: String(err) }, 'replication lag probe not started');
+                return null;
+              })
+          : null;
+        const running = await runEdge({
+          configFile: flags.config,
+          region: flags.region,
+          listen: flags.listen,
+          admin: flags.admin,
+          workers,
+          control,
+          token,
+          stateDir: flags.stateDir,
+          log,
+          replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
+        }).catch(async (e) => {
+          await lagProbe?.close();
+          throw e;
+        });
+        if (running.ready === null) return; // a cluster worker: the primary prints the ready line
+        log.info(running.ready, 'edge ready');
+        serveUntilSignal(running.ready, async () => {
+          await running.close();
+          await lagProbe?.close();
+        });
+      }),
+    );
 }

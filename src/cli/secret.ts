@@ -27,21 +27,20 @@ export const secretKeys = (spec: SecretSpec) => ({
   file: camel(`${spec.flag}-file`),
 });
 
+/** `--X <value>`: kept for scripts, but its value is visible in ps. */
+export const secretFlag = (spec: SecretSpec) =>
+  new Option(
+    `${spec.flag} ${spec.value ?? '<secret>'}`,
+    `${spec.description} (visible in ps: prefer ${spec.flag}-file or env ${spec.env})`,
+  );
+
+/** `--X-file <path>`: the secret is the file's first line. */
+export const secretFileFlag = (spec: SecretSpec) =>
+  new Option(`${spec.flag}-file <path>`, `read ${spec.flag} from a file (mode 0600; env ${spec.env}_FILE)`);
+
 /** Adds `--X <value>` and `--X-file <path>`; --help names both environment variables. */
 export function secretOption(cmd: Command, spec: SecretSpec): Command {
-  return cmd
-    .addOption(
-      new Option(
-        `${spec.flag} ${spec.value ?? '<secret>'}`,
-        `${spec.description} (visible in ps: prefer ${spec.flag}-file or env ${spec.env})`,
-      ),
-    )
-    .addOption(
-      new Option(
-        `${spec.flag}-file <path>`,
-        `read ${spec.flag} from a file (mode 0600; env ${spec.env}_FILE)`,
-      ),
-    );
+  return cmd.addOption(secretFlag(spec)).addOption(secretFileFlag(spec));
 }
 
 /** What the resolver may warn about; stderr by default, as ssh does. */
