@@ -21,7 +21,8 @@ export function reportError(error: unknown, options: OutputOptions = {}): number
   } else {
     process.stderr.write(`meridian: ${message}\n`);
     for (const d of details) process.stderr.write(`  ${d}\n`);
-    if (!known && process.env.MERIDIAN_DEBUG) process.stderr.write(`${redactUrl(String((error as Error).stack))}\n`);
+    if (!known && process.env.MERIDIAN_DEBUG)
+      process.stderr.write(`${redactUrl(String((error as Error).stack))}\n`);
   }
   return 1;
 }
