@@ -1,8 +1,78 @@
 import pino, { type Logger } from 'pino';
 
+/** userinfo of any URL (`redis://:pw@host`, `nats://token@host`, `https://u:p@host`). */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+
+/** The text with every URL's credentials replaced by `***`: for logs and error messages. */
+export function redactUrl(text: string): string {
+  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1***@') : text;
+}
+
+/** Fields that hold a secret wherever they appear (top level or one object down): pino writes [Redacted]. */
+const SECRET_FIELDS = [
+  'token',
+  'password',
+  'secret',
+  'apiKey',
+  'tsigSecret',
+  'authorization',
+  'cookie',
+  '["x-api-key"]',
+  '["proxy-authorization"]',
+];
+const REDACT_PATHS = [
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((f) => `*${f.startsWith('[') ? '' : '.'}${f}`),
+  ...SECRET_FIELDS.map((f) => `*.headers${f.startsWith('[') ? '' : '.'}${f}`),
+];
+
+/** Strings anywhere in a log object, URL credentials removed; objects are copied only when something changed. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactUrl(value);
+  if (depth > 3 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    const message = redactUrl(value.message);
+    const stack = value.stack && redactUrl(value.stack);
+    if (message === value.message && stack === value.stack) return value;
+    const copy = new Error(message);
+    copy.name = value.name;
+    copy.stack = stack;
+    return copy;
+  }
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  let copy: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(value)) {
+    const s = scrub(v, depth + 1);
+    if (s !== v) {
+      copy ??= { ...value };
+      copy[k] = s;
+    }
+  }
+  return copy ?? value;
+}
+
+/** Every Meridian logger's options: secret fields redacted, URL credentials removed from every string. */
+export function loggerOptions(name: string, level: string): pino.LoggerOptions {
+  return {
+    name,
+    level,
+    base: { part: name },
+    redact: REDACT_PATHS,
+    formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as Parameters<typeof method>,
+        );
+      },
+    },
+  };
+}
+
 /** Structured JSON logs on stderr (stdout is for command output). */
 export function createLogger(name: string, level = process.env.MERIDIAN_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { part: name } }, pino.destination({ fd: 2, sync: false }));
+  return pino(loggerOptions(name, level), pino.destination({ fd: 2, sync: false }));
 }
 
 export type { Logger };

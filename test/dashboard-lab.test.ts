@@ -85,7 +85,7 @@ test('dashboard on meridian lab --scenario evacuate', { timeout: 600_000 }, asyn
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('dialog', (d) => void d.accept());
   await page.goto(url);
-  await page.fill('#token', endpoints.token);
+  await page.fill('#token', readFileSync(endpoints.tokenFile, 'utf8').trim());
   await page.keyboard.press('Enter');
   await page.waitForFunction(
     () =>

@@ -73,11 +73,12 @@ export interface RunningNats extends RunningServer {
   restart(): Promise<void>;
 }
 
-export async function startNats(program: string): Promise<RunningNats> {
+/** extraArgs: more nats-server options, e.g. ['--auth', TOKEN]. */
+export async function startNats(program: string, extraArgs: string[] = []): Promise<RunningNats> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meridian-nats-'));
   const launch = async () => {
-    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'js')];
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'js'), ...extraArgs];
     const child = spawn(program, args, { stdio: 'ignore' });
     killWithParent(child);
     await waitForPort(port, child, 'nats-server');

@@ -16,6 +16,7 @@ import {
   reportError,
   surviveRejections,
 } from './index-helpers.js';
+import { controlToken, resolveSecret, type SecretSpec, secretOption, secretSources } from './secret.js';
 
 interface SyncFlags extends ProviderSettings {
   config: string;
@@ -26,8 +27,22 @@ interface SyncFlags extends ProviderSettings {
   json?: boolean;
   control?: string;
   token?: string;
+  tokenFile?: string;
   stateDir: string;
 }
+
+const API_KEY: SecretSpec = {
+  flag: '--api-key',
+  env: 'MERIDIAN_PDNS_API_KEY',
+  description: 'powerdns: API key',
+  value: '<key>',
+};
+const TSIG_SECRET: SecretSpec = {
+  flag: '--tsig-secret',
+  env: 'MERIDIAN_TSIG_SECRET',
+  description: 'rfc2136: TSIG secret',
+  value: '<base64>',
+};
 
 export function formatSync(r: SyncResult): string {
   const head = `${r.provider} zone ${r.zone}, ${r.steering} steering, snapshot v${r.snapshotVersion}: ${r.changes.length} to change, ${r.unchanged} unchanged`;
@@ -49,8 +64,9 @@ function holdReason(source: SnapshotSource, once: boolean): string | null {
 function sourceFor(flags: SyncFlags, log: Logger): SnapshotSource {
   const control = flags.control ?? process.env.MERIDIAN_CONTROL;
   if (!control) return new FileSnapshotSource(flags.config, { log });
-  const token = flags.token ?? process.env.MERIDIAN_TOKEN;
-  if (!token) throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+  const token = resolveSecret(controlToken(), { ...flags });
+  if (!token)
+    throw new MeridianError('BAD_ARGUMENT', `--control needs a token: ${secretSources(controlToken())}`);
   return new ControlSnapshotSource({
     controlUrl: control,
     token,
@@ -70,6 +86,9 @@ async function run(flags: SyncFlags) {
     ]);
   }
   const config = loadConfig(flags.config);
+  const secrets = { ...flags };
+  flags.apiKey = resolveSecret(API_KEY, secrets);
+  flags.tsigSecret = resolveSecret(TSIG_SECRET, secrets);
   const { provider, steering: configured } = await createProvider(name, flags, config.providers, [
     config.zone.name,
   ]);
@@ -131,6 +150,9 @@ export function registerDnsSync(program: Command) {
   // (commander needs it on the program too for it to take effect on `dns`).
   if (dns) program.enablePositionalOptions();
   const cmd = dns ? dns.enablePositionalOptions().command('sync') : program.command('dns-sync');
+  secretOption(cmd, controlToken());
+  secretOption(cmd, API_KEY);
+  secretOption(cmd, TSIG_SECRET);
   cmd
     .description('push the steering for the current snapshot to a DNS provider (diff, then apply)')
     .addOption(configOption())
@@ -147,10 +169,8 @@ export function registerDnsSync(program: Command) {
     .option('--dry-run', 'print the difference, change nothing')
     .option('--watch', 'keep running: sync again on every snapshot change (dials, failovers)')
     .option('--control <url>', 'take the snapshot from the control plane (env MERIDIAN_CONTROL)')
-    .option('--token <token>', 'bearer token for --control (env MERIDIAN_TOKEN)')
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .addOption(new Option('--api-url <url>', 'powerdns: API base URL').env('MERIDIAN_PDNS_API_URL'))
-    .addOption(new Option('--api-key <key>', 'powerdns: API key').env('MERIDIAN_PDNS_API_KEY'))
     .addOption(
       new Option('--server-id <id>', 'powerdns: server id (default localhost)').env(
         'MERIDIAN_PDNS_SERVER_ID',
@@ -167,7 +187,6 @@ export function registerDnsSync(program: Command) {
         'MERIDIAN_TSIG_ALGORITHM',
       ),
     )
-    .addOption(new Option('--tsig-secret <base64>', 'rfc2136: TSIG secret').env('MERIDIAN_TSIG_SECRET'))
     .addOption(
       new Option('--hosted-zone-id <id>', 'route53: hosted zone id').env('MERIDIAN_ROUTE53_HOSTED_ZONE_ID'),
     )

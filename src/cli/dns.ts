@@ -4,6 +4,7 @@ import { type RunDnsOptions, runDns } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { action, collect, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
+import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
 interface DnsFlags {
   config: string;
@@ -12,6 +13,7 @@ interface DnsFlags {
   workers?: string;
   control?: string;
   token?: string;
+  tokenFile?: string;
   stateDir?: string;
 }
 
@@ -34,7 +36,8 @@ export function registerDns(program: Command) {
       '--control <url>',
       'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
     )
-    .option('--token <token>', 'bearer token for --control (env MERIDIAN_TOKEN)')
+    .addOption(secretFlag(controlToken()))
+    .addOption(secretFileFlag(controlToken()))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .action(
       action(async (flags: DnsFlags) => {
@@ -47,9 +50,12 @@ export function registerDns(program: Command) {
           );
         }
         const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-        const token = flags.token ?? process.env.MERIDIAN_TOKEN;
+        const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token) {
-          throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--control needs a token: ${secretSources(controlToken())}`,
+          );
         }
         const options: RunDnsOptions = {
           configFile: flags.config,

@@ -6,6 +6,8 @@ import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startRegionLagProbe } from '../replication/region.js';
 import { action, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
+import { replicationCredentials } from './replication.js';
+import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
 interface EdgeFlags {
   config: string;
@@ -15,6 +17,7 @@ interface EdgeFlags {
   workers?: string;
   control?: string;
   token?: string;
+  tokenFile?: string;
   stateDir?: string;
 }
 
@@ -36,7 +39,8 @@ export function registerEdge(program: Command) {
       '--control <url>',
       'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
     )
-    .option('--token <token>', 'agent token for --control (env MERIDIAN_TOKEN)')
+    .addOption(secretFlag(controlToken('agent token for --control')))
+    .addOption(secretFileFlag(controlToken('agent token for --control')))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .action(
       action(async (flags: EdgeFlags) => {
@@ -49,9 +53,12 @@ export function registerEdge(program: Command) {
           );
         }
         const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-        const token = flags.token ?? process.env.MERIDIAN_TOKEN;
+        const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token)
-          throw new MeridianError('BAD_ARGUMENT', '--control needs --token (or env MERIDIAN_TOKEN)');
+          throw new MeridianError(
+            'BAD_ARGUMENT',
+            `--control needs a token: ${secretSources(controlToken())}`,
+          );
         // Replication lag for the reports, when replication.regions lists this region.
         // Never fatal: an edge serves without it.
         const lagProbe = cluster.isPrimary
@@ -61,6 +68,8 @@ export function registerEdge(program: Command) {
                   config: loadConfig(flags.config).replication,
                   region: flags.region,
                   log,
+                  // The lag probe's Redis and NATS secrets: from the environment (see `meridian replication --help`).
+                  credentials: replicationCredentials({}),
                 }),
               )
               .catch((err) => {

@@ -1,4 +1,5 @@
 import { isMeridianError } from '../errors.js';
+import { redactUrl } from '../log.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -12,14 +13,16 @@ export function printJson(value: unknown): void {
 export function reportError(error: unknown, options: OutputOptions = {}): number {
   const known = isMeridianError(error);
   const code = known ? error.code : 'INTERNAL';
-  const message = error instanceof Error ? error.message : String(error);
-  const details = known ? error.details : [];
+  // An error may quote a config value or URL: never its credentials.
+  const message = redactUrl(error instanceof Error ? error.message : String(error));
+  const details = (known ? error.details : []).map((d) => redactUrl(String(d)));
   if (options.json) {
     printJson({ error: { code, message, details } });
   } else {
     process.stderr.write(`meridian: ${message}\n`);
     for (const d of details) process.stderr.write(`  ${d}\n`);
-    if (!known && process.env.MERIDIAN_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    if (!known && process.env.MERIDIAN_DEBUG)
+      process.stderr.write(`${redactUrl(String((error as Error).stack))}\n`);
   }
   return 1;
 }

@@ -3,30 +3,34 @@ import { ControlClient } from '../control/client.js';
 import type { statusOf } from '../control/routes-read.js';
 import { MeridianError } from '../errors.js';
 import { action, jsonOption, printJson, table } from './index-helpers.js';
+import { controlToken, resolveSecret, secretOption, secretSources } from './secret.js';
 
 export type Status = Awaited<ReturnType<typeof statusOf>>;
 
 export interface ControlOpts {
   control: string;
   token?: string;
+  tokenFile?: string;
   json?: boolean;
 }
 
-/** --control and --token, from the environment when not given. */
+/** --control, and the token (--token, --token-file, env MERIDIAN_TOKEN or MERIDIAN_TOKEN_FILE). */
 export function controlOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
+  return secretOption(
+    cmd.addOption(
       new Option('--control <url>', 'control plane URL')
         .env('MERIDIAN_CONTROL')
         .default('http://127.0.0.1:8300'),
-    )
-    .addOption(new Option('--token <token>', 'bearer token').env('MERIDIAN_TOKEN'));
+    ),
+    controlToken('bearer token'),
+  );
 }
 
 export function clientFor(opts: ControlOpts): ControlClient {
-  if (!opts.token)
-    throw new MeridianError('UNAUTHORIZED', 'no token: pass --token TOKEN or set MERIDIAN_TOKEN');
-  return new ControlClient(opts.control, opts.token);
+  const spec = controlToken();
+  const token = resolveSecret(spec, { ...opts });
+  if (!token) throw new MeridianError('UNAUTHORIZED', `no token: pass ${secretSources(spec)}`);
+  return new ControlClient(opts.control, token);
 }
 
 const lagText = (lag: number | null | undefined, rpo: number | null | undefined) =>

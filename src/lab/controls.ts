@@ -6,6 +6,7 @@ import type { Deployment } from './deployment.js';
 import type { ControlWatch } from './probes.js';
 import { cliCommand } from './processes.js';
 import type { Recorder } from './recorder.js';
+import { childEnv } from './secrets.js';
 
 export interface Evacuation {
   region: string;
@@ -99,19 +100,11 @@ export class Controls implements LabControls {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       // Steps sized to the run: the whole move fits in about a quarter of it.
       const interval = `${Math.max(1, Math.floor((this.durationS * 0.25) / 4))}s`;
-      const token = d.tokens.operator;
-      const argv = [
-        kind,
-        region,
-        '--control',
-        d.controlUrl,
-        '--token',
-        token,
-        '--step-interval',
-        interval,
-        '--json',
-      ];
-      const child = spawn(command, [...args, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const argv = [kind, region, '--control', d.controlUrl, '--step-interval', interval, '--json'];
+      const child = spawn(command, [...args, ...argv], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: childEnv({ MERIDIAN_TOKEN: d.tokens.operator }),
+      });
       let output = '';
       child.stdout.on('data', (c) => {
         output += c;

@@ -1,12 +1,20 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LinkFault } from '../chaos/fault-proxy.js';
 import type { LinkSpec } from '../chaos/link-host.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
-import { type LabTokens, labCapacities, labConfigDocument, labSecretFiles, newToken } from './lab-config.js';
+import {
+  type LabTokens,
+  labCapacities,
+  labConfigDocument,
+  labSecretFiles,
+  labTokenEnv,
+  newToken,
+} from './lab-config.js';
 import { freePort } from './ports.js';
 import { LabProcess } from './processes.js';
+import { privateDir, writeSecretFile } from './secrets.js';
 
 export interface DeploymentOptions {
   configFile: string;
@@ -59,6 +67,8 @@ export class Deployment {
   dnsAddress = { address: '127.0.0.1', port: 0 };
   config!: MeridianConfig;
   labConfigFile = '';
+  /** The operator token for other programs (endpoints.json's tokenFile): DIR/secrets/operator.token, 0600. */
+  operatorTokenFile = '';
 
   constructor(
     readonly user: MeridianConfig,
@@ -86,10 +96,14 @@ export class Deployment {
     // Every run starts from nothing: no control state or snapshot left by the one before.
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(logDir, { recursive: true, force: true });
-    mkdirSync(stateDir, { recursive: true });
+    privateDir(stateDir);
     const secretFiles = labSecretFiles(stateDir);
-    writeFileSync(secretFiles.peerKey, `${newToken()}\n`, { mode: 0o600 });
-    writeFileSync(secretFiles.edgeAdminToken, `${this.edgeAdminToken}\n`, { mode: 0o600 });
+    writeSecretFile(secretFiles.peerKey, newToken());
+    writeSecretFile(secretFiles.edgeAdminToken, this.edgeAdminToken);
+    this.operatorTokenFile = writeSecretFile(
+      join(privateDir(join(dir, 'secrets')), 'operator.token'),
+      this.tokens.operator,
+    );
     const originUrls = new Map<string, string[]>();
     const edgePorts = new Map<string, number>();
     const specs: LinkSpec[] = [];
@@ -179,7 +193,10 @@ export class Deployment {
     );
 
     const cfg = ['--config', this.labConfigFile];
-    let follow = (_token: string): string[] => [];
+    let follow: string[] = [];
+    // dns and the edges follow control with an agent token read from their environment (never argv).
+    const followEnv = (token: string): Record<string, string> =>
+      this.o.withControl ? { MERIDIAN_TOKEN: token } : {};
     if (this.o.withControl) {
       // Control's witness stands outside every region: it probes the edges directly, not across the links.
       const controlFile = join(dir, 'lab-control.yaml');
@@ -195,10 +212,10 @@ export class Deployment {
         '--state',
         join(stateDir, 'control.db'),
       ];
-      this.control = new LabProcess('control', args, logDir);
+      this.control = new LabProcess('control', args, logDir, labTokenEnv(this.tokens));
       const ready = await this.control.start();
       this.controlUrl = String(ready.url ?? `http://${ready.listen}`);
-      follow = (token) => ['--control', this.controlUrl, '--token', token];
+      follow = ['--control', this.controlUrl];
     }
 
     this.dns = new LabProcess(
@@ -210,11 +227,12 @@ export class Deployment {
         '127.0.0.1:0',
         '--admin',
         '127.0.0.1:0',
-        ...follow(this.tokens.agent),
+        ...follow,
         '--state-dir',
         join(stateDir, 'dns'),
       ],
       logDir,
+      followEnv(this.tokens.agent),
     );
     const edgeStarts = this.user.regions.map((r) => {
       const edge = new LabProcess(
@@ -228,12 +246,13 @@ export class Deployment {
           `127.0.0.1:${edgePorts.get(r.id)}`,
           '--admin',
           '127.0.0.1:0',
-          // Each edge's token may report for its own region only.
-          ...follow(this.tokens.edges.get(r.id)!),
+          ...follow,
           '--state-dir',
           join(stateDir, `edge-${r.id}`),
         ],
         logDir,
+        // Each edge's token may report for its own region only.
+        followEnv(this.tokens.edges.get(r.id)!),
       );
       this.edges.set(r.id, edge);
       return edge.start();
@@ -247,7 +266,7 @@ export class Deployment {
       dns: this.dnsAddress,
       edges: Object.fromEntries(this.edgeUrls),
       control: this.controlUrl,
-      token: this.tokens.operator,
+      tokenFile: this.operatorTokenFile,
       config: this.labConfigFile,
     };
   }

@@ -38,6 +38,23 @@ export const labSecretFiles = (stateDir: string) => ({
   edgeAdminToken: `${stateDir}/edge-admin.token`,
 });
 
+/** The variables control reads the lab's tokens from (control.tokens[].env): the config holds no secret. */
+export const LAB_TOKEN_ENV = {
+  operator: 'MERIDIAN_LAB_OPERATOR_TOKEN',
+  agent: 'MERIDIAN_LAB_AGENT_TOKEN',
+  viewer: 'MERIDIAN_LAB_VIEWER_TOKEN',
+} as const;
+/** The variable of the i-th region's edge token (region ids need not be valid variable names). */
+const edgeTokenEnv = (i: number) => `MERIDIAN_LAB_EDGE_${i}_TOKEN`;
+
+/** Control's environment: every lab token under its variable. */
+export const labTokenEnv = (tokens: LabTokens): Record<string, string> => ({
+  [LAB_TOKEN_ENV.operator]: tokens.operator,
+  [LAB_TOKEN_ENV.agent]: tokens.agent,
+  [LAB_TOKEN_ENV.viewer]: tokens.viewer,
+  ...Object.fromEntries([...tokens.edges.values()].map((token, i) => [edgeTokenEnv(i), token])),
+});
+
 /**
  * Capacities scaled to what this machine can offer: each region alone carries
  * the whole lab rate at two thirds of its capacity (configured ratios kept),
@@ -94,13 +111,13 @@ export function labConfigDocument(
       ...control,
       listen: '127.0.0.1:0',
       tokens: [
-        { name: 'lab-operator', role: 'operator', token: wiring.tokens.operator },
-        { name: 'lab-agent', role: 'agent', token: wiring.tokens.agent, regions: [] },
-        { name: 'lab-viewer', role: 'viewer', token: wiring.tokens.viewer },
-        ...[...wiring.tokens.edges].map(([region, token]) => ({
+        { name: 'lab-operator', role: 'operator', env: LAB_TOKEN_ENV.operator },
+        { name: 'lab-agent', role: 'agent', env: LAB_TOKEN_ENV.agent, regions: [] },
+        { name: 'lab-viewer', role: 'viewer', env: LAB_TOKEN_ENV.viewer },
+        ...[...wiring.tokens.edges.keys()].map((region, i) => ({
           name: `lab-edge-${region}`,
           role: 'agent',
-          token,
+          env: edgeTokenEnv(i),
           regions: [region],
         })),
       ],

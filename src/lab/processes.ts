@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { MeridianError } from '../errors.js';
+import { childEnv } from './secrets.js';
 
 /**
  * How to run `meridian ...` as a child: the built CLI; from the sources, the
@@ -61,6 +62,8 @@ export class LabProcess {
     readonly name: string,
     private readonly args: string[],
     private readonly logDir: string,
+    /** Secrets this child needs, by environment variable (see secrets.ts); never in args. */
+    private readonly secretEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   async start(timeoutMs = 180_000): Promise<ReadyLine> {
@@ -71,7 +74,7 @@ export class LabProcess {
     });
     const child = spawn(command, [...args, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MERIDIAN_LOG_LEVEL: process.env.MERIDIAN_LOG_LEVEL ?? 'warn' },
+      env: childEnv(this.secretEnv),
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -132,7 +132,8 @@ export async function runScenario(
   try {
     await deployment.start();
     writeFileSync(join(o.dir, 'endpoints.json'), `${JSON.stringify(deployment.endpoints(), null, 2)}\n`);
-    if (o.withControl) o.progress(`dashboard: ${deployment.controlUrl}/ (token in endpoints.json)`);
+    if (o.withControl)
+      o.progress(`dashboard: ${deployment.controlUrl}/ (token in ${deployment.operatorTokenFile})`);
     await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;

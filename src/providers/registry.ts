@@ -86,9 +86,10 @@ export async function createProvider(
     throw new MeridianError(
       'BAD_ARGUMENT',
       `${name} needs ${missing.map((o) => o.flag).join(', ')}`,
-      missing.map(
-        (o) =>
-          `${o.flag} or env ${o.env}${o.secret ? '' : ` or providers.${name}.${camel(o.flag)} in the config`}`,
+      missing.map((o) =>
+        o.secret
+          ? `${o.flag}, ${o.flag}-file, env ${o.env} or env ${o.env}_FILE`
+          : `${o.flag} or env ${o.env} or providers.${name}.${camel(o.flag)} in the config`,
       ),
     );
   }

@@ -12,6 +12,7 @@ export { canaryKey, type LagProbe, startLagProbe } from './probe.js';
 export {
   type RegionLagProbe,
   type RegionReplication,
+  type ReplicationCredentials,
   startRegionLagProbe,
   startRegionReplication,
 } from './region.js';

@@ -16,7 +16,7 @@ import {
   StorageType,
 } from 'nats';
 import { MeridianError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, redactUrl } from '../log.js';
 import type { MessageHandler, ReplicationTransport, TransportSubscription } from './transport.js';
 
 export interface NatsTransportOptions {
@@ -33,6 +33,8 @@ export interface NatsTransportOptions {
   /** Each attempt's wait for the PubAck, and how many attempts before a write is refused. */
   publishTimeoutMs?: number;
   publishAttempts?: number;
+  /** Credentials kept out of the URLs (a token, or user and password); see ReplicationCredentials. */
+  auth?: { token?: string; user?: string; pass?: string };
   log?: Logger;
 }
 
@@ -53,12 +55,18 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const publishAttempts = options.publishAttempts ?? 3;
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: options.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const auth = Object.fromEntries(Object.entries(options.auth ?? {}).filter(([, v]) => v));
+    nc = await connect({
+      servers: options.servers,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      ...auth,
+    });
   } catch (err) {
     throw new MeridianError(
       'REPLICATION_UNAVAILABLE',
-      `cannot connect to NATS at ${options.servers.join(', ')}`,
-      [String(err)],
+      `cannot connect to NATS at ${redactUrl(options.servers.join(', '))}`,
+      [redactUrl(String(err))],
       { cause: err },
     );
   }

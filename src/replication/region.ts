@@ -12,6 +12,30 @@ import { type LagProbe, startLagProbe } from './probe.js';
 import { type Relay, startRelay } from './relay.js';
 import type { ReplicationTransport } from './transport.js';
 
+/**
+ * Secrets kept out of meridian.yaml (the CLI reads them from flags, files or
+ * the environment: src/cli/replication.ts); each overrides what a URL carries.
+ */
+export interface ReplicationCredentials {
+  /** AUTH password of this region's Redis. */
+  redisPassword?: string;
+  /** NATS: a token, or a user and password. */
+  natsToken?: string;
+  natsUser?: string;
+  natsPassword?: string;
+}
+
+const natsAuth = (c: ReplicationCredentials = {}) => ({
+  token: c.natsToken,
+  user: c.natsUser,
+  pass: c.natsPassword,
+});
+
+const redisOptions = (c: ReplicationCredentials = {}) => ({
+  maxRetriesPerRequest: 3,
+  ...(c.redisPassword ? { password: c.redisPassword } : {}),
+});
+
 export interface RegionReplicationOptions {
   config: ReplicationConfig;
   region: string;
@@ -27,6 +51,7 @@ export interface RegionReplicationOptions {
   log?: Logger;
   /** Off to run only the cache and relay (tests, benchmarks). */
   probe?: boolean;
+  credentials?: ReplicationCredentials;
 }
 
 export interface RegionReplication {
@@ -61,10 +86,11 @@ export async function startRegionReplication(options: RegionReplicationOptions):
       servers: config.nats.servers,
       stream: config.nats.stream,
       maxAgeMs: config.nats.maxAge,
+      auth: natsAuth(options.credentials),
       log,
     });
   }
-  const redis = options.redis ?? quietErrors(new Redis(own!.redis, { maxRetriesPerRequest: 3 }), log);
+  const redis = options.redis ?? quietErrors(new Redis(own!.redis, redisOptions(options.credentials)), log);
   const common = {
     region,
     redis,
@@ -124,6 +150,7 @@ export async function startRegionLagProbe(options: {
   region: string;
   registry?: Registry;
   log?: Logger;
+  credentials?: ReplicationCredentials;
 }): Promise<RegionLagProbe | null> {
   const { config, region } = options;
   const own = config.regions.find((r) => r.region === region);
@@ -133,9 +160,10 @@ export async function startRegionLagProbe(options: {
     servers: config.nats.servers,
     stream: config.nats.stream,
     maxAgeMs: config.nats.maxAge,
+    auth: natsAuth(options.credentials),
     log,
   });
-  const redis = new Redis(own.redis, { maxRetriesPerRequest: 3 });
+  const redis = new Redis(own.redis, redisOptions(options.credentials));
   quietErrors(redis, log);
   const cache = createReplicatedCache({
     region,

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startRegionReplication } from './region.js';
+import { type ReplicationCredentials, startRegionReplication } from './region.js';
 
 export interface RunReplicationOptions {
   configFile: string;
@@ -16,6 +16,7 @@ export interface RunReplicationOptions {
   /** host:port of the admin server; port 0 picks a free one. */
   admin: string;
   log: Logger;
+  credentials?: ReplicationCredentials;
 }
 
 export interface ReplicationReadyLine {
@@ -48,6 +49,7 @@ export async function runReplication(o: RunReplicationOptions) {
     region: o.region,
     registry,
     log: o.log,
+    credentials: o.credentials,
   });
   const health = async () => ({
     region: o.region,
