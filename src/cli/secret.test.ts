@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Command } from 'commander';
 import { isMeridianError } from '../errors.js';
-import { readSecretFile, resolveSecret, type SecretSpec, secretOption } from './secret.js';
+import { resolveSecret, type SecretSpec, secretOption } from './secret.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meridian-secret-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,13 +72,6 @@ test('the flag and its file together are refused', () => {
   assert.throws(
     () => resolve({ apiKey: 'a', apiKeyFile: secretFile('both.key', 'b') }),
     /give --api-key or --api-key-file, not both/,
-  );
-});
-
-test('readSecretFile reads as resolveSecret does', () => {
-  assert.equal(
-    readSecretFile(secretFile('plain.key', 'x\n'), 'test', () => {}),
-    'x',
   );
 });
 

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { readSecretFile, type Warn, warnToStderr } from '../config/secret.js';
 import { MeridianError } from '../errors.js';
 
 /**
@@ -43,31 +43,6 @@ export function secretOption(cmd: Command, spec: SecretSpec): Command {
   return cmd.addOption(secretFlag(spec)).addOption(secretFileFlag(spec));
 }
 
-/** What the resolver may warn about; stderr by default, as ssh does. */
-export type Warn = (message: string) => void;
-const toStderr: Warn = (m) => process.stderr.write(`meridian: warning: ${m}\n`);
-
-/** Reads a secret file: the first line is the secret; group/world readable files get a warning. */
-export function readSecretFile(path: string, what: string, warn: Warn = toStderr): string {
-  let text: string;
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
-    throw new MeridianError('BAD_ARGUMENT', `${what}: cannot read secret file ${path} (${why})`);
-  }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8).padStart(4, '0');
-    warn(`secret file ${path} is readable by others (mode ${octal}); chmod 600 ${path}`);
-  }
-  const secret = text.replace(/\r?\n[\s\S]*$/, '');
-  if (secret.length === 0) throw new MeridianError('BAD_ARGUMENT', `${what}: secret file ${path} is empty`);
-  return secret;
-}
-
 /**
  * The secret, first found wins: `--X VALUE`, `--X-file PATH`, env ENV, env ENV_FILE.
  * The command line beats the environment, so one command can override an exported value;
@@ -77,7 +52,7 @@ export function resolveSecret(
   spec: SecretSpec,
   opts: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
-  warn: Warn = toStderr,
+  warn: Warn = warnToStderr,
 ): string | undefined {
   const keys = secretKeys(spec);
   const value = opts[keys.value] as string | undefined;
@@ -85,10 +60,11 @@ export function resolveSecret(
   if (value !== undefined && file !== undefined)
     throw new MeridianError('BAD_ARGUMENT', `give ${spec.flag} or ${spec.flag}-file, not both`);
   if (value !== undefined) return value;
-  if (file !== undefined) return readSecretFile(file, `${spec.flag}-file`, warn);
+  const flagError = { code: 'BAD_ARGUMENT', warn } as const;
+  if (file !== undefined) return readSecretFile(file, `${spec.flag}-file`, flagError);
   if (env[spec.env]) return env[spec.env];
   const envFile = env[`${spec.env}_FILE`];
-  if (envFile) return readSecretFile(envFile, `${spec.env}_FILE`, warn);
+  if (envFile) return readSecretFile(envFile, `${spec.env}_FILE`, flagError);
   return undefined;
 }
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { parseConfigText } from '../config/index.js';
 import { isMeridianError } from '../errors.js';
@@ -87,4 +89,68 @@ test('a route that says neither roles nor public is refused when it is registere
   assert.throws(() => app.get('/v1/new', async () => 'open'), /neither roles nor public/);
   app.get('/v1/ok', { config: { roles: ROLES.read } }, async () => 'ok');
   await app.close();
+});
+
+describe('control.tokens[].file: a token read from a file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-tokens-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const tokenFile = (name: string, content: string, mode = 0o600) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    chmodSync(path, mode);
+    return path;
+  };
+  const load = (tokens: string) => {
+    const { config, problems } = parseConfigText(withTokens(tokens), 'm.yaml');
+    return { config, text: problems.map((p) => `${p.path}: ${p.message}`).join('\n') };
+  };
+  const start = (tokens: string, warn: (m: string) => void = () => {}) => {
+    const { config, text } = load(tokens);
+    assert.ok(config, text);
+    return new TokenAuth(config.control, {}, regions, warn);
+  };
+
+  test('the schema takes exactly one of token, env, file', () => {
+    assert.equal(load(`    - { name: ops, role: operator, file: /run/secrets/ops }`).text, '');
+    for (const both of [`token: ${secret}, file: /f`, 'env: OPS_TOKEN, file: /f', ''])
+      assert.match(
+        load(`    - { name: ops, role: operator, ${both} }`).text,
+        /control\.tokens\[0\]: expected exactly one of token, env, file/,
+        both,
+      );
+  });
+
+  test("the file's first line is the token; its role and regions hold", () => {
+    const path = tokenFile('edge.token', `${secret}e\r\n`);
+    const a = start(`    - { name: edge, role: agent, file: ${path}, regions: [us-east-1] }`);
+    const edge = a.authenticate(bearer(`${secret}e`));
+    assert.deepEqual([edge.name, edge.role, edge.regions], ['edge', 'agent', ['us-east-1']]);
+    assert.throws(() => a.authenticate(bearer(secret)), /unknown bearer token/);
+  });
+
+  test('a group or world readable file is used with a warning naming it', () => {
+    const path = tokenFile('loose.token', `${secret}l\n`, 0o644);
+    const warnings: string[] = [];
+    const a = start(`    - { name: ops, role: operator, file: ${path} }`, (m) => warnings.push(m));
+    assert.equal(a.authenticate(bearer(`${secret}l`)).name, 'ops');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /loose\.token is readable by others \(mode 0644\); chmod 600/);
+  });
+
+  test('a missing or short file is a config error naming the entry and the file, not the secret', () => {
+    const missing = join(dir, 'nope.token');
+    const short = tokenFile('short.token', 'tiny-secret\n');
+    for (const [path, why] of [
+      [missing, /^control\.tokens\[1\]\.file: cannot read secret file .*nope\.token \(no such file\)$/],
+      [short, /^control\.tokens\[1\]\.file: expected a secret of at least 16 characters$/],
+    ] as const)
+      assert.throws(
+        () =>
+          start(
+            `    - { name: root, role: admin, token: ${secret} }\n    - { name: ops, role: operator, file: ${path} }`,
+          ),
+        (e) => isMeridianError(e) && e.code === 'CONFIG_INVALID' && why.test(e.message),
+        path,
+      );
+  });
 });

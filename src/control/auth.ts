@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ControlConfig, ControlRole } from '../config/index.js';
+import { BearerSecret, bearerToken, readSecret, readSecretEnv, type Warn } from '../config/secret.js';
 import { MeridianError } from '../errors.js';
 
 export interface Principal {
@@ -10,10 +10,8 @@ export interface Principal {
 }
 
 interface Known extends Principal {
-  digest: Buffer;
+  secret: BearerSecret;
 }
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
  * The one table of who may use what. Routes name one of these in their
@@ -55,30 +53,45 @@ function parseEnvToken(item: string): Known {
   if (role === 'agent' && regionList === undefined) fail('an agent token needs @REGION (or @* for any)');
   if (role !== 'agent' && regionList !== undefined) fail('only agent tokens take @REGION');
   const regions = regionList?.split('+').filter(Boolean);
-  return { name, role, digest: digest(secret), ...(regions ? { regions } : {}) };
+  return { name, role, secret: new BearerSecret(secret), ...(regions ? { regions } : {}) };
+}
+
+/** A control.tokens entry's secret: inline, from its environment variable, or from its file. */
+function configuredToken(
+  t: ControlConfig['tokens'][number],
+  where: string,
+  env: NodeJS.ProcessEnv,
+  warn?: Warn,
+): string {
+  if (t.token !== undefined) return t.token;
+  if (t.env !== undefined) return readSecretEnv(t.env, `${where}.env`, env);
+  // As edge secrets: trimmed, 16 characters at least, the same as an inline token.
+  return readSecret(`file:${t.file}`, `${where}.file`, { warn });
 }
 
 /**
- * Bearer tokens from the config (inline or named environment variable) and
- * MERIDIAN_TOKENS. Comparison is constant-time over SHA-256 digests, so
- * neither content nor length leaks through timing.
+ * Bearer tokens from the config (inline, environment variable or file) and
+ * MERIDIAN_TOKENS, each compared as a BearerSecret: constant-time over
+ * SHA-256 digests, so neither content nor length leaks through timing.
  */
 export class TokenAuth {
   private readonly known: Known[] = [];
 
-  constructor(config: ControlConfig, env: NodeJS.ProcessEnv = process.env, regionIds?: readonly string[]) {
-    for (const t of config.tokens) {
-      const secret = t.token ?? env[t.env!];
-      if (!secret) {
-        throw new MeridianError('CONFIG_INVALID', `control.tokens: environment variable ${t.env} is not set`);
-      }
+  /** `warn` hears about token files others may read (stderr when not given). */
+  constructor(
+    config: ControlConfig,
+    env: NodeJS.ProcessEnv = process.env,
+    regionIds?: readonly string[],
+    warn?: Warn,
+  ) {
+    config.tokens.forEach((t, i) => {
       this.known.push({
         name: t.name,
         role: t.role,
-        digest: digest(secret),
+        secret: new BearerSecret(configuredToken(t, `control.tokens[${i}]`, env, warn)),
         ...(t.regions ? { regions: t.regions } : {}),
       });
-    }
+    });
     for (const item of (env.MERIDIAN_TOKENS ?? '').split(',').filter(Boolean)) {
       const token = parseEnvToken(item);
       const unknown = token.regions?.find((r) => r !== '*' && regionIds && !regionIds.includes(r));
@@ -97,13 +110,13 @@ export class TokenAuth {
 
   /** The principal an Authorization header proves, or UNAUTHORIZED. */
   authenticate(header: string | undefined): Principal {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m)
+    const token = bearerToken(header);
+    if (token === null)
       throw new MeridianError('UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer TOKEN"');
-    const given = digest(m[1]);
+    const given = BearerSecret.digest(token);
     let found: Known | undefined;
     // Visit every token, match or not: the time taken does not say which matched.
-    for (const k of this.known) if (timingSafeEqual(k.digest, given) && !found) found = k;
+    for (const k of this.known) if (k.secret.matches(given) && !found) found = k;
     if (!found) throw new MeridianError('UNAUTHORIZED', 'unknown bearer token');
     return { name: found.name, role: found.role, ...(found.regions ? { regions: found.regions } : {}) };
   }

@@ -48,6 +48,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     config.control,
     options.env ?? process.env,
     config.regions.map((r) => r.id),
+    (m) => log.warn(m),
   );
   if (auth.size === 0)
     log.warn(

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EdgeConfig } from '../config/index.js';
-import { BearerSecret, readSecret } from '../config/secret.js';
+import { BearerSecret, readSecret, type Warn } from '../config/secret.js';
 import { isMeridianError, MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type FaultSettings, NO_FAULT, parseFault } from './fault.js';
@@ -26,9 +26,9 @@ export interface AdminAccess {
 }
 
 /** The admin port's access from edge.admin; reads the token (env or file) once, at start. */
-export function adminAccess(admin: EdgeConfig['admin']): AdminAccess {
+export function adminAccess(admin: EdgeConfig['admin'], warn?: Warn): AdminAccess {
   if (!admin.faults || admin.token === undefined) return { faults: false, token: null };
-  return { faults: true, token: new BearerSecret(readSecret(admin.token, 'edge.admin.token')) };
+  return { faults: true, token: new BearerSecret(readSecret(admin.token, 'edge.admin.token', { warn })) };
 }
 
 const MAX_BODY = 64 * 1024;

@@ -139,7 +139,7 @@ export async function runPrimary(
       },
     },
     o.log,
-    adminAccess(config.edge.admin),
+    adminAccess(config.edge.admin, (m) => o.log.warn(m)),
   );
   const adminAt = await admin.listen(parseHostPort(o.admin ?? config.edge.admin.listen, '--admin'));
   const collector = new ReportCollector(

@@ -108,7 +108,7 @@ export class Edge {
           setFault: async (f: FaultSettings) => rt.setFault(f),
         },
         this.o.log,
-        adminAccess(this.o.config.edge.admin),
+        adminAccess(this.o.config.edge.admin, (m) => this.o.log.warn(m)),
       );
       this.adminAddress = await this.admin.listen(
         parseHostPort(this.o.admin ?? this.o.config.edge.admin.listen, '--admin'),

@@ -76,7 +76,9 @@ export class EdgeRuntime {
     this.clientAddressHeader = config.trust.header;
     const peers = config.edge.peers;
     this.peerAuth = new PeerAuth(
-      peers.key === undefined ? null : readSecret(peers.key, 'edge.peers.key'),
+      peers.key === undefined
+        ? null
+        : readSecret(peers.key, 'edge.peers.key', { warn: (m) => o.log.warn(m) }),
       peers.maxSkew,
     );
     if (!this.peerAuth.enabled && config.regions.length > 1) {

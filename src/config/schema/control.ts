@@ -9,19 +9,23 @@ const tokenSchema = z
     /** Who this token belongs to: shows up in the audit log. */
     name: z.string().min(1),
     role: controlRole,
-    /** The secret itself, or the name of an environment variable holding it. */
+    /** The secret itself, the name of an environment variable holding it, or a file (first line, mode 0600). */
     token: z.string().min(16, 'expected a token of at least 16 characters').optional(),
     env: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
       .optional(),
+    file: z.string().min(1).optional(),
     /**
      * Agent tokens only: the region ids whose health the token may report. Required for an agent:
      * `['*']` is any region, `[]` none (a DNS server that only follows the snapshot feed).
      */
     regions: z.array(z.string().min(1)).optional(),
   })
-  .refine((t) => (t.token === undefined) !== (t.env === undefined), 'expected exactly one of token, env')
+  .refine(
+    (t) => [t.token, t.env, t.file].filter((s) => s !== undefined).length === 1,
+    'expected exactly one of token, env, file',
+  )
   .superRefine((t, ctx) => {
     if (t.role === 'agent' && t.regions === undefined)
       ctx.addIssue({

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -60,7 +60,7 @@ for (const c of bad) {
 
 test('etcd store config: files and the password are read; a trailing newline is not part of it', () => {
   const passwordFile = join(dir, 'password');
-  writeFileSync(passwordFile, 's3cret-pass\n');
+  writeFileSync(passwordFile, 's3cret-pass\n', { mode: 0o600 });
   const { store, problems } = parseStore({
     type: 'etcd',
     endpoints: https,
@@ -76,6 +76,19 @@ test('etcd store config: files and the password are read; a trailing newline is 
   assert.match(String(c.tls?.ca), /BEGIN CA/);
   const fromEnv = { ...store, auth: { user: 'meridian', passwordEnv: 'ETCD_PW' } };
   assert.equal(etcdConnectionFromConfig(fromEnv, { ETCD_PW: 'from-env' }).auth?.password, 'from-env');
+});
+
+test('etcd store config: passwordFile is read as every secret file (first line, mode warning)', () => {
+  const passwordFile = join(dir, 'loose-password');
+  writeFileSync(passwordFile, 's3cret-pass\r\nnot part of it\n');
+  chmodSync(passwordFile, 0o640);
+  const store = { type: 'etcd', endpoints: https, auth: { user: 'm', passwordFile } } as const;
+  const warnings: string[] = [];
+  const c = etcdConnectionFromConfig({ ...store, prefix: '/m/', leaseTtl: 3000 }, {}, (m) =>
+    warnings.push(m),
+  );
+  assert.equal(c.auth?.password, 's3cret-pass');
+  assert.match(warnings.join('\n'), /loose-password is readable by others \(mode 0640\); chmod 600/);
 });
 
 test('etcd store config: a missing variable or file names the config path, not the secret', () => {
@@ -97,7 +110,7 @@ test('etcd store config: a missing variable or file names the config path, not t
   assert.match(failure(store), /control\.store\.auth\.passwordEnv: environment variable ETCD_PW is not set/);
   assert.match(
     failure({ ...store, auth: { user: 'm', passwordFile: join(dir, 'nope') } }),
-    /control\.store\.auth\.passwordFile: cannot read .*nope \(ENOENT\)/,
+    /control\.store\.auth\.passwordFile: cannot read secret file .*nope \(no such file\)/,
   );
   assert.match(
     failure({ ...store, tls: { ca: join(dir, 'no-ca.pem') } }, { ETCD_PW: 'x' }),

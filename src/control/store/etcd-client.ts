@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { ControlConfig } from '../../config/index.js';
+import { readSecretEnv, readSecretFile, type Warn } from '../../config/secret.js';
 import { MeridianError } from '../../errors.js';
 
 /** How to reach etcd: members, TLS material (PEM) and an etcd user. */
@@ -24,6 +25,7 @@ const GRPC_UNAUTHENTICATED = 16;
 export function etcdConnectionFromConfig(
   store: EtcdStoreConfig,
   env: NodeJS.ProcessEnv = process.env,
+  warn?: Warn,
 ): EtcdConnection {
   const read = (path: string, where: string) => {
     try {
@@ -42,27 +44,13 @@ export function etcdConnectionFromConfig(
     key: t.key === undefined ? undefined : read(t.key, 'tls.key'),
   };
   const a = store.auth;
-  let auth: EtcdConnection['auth'];
-  if (a?.passwordEnv !== undefined) {
-    const password = env[a.passwordEnv];
-    if (!password)
-      throw new MeridianError(
-        'CONFIG_INVALID',
-        `control.store.auth.passwordEnv: environment variable ${a.passwordEnv} is not set`,
-      );
-    auth = { user: a.user, password };
-  } else if (a?.passwordFile !== undefined) {
-    // One trailing newline is what `echo secret > file` leaves; it is not part of the password.
-    const password = read(a.passwordFile, 'auth.passwordFile')
-      .toString('utf8')
-      .replace(/\r?\n$/, '');
-    if (!password)
-      throw new MeridianError(
-        'CONFIG_INVALID',
-        `control.store.auth.passwordFile: ${a.passwordFile} is empty`,
-      );
-    auth = { user: a.user, password };
-  }
+  const password =
+    a?.passwordEnv !== undefined
+      ? readSecretEnv(a.passwordEnv, 'control.store.auth.passwordEnv', env)
+      : a?.passwordFile !== undefined
+        ? readSecretFile(a.passwordFile, 'control.store.auth.passwordFile', { warn })
+        : undefined;
+  const auth = a && password !== undefined ? { user: a.user, password } : undefined;
   return { endpoints: store.endpoints, tls, auth };
 }
 

@@ -28,7 +28,7 @@ export function openStore(
   const { log } = options;
   if (s.type === 'etcd') {
     const warn = options.warn ?? (log ? (message: string) => log.warn(message) : undefined);
-    return new EtcdStore({ ...etcdConnectionFromConfig(s, options.env), warn }, s.prefix);
+    return new EtcdStore({ ...etcdConnectionFromConfig(s, options.env, warn), warn }, s.prefix);
   }
   return new SqliteStore(stateFile ?? s.file, log);
 }
