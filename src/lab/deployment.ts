@@ -97,13 +97,11 @@ export class Deployment {
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(logDir, { recursive: true, force: true });
     privateDir(stateDir);
-    const secretFiles = labSecretFiles(stateDir);
+    const secretsDir = privateDir(join(dir, 'secrets'));
+    const secretFiles = labSecretFiles(secretsDir);
     writeSecretFile(secretFiles.peerKey, newToken());
     writeSecretFile(secretFiles.edgeAdminToken, this.edgeAdminToken);
-    this.operatorTokenFile = writeSecretFile(
-      join(privateDir(join(dir, 'secrets')), 'operator.token'),
-      this.tokens.operator,
-    );
+    this.operatorTokenFile = writeSecretFile(secretFiles.operatorToken, this.tokens.operator);
     const originUrls = new Map<string, string[]>();
     const edgePorts = new Map<string, number>();
     const specs: LinkSpec[] = [];
@@ -152,6 +150,7 @@ export class Deployment {
       capacities: labCapacities(this.user, this.o.rate),
       tokens: this.tokens,
       stateDir,
+      secretsDir,
       riseAfterMs: Math.min(
         this.user.control.health.riseAfter,
         Math.max(2000, (this.o.durationS * 1000) / 10),

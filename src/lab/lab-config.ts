@@ -22,6 +22,8 @@ export interface LabWiring {
   capacities: ReadonlyMap<string, number>;
   tokens: LabTokens;
   stateDir: string;
+  /** 0700 directory of the lab's secret files (0600). */
+  secretsDir: string;
   /** Control's riseAfter, shortened to the lab's time scale. */
   riseAfterMs: number;
   /** Control's autoRestore.stepInterval, shortened likewise, so a recovered region comes back within the drill. */
@@ -32,10 +34,12 @@ export interface LabWiring {
 
 export const newToken = () => randomBytes(18).toString('base64url');
 
-/** The 0600 files the lab's edges read their secrets from (config says `file:PATH`, never the secret). */
-export const labSecretFiles = (stateDir: string) => ({
-  peerKey: `${stateDir}/edge-peer.key`,
-  edgeAdminToken: `${stateDir}/edge-admin.token`,
+/** The lab's 0600 secret files: the edges read theirs by `file:PATH` in the config, never the secret. */
+export const labSecretFiles = (secretsDir: string) => ({
+  peerKey: `${secretsDir}/edge-peer.key`,
+  edgeAdminToken: `${secretsDir}/edge-admin.token`,
+  /** An operator token for other programs (`meridian status --token-file`), named in endpoints.json. */
+  operatorToken: `${secretsDir}/operator.token`,
 });
 
 /** The variables control reads the lab's tokens from (control.tokens[].env): the config holds no secret. */
@@ -100,7 +104,7 @@ export function labConfigDocument(
     },
   }));
   const control = (doc.control as Record<string, unknown> | undefined) ?? {};
-  const secrets = labSecretFiles(wiring.stateDir);
+  const secrets = labSecretFiles(wiring.secretsDir);
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
 
   return {
