@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
-import { loggerOptions, redactUrl } from './log.js';
+import { loggerOptions, redactUrl, repeatedFailure } from './log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -42,4 +42,25 @@ test('logs: secret fields redacted, URL credentials removed from fields, message
   assert.match(out, /"url":"redis:\/\/\*\*\*@h:6379"/);
   assert.match(out, /cannot connect to NATS at nats:\/\/\*\*\*@n:4222/);
   assert.match(out, /"err":\{"type":"Error","message":"connect to redis:\/\/\*\*\*@h failed"/);
+});
+
+test('repeatedFailure logs a failure once per distinct error, and its end once', () => {
+  const { log, text } = capture();
+  const ticks = repeatedFailure(log, { failed: 'tick failed', recovered: 'ticks work again' }, { part: 'x' });
+  for (let i = 0; i < 100; i++) ticks.failed(new Error('store locked'));
+  ticks.failed(new Error('bad row'));
+  for (let i = 0; i < 10; i++) ticks.ok();
+  const lines = text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.err]),
+    [
+      ['tick failed', 'store locked'],
+      ['tick failed', 'bad row'],
+      ['ticks work again', undefined],
+    ],
+  );
+  assert.equal(lines[0].part, 'x');
 });

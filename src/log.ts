@@ -75,4 +75,27 @@ export function createLogger(name: string, level = process.env.MERIDIAN_LOG_LEVE
   return pino(loggerOptions(name, level), pino.destination({ fd: 2, sync: false }));
 }
 
+/**
+ * For work retried every tick: logs a failure once per distinct message (not
+ * every tick) and its end once, so a broken dependency cannot flood the log.
+ */
+export function repeatedFailure(
+  log: Logger | undefined,
+  messages: { failed: string; recovered: string },
+  fields: Record<string, unknown> = {},
+) {
+  let failing: string | null = null;
+  return {
+    failed(e: unknown) {
+      const err = e instanceof Error ? e.message : String(e);
+      if (err !== failing) log?.warn({ ...fields, err }, messages.failed);
+      failing = err;
+    },
+    ok() {
+      if (failing !== null) log?.info(fields, messages.recovered);
+      failing = null;
+    },
+  };
+}
+
 export type { Logger };

@@ -8,7 +8,7 @@ import {
   type HealthTrack,
 } from '../core/region-health.js';
 import { type EdgeReport, recordEntries } from '../feed/report.js';
-import type { Logger } from '../log.js';
+import { type Logger, repeatedFailure } from '../log.js';
 import { failOver } from './auto-restore.js';
 import type { ControlMetrics } from './metrics.js';
 import type { StateKeeper } from './state.js';
@@ -50,8 +50,16 @@ export class Observer {
   start() {
     this.startedAt = Date.now();
     const probe = setInterval(() => void this.probe(), this.config.control.health.probeInterval);
+    const ticks = repeatedFailure(this.log, {
+      failed: 'health tick failed; trying again every 250 ms',
+      recovered: 'health ticks work again',
+    });
     const tick = setInterval(
-      () => void this.tick(Date.now()).catch((e) => this.log.error({ err: e.message }, 'health tick failed')),
+      () =>
+        void this.tick(Date.now()).then(
+          () => ticks.ok(),
+          (e) => ticks.failed(e),
+        ),
       250,
     );
     probe.unref();

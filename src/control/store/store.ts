@@ -1,5 +1,5 @@
 import type { SnapshotJson } from '../../feed/codec.js';
-import type { Logger } from '../../log.js';
+import { type Logger, repeatedFailure } from '../../log.js';
 
 /** A running or finished evacuation/restore. Persisted with the state it changes. */
 export interface OperationRecord {
@@ -115,17 +115,9 @@ export const HISTORY_KEPT = 1000;
  * error, not every tick) and its recovery. The loop itself carries on: a store
  * that is locked, unreachable or holds a bad row must never end the process.
  */
-export function watchFailures(log: Logger | undefined, store: string) {
-  let failing: string | null = null;
-  return {
-    failed(e: unknown) {
-      const err = e instanceof Error ? e.message : String(e);
-      if (err !== failing) log?.warn({ store, err }, 'cannot read the state store; trying again');
-      failing = err;
-    },
-    ok() {
-      if (failing !== null) log?.info({ store }, 'state store readable again');
-      failing = null;
-    },
-  };
-}
+export const watchFailures = (log: Logger | undefined, store: string) =>
+  repeatedFailure(
+    log,
+    { failed: 'cannot read the state store; trying again', recovered: 'state store readable again' },
+    { store },
+  );
