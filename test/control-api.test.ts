@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
 import type { ControlServer } from '../src/control/server.js';
-import { api, startTestControl, TOKENS } from './control-fixtures.js';
+import { api, report, startTestControl, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
 import { requireProgram } from './helpers/programs.js';
 
@@ -16,20 +16,6 @@ before(async () => {
 });
 after(async () => {
   await control.close();
-});
-
-const report = (region: string, extra: Record<string, unknown> = {}) => ({
-  region,
-  at: Date.now(),
-  origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
-  requestsPerS: 10,
-  errorRate: 0,
-  p99Ms: 5,
-  load: 10,
-  capacity: 1000,
-  demandByHome: { [region]: 10 },
-  peers: {},
-  ...extra,
 });
 
 const refusals = [

@@ -10,15 +10,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import type { ControlServer } from '../src/control/server.js';
-import { ensureRunning, report, stateOf } from './control-authz-fixtures.js';
-import { startTestControl, TOKENS } from './control-fixtures.js';
+import { ensureRunning, startQuietControl, stateOf } from './control-authz-fixtures.js';
+import { report, startTestControl, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
 
 let control: ControlServer;
 before(async () => {
-  control = await startTestControl();
-  control.context.observer.stop();
-  control.context.autoRestore.stop();
+  control = await startQuietControl();
 });
 after(async () => {
   await control.close();

@@ -2,7 +2,7 @@
 // evacuation to try to break, and what "nothing changed" means.
 import assert from 'node:assert/strict';
 import type { ControlServer } from '../src/control/server.js';
-import { TOKENS } from './control-fixtures.js';
+import { report, startTestControl, TOKENS } from './control-fixtures.js';
 
 export const CALLERS = {
   none: undefined,
@@ -21,20 +21,6 @@ export const ROLE_OF: Record<Caller, string | null> = {
   operator: 'operator',
   admin: 'admin',
 };
-
-export const report = (region: string, extra: Record<string, unknown> = {}) => ({
-  region,
-  at: Date.now(),
-  origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
-  requestsPerS: 10,
-  errorRate: 0,
-  p99Ms: 5,
-  load: 10,
-  capacity: 1000,
-  demandByHome: { [region]: 10 },
-  peers: {},
-  ...extra,
-});
 
 /** A valid body per route where we know one, so allowed calls do real work; `{}` for any other route. */
 export const SAMPLE_BODIES: Record<string, () => Record<string, unknown>> = {
@@ -70,4 +56,12 @@ export async function stateOf(c: ControlServer) {
     audit: JSON.stringify(await c.context.keeper.store.audit(1000)),
     reports,
   };
+}
+
+/** A control whose state changes only by the calls a test makes: no health ticks, probes or automatic restore. */
+export async function startQuietControl(): Promise<ControlServer> {
+  const control = await startTestControl();
+  control.context.observer.stop();
+  control.context.autoRestore.stop();
+  return control;
 }

@@ -13,19 +13,16 @@ import {
   ensureRunning,
   ROLE_OF,
   SAMPLE_BODIES,
+  startQuietControl,
   stateOf,
 } from './control-authz-fixtures.js';
-import { startTestControl } from './control-fixtures.js';
 
 /** Routes anyone may call without a token. A new public route fails here until it is added. */
 const PUBLIC_ROUTES = ['GET /', 'GET /assets/*', 'GET /metrics', 'GET /openapi.json', 'GET /v1/health'];
 
 let control: ControlServer;
 before(async () => {
-  control = await startTestControl();
-  // Nothing but these calls changes state: no health ticks, no probes, no automatic restore.
-  control.context.observer.stop();
-  control.context.autoRestore.stop();
+  control = await startQuietControl();
 });
 after(async () => {
   await control.close();

@@ -92,3 +92,18 @@ export async function api(
   });
   return { status: res.status, json: (await res.json()) as never };
 }
+
+/** A healthy edge report for `region`, with `extra` fields on top. */
+export const report = (region: string, extra: Record<string, unknown> = {}) => ({
+  region,
+  at: Date.now(),
+  origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
+  requestsPerS: 10,
+  errorRate: 0,
+  p99Ms: 5,
+  load: 10,
+  capacity: 1000,
+  demandByHome: { [region]: 10 },
+  peers: {},
+  ...extra,
+});

@@ -2,24 +2,18 @@
 // hand-broken packets, and structure-aware ones (ECS, OPT, compression,
 // counts). Shared by test/dns-fuzz.test.ts and `npm run bench -- fuzz-dns`.
 import packet from 'dns-packet';
+import { Rng } from './helpers/rng.js';
 
 export class DnsFuzzer {
-  private state: number;
+  private readonly rng: Rng;
 
   constructor(readonly seed: number) {
-    this.state = seed >>> 0 || 1;
+    this.rng = new Rng(seed);
   }
 
-  /** xorshift32: the same packets every run for a given seed. */
+  /** 0 <= result < n, the same every run for a given seed. */
   rnd(n: number): number {
-    let s = this.state;
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    this.state = s;
-    return s % n;
+    return this.rng.int(n);
   }
 
   bytes(n: number): Buffer {

@@ -3,28 +3,9 @@
 // happy shapes and the smuggling shapes), then 0-3 byte- and line-level
 // mutations. Deterministic for a seed (xorshift32).
 
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 1;
-  }
-  /** 0 <= n < max */
-  int(max: number): number {
-    let s = this.state;
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    this.state = s >>> 0;
-    return this.state % max;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.int(1_000_000) < p * 1_000_000;
-  }
-}
+import { Rng } from '../rng.js';
+
+export { Rng };
 
 const METHODS = ['GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE', 'get', 'GETX', 'CONNECT'];
 const TARGETS = [
