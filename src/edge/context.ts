@@ -50,6 +50,11 @@ export class EdgeContext {
   hasBody = false;
   /** Declared Content-Length, or -1 (none, or chunked). */
   contentLength = -1;
+  /**
+   * The request may reach an origin more than once (src/edge/README.md, "Retries"): an
+   * idempotent method, or it carries the idempotency key. Set by the endpoint.
+   */
+  retrySafe = false;
   /** The whole request body when it was read first so that the request may be retried. */
   bufferedBody: Buffer | null = null;
   debugAttempts = false;

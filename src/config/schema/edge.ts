@@ -92,10 +92,19 @@ export const edgeSchema = z.strictObject({
       /** Retries always allowed per second, so a quiet edge can still retry. */
       minPerSecond: z.number().min(0).default(10),
       /**
-       * Bodies of idempotent requests up to this size (Content-Length) are read
-       * before proxying so the request can be retried; larger ones stream and are not.
+       * Bodies of retry-safe requests (idempotent, or carrying the idempotency key) up to
+       * this size are read before proxying so the request can be retried; larger ones stream.
        */
       bufferBodyBytes: z.number().int().min(0).default(65_536),
+      /**
+       * A request carrying this header (exactly once, non-empty) is retried like an idempotent
+       * one, the key forwarded unchanged: the origin must dedupe by it. '' turns it off.
+       */
+      idempotencyKeyHeader: z
+        .string()
+        .toLowerCase()
+        .regex(/^[!#$%&'*+.^_`|~0-9a-z-]*$/, 'expected an HTTP header name')
+        .default('idempotency-key'),
     })
     .prefault({}),
   passiveHealth: z

@@ -14,6 +14,7 @@ import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream
 export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
   // The retry budget is a share of the requests that reach the endpoint.
   rt.budget.recordRequest();
+  ctx.retrySafe = ctx.service!.idempotent.has(ctx.req.method!) || carriesIdempotencyKey(ctx, rt);
   if (shouldBuffer(ctx, rt)) {
     bufferBody(ctx, () => dispatchFirst(ctx, rt));
     return;
@@ -30,14 +31,31 @@ function dispatchFirst(ctx: EdgeContext, rt: EdgeRuntime): void {
   else sendLocal(ctx, rt);
 }
 
-/** A small body of an idempotent request is read first, so a failed attempt can be retried elsewhere. */
+/**
+ * The client says the origin dedupes this request by its key: exactly one
+ * non-empty key header (two could name two operations; which would the origin use?).
+ */
+function carriesIdempotencyKey(ctx: EdgeContext, rt: EdgeRuntime): boolean {
+  const name = rt.config.edge.retry.idempotencyKeyHeader;
+  if (name === '') return false;
+  const h = ctx.upstreamHeaders;
+  let found = 0;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i].length !== name.length || h[i].toLowerCase() !== name) continue;
+    if (h[i + 1].trim() === '') return false;
+    found++;
+  }
+  return found === 1;
+}
+
+/** A small body of a retry-safe request is read first, so a failed attempt can be retried elsewhere. */
 function shouldBuffer(ctx: EdgeContext, rt: EdgeRuntime): boolean {
   return (
     ctx.hasBody &&
     !ctx.hop &&
     ctx.contentLength > 0 &&
     ctx.contentLength <= rt.config.edge.retry.bufferBodyBytes &&
-    ctx.service!.idempotent.has(ctx.req.method!)
+    ctx.retrySafe
   );
 }
 
@@ -104,12 +122,7 @@ function nextRegion(ctx: EdgeContext, rt: EdgeRuntime): string | null {
 }
 
 function mayRetryElsewhere(ctx: EdgeContext): boolean {
-  return (
-    !ctx.hop &&
-    (!ctx.hasBody || ctx.bufferedBody !== null) &&
-    !ctx.finished &&
-    ctx.service!.idempotent.has(ctx.req.method!)
-  );
+  return !ctx.hop && (!ctx.hasBody || ctx.bufferedBody !== null) && !ctx.finished && ctx.retrySafe;
 }
 
 const triedRegion = (ctx: EdgeContext, pred: (region: string) => boolean) =>
@@ -129,6 +142,36 @@ function nextStep(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): 
   return null;
 }
 
+/**
+ * The connection was never made (refused, timed out, TLS handshake failed),
+ * so no byte of the request left this edge and a streamed body is still
+ * unread: any method may go elsewhere, outside the retry budget (the failed
+ * attempt cost the upstream nothing). An origin: another local origin (once),
+ * else the next region. A peer edge: this region's origins when the request
+ * was on its way out of here, else the next region.
+ */
+function sendElsewhere(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): boolean {
+  if (ctx.finished) return false;
+  if (attempt.origin !== null) {
+    const other =
+      (ctx.attempts?.length ?? 0) < 2 ? ctx.service!.origins!.pick(Date.now(), attempt.origin) : null;
+    if (other !== null) {
+      sendToOrigin(ctx, rt, other);
+      return true;
+    }
+    return failOver(ctx, rt);
+  }
+  if (ctx.route === 'remote' && !triedRegion(ctx, (r) => r === rt.region)) {
+    const origin = ctx.service!.origins?.pick(Date.now()) ?? null;
+    if (origin !== null) {
+      ctx.outcome = 'retried';
+      sendToOrigin(ctx, rt, origin);
+      return true;
+    }
+  }
+  return failOver(ctx, rt);
+}
+
 const owner: AttemptOwner = {
   wouldRetry(ctx, rt, attempt) {
     if (nextStep(ctx, rt, attempt) === null) return false;
@@ -138,13 +181,7 @@ const owner: AttemptOwner = {
   },
 
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {
-    // A refused connection sent nothing: another local origin may take any request, else the next region.
-    if (kind === 'connect' && attempt.origin !== null) {
-      const other =
-        (ctx.attempts?.length ?? 0) < 2 ? ctx.service!.origins!.pick(Date.now(), attempt.origin) : null;
-      if (other !== null) return sendToOrigin(ctx, rt, other);
-      if (failOver(ctx, rt)) return;
-    }
+    if (kind === 'connect' && sendElsewhere(ctx, rt, attempt)) return;
     const step = nextStep(ctx, rt, attempt);
     if (step !== null && rt.takeRetry()) {
       ctx.outcome = 'retried';

@@ -79,6 +79,7 @@ export class UpstreamAttempt implements ExchangeHandler {
         headers,
         body: ctx.bufferedBody ?? (ctx.hasBody ? req : null),
         chunked: ctx.contentLength < 0,
+        retrySafe: ctx.retrySafe,
       },
       this,
     );

@@ -36,16 +36,27 @@ export interface OutgoingRequest {
   body: Readable | Buffer | null;
   /** The body has no Content-Length among the headers: send it chunked. */
   chunked: boolean;
+  /**
+   * The request may reach the upstream twice (idempotent, or deduped by an idempotency
+   * key); default: GET, HEAD and OPTIONS. See Exchange.retrySafe.
+   */
+  retrySafe?: boolean;
 }
 
-/** Requests that may go again on a fresh connection when a reused one was closed under them. */
+/** Methods that may go again on a fresh connection when the caller does not say. */
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** One request/response through a pool; the pool and its connections drive it. */
 export class Exchange {
   /** Set once the handler has heard its last word (or the caller aborted). */
   done = false;
-  /** Whether a stale keep-alive connection may be swapped for a fresh one (once). */
+  /**
+   * Whether a reused keep-alive connection that closed before any response
+   * byte may be swapped for a fresh one (once). Its request was written, so
+   * the upstream may have read and acted on it (a stale close and a crash
+   * after reading look the same from here): only a request that may arrive
+   * twice, with a body we still hold, goes again.
+   */
   retrySafe: boolean;
   /** The connection carrying it; null while queued. */
   conn: { abort(x: Exchange): void; resume(): void } | null = null;
@@ -55,7 +66,7 @@ export class Exchange {
     readonly request: OutgoingRequest,
     readonly handler: ExchangeHandler,
   ) {
-    this.retrySafe = !isStream(request.body) && RETRY_SAFE.has(request.method);
+    this.retrySafe = !isStream(request.body) && (request.retrySafe ?? RETRY_SAFE.has(request.method));
   }
 
   /** The caller went away: drop the request (the connection carrying it is closed). */
