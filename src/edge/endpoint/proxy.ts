@@ -3,6 +3,7 @@ import type { Origin } from '../origins/origin.js';
 import { respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { holdChunkedBody } from './hold-chunked.js';
+import { carriesIdempotencyKey } from './idempotency-key.js';
 import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream.js';
 
 /**
@@ -14,7 +15,9 @@ import { type AttemptOwner, type FailureKind, UpstreamAttempt } from './upstream
 export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
   // The retry budget is a share of the requests that reach the endpoint.
   rt.budget.recordRequest();
-  ctx.retrySafe = ctx.service!.idempotent.has(ctx.req.method!) || carriesIdempotencyKey(ctx, rt);
+  ctx.retrySafe =
+    ctx.service!.idempotent.has(ctx.req.method!) ||
+    carriesIdempotencyKey(ctx.upstreamHeaders, rt.config.edge.retry.idempotencyKeyHeader);
   if (shouldBuffer(ctx, rt)) {
     bufferBody(ctx, () => dispatchFirst(ctx, rt));
     return;
@@ -29,23 +32,6 @@ export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
 function dispatchFirst(ctx: EdgeContext, rt: EdgeRuntime): void {
   if (ctx.route === 'remote') sendToPeer(ctx, rt, ctx.target, 'proxied');
   else sendLocal(ctx, rt);
-}
-
-/**
- * The client says the origin dedupes this request by its key: exactly one
- * non-empty key header (two could name two operations; which would the origin use?).
- */
-function carriesIdempotencyKey(ctx: EdgeContext, rt: EdgeRuntime): boolean {
-  const name = rt.config.edge.retry.idempotencyKeyHeader;
-  if (name === '') return false;
-  const h = ctx.upstreamHeaders;
-  let found = 0;
-  for (let i = 0; i < h.length; i += 2) {
-    if (h[i].length !== name.length || h[i].toLowerCase() !== name) continue;
-    if (h[i + 1].trim() === '') return false;
-    found++;
-  }
-  return found === 1;
 }
 
 /** A small body of a retry-safe request is read first, so a failed attempt can be retried elsewhere. */
