@@ -53,8 +53,17 @@ after(async () => {
   for (const s of servers) await closeServer(s);
 });
 
-async function send(method: string, body?: string, host = 'api.example.com') {
-  const res = await request(`${east.url}/items/1`, { method: method as 'PUT', headers: { host }, body });
+async function send(
+  method: string,
+  body?: string,
+  host = 'api.example.com',
+  extra: Record<string, string> = {},
+) {
+  const res = await request(`${east.url}/items/1`, {
+    method: method as 'PUT',
+    headers: { host, ...extra },
+    body,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, region: res.headers['x-meridian-region'], text };
 }
@@ -79,6 +88,21 @@ test('a POST (not idempotent) is not retried: the client sees the origin answer'
   const r = await send('POST', 'title 42');
   assert.deepEqual([r.status, r.region], [503, 'us-east-1']);
   assert.equal(r.text, 'broken build');
+});
+
+test('a POST with Idempotency-Key is retried like an idempotent request, key and body unchanged', async () => {
+  eastStatus = 503;
+  const r = await send('POST', 'title 42', undefined, { 'idempotency-key': 'k-503' });
+  assert.deepEqual([r.status, r.region], [200, 'us-west-2']);
+  const echoed = JSON.parse(r.text);
+  assert.equal(echoed.headers['idempotency-key'], 'k-503');
+  assert.equal(echoed.received, 'title 42'.length);
+});
+
+test('a keyed POST whose body is over bufferBodyBytes streams and is not retried', async () => {
+  eastStatus = 503;
+  const r = await send('POST', 'x'.repeat(4096), undefined, { 'idempotency-key': 'k-big' });
+  assert.deepEqual([r.status, r.region], [503, 'us-east-1']);
 });
 
 test('a PUT whose body is over bufferBodyBytes streams and is not retried', async () => {
