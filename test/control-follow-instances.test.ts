@@ -67,6 +67,34 @@ test('dns --control A,B follows the surviving instance after the one it followed
     assert.equal(await streams(urls[leader]), 1, 'the DNS server follows the leader');
     assert.equal(await streams(urls[survivor]), 0);
 
+    // Reports sent to the leader only: the follower's status and dashboard read the same.
+    const report = {
+      region: 'us-east-1',
+      at: Date.now(),
+      origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
+      requestsPerS: 1,
+      errorRate: 0,
+      p99Ms: 1,
+      load: 1,
+      capacity: 1000,
+      demandByHome: {},
+      peers: {},
+      replicationLagMs: 1234,
+    };
+    await waitFor(
+      async () => {
+        await api(urls[leader], 'POST', '/v1/reports', TOKENS.agent, { ...report, at: Date.now() });
+        const st = await api(urls[survivor], 'GET', '/v1/status', TOKENS.viewer);
+        const lag = (st.json.regions as { id: string; replicationLagMs: number | null }[])[0]
+          .replicationLagMs;
+        const hist = await api(urls[survivor], 'GET', '/v1/dashboard/history', TOKENS.viewer);
+        const samples = hist.json.samples as { regions: { id: string }[] }[];
+        return lag === 1234 && samples.some((x) => x.regions.some((r) => r.id === 'us-east-1'));
+      },
+      10_000,
+      200,
+    );
+
     await stop(procs[leader].child, 'SIGKILL');
     await waitFor(() => leading(urls[survivor]), 15_000, 100);
     // A write through the CLI given the dead instance first: it moves on to the one that answers.
