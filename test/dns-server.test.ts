@@ -164,6 +164,13 @@ test('bad flags and a bad zone are reported in one line, exit 1, no stack trace'
   const badWorkers = run(['--workers', 'many']);
   assert.equal(badWorkers.status, 1);
   assert.match(badWorkers.stderr, /--workers expects/);
+  const badControl = run(['--control', 'http://127.0.0.1:8300,control-b:8300', '--token', 't']);
+  assert.equal(badControl.status, 1);
+  assert.match(
+    badControl.stderr,
+    /meridian: --control expects http\(s\) URLs separated by commas, got "control-b:8300"/,
+  );
+  assert.doesNotMatch(badControl.stderr, /\n\s+at /);
   const { file: cnameClash } = await dnsConfig((doc) => {
     doc.zone.records = [
       { name: 'www', type: 'CNAME', values: ['api.example.com'] },

@@ -168,7 +168,10 @@ export function registerDnsSync(program: Command) {
     )
     .option('--dry-run', 'print the difference, change nothing')
     .option('--watch', 'keep running: sync again on every snapshot change (dials, failovers)')
-    .option('--control <url>', 'take the snapshot from the control plane (env MERIDIAN_CONTROL)')
+    .option(
+      '--control <urls>',
+      'take the snapshot from the control plane: one URL or every instance, comma-separated (env MERIDIAN_CONTROL)',
+    )
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .addOption(new Option('--api-url <url>', 'powerdns: API base URL').env('MERIDIAN_PDNS_API_URL'))
     .addOption(

@@ -3,7 +3,15 @@ import { isClusterWorker, runClusterWorker } from '../dns/cluster.js';
 import { type RunDnsOptions, runDns } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { action, collect, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
+import {
+  action,
+  collect,
+  configOption,
+  controlUrlsFrom,
+  followControlOption,
+  serveUntilSignal,
+  surviveRejections,
+} from './index-helpers.js';
 import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
 interface DnsFlags {
@@ -11,7 +19,7 @@ interface DnsFlags {
   listen?: string[];
   admin?: string;
   workers?: string;
-  control?: string;
+  control?: string[];
   token?: string;
   tokenFile?: string;
   stateDir?: string;
@@ -32,10 +40,7 @@ export function registerDns(program: Command) {
       'admin HTTP address for /metrics and /meridian/health (default: dns.admin)',
     )
     .option('--workers <n>', 'processes answering queries; 0 = one per CPU core (default: dns.workers)')
-    .option(
-      '--control <url>',
-      'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
-    )
+    .addOption(followControlOption())
     .addOption(secretFlag(controlToken()))
     .addOption(secretFileFlag(controlToken()))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
@@ -49,7 +54,7 @@ export function registerDns(program: Command) {
             `--workers expects a whole number 0-64, got "${flags.workers}"`,
           );
         }
-        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const control = controlUrlsFrom(flags.control);
         const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token) {
           throw new MeridianError(

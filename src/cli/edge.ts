@@ -5,7 +5,14 @@ import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { startRegionLagProbe } from '../replication/region.js';
-import { action, configOption, serveUntilSignal, surviveRejections } from './index-helpers.js';
+import {
+  action,
+  configOption,
+  controlUrlsFrom,
+  followControlOption,
+  serveUntilSignal,
+  surviveRejections,
+} from './index-helpers.js';
 import { replicationCredentials } from './replication.js';
 import { controlToken, resolveSecret, secretFileFlag, secretFlag, secretSources } from './secret.js';
 
@@ -15,7 +22,7 @@ interface EdgeFlags {
   listen?: string;
   admin?: string;
   workers?: string;
-  control?: string;
+  control?: string[];
   token?: string;
   tokenFile?: string;
   stateDir?: string;
@@ -35,10 +42,7 @@ export function registerEdge(program: Command) {
       'admin address for /metrics, /meridian/health, /fault (default: edge.admin)',
     )
     .option('--workers <n>', 'processes sharing the port; 0 = one per CPU core (default: edge.workers)')
-    .option(
-      '--control <url>',
-      'follow the control plane (env MERIDIAN_CONTROL); default: follow the config file',
-    )
+    .addOption(followControlOption())
     .addOption(secretFlag(controlToken('agent token for --control')))
     .addOption(secretFileFlag(controlToken('agent token for --control')))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
@@ -52,7 +56,7 @@ export function registerEdge(program: Command) {
             `--workers expects a whole number 0-64, got "${flags.workers}"`,
           );
         }
-        const control = flags.control ?? process.env.MERIDIAN_CONTROL;
+        const control = controlUrlsFrom(flags.control);
         const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token)
           throw new MeridianError(

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { MeridianError } from '../errors.js';
+import { parseControlUrls } from '../feed/control-instances.js';
 
 export const DEFAULT_CONFIG = process.env.MERIDIAN_CONFIG ?? 'meridian.yaml';
 
@@ -18,4 +19,17 @@ export function parseDial(text: string): [string, number] {
   if (!m || pct > 100)
     throw new MeridianError('BAD_ARGUMENT', `--dial expects REGION=PERCENT (0-100), got "${text}"`);
   return [m[1], pct];
+}
+
+/** `--control URL[,URL...]` for a server that follows control: repeatable, env MERIDIAN_CONTROL. */
+export const followControlOption = () =>
+  new Option(
+    '--control <urls>',
+    'follow the control plane: one URL, or every instance, comma-separated or repeated (env MERIDIAN_CONTROL); default: follow the config file',
+  ).argParser(collect);
+
+/** The control instances from --control (repeated or comma-separated) or else MERIDIAN_CONTROL; none: undefined. */
+export function controlUrlsFrom(flag: string[] | undefined): string[] | undefined {
+  const given = flag ?? process.env.MERIDIAN_CONTROL;
+  return given === undefined || given === '' ? undefined : parseControlUrls(given);
 }

@@ -18,7 +18,10 @@ export interface ControlOpts {
 export function controlOptions(cmd: Command): Command {
   return secretOption(
     cmd.addOption(
-      new Option('--control <url>', 'control plane URL')
+      new Option(
+        '--control <urls>',
+        'control plane URL; several instances comma-separated: the first that answers',
+      )
         .env('MERIDIAN_CONTROL')
         .default('http://127.0.0.1:8300'),
     ),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type EdgeReport, edgeReportSchema } from '../feed/report.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
+import { readFromLeader } from './leader-read.js';
 
 export interface RegionSample {
   id: string;
@@ -115,6 +116,10 @@ export function dashboardRoutes(app: FastifyInstance, ctx: ControlContext) {
         },
       },
     },
-    async (req) => ({ now: Date.now(), samples: history.since((req.query as { since: number }).since) }),
+    async (req) =>
+      (await readFromLeader(ctx, req)) ?? {
+        now: Date.now(),
+        samples: history.since((req.query as { since: number }).since),
+      },
   );
 }

@@ -3,6 +3,7 @@ import { MeridianError } from '../errors.js';
 import { snapshotToJson } from '../feed/codec.js';
 import { ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
+import { readFromLeader } from './leader-read.js';
 import { controlRpo } from './rpo.js';
 import { errorSchema, operationSchema, snapshotSchema, statusSchema } from './schemas.js';
 
@@ -68,7 +69,8 @@ export function readRoutes(app: FastifyInstance, ctx: ControlContext) {
         response: { 200: statusSchema, ...auth },
       },
     },
-    async () => statusOf(ctx),
+    async (req) =>
+      ((await readFromLeader(ctx, req)) as Awaited<ReturnType<typeof statusOf>>) ?? statusOf(ctx),
   );
 
   app.get(

@@ -12,7 +12,8 @@ export interface RunDnsOptions {
   admin?: string;
   /** Processes serving queries; 0: one per CPU core; default: config dns.workers. */
   workers?: number;
-  control?: string;
+  /** Control instances to follow (a list, or one URL or comma-separated string). */
+  control?: string | readonly string[];
   token?: string;
   stateDir?: string;
   log: Logger;

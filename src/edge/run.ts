@@ -16,7 +16,8 @@ export interface RunEdgeOptions {
   listen?: string;
   admin?: string;
   workers?: number;
-  control?: string;
+  /** Control instances to follow (a list, or one URL or comma-separated string). */
+  control?: string | readonly string[];
   token?: string;
   stateDir?: string;
   log: Logger;

@@ -1,16 +1,17 @@
 import { basename, join } from 'node:path';
-import { request } from 'undici';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
 import type { Logger } from '../log.js';
-import { compareSnapshots, snapshotFromJson } from './codec.js';
+import { compareSnapshots } from './codec.js';
+import { ControlInstances, parseControlUrls } from './control-instances.js';
+import { followStream, watchForLeader } from './control-stream.js';
 import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.js';
 import type { SnapshotSource } from './source.js';
-import { SseParser } from './sse.js';
 import type { SnapshotSync } from './sync.js';
 
 export interface ControlSourceOptions {
-  controlUrl: string;
+  /** One control instance, or several (a list, or one comma-separated string): see control-instances.ts. */
+  controlUrl: string | readonly string[];
   token: string;
   /** The local meridian.yaml: zone, services and origins always come from it. */
   configFile: string;
@@ -25,10 +26,14 @@ export interface ControlSourceOptions {
   idleTimeoutMs?: number;
   /** While unsynced (serving the config's dials), warn this often; default 30 s. */
   unsyncedWarnMs?: number;
+  /** Following an instance that is not the leader: ask the others this often whether one leads (0: never). */
+  leaderCheckMs?: number;
 }
 
 export interface ControlSourceStatus extends SnapshotSync {
   reconnects: number;
+  /** The control instance the stream comes from (null while none answers). */
+  following: string | null;
 }
 
 type Held = Pick<Snapshot, 'epoch' | 'version'>;
@@ -64,11 +69,14 @@ export class ControlSnapshotSource implements SnapshotSource {
     version: 0,
     refused: 0,
     reconnects: 0,
+    following: null,
   };
   readonly file: string;
+  private readonly instances: ControlInstances;
 
   constructor(private readonly options: ControlSourceOptions) {
     this.file = join(options.stateDir ?? 'meridian-state', 'snapshot.json');
+    this.instances = new ControlInstances(parseControlUrls(options.controlUrl));
   }
 
   current(): Snapshot {
@@ -91,7 +99,7 @@ export class ControlSnapshotSource implements SnapshotSource {
   }
 
   sync(): SnapshotSync {
-    const { reconnects: _, ...sync } = this.status();
+    const { reconnects: _, following: __, ...sync } = this.status();
     return sync;
   }
 
@@ -153,21 +161,51 @@ export class ControlSnapshotSource implements SnapshotSource {
     this.listeners.clear();
   }
 
+  /**
+   * One instance at a time: on connect prefer the one that says it leads; when
+   * the stream breaks, go on round the list (backoff with jitter between tries).
+   */
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.closed) {
       this.abort = new AbortController();
+      let movedToLeader = false;
+      let stopWatching = () => {};
       try {
-        await this.follow(this.abort.signal, () => {
-          attempt = 0;
+        const base = await this.instances.choose();
+        this.state.following = base;
+        const signal = this.abort.signal;
+        stopWatching = watchForLeader(this.instances, this.options.leaderCheckMs ?? 15_000, (leader) => {
+          this.log('info', { from: base, to: leader }, 'moving to the leading control instance');
+          movedToLeader = true;
+          this.abort?.abort();
+        });
+        await followStream({
+          base,
+          token: this.options.token,
+          signal,
+          idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
+          log: this.options.log,
+          connected: () => {
+            this.state.connected = true;
+            attempt = 0;
+          },
+          snapshot: (s) => this.offer(s),
         });
       } catch (e) {
         if (this.closed) break;
-        if (this.state.connected || attempt === 0)
-          this.log('warn', { err: (e as Error).message }, 'snapshot stream lost; serving last snapshot');
+        if (!movedToLeader && (this.state.connected || attempt === 0))
+          this.log(
+            'warn',
+            { control: this.instances.current, err: (e as Error).message },
+            'snapshot stream lost; serving last snapshot',
+          );
       }
+      stopWatching();
       this.state.connected = false;
+      this.state.following = null;
       if (this.closed) break;
+      if (movedToLeader) continue;
       const min = this.options.minBackoffMs ?? 250;
       const max = this.options.maxBackoffMs ?? 10_000;
       // Full jitter: many edges that lost control at once do not return in step.
@@ -183,39 +221,6 @@ export class ControlSnapshotSource implements SnapshotSource {
         };
       });
     }
-  }
-
-  private async follow(signal: AbortSignal, onConnected: () => void): Promise<void> {
-    const url = new URL('/v1/snapshots/stream', this.options.controlUrl).toString();
-    const idle = this.options.idleTimeoutMs ?? 30_000;
-    const res = await request(url, {
-      signal,
-      headers: { accept: 'text/event-stream', authorization: `Bearer ${this.options.token}` },
-      headersTimeout: 5000,
-      bodyTimeout: idle,
-    });
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => '');
-      throw new Error(`HTTP ${res.statusCode} from ${url}: ${text.slice(0, 200)}`);
-    }
-    this.state.connected = true;
-    onConnected();
-    this.log('info', { url }, 'following control snapshot stream');
-    const parser = new SseParser();
-    for await (const chunk of res.body) {
-      for (const event of parser.push(chunk as Buffer)) {
-        if (event.event !== 'snapshot') continue;
-        let snapshot: Snapshot;
-        try {
-          snapshot = snapshotFromJson(JSON.parse(event.data));
-        } catch (e) {
-          this.log('error', { err: (e as Error).message }, 'bad snapshot from control ignored');
-          continue;
-        }
-        this.offer(snapshot);
-      }
-    }
-    throw new Error('snapshot stream ended');
   }
 
   /** A snapshot from control's stream: taken unless older than the one held. */
@@ -264,7 +269,7 @@ export class ControlSnapshotSource implements SnapshotSource {
     if (this.state.from !== 'config') return;
     this.log(
       'warn',
-      { file: this.file, corruptMovedTo: this.state.corrupt, control: this.options.controlUrl },
+      { file: this.file, corruptMovedTo: this.state.corrupt, control: this.instances.urls },
       "unsynced: control unreachable and no good snapshot on disk; serving the config's dials",
     );
   }
