@@ -124,3 +124,21 @@ test('every command has --help', () => {
     assert.match(r.stdout, /Usage: meridian/);
   }
 });
+
+test('answers: home lists one region; home+fallback adds the next up region, never a DOWN one', () => {
+  const home = explainJson('--client', '128.59.1.1');
+  assert.equal(home.answers, 'home');
+  assert.equal(home.fallback, null);
+  const both = explainJson('--client', '128.59.1.1', '--answers', 'home+fallback');
+  assert.equal(both.fallback, 'us-west-2');
+  assert.deepEqual(both.answer.ipv4, ['192.0.2.10', '198.51.100.10']);
+  assert.deepEqual(both.answer.ipv6, ['2001:db8:1::10', '2001:db8:2::10']);
+  const down = explainJson('--client', '128.59.1.1', '--answers', 'home+fallback', '--down', 'us-west-2');
+  assert.equal(down.fallback, null);
+  assert.deepEqual(down.answer.ipv4, ['192.0.2.10']);
+  const text = runCli(['explain', ...CONFIG, '--client', '128.59.1.1', '--answers', 'home+fallback']);
+  assert.match(text.stdout, /answers\s+home\+fallback: then us-west-2/);
+  const bad = runCli(['explain', ...CONFIG, '--client', '128.59.1.1', '--answers', 'everywhere']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^meridian: .*--answers/);
+});

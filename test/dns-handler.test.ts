@@ -168,3 +168,81 @@ test('wire helpers: zone membership on label boundaries; question parsing lower-
   assert.ok('key' in q);
   assert.equal(q.key, nameToWire('www.example.com'));
 });
+
+// steering.answers: home (one region) or home+fallback (the chosen region's addresses, then the next usable one's).
+const fallbackPolicy = (edit: (doc: typeof base) => void = () => {}) =>
+  config((doc) => {
+    doc.steering.answers = 'home+fallback';
+    edit(doc);
+  });
+const withEurope = (doc: typeof base) => {
+  doc.regions.push({
+    id: 'eu-west-1',
+    location: { lat: 53.3, lon: -6.3 },
+    capacity: 1000,
+    addresses: { ipv4: ['203.0.113.10'], ipv6: ['2001:db8:3::10'] },
+    edge: 'http://127.0.0.1:8301',
+  });
+  doc.services[0].origins.push({ region: 'eu-west-1', urls: ['http://127.0.0.1:9301'] });
+};
+const txt = (p: packet.Packet | null) =>
+  (p?.answers ?? []).flatMap((a) => ('data' in a ? (a.data as Buffer[]).map(String) : []));
+
+test('steering.answers home (the default) answers one region; home+fallback adds the next region after it', () => {
+  const home = engine();
+  assert.deepEqual(data(ask(home, 'api.example.com', 'A', { ecs: '128.59.0.0/24' })), ['192.0.2.10']);
+  const both = engine(fallbackPolicy());
+  assert.deepEqual(data(ask(both, 'api.example.com', 'A', { ecs: '128.59.0.0/24' })), [
+    '192.0.2.10',
+    '198.51.100.10',
+  ]);
+  assert.deepEqual(data(ask(both, 'api.example.com', 'A', { ecs: '171.64.0.0/24' })), [
+    '198.51.100.10',
+    '192.0.2.10',
+  ]);
+  assert.deepEqual(data(ask(both, 'api.example.com', 'AAAA', { ecs: '2607:f6d0::/32' })), [
+    '2001:db8:2::10',
+    '2001:db8:1::10',
+  ]);
+  // Asked again (the compiled answer is reused), the order is the same.
+  for (let i = 0; i < 3; i++)
+    assert.deepEqual(data(ask(both, 'api.example.com', 'A', { ecs: '128.59.0.0/24' })), [
+      '192.0.2.10',
+      '198.51.100.10',
+    ]);
+});
+
+test('home+fallback: a DOWN or dialled-to-0 region is never the fallback; the next one is, or none', () => {
+  const cfg = fallbackPolicy(withEurope);
+  const stanford = { ecs: '171.64.0.0/24' };
+  const e = new DnsEngine({ geo, config: cfg, snapshot: snapshotFromConfig(cfg) });
+  assert.deepEqual(data(ask(e, 'api.example.com', 'A', stanford)), ['198.51.100.10', '192.0.2.10']);
+  // A new snapshot (as control sends) marks us-east-1 DOWN: Europe is the fallback now.
+  e.load(cfg, snapshotFromConfig(cfg, { version: 2, health: new Map([['us-east-1', 'DOWN']]) }));
+  assert.deepEqual(data(ask(e, 'api.example.com', 'A', stanford)), ['198.51.100.10', '203.0.113.10']);
+  assert.match(txt(ask(e, '_meridian.api.example.com', 'TXT', stanford)).join(' '), /fallback=eu-west-1/);
+  // Evacuated (dial 0) is no fallback either.
+  e.load(cfg, snapshotFromConfig(cfg, { version: 3, dials: new Map([['us-east-1', 0]]) }));
+  assert.deepEqual(data(ask(e, 'api.example.com', 'A', stanford)), ['198.51.100.10', '203.0.113.10']);
+  // Nothing else up: home only.
+  const down = new Map([
+    ['us-east-1', 'DOWN' as const],
+    ['eu-west-1', 'DOWN' as const],
+  ]);
+  e.load(cfg, snapshotFromConfig(cfg, { version: 4, health: down }));
+  assert.deepEqual(data(ask(e, 'api.example.com', 'A', stanford)), ['198.51.100.10']);
+  assert.match(txt(ask(e, '_meridian.api.example.com', 'TXT', stanford)).join(' '), /fallback=none/);
+});
+
+test('the explanation says which policy answered and which fallback was added', () => {
+  const columbia = { ecs: '128.59.0.0/24' };
+  const home = txt(ask(engine(), '_meridian.api.example.com', 'TXT', columbia));
+  assert.ok(home.includes('answers=home'), home.join(' | '));
+  const both = txt(ask(engine(fallbackPolicy()), '_meridian.api.example.com', 'TXT', columbia));
+  assert.ok(both.includes('answers=home+fallback fallback=us-west-2'), both.join(' | '));
+});
+
+test('home+fallback: ANY lists both families, each home first', () => {
+  const r = ask(engine(fallbackPolicy()), 'api.example.com', 'ANY', { ecs: '128.59.0.0/24' });
+  assert.deepEqual(data(r), ['192.0.2.10', '198.51.100.10', '2001:db8:1::10', '2001:db8:2::10']);
+});

@@ -1,4 +1,4 @@
-// npm run bench -- dns [--duration S] [--rounds N] [--workers N] [--no-js] [--json]
+// npm run bench -- dns [--duration S] [--rounds N] [--workers N] [--no-js] [--answers home|home+fallback] [--json]
 // dnsperf against Meridian (geo answers: every query carries a client subnet),
 // PowerDNS (bind backend) and gdnsd serving the same zone on this machine, in
 // interleaved rounds; prints the median QPS of each and Meridian's ratios.
@@ -26,6 +26,12 @@ const seconds = flag('--duration', 10);
 const rounds = flag('--rounds', 3);
 const workers = flag('--workers', 2);
 const say = (s: string) => !json && process.stdout.write(`${s}\n`);
+// steering.answers for Meridian; with home+fallback the peers serve the same two addresses, so answers match in size.
+const answersAt = args.indexOf('--answers');
+const answers = answersAt >= 0 ? args[answersAt + 1] : 'home';
+if (answers !== 'home' && answers !== 'home+fallback')
+  throw new Error('--answers expects home or home+fallback');
+const withFallback = answers === 'home+fallback';
 
 // Client subnet 171.64.0.0/24 (Stanford): Meridian locates it and answers us-west-2.
 const ECS_OPTION = '8:00011800ab4000';
@@ -37,7 +43,7 @@ ns1 IN A 192.0.2.53
 www IN A 192.0.2.80
 api 30 IN A 198.51.100.10
 api 30 IN AAAA 2001:db8:2::10
-`;
+${withFallback ? 'api 30 IN A 192.0.2.10\napi 30 IN AAAA 2001:db8:1::10\n' : ''}`;
 const QUERIES = ['api.example.com A', 'api.example.com A', 'api.example.com AAAA', 'www.example.com A'];
 
 function median(xs: number[]): number {
@@ -50,6 +56,7 @@ async function startMeridian(dir: string, native: boolean): Promise<Peer & { chi
   const config = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
   config.zone.records = [{ name: 'www', type: 'A', values: ['192.0.2.80'] }];
   config.zone.nameservers = [{ name: 'ns1.example.com', ipv4: ['192.0.2.53'] }];
+  config.steering.answers = answers;
   // Rate limiting stays on, with a limit this one client cannot reach.
   config.dns = { listen: ['127.0.0.1:0'], workers, rateLimit: { responsesPerSecond: 1e9, burst: 1e9 } };
   const file = join(dir, native ? 'meridian.yaml' : 'meridian-js.yaml');
@@ -128,6 +135,7 @@ async function main() {
       seconds,
       rounds,
       workers,
+      answers,
       queries: QUERIES,
       medians,
       runs: Object.fromEntries(runs),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
+import { type AnswerPolicy, answerRegions } from '../core/answer-regions.js';
 import { decide } from '../core/decide.js';
 import type { Decision, Health } from '../core/model.js';
 import { MeridianError } from '../errors.js';
@@ -11,7 +12,11 @@ export interface ExplainInput {
   service?: string;
   down?: string[];
   dial?: string[];
+  /** steering.answers to explain with, instead of the config's. */
+  answers?: string;
 }
+
+const ANSWER_POLICIES: readonly AnswerPolicy[] = ['home', 'home+fallback'];
 
 export async function explain(config: MeridianConfig, input: ExplainInput, geo?: GeoLocator) {
   const service = input.service
@@ -41,17 +46,42 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
     checkRegion(id, '--dial');
     dials.set(id, pct);
   }
+  const policy = (input.answers ?? config.steering.answers) as AnswerPolicy;
+  if (!ANSWER_POLICIES.includes(policy)) {
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      `--answers: expected ${ANSWER_POLICIES.join(' or ')}, got "${input.answers}"`,
+    );
+  }
   const locator = geo ?? (await GeoLocator.open(config.geo));
   const client = locator.client(input.client);
-  const decision: Decision = decide(client, snapshotFromConfig(config, { health, dials }));
-  const first = config.regions.find((r) => r.id === decision.candidates[0]?.region);
+  const snapshot = snapshotFromConfig(config, { health, dials });
+  const decision: Decision = decide(client, snapshot);
+  const byId = new Map(config.regions.map((r) => [r.id, r]));
+  const first = byId.get(decision.candidates[0]?.region);
+  // As meridian dns answers: per family, the region with addresses of it, then its fallback's.
+  const family = (f: 'ipv4' | 'ipv6') => {
+    const picked = answerRegions(
+      decision,
+      snapshot,
+      policy,
+      (id) => (byId.get(id)?.addresses[f].length ?? 0) > 0,
+    );
+    const list = [picked?.region, picked?.fallback].flatMap((id) => (id ? byId.get(id)!.addresses[f] : []));
+    return { picked, addresses: [...new Set(list)] };
+  };
+  const v4 = family('ipv4');
+  const v6 = family('ipv6');
   return {
     client: input.client,
     subnet: client.subnet,
     location: client.location,
     service: { name: service.name, hostname: service.hostname },
     region: decision.candidates[0]?.region ?? null,
-    answer: first ? { ipv4: first.addresses.ipv4, ipv6: first.addresses.ipv6, edge: first.edge } : null,
+    answer: first ? { ipv4: v4.addresses, ipv6: v6.addresses, edge: first.edge } : null,
+    answers: policy,
+    /** The region whose addresses follow in the A answer (the AAAA one when no region has IPv4). */
+    fallback: (v4.picked ? v4.picked.fallback : v6.picked?.fallback) ?? null,
     home: decision.home,
     homeReason: decision.homeReason,
     shed: decision.shed,
@@ -76,6 +106,12 @@ export function formatExplanation(e: Explanation): string {
       ['service', `${e.service.name} (${e.service.hostname})`],
       ['region', `${e.region ?? '-'}${e.shed ? '  (over capacity: the edge sheds)' : ''}`],
       ['answer', `${answer}  ttl ${e.ttl}s`],
+      [
+        'answers',
+        e.answers === 'home'
+          ? 'home (one region)'
+          : `home+fallback: ${e.fallback ? `then ${e.fallback}` : 'no other region up with dial > 0'}`,
+      ],
     ]),
     'candidates:',
     table(e.candidates.map((c, i) => [`  ${i + 1}.`, c.region, c.reason, c.detail])),
@@ -92,6 +128,7 @@ export function registerExplain(program: Command) {
     .option('--service <name>', 'service name or hostname (default: the first)')
     .option('--down <region>', 'treat REGION as DOWN (repeatable)', collect)
     .option('--dial <region=pct>', 'set REGION dial to PCT (repeatable)', collect)
+    .option('--answers <policy>', 'answer policy: home or home+fallback (default: steering.answers)')
     .addOption(jsonOption())
     .action(
       action(async (opts: ExplainInput & { config: string; json?: boolean }) => {

@@ -1,3 +1,4 @@
+export * from './answer-regions.js';
 export * from './decide.js';
 export * from './evacuation-plan.js';
 export * from './geo-distance.js';

@@ -26,8 +26,17 @@ export interface Resolution {
 
 const MAX_CHAIN = 8;
 
-/** Looks a name up; `region` picks the addresses of steered names (null: leave them out). */
-export function resolve(zone: Zone, qname: string, qtype: number, region: string | null): Resolution {
+/**
+ * Looks a name up; `region` picks the addresses of steered names (null: leave them out), and
+ * `fallback` (steering.answers home+fallback) the region whose addresses follow them.
+ */
+export function resolve(
+  zone: Zone,
+  qname: string,
+  qtype: number,
+  region: string | null,
+  fallback: string | null = null,
+): Resolution {
   const answer: Rr[] = [];
   const negative = (rcode: number): Resolution => ({
     rcode,
@@ -61,7 +70,7 @@ export function resolve(zone: Zone, qname: string, qtype: number, region: string
       steered = true;
       if (region !== null) {
         for (const t of qtype === TYPE.ANY ? [TYPE.A, TYPE.AAAA] : [qtype]) {
-          rrs.push(...steeredRrs(zone, name, t, region));
+          rrs.push(...steeredRrs(zone, name, t, region, fallback));
         }
       }
     }

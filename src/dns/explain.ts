@@ -1,9 +1,15 @@
 // `_meridian.<hostname>` TXT: why this client got this answer, in a few
 // short strings a person can read with dig.
+import type { AnswerPolicy } from '../core/answer-regions.js';
 import type { Snapshot } from '../core/model.js';
 import type { Steer } from './steering.js';
 
-export function explanation(steer: Steer, snapshot: Snapshot, hostname: string): string[] {
+export function explanation(
+  steer: Steer,
+  snapshot: Snapshot,
+  hostname: string,
+  answers: AnswerPolicy = 'home',
+): string[] {
   const { client, decision } = steer;
   const loc = client.location;
   const where = loc
@@ -14,6 +20,12 @@ export function explanation(steer: Steer, snapshot: Snapshot, hostname: string):
   const region = steer.v4 ?? steer.v6 ?? first?.region ?? '-';
   const chosen = snapshot.regions.get(region);
   const home = snapshot.regions.get(decision.home);
+  // The A answer's fallback (the AAAA one's when the answer has no IPv4).
+  const fallback = steer.v4 !== null ? steer.v4Fallback : steer.v6Fallback;
+  const policy =
+    answers === 'home'
+      ? 'answers=home'
+      : `answers=home+fallback fallback=${fallback ?? 'none (no other region up with dial > 0)'}`;
   const lines = [
     `name=${hostname}`,
     `client=${client.subnet} via=${steer.via === 'ecs' ? 'edns-client-subnet' : 'source-address'}`,
@@ -21,6 +33,7 @@ export function explanation(steer: Steer, snapshot: Snapshot, hostname: string):
     `home=${decision.home} (${decision.homeReason})`,
     `rule=${first ? `${first.reason}: ${first.detail}` : 'no region'}`,
     `region=${region}`,
+    policy,
     `health=${chosen?.health ?? '-'}${home && home !== chosen ? ` (home ${home.id} ${home.health})` : ''}`,
     `dial=${home ? `${home.id} ${home.dial}%` : '-'}`,
     `snapshot=${snapshot.version} ttl=${decision.ttl}${decision.shed ? ' shed=yes' : ''}`,

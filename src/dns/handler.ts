@@ -148,15 +148,19 @@ export class DnsEngine {
     const steer = edns?.ecs ? this.steering.forSubnet(edns.ecs) : this.steering.forAddress(peer.address);
     const scope = this.scopeFor(q);
     if (entry.kind === 'explain') {
-      const text = explanation(steer, this.steering.current(), wireToName(entry.hostname));
+      const text = explanation(steer, this.steering.current(), wireToName(entry.hostname), this.zone.answers);
       return respond(msg, q, this.compileTxt(q, text), true, scope, limit, this.maxUdp);
     }
-    const region = entry.family === 4 ? steer.v4 : steer.v6;
+    const v4 = entry.family === 4;
+    const region = v4 ? steer.v4 : steer.v6;
     if (region === null) return respond(msg, q, entry.none, true, scope, limit, this.maxUdp);
-    let c = entry.byRegion.get(region);
+    // Compiled per region, or per (region, fallback) pair under steering.answers home+fallback.
+    const key = (v4 ? steer.v4Key : steer.v6Key)!;
+    let c = entry.byRegion.get(key);
     if (c === undefined) {
-      c = compile(q.key, q.qtype, resolve(this.zone, q.key, q.qtype, region));
-      entry.byRegion.set(region, c);
+      const fallback = v4 ? steer.v4Fallback : steer.v6Fallback;
+      c = compile(q.key, q.qtype, resolve(this.zone, q.key, q.qtype, region, fallback));
+      entry.byRegion.set(key, c);
     }
     this.metrics?.answer(region);
     return respond(msg, q, c, true, scope, limit, this.maxUdp);

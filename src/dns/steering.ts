@@ -1,5 +1,6 @@
 // Where a client network goes, cached per network: the geo lookup and
 // decide() run once per /24 (IPv6 /56) and snapshot, not once per query.
+import { answerRegions } from '../core/answer-regions.js';
 import { decide } from '../core/decide.js';
 import { type ParsedIp, SUBNET_PREFIX } from '../core/ip.js';
 import type { Client, Decision, Snapshot } from '../core/model.js';
@@ -15,6 +16,12 @@ export interface Steer {
   /** Region to answer A with: the first candidate that has IPv4 addresses (null: none has). */
   v4: string | null;
   v6: string | null;
+  /** Region whose addresses follow v4's (steering.answers home+fallback; null: none, or policy home). */
+  v4Fallback: string | null;
+  v6Fallback: string | null;
+  /** Keys of the compiled answers: the region, or "region fallback". Made once per network, not per query. */
+  v4Key: string | null;
+  v6Key: string | null;
 }
 
 export class Steering {
@@ -78,8 +85,26 @@ export class Steering {
   private make(client: Client, via: Steer['via']): Steer {
     const decision = decide(client, this.snapshot);
     const pick = (family: 'ipv4' | 'ipv6') =>
-      decision.candidates.find((c) => (this.zone.regions.get(c.region)?.[family].length ?? 0) > 0)?.region ??
-      null;
-    return { client, via, decision, v4: pick('ipv4'), v6: pick('ipv6') };
+      answerRegions(
+        decision,
+        this.snapshot,
+        this.zone.answers,
+        (region) => (this.zone.regions.get(region)?.[family].length ?? 0) > 0,
+      );
+    const a = pick('ipv4');
+    const aaaa = pick('ipv6');
+    const key = (r: typeof a) =>
+      r === null ? null : r.fallback === null ? r.region : `${r.region} ${r.fallback}`;
+    return {
+      client,
+      via,
+      decision,
+      v4: a?.region ?? null,
+      v6: aaaa?.region ?? null,
+      v4Fallback: a?.fallback ?? null,
+      v6Fallback: aaaa?.fallback ?? null,
+      v4Key: key(a),
+      v6Key: key(aaaa),
+    };
   }
 }

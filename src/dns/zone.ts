@@ -2,6 +2,7 @@
 // the steered service names and where explanations live. Built from config
 // on start and on every reload; never changed afterwards.
 import type { MeridianConfig } from '../config/index.js';
+import type { AnswerPolicy } from '../core/answer-regions.js';
 import { parseIpv4, parseIpv6 } from '../core/ip.js';
 import { MeridianError } from '../errors.js';
 import { nameToWire, TYPE, wireToName } from './wire.js';
@@ -38,6 +39,8 @@ export interface Zone {
   nonTerminals: Set<string>;
   regions: Map<string, RegionAddresses>;
   steeredTtl: number;
+  /** `steering.answers`: whether a steered answer adds the fallback region's addresses after the chosen one's. */
+  answers: AnswerPolicy;
 }
 
 const aRdata = (ip: Uint8Array) => (w: Writer) => w.bytes(ip);
@@ -181,13 +184,32 @@ export function buildZone(config: MeridianConfig, serial = 1): Zone {
     nonTerminals,
     regions,
     steeredTtl: z.ttl,
+    answers: config.steering.answers,
   };
 }
 
-/** The steered A or AAAA set of a service name in one region (empty when the region has none of that family). */
-export function steeredRrs(zone: Zone, owner: string, type: number, region: string): Rr[] {
-  const addrs = zone.regions.get(region);
-  if (!addrs) return [];
-  const list = type === TYPE.A ? addrs.ipv4 : type === TYPE.AAAA ? addrs.ipv6 : [];
-  return list.map((ip) => ({ owner, type, ttl: zone.steeredTtl, rdata: aRdata(ip) }));
+/**
+ * The steered A or AAAA set of a service name: the region's addresses, then the fallback region's
+ * (an address both list appears once, where the region lists it). Empty when neither has that family.
+ */
+export function steeredRrs(
+  zone: Zone,
+  owner: string,
+  type: number,
+  region: string,
+  fallback: string | null = null,
+): Rr[] {
+  const seen = new Set<string>();
+  const out: Rr[] = [];
+  for (const id of fallback === null ? [region] : [region, fallback]) {
+    const addrs = zone.regions.get(id);
+    const list = !addrs ? [] : type === TYPE.A ? addrs.ipv4 : type === TYPE.AAAA ? addrs.ipv6 : [];
+    for (const ip of list) {
+      const key = ip.join('.');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ owner, type, ttl: zone.steeredTtl, rdata: aRdata(ip) });
+    }
+  }
+  return out;
 }

@@ -162,3 +162,18 @@ test('diff: put new and changed sets, delete what is no longer wanted, leave equ
   ]);
   assert.deepEqual(diffRecordSets([a], [{ ...a }]).changes, []);
 });
+
+test('steering.answers home+fallback is not pushed to providers: same records, and a warning says so', () => {
+  const both = { ...config, steering: { ...config.steering, answers: 'home+fallback' as const } };
+  for (const mode of ['geo', 'weighted'] as const) {
+    const home = desiredRecordSets(config, snap(), mode, 'builtin', BUILTIN_CAPABILITIES);
+    const fallback = desiredRecordSets(both, snap(), mode, 'builtin', BUILTIN_CAPABILITIES);
+    assert.deepEqual(fallback.recordSets, home.recordSets, mode);
+    assert.deepEqual(fallback.warnings, [
+      ...home.warnings,
+      `steering.answers home+fallback applies to meridian dns only: builtin ${mode} records list one region's addresses`,
+    ]);
+  }
+  // plain already lists every region that serves.
+  assert.deepEqual(desiredRecordSets(both, snap(), 'plain', 'builtin', BUILTIN_CAPABILITIES).warnings, []);
+});

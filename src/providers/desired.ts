@@ -114,6 +114,13 @@ export function desiredRecordSets(
     });
   }
 
+  if (config.steering.answers === 'home+fallback' && steering !== 'plain') {
+    // A provider's record set has no order (Route 53 and PowerDNS shuffle it), so a fallback listed there
+    // would not follow the home region: about half of the clients would go to the far one in steady state.
+    warnings.push(
+      `steering.answers home+fallback applies to meridian dns only: ${provider} ${steering} records list one region's addresses`,
+    );
+  }
   const weights = regionWeights(snapshot);
   for (const service of config.services) {
     names.add(service.hostname);

@@ -16,6 +16,12 @@ export const steeringSchema = z.strictObject({
   default: regionId.optional(),
   /** When no region has headroom for spilled clients: shed them at the edge, or overload. */
   overflow: z.enum(['shed', 'overload']).default('shed'),
+  /**
+   * What a service's A/AAAA answer lists (meridian dns): `home`, the chosen region's addresses; or
+   * `home+fallback`, those first and then the next healthy candidate's, for clients whose cached
+   * answer outlives the chosen region's front door. Resolvers may reorder the set (see src/dns/README.md).
+   */
+  answers: z.enum(['home', 'home+fallback']).default('home'),
 });
 
 export const trustSchema = z.strictObject({
