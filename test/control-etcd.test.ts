@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stop } from './control-deployment.js';
-import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
+import { api, controlConfigFile, report as edgeReport, TOKENS } from './control-fixtures.js';
 import { runCliAsync, startEtcdCluster, waitFor } from './control-helpers.js';
 import { startMeridian } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
@@ -57,18 +57,7 @@ test('one leader; followers refuse writes and forward reports; killing the leade
       return (s.json.regions as { dial: number }[])[0].dial === 40;
     }, 5000);
 
-    const report = {
-      region: 'us-east-1',
-      at: Date.now(),
-      origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
-      requestsPerS: 1,
-      errorRate: 0,
-      p99Ms: 1,
-      load: 1,
-      capacity: 1000,
-      demandByHome: {},
-      peers: {},
-    };
+    const report = edgeReport('us-east-1');
     assert.equal((await api(urls[follower], 'POST', '/v1/reports', TOKENS.agent, report)).status, 202);
     await waitFor(async () => {
       const text = await (await fetch(`${urls[leader]}/metrics`)).text();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stop } from './control-deployment.js';
-import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
+import { api, controlConfigFile, report as edgeReport, TOKENS } from './control-fixtures.js';
 import { runCliAsync, startEtcdCluster, waitFor } from './control-helpers.js';
 import { type Proc, startMeridian } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
@@ -68,19 +68,7 @@ test('dns --control A,B follows the surviving instance after the one it followed
     assert.equal(await streams(urls[survivor]), 0);
 
     // Reports sent to the leader only: the follower's status and dashboard read the same.
-    const report = {
-      region: 'us-east-1',
-      at: Date.now(),
-      origins: [{ url: 'http://127.0.0.1:1', healthy: true }],
-      requestsPerS: 1,
-      errorRate: 0,
-      p99Ms: 1,
-      load: 1,
-      capacity: 1000,
-      demandByHome: {},
-      peers: {},
-      replicationLagMs: 1234,
-    };
+    const report = edgeReport('us-east-1', { replicationLagMs: 1234 });
     await waitFor(
       async () => {
         await api(urls[leader], 'POST', '/v1/reports', TOKENS.agent, { ...report, at: Date.now() });
