@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { loadConfig } from '../src/config/index.js';
 import { type ControlServer, startControl } from '../src/control/server.js';
 import type { StreamLimits } from '../src/control/stream.js';
+import { ControlSnapshotSource, type ControlSourceOptions } from '../src/feed/control-source.js';
 import { createLogger, type Logger } from '../src/log.js';
 
 export const TOKENS = {
@@ -107,3 +108,16 @@ export const report = (region: string, extra: Record<string, unknown> = {}) => (
   peers: {},
   ...extra,
 });
+
+/** A data plane's snapshot source following `control` with the agent token; its state sits in control's temp dir. */
+export const followerOf = (
+  control: ControlServer & { dir: string; file: string },
+  options: Partial<ControlSourceOptions> = {},
+) =>
+  new ControlSnapshotSource({
+    controlUrl: control.url,
+    token: TOKENS.agent,
+    configFile: control.file,
+    stateDir: join(control.dir, 'follower-state'),
+    ...options,
+  });

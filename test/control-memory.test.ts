@@ -12,13 +12,11 @@
 // (+69 MiB), and, with the stream fixed alone, after 70 000 asset paths (+74 MiB).
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Pool } from 'undici';
-import { ControlSnapshotSource } from '../src/feed/control-source.js';
-import { startTestControl, TOKENS } from './control-fixtures.js';
+import { followerOf, startTestControl, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
 
 setFlagsFromString('--expose-gc');
@@ -58,12 +56,7 @@ test('50 stalled followers, 10k snapshots and 100k missing asset paths keep cont
   // No stall timeout during the test: coalescing alone must bound memory; dropping is tested elsewhere.
   const control = await startTestControl({}, { streamLimits: { stallTimeoutMs: 3_600_000 } });
   const followers: Socket[] = [];
-  const source = new ControlSnapshotSource({
-    controlUrl: control.url,
-    token: TOKENS.agent,
-    configFile: control.file,
-    stateDir: join(control.dir, 'reader-state'),
-  });
+  const source = followerOf(control);
   t.after(async () => {
     for (const s of followers) s.destroy();
     await source.close();

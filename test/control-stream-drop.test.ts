@@ -4,12 +4,10 @@
 // from control, as a wedged edge or a congested link would.
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import type { StreamLimits } from '../src/control/stream.js';
-import { ControlSnapshotSource } from '../src/feed/control-source.js';
-import { startTestControl, TOKENS } from './control-fixtures.js';
+import { followerOf, startTestControl } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
 
 /** A TCP proxy whose open connections can stop reading from the target (new ones flow). */
@@ -70,14 +68,7 @@ for (const c of cases) {
     const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
     const control = await startTestControl({}, { log, streamLimits: c.limits });
     const proxy = await stallingProxy(new URL(control.url));
-    const source = new ControlSnapshotSource({
-      controlUrl: proxy.url,
-      token: TOKENS.agent,
-      configFile: control.file,
-      stateDir: join(control.dir, 'edge-state'),
-      minBackoffMs: 20,
-      maxBackoffMs: 100,
-    });
+    const source = followerOf(control, { controlUrl: proxy.url, minBackoffMs: 20, maxBackoffMs: 100 });
     t.after(async () => {
       await source.close();
       await proxy.close();
@@ -139,12 +130,7 @@ for (const c of cases) {
 test('a follower that was backed up gets the newest snapshot once it reads again, without reconnecting', async (t) => {
   const control = await startTestControl({}, { streamLimits: { stallTimeoutMs: 3_600_000 } });
   const proxy = await stallingProxy(new URL(control.url));
-  const source = new ControlSnapshotSource({
-    controlUrl: proxy.url,
-    token: TOKENS.agent,
-    configFile: control.file,
-    stateDir: join(control.dir, 'edge-state'),
-  });
+  const source = followerOf(control, { controlUrl: proxy.url });
   t.after(async () => {
     await source.close();
     await proxy.close();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { addressesOf, dig, dnsConfig, kdig, type RunningDns, startDns } from './dns-support.js';
+import { addEurope, addressesOf, dig, dnsConfig, kdig, type RunningDns, startDns } from './dns-support.js';
 import { requireProgram } from './helpers/programs.js';
 
 let server: RunningDns;
@@ -38,16 +38,7 @@ async function until(ask: () => string[], want: string[]) {
 }
 
 before(async () => {
-  ({ file } = await dnsConfig((doc) => {
-    doc.regions.push({
-      id: 'eu-west-1',
-      location: { lat: 53.3, lon: -6.3 },
-      capacity: 1000,
-      addresses: { ipv4: ['203.0.113.10'], ipv6: ['2001:db8:3::10'] },
-      edge: 'http://127.0.0.1:8301',
-    });
-    doc.services[0].origins.push({ region: 'eu-west-1', urls: ['http://127.0.0.1:9301'] });
-  }));
+  ({ file } = await dnsConfig(addEurope));
   server = await startDns(file);
 });
 after(async () => {

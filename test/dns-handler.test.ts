@@ -9,6 +9,7 @@ import { DnsEngine, type Peer } from '../src/dns/handler.js';
 import { isInZone, nameToWire, parseQuery } from '../src/dns/wire.js';
 import { isMeridianError } from '../src/errors.js';
 import { GeoLocator } from '../src/geo/index.js';
+import { addEurope } from './dns-support.js';
 
 let geo: GeoLocator;
 const base = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
@@ -175,16 +176,6 @@ const fallbackPolicy = (edit: (doc: typeof base) => void = () => {}) =>
     doc.steering.answers = 'home+fallback';
     edit(doc);
   });
-const withEurope = (doc: typeof base) => {
-  doc.regions.push({
-    id: 'eu-west-1',
-    location: { lat: 53.3, lon: -6.3 },
-    capacity: 1000,
-    addresses: { ipv4: ['203.0.113.10'], ipv6: ['2001:db8:3::10'] },
-    edge: 'http://127.0.0.1:8301',
-  });
-  doc.services[0].origins.push({ region: 'eu-west-1', urls: ['http://127.0.0.1:9301'] });
-};
 const txt = (p: packet.Packet | null) =>
   (p?.answers ?? []).flatMap((a) => ('data' in a ? (a.data as Buffer[]).map(String) : []));
 
@@ -213,7 +204,7 @@ test('steering.answers home (the default) answers one region; home+fallback adds
 });
 
 test('home+fallback: a DOWN or dialled-to-0 region is never the fallback; the next one is, or none', () => {
-  const cfg = fallbackPolicy(withEurope);
+  const cfg = fallbackPolicy(addEurope);
   const stanford = { ecs: '171.64.0.0/24' };
   const e = new DnsEngine({ geo, config: cfg, snapshot: snapshotFromConfig(cfg) });
   assert.deepEqual(data(ask(e, 'api.example.com', 'A', stanford)), ['198.51.100.10', '192.0.2.10']);

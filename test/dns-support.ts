@@ -20,6 +20,18 @@ export interface RunningDns {
 // biome-ignore lint/suspicious/noExplicitAny: a yaml document, edited freely by each suite
 type Doc = Record<string, any>;
 
+/** A third region, eu-west-1 (Dublin), with addresses and an origin for the first service. */
+export function addEurope(doc: Doc): void {
+  doc.regions.push({
+    id: 'eu-west-1',
+    location: { lat: 53.3, lon: -6.3 },
+    capacity: 1000,
+    addresses: { ipv4: ['203.0.113.10'], ipv6: ['2001:db8:3::10'] },
+    edge: 'http://127.0.0.1:8301',
+  });
+  doc.services[0].origins.push({ region: 'eu-west-1', urls: ['http://127.0.0.1:9301'] });
+}
+
 export async function dnsConfig(edit: (doc: Doc) => void = () => {}) {
   const { file, dir } = await configWithFreePorts('examples/two-regions.yaml');
   const doc = parse(readFileSync(file, 'utf8'));
