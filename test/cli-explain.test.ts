@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { runCli } from './helpers/cli.js';
 
 const CONFIG = ['--config', 'examples/two-regions.yaml'];
@@ -141,4 +142,36 @@ test('answers: home lists one region; home+fallback adds the next up region, nev
   const bad = runCli(['explain', ...CONFIG, '--client', '128.59.1.1', '--answers', 'everywhere']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^meridian: .*--answers/);
+});
+
+test('a service with its own ttl and answers: explain shows them; --answers still overrides', () => {
+  const doc = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
+  doc.services.push({
+    ...doc.services[0],
+    name: 'www',
+    hostname: 'www.example.com',
+    ttl: 5,
+    answers: 'home+fallback',
+  });
+  const file = join(mkdtempSync(join(tmpdir(), 'meridian-explain-')), 'meridian.yaml');
+  writeFileSync(file, stringify(doc));
+  const run = (...args: string[]) => {
+    const r = runCli(['explain', '--config', file, '--client', '128.59.1.1', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const www = JSON.parse(run('--service', 'www', '--json'));
+  assert.deepEqual(
+    [www.service.hostname, www.answers, www.fallback, www.ttl],
+    ['www.example.com', 'home+fallback', 'us-west-2', 5],
+  );
+  assert.deepEqual(www.answer.ipv4, ['192.0.2.10', '198.51.100.10']);
+  const api = JSON.parse(run('--service', 'api.example.com', '--json'));
+  assert.deepEqual([api.answers, api.fallback, api.ttl], ['home', null, 30]);
+  assert.deepEqual(JSON.parse(run('--service', 'www', '--answers', 'home', '--json')).answer.ipv4, [
+    '192.0.2.10',
+  ]);
+  const text = run('--service', 'www');
+  assert.match(text, /answer\s+192\.0\.2\.10 198\.51\.100\.10 .* ttl 5s/);
+  assert.match(text, /answers\s+home\+fallback: then us-west-2/);
 });

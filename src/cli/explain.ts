@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../config/index.js';
+import { loadConfig, type MeridianConfig, serviceAnswers, snapshotFromConfig } from '../config/index.js';
 import { type AnswerPolicy, answerRegions } from '../core/answer-regions.js';
 import { decide } from '../core/decide.js';
 import type { Decision, Health } from '../core/model.js';
@@ -12,7 +12,7 @@ export interface ExplainInput {
   service?: string;
   down?: string[];
   dial?: string[];
-  /** steering.answers to explain with, instead of the config's. */
+  /** The answer policy to explain with, instead of the service's (services[].answers, else steering.answers). */
   answers?: string;
 }
 
@@ -46,7 +46,8 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
     checkRegion(id, '--dial');
     dials.set(id, pct);
   }
-  const policy = (input.answers ?? config.steering.answers) as AnswerPolicy;
+  const own = serviceAnswers(config, service);
+  const policy = (input.answers ?? own.answers) as AnswerPolicy;
   if (!ANSWER_POLICIES.includes(policy)) {
     throw new MeridianError(
       'BAD_ARGUMENT',
@@ -86,7 +87,8 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
     homeReason: decision.homeReason,
     shed: decision.shed,
     candidates: decision.candidates,
-    ttl: decision.ttl,
+    /** The TTL of this service's steered answers: services[].ttl, else zone.ttl. */
+    ttl: own.ttl,
   };
 }
 
@@ -128,7 +130,10 @@ export function registerExplain(program: Command) {
     .option('--service <name>', 'service name or hostname (default: the first)')
     .option('--down <region>', 'treat REGION as DOWN (repeatable)', collect)
     .option('--dial <region=pct>', 'set REGION dial to PCT (repeatable)', collect)
-    .option('--answers <policy>', 'answer policy: home or home+fallback (default: steering.answers)')
+    .option(
+      '--answers <policy>',
+      "answer policy: home or home+fallback (default: the service's, else steering.answers)",
+    )
     .addOption(jsonOption())
     .action(
       action(async (opts: ExplainInput & { config: string; json?: boolean }) => {

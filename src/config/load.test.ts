@@ -80,6 +80,16 @@ const bad: BadCase[] = [
     expect: [{ line: 26, path: 'services[0].hostname', message: /inside the zone example.com/ }],
   },
   {
+    name: "a service's TTL above a day",
+    edit: (y) => y.replace('hostname: api.example.com\n', 'hostname: api.example.com\n    ttl: 86401\n'),
+    expect: [{ line: 27, path: 'services[0].ttl', message: /<=86400/ }],
+  },
+  {
+    name: "a service's answer policy that does not exist",
+    edit: (y) => y.replace('hostname: api.example.com\n', 'hostname: api.example.com\n    answers: both\n'),
+    expect: [{ line: 27, path: 'services[0].answers', message: /"home"\|"home\+fallback"/ }],
+  },
+  {
     name: 'YAML syntax: a key given twice',
     edit: (y) => y.replace('  ttl: 30\n', '  ttl: 30\n  ttl: 40\n'),
     expect: [{ line: 6, path: '', message: /YAML syntax: Map keys must be unique/ }],

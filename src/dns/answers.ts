@@ -4,7 +4,7 @@
 // name whatever its case: the response echoes the asker's spelling.
 import { CLASS_IN, isInZone, RCODE, TYPE } from './wire.js';
 import { Writer } from './writer.js';
-import { type Rr, steeredRrs, type Zone } from './zone.js';
+import { type Rr, type SteeredName, steeredRrs, type Zone } from './zone.js';
 
 export interface Compiled {
   rcode: number;
@@ -22,13 +22,15 @@ export interface Resolution {
   additional: Rr[];
   /** True when the answer holds steered addresses, so it differs per region. */
   steered: boolean;
+  /** The service name whose addresses those are (the end of a CNAME chain), with its TTL and policy. */
+  steeredName?: SteeredName;
 }
 
 const MAX_CHAIN = 8;
 
 /**
  * Looks a name up; `region` picks the addresses of steered names (null: leave them out), and
- * `fallback` (steering.answers home+fallback) the region whose addresses follow them.
+ * `fallback` the region whose addresses follow them when the name's policy is home+fallback.
  */
 export function resolve(
   zone: Zone,
@@ -47,9 +49,11 @@ export function resolve(
   });
   let name = qname;
   let steered = false;
+  let steeredName: SteeredName | undefined;
   for (let hop = 0; hop < MAX_CHAIN; hop++) {
     const types = zone.nodes.get(name);
-    const isSteered = zone.steered.has(name);
+    const service = zone.steered.get(name);
+    const isSteered = service !== undefined;
     const exists = types || isSteered || zone.explain.has(name) || zone.nonTerminals.has(name);
     if (!exists) return negative(RCODE.NXDOMAIN);
     const cname = types?.get(TYPE.CNAME);
@@ -68,17 +72,26 @@ export function resolve(
     }
     if (isSteered && (qtype === TYPE.A || qtype === TYPE.AAAA || qtype === TYPE.ANY)) {
       steered = true;
+      steeredName = service;
       if (region !== null) {
+        const then = service.answers === 'home+fallback' ? fallback : null;
         for (const t of qtype === TYPE.ANY ? [TYPE.A, TYPE.AAAA] : [qtype]) {
-          rrs.push(...steeredRrs(zone, name, t, region, fallback));
+          rrs.push(...steeredRrs(zone, name, t, region, then));
         }
       }
     }
-    if (rrs.length === 0 && answer.length === 0) return { ...negative(RCODE.NOERROR), steered };
+    if (rrs.length === 0 && answer.length === 0) return { ...negative(RCODE.NOERROR), steered, steeredName };
     answer.push(...rrs);
     break;
   }
-  return { rcode: RCODE.NOERROR, answer, authority: [], additional: glue(zone, answer), steered };
+  return {
+    rcode: RCODE.NOERROR,
+    answer,
+    authority: [],
+    additional: glue(zone, answer),
+    steered,
+    steeredName,
+  };
 }
 
 /** Addresses of in-zone name servers and mail exchangers named in the answer. */

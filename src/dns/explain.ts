@@ -1,15 +1,12 @@
 // `_meridian.<hostname>` TXT: why this client got this answer, in a few
 // short strings a person can read with dig.
-import type { AnswerPolicy } from '../core/answer-regions.js';
 import type { Snapshot } from '../core/model.js';
 import type { Steer } from './steering.js';
+import type { SteeredName } from './zone.js';
 
-export function explanation(
-  steer: Steer,
-  snapshot: Snapshot,
-  hostname: string,
-  answers: AnswerPolicy = 'home',
-): string[] {
+/** `service`: the name asked about, with the TTL and answer policy its A/AAAA answers carry. */
+export function explanation(steer: Steer, snapshot: Snapshot, service: SteeredName): string[] {
+  const { hostname, answers, ttl } = service;
   const { client, decision } = steer;
   const loc = client.location;
   const where = loc
@@ -36,7 +33,7 @@ export function explanation(
     policy,
     `health=${chosen?.health ?? '-'}${home && home !== chosen ? ` (home ${home.id} ${home.health})` : ''}`,
     `dial=${home ? `${home.id} ${home.dial}%` : '-'}`,
-    `snapshot=${snapshot.version} ttl=${decision.ttl}${decision.shed ? ' shed=yes' : ''}`,
+    `snapshot=${snapshot.version} ttl=${ttl}${decision.shed ? ' shed=yes' : ''}`,
   ];
   return lines.map((l) => (Buffer.byteLength(l) > 255 ? Buffer.from(l).subarray(0, 255).toString() : l));
 }

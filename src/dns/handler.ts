@@ -12,7 +12,7 @@ import type { DnsMetrics } from './metrics.js';
 import { classify, type RateLimiter } from './rate-limit.js';
 import { BADVERS, bare, rejectHeader, respond } from './respond.js';
 import { Steering } from './steering.js';
-import { CLASS_IN, isInZone, isRejection, parseQuery, type Query, RCODE, TYPE, wireToName } from './wire.js';
+import { CLASS_IN, isInZone, isRejection, parseQuery, type Query, RCODE, TYPE } from './wire.js';
 import type { Writer } from './writer.js';
 import { buildZone, type Zone } from './zone.js';
 
@@ -33,7 +33,7 @@ export interface EngineOptions {
 /** Compiled answers for one name: static, per region (steered), or made per client (explanations). */
 type Entry =
   | { kind: 'static'; c: Compiled }
-  | { kind: 'steered'; family: 4 | 6; byRegion: Map<string, Compiled>; none: Compiled }
+  | { kind: 'steered'; family: 4 | 6; fallback: boolean; byRegion: Map<string, Compiled>; none: Compiled }
   | { kind: 'explain'; hostname: string };
 
 const REFUSED = bare(RCODE.REFUSED);
@@ -148,17 +148,18 @@ export class DnsEngine {
     const steer = edns?.ecs ? this.steering.forSubnet(edns.ecs) : this.steering.forAddress(peer.address);
     const scope = this.scopeFor(q);
     if (entry.kind === 'explain') {
-      const text = explanation(steer, this.steering.current(), wireToName(entry.hostname), this.zone.answers);
+      const service = this.zone.steered.get(entry.hostname)!;
+      const text = explanation(steer, this.steering.current(), service);
       return respond(msg, q, this.compileTxt(q, text), true, scope, limit, this.maxUdp);
     }
     const v4 = entry.family === 4;
     const region = v4 ? steer.v4 : steer.v6;
     if (region === null) return respond(msg, q, entry.none, true, scope, limit, this.maxUdp);
-    // Compiled per region, or per (region, fallback) pair under steering.answers home+fallback.
-    const key = (v4 ? steer.v4Key : steer.v6Key)!;
+    // Compiled per region, or per (region, fallback) pair for a name answering home+fallback.
+    const key = entry.fallback ? (v4 ? steer.v4FallbackKey : steer.v6FallbackKey)! : region;
     let c = entry.byRegion.get(key);
     if (c === undefined) {
-      const fallback = v4 ? steer.v4Fallback : steer.v6Fallback;
+      const fallback = entry.fallback ? (v4 ? steer.v4Fallback : steer.v6Fallback) : null;
       c = compile(q.key, q.qtype, resolve(this.zone, q.key, q.qtype, region, fallback));
       entry.byRegion.set(key, c);
     }
@@ -186,7 +187,13 @@ export class DnsEngine {
           answer: [],
           authority: [{ ...this.zone.soa, ttl: this.zone.negativeTtl }],
         });
-        entry = { kind: 'steered', family: qtype === TYPE.AAAA ? 6 : 4, byRegion: new Map(), none };
+        entry = {
+          kind: 'steered',
+          family: qtype === TYPE.AAAA ? 6 : 4,
+          fallback: probe.steeredName?.answers === 'home+fallback',
+          byRegion: new Map(),
+          none,
+        };
       } else {
         entry = { kind: 'static', c: compile(key, qtype, probe) };
       }

@@ -16,12 +16,15 @@ export interface Steer {
   /** Region to answer A with: the first candidate that has IPv4 addresses (null: none has). */
   v4: string | null;
   v6: string | null;
-  /** Region whose addresses follow v4's (steering.answers home+fallback; null: none, or policy home). */
+  /**
+   * Region whose addresses follow v4's for a service answering home+fallback (null: none qualifies,
+   * or no service of the zone answers home+fallback).
+   */
   v4Fallback: string | null;
   v6Fallback: string | null;
-  /** Keys of the compiled answers: the region, or "region fallback". Made once per network, not per query. */
-  v4Key: string | null;
-  v6Key: string | null;
+  /** Keys of the compiled answers under home+fallback: "region fallback", or the region alone. Made once per network. */
+  v4FallbackKey: string | null;
+  v6FallbackKey: string | null;
 }
 
 export class Steering {
@@ -84,11 +87,13 @@ export class Steering {
 
   private make(client: Client, via: Steer['via']): Steer {
     const decision = decide(client, this.snapshot);
+    // The region is the same under either policy; the fallback is found only when some name needs it.
+    const policy = this.zone.anyFallback ? 'home+fallback' : 'home';
     const pick = (family: 'ipv4' | 'ipv6') =>
       answerRegions(
         decision,
         this.snapshot,
-        this.zone.answers,
+        policy,
         (region) => (this.zone.regions.get(region)?.[family].length ?? 0) > 0,
       );
     const a = pick('ipv4');
@@ -103,8 +108,8 @@ export class Steering {
       v6: aaaa?.region ?? null,
       v4Fallback: a?.fallback ?? null,
       v6Fallback: aaaa?.fallback ?? null,
-      v4Key: key(a),
-      v6Key: key(aaaa),
+      v4FallbackKey: key(a),
+      v6FallbackKey: key(aaaa),
     };
   }
 }

@@ -1,7 +1,7 @@
 // The zone as the server sees it: names in wire form, static record sets,
 // the steered service names and where explanations live. Built from config
 // on start and on every reload; never changed afterwards.
-import type { MeridianConfig } from '../config/index.js';
+import { type MeridianConfig, serviceAnswers } from '../config/index.js';
 import type { AnswerPolicy } from '../core/answer-regions.js';
 import { parseIpv4, parseIpv6 } from '../core/ip.js';
 import { MeridianError } from '../errors.js';
@@ -23,6 +23,15 @@ export interface RegionAddresses {
   ipv6: Uint8Array[];
 }
 
+/** A service hostname: its A/AAAA come from the steering decision, with the service's own TTL and policy. */
+export interface SteeredName {
+  hostname: string;
+  /** `services[].ttl`, else `zone.ttl`. */
+  ttl: number;
+  /** `services[].answers`, else `steering.answers`: whether the fallback region's addresses follow. */
+  answers: AnswerPolicy;
+}
+
 export interface Zone {
   apex: string;
   apexName: string;
@@ -31,16 +40,15 @@ export interface Zone {
   negativeTtl: number;
   /** Static record sets by owner, then type. */
   nodes: Map<string, Map<number, Rr[]>>;
-  /** Service hostnames whose A/AAAA come from the steering decision. */
-  steered: Set<string>;
+  /** Service hostnames (wire form) whose A/AAAA come from the steering decision. */
+  steered: Map<string, SteeredName>;
   /** `_meridian.<hostname>` -> hostname, when explanations are on. */
   explain: Map<string, string>;
   /** Names that exist only because something lives below them: NODATA, not NXDOMAIN. */
   nonTerminals: Set<string>;
   regions: Map<string, RegionAddresses>;
-  steeredTtl: number;
-  /** `steering.answers`: whether a steered answer adds the fallback region's addresses after the chosen one's. */
-  answers: AnswerPolicy;
+  /** True when some service answers `home+fallback`: steering then finds each network's fallback too. */
+  anyFallback: boolean;
 }
 
 const aRdata = (ip: Uint8Array) => (w: Writer) => w.bytes(ip);
@@ -115,7 +123,12 @@ export function buildZone(config: MeridianConfig, serial = 1): Zone {
     for (const ip of ns.ipv6) add(owner, TYPE.AAAA, z.staticTtl, aRdata(parseIpv6(ip)!));
   });
 
-  const steered = new Set(config.services.map((s) => nameToWire(s.hostname)));
+  const steered = new Map<string, SteeredName>(
+    config.services.map((s) => [
+      nameToWire(s.hostname),
+      { hostname: s.hostname, ...serviceAnswers(config, s) },
+    ]),
+  );
   z.records.forEach((r, i) => {
     const owner = nameToWire(absoluteName(r.name, apexName));
     const ttl = r.ttl ?? z.staticTtl;
@@ -155,10 +168,10 @@ export function buildZone(config: MeridianConfig, serial = 1): Zone {
   }
 
   const explain = new Map<string, string>();
-  if (config.dns.explain) for (const host of steered) explain.set(`\x09_meridian${host}`, host);
+  if (config.dns.explain) for (const host of steered.keys()) explain.set(`\x09_meridian${host}`, host);
 
   const nonTerminals = new Set<string>();
-  for (const name of [...nodes.keys(), ...steered, ...explain.keys()]) {
+  for (const name of [...nodes.keys(), ...steered.keys(), ...explain.keys()]) {
     let rest = name;
     while (rest.length > apex.length) {
       rest = rest.slice(rest.charCodeAt(0) + 1);
@@ -183,8 +196,7 @@ export function buildZone(config: MeridianConfig, serial = 1): Zone {
     explain,
     nonTerminals,
     regions,
-    steeredTtl: z.ttl,
-    answers: config.steering.answers,
+    anyFallback: [...steered.values()].some((s) => s.answers === 'home+fallback'),
   };
 }
 
@@ -199,6 +211,7 @@ export function steeredRrs(
   region: string,
   fallback: string | null = null,
 ): Rr[] {
+  const ttl = zone.steered.get(owner)?.ttl ?? 0;
   const seen = new Set<string>();
   const out: Rr[] = [];
   for (const id of fallback === null ? [region] : [region, fallback]) {
@@ -208,7 +221,7 @@ export function steeredRrs(
       const key = ip.join('.');
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ owner, type, ttl: zone.steeredTtl, rdata: aRdata(ip) });
+      out.push({ owner, type, ttl, rdata: aRdata(ip) });
     }
   }
   return out;

@@ -177,3 +177,26 @@ test('steering.answers home+fallback is not pushed to providers: same records, a
   // plain already lists every region that serves.
   assert.deepEqual(desiredRecordSets(both, snap(), 'plain', 'builtin', BUILTIN_CAPABILITIES).warnings, []);
 });
+
+test('a service’s own TTL is pushed with its records; its home+fallback is named in the warning', () => {
+  const api = config.services[0];
+  const www = { ...api, name: 'www', hostname: 'www.example.com', ttl: 5, answers: 'home+fallback' as const };
+  const two = { ...config, services: [api, www] };
+  for (const mode of ['plain', 'geo', 'weighted'] as const) {
+    const d = desiredRecordSets(two, snap(), mode, 'builtin', BUILTIN_CAPABILITIES);
+    const ttls = (name: string) => [
+      ...new Set(d.recordSets.filter((r) => r.name === name).map((r) => r.ttl)),
+    ];
+    assert.deepEqual(ttls('api.example.com'), [30], `${mode}: zone.ttl`);
+    assert.deepEqual(ttls('www.example.com'), [5], `${mode}: services[1].ttl`);
+    const fallback = d.warnings.filter((w) => w.includes('home+fallback'));
+    assert.deepEqual(
+      fallback,
+      mode === 'plain'
+        ? []
+        : [
+            `steering.answers home+fallback (www.example.com) applies to meridian dns only: builtin ${mode} records list one region's addresses`,
+          ],
+    );
+  }
+});

@@ -1,4 +1,9 @@
-import type { MeridianConfig, RegionConfig, StaticRecord } from '../config/index.js';
+import {
+  type MeridianConfig,
+  type RegionConfig,
+  type StaticRecord,
+  serviceAnswers,
+} from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
 import { byDistanceFrom, isDown, spillPlan } from '../core/spill-plan.js';
 import { MeridianError } from '../errors.js';
@@ -92,7 +97,6 @@ export function desiredRecordSets(
     ]);
   }
   const zone = config.zone.name;
-  const ttl = snapshot.policy.ttl;
   const regionConfigs = new Map(config.regions.map((r) => [r.id, r]));
   const recordSets: RecordSet[] = [];
   const warnings: string[] = [];
@@ -114,16 +118,23 @@ export function desiredRecordSets(
     });
   }
 
-  if (config.steering.answers === 'home+fallback' && steering !== 'plain') {
-    // A provider's record set has no order (Route 53 and PowerDNS shuffle it), so a fallback listed there
-    // would not follow the home region: about half of the clients would go to the far one in steady state.
+  // A provider's record set has no order (Route 53 and PowerDNS shuffle it), so a fallback listed there
+  // would not follow the home region: about half of the clients would go to the far one in steady state.
+  const withFallback = config.services.filter((s) => serviceAnswers(config, s).answers === 'home+fallback');
+  if (withFallback.length > 0 && steering !== 'plain') {
+    const which =
+      withFallback.length === config.services.length
+        ? ''
+        : ` (${withFallback.map((s) => s.hostname).join(', ')})`;
     warnings.push(
-      `steering.answers home+fallback applies to meridian dns only: ${provider} ${steering} records list one region's addresses`,
+      `steering.answers home+fallback${which} applies to meridian dns only: ${provider} ${steering} records list one region's addresses`,
     );
   }
   const weights = regionWeights(snapshot);
   for (const service of config.services) {
     names.add(service.hostname);
+    // The service's own TTL, else the one control's snapshot carries (zone.ttl of its config).
+    const ttl = service.ttl ?? snapshot.policy.ttl;
     for (const type of ['A', 'AAAA'] as const) {
       const base = { name: service.hostname, type, ttl };
       if (steering === 'plain') {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, hostname, httpUrl, regionId } from './common.js';
+import { answerPolicy } from './steering.js';
 
 export const healthCheckSchema = z.strictObject({
   path: z.string().startsWith('/').default('/health'),
@@ -18,6 +19,13 @@ export const serviceSchema = z.strictObject({
   healthCheck: healthCheckSchema.prefault({}),
   /** What an edge does with a client whose home region is elsewhere. */
   misrouted: z.enum(['proxy', 'redirect']).default('proxy'),
+  /**
+   * TTL in seconds of this hostname's steered answers, as a Route 53 record set has its own;
+   * default `zone.ttl`. Shorter: cached clients leave a dead region sooner, at the cost of more queries.
+   */
+  ttl: z.number().int().min(0).max(86400).optional(),
+  /** What this hostname's A/AAAA answer lists (`home` or `home+fallback`); default `steering.answers`. */
+  answers: answerPolicy.optional(),
 });
 
 export type ServiceConfig = z.output<typeof serviceSchema>;

@@ -6,6 +6,9 @@ export const territoryCode = z
   .string()
   .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'expected an ISO 3166 code such as "FR" or "US-CA"');
 
+/** What a steered A/AAAA answer lists: `home` (one region) or `home+fallback` (that region, then the next usable one). */
+export const answerPolicy = z.enum(['home', 'home+fallback']);
+
 export const steeringSchema = z.strictObject({
   territories: z
     .array(z.strictObject({ region: regionId, codes: z.array(territoryCode).min(1) }))
@@ -20,8 +23,9 @@ export const steeringSchema = z.strictObject({
    * What a service's A/AAAA answer lists (meridian dns): `home`, the chosen region's addresses; or
    * `home+fallback`, those first and then the next healthy candidate's, for clients whose cached
    * answer outlives the chosen region's front door. Resolvers may reorder the set (see src/dns/README.md).
+   * A service may choose its own (`services[].answers`).
    */
-  answers: z.enum(['home', 'home+fallback']).default('home'),
+  answers: answerPolicy.default('home'),
 });
 
 export const trustSchema = z.strictObject({
