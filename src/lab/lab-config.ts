@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
+import { type Cohort, extraCohorts } from './cohorts.js';
 
 export interface LabTokens {
   operator: string;
@@ -30,6 +31,12 @@ export interface LabWiring {
   restoreStepMs: number;
   /** Edges' active health-check interval, shortened likewise, so a restarted origin is seen up within the drill. */
   healthCheckIntervalMs: number;
+  /**
+   * The comparison cohorts (`labCohorts(config)`): each one not the config's own gets a service of its
+   * own, a copy of the first one with the cohort's hostname, TTL and policy, on the same origins.
+   * Absent: the user's services only.
+   */
+  cohorts?: readonly Cohort[];
 }
 
 export const newToken = () => randomBytes(18).toString('base64url');
@@ -103,6 +110,16 @@ export function labConfigDocument(
       interval: Math.min(config.services[i].healthCheck.interval, wiring.healthCheckIntervalMs),
     },
   }));
+  // Every cohort's hostname is served by every edge, on the first service's origins (the edges pick a
+  // service by Host), and answered by meridian dns with the cohort's TTL and policy.
+  const cohortServices = extraCohorts(wiring.cohorts ?? []).map((c) => ({
+    ...services[0],
+    name: c.service,
+    hostname: c.hostname,
+    ttl: c.ttl,
+    answers: c.answers,
+  }));
+  const served = [...config.services.map((s) => s.name), ...cohortServices.map((s) => s.name)];
   const control = (doc.control as Record<string, unknown> | undefined) ?? {};
   const secrets = labSecretFiles(wiring.secretsDir);
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
@@ -110,7 +127,7 @@ export function labConfigDocument(
   return {
     ...doc,
     regions,
-    services,
+    services: [...services, ...cohortServices],
     control: {
       ...control,
       listen: '127.0.0.1:0',
@@ -144,8 +161,8 @@ export function labConfigDocument(
       admin: { listen: '127.0.0.1:0', faults: true, token: `file:${secrets.edgeAdminToken}` },
       // The watch list's PUT and DELETE are idempotent: safe to retry in another region,
       // and so is any 5xx: a broken build answers 500, which the default list (502-504) passes on.
-      services: config.services.map((s) => ({
-        name: s.name,
+      services: served.map((name) => ({
+        name,
         idempotentMethods: ['PUT', 'DELETE'],
         retryStatuses: [500, 502, 503, 504],
       })),
