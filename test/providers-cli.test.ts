@@ -1,12 +1,13 @@
 // The commands as a user runs them: dns-providers list, dns sync (once and
 // --watch) against a real BIND, and `meridian dns` still serving.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { runCli } from './helpers/cli.js';
 import { configWithFreePorts, freePort } from './helpers/ports.js';
 import { requireProgram } from './helpers/programs.js';
@@ -139,4 +140,67 @@ test('meridian dns --config still starts the server (sync is a subcommand beside
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+});
+
+test("dns sync pushes each service's own TTL (a real BIND serves it); geo steering warns about its home+fallback", async (t) => {
+  const named = requireProgram(t, 'named');
+  if (!named || !requireProgram(t, 'dig')) return;
+  const secret = tsigSecret();
+  const server = await startNamed(named, secret);
+  t.after(() => server.close());
+  const { file } = await configWithFreePorts();
+  const doc = parse(readFileSync(file, 'utf8'));
+  doc.services.push({
+    ...doc.services[0],
+    name: 'www',
+    hostname: 'www.example.com',
+    ttl: 5,
+    answers: 'home+fallback',
+  });
+  writeFileSync(file, stringify(doc));
+  const env = {
+    MERIDIAN_DNS_PROVIDER: 'rfc2136',
+    MERIDIAN_RFC2136_SERVER: `127.0.0.1:${server.port}`,
+    MERIDIAN_TSIG_NAME: 'meridian-key',
+    MERIDIAN_TSIG_SECRET: secret,
+  };
+  const once = runCli(['dns', 'sync', '--config', file], env);
+  assert.equal(once.status, 0, once.stderr);
+  assert.match(once.stdout, /\+ api\.example\.com A ttl 30: /);
+  assert.match(once.stdout, /\+ www\.example\.com A ttl 5: /);
+  // plain steering lists every serving region already: nothing to warn about.
+  assert.doesNotMatch(once.stdout, /warning/);
+  const answer = (name: string) =>
+    spawnSync(
+      'dig',
+      ['+noall', '+answer', '+tries=3', '+time=3', '-p', String(server.port), '@127.0.0.1', name, 'A'],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .stdout.trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/))
+      .map(([, ttl, , , address]) => `${ttl} ${address}`)
+      .sort();
+  assert.deepEqual(answer('www.example.com'), ['5 192.0.2.10', '5 198.51.100.10']);
+  assert.deepEqual(answer('api.example.com'), ['30 192.0.2.10', '30 198.51.100.10']);
+
+  const geo = runCli([
+    'dns',
+    'sync',
+    '--config',
+    file,
+    '--provider',
+    'builtin',
+    '--steering',
+    'geo',
+    '--dry-run',
+  ]);
+  assert.equal(geo.status, 0, geo.stderr);
+  assert.match(geo.stdout, /\+ www\.example\.com A \[us-west-2\] ttl 5 geo /);
+  assert.match(
+    geo.stdout,
+    /warning: steering\.answers home\+fallback \(www\.example\.com\) applies to meridian dns only: builtin geo records/,
+  );
 });
