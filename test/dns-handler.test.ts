@@ -237,3 +237,32 @@ test('home+fallback: ANY lists both families, each home first', () => {
   const r = ask(engine(fallbackPolicy()), 'api.example.com', 'ANY', { ecs: '128.59.0.0/24' });
   assert.deepEqual(data(r), ['192.0.2.10', '198.51.100.10', '2001:db8:1::10', '2001:db8:2::10']);
 });
+
+test("services[].ttl and answers: a CNAME to a service answers with that service's TTL and policy", () => {
+  const e = engine(
+    config((doc) => {
+      doc.services.push({
+        ...doc.services[0],
+        name: 'www',
+        hostname: 'www.example.com',
+        ttl: 5,
+        answers: 'home+fallback',
+      });
+      doc.zone.records = [{ name: 'docs', type: 'CNAME', values: ['www.example.com'] }];
+    }),
+  );
+  const columbia = { ecs: '128.59.0.0/24' };
+  const via = ask(e, 'docs.example.com', 'A', columbia);
+  assert.deepEqual(data(via), ['www.example.com', '192.0.2.10', '198.51.100.10']);
+  assert.deepEqual(
+    via?.answers?.map((a) => ('ttl' in a ? a.ttl : null)),
+    [300, 5, 5],
+  );
+  // The same network asked for the other service: its own (zone's) TTL and home alone.
+  const api = ask(e, 'api.example.com', 'A', columbia);
+  assert.deepEqual(data(api), ['192.0.2.10']);
+  assert.deepEqual(
+    api?.answers?.map((a) => ('ttl' in a ? a.ttl : null)),
+    [30],
+  );
+});
