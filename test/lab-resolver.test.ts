@@ -152,10 +152,10 @@ test('ordering: Unbound rotates the RRset (rrset-roundrobin: yes); the built-in 
 });
 
 // A bound on the answer after a name server dies, per query: kdig waits 3 s (+retry=0: no second try).
-// Unbound gives a server it has not timed out on yet at most its learnt retransmit timeout (from
-// 50 ms, doubling, capped by infra-cache-max-rtt at 1 s; 376 ms for one it never heard from),
-// and sees a closed port at once (ICMP port unreachable on a connected socket, udp-connect);
-// the built-in waits 400 ms per server. Either asks the other server next, well within 3 s.
+// Unbound waits on a server its learnt retransmit timeout (from 50 ms, doubling, capped by
+// infra-cache-max-rtt at 1 s; 376 ms for one it never heard from) before asking the other, and
+// stops picking the dead one once it is 400 ms worse than the live one; the built-in waits 400 ms
+// for a silent server and sees a closed port at once. Either answers well within 3 s.
 // The silent one is the second server, then the first is killed: the resolvers must come back to
 // the second although it just timed out on them.
 for (const [how, signal, victim, live] of [
