@@ -133,9 +133,8 @@ test('ordering: Unbound rotates the RRset (rrset-roundrobin: yes); the built-in 
     return answers.every((a) => addressesOf(a).length === 2);
   };
   while (!(await twoFromEach()) && Date.now() < end) await sleep(200);
-  for (const kind of KINDS) {
-    const r = kind === 'unbound' ? resolver(t, kind) : resolvers.get(kind)!;
-    if (!r) continue;
+  // Whichever kinds run here (a missing Unbound is a skip, or a failure under CI, in the tests above).
+  for (const [kind, r] of resolvers) {
     const firsts = new Map<string, number>();
     for (let i = 0; i < 40; i++) {
       const a = addressesOf(await ask(r, freshSubnet()));
@@ -166,9 +165,7 @@ for (const [how, signal, victim, live] of [
     if (!requireProgram(t, 'kdig')) return;
     servers[victim].child.kill(signal);
     try {
-      for (const kind of KINDS) {
-        const r = kind === 'unbound' ? resolver(t, kind) : resolvers.get(kind)!;
-        if (!r) continue;
+      for (const [kind, r] of resolvers) {
         const before = await queriesReachingServers([servers[live]]);
         let slowest = 0;
         for (let i = 0; i < 20; i++) {
