@@ -1,12 +1,14 @@
 // The lab's caching resolver (src/lab/resolver), both kinds, in front of two real `meridian dns`
 // servers serving the same zone (two regions' name servers), asked with the real kdig.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { type RunningResolver, startResolver } from '../src/lab/resolver/index.js';
+import { unboundConf } from '../src/lab/resolver/unbound-conf.js';
 import {
   addressesOf,
   dnsConfig,
@@ -77,6 +79,28 @@ after(async () => {
     if (s.child.signalCode === 'SIGSTOP') s.child.kill('SIGCONT');
     await s.stop();
   }
+});
+
+test('the generated unbound.conf passes unbound-checkconf, one stub-addr per name server', (t) => {
+  const checkconf = requireProgram(t, 'unbound-checkconf');
+  if (!checkconf) return;
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-unbound-conf-'));
+  const conf = unboundConf({
+    zone: 'example.com',
+    nameservers: [
+      { name: 'ns1', address: '127.0.0.1', port: 5301 },
+      { name: 'ns2', address: '127.0.0.1', port: 5302 },
+    ],
+    dir,
+    logDir: dir,
+    port: 5399,
+  });
+  writeFileSync(join(dir, 'unbound.conf'), conf);
+  const r = spawnSync(checkconf, [join(dir, 'unbound.conf')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.deepEqual(conf.match(/stub-addr: .*/g), ['stub-addr: 127.0.0.1@5301', 'stub-addr: 127.0.0.1@5302']);
+  // What the lab's measurements rely on: no answer outlives its TTL, and the order is Unbound's default.
+  assert.doesNotMatch(conf, /serve-expired: yes|prefetch: yes|rrset-roundrobin/);
 });
 
 test('kind: unbound when it is installed, else the built-in resolver', () => {

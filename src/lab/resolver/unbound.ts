@@ -66,12 +66,16 @@ export async function startUnbound(path: string, o: ResolverOptions): Promise<Ru
     child.stderr!.on('data', keep);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     if (await untilAnswering(port, child, 20_000)) {
+      // A lab that leaves through process.exit (Ctrl-C) takes its Unbound along.
+      const orphanGuard = () => child.kill('SIGTERM');
+      process.once('exit', orphanGuard);
       return {
         kind: 'unbound',
         description: `unbound ${version}`,
         address: '127.0.0.1',
         port,
         stop: async () => {
+          process.off('exit', orphanGuard);
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
           await exited;
