@@ -10,6 +10,7 @@ import { DnsClient } from './dns-client.js';
 import { labCapacities } from './lab-config.js';
 import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
+import { type RunningResolver, startResolver } from './resolver/index.js';
 import { summarize } from './summary.js';
 import { Traffic } from './traffic.js';
 import { seededRandom, type VirtualUser } from './users.js';
@@ -124,6 +125,8 @@ export async function runScenario(
     durationS: o.durationS,
   });
   let dns: DnsClient | undefined;
+  let resolver: RunningResolver | undefined;
+  let probeDns: DnsClient | undefined;
   let traffic: Traffic | undefined;
   let probe: DnsProbe | undefined;
   let watch: ControlWatch | undefined;
@@ -140,7 +143,21 @@ export async function runScenario(
     const edges = new Map<string, { region: string; url: string }>();
     for (const r of cfg.regions)
       for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: deployment.edgeUrls.get(r.id)! });
-    dns = new DnsClient(deployment.dnsAddress);
+    // Users resolve through a caching resolver in front of the name servers; the probe asks the
+    // authoritative server directly, to time when the answers changed at the source.
+    const nameservers: { name: string; address: string; port: number }[] =
+      // biome-ignore lint/suspicious/noExplicitAny: deployment.nameservers comes with the per-region DNS servers
+      (deployment as any).nameservers ?? [{ name: 'ns', ...deployment.dnsAddress }];
+    resolver = await startResolver({
+      zone: cfg.zone.name,
+      nameservers,
+      dir: join(o.dir, 'state', 'resolver', drill.name),
+      logDir: join(o.dir, 'logs', drill.name),
+    });
+    const note = `resolver: ${resolver.description}`;
+    if (!o.notes.includes(note)) o.notes.push(note);
+    dns = new DnsClient(resolver);
+    probeDns = new DnsClient(deployment.dnsAddress);
     if (o.withControl) {
       const stateDir = join(o.dir, 'state', 'watch');
       watch = new ControlWatch(
@@ -157,7 +174,7 @@ export async function runScenario(
       for (const u of o.users.filter((u) => o.homeOf(u) === region).slice(0, 5))
         probes.set(`${region}:${u.id}`, `${u.address.split('.').slice(0, 3).join('.')}.0/24`);
     startedAt = performance.now();
-    probe = new DnsProbe(dns, hostname, probes, (a) => edges.get(a)?.region, clock);
+    probe = new DnsProbe(probeDns, hostname, probes, (a) => edges.get(a)?.region, clock);
     traffic = new Traffic({
       users: o.users,
       dns,
@@ -208,6 +225,8 @@ export async function runScenario(
     probe?.stop();
     await watch?.close().catch(() => {});
     dns?.close();
+    probeDns?.close();
+    await resolver?.stop().catch(() => {});
     const unclean = await deployment.stop();
     if (unclean.length > 0) o.notes.push(`did not exit cleanly on SIGTERM: ${unclean.join(', ')}`);
   }
