@@ -11,7 +11,7 @@ import { labCapacities } from './lab-config.js';
 import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
 import { summarize } from './summary.js';
-import { Traffic } from './traffic.js';
+import { edgeTargets, regionLocations, Traffic } from './traffic.js';
 import { seededRandom, type VirtualUser } from './users.js';
 import { divergentKeys, type Entry } from './watchlist/store.js';
 
@@ -97,7 +97,7 @@ async function checkData(
     urls.map(async (u) => JSON.parse((await get(`${u}/_lab/dump`)).text) as Entry[]),
   );
   let lostWrites = 0;
-  for (const key of traffic.ackedPuts) {
+  for (const key of traffic.ackedWrites) {
     if (traffic.deletesSent.has(key)) continue;
     const [user, item] = key.split('/');
     if (copies.some((c) => !c.some((e) => e.user === user && e.item === item && e.value !== null)))
@@ -137,9 +137,7 @@ export async function runScenario(
     await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
-    const edges = new Map<string, { region: string; url: string }>();
-    for (const r of cfg.regions)
-      for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: deployment.edgeUrls.get(r.id)! });
+    const edges = edgeTargets(cfg, deployment.edgeUrls);
     dns = new DnsClient(deployment.dnsAddress);
     if (o.withControl) {
       const stateDir = join(o.dir, 'state', 'watch');
@@ -168,6 +166,8 @@ export async function runScenario(
       random: seededRandom(o.config.lab.seed + 1),
       recorder,
       clock,
+      homeOf: o.homeOf,
+      regionLocations: regionLocations(cfg),
       // The edge names every origin it tried: a try at an origin of a killed region is one too many.
       onAttempts: (attempts, t) => {
         for (const a of attempts.split(',')) {
