@@ -187,6 +187,10 @@ export async function runScenario(
     await traffic.stop();
     probe.stop();
     const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
+    if (data)
+      o.notes.push(
+        `data check over ${traffic.ackedWrites.size} acknowledged items (${traffic.ackedCreations.PUT} by PUT, ${traffic.ackedCreations.POST} by POST)`,
+      );
     const summary = summarize({
       drill,
       recorder,

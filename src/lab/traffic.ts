@@ -72,6 +72,8 @@ export class Traffic {
   /** Acknowledged item creations (PUT or POST, "user/item") and every item a delete was sent for: what the data check needs. */
   readonly ackedWrites = new Set<string>();
   readonly deletesSent = new Set<string>();
+  /** Acknowledged item creations by method. */
+  readonly ackedCreations = { PUT: 0, POST: 0 };
   /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
   readonly dnsProblems = new Map<string, number>();
 
@@ -190,7 +192,8 @@ export class Traffic {
         item = undefined;
       }
     }
-    if (item === undefined) return;
+    if (item === undefined || op.method === 'DELETE' || op.method === 'GET') return;
+    this.ackedCreations[op.method]++;
     this.ackedWrites.add(`${user.id}/${item}`);
     this.mix.created(user.id, item);
   }
