@@ -34,6 +34,7 @@ test('recorder counts shares, failures (shed included) and kinds per phase', () 
   r.add({ ...base, t: 1300, status: 200, servedRegion: 'west' });
   assert.deepEqual(r.totals, { total: 7, ok: 4, failed: 3, failedIdempotent: 2, shed: 1 });
   assert.deepEqual(r.failedByKind, { idempotent: 2, postWithKey: 0, post: 1 });
+  assert.deepEqual(r.requestsByKind, { idempotent: 6, postWithKey: 0, post: 1 });
   assert.deepEqual(
     r.failed.map((f) => [f.at, f.kind]),
     [

@@ -76,6 +76,7 @@ export class Recorder {
   /** `failed` and `failedIdempotent` count shed requests too: to the user a shed request failed. */
   readonly totals = { total: 0, ok: 0, failed: 0, failedIdempotent: 0, shed: 0 };
   readonly failedByKind = byKind();
+  readonly requestsByKind = byKind();
   /** Every failed request (shed included), in the order they were recorded. */
   readonly failed: FailedRequest[] = [];
   /** Home region -> phase -> latencies of successful requests. */
@@ -136,6 +137,7 @@ export class Recorder {
     phase.total++;
     cohort.requests++;
     this.totals.total++;
+    this.requestsByKind[r.kind]++;
     if ((r.tries ?? 1) > 1) this.multiTry++;
     const ok = r.status >= 200 && r.status < 400;
     if (ok) {

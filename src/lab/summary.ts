@@ -164,6 +164,7 @@ export function summarize(m: Measured): Summary {
     notes: [
       ...m.notes,
       ...controls.notes,
+      `request mix: ${recorder.requestsByKind.idempotent} idempotent, ${recorder.requestsByKind.postWithKey} POST with an Idempotency-Key, ${recorder.requestsByKind.post} POST without`,
       `${recorder.multiTry} requests took more than one try (another address of the answer, or a retry)`,
     ],
     verdict: { pass: false, failures: [], checks: [] },
