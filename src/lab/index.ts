@@ -30,7 +30,17 @@ export interface LabResult {
 }
 
 export interface AllSummary
-  extends Omit<Summary, 'target' | 'expectedShares' | 'p99MsByPhase' | 'errorRateByPhase'> {
+  extends Omit<
+    Summary,
+    | 'target'
+    | 'expectedShares'
+    | 'p50MsByPhase'
+    | 'p99MsByPhase'
+    | 'latencyByTerritory'
+    | 'errorRateByPhase'
+    | 'steadyOutsideHomeShare'
+    | 'cohorts'
+  > {
   scenarios: Summary[];
 }
 
@@ -72,7 +82,17 @@ function combine(summaries: Summary[]): AllSummary {
     sharesByPhase: Object.fromEntries(
       summaries.flatMap((s) => Object.entries(s.sharesByPhase).map(([p, v]) => [`${s.scenario}/${p}`, v])),
     ),
-    failover: by('kong')?.failover ?? { detectMs: null, edgeShiftMs: null, dnsShiftMs: null },
+    failuresByKind: {
+      idempotent: summaries.reduce((s, x) => s + x.failuresByKind.idempotent, 0),
+      postWithKey: summaries.reduce((s, x) => s + x.failuresByKind.postWithKey, 0),
+      post: summaries.reduce((s, x) => s + x.failuresByKind.post, 0),
+    },
+    failover: by('kong')?.failover ?? {
+      detectMs: null,
+      edgeShiftMs: null,
+      dnsShiftMs: null,
+      userErrorWindowMs: { all: null, idempotent: null, postWithKey: null, post: null },
+    },
     evacuation: by('evacuate')?.evacuation ?? { steps: null, durationS: null, maxLoadRatio: null },
     splitBrain: by('split-brain')?.splitBrain ?? { flaps: null, lostWrites: null, divergentKeys: null },
     declaredDown: [...new Set(summaries.flatMap((s) => s.declaredDown))],

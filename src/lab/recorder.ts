@@ -1,10 +1,12 @@
 // What the virtual users saw, per second and per phase: the raw material of
 // the live line, the charts and the summary.
+import type { RequestKind } from '../chaos/drills/types.js';
 
 export interface RequestRecord {
   /** ms since the scenario started. */
   t: number;
   method: string;
+  kind: RequestKind;
   /** 0 when no HTTP answer came (connection refused, timeout). */
   status: number;
   /** Region whose origin served the request (from the response), '' when none did. */
@@ -13,6 +15,29 @@ export interface RequestRecord {
   edgeRegion: string;
   latencyMs: number;
   shed: boolean;
+  /** The user's home region (territory). */
+  home: string;
+  /** The user's cohort ('' when users are not split). */
+  cohort: string;
+  /** Tries the client made (addresses, retries). */
+  tries?: number;
+  /** Why no HTTP answer came ("connect failed", "timeout", ...). */
+  reason?: string;
+}
+
+/** A failed request as the user saw it: when (ms since start), what kind, whose. */
+export interface FailedRequest {
+  at: number;
+  kind: RequestKind;
+  cohort: string;
+}
+
+export interface CohortCounts {
+  requests: number;
+  failedByKind: Record<RequestKind, number>;
+  /** Successful requests in the steady phases, and of them those served outside the user's home region. */
+  steadyOk: number;
+  steadyOutsideHome: number;
 }
 
 export interface LabEvent {
@@ -25,13 +50,19 @@ export interface Bucket {
   phase: string;
   total: number;
   ok: number;
+  /** Shed requests included. */
   failed: number;
   shed: number;
   byRegion: Map<string, number>;
   latencies: number[];
+  /** Latencies of successful requests by the users' home region. */
+  latenciesByHome: Map<string, number[]>;
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+/** Phases in which nothing is wrong: what "steady state" measures. */
+export const STEADY_PHASES: ReadonlySet<string> = new Set(['before', 'steady']);
+
+const byKind = (): Record<RequestKind, number> => ({ idempotent: 0, postWithKey: 0, post: 0 });
 
 export function percentile(values: readonly number[], p: number): number | null {
   if (values.length === 0) return null;
@@ -42,7 +73,17 @@ export function percentile(values: readonly number[], p: number): number | null 
 export class Recorder {
   readonly buckets: Bucket[] = [];
   readonly events: LabEvent[] = [];
+  /** `failed` and `failedIdempotent` count shed requests too: to the user a shed request failed. */
   readonly totals = { total: 0, ok: 0, failed: 0, failedIdempotent: 0, shed: 0 };
+  readonly failedByKind = byKind();
+  readonly requestsByKind = byKind();
+  /** Every failed request (shed included), in the order they were recorded. */
+  readonly failed: FailedRequest[] = [];
+  /** Home region -> phase -> latencies of successful requests. */
+  readonly territories = new Map<string, Map<string, number[]>>();
+  readonly cohorts = new Map<string, CohortCounts>();
+  /** Requests that took more than one try (another address, a retry). */
+  multiTry = 0;
   /** Failed requests by what the user saw: "HTTP 502", "no answer", "no DNS answer". */
   readonly failures = new Map<string, number>();
   /** Per phase: requests served by each region, and all latencies. */
@@ -76,6 +117,7 @@ export class Recorder {
         shed: 0,
         byRegion: new Map(this.regions.map((r) => [r, 0])),
         latencies: [],
+        latenciesByHome: new Map(),
       });
       this.edgeBySecond.push(new Map());
     }
@@ -90,9 +132,13 @@ export class Recorder {
       phase = { byRegion: new Map(), latencies: [], failed: 0, total: 0 };
       this.phases.set(b.phase, phase);
     }
+    const cohort = this.cohort(r.cohort);
     b.total++;
     phase.total++;
+    cohort.requests++;
     this.totals.total++;
+    this.requestsByKind[r.kind]++;
+    if ((r.tries ?? 1) > 1) this.multiTry++;
     const ok = r.status >= 200 && r.status < 400;
     if (ok) {
       b.ok++;
@@ -101,19 +147,48 @@ export class Recorder {
       phase.byRegion.set(r.servedRegion, (phase.byRegion.get(r.servedRegion) ?? 0) + 1);
       b.latencies.push(r.latencyMs);
       phase.latencies.push(r.latencyMs);
-    } else if (r.shed) {
-      b.shed++;
-      this.totals.shed++;
+      push(b.latenciesByHome, r.home, r.latencyMs);
+      const territory = this.territories.get(r.home) ?? new Map<string, number[]>();
+      this.territories.set(r.home, territory);
+      push(territory, b.phase, r.latencyMs);
+      if (STEADY_PHASES.has(b.phase)) {
+        cohort.steadyOk++;
+        if (r.servedRegion !== '' && r.servedRegion !== r.home) cohort.steadyOutsideHome++;
+      }
     } else {
       b.failed++;
       phase.failed++;
-      const kind = r.status > 0 ? `HTTP ${r.status}` : r.edgeRegion ? 'no answer' : 'no DNS answer';
-      this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
       this.totals.failed++;
-      if (IDEMPOTENT.has(r.method)) this.totals.failedIdempotent++;
+      if (r.kind === 'idempotent') this.totals.failedIdempotent++;
+      this.failedByKind[r.kind]++;
+      cohort.failedByKind[r.kind]++;
+      this.failed.push({ at: r.t + r.latencyMs, kind: r.kind, cohort: r.cohort });
+      if (r.shed) {
+        b.shed++;
+        this.totals.shed++;
+      }
+      const kind = r.shed
+        ? 'shed (HTTP 503)'
+        : r.status > 0
+          ? `HTTP ${r.status}`
+          : r.edgeRegion
+            ? `no answer${r.reason ? `: ${r.reason}` : ''}`
+            : 'no DNS answer';
+      this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
     }
     const edges = this.edgeBySecond[second];
     edges.set(r.edgeRegion, (edges.get(r.edgeRegion) ?? 0) + 1);
+  }
+
+  private cohort(name: string): CohortCounts {
+    const c = this.cohorts.get(name) ?? {
+      requests: 0,
+      failedByKind: byKind(),
+      steadyOk: 0,
+      steadyOutsideHome: 0,
+    };
+    this.cohorts.set(name, c);
+    return c;
   }
 
   /** Share of successful requests each region served. */
@@ -137,8 +212,14 @@ export class Recorder {
     const shares = Recorder.shares(b.byRegion, this.regions);
     const share = this.regions.map((r) => `${r} ${Math.round(shares[r] * 100)}%`).join(' ');
     const p99 = percentile(b.latencies, 99);
-    return `t=${b.second}s ${b.phase.padEnd(9)} ${share}  ${b.total} req/s  errors ${b.failed}  shed ${b.shed}  p99 ${p99 === null ? '-' : Math.round(p99)} ms`;
+    return `t=${b.second}s ${b.phase.padEnd(9)} ${share}  ${b.total} req/s  failed ${b.failed} (shed ${b.shed})  p99 ${p99 === null ? '-' : Math.round(p99)} ms`;
   }
+}
+
+function push<K>(map: Map<K, number[]>, key: K, value: number) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 export const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;

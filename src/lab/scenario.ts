@@ -12,7 +12,7 @@ import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
 import { type RunningResolver, startResolver } from './resolver/index.js';
 import { summarize } from './summary.js';
-import { Traffic } from './traffic.js';
+import { edgeTargets, regionLocations, Traffic } from './traffic.js';
 import { seededRandom, type VirtualUser } from './users.js';
 import { divergentKeys, type Entry } from './watchlist/store.js';
 
@@ -98,7 +98,7 @@ async function checkData(
     urls.map(async (u) => JSON.parse((await get(`${u}/_lab/dump`)).text) as Entry[]),
   );
   let lostWrites = 0;
-  for (const key of traffic.ackedPuts) {
+  for (const key of traffic.ackedWrites) {
     if (traffic.deletesSent.has(key)) continue;
     const [user, item] = key.split('/');
     if (copies.some((c) => !c.some((e) => e.user === user && e.item === item && e.value !== null)))
@@ -140,9 +140,7 @@ export async function runScenario(
     await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
-    const edges = new Map<string, { region: string; url: string }>();
-    for (const r of cfg.regions)
-      for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: deployment.edgeUrls.get(r.id)! });
+    const edges = edgeTargets(cfg, deployment.edgeUrls);
     // Users resolve through a caching resolver in front of the name servers; the probe asks the
     // authoritative server directly, to time when the answers changed at the source.
     const nameservers: { name: string; address: string; port: number }[] =
@@ -185,6 +183,8 @@ export async function runScenario(
       random: seededRandom(o.config.lab.seed + 1),
       recorder,
       clock,
+      homeOf: o.homeOf,
+      regionLocations: regionLocations(cfg),
       // The edge names every origin it tried: a try at an origin of a killed region is one too many.
       onAttempts: (attempts, t) => {
         for (const a of attempts.split(',')) {
@@ -204,6 +204,10 @@ export async function runScenario(
     await traffic.stop();
     probe.stop();
     const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
+    if (data)
+      o.notes.push(
+        `data check over ${traffic.ackedWrites.size} acknowledged items (${traffic.ackedCreations.PUT} by PUT, ${traffic.ackedCreations.POST} by POST)`,
+      );
     const summary = summarize({
       drill,
       recorder,

@@ -1,5 +1,6 @@
-import type { Drill, Summary } from '../chaos/drills/types.js';
+import type { CohortSummary, Drill, Summary } from '../chaos/drills/types.js';
 import type { Controls } from './controls.js';
+import { errorWindow } from './error-window.js';
 import type { DnsProbe, HealthChange } from './probes.js';
 import { percentile, type Recorder, round } from './recorder.js';
 
@@ -20,9 +21,13 @@ export interface Measured {
   dnsProblems: ReadonlyMap<string, number>;
 }
 
+/** Where user error windows start: the kill, or the start of the run when nothing was killed. */
+const windowStart = (m: Measured) => m.controls.kills[0]?.t ?? 0;
+
 function failover(m: Measured): Summary['failover'] {
   const kill = m.controls.kills[0];
-  if (!kill) return { detectMs: null, edgeShiftMs: null, dnsShiftMs: null };
+  const userErrorWindowMs = errorWindow(m.recorder.failed, windowStart(m));
+  if (!kill) return { detectMs: null, edgeShiftMs: null, dnsShiftMs: null, userErrorWindowMs };
   const until = kill.back ?? Number.POSITIVE_INFINITY;
   const down = m.changes.find((c) => c.region === kill.region && c.t >= kill.t && c.health === 'DOWN');
   const lastAttempt = m.lastDeadAttempt.get(kill.region);
@@ -30,6 +35,7 @@ function failover(m: Measured): Summary['failover'] {
     detectMs: down ? Math.round(down.t - kill.t) : null,
     edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
     dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
+    userErrorWindowMs,
   };
 }
 
@@ -76,15 +82,49 @@ function restoreSteps(m: Measured): number | null {
   return dialsSeen(m, kill.region, kill.back, Number.POSITIVE_INFINITY, (d) => d > 0 && d < 100);
 }
 
+const ms = (values: readonly number[], p: number) => {
+  const x = percentile(values, p);
+  return x === null ? null : Math.round(x);
+};
+
+function latencyByTerritory(recorder: Recorder): Summary['latencyByTerritory'] {
+  const out: Summary['latencyByTerritory'] = {};
+  for (const [home, phases] of recorder.territories) {
+    out[home] = {};
+    for (const [phase, latencies] of phases)
+      out[home][phase] = { p50Ms: ms(latencies, 50), p99Ms: ms(latencies, 99) };
+  }
+  return out;
+}
+
+const share = (part: number, whole: number) => (whole === 0 ? null : round(part / whole, 3));
+
+function cohorts(m: Measured): Record<string, CohortSummary> {
+  const out: Record<string, CohortSummary> = {};
+  for (const [name, c] of m.recorder.cohorts)
+    out[name] = {
+      requests: c.requests,
+      failuresByKind: { ...c.failedByKind },
+      userErrorWindowMs: errorWindow(
+        m.recorder.failed.filter((f) => f.cohort === name),
+        windowStart(m),
+      ),
+      steadyOutsideHomeShare: share(c.steadyOutsideHome, c.steadyOk),
+    };
+  return out;
+}
+
 export function summarize(m: Measured): Summary {
   const { recorder, controls } = m;
+  const p50MsByPhase: Record<string, number | null> = {};
   const p99MsByPhase: Record<string, number | null> = {};
   const errorRateByPhase: Record<string, number> = {};
   for (const [phase, p] of recorder.phases) {
-    const p99 = percentile(p.latencies, 99);
-    p99MsByPhase[phase] = p99 === null ? null : Math.round(p99);
+    p50MsByPhase[phase] = ms(p.latencies, 50);
+    p99MsByPhase[phase] = ms(p.latencies, 99);
     errorRateByPhase[phase] = p.total === 0 ? 0 : round(p.failed / p.total, 4);
   }
+  const steady = [...recorder.cohorts.values()];
   const declaredDown = [...new Set(m.changes.filter((c) => c.health === 'DOWN').map((c) => c.region))];
   const summary: Summary = {
     scenario: m.drill.name,
@@ -99,8 +139,16 @@ export function summarize(m: Measured): Summary {
     ]),
     sharesByPhase: recorder.sharesByPhase(),
     expectedShares: Object.fromEntries([...m.expectedShares].map(([r, s]) => [r, round(s, 3)])),
+    p50MsByPhase,
     p99MsByPhase,
+    latencyByTerritory: latencyByTerritory(recorder),
     errorRateByPhase,
+    failuresByKind: { ...recorder.failedByKind },
+    steadyOutsideHomeShare: share(
+      steady.reduce((s, c) => s + c.steadyOutsideHome, 0),
+      steady.reduce((s, c) => s + c.steadyOk, 0),
+    ),
+    cohorts: cohorts(m),
     failover: failover(m),
     evacuation: evacuation(m),
     splitBrain: {
@@ -113,7 +161,12 @@ export function summarize(m: Measured): Summary {
     recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
     restoreSteps: m.drill.name === 'kong' ? restoreSteps(m) : null,
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
-    notes: [...m.notes, ...controls.notes],
+    notes: [
+      ...m.notes,
+      ...controls.notes,
+      `request mix: ${recorder.requestsByKind.idempotent} idempotent, ${recorder.requestsByKind.postWithKey} POST with an Idempotency-Key, ${recorder.requestsByKind.post} POST without`,
+      `${recorder.multiTry} requests took more than one try (another address of the answer, or a retry)`,
+    ],
     verdict: { pass: false, failures: [], checks: [] },
   };
   const checks = m.drill.checks(summary);

@@ -1,51 +1,86 @@
-import { Agent, request } from 'undici';
-import type { DnsClient } from './dns-client.js';
+import type { MeridianConfig } from '../config/index.js';
+import type { GeoPoint } from '../core/model.js';
+import type { DnsAnswer } from './dns-client.js';
 import type { Recorder } from './recorder.js';
+import { DEFAULT_LATENCY, type LatencyModel, roundTripMs } from './traffic/latency.js';
+import { type Operation, RequestMix } from './traffic/operations.js';
+import { type Sent, send } from './traffic/send.js';
+import { type EdgeTarget, originOf, UserClient } from './traffic/user-client.js';
 import type { VirtualUser } from './users.js';
+
+/** What users resolve through: the lab's stub DNS client, or a caching resolver. */
+export interface Resolves {
+  query(name: string, clientSubnet?: string, timeoutMs?: number): Promise<DnsAnswer>;
+}
 
 export interface TrafficOptions {
   users: readonly VirtualUser[];
-  dns: DnsClient;
+  dns: Resolves;
   hostname: string;
   /** DNS answer address -> the region and the edge URL users reach it at. */
-  edges: ReadonlyMap<string, { region: string; url: string }>;
+  edges: ReadonlyMap<string, EdgeTarget>;
   rate: number;
   writeShare: number;
   random: () => number;
   recorder: Recorder;
   /** ms since the scenario started. */
   clock: () => number;
+  /** The region a user's place is home to (territory map). */
+  homeOf: (user: VirtualUser) => string;
+  /** A label to compare groups of users by (e.g. the answer policy they get); default ''. */
+  cohortOf?: (user: VirtualUser) => string;
+  /** Where each region is, for the users' round trips (config regions[].location). */
+  regionLocations?: ReadonlyMap<string, GeoPoint>;
+  latency?: LatencyModel;
   /** The edge's account of its tries ("region origin status ms, ..."), when it gave one. */
   onAttempts?: (attempts: string, t: number) => void;
 }
 
-interface Resolved {
-  region: string;
-  url: string;
-  expires: number;
+const MAX_IN_FLIGHT = 2000;
+const REQUEST_TIMEOUT_MS = 5000;
+
+/** The edges users reach, by DNS answer address, from the lab's config and its edge URLs. */
+export function edgeTargets(
+  config: MeridianConfig,
+  edgeUrls: ReadonlyMap<string, string>,
+): Map<string, EdgeTarget> {
+  const edges = new Map<string, EdgeTarget>();
+  for (const r of config.regions)
+    for (const a of r.addresses.ipv4) edges.set(a, { region: r.id, url: edgeUrls.get(r.id)! });
+  return edges;
 }
 
-const MAX_IN_FLIGHT = 2000;
+export const regionLocations = (config: MeridianConfig) =>
+  new Map(config.regions.map((r) => [r.id, r.location] as const));
 
 /**
- * Virtual users: each resolves the hostname with its subnet in ECS, keeps the
- * answer for its TTL as a real client does, and calls that region's edge with
- * its address in X-Forwarded-For. Reads the watch list, or adds/removes an item.
+ * Virtual users behaving as real clients: each resolves the hostname with its
+ * subnet in ECS and keeps the answer for its TTL, holds its own kept-alive
+ * connections, tries the answer's addresses in order and retries as browsers
+ * do (traffic/tries.ts), pays the round trip of its distance to the region
+ * (traffic/latency.ts), and calls the edge with its address in X-Forwarded-For.
+ * It reads its watch list, or adds (PUT, POST) or removes an item.
  */
 export class Traffic {
-  private readonly agent = new Agent({ connections: 256, keepAliveTimeout: 10_000, pipelining: 1 });
-  private readonly resolved = new Map<string, Resolved>();
-  private readonly owned = new Map<string, string[]>();
+  private readonly clients = new Map<string, UserClient>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly mix: RequestMix;
+  private readonly regionOfOrigin = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private credit = 0;
-  private seq = 0;
   private last = 0;
-  /** Acknowledged puts (user/item) and every key a delete was sent for: what the data check needs. */
-  readonly ackedPuts = new Set<string>();
+  /** Acknowledged item creations (PUT or POST, "user/item") and every item a delete was sent for: what the data check needs. */
+  readonly ackedWrites = new Set<string>();
   readonly deletesSent = new Set<string>();
+  /** Acknowledged item creations by method. */
+  readonly ackedCreations = { PUT: 0, POST: 0 };
+  /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
+  readonly dnsProblems = new Map<string, number>();
 
-  constructor(private readonly o: TrafficOptions) {}
+  constructor(private readonly o: TrafficOptions) {
+    this.mix = new RequestMix({ writeShare: o.writeShare }, o.random);
+    for (const e of o.edges.values()) this.regionOfOrigin.set(originOf(e.url), e.region);
+  }
 
   start(): void {
     this.last = performance.now();
@@ -71,101 +106,104 @@ export class Traffic {
     }
   }
 
-  /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
-  readonly dnsProblems = new Map<string, number>();
+  private clientOf(user: VirtualUser): UserClient {
+    let client = this.clients.get(user.id);
+    if (!client) {
+      const model = this.o.latency ?? DEFAULT_LATENCY;
+      const rtt = (origin: string) => {
+        const region = this.regionOfOrigin.get(origin);
+        return roundTripMs(user.location, region ? this.o.regionLocations?.get(region) : null, model);
+      };
+      client = new UserClient(user, this.o.homeOf(user), this.o.cohortOf?.(user) ?? '', rtt);
+      this.clients.set(user.id, client);
+    }
+    return client;
+  }
 
   private dnsProblem(kind: string) {
     this.dnsProblems.set(kind, (this.dnsProblems.get(kind) ?? 0) + 1);
   }
 
-  private async resolve(user: VirtualUser): Promise<Resolved | null> {
+  /** The user's cached answer while its TTL lasts, else a new one (the cached one when none comes). */
+  private async resolve(client: UserClient, fresh: boolean): Promise<EdgeTarget[]> {
     const now = Date.now();
-    const cached = this.resolved.get(user.id);
-    if (cached && cached.expires > now) return cached;
+    const cached = client.answer;
+    if (!fresh && cached && cached.expires > now) return cached.targets;
     try {
-      const subnet = `${user.address.split('.').slice(0, 3).join('.')}.0/24`;
+      const subnet = `${client.user.address.split('.').slice(0, 3).join('.')}.0/24`;
       // A stub resolver retries once when an answer is late.
       const answer = await this.o.dns
         .query(this.o.hostname, subnet, 1500)
         .catch(() => this.o.dns.query(this.o.hostname, subnet, 2500));
-      const edge = answer.addresses.map((a) => this.o.edges.get(a)).find((e) => e !== undefined);
-      if (!edge) {
+      const targets = answer.addresses
+        .map((a) => this.o.edges.get(a))
+        .filter((e): e is EdgeTarget => e !== undefined);
+      if (targets.length === 0) {
         this.dnsProblem(`${answer.rcode} with ${answer.addresses.join(' ') || 'no address'}`);
-        return cached ?? null;
+        return cached?.targets ?? [];
       }
-      const r = { ...edge, expires: now + answer.ttl * 1000 };
-      this.resolved.set(user.id, r);
-      return r;
+      client.answer = { targets, expires: now + answer.ttl * 1000 };
+      return targets;
     } catch {
       this.dnsProblem('timeout');
-      return cached ?? null; // serve stale, as resolvers do when the server is unreachable
+      return cached?.targets ?? []; // serve stale, as resolvers do when the server is unreachable
     }
-  }
-
-  private pickOperation(user: VirtualUser): { method: string; path: string; body?: string; key?: string } {
-    const base = `/users/${user.id}/items`;
-    if (this.o.random() >= this.o.writeShare) return { method: 'GET', path: base };
-    const items = this.owned.get(user.id) ?? [];
-    if (items.length > 0 && this.o.random() < 0.3) {
-      const item = items.splice(Math.floor(this.o.random() * items.length), 1)[0];
-      return { method: 'DELETE', path: `${base}/${item}`, key: `${user.id}/${item}` };
-    }
-    const item = `i${++this.seq}`;
-    return { method: 'PUT', path: `${base}/${item}`, body: `title ${this.seq}`, key: `${user.id}/${item}` };
   }
 
   private async one(user: VirtualUser): Promise<void> {
     const t = this.o.clock();
     const start = performance.now();
-    const edge = await this.resolve(user);
-    const op = this.pickOperation(user);
-    if (op.method === 'DELETE') this.deletesSent.add(op.key!);
-    let status = 0;
-    let servedRegion = '';
-    let shed = false;
-    if (edge) {
-      try {
-        const res = await request(`${edge.url}${op.path}`, {
-          method: op.method as 'GET',
-          headers: { host: this.o.hostname, 'x-forwarded-for': user.address, 'x-meridian-debug': 'attempts' },
-          body: op.body,
-          dispatcher: this.agent,
-          headersTimeout: 5000,
-          bodyTimeout: 5000,
-        });
-        const text = await res.body.text();
-        status = res.statusCode;
-        servedRegion = String(res.headers['x-lab-region'] ?? '');
-        const attempts = res.headers['x-meridian-attempts'];
-        if (typeof attempts === 'string' && attempts && this.o.onAttempts)
-          this.o.onAttempts(attempts, this.o.clock());
-        shed = status === 503 && !servedRegion && /OVERLOAD|shed/i.test(text);
-      } catch {
-        status = 0;
-      }
-    }
+    const client = this.clientOf(user);
+    const op = this.mix.pick(user.id);
+    if (op.method === 'DELETE') this.deletesSent.add(`${user.id}/${op.item}`);
+    const sent = await send(client, op, {
+      resolve: (c, fresh) => this.resolve(c, fresh),
+      headers: { host: this.o.hostname, 'x-forwarded-for': user.address, 'x-meridian-debug': 'attempts' },
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     const latencyMs = performance.now() - start;
-    if (status >= 200 && status < 300 && op.method === 'PUT') {
-      this.ackedPuts.add(op.key!);
-      const items = this.owned.get(user.id) ?? [];
-      items.push(op.key!.split('/')[1]);
-      this.owned.set(user.id, items);
-    }
+    const a = sent.answer;
+    if (a?.attempts && this.o.onAttempts) this.o.onAttempts(a.attempts, this.o.clock());
+    const status = a?.status ?? 0;
+    const servedRegion = a?.servedRegion ?? '';
+    if (status >= 200 && status < 300) this.acknowledge(user, op, a!.body);
     this.o.recorder.add({
       t,
       method: op.method,
+      kind: op.kind,
       status,
       servedRegion,
-      edgeRegion: edge?.region ?? '',
+      edgeRegion: sent.target?.region ?? '',
       latencyMs,
-      shed,
+      shed: status === 503 && !servedRegion && /OVERLOAD|shed/i.test(a?.body ?? ''),
+      home: client.home,
+      cohort: client.cohort,
+      tries: sent.tries,
+      reason: noAnswerReason(sent),
     });
+  }
+
+  private acknowledge(user: VirtualUser, op: Operation, body: string) {
+    let item = op.method === 'PUT' ? op.item : undefined;
+    if (op.method === 'POST') {
+      try {
+        item = (JSON.parse(body) as { item?: string }).item;
+      } catch {
+        item = undefined;
+      }
+    }
+    if (item === undefined || op.method === 'DELETE' || op.method === 'GET') return;
+    this.ackedCreations[op.method]++;
+    this.ackedWrites.add(`${user.id}/${item}`);
+    this.mix.created(user.id, item);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await Promise.allSettled([...this.inFlight]);
-    await this.agent.close();
+    await Promise.allSettled([...this.clients.values()].map((c) => c.close()));
   }
 }
+
+const noAnswerReason = (s: Sent) => (s.answer ? '' : s.reason);

@@ -1,5 +1,6 @@
 import maxmind, { type Reader, type Response } from 'maxmind';
 import { isNonPublic, parseIp } from '../core/ip.js';
+import type { GeoPoint } from '../core/model.js';
 import { defaultDatabasePaths, type GeoLocatorOptions, toLocation } from '../geo/index.js';
 
 export interface VirtualUser {
@@ -8,6 +9,8 @@ export interface VirtualUser {
   address: string;
   /** "US-CA" for a US state, "FR" for a country. */
   place: string;
+  /** Where the geo database puts the user's network; null when its record has no coordinates. */
+  location: GeoPoint | null;
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same users. */
@@ -27,6 +30,7 @@ const toDotted = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 2
 interface Network {
   base: number;
   prefix: number;
+  location: GeoPoint | null;
 }
 
 /**
@@ -56,7 +60,7 @@ export function sampleNetworks(
     const list = found.get(place) ?? [];
     if (list.length >= perPlace * 4) continue;
     const base = prefix >= 32 ? n : (n >>> (32 - prefix)) << (32 - prefix);
-    list.push({ base: base >>> 0, prefix });
+    list.push({ base: base >>> 0, prefix, location: loc.point ?? null });
     found.set(place, list);
   }
   return found;
@@ -83,7 +87,7 @@ export function placeUsers(
     const net = nets[Math.floor(random() * nets.length)];
     const size = 2 ** (32 - net.prefix);
     const offset = size <= 2 ? 0 : 1 + Math.floor(random() * (size - 2));
-    users.push({ id: `u${i}`, address: toDotted((net.base + offset) >>> 0), place });
+    users.push({ id: `u${i}`, address: toDotted((net.base + offset) >>> 0), place, location: net.location });
   }
   return users;
 }

@@ -33,21 +33,61 @@ export interface Check {
   detail: string;
 }
 
+/**
+ * What a virtual user's request risks when retried: `idempotent` (GET, PUT,
+ * DELETE: retried once after a dead connection), `postWithKey` (a POST with an
+ * Idempotency-Key: retried like one), `post` (never retried once sent).
+ */
+export type RequestKind = 'idempotent' | 'postWithKey' | 'post';
+export const REQUEST_KINDS: readonly RequestKind[] = ['idempotent', 'postWithKey', 'post'];
+
+/**
+ * First to last failed request (ms between when users saw them), per kind and
+ * for all; null when none failed.
+ */
+export type ErrorWindow = Record<RequestKind | 'all', number | null>;
+
+export interface CohortSummary {
+  requests: number;
+  failuresByKind: Record<RequestKind, number>;
+  /** Over the same span as failover.userErrorWindowMs. */
+  userErrorWindowMs: ErrorWindow;
+  /** Of the successful requests in phase 'before' or 'steady', the share served outside the user's home region. */
+  steadyOutsideHomeShare: number | null;
+}
+
 export interface Summary {
   scenario: string;
   durationS: number;
   rate: number;
   regions: string[];
   target: string | null;
+  /** `failed` and `failedIdempotent` count shed requests too (503 OVERLOAD: a failure to the user); `shed` alone as well. */
   requests: { total: number; ok: number; failed: number; failedIdempotent: number; shed: number };
   /** Failed requests by what the user saw. */
   failures: Record<string, number>;
   sharesByPhase: Record<string, Record<string, number>>;
   /** Shares the territory map and the population predict (steady). */
   expectedShares: Record<string, number>;
+  p50MsByPhase: Record<string, number | null>;
   p99MsByPhase: Record<string, number | null>;
+  /** Home region of the users (territory) -> phase -> latency of their successful requests. */
+  latencyByTerritory: Record<string, Record<string, { p50Ms: number | null; p99Ms: number | null }>>;
+  /** Failed error rate per phase; shed requests count as failed. */
   errorRateByPhase: Record<string, number>;
-  failover: { detectMs: number | null; edgeShiftMs: number | null; dnsShiftMs: number | null };
+  /** Failed requests (shed included) by kind. */
+  failuresByKind: Record<RequestKind, number>;
+  /** Share of successful steady-state requests (phase 'before' or 'steady') served outside the user's home region. */
+  steadyOutsideHomeShare: number | null;
+  /** Per cohort of users (the lab's cohortOf; '' when users are not split). */
+  cohorts: Record<string, CohortSummary>;
+  failover: {
+    detectMs: number | null;
+    edgeShiftMs: number | null;
+    dnsShiftMs: number | null;
+    /** First to last failed user request after the kill (from the start when nothing was killed). */
+    userErrorWindowMs: ErrorWindow;
+  };
   evacuation: { steps: number | null; durationS: number | null; maxLoadRatio: number | null };
   splitBrain: { flaps: number | null; lostWrites: number | null; divergentKeys: number | null };
   /** Regions control declared DOWN during the run, and DNS answer changes seen by the probes. */

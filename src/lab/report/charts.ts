@@ -6,7 +6,7 @@ export interface NamedChart {
   svg: string;
 }
 
-/** The three charts of one scenario: share per region, errors, p99, each with the event markers. */
+/** The charts of one scenario: share per region, errors, latency, latency per user territory; with the event markers. */
 export function scenarioCharts(scenario: string, recorder: Recorder): NamedChart[] {
   const { buckets, events, regions } = recorder;
   const share: ChartSpec = {
@@ -21,7 +21,7 @@ export function scenarioCharts(scenario: string, recorder: Recorder): NamedChart
     })),
   };
   const errors: ChartSpec = {
-    title: `${scenario}: failed and shed requests per second`,
+    title: `${scenario}: failed requests per second (shed ones included) and shed ones`,
     yLabel: 'requests/s',
     events,
     series: [
@@ -39,9 +39,28 @@ export function scenarioCharts(scenario: string, recorder: Recorder): NamedChart
       { name: 'p50', color: PALETTE[2], values: buckets.map((b) => percentile(b.latencies, 50)) },
     ],
   };
+  const homes = [...new Set(buckets.flatMap((b) => [...b.latenciesByHome.keys()]))].sort();
+  const territories: ChartSpec = {
+    title: `${scenario}: p50 and p99 latency by the users' home region (distance included)`,
+    yLabel: 'ms',
+    events,
+    series: homes.flatMap((home, k) => [
+      {
+        name: `${home} p50`,
+        color: PALETTE[(2 * k) % PALETTE.length],
+        values: buckets.map((b) => percentile(b.latenciesByHome.get(home) ?? [], 50)),
+      },
+      {
+        name: `${home} p99`,
+        color: PALETTE[(2 * k + 1) % PALETTE.length],
+        values: buckets.map((b) => percentile(b.latenciesByHome.get(home) ?? [], 99)),
+      },
+    ]),
+  };
   return [
     { name: `${scenario}-share`, svg: lineChart(share) },
     { name: `${scenario}-errors`, svg: lineChart(errors) },
     { name: `${scenario}-p99`, svg: lineChart(p99) },
+    { name: `${scenario}-territories`, svg: lineChart(territories) },
   ];
 }

@@ -14,6 +14,9 @@ test('report: offline HTML with inline SVG, PNG per chart, summary.json', () => 
     r.add({
       t,
       method: 'GET',
+      kind: 'idempotent',
+      home: t % 300 ? 'us-east-1' : 'us-west-2',
+      cohort: '',
       status: 200,
       servedRegion: t % 200 ? 'us-east-1' : 'us-west-2',
       edgeRegion: 'us-east-1',
@@ -24,7 +27,7 @@ test('report: offline HTML with inline SVG, PNG per chart, summary.json', () => 
   const charts = scenarioCharts('kong', r);
   assert.deepEqual(
     charts.map((c) => c.name),
-    ['kong-share', 'kong-errors', 'kong-p99'],
+    ['kong-share', 'kong-errors', 'kong-p99', 'kong-territories'],
   );
   const dir = mkdtempSync(join(tmpdir(), 'meridian-report-'));
   const summary = {
@@ -37,6 +40,7 @@ test('report: offline HTML with inline SVG, PNG per chart, summary.json', () => 
   assert.match(html, /origins killed &lt;east&gt;/);
   const png = readFileSync(join(dir, 'kong-share.png'));
   assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
-  assert.equal(files.length, 5);
+  assert.equal(files.length, 6);
+  assert.match(charts[3].svg, /us-west-2 p99/, 'one line per territory and percentile');
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')), summary);
 });

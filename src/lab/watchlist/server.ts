@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
 import { isMeridianError } from '../../errors.js';
@@ -37,7 +38,8 @@ export const sourceName = (id: string) =>
 
 /**
  * The lab's sample service: a per-user watch list. GET /users/U/items,
- * PUT /users/U/items/I (body: the value), DELETE /users/U/items/I, GET /health.
+ * PUT /users/U/items/I (body: the value), POST /users/U/items (body: the
+ * value; the origin names the item), DELETE /users/U/items/I, GET /health.
  * /_lab/* is for the lab: replication, dumps, fault injection.
  *
  * Data goes through the replicated cache (src/replication): each origin is a
@@ -106,8 +108,9 @@ export class WatchService {
     }
   }
 
-  private send(res: ServerResponse, status: number, body?: unknown) {
+  private send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
     if (res.headersSent) return res.destroy();
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     res.setHeader('x-lab-region', this.options.region);
     res.setHeader('x-lab-origin', this.options.id);
     if (body === undefined) return res.writeHead(status).end();
@@ -136,6 +139,7 @@ export class WatchService {
         await this.cache.set(itemKey(user, item), body || item);
         return this.send(res, 200, { user, item, stored: true });
       }
+      if (req.method === 'POST' && item === undefined) return await this.create(user, body, req, res);
       if (req.method === 'DELETE' && item !== undefined) {
         await this.cache.delete(itemKey(user, item));
         return this.send(res, 200, { user, item, deleted: true });
@@ -145,6 +149,24 @@ export class WatchService {
       throw e;
     }
     return this.send(res, 405, { error: 'method not allowed' });
+  }
+
+  /**
+   * POST /users/U/items. With an Idempotency-Key the item is named after the
+   * key (per user), so the key's record is the item itself, in the replicated
+   * store: a repeat at any origin that holds the copy (set or since deleted)
+   * answers the first result without writing; a repeat that arrives before the
+   * copy writes the same item with the same value, so the copies still agree.
+   */
+  private async create(user: string, body: string, req: IncomingMessage, res: ServerResponse) {
+    const key = req.headers['idempotency-key'];
+    if (Array.isArray(key)) return this.send(res, 400, { error: 'one Idempotency-Key, not several' });
+    const item = key ? idempotentItemId(user, key) : `p-${randomBytes(8).toString('hex')}`;
+    const result = { user, item, stored: true };
+    if (key && (await this.store.stamp(itemKey(user, item))) !== null)
+      return this.send(res, 201, result, { 'idempotent-replayed': 'true' });
+    await this.cache.set(itemKey(user, item), body || item);
+    return this.send(res, 201, result);
   }
 
   /** The user's items, as GET /users/U/items lists them. */
@@ -242,6 +264,10 @@ export class WatchService {
     await this.transport.close();
   }
 }
+
+/** The item a POST with this Idempotency-Key creates: the same for every repeat, at every origin. */
+export const idempotentItemId = (user: string, key: string) =>
+  `k-${createHash('sha256').update(`${user}\n${key}`).digest('hex').slice(0, 20)}`;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

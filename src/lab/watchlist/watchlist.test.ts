@@ -117,6 +117,51 @@ test('writes are copied to peers, faults fail requests but not health, a new ori
   }
 });
 
+test('POST: the origin names the item; a repeated Idempotency-Key gets the first result, at any origin with the copy', async () => {
+  const a = await new WatchService({ region: 'r1', id: 'r1/0', log }).start();
+  const b = await new WatchService({
+    region: 'r2',
+    id: 'r2/0',
+    log,
+    peers: [`http://127.0.0.1:${a.port}`],
+  }).start();
+  const post = async (s: WatchService, body: string, key?: string) => {
+    const res = await fetch(`http://127.0.0.1:${s.port}/users/u1/items`, {
+      method: 'POST',
+      body,
+      headers: key ? { 'idempotency-key': key } : {},
+    });
+    return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: await res.json() };
+  };
+  try {
+    const first = await post(b, 'Alien', 'key-1');
+    assert.equal(first.status, 201);
+    assert.equal(first.replayed, null);
+    assert.match(first.body.item, /^k-[0-9a-f]{20}$/);
+    const again = await post(b, 'Alien (sent twice)', 'key-1');
+    assert.deepEqual(again, { ...first, replayed: 'true' }, 'the first result, nothing written');
+    await until(() => a.list('u1').length === 1, 'copied to a');
+    const elsewhere = await post(a, 'Alien', 'key-1');
+    assert.deepEqual(elsewhere, { ...first, replayed: 'true' }, 'another region dedupes by the copied item');
+    assert.deepEqual(a.list('u1'), [{ id: first.body.item, value: 'Alien' }]);
+
+    const [p1, p2] = [await post(b, 'Brazil'), await post(b, 'Brazil')];
+    assert.equal(p1.status, 201);
+    assert.notEqual(p1.body.item, p2.body.item, 'without a key every POST creates an item');
+    assert.equal(b.list('u1').length, 3);
+
+    await fetch(`http://127.0.0.1:${b.port}/users/u1/items/${first.body.item}`, { method: 'DELETE' });
+    const afterDelete = await post(b, 'Alien', 'key-1');
+    assert.equal(afterDelete.replayed, 'true');
+    assert.ok(
+      !b.list('u1').some((i) => i.id === first.body.item),
+      'a replay does not bring a deleted item back',
+    );
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('split brain through a cut link: nothing crosses; after the heal no acknowledged write is lost and no key diverges', async () => {
   // Start with placeholders for the peers: each origin reaches the other through a link.
   const east = await new WatchService({ region: 'east', id: 'east/0', log }).start();
