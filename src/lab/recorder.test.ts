@@ -63,12 +63,30 @@ test('recorder: latency per territory and phase, steady share served outside hom
   r.add({ ...base, t: 10, latencyMs: 10, servedRegion: 'east', home: 'east', cohort: 'home' });
   r.add({ ...base, t: 20, latencyMs: 50, servedRegion: 'west', home: 'east', cohort: 'fallback' });
   r.add({ ...base, t: 30, latencyMs: 12, servedRegion: 'east', home: 'east', cohort: 'fallback' });
-  r.add({ ...base, t: 40, latencyMs: 8, servedRegion: 'west', home: 'west', cohort: 'home' });
+  r.add({
+    ...base,
+    t: 40,
+    latencyMs: 8,
+    edgeRegion: 'west',
+    servedRegion: 'west',
+    home: 'west',
+    cohort: 'home',
+  });
+  // Through the far edge, bridged back to the home origins: still outside home (a far front door).
+  r.add({
+    ...base,
+    t: 45,
+    latencyMs: 40,
+    edgeRegion: 'west',
+    servedRegion: 'east',
+    home: 'east',
+    cohort: 'fallback',
+  });
   r.setPhase('outage', 1000);
   r.add({ ...base, t: 1010, latencyMs: 60, servedRegion: 'west', home: 'east', cohort: 'home' });
   assert.deepEqual(
     Object.fromEntries([...r.territories].map(([home, phases]) => [home, Object.fromEntries(phases)])),
-    { east: { before: [10, 50, 12], outage: [60] }, west: { before: [8] } },
+    { east: { before: [10, 50, 12, 40], outage: [60] }, west: { before: [8] } },
   );
   assert.deepEqual(r.cohorts.get('home'), {
     requests: 3,
@@ -76,6 +94,6 @@ test('recorder: latency per territory and phase, steady share served outside hom
     steadyOk: 2,
     steadyOutsideHome: 0,
   });
-  assert.equal(r.cohorts.get('fallback')?.steadyOutsideHome, 1);
-  assert.deepEqual(r.buckets[0].latenciesByHome.get('east'), [10, 50, 12]);
+  assert.equal(r.cohorts.get('fallback')?.steadyOutsideHome, 2);
+  assert.deepEqual(r.buckets[0].latenciesByHome.get('east'), [10, 50, 12, 40]);
 });

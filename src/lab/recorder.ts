@@ -35,7 +35,7 @@ export interface FailedRequest {
 export interface CohortCounts {
   requests: number;
   failedByKind: Record<RequestKind, number>;
-  /** Successful requests in the steady phases, and of them those served outside the user's home region. */
+  /** Successful requests in the steady phases, and of them those that went outside the user's home region (edge or origin). */
   steadyOk: number;
   steadyOutsideHome: number;
 }
@@ -153,7 +153,10 @@ export class Recorder {
       push(territory, b.phase, r.latencyMs);
       if (STEADY_PHASES.has(b.phase)) {
         cohort.steadyOk++;
-        if (r.servedRegion !== '' && r.servedRegion !== r.home) cohort.steadyOutsideHome++;
+        // Outside home: through another region's edge (a front door far away, even when that edge
+        // bridges back to the home origins) or served by another region's origins.
+        const away = (region: string) => region !== '' && region !== r.home;
+        if (away(r.edgeRegion) || away(r.servedRegion)) cohort.steadyOutsideHome++;
       }
     } else {
       b.failed++;
