@@ -107,7 +107,8 @@ test('leader killed mid-evacuation: the survivor finishes it, DNS and edges foll
       30 * STEP_INTERVAL_MS,
       250,
     );
-    assert.equal(await streamClients(d.controlUrl.B), 4, 'both DNS servers and both edges follow B');
+    // Both DNS servers and both edges follow B (each reconnects after its own backoff).
+    await waitFor(async () => (await streamClients(d.controlUrl.B)) === 4, 30 * STEP_INTERVAL_MS, 250);
   } finally {
     await d.close();
   }
