@@ -38,7 +38,9 @@ test('leader killed mid-evacuation: the survivor finishes it, DNS and edges foll
         for (const r of regions)
           if (r.health === 'HEALTHY' && r.dial !== 100)
             await api(d.controlUrl.A, 'PUT', `/v1/regions/${r.id}/dial`, TOKENS.operator, { dial: 100 });
-        return regions.every((r) => r.health === 'HEALTHY' && r.dial === 100);
+        const op = (await api(d.controlUrl.A, 'GET', '/v1/operations/current', TOKENS.viewer)).json
+          .operation as { status: string } | null;
+        return regions.every((r) => r.health === 'HEALTHY' && r.dial === 100) && op?.status !== 'running';
       },
       60_000,
       250,

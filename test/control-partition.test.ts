@@ -51,12 +51,28 @@ async function settle(d: Deployment, leader: 'A' | 'B') {
     async () => {
       const rs = await regions(url);
       if (!rs.every((r) => r.health === 'HEALTHY' && r.dial === 100)) return false;
+      const op = (await api(url, 'GET', '/v1/operations/current', TOKENS.viewer)).json.operation as {
+        status: string;
+      } | null;
+      if (op?.status === 'running') return false;
       for (const dns of [d.dnsPort.A, d.dnsPort.B])
         for (const u of [USERS.A, USERS.B]) if ((await dnsAnswer(dns, u.subnet)) !== u.answer) return false;
       return true;
     },
     60_000,
     250,
+  );
+  // The follower holds the same state before the cut (it would otherwise answer from an older one).
+  await waitFor(
+    async () => {
+      const [a, b] = await Promise.all(
+        [d.controlUrl.A, d.controlUrl.B].map(async (u) => (await api(u, 'GET', '/v1/health')).json.version),
+      );
+      const settled = (await api(url, 'GET', '/v1/health')).json.version;
+      return a === settled && b === settled;
+    },
+    20_000,
+    100,
   );
 }
 
