@@ -44,11 +44,16 @@ export class Observer {
     };
   }
 
-  /** Since when this instance has been collecting reports: gates need a full stale window of them. */
-  startedAt = Date.now();
+  /**
+   * Until then this instance has not had a full report window as leader: edges
+   * that reported to the old leader have not reached it yet. It judges neither
+   * health nor gates before then, so a takeover never reads "no recent report"
+   * as a region gone bad (or a gate failed).
+   */
+  warmUntil = Date.now();
 
   start() {
-    this.startedAt = Date.now();
+    this.warmUntil = Date.now() + this.thresholds.staleAfterMs;
     const probe = setInterval(() => void this.probe(), this.config.control.health.probeInterval);
     const ticks = repeatedFailure(this.log, {
       failed: 'health tick failed; trying again every 250 ms',
@@ -69,6 +74,12 @@ export class Observer {
 
   stop() {
     for (const t of this.timers) clearInterval(t);
+  }
+
+  /** This instance just became leader: start again from the stored health after one report window. */
+  lead(now: number) {
+    this.warmUntil = Math.max(this.warmUntil, now + this.thresholds.staleAfterMs);
+    this.tracks = new Map();
   }
 
   accept(report: EdgeReport, now: number) {
@@ -138,6 +149,10 @@ export class Observer {
       });
     }
     const ids = this.config.regions.map((r) => r.id);
+    if (this.isLeader() && now < this.warmUntil) {
+      this.tracks = new Map();
+      return;
+    }
     const seen = this.tracks.size > 0 ? this.tracks : this.tracksFromState();
     this.tracks = evaluateRegions(seen, ids, { reports, witness: this.witness }, now, this.thresholds);
     if (!this.isLeader()) return;

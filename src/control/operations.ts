@@ -20,6 +20,7 @@ import {
   rpoRefusal,
   setDial,
 } from './operation-plan.js';
+import { atSameStep } from './operation-step.js';
 import { controlRpo } from './rpo.js';
 import type { StateKeeper } from './state.js';
 import type { AuditEntry, ControlState, FailedOver, OperationRecord } from './store/index.js';
@@ -69,6 +70,8 @@ export class Operations {
     private readonly observer: Observer,
     private readonly metrics: ControlMetrics,
     private readonly log: Logger,
+    /** This instance's URL: step and finish entries in the audit name the instance that ran them. */
+    private readonly instance: () => string = () => '',
   ) {}
 
   plan(req: MoveRequest): MovePlan {
@@ -253,9 +256,8 @@ export class Operations {
       if (op.message.startsWith('waiting for capacity')) return this.waitForCapacity(op);
       return this.applyStep(op, 0, 'step 1 applied');
     }
-    // Right after a (re)start there are no reports yet: wait for them rather than fail a gate.
-    const warm = this.observer.startedAt + this.observer.thresholds.staleAfterMs;
-    const due = Math.max(op.stepAt + op.stepIntervalMs, warm) - Date.now();
+    // Right after a (re)start or a takeover the reports are not all here yet: wait for them rather than fail a gate.
+    const due = Math.max(op.stepAt + op.stepIntervalMs, this.observer.warmUntil) - Date.now();
     if (due > 0) return this.sleep(due);
     const g = this.config.control.gates;
     const receivers = receiversOf(this.keeper.snapshot(), op.kind, op.region);
@@ -307,9 +309,9 @@ export class Operations {
   ) {
     const now = Date.now();
     await this.keeper.change((draft) => {
-      if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
+      if (!atSameStep(draft.operation, op)) return null;
       setDial(draft, op.region, dial);
-      Object.assign(draft.operation, { index, failures, stepAt: now, message });
+      Object.assign(draft.operation!, { index, failures, stepAt: now, message });
       return [
         {
           at: now,
@@ -318,7 +320,7 @@ export class Operations {
           action: `${op.kind}-step`,
           target: op.region,
           reason: op.reason,
-          details: { operation: op.id, dial, index, message },
+          details: { operation: op.id, dial, index, message, instance: this.instance() },
         },
       ];
     });
@@ -334,12 +336,14 @@ export class Operations {
     retryAt?: number,
   ) {
     await this.keeper.change((draft) => {
-      if (draft.operation?.id !== op.id || draft.operation.status !== 'running') return null;
+      if (!atSameStep(draft.operation, op)) return null;
       if (dial !== undefined) setDial(draft, op.region, dial);
       if (retryAt !== undefined)
         rememberFailedOver(draft, { region: op.region, dial: op.steps.at(-1)!, at: op.startedAt, retryAt });
-      Object.assign(draft.operation, { status, message, stepAt: Date.now() });
-      return [finishEntry(draft.operation, status, Date.now())];
+      const done = Object.assign(draft.operation!, { status, message, stepAt: Date.now() });
+      const entry = finishEntry(done, status, Date.now());
+      entry.details = { ...entry.details, instance: this.instance() };
+      return [entry];
     });
   }
 

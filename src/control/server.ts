@@ -74,7 +74,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   let leadership: Leadership | undefined;
   const isLeader = () => leadership?.isLeader ?? false;
   const observer = new Observer(config, keeper, metrics, log, isLeader);
-  const operations = new Operations(config, keeper, observer, metrics, log);
+  const operations = new Operations(config, keeper, observer, metrics, log, () => context.instance);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
   const stream = new SnapshotStream(() => keeper.snapshot(), metrics, log, options.streamLimits);
   const context: ControlContext = {
@@ -115,6 +115,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     metrics.leader.set(leader ? 1 : 0);
     log.info({ instance: url, leader }, leader ? 'leading: running health and operations' : 'following');
     if (leader) {
+      observer.lead(Date.now());
       void keeper
         .reconcile()
         .catch((e) => log.error({ err: e.message }, 'reconcile failed'))

@@ -36,6 +36,8 @@ export class EtcdStore implements StateStore {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly leaderships = new Set<Leadership>();
   private readonly client: EtcdClient;
+  /** Set by campaign(): from then on a commit needs the leader key to name this candidate. */
+  private fencedAs: string | undefined;
 
   /** `connection`: the members' client URLs, or those plus TLS material and an etcd user. */
   constructor(
@@ -69,6 +71,12 @@ export class EtcdStore implements StateStore {
       expected === 0
         ? { key: versionKey, target: 'CREATE', result: 'EQUAL', create_revision: '0' }
         : { key: versionKey, target: 'VALUE', result: 'EQUAL', value: b64(String(expected)) };
+    // A deposed leader that has not noticed yet (its keepalive still pending) cannot write: etcd
+    // checks in the same transaction that the leader key still names it.
+    const fence =
+      this.fencedAs !== undefined && expected !== 0
+        ? [{ key: b64(this.key('leader')), target: 'VALUE', result: 'EQUAL', value: b64(this.fencedAs) }]
+        : [];
     const put = (key: string, value: string) => ({ request_put: { key: b64(key), value: b64(value) } });
     const success = [
       put(this.key('version'), String(next.version)),
@@ -86,7 +94,10 @@ export class EtcdStore implements StateStore {
         },
       } as never);
     }
-    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', { compare: [compare], success });
+    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
+      compare: [compare, ...fence],
+      success,
+    });
     return r.succeeded === true;
   }
 
@@ -143,6 +154,7 @@ export class EtcdStore implements StateStore {
   }
 
   campaign(candidate: string, ttlMs: number): Leadership {
+    this.fencedAs = candidate;
     const flag = new LeaderFlag();
     const leaderKey = b64(this.key('leader'));
     let lease: string | null = null;

@@ -79,7 +79,8 @@ export interface StateStore {
   /**
    * Writes `next` only when the stored version is still `expected` (0: nothing
    * stored yet), together with the snapshot at next.version and the audit
-   * entries, atomically. False when another writer came first.
+   * entries, atomically. False when another writer came first, or (etcd) when
+   * this store campaigned and its candidate no longer holds the leader key.
    */
   commit(expected: number, next: ControlState, audit?: AuditEntry[]): Promise<boolean>;
   /** A past snapshot; snapshots are immutable once written. */
