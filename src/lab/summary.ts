@@ -1,5 +1,7 @@
 import type { Drill, Summary } from '../chaos/drills/types.js';
 import type { Controls } from './controls.js';
+import type { ControlSetup } from './deployment.js';
+import type { LeaderWatch } from './leaders.js';
 import type { DnsProbe, HealthChange } from './probes.js';
 import { percentile, type Recorder, round } from './recorder.js';
 
@@ -18,6 +20,15 @@ export interface Measured {
   lastDeadAttempt: ReadonlyMap<string, number>;
   notes: string[];
   dnsProblems: ReadonlyMap<string, number>;
+  control: {
+    setup: ControlSetup;
+    /** Control instance URL -> the region it runs in ('' outside every region). */
+    regions: ReadonlyMap<string, string>;
+    leaders: LeaderWatch | undefined;
+  };
+  servedByOwnEdge: ReadonlyMap<string, boolean>;
+  /** Steered answers' TTL, seconds. */
+  ttlS: number;
 }
 
 function failover(m: Measured): Summary['failover'] {
@@ -26,10 +37,56 @@ function failover(m: Measured): Summary['failover'] {
   const until = kill.back ?? Number.POSITIVE_INFINITY;
   const down = m.changes.find((c) => c.region === kill.region && c.t >= kill.t && c.health === 'DOWN');
   const lastAttempt = m.lastDeadAttempt.get(kill.region);
-  return {
+  const shift = {
     detectMs: down ? Math.round(down.t - kill.t) : null,
     edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
     dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
+  };
+  if (!kill.whole) return shift;
+  // Seconds with a failed request, from the one the kill fell in.
+  const failedSeconds = m.recorder.buckets
+    .filter((b) => b.failed > 0 && (b.second + 1) * 1000 > kill.t)
+    .map((b) => b.second);
+  const first = failedSeconds[0];
+  const last = failedSeconds.at(-1);
+  return {
+    ...shift,
+    userErrorWindowMs: last === undefined ? 0 : (last - first + 1) * 1000,
+    lastFailureMs: last === undefined ? null : Math.round((last + 1) * 1000 - kill.t),
+    ttlS: m.ttlS,
+  };
+}
+
+function control(m: Measured, restoreSteps: number | null): Summary['control'] {
+  const watch = m.control.leaders;
+  const regionOf = (url: string | null) => (url === null ? null : (m.control.regions.get(url) ?? null));
+  const kill = m.controls.kills[0];
+  let survivedRegionLoss: boolean | null = null;
+  if (kill?.whole && watch) {
+    const down = m.changes.find(
+      (c) =>
+        c.region === kill.region && c.health === 'DOWN' && c.t >= kill.t && c.t <= (kill.back ?? Infinity),
+    );
+    const firstStep = m.changes.find(
+      (c) => c.region === kill.region && kill.back !== null && c.t >= kill.back && c.dial > 0 && c.dial < 100,
+    );
+    const otherLeader = (t: number) => {
+      const region = regionOf(watch.leaderAt(t));
+      return region !== null && region !== kill.region;
+    };
+    survivedRegionLoss =
+      down !== undefined &&
+      firstStep !== undefined &&
+      (restoreSteps ?? 0) >= 2 &&
+      otherLeader(down.t) &&
+      otherLeader(firstStep.t);
+  }
+  return {
+    setup: m.control.setup,
+    instances: m.control.regions.size,
+    leaderChanges: watch ? watch.changes() : null,
+    leaders: (watch?.timeline ?? []).map((s) => ({ t: Math.round(s.t), region: regionOf(s.leader) })),
+    survivedRegionLoss,
   };
 }
 
@@ -85,6 +142,8 @@ export function summarize(m: Measured): Summary {
     p99MsByPhase[phase] = p99 === null ? null : Math.round(p99);
     errorRateByPhase[phase] = p.total === 0 ? 0 : round(p.failed / p.total, 4);
   }
+  const kong = m.drill.name.startsWith('kong');
+  const steps = kong ? restoreSteps(m) : null;
   const declaredDown = [...new Set(m.changes.filter((c) => c.health === 'DOWN').map((c) => c.region))];
   const summary: Summary = {
     scenario: m.drill.name,
@@ -110,8 +169,10 @@ export function summarize(m: Measured): Summary {
     },
     declaredDown,
     dnsFlaps: m.probe.flaps(),
-    recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
-    restoreSteps: m.drill.name === 'kong' ? restoreSteps(m) : null,
+    recoveredShare: kong ? recoveredShare(m, controls.target) : null,
+    restoreSteps: steps,
+    control: control(m, steps),
+    servedByOwnEdge: Object.fromEntries(m.servedByOwnEdge),
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
     notes: [...m.notes, ...controls.notes],
     verdict: { pass: false, failures: [], checks: [] },
