@@ -66,6 +66,7 @@ export class Controls implements LabControls {
     // Back once its edge serves again; its DNS server and control instance follow.
     await this.deployment.restartRegion(region, () => {
       if (kill) kill.back = this.now();
+      this.mark(`${region} edge and origins up`);
     });
   }
 
