@@ -224,6 +224,15 @@ export async function runScenario(
     await traffic.stop();
     probe.stop();
     leaders?.stop();
+    // What control declared, when: beside the processes' logs, for whoever reads why a check failed.
+    writeFileSync(
+      join(o.dir, 'logs', drill.name, 'health-changes.json'),
+      `${JSON.stringify({
+        changes: watch?.changes ?? [],
+        leaders: leaders?.timeline ?? [],
+        seconds: recorder.buckets.map((b) => [b.second, b.phase, b.total, b.failed]),
+      })}\n`,
+    );
     const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
     const summary = summarize({
       drill,

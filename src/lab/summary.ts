@@ -52,9 +52,25 @@ function failover(m: Measured): Summary['failover'] {
   return {
     ...shift,
     userErrorWindowMs: last === undefined ? 0 : (last - first + 1) * 1000,
+    // Steady state: seconds that ended a second or more before the kill (a request in flight when
+    // the region died, or held up by a busy machine until it had, failed because of the kill).
+    failedBeforeKill: m.recorder.buckets
+      .filter((b) => (b.second + 2) * 1000 <= kill.t)
+      .reduce((n, b) => n + b.failed, 0),
+    leaderGapMs: leaderGap(m, kill),
     lastFailureMs: last === undefined ? null : Math.round((last + 1) * 1000 - kill.t),
     ttlS: m.ttlS,
   };
+}
+
+/** ms after the kill until an instance led again (0 when the leader lived on), null when none did. */
+function leaderGap(m: Measured, kill: { t: number; back: number | null }): number | null {
+  const timeline = m.control.leaders?.timeline;
+  if (!timeline) return null;
+  const lost = timeline.find((s) => s.t >= kill.t && s.t <= (kill.back ?? Infinity) && s.leader === null);
+  if (!lost) return 0;
+  const regained = timeline.find((s) => s.t > lost.t && s.leader !== null);
+  return regained ? Math.round(regained.t - kill.t) : null;
 }
 
 function control(m: Measured, restoreSteps: number | null): Summary['control'] {

@@ -56,12 +56,21 @@ const recoveryChecks = (s: Summary, what: string) => [
   ),
 ];
 
-const dnsShift = (s: Summary, who: string) =>
-  check(
-    `DNS (${who}) stops answering with it within 5 s`,
-    s.failover.dnsShiftMs !== null && s.failover.dnsShiftMs <= 5000,
-    ms(s.failover.dnsShiftMs),
+/**
+ * 5 s from the moment control can act: when the leader died with the region,
+ * nobody declares anything until another instance leads (its lease ran out),
+ * and that wait is reported beside the shift.
+ */
+const dnsShift = (s: Summary, who: string) => {
+  const gap = s.failover.leaderGapMs ?? 0;
+  return check(
+    `DNS (${who}) stops answering with it within 5 s${gap > 0 ? ' of a new control leader' : ''}`,
+    s.failover.dnsShiftMs !== null && s.failover.dnsShiftMs <= 5000 + gap,
+    gap > 0
+      ? `${ms(s.failover.dnsShiftMs)}, of which ${ms(gap)} without a leader`
+      : ms(s.failover.dnsShiftMs),
   );
+};
 
 async function outage(lab: LabControls, kill: () => Promise<void>, back: () => Promise<void>, what: string) {
   const [killAt, backAt] = thirds(lab.durationS);
@@ -96,8 +105,8 @@ export const kong: Drill = {
     return [
       check(
         'no failed request before the region died',
-        (s.errorRateByPhase.before ?? 0) === 0,
-        pct(s.errorRateByPhase.before ?? 0),
+        (f.failedBeforeKill ?? 0) === 0,
+        `${f.failedBeforeKill ?? 0} failed up to a second before the kill`,
       ),
       check(
         "failed requests end within the answers' TTL after the kill",

@@ -60,6 +60,10 @@ export interface Summary {
     userErrorWindowMs?: number | null;
     /** Whole-region kong: ms after the kill of the end of the last second with a failed request, null if none. */
     lastFailureMs?: number | null;
+    /** Whole-region kong: failed requests in the seconds that ended a second or more before the kill. */
+    failedBeforeKill?: number;
+    /** Whole-region kong: ms after the kill until a control instance led again (0: the leader lived on). */
+    leaderGapMs?: number | null;
     /** Steered answers' TTL (s): how long users may keep the dead region's address with the `home` policy. */
     ttlS?: number;
   };
