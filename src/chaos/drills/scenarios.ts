@@ -126,7 +126,7 @@ export const kong: Drill = {
         "control survives its region's instance: DOWN declared, restored in steps by another instance",
         s.control.survivedRegionLoss === true,
         `detected in ${ms(f.detectMs)}; ${s.restoreSteps ?? 0} restore steps; setup ${s.control.setup}, ` +
-          `leaders ${s.control.leaders.map((l) => l.region ?? 'none').join(' -> ') || 'unknown'}`,
+          `leaders ${s.control.leaders.map((l) => (l.region === null ? 'none' : l.region || 'outside every region')).join(' -> ') || 'unknown'}`,
       ),
       check(
         'every region was served by its own edge at the start',
