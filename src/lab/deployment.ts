@@ -15,6 +15,7 @@ import {
 } from './lab-config.js';
 import { CliPart } from './parts.js';
 import { LabProcess } from './processes.js';
+import { dnsArgs, edgeArgs, labClocks } from './region-args.js';
 import { privateDir, writeSecretFile } from './secrets.js';
 import { LinkUrls, type NameServer, planTopology, type Topology } from './topology.js';
 
@@ -142,22 +143,14 @@ export class Deployment {
     const links = new LinkUrls(linksReady.ports as Record<string, number>);
     for (const m of t.etcd) m.advertisedPeerUrl = links.url('etcd-peer', m.name);
 
+    const clocks = labClocks(this.user, this.o.durationS);
     const base = {
       capacities: labCapacities(this.user, this.o.rate),
       tokens: this.tokens,
       stateDir,
       secretsDir,
       nameservers: t.nameservers.map((n) => ({ name: n.name, ipv4: [n.address] })),
-      // Short enough that a region killed whole, restarted at two thirds, is back in steps before the end.
-      riseAfterMs: Math.min(
-        this.user.control.health.riseAfter,
-        Math.max(1500, (this.o.durationS * 1000) / 20),
-      ),
-      restoreStepMs: Math.min(
-        this.user.control.autoRestore.stepInterval,
-        Math.max(500, (this.o.durationS * 1000) / 30),
-      ),
-      healthCheckIntervalMs: Math.max(250, (this.o.durationS * 1000) / 120),
+      ...clocks,
       store: { type: 'sqlite' as const, file: join(stateDir, 'control.db') },
     };
     /** What a process in `from` reaches (edges and origins of other regions through the links); '' = outside. */
@@ -224,35 +217,11 @@ export class Deployment {
       this.o.withControl ? { MERIDIAN_TOKEN: token } : {};
     for (const ns of t.nameservers) {
       const r = ns.region;
-      const cfg = ['--config', regionConfig.get(r)!];
-      const listen = `${ns.address}:${ns.port}`;
-      const dnsArgs = [
-        'dns',
-        ...cfg,
-        '--listen',
-        listen,
-        '--admin',
-        '127.0.0.1:0',
-        ...follows(r),
-        '--state-dir',
-        join(stateDir, `dns-${r}`),
-      ];
-      this.parts.push(new CliPart(`dns-${r}`, r, dnsArgs, logDir, followEnv(this.tokens.agent)));
-      const edgeArgs = [
-        'edge',
-        ...cfg,
-        '--region',
-        r,
-        '--listen',
-        `127.0.0.1:${t.edgePorts.get(r)}`,
-        '--admin',
-        '127.0.0.1:0',
-        ...follows(r),
-        '--state-dir',
-        join(stateDir, `edge-${r}`),
-      ];
+      const server = { configFile: regionConfig.get(r)!, stateDir, follow: follows(r) };
+      this.parts.push(new CliPart(`dns-${r}`, r, dnsArgs(ns, server), logDir, followEnv(this.tokens.agent)));
       // Each edge's token may report for its own region only.
-      this.parts.push(new CliPart(`edge-${r}`, r, edgeArgs, logDir, followEnv(this.tokens.edges.get(r)!)));
+      const edge = edgeArgs(r, t.edgePorts.get(r)!, server);
+      this.parts.push(new CliPart(`edge-${r}`, r, edge, logDir, followEnv(this.tokens.edges.get(r)!)));
     }
     await Promise.all(this.parts.filter((p) => !p.running).map((p) => p.start()));
   }
@@ -306,7 +275,7 @@ export class Deployment {
           ...this.etcdMembers.filter((m) => m.name === region).map((m) => m.clientUrl),
           ...t.etcd.filter((m) => m.name !== region).map((m) => links.url('etcd-client', m.name, region)),
         ];
-        const leaseTtl = Math.min(3000, Math.max(1500, (this.o.durationS * 1000) / 15));
+        const leaseTtl = labClocks(this.user, this.o.durationS).leaseTtlMs;
         file = this.writeConfig(
           `lab-control-${region}.yaml`,
           { ...base, ...direct, controlListen: listen, store: { type: 'etcd', endpoints, leaseTtl } },
@@ -405,10 +374,4 @@ export class Deployment {
     await this.links?.stop();
     return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);
   }
-}
-
-export function parseHostPort(text: string): { address: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
-  if (!m) return { address: '127.0.0.1', port: 0 };
-  return { address: m[1], port: Number(m[2]) };
 }
