@@ -47,6 +47,8 @@ before(async () => {
       ['us-east-1', `http://127.0.0.1:${edgePorts[0]}`],
       ['us-west-2', `http://127.0.0.1:${edgePorts[1]}`],
     ]),
+    nameservers: [{ name: 'ns1.example.com', ipv4: ['127.0.0.1'] }],
+    store: { type: 'sqlite', file: 'control.db' },
     originUrls: new Map([
       ['us-east-1', [`http://127.0.0.1:${origins[0].port}`]],
       ['us-west-2', [`http://127.0.0.1:${origins[1].port}`]],

@@ -108,7 +108,13 @@ test('meridian lab: no secret in argv, logs or files, secret files 0600 in 0700 
   // The secrets: control's tokens in the generated config (if written there), the lab's
   // secret files, and the secret-named variables in the children's environment.
   const files = walk(dir);
-  for (const name of ['lab-config.yaml', 'lab-control.yaml']) {
+  // Every generated config: the outside view, each region's, and each control instance's (etcd) or the one (SQLite).
+  const configs = readdirSync(dir).filter((f) => /^lab-(config|control)(-.+)?\.yaml$/.test(f));
+  assert.ok(
+    configs.includes('lab-config.yaml') && configs.some((f) => f.startsWith('lab-control')),
+    configs.join(', '),
+  );
+  for (const name of configs) {
     const doc = parse(readFileSync(join(dir, name), 'utf8'));
     for (const tk of doc.control?.tokens ?? []) if (tk.token) secrets.add(tk.token);
   }
@@ -125,7 +131,7 @@ test('meridian lab: no secret in argv, logs or files, secret files 0600 in 0700 
   assert.ok(events.includes(`evacuate ${summary.target} done`), `evacuated: ${events.join(', ')}`);
   const logs = files.filter((f) => f.endsWith('.log'));
   assert.ok(
-    logs.some((f) => f.endsWith('control.log')),
+    logs.some((f) => /control(-[^/]+)?\.log$/.test(f)),
     'control wrote its log',
   );
   for (const f of logs) assert.doesNotMatch(readFileSync(f, 'utf8'), /"code":"UNAUTHORIZED"/, f);

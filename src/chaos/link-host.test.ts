@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { LinkHost } from './link-host.js';
+import { LinkHost, selectLinks } from './link-host.js';
 
 test('link host runs proxies and cuts them by region through its admin API', async () => {
   const server = createServer((_, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
   const host = await new LinkHost([
-    { name: 'edge:a', region: 'a', targetPort: port, rttMs: 0 },
-    { name: 'edge:b', region: 'b', targetPort: port, rttMs: 0 },
+    { name: 'edge:a', from: '*', to: 'a', targetPort: port, rttMs: 0 },
+    { name: 'edge:b', from: '*', to: 'b', targetPort: port, rttMs: 0 },
   ]).start();
   try {
     const { admin, ports } = host.describe();
@@ -28,4 +28,19 @@ test('link host runs proxies and cuts them by region through its admin API', asy
     await host.close();
     server.close();
   }
+});
+
+test('links are chosen by the regions they touch, or by their from and to sides', () => {
+  const specs = [
+    { name: 'control:a>b', from: 'a', to: 'b', targetPort: 1, rttMs: 0 },
+    { name: 'control:b>a', from: 'b', to: 'a', targetPort: 2, rttMs: 0 },
+    { name: 'control:c>b', from: 'c', to: 'b', targetPort: 3, rttMs: 0 },
+    { name: 'edge:c', from: '*', to: 'c', targetPort: 4, rttMs: 0 },
+  ];
+  const names = (q: string) => selectLinks(specs, new URLSearchParams(q)).map((s) => s.name);
+  assert.deepEqual(names(''), ['control:a>b', 'control:b>a', 'control:c>b', 'edge:c']);
+  assert.deepEqual(names('region=a'), ['control:a>b', 'control:b>a']);
+  assert.deepEqual(names('region=c'), ['control:c>b', 'edge:c']);
+  assert.deepEqual(names('from=c&to=b'), ['control:c>b']);
+  assert.deepEqual(names('to=b'), ['control:a>b', 'control:c>b']);
 });

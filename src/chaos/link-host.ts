@@ -2,19 +2,35 @@ import { createServer, type Server } from 'node:http';
 import { FaultProxy, type LinkFault } from './fault-proxy.js';
 
 export interface LinkSpec {
-  /** Name of this proxy, e.g. "edge:us-east-1" or "replication:us-west-2/0". */
+  /** Name of this proxy, e.g. "edge:us-east-1" or "control:us-east-1>us-west-2". */
   name: string;
-  /** Region the proxy carries traffic into. */
-  region: string;
+  /**
+   * Region whose processes use this proxy, or '*' when processes of several regions share it (one
+   * URL in a config every region reads): cut with the regions it touches only by its `to` side.
+   */
+  from: string;
+  /** Region (or site, such as the etcd witness) the proxy carries traffic into. */
+  to: string;
   targetPort: number;
   rttMs: number;
+}
+
+/** Links chosen by the admin API's query: all; ?region=X those touching X; ?from=X&to=Y (either alone). */
+export function selectLinks(specs: readonly LinkSpec[], query: URLSearchParams): LinkSpec[] {
+  const region = query.get('region');
+  const from = query.get('from');
+  const to = query.get('to');
+  return specs.filter(
+    (s) =>
+      (!region || s.to === region || s.from === region) && (!from || s.from === from) && (!to || s.to === to),
+  );
 }
 
 /**
  * Runs the lab's inter-region fault proxies in a process of their own, so the
  * link's delay is not at the mercy of the traffic generator's event loop.
  * Admin API: GET /links, POST /links {cut?, rttMs?} applies to every proxy,
- * or to one region's with ?region=ID.
+ * or to those `selectLinks` picks: ?region=ID (every link touching it), ?from=ID, ?to=ID.
  */
 export class LinkHost {
   private readonly proxies = new Map<string, { spec: LinkSpec; proxy: FaultProxy }>();
@@ -29,8 +45,8 @@ export class LinkHost {
       });
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://links');
-        const region = url.searchParams.get('region');
-        const chosen = [...this.proxies.values()].filter((p) => !region || p.spec.region === region);
+        const names = new Set(selectLinks(this.specs, url.searchParams).map((s) => s.name));
+        const chosen = [...this.proxies.values()].filter((p) => names.has(p.spec.name));
         if (url.pathname === '/links' && req.method === 'POST') {
           try {
             const fault = JSON.parse(body || '{}') as Partial<LinkFault>;

@@ -111,7 +111,7 @@ export function registerLabLinks(program: Command) {
   program
     .command('lab-links', { hidden: true })
     .description('run the lab fault proxies between regions (admin API: GET|POST /links)')
-    .requiredOption('--spec <json>', 'JSON list of {name, region, targetPort, rttMs}')
+    .requiredOption('--spec <json>', 'JSON list of {name, from, to, targetPort, rttMs}')
     .action(
       action(async (opts: { spec: string }) => {
         let specs: LinkSpec[];
@@ -120,7 +120,7 @@ export function registerLabLinks(program: Command) {
         } catch {
           throw new MeridianError(
             'BAD_ARGUMENT',
-            '--spec expects a JSON list of {name, region, targetPort, rttMs}',
+            '--spec expects a JSON list of {name, from, to, targetPort, rttMs}',
           );
         }
         const host = await new LinkHost(specs).start();

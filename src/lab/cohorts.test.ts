@@ -104,6 +104,8 @@ function wiring(cohorts?: LabWiring['cohorts']): LabWiring {
       ['us-east-1', 'http://127.0.0.1:18101'],
       ['us-west-2', 'http://127.0.0.1:18201'],
     ]),
+    nameservers: [{ name: 'ns1.example.com', ipv4: ['127.0.0.1'] }],
+    store: { type: 'sqlite', file: 'control.db' },
     originUrls: new Map([
       ['us-east-1', ['http://127.0.0.1:19101']],
       ['us-west-2', ['http://127.0.0.1:19201']],

@@ -19,7 +19,8 @@ export interface Evacuation {
 export class Controls implements LabControls {
   readonly regions: string[];
   readonly evacuations: Evacuation[] = [];
-  readonly kills: { region: string; t: number; back: number | null }[] = [];
+  /** Kills by the drill: `whole` when the whole region died (edge, DNS, control, origins), not only its origins. */
+  readonly kills: { region: string; t: number; back: number | null; whole?: boolean }[] = [];
   readonly notes: string[] = [];
 
   constructor(
@@ -51,8 +52,22 @@ export class Controls implements LabControls {
   }
 
   async killOrigins(region: string): Promise<void> {
-    this.kills.push({ region, t: this.now(), back: null });
+    this.kills.push({ region, t: this.now(), back: null, whole: false });
     await this.deployment.killOrigins(region);
+  }
+
+  async killRegion(region: string): Promise<void> {
+    this.kills.push({ region, t: this.now(), back: null, whole: true });
+    await this.deployment.killRegion(region);
+  }
+
+  async restartRegion(region: string): Promise<void> {
+    const kill = [...this.kills].reverse().find((k) => k.region === region);
+    // Back once its edge serves again; its DNS server and control instance follow.
+    await this.deployment.restartRegion(region, () => {
+      if (kill) kill.back = this.now();
+      this.mark(`${region} edge and origins up`);
+    });
   }
 
   async restartOrigins(region: string): Promise<void> {
@@ -73,8 +88,8 @@ export class Controls implements LabControls {
     );
   }
 
-  async cutLinks(mode: 'blackhole' | 'reset' | false): Promise<void> {
-    await this.deployment.setLinks({ cut: mode });
+  async cutLinks(mode: 'blackhole' | 'reset' | false, region?: string): Promise<void> {
+    await this.deployment.setLinks({ cut: mode }, region ? `region=${encodeURIComponent(region)}` : '');
   }
 
   async evacuate(region: string): Promise<void> {
@@ -86,7 +101,7 @@ export class Controls implements LabControls {
     await this.operate('restore', region, (c) => c.dial >= full);
   }
 
-  /** Runs `meridian evacuate|restore REGION` against the lab's control, then waits for the dial to arrive. */
+  /** Runs `meridian evacuate|restore REGION` against the lab's control instances, then waits for the dial to arrive. */
   private async operate(
     kind: 'evacuate' | 'restore',
     region: string,
@@ -100,7 +115,8 @@ export class Controls implements LabControls {
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       // Steps sized to the run: the whole move fits in about a quarter of it.
       const interval = `${Math.max(1, Math.floor((this.durationS * 0.25) / 4))}s`;
-      const argv = [kind, region, '--control', d.controlUrl, '--step-interval', interval, '--json'];
+      const control = d.controlUrls.join(',');
+      const argv = [kind, region, '--control', control, '--step-interval', interval, '--json'];
       const child = spawn(command, [...args, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: childEnv({ MERIDIAN_TOKEN: d.tokens.operator }),

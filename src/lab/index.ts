@@ -13,7 +13,7 @@ import { runScenario } from './scenario.js';
 import { createUsers, type VirtualUser } from './users.js';
 
 /** Scenarios that cannot be judged without the control plane (DOWN detection, DNS shift, evacuation). */
-const NEEDS_CONTROL = new Set(['kong', 'evacuate', 'split-brain']);
+const NEEDS_CONTROL = new Set(['kong', 'kong-origins', 'evacuate', 'split-brain']);
 
 export interface LabOptions {
   config: string;
@@ -97,6 +97,16 @@ function combine(summaries: Summary[]): AllSummary {
     splitBrain: by('split-brain')?.splitBrain ?? { flaps: null, lostWrites: null, divergentKeys: null },
     declaredDown: [...new Set(summaries.flatMap((s) => s.declaredDown))],
     dnsFlaps: summaries.reduce((s, x) => s + x.dnsFlaps, 0),
+    control: {
+      ...(by('kong') ?? summaries[0]).control,
+      leaderChanges: summaries.some((s) => s.control.leaderChanges === null)
+        ? null
+        : summaries.reduce((n, s) => n + (s.control.leaderChanges ?? 0), 0),
+      leaders: [],
+    },
+    servedByOwnEdge: Object.fromEntries(
+      (summaries[0]?.regions ?? []).map((r) => [r, summaries.every((s) => s.servedByOwnEdge[r] === true)]),
+    ),
     recoveredShare: by('kong')?.recoveredShare ?? null,
     restoreSteps: by('kong')?.restoreSteps ?? null,
     events: [],

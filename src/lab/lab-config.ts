@@ -37,6 +37,12 @@ export interface LabWiring {
    * Absent: the user's services only.
    */
   cohorts?: readonly Cohort[];
+  /** The zone's name servers: one per region (the same list in every region's file). */
+  nameservers: readonly { name: string; ipv4: string[] }[];
+  /** Control's store: the SQLite file of the single instance, or the lab's etcd cluster as this instance reaches it. */
+  store: { type: 'sqlite'; file: string } | { type: 'etcd'; endpoints: string[]; leaseTtl: number };
+  /** This control instance's address (its listen and the URL other instances and followers use). */
+  controlListen?: string;
 }
 
 export const newToken = () => randomBytes(18).toString('base64url');
@@ -124,13 +130,16 @@ export function labConfigDocument(
   const secrets = labSecretFiles(wiring.secretsDir);
   const edge = (doc.edge as Record<string, unknown> | undefined) ?? {};
 
+  const zone = (doc.zone as Record<string, unknown> | undefined) ?? {};
   return {
     ...doc,
+    zone: { ...zone, nameservers: wiring.nameservers },
     regions,
     services: [...services, ...cohortServices],
     control: {
       ...control,
-      listen: '127.0.0.1:0',
+      listen: wiring.controlListen ?? '127.0.0.1:0',
+      ...(wiring.controlListen ? { url: `http://${wiring.controlListen}` } : {}),
       tokens: [
         { name: 'lab-operator', role: 'operator', env: LAB_TOKEN_ENV.operator },
         { name: 'lab-agent', role: 'agent', env: LAB_TOKEN_ENV.agent, regions: [] },
@@ -142,7 +151,7 @@ export function labConfigDocument(
           regions: [region],
         })),
       ],
-      store: { type: 'sqlite', file: `${wiring.stateDir}/control.db` },
+      store: wiring.store,
       health: { ...((control.health as object | undefined) ?? {}), riseAfter: wiring.riseAfterMs },
       autoRestore: {
         ...((control.autoRestore as object | undefined) ?? {}),

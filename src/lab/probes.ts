@@ -13,14 +13,17 @@ export interface DnsSample {
 /**
  * Asks DNS, several times a second, where a few users of each region would be
  * sent (their subnet in ECS, no caching): when answers stop naming a region,
- * and whether any answer ever flipped.
+ * and whether any answer ever flipped. Each query goes to the next name server
+ * of the regions that are up.
  */
 export class DnsProbe {
   readonly samples: DnsSample[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private turn = 0;
 
   constructor(
-    private readonly dns: DnsClient,
+    /** The name servers of the regions that are up. */
+    private readonly servers: () => readonly DnsClient[],
     private readonly hostname: string,
     /** Probe name (a region's home user) -> its /24. */
     private readonly probes: ReadonlyMap<string, string>,
@@ -32,7 +35,9 @@ export class DnsProbe {
     this.timer = setInterval(() => {
       for (const [probe, subnet] of this.probes) {
         const t = this.clock();
-        this.dns
+        const live = this.servers();
+        if (live.length === 0) continue;
+        live[this.turn++ % live.length]
           .query(this.hostname, subnet, 1000)
           .then((a) => this.samples.push({ t, probe, region: this.regionOf(a.addresses[0] ?? '') ?? '' }))
           .catch(() => this.samples.push({ t, probe, region: '' }));
@@ -84,14 +89,15 @@ export class ControlWatch {
   private source: ControlSnapshotSource;
 
   constructor(
-    controlUrl: string,
+    /** Every control instance: losing one does not blind the lab. */
+    controlUrls: readonly string[],
     token: string,
     configFile: string,
     stateDir: string,
     private readonly clock: () => number,
   ) {
     this.source = new ControlSnapshotSource({
-      controlUrl,
+      controlUrl: controlUrls,
       token,
       configFile,
       stateDir,

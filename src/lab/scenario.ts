@@ -8,6 +8,8 @@ import { Controls } from './controls.js';
 import { Deployment } from './deployment.js';
 import { DnsClient } from './dns-client.js';
 import { labCapacities } from './lab-config.js';
+import { LeaderWatch } from './leaders.js';
+import { NameServerClients } from './nameservers.js';
 import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
 import { type RunningResolver, startResolver } from './resolver/index.js';
@@ -41,16 +43,17 @@ async function get(url: string, headers: Record<string, string> = {}) {
 /**
  * Waits until each edge serves one of its own users from its own origins.
  * An edge that only ever serves them from elsewhere is noted, not fatal: the
- * run then shows it.
+ * run then shows it. Returns, per region, whether its own edge served it.
  */
 async function waitUntilServing(
   d: Deployment,
   users: readonly VirtualUser[],
   homeOf: (u: VirtualUser) => string,
   notes: string[],
-) {
+): Promise<Map<string, boolean>> {
   const hostname = d.config.services[0].hostname;
   const end = Date.now() + 60_000;
+  const served = new Map<string, boolean>();
   for (const [region, url] of d.edgeUrls) {
     const user = users.find((u) => homeOf(u) === region);
     if (!user) continue;
@@ -59,9 +62,13 @@ async function waitUntilServing(
         host: hostname,
         'x-forwarded-for': user.address,
       }).catch(() => null);
-      if (r?.status === 200 && r.headers['x-lab-region'] === region) break;
+      if (r?.status === 200 && r.headers['x-lab-region'] === region) {
+        served.set(region, true);
+        break;
+      }
       if (Date.now() > end && r?.status === 200) {
         notes.push(`at start the ${region} edge served its own users from ${r.headers['x-lab-region']}`);
+        served.set(region, false);
         break;
       }
       if (Date.now() > end)
@@ -78,6 +85,23 @@ async function waitUntilServing(
       await new Promise((res) => setTimeout(res, 200));
     }
   }
+  return served;
+}
+
+/** What the notes say about the control setup that ran. */
+function controlNote(d: Deployment): string {
+  if (d.controlSetup === 'etcd')
+    return (
+      `control: ${d.controlUrls.length} instances, one per region, sharing state through a ` +
+      `${d.etcdMembers.length}-member etcd cluster (members: ${d.etcdMembers.map((m) => m.name).join(', ')}); ` +
+      'DNS servers and edges follow a list of instances, their own region first'
+    );
+  if (d.controlSetup === 'sqlite')
+    return (
+      'control: one instance on SQLite (etcd is not installed), running outside every region: ' +
+      'kong does not kill it; install etcd-server for one instance per region'
+    );
+  return 'control: not running (this build has no control command); DNS and edges follow the config file';
 }
 
 /** After the links healed: wait for the copies to settle, then compare every origin's copy. */
@@ -126,7 +150,8 @@ export async function runScenario(
   });
   let dns: DnsClient | undefined;
   let resolver: RunningResolver | undefined;
-  let probeDns: DnsClient | undefined;
+  let nameservers: NameServerClients | undefined;
+  let leaders: LeaderWatch | undefined;
   let traffic: Traffic | undefined;
   let probe: DnsProbe | undefined;
   let watch: ControlWatch | undefined;
@@ -137,29 +162,28 @@ export async function runScenario(
     writeFileSync(join(o.dir, 'endpoints.json'), `${JSON.stringify(deployment.endpoints(), null, 2)}\n`);
     if (o.withControl)
       o.progress(`dashboard: ${deployment.controlUrl}/ (token in ${deployment.operatorTokenFile})`);
-    await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
+    o.notes.push(controlNote(deployment));
+    const servedByOwnEdge = await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
     const edges = edgeTargets(cfg, deployment.edgeUrls);
-    // Users resolve through a caching resolver in front of the name servers; the probe asks the
-    // authoritative server directly, to time when the answers changed at the source.
-    const nameservers: { name: string; address: string; port: number }[] =
-      // biome-ignore lint/suspicious/noExplicitAny: deployment.nameservers comes with the per-region DNS servers
-      (deployment as any).nameservers ?? [{ name: 'ns', ...deployment.dnsAddress }];
+    // Users resolve through a caching resolver in front of every region's name server; the probe
+    // asks the live authoritative servers directly, to time when the answers changed at the source.
     resolver = await startResolver({
       zone: cfg.zone.name,
-      nameservers,
+      nameservers: deployment.nameservers,
       dir: join(o.dir, 'state', 'resolver', drill.name),
       logDir: join(o.dir, 'logs', drill.name),
     });
     const note = `resolver: ${resolver.description}`;
     if (!o.notes.includes(note)) o.notes.push(note);
     dns = new DnsClient(resolver);
-    probeDns = new DnsClient(deployment.dnsAddress);
+    nameservers = new NameServerClients(deployment.nameservers, (r) => !deployment.deadRegions.has(r));
     if (o.withControl) {
       const stateDir = join(o.dir, 'state', 'watch');
+      leaders = new LeaderWatch(deployment.controlUrls, clock);
       watch = new ControlWatch(
-        deployment.controlUrl,
+        deployment.controlUrls,
         deployment.tokens.viewer,
         deployment.labConfigFile,
         stateDir,
@@ -172,7 +196,14 @@ export async function runScenario(
       for (const u of o.users.filter((u) => o.homeOf(u) === region).slice(0, 5))
         probes.set(`${region}:${u.id}`, `${u.address.split('.').slice(0, 3).join('.')}.0/24`);
     startedAt = performance.now();
-    probe = new DnsProbe(probeDns, hostname, probes, (a) => edges.get(a)?.region, clock);
+    const liveServers = nameservers;
+    probe = new DnsProbe(
+      () => liveServers.live(),
+      hostname,
+      probes,
+      (a) => edges.get(a)?.region,
+      clock,
+    );
     traffic = new Traffic({
       users: o.users,
       dns,
@@ -196,6 +227,7 @@ export async function runScenario(
     });
     controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
     probe.start();
+    leaders?.start();
     traffic.start();
     ticker = setInterval(() => o.progress(`${drill.name} ${recorder.line()}`), 1000);
     ticker.unref();
@@ -203,6 +235,16 @@ export async function runScenario(
     clearInterval(ticker);
     await traffic.stop();
     probe.stop();
+    leaders?.stop();
+    // What control declared, when: beside the processes' logs, for whoever reads why a check failed.
+    writeFileSync(
+      join(o.dir, 'logs', drill.name, 'health-changes.json'),
+      `${JSON.stringify({
+        changes: watch?.changes ?? [],
+        leaders: leaders?.timeline ?? [],
+        seconds: recorder.buckets.map((b) => [b.second, b.phase, b.total, b.failed]),
+      })}\n`,
+    );
     const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
     if (data)
       o.notes.push(
@@ -221,15 +263,19 @@ export async function runScenario(
       lastDeadAttempt,
       dnsProblems: traffic.dnsProblems,
       notes: o.notes,
+      control: { setup: deployment.controlSetup, regions: deployment.controlRegions, leaders },
+      servedByOwnEdge,
+      ttlS: cfg.zone.ttl,
     });
     return { summary, recorder };
   } finally {
     clearInterval(ticker);
     await traffic?.stop().catch(() => {});
     probe?.stop();
+    leaders?.stop();
     await watch?.close().catch(() => {});
     dns?.close();
-    probeDns?.close();
+    nameservers?.close();
     await resolver?.stop().catch(() => {});
     const unclean = await deployment.stop();
     if (unclean.length > 0) o.notes.push(`did not exit cleanly on SIGTERM: ${unclean.join(', ')}`);

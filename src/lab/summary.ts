@@ -1,6 +1,8 @@
 import type { CohortSummary, Drill, Summary } from '../chaos/drills/types.js';
 import type { Controls } from './controls.js';
+import type { ControlSetup } from './deployment.js';
 import { errorWindow } from './error-window.js';
+import type { LeaderWatch } from './leaders.js';
 import type { DnsProbe, HealthChange } from './probes.js';
 import { percentile, type Recorder, round } from './recorder.js';
 
@@ -19,6 +21,15 @@ export interface Measured {
   lastDeadAttempt: ReadonlyMap<string, number>;
   notes: string[];
   dnsProblems: ReadonlyMap<string, number>;
+  control: {
+    setup: ControlSetup;
+    /** Control instance URL -> the region it runs in ('' outside every region). */
+    regions: ReadonlyMap<string, string>;
+    leaders: LeaderWatch | undefined;
+  };
+  servedByOwnEdge: ReadonlyMap<string, boolean>;
+  /** Steered answers' TTL, seconds. */
+  ttlS: number;
 }
 
 /** Where user error windows start: the kill, or the start of the run when nothing was killed. */
@@ -31,11 +42,66 @@ function failover(m: Measured): Summary['failover'] {
   const until = kill.back ?? Number.POSITIVE_INFINITY;
   const down = m.changes.find((c) => c.region === kill.region && c.t >= kill.t && c.health === 'DOWN');
   const lastAttempt = m.lastDeadAttempt.get(kill.region);
-  return {
+  const shift = {
     detectMs: down ? Math.round(down.t - kill.t) : null,
     edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
     dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
     userErrorWindowMs,
+  };
+  if (!kill.whole) return shift;
+  const after = m.recorder.failed.filter((f) => f.at >= kill.t);
+  const last = after.length === 0 ? undefined : Math.max(...after.map((f) => f.at));
+  return {
+    ...shift,
+    // Steady state: failures a second or more before the kill (a request in flight when the
+    // region died, or held up by a busy machine until it had, failed because of the kill).
+    failedBeforeKill: m.recorder.failed.filter((f) => f.at <= kill.t - 1000).length,
+    leaderGapMs: leaderGap(m, kill),
+    lastFailureMs: last === undefined ? null : Math.round(last - kill.t),
+    ttlS: m.ttlS,
+  };
+}
+
+/** ms after the kill until an instance led again (0 when the leader lived on), null when none did. */
+function leaderGap(m: Measured, kill: { t: number; back: number | null }): number | null {
+  const timeline = m.control.leaders?.timeline;
+  if (!timeline) return null;
+  const lost = timeline.find((s) => s.t >= kill.t && s.t <= (kill.back ?? Infinity) && s.leader === null);
+  if (!lost) return 0;
+  const regained = timeline.find((s) => s.t > lost.t && s.leader !== null);
+  return regained ? Math.round(regained.t - kill.t) : null;
+}
+
+function control(m: Measured, restoreSteps: number | null): Summary['control'] {
+  const watch = m.control.leaders;
+  const regionOf = (url: string | null) => (url === null ? null : (m.control.regions.get(url) ?? null));
+  const kill = m.controls.kills[0];
+  let survivedRegionLoss: boolean | null = null;
+  if (kill?.whole && watch) {
+    const down = m.changes.find(
+      (c) =>
+        c.region === kill.region && c.health === 'DOWN' && c.t >= kill.t && c.t <= (kill.back ?? Infinity),
+    );
+    const firstStep = m.changes.find(
+      (c) => c.region === kill.region && kill.back !== null && c.t >= kill.back && c.dial > 0 && c.dial < 100,
+    );
+    const otherLeader = (t: number) => {
+      const region = regionOf(watch.leaderAt(t));
+      return region !== null && region !== kill.region;
+    };
+    survivedRegionLoss =
+      down !== undefined &&
+      firstStep !== undefined &&
+      (restoreSteps ?? 0) >= 2 &&
+      otherLeader(down.t) &&
+      otherLeader(firstStep.t);
+  }
+  return {
+    setup: m.control.setup,
+    instances: m.control.regions.size,
+    leaderChanges: watch ? watch.changes() : null,
+    leaders: (watch?.timeline ?? []).map((s) => ({ t: Math.round(s.t), region: regionOf(s.leader) })),
+    survivedRegionLoss,
   };
 }
 
@@ -125,6 +191,8 @@ export function summarize(m: Measured): Summary {
     errorRateByPhase[phase] = p.total === 0 ? 0 : round(p.failed / p.total, 4);
   }
   const steady = [...recorder.cohorts.values()];
+  const kong = m.drill.name.startsWith('kong');
+  const steps = kong ? restoreSteps(m) : null;
   const declaredDown = [...new Set(m.changes.filter((c) => c.health === 'DOWN').map((c) => c.region))];
   const summary: Summary = {
     scenario: m.drill.name,
@@ -158,8 +226,10 @@ export function summarize(m: Measured): Summary {
     },
     declaredDown,
     dnsFlaps: m.probe.flaps(),
-    recoveredShare: m.drill.name === 'kong' ? recoveredShare(m, controls.target) : null,
-    restoreSteps: m.drill.name === 'kong' ? restoreSteps(m) : null,
+    recoveredShare: kong ? recoveredShare(m, controls.target) : null,
+    restoreSteps: steps,
+    control: control(m, steps),
+    servedByOwnEdge: Object.fromEntries(m.servedByOwnEdge),
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
     notes: [
       ...m.notes,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { DRILLS, SCENARIO_ORDER } from './scenarios.js';
 import type { Summary } from './types.js';
 
+const noWindow = { all: null, idempotent: null, postWithKey: null, post: null };
 const base: Summary = {
   scenario: 'x',
   durationS: 30,
@@ -24,7 +25,7 @@ const base: Summary = {
     detectMs: null,
     edgeShiftMs: null,
     dnsShiftMs: null,
-    userErrorWindowMs: { all: null, idempotent: null, postWithKey: null, post: null },
+    userErrorWindowMs: noWindow,
   },
   evacuation: { steps: null, durationS: null, maxLoadRatio: null },
   splitBrain: { flaps: null, lostWrites: null, divergentKeys: null },
@@ -34,8 +35,12 @@ const base: Summary = {
   restoreSteps: null,
   events: [],
   notes: [],
+  control: { setup: 'etcd', instances: 2, leaderChanges: 0, leaders: [], survivedRegionLoss: null },
+  servedByOwnEdge: { 'us-east-1': true, 'us-west-2': true },
   verdict: { pass: false, failures: [], checks: [] },
 };
+
+const survived = { ...base.control, survivedRegionLoss: true };
 
 const failing = (name: string, s: Partial<Summary>) =>
   DRILLS.get(name)!
@@ -48,7 +53,7 @@ test('every scenario has a drill', () => {
 });
 
 test('drill checks judge what was measured', () => {
-  const cases = [
+  const cases: { name: string; drill: string; s: Partial<Summary>; expect: string[] }[] = [
     {
       name: 'steady near expected',
       drill: 'steady',
@@ -62,8 +67,8 @@ test('drill checks judge what was measured', () => {
       expect: ['steady: us-east-1 share near 76.3 %', 'steady: us-west-2 share near 23.7 %'],
     },
     {
-      name: 'kong all good',
-      drill: 'kong',
+      name: 'kong-origins all good',
+      drill: 'kong-origins',
       s: {
         failover: { ...base.failover, detectMs: 1500, edgeShiftMs: 200, dnsShiftMs: 3000 },
         sharesByPhase: { outage: { 'us-east-1': 0 } },
@@ -73,8 +78,8 @@ test('drill checks judge what was measured', () => {
       expect: [],
     },
     {
-      name: 'kong slow DNS, never measured edge',
-      drill: 'kong',
+      name: 'kong-origins slow DNS, never measured edge',
+      drill: 'kong-origins',
       s: {
         failover: { ...base.failover, dnsShiftMs: 7000 },
         sharesByPhase: { outage: { 'us-east-1': 0 } },
@@ -83,8 +88,56 @@ test('drill checks judge what was measured', () => {
       },
       expect: [
         'edge stops sending to the dead region within 1 s',
-        'DNS stops answering with it within 5 s',
+        'DNS (every name server) stops answering with it within 5 s',
         'recovery: it comes back gradually, in steps',
+      ],
+    },
+    {
+      name: 'kong: failures inside the TTL window, control survived',
+      drill: 'kong',
+      s: {
+        requests: { total: 1000, ok: 990, failed: 10, failedIdempotent: 10, shed: 0 },
+        // The leader died with the region: 6 s to shift DNS, 3 s of them without a leader.
+        failover: {
+          userErrorWindowMs: noWindow,
+          detectMs: 4500,
+          edgeShiftMs: 0,
+          dnsShiftMs: 6000,
+          leaderGapMs: 3000,
+          lastFailureMs: 12_000,
+          ttlS: 30,
+        },
+        sharesByPhase: { outage: { 'us-east-1': 0 } },
+        control: survived,
+        recoveredShare: 0.4,
+        restoreSteps: 3,
+      },
+      expect: [],
+    },
+    {
+      name: 'kong: failures past the TTL, control lost with the region, a region served from elsewhere',
+      drill: 'kong',
+      s: {
+        requests: { total: 1000, ok: 900, failed: 100, failedIdempotent: 100, shed: 0 },
+        failover: {
+          userErrorWindowMs: noWindow,
+          detectMs: null,
+          edgeShiftMs: 0,
+          dnsShiftMs: 2000,
+          lastFailureMs: 9000,
+          ttlS: 5,
+          failedBeforeKill: 3,
+        },
+        sharesByPhase: { outage: { 'us-east-1': 0 } },
+        servedByOwnEdge: { 'us-east-1': true, 'us-west-2': false },
+        recoveredShare: 0.4,
+        restoreSteps: 3,
+      },
+      expect: [
+        'no failed request before the region died',
+        "failed requests end within the answers' TTL after the kill",
+        "control survives its region's instance: DOWN declared, restored in steps by another instance",
+        'every region was served by its own edge at the start',
       ],
     },
     {
@@ -103,5 +156,5 @@ test('drill checks judge what was measured', () => {
       expect: ['bad: client errors near zero (≤ 0.5 %)'],
     },
   ];
-  for (const c of cases) assert.deepEqual(failing(c.drill, c.s as Partial<Summary>), c.expect, c.name);
+  for (const c of cases) assert.deepEqual(failing(c.drill, c.s), c.expect, c.name);
 });

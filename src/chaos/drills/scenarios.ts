@@ -1,4 +1,4 @@
-import { check, type Drill, type Summary } from './types.js';
+import { check, type Drill, type LabControls, type Summary } from './types.js';
 
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)} %`;
@@ -37,22 +37,120 @@ export const steady: Drill = {
   checks: (s) => [...sharesFollowGeography(s, 'steady'), noFailedIdempotent(s)],
 };
 
+/** Checks that hold whether kong kills the whole region or only its origins. */
+const recoveryChecks = (s: Summary, what: string) => [
+  check(
+    'outage: the dead region serves nothing',
+    (s.sharesByPhase.outage?.[s.target ?? ''] ?? 1) <= 0.01,
+    `share ${pct(s.sharesByPhase.outage?.[s.target ?? ''])}`,
+  ),
+  check(
+    'recovery: traffic comes back to it',
+    (s.recoveredShare ?? 0) > 0,
+    `share in the last quarter of recovery ${pct(s.recoveredShare)}`,
+  ),
+  check(
+    'recovery: it comes back gradually, in steps',
+    (s.restoreSteps ?? 0) >= 2,
+    `${s.restoreSteps ?? 0} dials between 0 and 100 after ${what} came back`,
+  ),
+];
+
+/**
+ * 5 s from the moment control can act: when the leader died with the region,
+ * nobody declares anything until another instance leads (its lease ran out),
+ * and that wait is reported beside the shift.
+ */
+const dnsShift = (s: Summary, who: string) => {
+  const gap = s.failover.leaderGapMs ?? 0;
+  return check(
+    `DNS (${who}) stops answering with it within 5 s${gap > 0 ? ' of a new control leader' : ''}`,
+    s.failover.dnsShiftMs !== null && s.failover.dnsShiftMs <= 5000 + gap,
+    gap > 0
+      ? `${ms(s.failover.dnsShiftMs)}, of which ${ms(gap)} without a leader`
+      : ms(s.failover.dnsShiftMs),
+  );
+};
+
+async function outage(lab: LabControls, kill: () => Promise<void>, back: () => Promise<void>, what: string) {
+  const [killAt, backAt] = thirds(lab.durationS);
+  lab.phase('before');
+  await lab.at(killAt);
+  lab.phase('outage');
+  await kill();
+  lab.mark(`${lab.target} ${what} killed`);
+  await lab.at(backAt);
+  lab.phase('recovery');
+  await back();
+  lab.mark(`${lab.target} ${what} back`);
+  await lab.at(lab.durationS);
+}
+
 export const kong: Drill = {
   name: 'kong',
-  description: 'Chaos Kong: every origin of one region dies at one third, comes back at two thirds',
-  async run(lab) {
-    const [kill, back] = thirds(lab.durationS);
-    lab.phase('before');
-    await lab.at(kill);
-    lab.phase('outage');
-    await lab.killOrigins(lab.target);
-    lab.mark(`${lab.target} origins killed`);
-    await lab.at(back);
-    lab.phase('recovery');
-    await lab.restartOrigins(lab.target);
-    lab.mark(`${lab.target} origins back`);
-    await lab.at(lab.durationS);
+  description:
+    'Chaos Kong: the whole region dies at one third (edge, DNS server, control instance, origins) and comes back at two thirds',
+  run: (lab) =>
+    outage(
+      lab,
+      () => lab.killRegion(lab.target),
+      () => lab.restartRegion(lab.target),
+      'region',
+    ),
+  checks: (s) => {
+    const f = s.failover;
+    // With the edge dead, a user holding its address fails until the answer's TTL runs out (the
+    // `home` answer policy gives no other address), or until the client moves on by itself.
+    const window = (f.ttlS ?? 0) * 1000 + (f.dnsShiftMs ?? 5000) + 1000;
+    return [
+      check(
+        'no failed request before the region died',
+        (f.failedBeforeKill ?? 0) === 0,
+        `${f.failedBeforeKill ?? 0} failed up to a second before the kill`,
+      ),
+      check(
+        "failed requests end within the answers' TTL after the kill",
+        f.lastFailureMs == null || f.lastFailureMs <= window,
+        f.lastFailureMs == null
+          ? 'no failed request'
+          : `${s.requests.failed} failed, from the kill to ${ms(f.lastFailureMs)} after it ` +
+              `(error window ${ms(f.userErrorWindowMs.all)}); TTL ${f.ttlS} s + DNS shift: ${ms(window)}`,
+      ),
+      check(
+        'live edges stop sending to the dead region within 1 s',
+        f.edgeShiftMs !== null && f.edgeShiftMs <= 1000,
+        ms(f.edgeShiftMs),
+      ),
+      dnsShift(s, 'the surviving name servers'),
+      check(
+        "control survives its region's instance: DOWN declared, restored in steps by another instance",
+        s.control.survivedRegionLoss === true,
+        `detected in ${ms(f.detectMs)}; ${s.restoreSteps ?? 0} restore steps; setup ${s.control.setup}, ` +
+          `leaders ${s.control.leaders.map((l) => (l.region === null ? 'none' : l.region || 'outside every region')).join(' -> ') || 'unknown'}`,
+      ),
+      check(
+        'every region was served by its own edge at the start',
+        s.regions.every((r) => s.servedByOwnEdge[r] === true),
+        Object.entries(s.servedByOwnEdge)
+          .map(([r, ok]) => `${r} ${ok ? 'yes' : 'no'}`)
+          .join(', '),
+      ),
+      ...recoveryChecks(s, 'the region'),
+    ];
   },
+};
+
+export const kongOrigins: Drill = {
+  name: 'kong-origins',
+  description:
+    'Chaos Kong, origins only: every origin of one region dies at one third, comes back at two thirds',
+  run: (lab) =>
+    outage(
+      lab,
+      () => lab.killOrigins(lab.target),
+      () => lab.restartOrigins(lab.target),
+      'origins',
+    ),
   checks: (s) => [
     noFailedIdempotent(s),
     check(
@@ -60,26 +158,8 @@ export const kong: Drill = {
       s.failover.edgeShiftMs !== null && s.failover.edgeShiftMs <= 1000,
       ms(s.failover.edgeShiftMs),
     ),
-    check(
-      'DNS stops answering with it within 5 s',
-      s.failover.dnsShiftMs !== null && s.failover.dnsShiftMs <= 5000,
-      ms(s.failover.dnsShiftMs),
-    ),
-    check(
-      'outage: the dead region serves nothing',
-      (s.sharesByPhase.outage?.[s.target ?? ''] ?? 1) <= 0.01,
-      `share ${pct(s.sharesByPhase.outage?.[s.target ?? ''])}`,
-    ),
-    check(
-      'recovery: traffic comes back to it',
-      (s.recoveredShare ?? 0) > 0,
-      `share in the last quarter of recovery ${pct(s.recoveredShare)}`,
-    ),
-    check(
-      'recovery: it comes back gradually, in steps',
-      (s.restoreSteps ?? 0) >= 2,
-      `${s.restoreSteps ?? 0} dials between 0 and 100 after the origins came back`,
-    ),
+    dnsShift(s, 'every name server'),
+    ...recoveryChecks(s, 'the origins'),
   ],
 };
 
@@ -232,6 +312,14 @@ export const badDeploy = faultDrill(
 );
 
 export const DRILLS: ReadonlyMap<string, Drill> = new Map(
-  [steady, kong, evacuate, splitBrain, latency, badDeploy].map((d) => [d.name, d]),
+  [steady, kong, kongOrigins, evacuate, splitBrain, latency, badDeploy].map((d) => [d.name, d]),
 );
-export const SCENARIO_ORDER = ['steady', 'kong', 'evacuate', 'split-brain', 'latency', 'bad-deploy'];
+export const SCENARIO_ORDER = [
+  'steady',
+  'kong',
+  'kong-origins',
+  'evacuate',
+  'split-brain',
+  'latency',
+  'bad-deploy',
+];

@@ -17,11 +17,15 @@ export interface LabControls {
   mark(label: string): void;
   /** Resolves at this many seconds after the scenario started. */
   at(seconds: number): Promise<void>;
+  /** SIGKILLs every process of the region: edge, DNS server, control instance, etcd member, origins. */
+  killRegion(region: string): Promise<void>;
+  /** Brings them all back on the same ports. */
+  restartRegion(region: string): Promise<void>;
   killOrigins(region: string): Promise<void>;
   restartOrigins(region: string): Promise<void>;
   setOriginFault(region: string, fault: OriginFault | null): Promise<void>;
-  /** Cut (or heal with false) every link between regions. */
-  cutLinks(mode: 'blackhole' | 'reset' | false): Promise<void>;
+  /** Cut (or heal with false) every link between regions, or only the links touching `region`. */
+  cutLinks(mode: 'blackhole' | 'reset' | false, region?: string): Promise<void>;
   /** Evacuate through the control plane; resolves when the region's dial reached 0 (or the operation ended). */
   evacuate(region: string): Promise<void>;
   restore(region: string): Promise<void>;
@@ -83,11 +87,32 @@ export interface Summary {
   cohorts: Record<string, CohortSummary>;
   failover: {
     detectMs: number | null;
+    /** Last request a live edge sent toward the dead region's origins, ms after the kill. */
     edgeShiftMs: number | null;
     dnsShiftMs: number | null;
-    /** First to last failed user request after the kill (from the start when nothing was killed). */
+    /** First to last failed user request after the kill (from the start when nothing was killed), per kind. */
     userErrorWindowMs: ErrorWindow;
+    /** Whole-region kong: ms after the kill of the last failed user request, null if none. */
+    lastFailureMs?: number | null;
+    /** Whole-region kong: failed user requests a second or more before the kill. */
+    failedBeforeKill?: number;
+    /** Whole-region kong: ms after the kill until a control instance led again (0: the leader lived on). */
+    leaderGapMs?: number | null;
+    /** Steered answers' TTL (s): how long users may keep the dead region's address with the `home` policy. */
+    ttlS?: number;
   };
+  /** Which control setup ran, how many instances, and how often the leader changed (etcd: polled every 250 ms). */
+  control: {
+    setup: 'etcd' | 'sqlite' | 'none';
+    instances: number;
+    leaderChanges: number | null;
+    /** Region of the leader over the run ('' outside every region, null when none led). */
+    leaders: { t: number; region: string | null }[];
+    /** kong: control declared the killed region DOWN, and restored it in steps, without its region's instance. */
+    survivedRegionLoss: boolean | null;
+  };
+  /** Per region: at the start, its own edge served its users from its own origins. */
+  servedByOwnEdge: Record<string, boolean>;
   evacuation: { steps: number | null; durationS: number | null; maxLoadRatio: number | null };
   splitBrain: { flaps: number | null; lostWrites: number | null; divergentKeys: number | null };
   /** Regions control declared DOWN during the run, and DNS answer changes seen by the probes. */

@@ -1,0 +1,55 @@
+// The command lines of a region's DNS server and edge, and the lab's clocks:
+// what deployment.ts starts, kept apart so it reads as a list.
+import { join } from 'node:path';
+import type { MeridianConfig } from '../config/index.js';
+import type { NameServer } from './topology.js';
+
+/**
+ * Control's and the health checks' clocks shortened to the run, so a region
+ * killed whole and restarted at two thirds is back, in steps, before the end.
+ */
+export function labClocks(config: MeridianConfig, durationS: number) {
+  const ms = durationS * 1000;
+  return {
+    riseAfterMs: Math.min(config.control.health.riseAfter, Math.max(1500, ms / 20)),
+    restoreStepMs: Math.min(config.control.autoRestore.stepInterval, Math.max(500, ms / 30)),
+    healthCheckIntervalMs: Math.max(250, ms / 120),
+    /** etcd leader lease of the control instances (etcd rounds it up to whole seconds). */
+    leaseTtlMs: Math.min(3000, Math.max(1500, ms / 15)),
+  };
+}
+
+export interface RegionServer {
+  configFile: string;
+  stateDir: string;
+  /** `--control A,B,...` or nothing (the servers then follow the config file). */
+  follow: string[];
+}
+
+export const dnsArgs = (ns: NameServer, s: RegionServer): string[] => [
+  'dns',
+  '--config',
+  s.configFile,
+  '--listen',
+  `${ns.address}:${ns.port}`,
+  '--admin',
+  '127.0.0.1:0',
+  ...s.follow,
+  '--state-dir',
+  join(s.stateDir, `dns-${ns.region}`),
+];
+
+export const edgeArgs = (region: string, port: number, s: RegionServer): string[] => [
+  'edge',
+  '--config',
+  s.configFile,
+  '--region',
+  region,
+  '--listen',
+  `127.0.0.1:${port}`,
+  '--admin',
+  '127.0.0.1:0',
+  ...s.follow,
+  '--state-dir',
+  join(s.stateDir, `edge-${region}`),
+];
