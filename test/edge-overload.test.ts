@@ -3,6 +3,7 @@
 // load does not wear down, requests bound for another region admitted there,
 // and the retry budget that stops a failing region from turning every request into two.
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { after, test } from 'node:test';
 import { request } from 'undici';
@@ -139,6 +140,34 @@ test('an edge whose own users fill its limit still bridges users of a region wit
   );
   hold.release();
   await Promise.all(local);
+});
+
+test('requests failing over from dead origins leave their slots to the next users: none shed here', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  const roomy = `${cfg.file}.west.yaml`;
+  copyFileSync(cfg.file, roomy);
+  appendYaml(
+    cfg.file,
+    'edge:\n  shedding: { adaptive: vegas, initialLimit: 2, minLimit: 2, maxInFlight: 8 }',
+  );
+  const hold = holdingOrigin();
+  // Nothing listens on us-east-1's origins: every request fails over to us-west-2, which holds it.
+  for (const p of [9201, 9202]) servers.push(await startOrigin(cfg.port(p), hold.handler));
+  const east = await startEdge(cfg.file, 'us-east-1');
+  const west = await startEdge(roomy, 'us-west-2');
+  edges.push(east, west);
+  const seen = () => east.edge.runtime.peers.byRegion.get('us-west-2')!.okAt > 0;
+  assert.ok((await waitFor(seen, 5000)) >= 0);
+
+  const pending: Promise<{ statusCode: number }>[] = [];
+  for (let i = 1; i <= 5; i++) {
+    pending.push(get(`${east.url}/x${i}`));
+    const held = await waitFor(() => hold.held.length === i, 5000);
+    if (held < 0) break;
+  }
+  hold.release();
+  const codes = (await Promise.all(pending)).map((r) => r.statusCode);
+  assert.deepEqual(codes, Array(5).fill(200));
 });
 
 test('retry budget: with every local answer a 503, at most 20 % of requests are retried in us-west-2', async () => {

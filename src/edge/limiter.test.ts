@@ -99,3 +99,14 @@ test('requests bound for another region take no slot of the limit, only of the h
   l.releaseForward();
   assert.equal(l.tryForward(), true);
 });
+
+test("a request that fails over to another region gives its slot to this region's next user", () => {
+  const l = new ConcurrencyLimiter(options);
+  while (l.tryAcquire(NORMAL));
+  l.moveToForward();
+  assert.equal(l.tryAcquire(NORMAL), true);
+  assert.equal(l.tryAcquire(NORMAL), false);
+  assert.deepEqual([l.inFlight, l.forwarding], [options.initialLimit, 1]);
+  l.moveToLocal();
+  assert.deepEqual([l.inFlight, l.forwarding], [options.initialLimit + 1, 0]);
+});

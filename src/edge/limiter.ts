@@ -69,6 +69,18 @@ export class ConcurrencyLimiter {
     this.forwarding--;
   }
 
+  /** An admitted request leaves for another region's edge after all (failover, retry): its slot goes with it. */
+  moveToForward(): void {
+    this.inFlight--;
+    this.forwarding++;
+  }
+
+  /** A forwarded request comes back to this region's origins (the peer refused it). */
+  moveToLocal(): void {
+    this.forwarding--;
+    this.inFlight++;
+  }
+
   /** Gives the slot back; `rttMs` of a request that reached an origin feeds the limit. */
   release(rttMs: number, now: number, sample: boolean): void {
     this.inFlight--;
