@@ -66,8 +66,8 @@ export class EdgeContext {
   /** Region of a remote or redirect route. */
   target = '';
   priority = NORMAL;
-  /** Set by the shedding stage: the limiter slot to give back at the end. */
-  admitted = false;
+  /** Set by the shedding stage: the limiter slot to give back at the end (see ConcurrencyLimiter.tryForward). */
+  slot: 'local' | 'forward' | null = null;
   attempts: Attempt[] | null = null;
   status = 0;
   outcome: Outcome = 'served';

@@ -1,3 +1,4 @@
+import { expectedOverload, type Outage, overloadNote } from '../chaos/drills/shed.js';
 import type { CohortSummary, Drill, Summary } from '../chaos/drills/types.js';
 import type { Controls } from './controls.js';
 import type { ControlSetup } from './deployment.js';
@@ -180,6 +181,21 @@ function cohorts(m: Measured): Record<string, CohortSummary> {
   return out;
 }
 
+/** Regions out of service during the run: killed until back, evacuated (dial 0) until restored. */
+function outages(m: Measured): Outage[] {
+  const end = m.controls.durationS * 1000;
+  const killed = m.controls.kills.map((k) => ({ region: k.region, fromMs: k.t, toMs: k.back ?? end }));
+  const evacuated = m.controls.evacuations
+    .filter((e) => e.kind === 'evacuate' && e.endedAt !== null)
+    .map((e) => {
+      const restore = m.controls.evacuations.find(
+        (r) => r.kind !== 'evacuate' && r.region === e.region && r.startedAt >= e.startedAt,
+      );
+      return { region: e.region, fromMs: e.endedAt!, toMs: restore?.startedAt ?? end };
+    });
+  return [...killed, ...evacuated];
+}
+
 export function summarize(m: Measured): Summary {
   const { recorder, controls } = m;
   const p50MsByPhase: Record<string, number | null> = {};
@@ -239,6 +255,11 @@ export function summarize(m: Measured): Summary {
     ],
     verdict: { pass: false, failures: [], checks: [] },
   };
+  const overload = expectedOverload(m.rate, m.capacities, outages(m), controls.durationS * 1000);
+  if (overload) {
+    summary.overload = overload;
+    summary.notes.push(overloadNote(overload));
+  }
   const checks = m.drill.checks(summary);
   const failures = checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`);
   summary.verdict = { pass: failures.length === 0, failures, checks };

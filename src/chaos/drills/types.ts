@@ -123,7 +123,19 @@ export interface Summary {
   restoreSteps: number | null;
   events: { t: number; label: string }[];
   notes: string[];
+  /** Present when the lab's load exceeded what the surviving regions are configured to carry (drills/shed.ts). */
+  overload?: Overload;
   verdict: { pass: boolean; failures: string[]; checks: Check[] };
+}
+
+/** The lab's load above what the surviving regions carry. */
+export interface Overload {
+  rate: number;
+  /** Capacity (req/s) of the regions serving at the worst moment, and the regions out then. */
+  survivingCapacity: number;
+  lostRegions: string[];
+  /** Share of all requests of the run above the surviving capacity, while it was exceeded. */
+  expectedShedShare: number;
 }
 
 export interface Drill {

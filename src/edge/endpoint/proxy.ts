@@ -66,6 +66,10 @@ function sendLocal(ctx: EdgeContext, rt: EdgeRuntime): void {
 }
 
 function sendToOrigin(ctx: EdgeContext, rt: EdgeRuntime, origin: Origin): void {
+  if (ctx.slot === 'forward') {
+    ctx.service!.limiter.moveToLocal();
+    ctx.slot = 'local';
+  }
   new UpstreamAttempt(ctx, rt, rt.region, origin, origin.url, owner).start(
     origin.upstream,
     ctx.upstreamHeaders,
@@ -88,6 +92,12 @@ function failOver(ctx: EdgeContext, rt: EdgeRuntime): boolean {
 function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: Outcome): void {
   const peer = rt.peers.byRegion.get(region)!;
   ctx.outcome = outcome;
+  // The peer edge admits it; holding a local slot meanwhile would shed this region's users
+  // while its origins are dying (every request fails over until the region is declared DOWN).
+  if (ctx.slot === 'local') {
+    ctx.service!.limiter.moveToForward();
+    ctx.slot = 'forward';
+  }
   new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
     peer.upstream,
     // Signed with the peer key, so the receiving edge believes the hop and serves it there.

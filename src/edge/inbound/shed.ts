@@ -8,6 +8,7 @@ import { CONTINUE, DONE, type Stage } from '../stage.js';
  * Admission without a queue: the priority class comes from the header, else
  * the first matching route rule, else normal. Best-effort may fill only part
  * of the adaptive limit, so it is shed first; critical may use the hard cap.
+ * A request routed to another region's edge is admitted there, not here.
  */
 export const shed: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   const service = ctx.service!;
@@ -23,12 +24,13 @@ export const shed: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     }
   }
   ctx.priority = priority;
-  if (!service.limiter.tryAcquire(priority)) {
+  const forward = ctx.route === 'remote';
+  if (forward ? !service.limiter.tryForward() : !service.limiter.tryAcquire(priority)) {
     ctx.outcome = 'shed';
     rt.stats.countShed(service.name);
     respondError(ctx, rt, 'OVERLOADED', `${service.name} is at its concurrency limit`);
     return DONE;
   }
-  ctx.admitted = true;
+  ctx.slot = forward ? 'forward' : 'local';
   return CONTINUE;
 };

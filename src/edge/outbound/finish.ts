@@ -1,4 +1,5 @@
 import type { EdgeContext } from '../context.js';
+import { feedsLimit } from '../limiter.js';
 import type { EdgeRuntime } from '../runtime.js';
 
 /**
@@ -17,9 +18,8 @@ export function finish(ctx: EdgeContext, rt: EdgeRuntime): void {
     ctx.current?.cancel();
   }
   const outcome = ctx.outcome;
-  if (ctx.admitted) {
-    ctx.service!.limiter.release(ms, now, outcome === 'served' || outcome === 'proxied');
-  }
+  if (ctx.slot === 'local') ctx.service!.limiter.release(ms, now, feedsLimit(outcome));
+  else if (ctx.slot === 'forward') ctx.service!.limiter.releaseForward();
   const status = res.headersSent ? res.statusCode : 0;
   const serviceName = ctx.service === null ? '-' : ctx.service.name;
   rt.stats.inFlight--;
