@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import type { Drill, Summary } from '../chaos/drills/types.js';
 import type { MeridianConfig } from '../config/index.js';
+import { serviceAnswers } from '../config/service-answers.js';
 import { MeridianError } from '../errors.js';
+import { cohortFor, cohortOf, labCohorts } from './cohorts.js';
 import { Controls } from './controls.js';
 import { Deployment } from './deployment.js';
 import { DnsClient } from './dns-client.js';
@@ -140,7 +142,9 @@ export async function runScenario(
   let startedAt = performance.now();
   const clock = () => performance.now() - startedAt;
   const lastDeadAttempt = new Map<string, number>();
+  const cohorts = drill.cohorts ? labCohorts(o.config) : [];
   const deployment = new Deployment(o.config, {
+    cohorts,
     configFile: o.configFile,
     dir: o.dir,
     name: drill.name,
@@ -215,6 +219,12 @@ export async function runScenario(
       recorder,
       clock,
       homeOf: o.homeOf,
+      ...(cohorts.length > 0
+        ? {
+            hostnameOf: (u: VirtualUser) => cohortFor(cohorts, u.id).hostname,
+            cohortOf: (u: VirtualUser) => cohortOf(cohorts, u.id),
+          }
+        : {}),
       regionLocations: regionLocations(cfg),
       // The edge names every origin it tried: a try at an origin of a killed region is one too many.
       onAttempts: (attempts, t) => {
@@ -265,7 +275,8 @@ export async function runScenario(
       notes: o.notes,
       control: { setup: deployment.controlSetup, regions: deployment.controlRegions, leaders },
       servedByOwnEdge,
-      ttlS: cfg.zone.ttl,
+      ttlS: serviceAnswers(cfg, cfg.services[0]).ttl,
+      cohorts,
     });
     return { summary, recorder };
   } finally {

@@ -1,5 +1,6 @@
 import { expectedOverload, type Outage, overloadNote } from '../chaos/drills/shed.js';
 import type { CohortSummary, Drill, Summary } from '../chaos/drills/types.js';
+import type { Cohort } from './cohorts.js';
 import type { Controls } from './controls.js';
 import type { ControlSetup } from './deployment.js';
 import { errorWindow } from './error-window.js';
@@ -31,6 +32,8 @@ export interface Measured {
   servedByOwnEdge: ReadonlyMap<string, boolean>;
   /** Steered answers' TTL, seconds. */
   ttlS: number;
+  /** The answer-policy cohorts users were split into (none: one group, ''). */
+  cohorts?: readonly Cohort[];
 }
 
 /** Where user error windows start: the kill, or the start of the run when nothing was killed. */
@@ -168,8 +171,13 @@ const share = (part: number, whole: number) => (whole === 0 ? null : round(part 
 
 function cohorts(m: Measured): Record<string, CohortSummary> {
   const out: Record<string, CohortSummary> = {};
-  for (const [name, c] of m.recorder.cohorts)
+  const kill = m.controls.kills[0];
+  for (const [name, c] of m.recorder.cohorts) {
+    const def = m.cohorts?.find((d) => d.name === name);
+    const after = kill ? m.recorder.failed.filter((f) => f.cohort === name && f.at >= kill.t) : [];
     out[name] = {
+      ...(def ? { hostname: def.hostname, answers: def.answers, ttlS: def.ttl } : {}),
+      lastFailureMs: after.length === 0 ? null : Math.round(Math.max(...after.map((f) => f.at)) - kill!.t),
       requests: c.requests,
       failuresByKind: { ...c.failedByKind },
       userErrorWindowMs: errorWindow(
@@ -178,6 +186,7 @@ function cohorts(m: Measured): Record<string, CohortSummary> {
       ),
       steadyOutsideHomeShare: share(c.steadyOutsideHome, c.steadyOk),
     };
+  }
   return out;
 }
 

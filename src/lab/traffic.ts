@@ -27,6 +27,8 @@ export interface TrafficOptions {
   clock: () => number;
   /** The region a user's place is home to (territory map). */
   homeOf: (user: VirtualUser) => string;
+  /** The name a user resolves and sends as Host (its cohort's); default `hostname`. */
+  hostnameOf?: (user: VirtualUser) => string;
   /** A label to compare groups of users by (e.g. the answer policy they get); default ''. */
   cohortOf?: (user: VirtualUser) => string;
   /** Where each region is, for the users' round trips (config regions[].location). */
@@ -120,6 +122,10 @@ export class Traffic {
     return client;
   }
 
+  private hostnameOf(user: VirtualUser): string {
+    return this.o.hostnameOf?.(user) ?? this.o.hostname;
+  }
+
   private dnsProblem(kind: string) {
     this.dnsProblems.set(kind, (this.dnsProblems.get(kind) ?? 0) + 1);
   }
@@ -131,10 +137,11 @@ export class Traffic {
     if (!fresh && cached && cached.expires > now) return cached.targets;
     try {
       const subnet = `${client.user.address.split('.').slice(0, 3).join('.')}.0/24`;
+      const name = this.hostnameOf(client.user);
       // A stub resolver retries once when an answer is late.
       const answer = await this.o.dns
-        .query(this.o.hostname, subnet, 1500)
-        .catch(() => this.o.dns.query(this.o.hostname, subnet, 2500));
+        .query(name, subnet, 1500)
+        .catch(() => this.o.dns.query(name, subnet, 2500));
       const targets = answer.addresses
         .map((a) => this.o.edges.get(a))
         .filter((e): e is EdgeTarget => e !== undefined);
@@ -158,7 +165,11 @@ export class Traffic {
     if (op.method === 'DELETE') this.deletesSent.add(`${user.id}/${op.item}`);
     const sent = await send(client, op, {
       resolve: (c, fresh) => this.resolve(c, fresh),
-      headers: { host: this.o.hostname, 'x-forwarded-for': user.address, 'x-meridian-debug': 'attempts' },
+      headers: {
+        host: this.hostnameOf(user),
+        'x-forwarded-for': user.address,
+        'x-meridian-debug': 'attempts',
+      },
       timeoutMs: REQUEST_TIMEOUT_MS,
     });
     const latencyMs = performance.now() - start;

@@ -6,6 +6,21 @@ import type { Summary } from './types.js';
 
 const survived = { ...base.control, survivedRegionLoss: true };
 
+const cohort = (
+  answers: 'home' | 'home+fallback',
+  ttlS: number,
+  failuresByKind: { idempotent: number; postWithKey: number; post: number },
+  lastFailureMs: number,
+) => ({
+  answers,
+  ttlS,
+  requests: 250,
+  failuresByKind,
+  lastFailureMs,
+  userErrorWindowMs: { ...noWindow, all: lastFailureMs },
+  steadyOutsideHomeShare: answers === 'home' ? 0 : 0.5,
+});
+
 const failing = (name: string, s: Partial<Summary>) =>
   DRILLS.get(name)!
     .checks({ ...base, ...s })
@@ -92,6 +107,19 @@ test('drill checks judge what was measured', () => {
           ttlS: 5,
           failedBeforeKill: 3,
         },
+        cohorts: {
+          // home at TTL 5: 2 s shift + 5 s TTL + 2 s allows 9 s, the last failure came at 9.5 s.
+          'home ttl 5': cohort('home', 5, { idempotent: 30, postWithKey: 2, post: 1 }, 9500),
+          'home ttl 30': cohort('home', 30, { idempotent: 60, postWithKey: 3, post: 2 }, 20_000),
+          // home+fallback: an unkeyed POST in flight may fail; a keyed one may not.
+          'home+fallback ttl 30': cohort(
+            'home+fallback',
+            30,
+            { idempotent: 0, postWithKey: 1, post: 1 },
+            300,
+          ),
+          'home+fallback ttl 5': cohort('home+fallback', 5, { idempotent: 0, postWithKey: 0, post: 1 }, 200),
+        },
         sharesByPhase: { outage: { 'us-east-1': 0 } },
         servedByOwnEdge: { 'us-east-1': true, 'us-west-2': false },
         recoveredShare: 0.4,
@@ -99,7 +127,8 @@ test('drill checks judge what was measured', () => {
       },
       expect: [
         'no failed request before the region died',
-        "failed requests end within the answers' TTL after the kill",
+        'home ttl 5: failures end within DNS shift + TTL after the kill',
+        'home+fallback ttl 30: no failed idempotent request, no failed POST with an Idempotency-Key',
         "control survives its region's instance: DOWN declared, restored in steps by another instance",
         'every region was served by its own edge at the start',
       ],

@@ -52,6 +52,12 @@ export const REQUEST_KINDS: readonly RequestKind[] = ['idempotent', 'postWithKey
 export type ErrorWindow = Record<RequestKind | 'all', number | null>;
 
 export interface CohortSummary {
+  /** The name its users resolved, its answer policy and TTL (absent when users were not split). */
+  hostname?: string;
+  answers?: 'home' | 'home+fallback';
+  ttlS?: number;
+  /** ms after the kill of the cohort's last failed request; null when none failed after it. */
+  lastFailureMs?: number | null;
   requests: number;
   failuresByKind: Record<RequestKind, number>;
   /** Over the same span as failover.userErrorWindowMs. */
@@ -142,6 +148,11 @@ export interface Drill {
   name: string;
   description: string;
   run(lab: LabControls): Promise<void>;
+  /**
+   * Split the users into the lab's answer-policy cohorts (home and home+fallback at TTL 30 s and
+   * 5 s, each on a hostname of its own), so one run measures every policy against the same fault.
+   */
+  cohorts?: boolean;
   /** The scenario's expectations, judged on what was measured. */
   checks(s: Summary): Check[];
 }
