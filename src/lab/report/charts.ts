@@ -57,10 +57,32 @@ export function scenarioCharts(scenario: string, recorder: Recorder): NamedChart
       },
     ]),
   };
-  return [
+  const charts: NamedChart[] = [
     { name: `${scenario}-share`, svg: lineChart(share) },
     { name: `${scenario}-errors`, svg: lineChart(errors) },
     { name: `${scenario}-p99`, svg: lineChart(p99) },
     { name: `${scenario}-territories`, svg: lineChart(territories) },
   ];
+  const cohorts = [...recorder.cohorts.keys()].filter((c) => c !== '').sort();
+  if (cohorts.length > 0)
+    charts.push({ name: `${scenario}-policies`, svg: lineChart(policies(scenario, recorder, cohorts)) });
+  return charts;
+}
+
+/** Failed requests per second (when users saw them fail) for each answer-policy cohort. */
+function policies(scenario: string, recorder: Recorder, cohorts: string[]): ChartSpec {
+  const seconds = recorder.buckets.length;
+  return {
+    title: `${scenario}: failed requests per second by answer policy and TTL`,
+    yLabel: 'requests/s',
+    events: recorder.events,
+    series: cohorts.map((cohort, k) => {
+      const values = new Array<number>(seconds).fill(0);
+      for (const f of recorder.failed) {
+        const second = Math.floor(f.at / 1000);
+        if (f.cohort === cohort && second >= 0 && second < seconds) values[second]++;
+      }
+      return { name: cohort, color: PALETTE[k % PALETTE.length], values };
+    }),
+  };
 }

@@ -44,3 +44,48 @@ test('report: offline HTML with inline SVG, PNG per chart, summary.json', () => 
   assert.match(charts[3].svg, /us-west-2 p99/, 'one line per territory and percentile');
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')), summary);
 });
+
+test('report: the answer policies side by side, as a table and a chart of failures per cohort', () => {
+  const r = new Recorder(['us-east-1', 'us-west-2']);
+  r.setPhase('before', 0);
+  const base = { method: 'GET', kind: 'idempotent' as const, home: 'us-east-1', edgeRegion: 'us-east-1' };
+  r.add({ ...base, t: 100, cohort: 'home ttl 5', status: 0, servedRegion: '', latencyMs: 5, shed: false });
+  r.add({
+    ...base,
+    t: 1200,
+    cohort: 'home+fallback ttl 5',
+    status: 200,
+    servedRegion: 'us-east-1',
+    latencyMs: 5,
+    shed: false,
+  });
+  const charts = scenarioCharts('kong', r);
+  const policies = charts.find((c) => c.name === 'kong-policies');
+  assert.ok(policies, 'a chart per answer policy when users were split');
+  assert.match(policies.svg, /home\+fallback ttl 5/);
+  const window = { all: 5400, idempotent: 5400, postWithKey: null, post: null };
+  const summary = {
+    notes: ['resolver: unbound 1.17.1'],
+    cohorts: {
+      'home ttl 5': {
+        hostname: 'h-5.api.example.com',
+        answers: 'home' as const,
+        ttlS: 5,
+        lastFailureMs: 5600,
+        requests: 889,
+        failuresByKind: { idempotent: 26, postWithKey: 1, post: 3 },
+        userErrorWindowMs: window,
+        steadyOutsideHomeShare: 0,
+      },
+    },
+    verdict: { pass: true, failures: [], checks: [] },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-report-'));
+  writeReport(dir, 'meridian lab: kong', [{ scenario: 'kong', charts, summary }], summary);
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  assert.match(html, /<li>resolver: unbound 1\.17\.1<\/li>/);
+  assert.match(
+    html,
+    /<td>home ttl 5<\/td><td>h-5\.api\.example\.com<\/td><td>889<\/td><td>26 \/ 1 \/ 3<\/td><td>5\.4 s<\/td><td>5\.6 s<\/td><td>0\.0 %<\/td>/,
+  );
+});

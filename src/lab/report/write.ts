@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import type { CohortSummary } from '../../chaos/drills/types.js';
 import type { NamedChart } from './charts.js';
+import { policyTable } from './policy-table.js';
 
 export interface ReportSection {
   scenario: string;
@@ -9,6 +11,9 @@ export interface ReportSection {
   /** The scenario's summary: shown as a table of checks and as JSON. */
   summary: {
     verdict: { pass: boolean; failures: string[]; checks: { name: string; pass: boolean; detail: string }[] };
+    /** What ran (control setup, resolver, users): shown above the checks. */
+    notes?: string[];
+    cohorts?: Record<string, CohortSummary>;
   };
 }
 
@@ -23,6 +28,9 @@ export function renderPng(svg: string): Buffer {
     .asPng();
 }
 
+const notes = (list: string[] | undefined) =>
+  list && list.length > 0 ? `<ul class="notes">${list.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+
 function section(s: ReportSection): string {
   const v = s.summary.verdict;
   const rows = v.checks
@@ -30,7 +38,9 @@ function section(s: ReportSection): string {
     .join('\n');
   return `<section>
 <h2>${esc(s.scenario)}: <span class="${v.pass ? 'pass' : 'fail'}">${v.pass ? 'PASS' : 'FAIL'}</span></h2>
+${notes(s.summary.notes)}
 <table><tr><th></th><th>check</th><th>measured</th></tr>${rows}</table>
+${policyTable(s.summary.cohorts)}
 ${s.charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.name)}.png</figcaption></figure>`).join('\n')}
 <details><summary>summary.json of ${esc(s.scenario)}</summary><pre>${esc(JSON.stringify(s.summary, null, 2))}</pre></details>
 </section>`;
@@ -57,7 +67,7 @@ export function writeReport(
 body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;max-width:960px;color:#222}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;font-size:13px}
 .pass{color:#2ca02c}.fail{color:#d62728}figure{margin:12px 0}figcaption{font-size:11px;color:#777}
-pre{font-size:11px;background:#f6f6f6;padding:8px;overflow:auto}
+ul.notes{font-size:13px;color:#444}pre{font-size:11px;background:#f6f6f6;padding:8px;overflow:auto}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p>Generated ${new Date().toISOString()} by <code>meridian lab</code>. Dashed lines mark events (phases, faults).</p>
