@@ -2,22 +2,11 @@
 // and edge processes, each judged by its own verdict, which must pass.
 // meridian-test: run alone
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from './helpers/cli.js';
-
-/** The CLI from source, for longer than runCli's minute. */
-function runLong(args: string[], timeoutMs: number) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    killSignal: 'SIGINT', // the lab stops its servers on SIGINT
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { runCli, runLong } from './helpers/cli.js';
 
 test('meridian lab --scenario nope: a clear error, exit 1', () => {
   const r = runCli(['lab', '--scenario', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
@@ -78,6 +67,20 @@ test('meridian lab --scenario all --duration 30: every scenario passes its verdi
     'split-brain-p99.png',
   ])
     assert.ok(existsSync(join(dir, file)), file);
+  // kong: the whole region, users through a caching resolver, both answer policies side by side.
+  const kong = summary.scenarios.find((s: { scenario: string }) => s.scenario === 'kong');
+  const cohorts = Object.values(kong.cohorts) as { answers: string; ttlS: number }[];
+  const policies = cohorts.map((c) => `${c.answers} ${c.ttlS}`);
+  assert.deepEqual(policies.sort(), ['home 30', 'home 5', 'home+fallback 30', 'home+fallback 5']);
+  assert.ok(
+    kong.notes.some((n: string) => /^resolver: (unbound|built-in)/.test(n)),
+    'the resolver used',
+  );
+  assert.ok(
+    kong.notes.some((n: string) => /^control: /.test(n)),
+    'the control setup that ran',
+  );
+  assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /<h3>Answer policies<\/h3>/);
   const endpoints = JSON.parse(readFileSync(join(dir, 'endpoints.json'), 'utf8'));
   assert.deepEqual(Object.keys(endpoints.edges), ['us-east-1', 'us-west-2']);
   assert.match(endpoints.control, /^http:\/\/127\.0\.0\.1:\d+$/);

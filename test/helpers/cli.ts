@@ -19,6 +19,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The CLI from source, for longer than runCli's minute; stopped by SIGINT (the lab then stops its servers). */
+export function runLong(args: string[], timeoutMs: number): CliResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGINT',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 export interface Proc {
   child: ChildProcess;
   ready: Record<string, unknown>;
