@@ -93,6 +93,7 @@ test('recorder: latency per territory and phase, steady share served outside hom
     failedByKind: { idempotent: 0, postWithKey: 0, post: 0 },
     steadyOk: 2,
     steadyOutsideHome: 0,
+    steadyLatencies: [10, 8],
   });
   assert.equal(r.cohorts.get('fallback')?.steadyOutsideHome, 2);
   assert.deepEqual(r.buckets[0].latenciesByHome.get('east'), [10, 50, 12, 40]);

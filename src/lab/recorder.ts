@@ -38,6 +38,8 @@ export interface CohortCounts {
   /** Successful requests in the steady phases, and of them those that went outside the user's home region (edge or origin). */
   steadyOk: number;
   steadyOutsideHome: number;
+  /** Latencies of the successful steady-state requests: what the policy costs when nothing fails. */
+  steadyLatencies: number[];
 }
 
 export interface LabEvent {
@@ -153,6 +155,7 @@ export class Recorder {
       push(territory, b.phase, r.latencyMs);
       if (STEADY_PHASES.has(b.phase)) {
         cohort.steadyOk++;
+        cohort.steadyLatencies.push(r.latencyMs);
         // Outside home: through another region's edge (a front door far away, even when that edge
         // bridges back to the home origins) or served by another region's origins.
         const away = (region: string) => region !== '' && region !== r.home;
@@ -189,6 +192,7 @@ export class Recorder {
       failedByKind: byKind(),
       steadyOk: 0,
       steadyOutsideHome: 0,
+      steadyLatencies: [],
     };
     this.cohorts.set(name, c);
     return c;

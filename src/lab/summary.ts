@@ -185,6 +185,8 @@ function cohorts(m: Measured): Record<string, CohortSummary> {
         windowStart(m),
       ),
       steadyOutsideHomeShare: share(c.steadyOutsideHome, c.steadyOk),
+      steadyP50Ms: ms(c.steadyLatencies, 50),
+      steadyP99Ms: ms(c.steadyLatencies, 99),
     };
   }
   return out;

@@ -64,6 +64,9 @@ export interface CohortSummary {
   userErrorWindowMs: ErrorWindow;
   /** Of the successful requests in phase 'before' or 'steady', the share served outside the user's home region. */
   steadyOutsideHomeShare: number | null;
+  /** Latency of its successful steady-state requests, distance included. */
+  steadyP50Ms?: number | null;
+  steadyP99Ms?: number | null;
 }
 
 export interface Summary {

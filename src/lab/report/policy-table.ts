@@ -23,11 +23,12 @@ export function policyTable(cohorts: Record<string, CohortSummary> | undefined):
         ms(c.userErrorWindowMs.all),
         ms(c.lastFailureMs),
         pct(c.steadyOutsideHomeShare),
+        c.steadyP50Ms == null ? '-' : `${c.steadyP50Ms} / ${c.steadyP99Ms ?? '-'} ms`,
       ];
       return `<tr>${cells.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`;
     })
     .join('\n');
   return `<h3>Answer policies</h3>
-<table><tr><th>policy, TTL</th><th>hostname</th><th>requests</th><th>failed: idempotent / POST with key / POST</th><th>error window</th><th>last failure after the kill</th><th>steady state outside home</th></tr>
+<table><tr><th>policy, TTL</th><th>hostname</th><th>requests</th><th>failed: idempotent / POST with key / POST</th><th>error window</th><th>last failure after the kill</th><th>steady state outside home</th><th>steady p50 / p99</th></tr>
 ${body}</table>`;
 }
