@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
 import { LinkHost, type LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
 import { stopAllDeployments } from '../lab/deployment.js';
@@ -18,10 +19,7 @@ export function registerLab(program: Command) {
     .command('lab')
     .description('run a whole multi-region deployment on this machine, with geo-spread users and a drill')
     .addOption(configOption().default('examples/two-regions.yaml'))
-    .option(
-      '--scenario <name>',
-      'steady | kong | evacuate | split-brain | latency | bad-deploy | all (default: lab.scenario, kong)',
-    )
+    .option('--scenario <name>', `${[...SCENARIO_ORDER, 'all'].join(' | ')} (default: lab.scenario, kong)`)
     .option(
       '--duration <seconds>',
       'length of each scenario (default: lab.duration, 60)',
