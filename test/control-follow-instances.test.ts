@@ -94,7 +94,7 @@ test('dns --control A,B follows the surviving instance after the one it followed
     const after = JSON.parse(dial.stdout) as { version: number; changed: boolean };
     assert.equal(after.changed, true);
     // Default backoff (250 ms min, 10 s max): a reconnect is well inside 20 s on a loaded machine.
-    await waitFor(async () => (await health()).snapshot === after.version, 20_000, 100);
+    await waitFor(async () => ((await health()).snapshot ?? 0) >= after.version, 20_000, 100);
     assert.equal((await health()).sync?.status, 'synced');
     assert.equal(await streams(urls[survivor]), 1, 'the DNS server now follows the survivor');
 
@@ -105,7 +105,8 @@ test('dns --control A,B follows the surviving instance after the one it followed
     assert.equal(status.status, 0, status.stderr);
     const s = JSON.parse(status.stdout) as { version: number; instance: string; isLeader: boolean };
     assert.equal(s.instance, urls[survivor]);
-    assert.equal(s.version, after.version);
+    // At least the dial's version: the new leader may have judged health since (after its report window).
+    assert.ok(s.version >= after.version, `status version ${s.version}, dial's ${after.version}`);
   } finally {
     await Promise.all(procs.map((p) => stop(p.child)));
     await cluster.stop();

@@ -21,6 +21,15 @@ async function setup(dir?: string) {
       }[]
     ).find((r) => r.id === id)!.dial;
   const env = { MERIDIAN_CONTROL: control.url, MERIDIAN_TOKEN: TOKENS.operator };
+  // Control publishes load once it has had a full report window (observer.warmUntil): plans need it.
+  await waitFor(
+    async () =>
+      ((await api(control.url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as { load: number }[]).every(
+        (r) => r.load > 0,
+      ),
+    15_000,
+    100,
+  );
   const s = {
     control,
     east,
