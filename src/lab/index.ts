@@ -38,6 +38,7 @@ export interface AllSummary
     | 'p99MsByPhase'
     | 'latencyByTerritory'
     | 'errorRateByPhase'
+    | 'retryableErrorRateByPhase'
     | 'steadyOutsideHomeShare'
     | 'cohorts'
   > {

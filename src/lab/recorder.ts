@@ -91,7 +91,15 @@ export class Recorder {
   /** Per phase: requests served by each region, and all latencies. */
   readonly phases = new Map<
     string,
-    { byRegion: Map<string, number>; latencies: number[]; failed: number; total: number }
+    {
+      byRegion: Map<string, number>;
+      latencies: number[];
+      failed: number;
+      total: number;
+      /** Requests a client or the edge may send again (idempotent, POST with a key), and those that failed. */
+      retryable: number;
+      retryableFailed: number;
+    }
   >();
   /** Requests that reached each region's edge, per second: where DNS sent users. */
   readonly edgeBySecond: Map<string, number>[] = [];
@@ -131,12 +139,14 @@ export class Recorder {
     const b = this.bucket(second);
     let phase = this.phases.get(b.phase);
     if (!phase) {
-      phase = { byRegion: new Map(), latencies: [], failed: 0, total: 0 };
+      phase = { byRegion: new Map(), latencies: [], failed: 0, total: 0, retryable: 0, retryableFailed: 0 };
       this.phases.set(b.phase, phase);
     }
     const cohort = this.cohort(r.cohort);
     b.total++;
     phase.total++;
+    const retryable = r.kind !== 'post';
+    if (retryable) phase.retryable++;
     cohort.requests++;
     this.totals.total++;
     this.requestsByKind[r.kind]++;
@@ -164,6 +174,7 @@ export class Recorder {
     } else {
       b.failed++;
       phase.failed++;
+      if (retryable) phase.retryableFailed++;
       this.totals.failed++;
       if (r.kind === 'idempotent') this.totals.failedIdempotent++;
       this.failedByKind[r.kind]++;

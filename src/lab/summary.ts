@@ -212,10 +212,12 @@ export function summarize(m: Measured): Summary {
   const p50MsByPhase: Record<string, number | null> = {};
   const p99MsByPhase: Record<string, number | null> = {};
   const errorRateByPhase: Record<string, number> = {};
+  const retryableErrorRateByPhase: Record<string, number> = {};
   for (const [phase, p] of recorder.phases) {
     p50MsByPhase[phase] = ms(p.latencies, 50);
     p99MsByPhase[phase] = ms(p.latencies, 99);
     errorRateByPhase[phase] = p.total === 0 ? 0 : round(p.failed / p.total, 4);
+    retryableErrorRateByPhase[phase] = p.retryable === 0 ? 0 : round(p.retryableFailed / p.retryable, 4);
   }
   const steady = [...recorder.cohorts.values()];
   const kong = m.drill.name.startsWith('kong');
@@ -238,6 +240,7 @@ export function summarize(m: Measured): Summary {
     p99MsByPhase,
     latencyByTerritory: latencyByTerritory(recorder),
     errorRateByPhase,
+    retryableErrorRateByPhase,
     failuresByKind: { ...recorder.failedByKind },
     steadyOutsideHomeShare: share(
       steady.reduce((s, c) => s + c.steadyOutsideHome, 0),

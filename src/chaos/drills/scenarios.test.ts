@@ -145,8 +145,11 @@ test('drill checks judge what was measured', () => {
     {
       name: 'bad deploy leaks errors',
       drill: 'bad-deploy',
-      s: { errorRateByPhase: { bad: 0.02, after: 0 } },
-      expect: ['bad: client errors near zero (≤ 0.5 %)'],
+      s: {
+        errorRateByPhase: { bad: 0.03, after: 0.01 },
+        retryableErrorRateByPhase: { bad: 0.02, after: 0 },
+      },
+      expect: ['bad: errors of retryable requests near zero (≤ 0.5 %)'],
     },
   ];
   for (const c of cases) assert.deepEqual(failing(c.drill, c.s), c.expect, c.name);

@@ -16,6 +16,7 @@ export const base: Summary = {
   p99MsByPhase: {},
   latencyByTerritory: {},
   errorRateByPhase: {},
+  retryableErrorRateByPhase: {},
   failuresByKind: { idempotent: 0, postWithKey: 0, post: 0 },
   steadyOutsideHomeShare: null,
   cohorts: {},

@@ -88,6 +88,8 @@ export interface Summary {
   latencyByTerritory: Record<string, Record<string, { p50Ms: number | null; p99Ms: number | null }>>;
   /** Failed error rate per phase; shed requests count as failed. */
   errorRateByPhase: Record<string, number>;
+  /** The same for requests a client or the edge may send again: idempotent ones and POSTs with an Idempotency-Key. */
+  retryableErrorRateByPhase: Record<string, number>;
   /** Failed requests (shed included) by kind. */
   failuresByKind: Record<RequestKind, number>;
   /** Share of successful steady-state requests (phase 'before' or 'steady') served outside the user's home region. */
