@@ -13,6 +13,8 @@ export interface Measured {
   recorder: Recorder;
   controls: Controls;
   probe: DnsProbe;
+  /** Cohort ('' when users are not split) -> probe asking through the users' resolver. */
+  resolverProbes?: ReadonlyMap<string, DnsProbe>;
   changes: HealthChange[];
   capacities: ReadonlyMap<string, number>;
   expectedShares: ReadonlyMap<string, number>;
@@ -50,6 +52,7 @@ function failover(m: Measured): Summary['failover'] {
     detectMs: down ? Math.round(down.t - kill.t) : null,
     edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
     dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
+    resolverShiftMs: resolverShift(m, ownCohort(m), kill),
     userErrorWindowMs,
   };
   if (!kill.whole) return shift;
@@ -64,6 +67,20 @@ function failover(m: Measured): Summary['failover'] {
     lastFailureMs: last === undefined ? null : Math.round(last - kill.t),
     ttlS: m.ttlS,
   };
+}
+
+/** The cohort of the config's own service ('' when users are not split). */
+const ownCohort = (m: Measured) => m.cohorts?.find((c) => c.own)?.name ?? '';
+
+/** ms after the kill until the users' resolver no longer named the dead region (anywhere in its answers). */
+function resolverShift(
+  m: Measured,
+  cohort: string,
+  kill: { region: string; t: number; back: number | null },
+) {
+  const probe = m.resolverProbes?.get(cohort);
+  if (!probe) return null;
+  return probe.shiftAway(kill.region, kill.t, kill.back ?? Number.POSITIVE_INFINITY, true);
 }
 
 /** ms after the kill until an instance led again (0 when the leader lived on), null when none did. */
@@ -178,6 +195,7 @@ function cohorts(m: Measured): Record<string, CohortSummary> {
     out[name] = {
       ...(def ? { hostname: def.hostname, answers: def.answers, ttlS: def.ttl } : {}),
       lastFailureMs: after.length === 0 ? null : Math.round(Math.max(...after.map((f) => f.at)) - kill!.t),
+      resolverShiftMs: kill ? resolverShift(m, name, kill) : null,
       requests: c.requests,
       failuresByKind: { ...c.failedByKind },
       userErrorWindowMs: errorWindow(

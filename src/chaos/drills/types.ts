@@ -56,6 +56,8 @@ export interface CohortSummary {
   hostname?: string;
   answers?: 'home' | 'home+fallback';
   ttlS?: number;
+  /** ms after the kill until the users' resolver no longer named the dead region for its hostname. */
+  resolverShiftMs?: number | null;
   /** ms after the kill of the cohort's last failed request; null when none failed after it. */
   lastFailureMs?: number | null;
   requests: number;
@@ -101,6 +103,8 @@ export interface Summary {
     /** Last request a live edge sent toward the dead region's origins, ms after the kill. */
     edgeShiftMs: number | null;
     dnsShiftMs: number | null;
+    /** ms after the kill until the users' resolver (Unbound or the built-in) no longer named the dead region, for the config's own hostname. */
+    resolverShiftMs?: number | null;
     /** First to last failed user request after the kill (from the start when nothing was killed), per kind. */
     userErrorWindowMs: ErrorWindow;
     /** Whole-region kong: ms after the kill of the last failed user request, null if none. */

@@ -20,6 +20,7 @@ export function policyTable(cohorts: Record<string, CohortSummary> | undefined):
         c.hostname ?? '',
         String(c.requests),
         `${f.idempotent} / ${f.postWithKey} / ${f.post}`,
+        ms(c.resolverShiftMs),
         ms(c.userErrorWindowMs.all),
         ms(c.lastFailureMs),
         pct(c.steadyOutsideHomeShare),
@@ -29,6 +30,6 @@ export function policyTable(cohorts: Record<string, CohortSummary> | undefined):
     })
     .join('\n');
   return `<h3>Answer policies</h3>
-<table><tr><th>policy, TTL</th><th>hostname</th><th>requests</th><th>failed: idempotent / POST with key / POST</th><th>error window</th><th>last failure after the kill</th><th>steady state outside home</th><th>steady p50 / p99</th></tr>
+<table><tr><th>policy, TTL</th><th>hostname</th><th>requests</th><th>failed: idempotent / POST with key / POST</th><th>resolver stopped naming it</th><th>error window</th><th>last failure after the kill</th><th>steady state outside home</th><th>steady p50 / p99</th></tr>
 ${body}</table>`;
 }

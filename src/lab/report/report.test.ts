@@ -72,6 +72,7 @@ test('report: the answer policies side by side, as a table and a chart of failur
         answers: 'home' as const,
         ttlS: 5,
         lastFailureMs: 5600,
+        resolverShiftMs: 4900,
         requests: 889,
         failuresByKind: { idempotent: 26, postWithKey: 1, post: 3 },
         userErrorWindowMs: window,
@@ -88,6 +89,6 @@ test('report: the answer policies side by side, as a table and a chart of failur
   assert.match(html, /<li>resolver: unbound 1\.17\.1<\/li>/);
   assert.match(
     html,
-    /<td>home ttl 5<\/td><td>h-5\.api\.example\.com<\/td><td>889<\/td><td>26 \/ 1 \/ 3<\/td><td>5\.4 s<\/td><td>5\.6 s<\/td><td>0\.0 %<\/td><td>41 \/ 190 ms<\/td>/,
+    /<td>home ttl 5<\/td><td>h-5\.api\.example\.com<\/td><td>889<\/td><td>26 \/ 1 \/ 3<\/td><td>4\.9 s<\/td><td>5\.4 s<\/td><td>5\.6 s<\/td><td>0\.0 %<\/td><td>41 \/ 190 ms<\/td>/,
   );
 });
