@@ -4,6 +4,7 @@ import { LinkHost, type LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
 import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
+import { textSummary } from '../lab/text-summary.js';
 import { WatchService } from '../lab/watchlist/server.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
 
@@ -60,6 +61,7 @@ export function registerLab(program: Command) {
           });
           if (opts.json) printJson(summary);
           else {
+            out.write(`\n${textSummary(summary).join('\n')}\n`);
             out.write(`\nverdict: ${summary.verdict.pass ? 'PASS' : 'FAIL'}\n`);
             for (const f of summary.verdict.failures) out.write(`  ✘ ${f}\n`);
             out.write(`report: ${files.find((f) => f.endsWith('index.html'))}\n`);
