@@ -8,8 +8,6 @@ export interface DnsSample {
   probe: string;
   /** Region of the first answered address, '' when the query failed. */
   region: string;
-  /** Regions of every answered address (home+fallback answers name two). */
-  regions?: string[];
 }
 
 /**
@@ -41,14 +39,7 @@ export class DnsProbe {
         if (live.length === 0) continue;
         live[this.turn++ % live.length]
           .query(this.hostname, subnet, 1000)
-          .then((a) =>
-            this.samples.push({
-              t,
-              probe,
-              region: this.regionOf(a.addresses[0] ?? '') ?? '',
-              regions: a.addresses.map((x) => this.regionOf(x) ?? ''),
-            }),
-          )
+          .then((a) => this.samples.push({ t, probe, region: this.regionOf(a.addresses[0] ?? '') ?? '' }))
           .catch(() => this.samples.push({ t, probe, region: '' }));
       }
     }, intervalMs);
@@ -72,18 +63,13 @@ export class DnsProbe {
     return flaps;
   }
 
-  /**
-   * ms after `from` until no probe was answered with `region` any more (up to `until`), null if
-   * never. `anywhere`: the region counts wherever it is in the answer, not only first.
-   */
-  shiftAway(region: string, from: number, until: number, anywhere = false): number | null {
+  /** ms after `from` until no probe was answered with `region` any more (up to `until`), null if never. */
+  shiftAway(region: string, from: number, until: number): number | null {
     const window = this.samples
       .filter((s) => s.t >= from && s.t < until && s.region)
       .sort((a, b) => a.t - b.t);
-    const names = (s: DnsSample) =>
-      anywhere ? (s.regions ?? [s.region]).includes(region) : s.region === region;
     let lastBad = -1;
-    for (const s of window) if (names(s)) lastBad = s.t;
+    for (const s of window) if (s.region === region) lastBad = s.t;
     const after = window.filter((s) => s.t > lastBad);
     if (after.length === 0) return null;
     return lastBad < 0 ? 0 : lastBad - from;

@@ -158,8 +158,6 @@ export async function runScenario(
   let leaders: LeaderWatch | undefined;
   let traffic: Traffic | undefined;
   let probe: DnsProbe | undefined;
-  /** Cohort ('' when users are not split) -> a probe asking through the users' resolver. */
-  const resolverProbes = new Map<string, DnsProbe>();
   let watch: ControlWatch | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let controls: Controls | undefined;
@@ -238,23 +236,7 @@ export async function runScenario(
       },
     });
     controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
-    // What users' resolver answers, per cohort hostname: when the dead region left it (resolverShiftMs).
-    const users = dns;
-    const named: [string, string][] =
-      cohorts.length > 0 ? cohorts.map((c) => [c.name, c.hostname]) : [['', hostname]];
-    for (const [cohort, name] of named)
-      resolverProbes.set(
-        cohort,
-        new DnsProbe(
-          () => [users],
-          name,
-          probes,
-          (a) => edges.get(a)?.region,
-          clock,
-        ),
-      );
     probe.start();
-    for (const p of resolverProbes.values()) p.start(500);
     leaders?.start();
     traffic.start();
     ticker = setInterval(() => o.progress(`${drill.name} ${recorder.line()}`), 1000);
@@ -263,7 +245,6 @@ export async function runScenario(
     clearInterval(ticker);
     await traffic.stop();
     probe.stop();
-    for (const p of resolverProbes.values()) p.stop();
     leaders?.stop();
     // What control declared, when: beside the processes' logs, for whoever reads why a check failed.
     writeFileSync(
@@ -284,7 +265,7 @@ export async function runScenario(
       recorder,
       controls,
       probe,
-      resolverProbes,
+      answers: traffic.answers,
       changes: watch?.changes ?? [],
       capacities: labCapacities(o.config, o.rate),
       expectedShares: o.expectedShares,
@@ -303,7 +284,6 @@ export async function runScenario(
     clearInterval(ticker);
     await traffic?.stop().catch(() => {});
     probe?.stop();
-    for (const p of resolverProbes.values()) p.stop();
     leaders?.stop();
     await watch?.close().catch(() => {});
     dns?.close();

@@ -8,13 +8,20 @@ import type { LeaderWatch } from './leaders.js';
 import type { DnsProbe, HealthChange } from './probes.js';
 import { percentile, type Recorder, round } from './recorder.js';
 
+/** An answer a user got from its resolver: when (ms since start), its cohort, the regions it named. */
+export interface ResolverAnswer {
+  t: number;
+  cohort: string;
+  regions: string[];
+}
+
 export interface Measured {
   drill: Drill;
   recorder: Recorder;
   controls: Controls;
   probe: DnsProbe;
-  /** Cohort ('' when users are not split) -> probe asking through the users' resolver. */
-  resolverProbes?: ReadonlyMap<string, DnsProbe>;
+  /** Every answer users got from their resolver (Traffic.answers). */
+  answers?: readonly ResolverAnswer[];
   changes: HealthChange[];
   capacities: ReadonlyMap<string, number>;
   expectedShares: ReadonlyMap<string, number>;
@@ -52,7 +59,7 @@ function failover(m: Measured): Summary['failover'] {
     detectMs: down ? Math.round(down.t - kill.t) : null,
     edgeShiftMs: lastAttempt === undefined ? 0 : Math.round(Math.max(0, lastAttempt - kill.t)),
     dnsShiftMs: m.probe.shiftAway(kill.region, kill.t, until),
-    resolverShiftMs: resolverShift(m, ownCohort(m), kill),
+    resolverShiftMs: resolverShift(m.answers, m.cohorts?.find((c) => c.own)?.name ?? null, kill),
     userErrorWindowMs,
   };
   if (!kill.whole) return shift;
@@ -69,18 +76,27 @@ function failover(m: Measured): Summary['failover'] {
   };
 }
 
-/** The cohort of the config's own service ('' when users are not split). */
-const ownCohort = (m: Measured) => m.cohorts?.find((c) => c.own)?.name ?? '';
-
-/** ms after the kill until the users' resolver no longer named the dead region (anywhere in its answers). */
-function resolverShift(
-  m: Measured,
-  cohort: string,
+/**
+ * ms after the kill of the last answer users got from their resolver that still named the dead
+ * region (anywhere in it), before it came back; 0 when none did. Only users whose own copy expired
+ * (or whose every address failed) ask, so this is what users saw, not what one probe saw.
+ */
+export function resolverShift(
+  answers: readonly ResolverAnswer[] | undefined,
+  cohort: string | null,
   kill: { region: string; t: number; back: number | null },
-) {
-  const probe = m.resolverProbes?.get(cohort);
-  if (!probe) return null;
-  return probe.shiftAway(kill.region, kill.t, kill.back ?? Number.POSITIVE_INFINITY, true);
+): number | null {
+  if (!answers) return null;
+  let last = 0;
+  for (const a of answers)
+    if (
+      (cohort === null || a.cohort === cohort) &&
+      a.t >= kill.t &&
+      a.t < (kill.back ?? Number.POSITIVE_INFINITY) &&
+      a.regions.includes(kill.region)
+    )
+      last = Math.max(last, a.t - kill.t);
+  return Math.round(last);
 }
 
 /** ms after the kill until an instance led again (0 when the leader lived on), null when none did. */
@@ -195,7 +211,7 @@ function cohorts(m: Measured): Record<string, CohortSummary> {
     out[name] = {
       ...(def ? { hostname: def.hostname, answers: def.answers, ttlS: def.ttl } : {}),
       lastFailureMs: after.length === 0 ? null : Math.round(Math.max(...after.map((f) => f.at)) - kill!.t),
-      resolverShiftMs: kill ? resolverShift(m, name, kill) : null,
+      resolverShiftMs: kill ? resolverShift(m.answers, name, kill) : null,
       requests: c.requests,
       failuresByKind: { ...c.failedByKind },
       userErrorWindowMs: errorWindow(

@@ -76,6 +76,8 @@ export class Traffic {
   readonly deletesSent = new Set<string>();
   /** Acknowledged item creations by method. */
   readonly ackedCreations = { PUT: 0, POST: 0 };
+  /** Every answer users got from their resolver: when, for which cohort, naming which regions. */
+  readonly answers: { t: number; cohort: string; regions: string[] }[] = [];
   /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
   readonly dnsProblems = new Map<string, number>();
 
@@ -150,6 +152,7 @@ export class Traffic {
         return cached?.targets ?? [];
       }
       client.answer = { targets, expires: now + answer.ttl * 1000 };
+      this.answers.push({ t: this.o.clock(), cohort: client.cohort, regions: targets.map((x) => x.region) });
       return targets;
     } catch {
       this.dnsProblem('timeout');
