@@ -8,7 +8,7 @@ import { runCliAsync, startEtcdCluster, waitFor } from './control-helpers.js';
 import { startMeridian } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
 
-test('one leader; followers refuse writes and forward reports; killing the leader hands leadership over', async (t) => {
+test('one leader; followers forward writes and reports; killing the leader hands leadership over', async (t) => {
   const etcd = requireProgram(t, 'etcd');
   if (!etcd) return;
   const cluster = await startEtcdCluster(etcd);
@@ -37,12 +37,30 @@ test('one leader; followers refuse writes and forward reports; killing the leade
     const leader = leaderIndex - 1;
     const follower = 1 - leader;
 
-    const refused = await api(urls[follower], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
-      dial: 40,
+    // A write sent to the follower is done by the leader (the dashboard works on any instance);
+    // one already forwarded is not sent on again: NOT_LEADER, naming the leader.
+    const forwarded = await api(urls[follower], 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
+      dial: 35,
     });
+    assert.equal(forwarded.status, 200, JSON.stringify(forwarded.json));
+    const regions = (await api(urls[leader], 'GET', '/v1/status', TOKENS.viewer)).json.regions as {
+      id: string;
+      dial: number;
+    }[];
+    assert.equal(regions.find((r) => r.id === 'us-east-1')?.dial, 35);
+    const refused = await fetch(`${urls[follower]}/v1/regions/us-east-1/dial`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${TOKENS.operator}`,
+        'content-type': 'application/json',
+        'x-meridian-forwarded': 'http://elsewhere',
+      },
+      body: JSON.stringify({ dial: 40 }),
+    });
+    const refusal = (await refused.json()) as { error?: { code: string; message: string } };
     assert.equal(refused.status, 503);
-    assert.equal(refused.json.error?.code, 'NOT_LEADER');
-    assert.match(refused.json.error?.message ?? '', new RegExp(urls[leader].replace(/[.]/g, '\\.')));
+    assert.equal(refusal.error?.code, 'NOT_LEADER');
+    assert.match(refusal.error?.message ?? '', new RegExp(urls[leader].replace(/[.]/g, '\\.')));
     // The CLI pointed at the follower follows its leader hint instead of failing.
     const viaFollower = await runCliAsync(['dial', 'us-east-1', '45', '--json'], {
       MERIDIAN_CONTROL: urls[follower],

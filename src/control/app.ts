@@ -4,6 +4,7 @@ import { isMeridianError, MeridianError } from '../errors.js';
 import { accessTable } from './access.js';
 import type { ControlContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
+import { FORWARDED, writeOnLeader } from './leader-write.js';
 import { openApi } from './openapi.js';
 import { readRoutes } from './routes-read.js';
 import { writeRoutes } from './routes-write.js';
@@ -32,7 +33,7 @@ export async function buildApp(ctx: ControlContext, options: AppOptions = {}): P
   });
 
   // What the caller may do, before validation (a refusal never depends on the body being valid).
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', async (req, reply) => {
     const cfg = req.routeOptions.config;
     if (!req.routeOptions.url || cfg.public) return;
     // Only a route that declares a read-only dry run relaxes its roles for one; no body can.
@@ -42,6 +43,13 @@ export async function buildApp(ctx: ControlContext, options: AppOptions = {}): P
     ctx.auth.authorize(req.principal!, roles, cfg.what ?? `${req.method} ${req.url}`);
     if (cfg.write && !dryRun && !ctx.leadership.isLeader) {
       const leader = await ctx.leadership.leader().catch(() => null);
+      // A write on a follower goes to the leader (once: never from one follower to another), so the
+      // dashboard and the CLI work against any instance; the leader checks the token again.
+      const answer =
+        leader && leader !== ctx.instance && req.headers[FORWARDED] === undefined
+          ? await writeOnLeader(ctx, req, leader)
+          : null;
+      if (answer) return reply.code(answer.status).type('application/json').send(answer.body);
       throw new MeridianError(
         'NOT_LEADER',
         `this control instance is not the leader; send it to ${leader ?? 'the leader (none elected yet)'}`,
