@@ -41,7 +41,10 @@ test('meridian lab --config examples/three-regions.yaml --scenario all: every ve
   } catch {
     assert.fail(`no JSON summary (exit ${r.status}):\n${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
   }
-  const failures: string[] = summary.verdict?.failures ?? [r.stderr.slice(-2000)];
+  // No verdict: the lab stopped with an error (printed as JSON on stdout with --json).
+  const failures: string[] = summary.verdict?.failures ?? [
+    `no verdict (exit ${r.status}): ${r.stdout.slice(0, 1500)}\n${r.stderr.slice(-1500)}`,
+  ];
   t.diagnostic(
     `verdict ${summary.verdict?.pass ? 'PASS' : 'FAIL'}: ${failures.join('; ') || 'all checks passed'}`,
   );
