@@ -17,3 +17,8 @@ test('freePort: a bindable port below the kernel ephemeral range', async () => {
   });
   srv.close();
 });
+
+test('freePort: never the same port twice in one process, even asked all at once', async () => {
+  const ports = await Promise.all(Array.from({ length: 400 }, () => freePort()));
+  assert.equal(new Set(ports).size, ports.length);
+});
