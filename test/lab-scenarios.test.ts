@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, runLong } from './helpers/cli.js';
+import { labVerdict, runCli, runLong } from './helpers/cli.js';
 
 test('meridian lab --scenario nope: a clear error, exit 1', () => {
   const r = runCli(['lab', '--scenario', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
@@ -28,17 +28,7 @@ test('meridian lab --scenario all --duration 30: every scenario passes its verdi
     ['lab', '--scenario', 'all', '--duration', '30', '--rate', '40', '--report', dir, '--json'],
     580_000,
   );
-  // biome-ignore lint/suspicious/noExplicitAny: the summary is checked field by field below
-  let summary: Record<string, any> = {};
-  try {
-    summary = JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`no JSON summary (exit ${r.status}):\n${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
-  }
-  // No verdict: the lab stopped with an error (printed as JSON on stdout with --json).
-  const failures: string[] = summary.verdict?.failures ?? [
-    `no verdict (exit ${r.status}): ${r.stdout.slice(0, 1500)}\n${r.stderr.slice(-1500)}`,
-  ];
+  const { summary, failures } = labVerdict(r);
   t.diagnostic(
     `verdict ${summary.verdict?.pass ? 'PASS' : 'FAIL'}: ${failures.join('; ') || 'all checks passed'}`,
   );

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runLong } from './helpers/cli.js';
+import { labVerdict, runLong } from './helpers/cli.js';
 
 // 45 s a scenario, longer than lab-scenarios.test.ts's 30 s: with three regions about twenty
 // processes share two cores, a whole region's restart took 8.5 s in CI, and when the leader dies
@@ -34,17 +34,7 @@ test('meridian lab --config examples/three-regions.yaml --scenario all: every ve
     ],
     880_000,
   );
-  // biome-ignore lint/suspicious/noExplicitAny: the summary is checked field by field below
-  let summary: Record<string, any> = {};
-  try {
-    summary = JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`no JSON summary (exit ${r.status}):\n${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
-  }
-  // No verdict: the lab stopped with an error (printed as JSON on stdout with --json).
-  const failures: string[] = summary.verdict?.failures ?? [
-    `no verdict (exit ${r.status}): ${r.stdout.slice(0, 1500)}\n${r.stderr.slice(-1500)}`,
-  ];
+  const { summary, failures } = labVerdict(r);
   t.diagnostic(
     `verdict ${summary.verdict?.pass ? 'PASS' : 'FAIL'}: ${failures.join('; ') || 'all checks passed'}`,
   );

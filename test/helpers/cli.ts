@@ -29,6 +29,26 @@ export function runLong(args: string[], timeoutMs: number): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The summary a `meridian lab --json` run printed, and its verdict's failures: with no verdict (the
+ * lab stopped with an error, printed as JSON on stdout) the failure is that error and the last
+ * progress lines. Throws when stdout holds no JSON at all.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: callers check the summary field by field
+export function labVerdict(r: CliResult): { summary: Record<string, any>; failures: string[] } {
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  let summary: Record<string, any>;
+  try {
+    summary = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`no JSON summary (exit ${r.status}):\n${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
+  }
+  const failures: string[] = summary.verdict?.failures ?? [
+    `no verdict (exit ${r.status}): ${r.stdout.slice(0, 1500)}\n${r.stderr.slice(-1500)}`,
+  ];
+  return { summary, failures };
+}
+
 export interface Proc {
   child: ChildProcess;
   ready: Record<string, unknown>;
