@@ -75,6 +75,23 @@ test('one leader; followers forward writes and reports; killing the leader hands
       return (s.json.regions as { dial: number }[])[0].dial === 40;
     }, 5000);
 
+    // An operation started through the follower is read back through it at once: the leader runs it,
+    // and the follower's own copy may not have caught up yet (`meridian evacuate --wait` polls this).
+    const started = await api(urls[follower], 'POST', '/v1/operations', TOKENS.operator, {
+      kind: 'restore',
+      region: 'us-east-1',
+      steps: [100],
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    const current = await api(urls[follower], 'GET', '/v1/operations/current', TOKENS.viewer);
+    assert.equal(
+      (current.json.operation as { id: string } | null)?.id,
+      (started.json.operation as { id: string }).id,
+    );
+    const id = (started.json.operation as { id: string }).id;
+    const aborted = await api(urls[follower], 'POST', `/v1/operations/${id}/abort`, TOKENS.operator, {});
+    assert.ok(aborted.status < 300 || aborted.status === 409, JSON.stringify(aborted.json));
+
     const report = edgeReport('us-east-1');
     assert.equal((await api(urls[follower], 'POST', '/v1/reports', TOKENS.agent, report)).status, 202);
     await waitFor(async () => {

@@ -6,6 +6,7 @@ import type { ControlContext } from './context.js';
 import { readFromLeader } from './leader-read.js';
 import { controlRpo } from './rpo.js';
 import { errorSchema, operationSchema, snapshotSchema, statusSchema } from './schemas.js';
+import type { OperationRecord } from './store/index.js';
 
 /** What a viewer sees: the full picture for `meridian status`. */
 export async function statusOf(ctx: ControlContext) {
@@ -136,7 +137,11 @@ export function readRoutes(app: FastifyInstance, ctx: ControlContext) {
         },
       },
     },
-    async () => ({ operation: ctx.keeper.current().operation }),
+    // The leader runs operations: a follower's copy can lag the start just forwarded to it.
+    async (req) =>
+      ((await readFromLeader(ctx, req)) as { operation: OperationRecord | null } | null) ?? {
+        operation: ctx.keeper.current().operation,
+      },
   );
 
   app.get(
