@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { autoRestoreSteps } from '../core/operations/index.js';
 import { failOver } from './auto-restore.js';
-import { autoRestoreSteps } from './operation-plan.js';
 import type { ControlState, OperationRecord } from './store/index.js';
 
 const op = (extra: Partial<OperationRecord>): OperationRecord => ({
@@ -13,6 +13,7 @@ const op = (extra: Partial<OperationRecord>): OperationRecord => ({
   fromDial: 0,
   index: 0,
   status: 'running',
+  phase: 'stepping',
   failures: 0,
   reason: '',
   who: 'ops',
@@ -54,7 +55,7 @@ const cases = [
   },
   {
     name: 'the automatic restore running: aborted, remembered with its target',
-    input: { dial: 25, op: op({ auto: true, who: 'control' }) },
+    input: { dial: 25, op: op({ auto: true, failover: true, who: 'control' }) },
     expect: { remembered: 80, status: 'aborted' },
   },
   {

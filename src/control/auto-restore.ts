@@ -1,4 +1,5 @@
 import type { MeridianConfig } from '../config/index.js';
+import { dueRestores, ended } from '../core/operations/index.js';
 import type { Logger } from '../log.js';
 import { rememberFailedOver } from './operation-plan.js';
 import type { Operations } from './operations.js';
@@ -11,8 +12,8 @@ type RegionDraft = ControlState['snapshot']['regions'][number];
  * A region just declared DOWN: its dial goes to 0 in the same commit, and a
  * running operation that moves it stops (it would set the dial again). When
  * control itself takes the dial away, the region is remembered with the dial
- * it had, so it comes back by itself once HEALTHY: unless an operator was
- * moving it, since a dial an operator set is never restored automatically
+ * it had, so it comes back by itself once HEALTHY: unless an operator (or
+ * another of control's own moves, an outlier's evacuation) was moving it, since a dial an operator set is never restored automatically
  * (nor with autoRestore disabled: `remember` false). Returns what changed, for the health audit entry.
  */
 export function failOver(
@@ -25,16 +26,14 @@ export function failOver(
   const op = draft.operation;
   const moving = op?.status === 'running' && op.region === r.id ? op : null;
   if (moving) {
-    moving.status = 'aborted';
-    moving.message = `aborted: ${r.id} went DOWN at dial ${r.dial}; dial 0`;
-    moving.stepAt = now;
+    draft.operation = ended(moving, 'aborted', `aborted: ${r.id} went DOWN at dial ${r.dial}; dial 0`, now);
     details.aborted = moving.id;
   }
   // Still remembered from an automatic restore that gave up on its gates: the
   // same target, tried afresh once the region recovers from this DOWN.
   const earlier = (draft.failedOver ?? []).find((f) => f.region === r.id);
   if (r.dial === 0 && !earlier) return details;
-  const restoreTo = moving ? (moving.auto ? moving.steps.at(-1)! : null) : (earlier?.dial ?? r.dial);
+  const restoreTo = moving ? (moving.failover ? moving.steps.at(-1)! : null) : (earlier?.dial ?? r.dial);
   if (restoreTo !== null && remember) {
     rememberFailedOver(draft, { region: r.id, dial: restoreTo, at: now });
     details.restoreTo = restoreTo;
@@ -97,10 +96,8 @@ export class AutoRestore {
     try {
       const state = this.keeper.current();
       if (state.operation?.status === 'running') return;
-      for (const mark of state.failedOver ?? []) {
-        const r = state.snapshot.regions.find((x) => x.id === mark.region);
-        if (r?.health !== 'HEALTHY' || r.dial >= mark.dial) continue;
-        if ((mark.retryAt ?? 0) > now || (this.waiting.get(mark.region)?.until ?? 0) > now) continue;
+      const notBefore = new Map([...this.waiting].map(([region, w]) => [region, w.until]));
+      for (const mark of dueRestores(state.failedOver ?? [], this.keeper.snapshot(), now, notBefore)) {
         try {
           const { operation } = await this.operations.startAuto(mark);
           this.waiting.delete(mark.region);

@@ -66,12 +66,6 @@ export interface ReplicationCheck {
   regions: RegionLag[];
 }
 
-/** Regions a move sends traffic to: the others not DOWN for an evacuation, the region itself for a restore. */
-export function receiversOf(snap: Snapshot, kind: 'evacuate' | 'restore', region: string): string[] {
-  if (kind === 'restore') return [region];
-  return [...snap.regions.values()].filter((r) => r.id !== region && r.health !== 'DOWN').map((r) => r.id);
-}
-
 export function replicationCheck(
   receivers: readonly string[],
   lags: ReadonlyMap<string, number | undefined>,
@@ -88,11 +82,6 @@ export function rpoRefusal(check: ReplicationCheck): MeridianError {
     `refused: replication lag of ${late.map((r) => `${r.region} is ${r.lagMs} ms`).join(', ')}, above the RPO of ${check.rpoMs} ms`,
     check.regions.map((r) => r.reason),
   );
-}
-
-/** Steps of an automatic restore: the configured ones between the current dial and the one to return to, then that dial. */
-export function autoRestoreSteps(configured: readonly number[], dial: number, from = 0): number[] {
-  return [...configured.filter((s) => s > from && s < dial), dial];
 }
 
 /** Control will bring the region back to `mark.dial` by itself (replaces an earlier mark of it). */

@@ -12,6 +12,7 @@ const op: OperationRecord = {
   fromDial: 100,
   index: 1,
   status: 'running',
+  phase: 'stepping',
   failures: 0,
   reason: 'drill',
   who: 'ops',

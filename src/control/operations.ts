@@ -1,20 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import type { MeridianConfig } from '../config/index.js';
-import { checkGates, type MovePlan } from '../core/evacuation-plan.js';
+import type { MovePlan } from '../core/evacuation-plan.js';
+import {
+  abortOperation,
+  autoRestoreSteps,
+  ended,
+  finishEntry,
+  newOperation,
+  type OperationSettings,
+  type OperationStep,
+  receiversOf,
+  stepOperation,
+} from '../core/operations/index.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Principal } from './auth.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import {
-  autoRestoreSteps,
   callScaleUp,
   currentDial,
   forgetFailedOver,
   type MoveRequest,
   planRequest,
   type ReplicationCheck,
-  receiversOf,
   rememberFailedOver,
   replicationCheck,
   rpoRefusal,
@@ -30,9 +39,7 @@ export type { MoveRequest };
 /** Who starts an operation: an operator's token, or control itself. */
 export type Actor = { name: string; role: string };
 
-const roleOf = (op: OperationRecord) => (op.auto ? 'system' : 'operator');
-
-/** An operator's move on a region takes over from control's automatic restore of that region. */
+/** An operator's move on a region takes over from control's automatic move of that region. */
 const supersedes = (running: OperationRecord, region: string, auto: boolean) =>
   running.auto === true && !auto && running.region === region;
 
@@ -42,17 +49,7 @@ const stillFailedOver = (draft: ControlState, region: string) => {
   return r?.health === 'HEALTHY' && mark !== undefined && r.dial < mark.dial;
 };
 
-export function finishEntry(op: OperationRecord, status: string, at: number): AuditEntry {
-  return {
-    at,
-    who: op.who,
-    role: roleOf(op),
-    action: `${op.kind}-${status}`,
-    target: op.region,
-    reason: op.reason,
-    details: { operation: op.id, message: op.message },
-  };
-}
+export { finishEntry };
 
 /**
  * Runs evacuations and restores on the leader. Each step is one commit of the
@@ -78,12 +75,33 @@ export class Operations {
     return planRequest(this.keeper.snapshot(), req, this.config.control.gates.margin);
   }
 
-  /** Validates, runs the headroom and replication pre-checks and starts the operation (or only plans it, dry run). */
-  async start(
+  /**
+   * Validates, runs the headroom and replication pre-checks and starts the
+   * operation (or only plans it, dry run). `auto`: control starts it itself
+   * (an outlier's evacuation, say), so an operator's move of the region supersedes it.
+   */
+  start(
     req: MoveRequest,
     who: Actor,
     auto = false,
   ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
+    return this.begin(req, who, auto, false);
+  }
+
+  /** Control's own restore of a region it failed over, now HEALTHY again: back to the dial it had. */
+  startAuto(mark: FailedOver) {
+    const a = this.config.control.autoRestore;
+    const req: MoveRequest = {
+      kind: 'restore',
+      region: mark.region,
+      steps: autoRestoreSteps(a.steps, mark.dial, currentDial(this.keeper.current(), mark.region)),
+      stepIntervalMs: a.stepInterval,
+      reason: 'recovered from DOWN',
+    };
+    return this.begin(req, { name: 'control', role: 'system' }, true, true);
+  }
+
+  private async begin(req: MoveRequest, who: Actor, auto: boolean, failover: boolean) {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
     const replication = this.replicationOf(req.kind, req.region);
@@ -116,23 +134,22 @@ export class Operations {
     }
     if (replication && !replication.ok) throw rpoRefusal(replication);
     const now = Date.now();
-    const op: OperationRecord = {
-      id: randomUUID(),
-      kind: req.kind,
-      region: req.region,
-      steps: req.steps,
-      stepIntervalMs: req.stepIntervalMs,
-      fromDial: snap.regions.get(req.region)!.dial,
-      index: -1,
-      status: 'running',
-      failures: 0,
-      reason: req.reason,
-      who: who.name,
-      startedAt: now,
-      stepAt: now,
-      message: plan.ok ? 'starting' : 'waiting for capacity (scale-up webhook called)',
-      ...(auto ? { auto: true } : {}),
-    };
+    const op = newOperation(
+      {
+        id: randomUUID(),
+        kind: req.kind,
+        region: req.region,
+        steps: req.steps,
+        stepIntervalMs: req.stepIntervalMs,
+        reason: req.reason,
+        who: who.name,
+        fromDial: snap.regions.get(req.region)!.dial,
+        waitForCapacity: !plan.ok,
+        auto,
+        failover,
+      },
+      now,
+    );
     const audit: AuditEntry = {
       at: now,
       who: who.name,
@@ -156,13 +173,11 @@ export class Operations {
       if (other?.status === 'running') {
         if (!supersedes(other, req.region, auto))
           throw new MeridianError('CONFLICT', 'another operation started first');
-        // An operator's move on the region replaces control's automatic restore of it.
-        other.status = 'aborted';
-        other.message = `superseded by ${who.name}'s ${req.kind}; dial was ${currentDial(draft, other.region)}`;
-        other.stepAt = now;
-        entries.unshift(finishEntry(other, 'aborted', now));
+        // An operator's move on the region replaces control's automatic move of it.
+        const message = `superseded by ${who.name}'s ${req.kind}; dial was ${currentDial(draft, other.region)}`;
+        entries.unshift(finishEntry(ended(other, 'aborted', message, now), 'aborted', now));
       }
-      if (auto && !stillFailedOver(draft, req.region))
+      if (failover && !stillFailedOver(draft, req.region))
         throw new MeridianError('CONFLICT', 'no longer failed over');
       forgetFailedOver(draft, req.region);
       draft.operation = op;
@@ -171,19 +186,6 @@ export class Operations {
     if (!plan.ok) void callScaleUp(this.config.control.scaleUp!.webhook, op, plan, this.log);
     this.kick();
     return { plan, operation: op, replication };
-  }
-
-  /** Control's own restore of a region it failed over, now HEALTHY again: back to the dial it had. */
-  startAuto(mark: FailedOver) {
-    const a = this.config.control.autoRestore;
-    const req: MoveRequest = {
-      kind: 'restore',
-      region: mark.region,
-      steps: autoRestoreSteps(a.steps, mark.dial, currentDial(this.keeper.current(), mark.region)),
-      stepIntervalMs: a.stepInterval,
-      reason: 'recovered from DOWN',
-    };
-    return this.start(req, { name: 'control', role: 'system' }, true);
   }
 
   /** Each receiver's reported replication lag against the RPO (controlRpo); null when there is none. */
@@ -202,19 +204,9 @@ export class Operations {
       if (!op || op.id !== id) throw new MeridianError('NOT_FOUND', `no operation ${id}`);
       if (op.status !== 'running')
         throw new MeridianError('CONFLICT', `operation ${id} is already ${op.status}`);
-      op.status = 'aborted';
-      op.message = `aborted by ${who.name}: ${reason}; dial stays at ${currentDial(draft, op.region)}`;
-      return [
-        {
-          at: Date.now(),
-          who: who.name,
-          role: who.role,
-          action: 'abort',
-          target: op.region,
-          reason,
-          details: { operation: id },
-        },
-      ];
+      const { operation, audit } = abortOperation(op, who, reason, currentDial(draft, op.region), Date.now());
+      draft.operation = operation;
+      return audit;
     });
     this.kick();
     return result!.operation!;
@@ -237,12 +229,37 @@ export class Operations {
     if (!this.stopped) this.resume();
   }
 
+  private settings(): OperationSettings {
+    const c = this.config.control;
+    return {
+      gates: { ...c.gates, p99Ms: c.gates.p99, rpoMs: controlRpo(this.config) },
+      autoRestoreRetryAfterMs: c.autoRestore.retryAfter,
+      scaleUpWaitMs: c.scaleUp?.wait ?? 0,
+      warmUntil: this.observer.warmUntil,
+    };
+  }
+
+  /** Runs the core machine: commits what it returns, or sleeps until it wants to look again (or is kicked). */
   private async loop() {
     while (!this.stopped) {
       const op = this.keeper.current().operation;
       if (op?.status !== 'running') return;
       try {
-        await this.advance(op);
+        const now = Date.now();
+        const step = stepOperation(
+          op,
+          this.keeper.snapshot(),
+          this.observer.readings(now),
+          now,
+          this.settings(),
+        );
+        if (step.gate)
+          this.metrics.operationSteps.inc({
+            kind: op.kind,
+            result: step.gate === 'passed' ? 'passed' : 'gate-failed',
+          });
+        if (step.changed) await this.commit(op, step);
+        else await this.sleep(step.wakeAt - now);
       } catch (e) {
         this.log.error({ err: (e as Error).message, operation: op.id }, 'operation step failed; retrying');
         await this.sleep(1000);
@@ -250,120 +267,23 @@ export class Operations {
     }
   }
 
-  /** One move of the state machine: wait for the step's interval, then check gates and go on or back off. */
-  private async advance(op: OperationRecord) {
-    if (op.index === -1) {
-      if (op.message.startsWith('waiting for capacity')) return this.waitForCapacity(op);
-      return this.applyStep(op, 0, 'step 1 applied');
-    }
-    // Right after a (re)start or a takeover the reports are not all here yet: wait for them rather than fail a gate.
-    const due = Math.max(op.stepAt + op.stepIntervalMs, this.observer.warmUntil) - Date.now();
-    if (due > 0) return this.sleep(due);
-    const g = this.config.control.gates;
-    const receivers = receiversOf(this.keeper.snapshot(), op.kind, op.region);
-    const failures = checkGates(receivers, this.observer.readings(Date.now()), {
-      errorRate: g.errorRate,
-      p99Ms: g.p99,
-      maxLoad: g.maxLoad,
-      rpoMs: controlRpo(this.config),
+  /** One step, one commit: the dials, the operation's progress and its audit entries, unless another instance moved it on first. */
+  private async commit(seen: OperationRecord, step: OperationStep) {
+    const committed = await this.keeper.change((draft) => {
+      if (!atSameStep(draft.operation, seen)) return null;
+      for (const d of step.dials) setDial(draft, d.region, d.dial);
+      if (step.failedOver) rememberFailedOver(draft, step.failedOver);
+      draft.operation = { ...step.operation };
+      return step.audit.map((a) => ({ ...a, details: { ...a.details, instance: this.instance() } }));
     });
-    if (failures.length === 0) {
-      this.metrics.operationSteps.inc({ kind: op.kind, result: 'passed' });
-      if (op.index === op.steps.length - 1)
-        return this.finish(op, 'done', `done: ${op.region} dial ${op.steps[op.index]}`);
-      return this.applyStep(op, op.index + 1, `step ${op.index + 2} applied`);
-    }
-    this.metrics.operationSteps.inc({ kind: op.kind, result: 'gate-failed' });
-    const back = op.index - 1;
-    const backDial = back >= 0 ? op.steps[back] : op.fromDial;
-    if (op.failures + 1 >= g.maxFailures) {
-      const retry = op.auto ? Date.now() + this.config.control.autoRestore.retryAfter : undefined;
-      return this.finish(
-        op,
-        'aborted',
-        `aborted after ${op.failures + 1} failed gates (${failures.join('; ')}); dial backed off to ${backDial}` +
-          (retry === undefined ? '' : `; control tries again at ${new Date(retry).toISOString()}`),
-        backDial,
-        retry,
-      );
-    }
-    await this.commitStep(
-      op,
-      back,
-      backDial,
-      op.failures + 1,
-      `gate failed (${failures.join('; ')}); backed off to dial ${backDial}`,
-    );
-  }
-
-  private applyStep(op: OperationRecord, index: number, message: string) {
-    return this.commitStep(op, index, op.steps[index], index > op.index ? op.failures : op.failures, message);
-  }
-
-  private async commitStep(
-    op: OperationRecord,
-    index: number,
-    dial: number,
-    failures: number,
-    message: string,
-  ) {
-    const now = Date.now();
-    await this.keeper.change((draft) => {
-      if (!atSameStep(draft.operation, op)) return null;
-      setDial(draft, op.region, dial);
-      Object.assign(draft.operation!, { index, failures, stepAt: now, message });
-      return [
-        {
-          at: now,
-          who: op.who,
-          role: roleOf(op),
-          action: `${op.kind}-step`,
-          target: op.region,
-          reason: op.reason,
-          details: { operation: op.id, dial, index, message, instance: this.instance() },
-        },
-      ];
-    });
-    this.log.info({ operation: op.id, region: op.region, dial, index }, message);
-  }
-
-  private async finish(
-    op: OperationRecord,
-    status: 'done' | 'aborted',
-    message: string,
-    dial?: number,
-    /** Control's own restore gave up: remembered again, tried after this (ms epoch). */
-    retryAt?: number,
-  ) {
-    await this.keeper.change((draft) => {
-      if (!atSameStep(draft.operation, op)) return null;
-      if (dial !== undefined) setDial(draft, op.region, dial);
-      if (retryAt !== undefined)
-        rememberFailedOver(draft, { region: op.region, dial: op.steps.at(-1)!, at: op.startedAt, retryAt });
-      const done = Object.assign(draft.operation!, { status, message, stepAt: Date.now() });
-      const entry = finishEntry(done, status, Date.now());
-      entry.details = { ...entry.details, instance: this.instance() };
-      return [entry];
-    });
-  }
-
-  private async waitForCapacity(op: OperationRecord) {
-    const plan = this.plan({ ...op, dryRun: true });
-    if (plan.ok) return this.applyStep(op, 0, 'capacity arrived; step 1 applied');
-    const wait = this.config.control.scaleUp?.wait ?? 0;
-    if (Date.now() - op.startedAt > wait) {
-      return this.finish(
-        op,
-        'aborted',
-        `aborted: headroom ${plan.headroom} req/s never reached ${plan.needed} req/s`,
-      );
-    }
-    await this.sleep(1000);
+    if (committed === null) return;
+    const { id, region, index, message } = step.operation;
+    this.log.info({ operation: id, region, dial: step.dials[0]?.dial, index }, message);
   }
 
   private sleep(ms: number) {
     return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, Math.min(ms, 1000));
+      const t = setTimeout(resolve, Math.max(0, Math.min(ms, 1000)));
       t.unref();
       this.wake = () => {
         clearTimeout(t);

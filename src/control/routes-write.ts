@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { request } from 'undici';
+import { ended, finishEntry } from '../core/operations/index.js';
 import { MeridianError } from '../errors.js';
 import { parseEdgeReport } from '../feed/report.js';
 import { mayReportFor, type Principal, ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
 import { forgetFailedOver, type MoveRequest } from './operation-plan.js';
-import { finishEntry } from './operations.js';
 import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
 import type { AuditEntry, OperationRecord } from './store/index.js';
 
@@ -121,12 +121,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
           if (!op.auto)
             throw new MeridianError('CONFLICT', `operation ${op.id} is moving ${region}; abort it first`);
           // The operator's dial replaces control's automatic restore of the region.
-          Object.assign(op, {
-            status: 'aborted',
-            stepAt: now,
-            message: `superseded by ${who.name}'s dial ${dial}`,
-          });
-          entries.push(finishEntry(op, 'aborted', now));
+          draft.operation = ended(op, 'aborted', `superseded by ${who.name}'s dial ${dial}`, now);
+          entries.push(finishEntry(draft.operation, 'aborted', now));
         }
         const remembered = (draft.failedOver ?? []).some((f) => f.region === region);
         forgetFailedOver(draft, region);

@@ -40,6 +40,10 @@ export const operationSchema = {
     fromDial: { type: 'number' },
     index: { type: 'integer' },
     status: { type: 'string', enum: ['running', 'done', 'aborted'] },
+    phase: {
+      type: 'string',
+      enum: ['pending', 'waiting-capacity', 'stepping', 'backing-off', 'done', 'aborted'],
+    },
     failures: { type: 'integer' },
     reason: { type: 'string' },
     who: { type: 'string' },
@@ -47,6 +51,7 @@ export const operationSchema = {
     stepAt: { type: 'number' },
     message: { type: 'string' },
     auto: { type: 'boolean' },
+    failover: { type: 'boolean' },
   },
 };
 

@@ -1,6 +1,7 @@
 import type { MeridianConfig } from '../config/index.js';
 import { snapshotFromConfig } from '../config/snapshot.js';
 import type { Snapshot } from '../core/model.js';
+import { withPhase } from '../core/operations/index.js';
 import { MeridianError } from '../errors.js';
 import { snapshotFromJson, snapshotToJson } from '../feed/codec.js';
 import type { Logger } from '../log.js';
@@ -89,6 +90,8 @@ export class StateKeeper {
 
   private accept(state: ControlState) {
     if (this.state && state.version <= this.state.version) return;
+    // Written by an older control, a running operation may have no phase yet.
+    if (state.operation) state.operation = withPhase(state.operation);
     this.state = state;
     this.snap = snapshotFromJson(state.snapshot);
     for (const l of this.listeners) l(state, this.snap);

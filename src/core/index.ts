@@ -4,6 +4,7 @@ export * from './evacuation-plan.js';
 export * from './geo-distance.js';
 export * from './ip.js';
 export * from './model.js';
+export * from './operations/index.js';
 export * from './region-health.js';
 export * from './rpo.js';
 export * from './spill-plan.js';

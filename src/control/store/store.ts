@@ -1,39 +1,12 @@
+import type { FailedOverMark, Operation } from '../../core/operations/types.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
-/** A running or finished evacuation/restore. Persisted with the state it changes. */
-export interface OperationRecord {
-  id: string;
-  kind: 'evacuate' | 'restore';
-  region: string;
-  steps: number[];
-  stepIntervalMs: number;
-  /** Dial before the operation started: where an abort of the first step backs off to. */
-  fromDial: number;
-  /** Index of the step whose dial is applied now; -1 before the first. */
-  index: number;
-  status: 'running' | 'done' | 'aborted';
-  failures: number;
-  reason: string;
-  who: string;
-  startedAt: number;
-  /** When the current step was applied (ms epoch). */
-  stepAt: number;
-  message: string;
-  /** Started by control itself (automatic restore after DOWN), not by an operator: an operator's move supersedes it. */
-  auto?: boolean;
-}
-
-/** A region whose dial control set to 0 because it went DOWN: restored automatically once HEALTHY. */
-export interface FailedOver {
-  region: string;
-  /** The dial it had before; the automatic restore goes back to it. */
-  dial: number;
-  /** When it went DOWN (ms epoch). */
-  at: number;
-  /** Set when an automatic restore aborted on failed gates: the next try waits until then (ms epoch). */
-  retryAt?: number;
-}
+/** A running or finished operation, and a region control will restore by itself: defined with the machine in core. */
+export type {
+  FailedOverMark as FailedOver,
+  Operation as OperationRecord,
+} from '../../core/operations/types.js';
 
 /** Everything control decides, versioned as one document. */
 export interface ControlState {
@@ -42,9 +15,9 @@ export interface ControlState {
   snapshot: SnapshotJson;
   /** Why each region has its health (region id -> sentence). */
   healthWhy: [string, string][];
-  operation: OperationRecord | null;
+  operation: Operation | null;
   /** Regions control failed over and will restore by itself; an operator's dial or move on one removes it. */
-  failedOver?: FailedOver[];
+  failedOver?: FailedOverMark[];
 }
 
 export interface AuditEntry {
