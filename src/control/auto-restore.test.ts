@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { autoRestoreSteps } from '../core/operations/index.js';
 import { failOver } from './auto-restore.js';
 import type { ControlState, OperationRecord } from './store/index.js';
 
@@ -81,13 +80,6 @@ test('failOver after an automatic restore gave up on its gates: same target, tri
   failOver(draft, draft.snapshot.regions[0], 1000);
   assert.equal(draft.snapshot.regions[0].dial, 0);
   assert.deepEqual(draft.failedOver, [{ region: 'us-east-1', dial: 100, at: 1000 }]);
-});
-
-test('autoRestoreSteps: the configured steps between the current dial and the target, then the target', () => {
-  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100), [25, 50, 75, 100]);
-  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 70), [25, 50, 70]);
-  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100, 25), [50, 75, 100]);
-  assert.deepEqual(autoRestoreSteps([25, 50, 75, 100], 100, 50), [75, 100]);
 });
 
 test('failOver with autoRestore disabled remembers nothing', () => {

@@ -14,8 +14,9 @@ export const roleOf = (op: Pick<Operation, 'auto'>) => (op.auto ? 'system' : 'op
 export function phaseOf(op: StoredOperation): OperationPhase {
   if (op.phase) return op.phase;
   if (op.status !== 'running') return op.status;
-  if (op.index === -1) return op.message.startsWith('waiting for capacity') ? 'waiting-capacity' : 'pending';
-  return op.message.startsWith('gate failed') ? 'backing-off' : 'stepping';
+  if (op.message.startsWith('gate failed')) return 'backing-off';
+  if (op.index >= 0) return 'stepping';
+  return op.message.startsWith('waiting for capacity') ? 'waiting-capacity' : 'pending';
 }
 
 /** A stored record with its phase; an old automatic restore is the failover restore (the only one there was). */
