@@ -1,5 +1,5 @@
 import type { MeridianConfig } from '../config/index.js';
-import { dueRestores, ended } from '../core/operations/index.js';
+import { dueRestores, failOverRegion } from '../core/operations/index.js';
 import type { Logger } from '../log.js';
 import { rememberFailedOver } from './operation-plan.js';
 import type { Operations } from './operations.js';
@@ -9,12 +9,8 @@ import type { ControlState } from './store/index.js';
 type RegionDraft = ControlState['snapshot']['regions'][number];
 
 /**
- * A region just declared DOWN: its dial goes to 0 in the same commit, and a
- * running operation that moves it stops (it would set the dial again). When
- * control itself takes the dial away, the region is remembered with the dial
- * it had, so it comes back by itself once HEALTHY: unless an operator (or
- * another of control's own moves, an outlier's evacuation) was moving it, since a dial an operator set is never restored automatically
- * (nor with autoRestore disabled: `remember` false). Returns what changed, for the health audit entry.
+ * A region just declared DOWN, in the health commit: the core's failOverRegion
+ * applied to the draft. Returns what changed, for the health audit entry.
  */
 export function failOver(
   draft: ControlState,
@@ -23,24 +19,19 @@ export function failOver(
   remember = true,
 ): Record<string, unknown> {
   const details: Record<string, unknown> = {};
-  const op = draft.operation;
-  const moving = op?.status === 'running' && op.region === r.id ? op : null;
-  if (moving) {
-    draft.operation = ended(moving, 'aborted', `aborted: ${r.id} went DOWN at dial ${r.dial}; dial 0`, now);
-    details.aborted = moving.id;
+  const out = failOverRegion(r, draft.operation, draft.failedOver ?? [], now, remember);
+  if (out.aborted) {
+    draft.operation = out.operation;
+    details.aborted = out.operation!.id;
   }
-  // Still remembered from an automatic restore that gave up on its gates: the
-  // same target, tried afresh once the region recovers from this DOWN.
-  const earlier = (draft.failedOver ?? []).find((f) => f.region === r.id);
-  if (r.dial === 0 && !earlier) return details;
-  const restoreTo = moving ? (moving.failover ? moving.steps.at(-1)! : null) : (earlier?.dial ?? r.dial);
-  if (restoreTo !== null && remember) {
-    rememberFailedOver(draft, { region: r.id, dial: restoreTo, at: now });
-    details.restoreTo = restoreTo;
+  if (out.remember) {
+    rememberFailedOver(draft, out.remember);
+    details.restoreTo = out.remember.dial;
   }
-  if (r.dial === 0) return details;
-  details.dial = { from: r.dial, to: 0 };
-  r.dial = 0;
+  if (r.dial !== out.dial) {
+    details.dial = { from: r.dial, to: out.dial };
+    r.dial = out.dial;
+  }
   return details;
 }
 
