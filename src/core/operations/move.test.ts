@@ -377,3 +377,20 @@ test('stepOperation: audit entries name the operation, the dial and who started 
     },
   ]);
 });
+
+test('stepOperation: a whole evacuation, stepped as control does (at each wakeAt), backs off once and finishes', () => {
+  let op = evacuation({ steps: [75, 50, 25, 0] });
+  let now = 10_000;
+  const dials: number[] = [];
+  // us-west-2's error rate is over the gate exactly once: when judged at 13 s.
+  const bad = new Set([13_000]);
+  for (let i = 0; i < 20 && op.status === 'running'; i++) {
+    const r = bad.has(now) ? readings({ 'us-west-2': { errorRate: 0.5 } }) : readings();
+    const out = stepOperation(op, twoRegions(), r, now, settings);
+    dials.push(...out.dials.map((d) => d.dial));
+    op = out.operation;
+    now = out.wakeAt;
+  }
+  assert.deepEqual(dials, [75, 50, 25, 50, 25, 0]);
+  assert.deepEqual([op.status, op.phase, op.failures], ['done', 'done', 1]);
+});
