@@ -3,7 +3,6 @@ import type { MeridianConfig } from '../config/index.js';
 import { checkGates, type MovePlan } from '../core/evacuation-plan.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Principal } from './auth.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import {
@@ -83,6 +82,9 @@ export class Operations {
     req: MoveRequest,
     who: Actor,
     auto = false,
+    /** Control's own moves: why, at commit, it is no longer wanted (default: the region is no longer failed over). */
+    recheck: (draft: ControlState) => string | null = (d) =>
+      stillFailedOver(d, req.region) ? null : 'no longer failed over',
   ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
@@ -162,8 +164,8 @@ export class Operations {
         other.stepAt = now;
         entries.unshift(finishEntry(other, 'aborted', now));
       }
-      if (auto && !stillFailedOver(draft, req.region))
-        throw new MeridianError('CONFLICT', 'no longer failed over');
+      const refusal = auto ? recheck(draft) : null;
+      if (refusal !== null) throw new MeridianError('CONFLICT', refusal);
       forgetFailedOver(draft, req.region);
       draft.operation = op;
       return entries;
@@ -196,7 +198,7 @@ export class Operations {
     return replicationCheck(receiversOf(this.keeper.snapshot(), kind, region), lags, rpo);
   }
 
-  async abort(id: string, who: Principal, reason: string): Promise<OperationRecord> {
+  async abort(id: string, who: Actor, reason: string): Promise<OperationRecord> {
     const result = await this.keeper.change((draft) => {
       const op = draft.operation;
       if (!op || op.id !== id) throw new MeridianError('NOT_FOUND', `no operation ${id}`);

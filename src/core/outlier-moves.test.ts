@@ -173,6 +173,15 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
     }),
     move: { kind: 'redirect', region: 'us-east-1', steps: [50, 0], partial: false },
   },
+  {
+    name: 'partly evacuated as far as the headroom allows: nothing more (the margin is not spent twice)',
+    input: input({
+      verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },
+      state: { ...emptyOutlierState(), evacuated: [evac()] },
+      snapshot: twoRegions({ ...load(500), dial: 67 }, load(800)),
+    }),
+    move: null,
+  },
 ];
 
 for (const c of cases) {

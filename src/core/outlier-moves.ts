@@ -2,7 +2,7 @@
 // (redirect), leave it where it is (restrict: no headroom, too many evacuated), hold every dial
 // (global), or bring an evacuated region back (restore). Pure; one move at a time, since control
 // runs one operation at a time.
-import { planMove } from './evacuation-plan.js';
+import { planMove, withDial } from './evacuation-plan.js';
 import type { Snapshot } from './model.js';
 import type { RelativeJudgement } from './relative-health.js';
 
@@ -124,8 +124,11 @@ export function nextOutlierMove(
       });
       continue;
     }
-    const lowest = lowestDial(snapshot, id, steps.at(-1)!, cfg.margin);
-    if (lowest === null) {
+    // Planned from the dial it had before any automatic move: the margin covers all it moved, once.
+    const before = entry(id)?.fromDial ?? region.dial;
+    const lowest = lowestDial(withDial(snapshot, id, before), id, steps.at(-1)!, cfg.margin);
+    if (entry(id) && (lowest === null || lowest >= region.dial)) continue;
+    if (lowest === null || lowest >= region.dial) {
       notes.push({
         region: id,
         decision: 'restrict',

@@ -1,3 +1,4 @@
+import type { OutlierState } from '../../core/outlier-moves.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
@@ -45,6 +46,8 @@ export interface ControlState {
   operation: OperationRecord | null;
   /** Regions control failed over and will restore by itself; an operator's dial or move on one removes it. */
   failedOver?: FailedOver[];
+  /** Relative health: regions control evacuated as outliers, the global condition, its last decisions. */
+  outlier?: OutlierState;
 }
 
 export interface AuditEntry {
