@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { EdgeReport } from '../src/feed/report.js';
 import { startFakeEdge } from './control-fake-edge.js';
 import { api, startTestControl, TOKENS } from './control-fixtures.js';
-import { waitFor } from './control-helpers.js';
+import { runCliAsync, waitFor } from './control-helpers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 const OUTLIER = {
@@ -114,6 +114,26 @@ test('one region at 30 % errors while the other is at 0 %: evacuated in steps, t
     assert.equal(evac?.details?.auto, true);
     assert.ok(audit.some((a) => a.action === 'evacuate-done' && a.who === 'control'));
 
+    // What people see: meridian status and meridian explain --control.
+    const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
+    const shown = await runCliAsync(['status'], env);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /us-east-1 .*evacuated as an outlier at .*error rate 30.0 % vs 0.0 %/);
+    assert.match(shown.stdout, /last decision .* redirect us-east-1: outlier: error rate 30.0 %/);
+    const why = await runCliAsync(
+      ['explain', '--config', s.server.file, '--client', '128.59.1.1', '--control', s.server.url, '--json'],
+      env,
+    );
+    assert.equal(why.status, 0, why.stderr);
+    const explained = JSON.parse(why.stdout);
+    assert.equal(explained.region, 'us-west-2', 'New York is steered away from the evacuated us-east-1');
+    assert.ok(
+      explained.control.notes.some((n: string) =>
+        /us-east-1 dial 0: evacuated automatically as an outlier/.test(n),
+      ),
+      explained.control.notes.join('\n'),
+    );
+
     errors(s.east.report, 0);
     const up = await watchDials(
       s,
@@ -162,6 +182,15 @@ test('both regions at 30 % errors: nothing is evacuated and `global` is raised',
     const held = audit.find((a) => a.action === 'outlier-global');
     assert.match(held?.reason ?? '', /holding every dial/);
     assert.ok(!audit.some((a) => a.action === 'outlier-redirect'));
+    const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
+    const shown = await runCliAsync(['status'], env);
+    assert.match(shown.stdout, /GLOBAL since .*every region serving is bad alike.*holding every dial/);
+    const why = await runCliAsync(
+      ['explain', '--config', s.server.file, '--client', '128.59.1.1', '--control', s.server.url],
+      env,
+    );
+    assert.equal(why.status, 0, why.stderr);
+    assert.match(why.stdout, /every dial held since .*global/);
   } finally {
     await s.close();
   }
