@@ -250,3 +250,69 @@ test('receivers without headroom for all of it: only the part their headroom all
     await s.close();
   }
 });
+
+test('an evacuated region with no traffic to judge is probed after the cool-down; still worse there, it is evacuated again', async (t) => {
+  const s = await setup();
+  try {
+    errors(s.east.report, 0.3);
+    await waitFor(
+      async () => (await s.status()).outlier.evacuated.some((e) => e.phase === 'evacuated'),
+      20_000,
+    );
+    // Evacuated: its origins get nothing, so nothing says whether it recovered.
+    s.east.report.originRequestsPerS = 0;
+    await waitFor(async () => {
+      const st = await s.status();
+      return st.operation?.kind === 'restore' && st.operation.status === 'running';
+    }, 20_000);
+    const probe = (await s.audit()).find((a) => a.action === 'outlier-restore');
+    assert.equal(probe?.details?.probe, true);
+    assert.match(probe?.reason ?? '', /^outlier: probe: too little traffic to judge at dial 0/);
+    // At the probe's dial its origins get traffic again, and still fail.
+    s.east.report.originRequestsPerS = 100;
+    await waitFor(async () => {
+      const st = await s.status();
+      return st.outlier.evacuated.some(
+        (e) => e.phase === 'evacuated' && (e as { probes?: number }).probes === 1,
+      );
+    }, 20_000);
+    const audit = await s.audit();
+    t.diagnostic(
+      audit
+        .map((a) => `${a.action} ${a.reason ?? ''}`)
+        .reverse()
+        .join('\n'),
+    );
+    const abort = audit.find((a) => a.action === 'abort');
+    assert.equal(abort?.who, 'control');
+    assert.match(abort?.reason ?? '', /^outlier: still worse at the probe/);
+    assert.equal(audit.filter((a) => a.action === 'outlier-redirect').length, 2, 'evacuated twice');
+    assert.equal(await s.dial('us-east-1'), 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test("an operator's move on an evacuated region supersedes control's: it is not evacuated again while the operator holds it", async () => {
+  const s = await setup();
+  try {
+    errors(s.east.report, 0.3);
+    await waitFor(
+      async () => (await s.status()).outlier.evacuated.some((e) => e.phase === 'evacuated'),
+      20_000,
+    );
+    const back = await api(s.server.url, 'PUT', '/v1/regions/us-east-1/dial', TOKENS.operator, {
+      dial: 100,
+      reason: 'I know what I am doing',
+    });
+    assert.equal(back.status, 200, JSON.stringify(back.json));
+    // Longer than fallAfter and a step: control would have evacuated it again by now.
+    await new Promise((r) => setTimeout(r, 2000));
+    const st = await s.status();
+    assert.equal(await s.dial('us-east-1'), 100);
+    assert.deepEqual(st.outlier.evacuated, []);
+    assert.equal((await s.audit()).filter((a) => a.action === 'outlier-redirect').length, 1);
+  } finally {
+    await s.close();
+  }
+});

@@ -35,6 +35,12 @@ export const readingOf = (r: EdgeReport): RegionReading => ({
   requestsPerS: r.originRequestsPerS ?? r.requestsPerS,
 });
 
+/** A probe that found the region still worse doubles the next cool-down. */
+const probesAfter = (move: OutlierMove, probes = 0) => {
+  const n = probes + (move.kind === 'reevacuate' ? 1 : 0);
+  return n > 0 ? { probes: n } : {};
+};
+
 /**
  * Relative health on the leader (every 250 ms): a region clearly worse than the healthy others is
  * evacuated through the usual operations and gates (automatic, reason `outlier: ...`), restored
@@ -113,6 +119,11 @@ export class OutlierControl {
 
   stop() {
     clearInterval(this.timer);
+  }
+
+  /** An operator set the region's dial: no automatic move of it until it is judged fine again. */
+  leaveAlone(region: string) {
+    this.handsOff.add(region);
   }
 
   /** What status shows: the stored record, plus this leader's current judgement of each region. */
@@ -246,8 +257,14 @@ export class OutlierControl {
           ? `outlier: ${move.probe ? 'probe' : 'recovered'}: ${move.why}`
           : `outlier: ${move.why}`;
       const fromDial = currentDial(this.keeper.current(), move.region) ?? 100;
+      // Each restore step holds long enough to catch a region still worse at its new dial (fallAfter
+      // and one report window) before the next step sends it more.
+      const stepIntervalMs =
+        kind === 'restore'
+          ? Math.max(o.stepInterval, o.fallAfter + this.config.control.health.reportStaleAfter)
+          : o.stepInterval;
       const { operation } = await this.operations.start(
-        { kind, region: move.region, steps: move.steps, stepIntervalMs: o.stepInterval, reason },
+        { kind, region: move.region, steps: move.steps, stepIntervalMs, reason },
         OUTLIER_ACTOR,
         true,
         (draft) =>
@@ -264,7 +281,7 @@ export class OutlierControl {
           fromDial: before?.fromDial ?? fromDial,
           phase: kind === 'restore' ? 'restoring' : 'evacuating',
           operation: operation!.id,
-          ...(before?.probes ? { probes: before.probes } : {}),
+          ...probesAfter(move, before?.probes),
         });
         const decision = kind === 'restore' ? 'restore' : 'redirect';
         const details: Record<string, unknown> = { operation: operation!.id, steps: move.steps };

@@ -147,6 +147,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
         });
         return entries;
       });
+      // Control leaves the region's relative health to the operator until it is fine again.
+      ctx.outlier.leaveAlone(region);
       const current = ctx.keeper.current();
       return { region, dial, version: state?.version ?? current.version, changed: state !== null };
     },
