@@ -73,11 +73,11 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
   const taken: string[] = [];
   let changed = false;
   const keep = o.evacuated.flatMap((e) => {
-    const failedOver = (draft.failedOver ?? []).some((f) => f.region === e.region && f.dial > 0);
+    const failedOver = () => (draft.failedOver ?? []).some((f) => f.region === e.region && f.dial > 0);
     if (e.phase === 'evacuated') {
       const operatorMoved = op && !op.auto && op.region === e.region && op.startedAt > e.at;
       if (operatorMoved) taken.push(e.region);
-      if (!operatorMoved && !failedOver) return [e];
+      if (!operatorMoved && !failedOver()) return [e];
       changed = true;
       return [];
     }
@@ -95,7 +95,7 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
       taken.push(e.region);
       return [];
     }
-    if (failedOver) return [];
+    if (failedOver()) return [];
     if (op.status === 'done' && e.phase === 'restoring') return [];
     const probes = (e.probes ?? 0) + (e.phase === 'restoring' ? 1 : 0);
     const dial = currentDial(draft, e.region) ?? 0;
