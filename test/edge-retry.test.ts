@@ -110,3 +110,13 @@ test('a PUT whose body is over bufferBodyBytes streams and is not retried', asyn
   const r = await send('PUT', 'x'.repeat(4096));
   assert.deepEqual([r.status, r.region], [503, 'us-east-1']);
 });
+
+test("the report's originErrorRate shows what the origins did; errorRate only what clients got", async () => {
+  eastStatus = 500;
+  east.edge.collect(); // start a fresh interval
+  for (let i = 0; i < 5; i++) assert.equal((await send('GET')).status, 200, 'retried in us-west-2');
+  const report = east.edge.collect();
+  assert.equal(report.errorRate, 0, 'every client got a 200');
+  assert.equal(report.originErrorRate, 1, "every attempt at us-east-1's origins failed");
+  assert.ok((report.originRequestsPerS ?? 0) > 0);
+});

@@ -5,7 +5,10 @@ import { decide } from '../core/decide.js';
 import type { Decision, Health } from '../core/model.js';
 import { MeridianError } from '../errors.js';
 import { GeoLocator } from '../geo/index.js';
+import { liveState } from './explain-live.js';
 import { action, collect, configOption, jsonOption, parseDial, printJson, table } from './index-helpers.js';
+import { controlToken, secretOption } from './secret.js';
+import { clientFor, type Status } from './status.js';
 
 export interface ExplainInput {
   client: string;
@@ -14,6 +17,8 @@ export interface ExplainInput {
   dial?: string[];
   /** The answer policy to explain with, instead of the service's (services[].answers, else steering.answers). */
   answers?: string;
+  /** Health and dials from control (`--control`); --down and --dial override them. */
+  live?: ReturnType<typeof liveState>;
 }
 
 const ANSWER_POLICIES: readonly AnswerPolicy[] = ['home', 'home+fallback'];
@@ -35,12 +40,12 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
       );
     }
   };
-  const health = new Map<string, Health>();
+  const health = new Map<string, Health>(input.live?.health);
   for (const id of input.down ?? []) {
     checkRegion(id, '--down');
     health.set(id, 'DOWN');
   }
-  const dials = new Map<string, number>();
+  const dials = new Map<string, number>(input.live?.dials);
   for (const text of input.dial ?? []) {
     const [id, pct] = parseDial(text);
     checkRegion(id, '--dial');
@@ -89,6 +94,8 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
     candidates: decision.candidates,
     /** The TTL of this service's steered answers: services[].ttl, else zone.ttl. */
     ttl: own.ttl,
+    /** With --control: why control's health and dials are what they are (outlier evacuations, the global hold). */
+    control: input.live ? { notes: input.live.notes } : null,
   };
 }
 
@@ -118,11 +125,15 @@ export function formatExplanation(e: Explanation): string {
     'candidates:',
     table(e.candidates.map((c, i) => [`  ${i + 1}.`, c.region, c.reason, c.detail])),
   ];
+  if (e.control) {
+    lines.push(`control: ${e.control.notes.length === 0 ? 'every region HEALTHY, no automatic move' : ''}`);
+    for (const n of e.control.notes) lines.push(`  ${n}`);
+  }
   return lines.join('\n');
 }
 
 export function registerExplain(program: Command) {
-  program
+  const cmd = program
     .command('explain')
     .description('show where a client is steered and why')
     .addOption(configOption())
@@ -134,12 +145,19 @@ export function registerExplain(program: Command) {
       '--answers <policy>',
       "answer policy: home or home+fallback (default: the service's, else steering.answers)",
     )
-    .addOption(jsonOption())
-    .action(
-      action(async (opts: ExplainInput & { config: string; json?: boolean }) => {
-        const result = await explain(loadConfig(opts.config), opts);
-        if (opts.json) printJson(result);
-        else process.stdout.write(`${formatExplanation(result)}\n`);
-      }),
-    );
+    .option(
+      '--control <urls>',
+      "take health and dials from control and say why (outlier evacuations, the global hold); token as for 'meridian status'",
+    )
+    .addOption(jsonOption());
+  secretOption(cmd, controlToken('bearer token for --control')).action(
+    action(async (opts: ExplainInput & { config: string; json?: boolean; control?: string }) => {
+      const live = opts.control
+        ? liveState(await clientFor({ ...opts, control: opts.control }).call<Status>('GET', '/v1/status'))
+        : undefined;
+      const result = await explain(loadConfig(opts.config), { ...opts, live });
+      if (opts.json) printJson(result);
+      else process.stdout.write(`${formatExplanation(result)}\n`);
+    }),
+  );
 }

@@ -52,9 +52,11 @@ export function formatStatus(s: Status): string {
     ...(showLag ? [lagText(r.replicationLagMs, s.rpoMs)] : []),
     r.autoRestore
       ? `${r.why}; ${r.autoRestore}`
-      : r.dial === 0 && r.health !== 'DOWN' && s.operation?.status !== 'running'
-        ? `${r.why}; dial 0 holds until: meridian restore ${r.id}`
-        : r.why,
+      : outlierOf(s, r.id)
+        ? `${r.why}; ${outlierOf(s, r.id)}`
+        : r.dial === 0 && r.health !== 'DOWN' && s.operation?.status !== 'running'
+          ? `${r.why}; dial 0 holds until: meridian restore ${r.id}`
+          : r.why,
   ]);
   const lagHead = showLag ? [`repl lag${s.rpoMs != null ? ` (RPO ${s.rpoMs} ms)` : ''}`] : [];
   const lines = [
@@ -68,7 +70,43 @@ export function formatStatus(s: Status): string {
     const kind = `${op.auto ? 'automatic ' : ''}${op.kind}`;
     lines.push(`operation ${op.id}: ${kind} ${op.region} ${op.status}, ${step}: ${op.message}`);
   }
+  lines.push(...formatOutlier(s));
   return lines.join('\n');
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** A region control evacuated as an outlier: what the status table says of it. */
+function outlierOf(s: Status, region: string): string | null {
+  const e = s.outlier?.evacuated.find((x) => x.region === region);
+  if (!e) return null;
+  const back =
+    e.phase === 'restoring'
+      ? 'restoring'
+      : e.probeAt
+        ? `comes back once it recovers (probe at ${clock(e.probeAt)} UTC if too little traffic to judge)`
+        : 'comes back once it recovers';
+  return `evacuated as an outlier at ${clock(e.at)} UTC (${e.why}); ${back}`;
+}
+
+/** Relative health: the global condition, each region's verdict, the last decision. */
+export function formatOutlier(s: Status): string[] {
+  const o = s.outlier;
+  if (!o) return [];
+  if (!o.enabled) return ['relative health: off (control.outlier.enabled)'];
+  const lines: string[] = [];
+  if (o.global)
+    lines.push(`GLOBAL since ${clock(o.global.at)} UTC: ${o.global.why}; holding every dial (restrict)`);
+  const verdicts = o.regions.map((r) => `${r.region} ${r.verdict}`).join(', ');
+  if (verdicts) lines.push(`relative health: ${verdicts}`);
+  for (const r of o.regions)
+    if (r.verdict !== 'fine' && r.verdict !== 'unjudged') lines.push(`  ${r.region}: ${r.why}`);
+  const last = o.decisions.at(-1);
+  if (last)
+    lines.push(
+      `last decision ${clock(last.at)} UTC: ${last.decision}${last.region ? ` ${last.region}` : ''}: ${last.why}`,
+    );
+  return lines;
 }
 
 export function registerStatus(program: Command) {

@@ -103,6 +103,14 @@ export class Observer {
     return out;
   }
 
+  /** The edges' fresh reports, whole (relative health reads their origin error rates). */
+  freshReports(now: number): Map<string, EdgeReport> {
+    const out = new Map<string, EdgeReport>();
+    for (const [id, { report, receivedAt }] of this.reports)
+      if (now - receivedAt <= this.thresholds.staleAfterMs) out.set(id, report);
+    return out;
+  }
+
   healthTracks(): ReadonlyMap<string, HealthTrack> {
     return this.tracks;
   }

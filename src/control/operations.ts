@@ -14,7 +14,6 @@ import {
 } from '../core/operations/index.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Principal } from './auth.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import {
@@ -84,8 +83,10 @@ export class Operations {
     req: MoveRequest,
     who: Actor,
     auto = false,
+    /** Control's own moves: why, at commit, it is no longer wanted (null: still wanted). */
+    recheck?: (draft: ControlState) => string | null,
   ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
-    return this.begin(req, who, auto, false);
+    return this.begin(req, who, auto, false, recheck);
   }
 
   /** Control's own restore of a region it failed over, now HEALTHY again: back to the dial it had. */
@@ -101,7 +102,13 @@ export class Operations {
     return this.begin(req, { name: 'control', role: 'system' }, true, true);
   }
 
-  private async begin(req: MoveRequest, who: Actor, auto: boolean, failover: boolean) {
+  private async begin(
+    req: MoveRequest,
+    who: Actor,
+    auto: boolean,
+    failover: boolean,
+    recheck?: (draft: ControlState) => string | null,
+  ) {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
     const replication = this.replicationOf(req.kind, req.region);
@@ -179,6 +186,8 @@ export class Operations {
       }
       if (failover && !stillFailedOver(draft, req.region))
         throw new MeridianError('CONFLICT', 'no longer failed over');
+      const refusal = auto && recheck ? recheck(draft) : null;
+      if (refusal !== null) throw new MeridianError('CONFLICT', refusal);
       forgetFailedOver(draft, req.region);
       draft.operation = op;
       return entries;
@@ -198,7 +207,7 @@ export class Operations {
     return replicationCheck(receiversOf(this.keeper.snapshot(), kind, region), lags, rpo);
   }
 
-  async abort(id: string, who: Principal, reason: string): Promise<OperationRecord> {
+  async abort(id: string, who: Actor, reason: string): Promise<OperationRecord> {
     const result = await this.keeper.change((draft) => {
       const op = draft.operation;
       if (!op || op.id !== id) throw new MeridianError('NOT_FOUND', `no operation ${id}`);

@@ -36,6 +36,8 @@ export async function statusOf(ctx: ControlContext) {
     })),
     rpoMs: controlRpo(ctx.config) ?? null,
     operation: state.operation,
+    /** Relative health: regions evacuated as outliers, the global condition, decisions, and each region's judgement. */
+    outlier: ctx.outlier.view(),
   };
 }
 

@@ -6,6 +6,7 @@ import { parseEdgeReport } from '../feed/report.js';
 import { mayReportFor, type Principal, ROLES } from './auth.js';
 import type { ControlContext } from './context.js';
 import { forgetFailedOver, type MoveRequest } from './operation-plan.js';
+import { forgetOutlier } from './outlier-record.js';
 import { dialBodySchema, errorSchema, moveBodySchema, operationSchema, reportSchema } from './schemas.js';
 import type { AuditEntry, OperationRecord } from './store/index.js';
 
@@ -126,7 +127,9 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
         }
         const remembered = (draft.failedOver ?? []).some((f) => f.region === region);
         forgetFailedOver(draft, region);
-        if (r.dial === dial && entries.length === 0 && !remembered) return null;
+        // And control's automatic outlier handling of it.
+        const outlier = forgetOutlier(draft, region);
+        if (r.dial === dial && entries.length === 0 && !remembered && !outlier) return null;
         const before = r.dial;
         r.dial = dial;
         entries.push({
@@ -140,6 +143,8 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
         });
         return entries;
       });
+      // Control leaves the region's relative health to the operator until it is fine again.
+      ctx.outlier.leaveAlone(region);
       const current = ctx.keeper.current();
       return { region, dial, version: state?.version ?? current.version, changed: state !== null };
     },

@@ -55,6 +55,61 @@ export const operationSchema = {
   },
 };
 
+const num = { type: 'number' };
+const str = { type: 'string' };
+const nullable = (type: string) => ({ type: [type, 'null'] });
+
+/** ControlState.outlier (OutlierState, src/core/outlier-moves.ts) plus the leader's current judgement per region. */
+export const outlierSchema = {
+  type: 'object',
+  properties: {
+    enabled: { type: 'boolean' },
+    evacuated: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          region: str,
+          at: num,
+          why: str,
+          fromDial: num,
+          phase: { type: 'string', enum: ['evacuating', 'evacuated', 'restoring'] },
+          operation: str,
+          probeAt: num,
+          probes: { type: 'integer' },
+        },
+      },
+    },
+    global: { anyOf: [{ type: 'object', properties: { at: num, why: str } }, { type: 'null' }] },
+    decisions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: num,
+          region: str,
+          decision: { type: 'string', enum: ['redirect', 'restrict', 'hold-global', 'restore', 'limit'] },
+          why: str,
+        },
+      },
+    },
+    regions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          region: str,
+          verdict: str,
+          why: str,
+          errorRate: nullable('number'),
+          p99Ms: nullable('number'),
+          requestsPerS: nullable('number'),
+        },
+      },
+    },
+  },
+};
+
 export const statusSchema = {
   type: 'object',
   properties: {
@@ -83,6 +138,7 @@ export const statusSchema = {
     },
     rpoMs: { type: ['number', 'null'] },
     operation: { anyOf: [operationSchema, { type: 'null' }] },
+    outlier: outlierSchema,
   },
 };
 

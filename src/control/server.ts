@@ -10,6 +10,7 @@ import type { ControlContext } from './context.js';
 import { controlMetrics } from './metrics.js';
 import { Observer } from './observer.js';
 import { Operations } from './operations.js';
+import { OutlierControl } from './outlier.js';
 import { StateKeeper } from './state.js';
 import { type Leadership, openStore } from './store/index.js';
 import { SnapshotStream, type StreamLimits } from './stream.js';
@@ -76,6 +77,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const observer = new Observer(config, keeper, metrics, log, isLeader);
   const operations = new Operations(config, keeper, observer, metrics, log, () => context.instance);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
+  const outlier = new OutlierControl(config, keeper, observer, operations, log, isLeader);
   const stream = new SnapshotStream(() => keeper.snapshot(), metrics, log, options.streamLimits);
   const context: ControlContext = {
     config,
@@ -83,6 +85,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     observer,
     operations,
     autoRestore,
+    outlier,
     auth,
     metrics,
     stream,
@@ -124,6 +127,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   });
   observer.start();
   autoRestore.start();
+  outlier.start();
   // A lone SQLite instance leads at once; wait a moment so the first request is not refused.
   for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
     await new Promise((r) => setTimeout(r, 50));
@@ -133,6 +137,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     closing ??= (async () => {
       observer.stop();
       autoRestore.stop();
+      outlier.stop();
       await operations.stop();
       await leadership?.close();
       stream.close();

@@ -190,6 +190,8 @@ function emptyStats(): StatsSnapshot {
     connectionsRefused: 0,
     retryBudgetLeft: 0,
     errors: 0,
+    originAttempts: 0,
+    originErrors: 0,
     latency: [],
     demandByHome: {},
     origins: [],

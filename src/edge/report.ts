@@ -23,6 +23,8 @@ export class ReportCollector {
     const delta = (f: (s: StatsSnapshot) => number) => (f(now) - (prev === null ? 0 : f(prev))) / seconds;
     const requests = delta((s) => sum(s.requests));
     const errors = delta((s) => s.errors);
+    const originAttempts = delta((s) => s.originAttempts ?? 0);
+    const originErrors = delta((s) => s.originErrors ?? 0);
     // Served here: every request whose serving region is this one.
     const local = delta((s) => sum(s.requests, (k) => k.split('|')[1] === this.region));
     const latency = now.latency.map((v, i) => v - (prev?.latency[i] ?? 0));
@@ -38,6 +40,8 @@ export class ReportCollector {
       origins: now.origins.map((o) => ({ url: o.url, healthy: o.healthy && !o.ejected })),
       requestsPerS: Math.max(0, requests),
       errorRate: requests > 0 ? Math.min(1, Math.max(0, errors / requests)) : 0,
+      originRequestsPerS: Math.max(0, originAttempts),
+      originErrorRate: originAttempts > 0 ? Math.min(1, Math.max(0, originErrors / originAttempts)) : 0,
       p99Ms: quantileMs(latency, 0.99),
       load: Math.max(0, local),
       capacity: this.capacity(),

@@ -30,6 +30,9 @@ export interface StatsSnapshot {
   connectionsRefused: number;
   retryBudgetLeft: number;
   errors: number;
+  /** Attempts at this region's own origins, and those that failed (5xx or no answer), retries included. */
+  originAttempts: number;
+  originErrors: number;
   /** Cumulative counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
   latency: number[];
   demandByHome: Record<string, number>;
@@ -48,6 +51,8 @@ export class EdgeStats {
   retriesDenied = 0;
   connectionsRefused = 0;
   errors = 0;
+  originAttempts = 0;
+  originErrors = 0;
   inFlight = 0;
   readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
   readonly demandByHome = new Map<string, number>();
@@ -99,6 +104,8 @@ export class EdgeStats {
       retriesDenied: this.retriesDenied,
       connectionsRefused: this.connectionsRefused,
       errors: this.errors,
+      originAttempts: this.originAttempts,
+      originErrors: this.originErrors,
       latency: [...this.latency],
       demandByHome: Object.fromEntries(this.demandByHome),
       inFlight: this.inFlight,
@@ -144,6 +151,8 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       connectionsRefused: acc.connectionsRefused + s.connectionsRefused,
       retryBudgetLeft: acc.retryBudgetLeft + s.retryBudgetLeft,
       errors: acc.errors + s.errors,
+      originAttempts: acc.originAttempts + s.originAttempts,
+      originErrors: acc.originErrors + s.originErrors,
       latency: acc.latency.map((v, i) => v + (s.latency[i] ?? 0)),
       demandByHome: addInto(acc.demandByHome, s.demandByHome),
       origins,

@@ -9,8 +9,15 @@ export const edgeReportSchema = z.strictObject({
   at: z.number().int().nonnegative(),
   origins: z.array(z.strictObject({ url: z.string(), healthy: z.boolean() })),
   requestsPerS: z.number().nonnegative(),
-  /** 0-1 over the last interval. */
+  /** 0-1 over the last interval: the responses clients got (after retries in other regions). */
   errorRate: z.number().min(0).max(1),
+  /**
+   * Attempts at this region's own origins per second (this edge's and other regions' requests,
+   * retries included), and the share that failed (5xx or no answer) before any retry elsewhere:
+   * what control's relative health judges. Absent from older edges (then errorRate stands in).
+   */
+  originRequestsPerS: z.number().nonnegative().optional(),
+  originErrorRate: z.number().min(0).max(1).optional(),
   p99Ms: z.number().nonnegative(),
   /** Requests per second this edge served. */
   load: z.number().nonnegative(),

@@ -86,6 +86,51 @@ const storeSchema = z.discriminatedUnion('type', [
     }),
 ]);
 
+const dialSteps = (direction: 'down' | 'up', example: string) =>
+  z
+    .array(z.number().int().min(0).max(100))
+    .min(1)
+    .max(20)
+    .refine(
+      (s) => s.every((d, i) => i === 0 || (direction === 'down' ? d < s[i - 1] : d > s[i - 1])),
+      `expected steps going ${direction}, such as ${example}`,
+    );
+
+/**
+ * Relative health (src/control/outlier.ts): a region clearly worse than the others while they are
+ * healthy is evacuated automatically; when every region is bad alike, nothing moves (`global`).
+ */
+const outlierSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** A region is judged only while its origins get at least this many requests/s. */
+    minRequestsPerSecond: z.number().min(0).default(5),
+    /** Worse when its error rate is above the others' by this much and by errorRateRatio times. */
+    errorRateMargin: z.number().min(0).max(1).default(0.05),
+    errorRateRatio: z.number().min(1).default(3),
+    /** Or when its p99 is above p99Ratio times the others' and by p99Margin. */
+    p99Ratio: z.number().min(1).default(3),
+    p99Margin: duration.default(200),
+    /** Clearly worse for this long before it is evacuated (and all bad this long before `global`). */
+    fallAfter: duration.default(3000),
+    /** Fine again for this long before it is restored (and `global` cleared). */
+    riseAfter: duration.default(10_000),
+    /** At most this many regions evacuated automatically at once; null: all regions but one. */
+    maxAutoEvacuated: z.number().int().min(0).nullable().default(null),
+    /** Evacuation dials, through the usual gates. */
+    steps: dialSteps('down', '50,0').default([50, 0]),
+    stepInterval: duration.default(1000),
+    /**
+     * An evacuated region gets no traffic to judge: after this cool-down control restores it anyway,
+     * the first restore step being the probe (evacuated again, with a doubled cool-down, if it is
+     * still worse there).
+     */
+    probeAfter: duration.default(30_000),
+    /** Automatic restore dials, capped at the dial the region had before. */
+    restoreSteps: dialSteps('up', '10,50,100').default([10, 50, 100]),
+  })
+  .prefault({});
+
 export const controlSchema = z.strictObject({
   /** Address the API listens on; `--listen` overrides it. */
   listen: z
@@ -151,6 +196,7 @@ export const controlSchema = z.strictObject({
       retryAfter: duration.default(300_000),
     })
     .prefault({}),
+  outlier: outlierSchema,
   /**
    * Recovery-point objective: evacuate and restore are refused, and a step's gate fails, while a
    * receiving region's reported replication lag is above it. Unset: replication.rpo when

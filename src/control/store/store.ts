@@ -1,4 +1,5 @@
 import type { FailedOverMark, Operation } from '../../core/operations/types.js';
+import type { OutlierState } from '../../core/outlier-moves.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
@@ -18,6 +19,8 @@ export interface ControlState {
   operation: Operation | null;
   /** Regions control failed over and will restore by itself; an operator's dial or move on one removes it. */
   failedOver?: FailedOverMark[];
+  /** Relative health: regions control evacuated as outliers, the global condition, its last decisions. */
+  outlier?: OutlierState;
 }
 
 export interface AuditEntry {

@@ -173,6 +173,11 @@ export class UpstreamAttempt implements ExchangeHandler {
   }
 
   private record(status: number): void {
+    if (this.origin !== null) {
+      // What this region's origins do, before any retry elsewhere hides it (control's relative health).
+      this.rt.stats.originAttempts++;
+      if (status >= 500) this.rt.stats.originErrors++;
+    }
     this.ctx.addAttempt({
       region: this.region,
       origin: this.label,
