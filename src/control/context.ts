@@ -6,6 +6,7 @@ import type { AutoRestore } from './auto-restore.js';
 import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import type { Operations } from './operations.js';
+import type { RolloutRunner } from './rollout/runner.js';
 import type { StateKeeper } from './state.js';
 import type { SnapshotStream } from './stream.js';
 
@@ -16,6 +17,7 @@ export interface ControlContext {
   observer: Observer;
   operations: Operations;
   autoRestore: AutoRestore;
+  rollouts: RolloutRunner;
   auth: TokenAuth;
   metrics: ControlMetrics;
   stream: SnapshotStream;

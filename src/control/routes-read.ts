@@ -36,6 +36,7 @@ export async function statusOf(ctx: ControlContext) {
     })),
     rpoMs: controlRpo(ctx.config) ?? null,
     operation: state.operation,
+    rollout: state.rollout ?? null,
   };
 }
 

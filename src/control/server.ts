@@ -10,6 +10,8 @@ import type { ControlContext } from './context.js';
 import { controlMetrics } from './metrics.js';
 import { Observer } from './observer.js';
 import { Operations } from './operations.js';
+import { RolloutRunner } from './rollout/runner.js';
+import { RolloutSamples } from './rollout/samples.js';
 import { StateKeeper } from './state.js';
 import { type Leadership, openStore } from './store/index.js';
 import { SnapshotStream, type StreamLimits } from './stream.js';
@@ -76,6 +78,16 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const observer = new Observer(config, keeper, metrics, log, isLeader);
   const operations = new Operations(config, keeper, observer, metrics, log, () => context.instance);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
+  const rollouts = new RolloutRunner(
+    config,
+    keeper,
+    observer,
+    new RolloutSamples(),
+    log,
+    isLeader,
+    () => context.instance,
+    options.env ? { ...process.env, ...options.env } : process.env,
+  );
   const stream = new SnapshotStream(() => keeper.snapshot(), metrics, log, options.streamLimits);
   const context: ControlContext = {
     config,
@@ -83,6 +95,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     observer,
     operations,
     autoRestore,
+    rollouts,
     auth,
     metrics,
     stream,
@@ -124,6 +137,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   });
   observer.start();
   autoRestore.start();
+  rollouts.start();
   // A lone SQLite instance leads at once; wait a moment so the first request is not refused.
   for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
     await new Promise((r) => setTimeout(r, 50));
@@ -133,6 +147,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     closing ??= (async () => {
       observer.stop();
       autoRestore.stop();
+      rollouts.stop();
       await operations.stop();
       await leadership?.close();
       stream.close();

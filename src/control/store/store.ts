@@ -1,3 +1,4 @@
+import type { RolloutRecord } from '../../core/operations/rollout-record.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
@@ -45,6 +46,8 @@ export interface ControlState {
   operation: OperationRecord | null;
   /** Regions control failed over and will restore by itself; an operator's dial or move on one removes it. */
   failedOver?: FailedOver[];
+  /** The running or last staged rollout (src/control/rollout). */
+  rollout?: RolloutRecord | null;
 }
 
 export interface AuditEntry {

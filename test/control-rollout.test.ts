@@ -1,0 +1,261 @@
+// Staged rollouts against a real `meridian control` process with stand-in
+// edges, and deploy/rollback/verify actions that are small shell scripts
+// writing files: a good rollout, a bad one caught in the first canary, and one
+// that survives control being SIGKILLed mid-wave.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { stop } from './control-deployment.js';
+import { startFakeEdge } from './control-fake-edge.js';
+import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
+import { waitFor } from './control-helpers.js';
+import { startMeridian } from './helpers/cli.js';
+import { configWithFreePorts, freePort } from './helpers/ports.js';
+
+type Rollout = {
+  id: string;
+  status: string;
+  phase: string;
+  waveIndex: number;
+  message: string;
+  regionsReached: string[];
+  regions: Record<string, { version: string; phase: string; dialBefore: number }>;
+  judgements: {
+    region: string;
+    dial: number;
+    pass: boolean;
+    why: string;
+    metrics: { name: string; canary: number; pass: boolean }[];
+  }[];
+};
+type Audit = { action: string; target?: string; details?: Record<string, unknown> };
+
+const BAD_VERSION = 'v3';
+
+function script(dir: string, name: string, body: string) {
+  const file = join(dir, `${name}.sh`);
+  writeFileSync(file, `set -e\n${body}\n`);
+  return ['sh', file];
+}
+
+async function setup(t: TestContext) {
+  const example = await configWithFreePorts();
+  const dir = example.dir;
+  const log = join(dir, 'actions.log');
+  const doc = parse(readFileSync(example.file, 'utf8'));
+  doc.rollout = {
+    canary: { steps: [10, 100], bake: '1s', betweenWaves: '300ms', minSamples: 3 },
+    drain: { steps: [0], stepInterval: '300ms' },
+    actions: {
+      deploy: {
+        command: script(
+          dir,
+          'deploy',
+          `echo "deploy $MERIDIAN_REGION $MERIDIAN_VERSION $MERIDIAN_PREVIOUS_VERSION $MERIDIAN_ACTION" >> "${log}"\nprintf %s "$MERIDIAN_VERSION" > "${dir}/running-$MERIDIAN_REGION"`,
+        ),
+        timeout: '10s',
+      },
+      rollback: {
+        command: script(
+          dir,
+          'rollback',
+          `echo "rollback $MERIDIAN_REGION $MERIDIAN_VERSION" >> "${log}"\nprintf %s "\${MERIDIAN_PREVIOUS_VERSION:-v1}" > "${dir}/running-$MERIDIAN_REGION"`,
+        ),
+        timeout: '10s',
+      },
+      verify: {
+        command: script(
+          dir,
+          'verify',
+          `echo "verify $MERIDIAN_REGION" >> "${log}"\ntest -f "${dir}/running-$MERIDIAN_REGION"`,
+        ),
+        timeout: '10s',
+      },
+    },
+  };
+  const base = join(dir, 'rollout.yaml');
+  writeFileSync(base, stringify(doc));
+  const { file } = controlConfigFile({}, base, dir);
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const startControl = () =>
+    startMeridian(
+      'control',
+      [
+        'control',
+        '--config',
+        file,
+        '--listen',
+        url.slice('http://'.length),
+        '--state',
+        join(dir, 'control.db'),
+      ],
+      dir,
+    );
+  let control = await startControl();
+  const running = (region: string) => {
+    const f = join(dir, `running-${region}`);
+    return existsSync(f) ? readFileSync(f, 'utf8') : 'v1';
+  };
+  const edges = [
+    await startFakeEdge('us-east-1', example.port(8101), url, TOKENS.agent),
+    await startFakeEdge('us-west-2', example.port(8201), url, TOKENS.agent),
+  ];
+  // The stand-in edges report what their region runs: the bad version answers 30 % errors.
+  const follow = setInterval(() => {
+    for (const e of edges)
+      e.report = { ...e.report, errorRate: running(e.report.region) === BAD_VERSION ? 0.3 : 0.001 };
+  }, 50);
+  t.after(async () => {
+    clearInterval(follow);
+    for (const e of edges) await e.close();
+    await stop(control.child);
+  });
+  const s = {
+    url,
+    dir,
+    running,
+    actions: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
+    current: async () =>
+      (await api(url, 'GET', '/v1/rollouts/current', TOKENS.viewer)).json.rollout as Rollout | null,
+    dials: async () =>
+      Object.fromEntries(
+        (
+          (await api(url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as { id: string; dial: number }[]
+        ).map((r) => [r.id, r.dial]),
+      ),
+    audit: async () =>
+      ((await api(url, 'GET', '/v1/audit?limit=500', TOKENS.viewer)).json.entries as Audit[]).reverse(),
+    finished: (id: string): Promise<Rollout> =>
+      waitFor(
+        async () => {
+          const r = await s.current();
+          return r?.id === id && r.status !== 'running' && r.status !== 'paused' ? r : undefined;
+        },
+        90_000,
+        200,
+      ) as Promise<Rollout>,
+    kill: async () => {
+      await stop(control.child, 'SIGKILL');
+      control = await startControl();
+    },
+  };
+  // Control judges nothing before it has had a full report window with both edges.
+  await waitFor(
+    async () =>
+      ((await api(url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as { load: number }[]).every(
+        (r) => r.load > 0,
+      ),
+    20_000,
+    100,
+  );
+  return s;
+}
+
+test('a good rollout across two regions ends done, both regions deployed and back at dial 100', async (t) => {
+  const s = await setup(t);
+  const viewer = await api(s.url, 'POST', '/v1/rollouts', TOKENS.viewer, { version: 'v2' });
+  assert.equal(viewer.status, 403, 'a viewer cannot start one');
+  const dry = await api(s.url, 'POST', '/v1/rollouts', TOKENS.viewer, { version: 'v2', dryRun: true });
+  assert.equal(dry.status, 200, JSON.stringify(dry.json));
+  assert.deepEqual(
+    (dry.json.rollout as { waves: unknown[] }).waves,
+    [
+      { regions: ['us-east-1'], strategy: 'drain' },
+      { regions: ['us-west-2'], strategy: 'drain' },
+    ],
+    'default waves: one region each, in the order of the config',
+  );
+  assert.equal((await s.current()) ?? null, null, 'a dry run starts nothing');
+
+  const started = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2' });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const id = (started.json.rollout as Rollout).id;
+  const again = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v4' });
+  assert.equal(again.status, 409);
+  assert.equal(again.json.error?.code, 'CONFLICT');
+
+  const done = await s.finished(id);
+  assert.equal(done.status, 'done', done.message);
+  assert.deepEqual(done.regionsReached, ['us-east-1', 'us-west-2']);
+  assert.equal(s.running('us-east-1'), 'v2');
+  assert.equal(s.running('us-west-2'), 'v2');
+  assert.deepEqual(s.actions(), [
+    'deploy us-east-1 v2  deploy',
+    'verify us-east-1',
+    'deploy us-west-2 v2  deploy',
+    'verify us-west-2',
+  ]);
+  assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 });
+  assert.deepEqual(
+    done.judgements.map((j) => [j.region, j.dial, j.pass]),
+    [
+      ['us-east-1', 10, true],
+      ['us-east-1', 100, true],
+      ['us-west-2', 10, true],
+      ['us-west-2', 100, true],
+    ],
+  );
+  const audit = (await s.audit()).filter((a) => a.details?.rollout === id);
+  assert.equal(audit[0].action, 'rollout-start');
+  assert.equal(audit.at(-1)?.action, 'rollout-done');
+  assert.equal(audit.filter((a) => a.action === 'rollout-judgement').length, 4);
+  const status = await api(s.url, 'GET', '/v1/status', TOKENS.viewer);
+  assert.equal((status.json.rollout as Rollout).status, 'done', '/v1/status carries the rollout');
+
+  // The next rollout goes back to this one's version on rollback.
+  const next = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2.1', dryRun: true });
+  assert.equal((next.json.rollout as { previousVersion: string }).previousVersion, 'v2');
+});
+
+test('a bad canary in the first region is rolled back there; the second region never deploys', async (t) => {
+  const s = await setup(t);
+  const started = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: BAD_VERSION });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const done = await s.finished((started.json.rollout as Rollout).id);
+  assert.equal(done.status, 'rolled-back', done.message);
+  assert.match(
+    done.message,
+    /judgement failed for us-east-1 at dial 10: worse than baseline: error rate 30.0 %/,
+  );
+  assert.deepEqual(done.regionsReached, ['us-east-1']);
+  assert.deepEqual(s.actions(), ['deploy us-east-1 v3  deploy', 'verify us-east-1', 'rollback us-east-1 v3']);
+  assert.equal(s.running('us-east-1'), 'v1', 'rolled back');
+  assert.equal(s.running('us-west-2'), 'v1', 'never deployed');
+  assert.equal(done.regions['us-west-2'].phase, 'waiting');
+  const failed = done.judgements.at(-1)!;
+  assert.equal(failed.pass, false);
+  assert.equal(failed.metrics.find((m) => m.name === 'error-rate')?.canary, 0.3);
+  assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 }, 'dials restored');
+  const restoring = (await s.audit()).filter((a) => a.details?.phase === 'restoring' && a.details?.dials);
+  assert.ok(
+    restoring.length >= 2,
+    `restored stepwise: ${JSON.stringify(restoring.map((a) => a.details?.dials))}`,
+  );
+});
+
+test('a rollout survives control being SIGKILLed during a bake: restarted on the same store, it finishes', async (t) => {
+  const s = await setup(t);
+  const started = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2' });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const id = (started.json.rollout as Rollout).id;
+  await waitFor(async () => (await s.current())?.phase === 'canary', 60_000, 50);
+  const before = (await s.current())!;
+  assert.equal(before.waveIndex, 0);
+  await s.kill();
+  const resumed = (await s.current())!;
+  assert.equal(resumed.id, id);
+  assert.equal(resumed.status, 'running');
+  assert.equal(resumed.waveIndex, 0, 'where it was');
+  const done = await s.finished(id);
+  assert.equal(done.status, 'done', done.message);
+  assert.equal(s.running('us-east-1'), 'v2');
+  assert.equal(s.running('us-west-2'), 'v2');
+  assert.deepEqual(
+    s.actions().filter((a) => a.startsWith('deploy')),
+    ['deploy us-east-1 v2  deploy', 'deploy us-west-2 v2  deploy'],
+    'each region deployed once',
+  );
+  assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 });
+});
