@@ -40,7 +40,7 @@ function script(dir: string, name: string, body: string) {
   return ['sh', file];
 }
 
-async function setup(t: TestContext) {
+async function setup(t: TestContext, opts: { slowDeployIn?: string } = {}) {
   const example = await configWithFreePorts();
   const dir = example.dir;
   const log = join(dir, 'actions.log');
@@ -53,7 +53,7 @@ async function setup(t: TestContext) {
         command: script(
           dir,
           'deploy',
-          `echo "deploy $MERIDIAN_REGION $MERIDIAN_VERSION $MERIDIAN_PREVIOUS_VERSION $MERIDIAN_ACTION" >> "${log}"\nprintf %s "$MERIDIAN_VERSION" > "${dir}/running-$MERIDIAN_REGION"`,
+          `echo "deploy $MERIDIAN_REGION $MERIDIAN_VERSION $MERIDIAN_PREVIOUS_VERSION $MERIDIAN_ACTION" >> "${log}"\n${opts.slowDeployIn ? `if [ "$MERIDIAN_REGION" = "${opts.slowDeployIn}" ]; then sleep 2; fi\n` : ''}printf %s "$MERIDIAN_VERSION" > "${dir}/running-$MERIDIAN_REGION"`,
         ),
         timeout: '10s',
       },
@@ -258,4 +258,58 @@ test('a rollout survives control being SIGKILLed during a bake: restarted on the
     'each region deployed once',
   );
   assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 });
+});
+
+test('an action in flight when control dies runs again after the restart (actions are idempotent)', async (t) => {
+  const s = await setup(t, { slowDeployIn: 'us-west-2' });
+  const started = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2' });
+  assert.equal(started.status, 201, JSON.stringify(started.json));
+  const id = (started.json.rollout as Rollout).id;
+  await waitFor(() => s.actions().includes('deploy us-west-2 v2  deploy'), 60_000, 20);
+  await s.kill();
+  const done = await s.finished(id);
+  assert.equal(done.status, 'done', done.message);
+  assert.deepEqual(
+    s.actions().filter((a) => a.startsWith('deploy')),
+    ['deploy us-east-1 v2  deploy', 'deploy us-west-2 v2  deploy', 'deploy us-west-2 v2  deploy'],
+    'the deploy that was running when control died ran again',
+  );
+  assert.equal(s.running('us-west-2'), 'v2');
+  assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 });
+});
+
+test('pause holds the rollout, resume goes on, abort rolls back what it reached', async (t) => {
+  const s = await setup(t);
+  const started = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2' });
+  const id = (started.json.rollout as Rollout).id;
+  await waitFor(async () => (await s.current())?.phase === 'canary', 60_000, 50);
+  const viewer = await api(s.url, 'POST', `/v1/rollouts/${id}/pause`, TOKENS.viewer, {});
+  assert.equal(viewer.status, 403);
+  const paused = await api(s.url, 'POST', `/v1/rollouts/${id}/pause`, TOKENS.operator, {});
+  assert.equal(paused.status, 200, JSON.stringify(paused.json));
+  assert.equal((paused.json.rollout as Rollout).status, 'paused');
+  const dials = await s.dials();
+  await new Promise((r) => setTimeout(r, 2500)); // longer than a bake
+  const still = (await s.current())!;
+  assert.equal(still.status, 'paused');
+  assert.equal(still.phase, 'canary');
+  assert.equal(still.judgements.length, 0, 'nothing judged while paused');
+  assert.deepEqual(await s.dials(), dials);
+  assert.equal((await api(s.url, 'POST', `/v1/rollouts/${id}/pause`, TOKENS.operator, {})).status, 409);
+  const resumed = await api(s.url, 'POST', `/v1/rollouts/${id}/resume`, TOKENS.operator, {});
+  assert.equal((resumed.json.rollout as Rollout).status, 'running');
+  await waitFor(async () => ((await s.current())?.judgements.length ?? 0) >= 1, 30_000, 50);
+  assert.equal((await api(s.url, 'POST', '/v1/rollouts/nope/abort', TOKENS.operator, {})).status, 404);
+  const aborted = await api(s.url, 'POST', `/v1/rollouts/${id}/abort`, TOKENS.operator, { reason: 'drill' });
+  assert.equal(aborted.status, 200, JSON.stringify(aborted.json));
+  const done = await s.finished(id);
+  assert.equal(done.status, 'aborted', done.message);
+  assert.match(done.message, /aborted by ops: drill/);
+  assert.deepEqual(
+    s.actions().filter((a) => a.startsWith('rollback')),
+    ['rollback us-east-1 v2'],
+  );
+  assert.equal(s.running('us-west-2'), 'v1', 'the later wave never deployed');
+  assert.deepEqual(await s.dials(), { 'us-east-1': 100, 'us-west-2': 100 });
+  assert.equal((await api(s.url, 'POST', `/v1/rollouts/${id}/resume`, TOKENS.operator, {})).status, 409);
 });
