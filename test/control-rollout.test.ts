@@ -3,81 +3,19 @@
 // writing files: a good rollout, a bad one caught in the first canary, and one
 // that survives control being SIGKILLed mid-wave.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { stop } from './control-deployment.js';
-import { startFakeEdge } from './control-fake-edge.js';
 import { api, controlConfigFile, TOKENS } from './control-fixtures.js';
 import { waitFor } from './control-helpers.js';
+import { BAD_VERSION, type Rollout, rolloutClient, rolloutPlanFixture } from './control-rollout-fixtures.js';
 import { startMeridian } from './helpers/cli.js';
-import { configWithFreePorts, freePort } from './helpers/ports.js';
-
-type Rollout = {
-  id: string;
-  status: string;
-  phase: string;
-  waveIndex: number;
-  message: string;
-  regionsReached: string[];
-  regions: Record<string, { version: string; phase: string; dialBefore: number }>;
-  judgements: {
-    region: string;
-    dial: number;
-    pass: boolean;
-    why: string;
-    metrics: { name: string; canary: number; pass: boolean }[];
-  }[];
-};
-type Audit = { action: string; target?: string; details?: Record<string, unknown> };
-
-const BAD_VERSION = 'v3';
-
-function script(dir: string, name: string, body: string) {
-  const file = join(dir, `${name}.sh`);
-  writeFileSync(file, `set -e\n${body}\n`);
-  return ['sh', file];
-}
+import { freePort } from './helpers/ports.js';
 
 async function setup(t: TestContext, opts: { slowDeployIn?: string } = {}) {
-  const example = await configWithFreePorts();
-  const dir = example.dir;
-  const log = join(dir, 'actions.log');
-  const doc = parse(readFileSync(example.file, 'utf8'));
-  doc.rollout = {
-    canary: { steps: [10, 100], bake: '1s', betweenWaves: '300ms', minSamples: 3 },
-    drain: { steps: [0], stepInterval: '300ms' },
-    actions: {
-      deploy: {
-        command: script(
-          dir,
-          'deploy',
-          `echo "deploy $MERIDIAN_REGION $MERIDIAN_VERSION $MERIDIAN_PREVIOUS_VERSION $MERIDIAN_ACTION" >> "${log}"\n${opts.slowDeployIn ? `if [ "$MERIDIAN_REGION" = "${opts.slowDeployIn}" ]; then sleep 2; fi\n` : ''}printf %s "$MERIDIAN_VERSION" > "${dir}/running-$MERIDIAN_REGION"`,
-        ),
-        timeout: '10s',
-      },
-      rollback: {
-        command: script(
-          dir,
-          'rollback',
-          `echo "rollback $MERIDIAN_REGION $MERIDIAN_VERSION" >> "${log}"\nprintf %s "\${MERIDIAN_PREVIOUS_VERSION:-v1}" > "${dir}/running-$MERIDIAN_REGION"`,
-        ),
-        timeout: '10s',
-      },
-      verify: {
-        command: script(
-          dir,
-          'verify',
-          `echo "verify $MERIDIAN_REGION" >> "${log}"\ntest -f "${dir}/running-$MERIDIAN_REGION"`,
-        ),
-        timeout: '10s',
-      },
-    },
-  };
-  const base = join(dir, 'rollout.yaml');
-  writeFileSync(base, stringify(doc));
-  const { file } = controlConfigFile({}, base, dir);
+  const plan = await rolloutPlanFixture(opts);
+  const { dir } = plan;
+  const { file } = controlConfigFile({}, plan.base, dir);
   const url = `http://127.0.0.1:${await freePort()}`;
   const startControl = () =>
     startMeridian(
@@ -94,62 +32,22 @@ async function setup(t: TestContext, opts: { slowDeployIn?: string } = {}) {
       dir,
     );
   let control = await startControl();
-  const running = (region: string) => {
-    const f = join(dir, `running-${region}`);
-    return existsSync(f) ? readFileSync(f, 'utf8') : 'v1';
-  };
-  const edges = [
-    await startFakeEdge('us-east-1', example.port(8101), url, TOKENS.agent),
-    await startFakeEdge('us-west-2', example.port(8201), url, TOKENS.agent),
-  ];
-  // The stand-in edges report what their region runs: the bad version answers 30 % errors.
-  const follow = setInterval(() => {
-    for (const e of edges)
-      e.report = { ...e.report, errorRate: running(e.report.region) === BAD_VERSION ? 0.3 : 0.001 };
-  }, 50);
+  const closeEdges = await plan.startEdges(url);
   t.after(async () => {
-    clearInterval(follow);
-    for (const e of edges) await e.close();
+    await closeEdges();
     await stop(control.child);
   });
   const s = {
+    ...rolloutClient(() => url),
     url,
-    dir,
-    running,
-    actions: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
-    current: async () =>
-      (await api(url, 'GET', '/v1/rollouts/current', TOKENS.viewer)).json.rollout as Rollout | null,
-    dials: async () =>
-      Object.fromEntries(
-        (
-          (await api(url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as { id: string; dial: number }[]
-        ).map((r) => [r.id, r.dial]),
-      ),
-    audit: async () =>
-      ((await api(url, 'GET', '/v1/audit?limit=500', TOKENS.viewer)).json.entries as Audit[]).reverse(),
-    finished: (id: string): Promise<Rollout> =>
-      waitFor(
-        async () => {
-          const r = await s.current();
-          return r?.id === id && r.status !== 'running' && r.status !== 'paused' ? r : undefined;
-        },
-        90_000,
-        200,
-      ) as Promise<Rollout>,
+    running: plan.running,
+    actions: plan.actions,
     kill: async () => {
       await stop(control.child, 'SIGKILL');
       control = await startControl();
     },
   };
-  // Control judges nothing before it has had a full report window with both edges.
-  await waitFor(
-    async () =>
-      ((await api(url, 'GET', '/v1/status', TOKENS.viewer)).json.regions as { load: number }[]).every(
-        (r) => r.load > 0,
-      ),
-    20_000,
-    100,
-  );
+  await s.warm();
   return s;
 }
 
