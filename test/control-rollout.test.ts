@@ -105,6 +105,23 @@ test('a good rollout across two regions ends done, both regions deployed and bac
   // The next rollout goes back to this one's version on rollback.
   const next = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2.1', dryRun: true });
   assert.equal((next.json.rollout as { previousVersion: string }).previousVersion, 'v2');
+  const told = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, {
+    version: 'v2.1',
+    previousVersion: 'v1.9',
+    dryRun: true,
+  });
+  assert.equal((told.json.rollout as { previousVersion: string }).previousVersion, 'v1.9');
+  const shell = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, { version: 'v2; rm -rf /' });
+  assert.equal(shell.status, 400, 'a version with spaces or shell syntax is refused');
+  const unknown = await api(s.url, 'POST', '/v1/rollouts', TOKENS.operator, {
+    version: 'v5',
+    waves: [{ regions: ['us-east-9'] }],
+  });
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.json.error?.code, 'UNKNOWN_REGION');
+  const spec = (await api(s.url, 'GET', '/openapi.json')).json as { paths: Record<string, unknown> };
+  for (const path of ['/v1/rollouts', '/v1/rollouts/current', '/v1/rollouts/{id}/abort'])
+    assert.ok(path in spec.paths, `${path} in the OpenAPI document`);
 });
 
 test('a bad canary in the first region is rolled back there; the second region never deploys', async (t) => {

@@ -24,6 +24,7 @@ import type { RolloutSamples } from './samples.js';
 
 export interface RolloutRequest {
   version: string;
+  previousVersion?: string;
   waves?: RolloutWavePlan[];
   dryRun?: boolean;
 }
@@ -109,7 +110,7 @@ export class RolloutRunner {
       newRollout({
         id: randomUUID(),
         version: req.version,
-        previousVersion: previousVersionOf(state.rollout),
+        previousVersion: req.previousVersion ?? previousVersionOf(state.rollout),
         waves,
         dials: new Map(state.snapshot.regions.map((r) => [r.id, r.dial])),
         who: who.name,

@@ -107,6 +107,8 @@ export const rolloutBodySchema = {
   properties: {
     // Reaches actions' environment and shell scripts: no spaces, quotes or `$`.
     version: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:+@/-]{0,127}$' },
+    /** Default: the version the last rollout left (its version when done, its previous one when rolled back). */
+    previousVersion: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:+@/-]{0,127}$' },
     waves: { type: 'array', items: waveSchema, minItems: 1, maxItems: 100 },
     dryRun: { type: 'boolean', default: false },
   },
