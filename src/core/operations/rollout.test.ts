@@ -34,6 +34,8 @@ interface World {
   errorRate: (region: string, version: string) => number;
   /** Whether an action succeeds. */
   actionOk: (name: string, region: string, attempt: number) => boolean;
+  /** Regions whose edge serves no requests. */
+  idle?: Set<string>;
   /** Gate readings' error rate per region (receivers of a drain). */
   gateErrorRate?: (region: string) => number;
 }
@@ -78,7 +80,12 @@ function simulate(
     now += 100;
     for (const id of ids) {
       const v = world.version.get(id)!;
-      samples.get(id)!.push({ at: now, errorRate: world.errorRate(id, v), p99Ms: 20, requestsPerS: 100 });
+      samples.get(id)!.push({
+        at: now,
+        errorRate: world.errorRate(id, v),
+        p99Ms: 20,
+        requestsPerS: world.idle?.has(id) ? 0 : 100,
+      });
     }
     if (opts.onTick) r = opts.onTick(r, now);
     const readings = new Map(
@@ -304,6 +311,29 @@ const cases: {
       ['west', 'v1'],
     ],
     why: /gates failed 3 times while draining: west: error rate 20.0 %/,
+  },
+  {
+    name: 'a region kept at dial 0 serves nobody: deployed, nothing to judge, stays at 0',
+    waves: [TWO[0]],
+    world: world({
+      dials: new Map([
+        ['east', 0],
+        ['west', 100],
+      ]),
+      idle: new Set(['east']),
+    }),
+    status: 'done',
+    actions: ['deploy east', 'verify east'],
+    dials: [
+      ['east', 0],
+      ['west', 100],
+    ],
+    versions: [
+      ['east', 'v2'],
+      ['west', 'v1'],
+    ],
+    phases: ['deploying', 'verifying', 'canary', 'done'],
+    dialTrace: [],
   },
   {
     name: 'a region kept at dial 60 ramps back to 60, not 100',

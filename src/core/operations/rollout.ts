@@ -275,7 +275,11 @@ function bake(s: Step) {
   const baselineIds = s.input.regions
     .filter((x) => !wave.includes(x.id) && x.health !== 'DOWN')
     .map((x) => x.id);
-  const j = judgeCanary(canary, windowOf(s, baselineIds), plan.thresholds);
+  // A region the operator keeps at dial 0 serves nobody: there is nothing to judge, and no one to hurt.
+  const idle = wave.every((id) => s.dialOf(id) === 0) && !canary.some((x) => x.requestsPerS > 0);
+  const j = idle
+    ? { pass: true, why: 'dial 0 and no traffic: nothing to judge', metrics: [] }
+    : judgeCanary(canary, windowOf(s, baselineIds), plan.thresholds);
   const dial = s.dialOf(wave[0]);
   const region = wave.join(',');
   r.judgements = [
