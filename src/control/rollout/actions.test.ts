@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { runAction } from './actions.js';
+import { parse, stringify } from 'yaml';
+import { parseConfigText } from '../../config/index.js';
+import { actionEnv, runAction } from './actions.js';
 
 const args = {
   action: 'deploy' as const,
@@ -90,4 +93,12 @@ test('a webhook gets the same facts as JSON; a non-2xx answer or no answer in ti
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+test("actions do not see control's own secrets", () => {
+  const doc = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
+  doc.control = { tokens: [{ name: 'ops', role: 'operator', env: 'OPS_TOKEN' }] };
+  const { config } = parseConfigText(stringify(doc), 'm.yaml');
+  const env = actionEnv(config!, { PATH: '/bin', OPS_TOKEN: 'x', MERIDIAN_TOKENS: 'y', KUBECONFIG: '/k' });
+  assert.deepEqual(env, { PATH: '/bin', KUBECONFIG: '/k' });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
-import type { RolloutActionConfig } from '../../config/index.js';
+import type { MeridianConfig, RolloutActionConfig } from '../../config/index.js';
 import type { RolloutActionName } from '../../core/operations/rollout.js';
 
 export interface ActionArgs {
@@ -18,6 +18,19 @@ export interface ActionResult {
 }
 
 const OUTPUT_KEPT = 500;
+
+/**
+ * The environment actions run in: control's own, without the secrets control
+ * reads from it (its tokens, the etcd password). A deploy script needs PATH and
+ * its tool's credentials, never control's.
+ */
+export function actionEnv(config: MeridianConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const secret = new Set(['MERIDIAN_TOKENS', 'MERIDIAN_TOKEN']);
+  for (const t of config.control.tokens) if (t.env) secret.add(t.env);
+  const store = config.control.store;
+  if (store.type === 'etcd' && store.auth?.passwordEnv) secret.add(store.auth.passwordEnv);
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !secret.has(k)));
+}
 
 /** Runs one action of the plan. Never throws: a failure is a result. */
 export function runAction(

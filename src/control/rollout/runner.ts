@@ -19,7 +19,7 @@ import type { Observer } from '../observer.js';
 import { controlRpo } from '../rpo.js';
 import type { StateKeeper } from '../state.js';
 import type { AuditEntry, ControlState } from '../store/index.js';
-import { runAction } from './actions.js';
+import { actionEnv, runAction } from './actions.js';
 import type { RolloutSamples } from './samples.js';
 
 export interface RolloutRequest {
@@ -282,7 +282,7 @@ export class RolloutRunner {
     const started = Date.now();
     void (async () => {
       const result = spec
-        ? await runAction(spec, args, this.env)
+        ? await runAction(spec, args, actionEnv(this.config, this.env))
         : { ok: true, message: `no ${a.name} action configured` };
       this.log.info({ ...args, ...result, ms: Date.now() - started }, `rollout ${a.name} ${a.region}`);
       try {
