@@ -119,13 +119,19 @@ export function newRollout(a: {
   now: number;
 }): RolloutRecord {
   const regions: Record<string, RolloutRegion> = {};
+  // Defined, not assigned: a region named __proto__ is an ordinary key.
   for (const w of a.waves)
     for (const id of w.regions)
-      regions[id] = {
-        version: a.previousVersion ?? 'unknown',
-        phase: 'waiting',
-        dialBefore: a.dials.get(id) ?? 100,
-      };
+      Object.defineProperty(regions, id, {
+        value: {
+          version: a.previousVersion ?? 'unknown',
+          phase: 'waiting',
+          dialBefore: a.dials.get(id) ?? 100,
+        },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   return {
     id: a.id,
     version: a.version,

@@ -460,3 +460,22 @@ test('rollout machine: waits for the running action, and does nothing when not r
   assert.equal(done.changed, false);
   assert.equal(withActionResult(first.rollout, 'someone-else', { ok: true, message: '' }, 2), null);
 });
+
+test('rollout machine: a region called __proto__ is an ordinary region', () => {
+  const w = world({
+    dials: new Map([
+      ['__proto__', 100],
+      ['west', 100],
+    ]),
+    version: new Map([
+      ['__proto__', 'v1'],
+      ['west', 'v1'],
+    ]),
+  });
+  const t = simulate([{ regions: ['__proto__'], strategy: 'drain' }], w);
+  assert.equal(t.rollout.status, 'done', t.rollout.message);
+  assert.equal(w.version.get('__proto__'), 'v2');
+  assert.deepEqual(Object.keys(t.rollout.regions), ['__proto__']);
+  const stored = JSON.parse(JSON.stringify(t.rollout)).regions;
+  assert.equal(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value.version, 'v2');
+});
