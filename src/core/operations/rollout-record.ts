@@ -109,6 +109,17 @@ export interface RolloutInput {
 export const isActive = (r: RolloutRecord | null | undefined): r is RolloutRecord =>
   r?.status === 'running' || r?.status === 'paused';
 
+/**
+ * Regions whose dials the running rollout is moving now (its current wave, or
+ * every region it moved while it rolls back): automatic moves (outlier
+ * evacuation) leave them to the rollout, which judges and rolls back itself.
+ */
+export function regionsInRollout(r: RolloutRecord | null | undefined): string[] {
+  if (!isActive(r) || r.waveIndex < 0) return [];
+  if (r.failure) return r.waves.slice(0, r.waveIndex + 1).flatMap((w) => w.regions);
+  return r.waves[r.waveIndex].regions;
+}
+
 export function newRollout(a: {
   id: string;
   version: string;

@@ -8,6 +8,7 @@ import {
   type RolloutRecord,
   type RolloutWavePlan,
   rampSteps,
+  regionsInRollout,
   requestAbort,
   resumeRollout,
   stepRollout,
@@ -478,4 +479,17 @@ test('rollout machine: a region called __proto__ is an ordinary region', () => {
   assert.deepEqual(Object.keys(t.rollout.regions), ['__proto__']);
   const stored = JSON.parse(JSON.stringify(t.rollout)).regions;
   assert.equal(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value.version, 'v2');
+});
+
+test('regionsInRollout: the current wave, or every wave reached while rolling back', () => {
+  const seen: string[][] = [];
+  simulate(TWO, world({ errorRate: (r, v) => (r === 'west' && v === 'v2' ? 0.3 : 0.001) }), {
+    onTick: (r) => {
+      const now = regionsInRollout(r);
+      if (JSON.stringify(seen.at(-1)) !== JSON.stringify(now)) seen.push(now);
+      return r;
+    },
+  });
+  assert.deepEqual(seen, [[], ['east'], ['west'], ['east', 'west']]);
+  assert.deepEqual(regionsInRollout(null), []);
 });
