@@ -104,11 +104,11 @@ test('the public routes are exactly the listed ones', () => {
   assert.deepEqual(open, [...PUBLIC_ROUTES].sort());
 });
 
-test('only an evacuate/restore plan has a dry run that viewers may ask for', () => {
+test('only an evacuate/restore plan and a rollout plan have a dry run that viewers may ask for', () => {
   const relaxed = control.app.access
     .filter((r) => r.dryRunRoles && r.method !== 'HEAD')
     .map((r) => `${r.method} ${r.url}`);
-  assert.deepEqual(relaxed, ['POST /v1/operations']);
+  assert.deepEqual(relaxed, ['POST /v1/operations', 'POST /v1/rollouts']);
 });
 
 test('operators and admins are never locked out; agents only report and read the feed', () => {

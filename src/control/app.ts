@@ -6,6 +6,7 @@ import type { ControlContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { FORWARDED, writeOnLeader } from './leader-write.js';
 import { openApi } from './openapi.js';
+import { rolloutRoutes } from './rollout/routes.js';
 import { readRoutes } from './routes-read.js';
 import { writeRoutes } from './routes-write.js';
 
@@ -93,6 +94,7 @@ export async function buildApp(ctx: ControlContext, options: AppOptions = {}): P
 
   readRoutes(app, ctx);
   writeRoutes(app, ctx);
+  rolloutRoutes(app, ctx);
   registerDashboard(app, ctx);
   return app;
 }

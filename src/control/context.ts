@@ -7,6 +7,7 @@ import type { ControlMetrics } from './metrics.js';
 import type { Observer } from './observer.js';
 import type { Operations } from './operations.js';
 import type { OutlierControl } from './outlier.js';
+import type { RolloutRunner } from './rollout/runner.js';
 import type { StateKeeper } from './state.js';
 import type { SnapshotStream } from './stream.js';
 
@@ -18,6 +19,7 @@ export interface ControlContext {
   operations: Operations;
   autoRestore: AutoRestore;
   outlier: OutlierControl;
+  rollouts: RolloutRunner;
   auth: TokenAuth;
   metrics: ControlMetrics;
   stream: SnapshotStream;

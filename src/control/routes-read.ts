@@ -38,6 +38,7 @@ export async function statusOf(ctx: ControlContext) {
     operation: state.operation,
     /** Relative health: regions evacuated as outliers, the global condition, decisions, and each region's judgement. */
     outlier: ctx.outlier.view(),
+    rollout: state.rollout ?? null,
   };
 }
 

@@ -84,6 +84,7 @@ export function writeRoutes(app: FastifyInstance, ctx: ControlContext) {
         throw new MeridianError('UNKNOWN_REGION', `report for unknown region "${report.region}"`);
       }
       ctx.observer.accept(report, Date.now());
+      ctx.rollouts.samples.accept(report, Date.now());
       // Health is decided on the leader: a follower passes the report on (best effort, not awaited).
       if (!ctx.leadership.isLeader) void forwardReport(ctx, req.headers.authorization, req.body);
       reply.status(202);

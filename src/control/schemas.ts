@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { snapshotJsonSchema } from '../feed/codec.js';
 import { edgeReportSchema } from '../feed/report.js';
+import { rolloutOrNullSchema } from './rollout/schema.js';
 
 const toJson = (schema: z.ZodType) => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<
@@ -139,6 +140,7 @@ export const statusSchema = {
     rpoMs: { type: ['number', 'null'] },
     operation: { anyOf: [operationSchema, { type: 'null' }] },
     outlier: outlierSchema,
+    rollout: rolloutOrNullSchema,
   },
 };
 

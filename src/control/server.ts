@@ -11,6 +11,8 @@ import { controlMetrics } from './metrics.js';
 import { Observer } from './observer.js';
 import { Operations } from './operations.js';
 import { OutlierControl } from './outlier.js';
+import { RolloutRunner } from './rollout/runner.js';
+import { RolloutSamples } from './rollout/samples.js';
 import { StateKeeper } from './state.js';
 import { type Leadership, openStore } from './store/index.js';
 import { SnapshotStream, type StreamLimits } from './stream.js';
@@ -78,6 +80,16 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const operations = new Operations(config, keeper, observer, metrics, log, () => context.instance);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
   const outlier = new OutlierControl(config, keeper, observer, operations, log, isLeader);
+  const rollouts = new RolloutRunner(
+    config,
+    keeper,
+    observer,
+    new RolloutSamples(),
+    log,
+    isLeader,
+    () => context.instance,
+    options.env ? { ...process.env, ...options.env } : process.env,
+  );
   const stream = new SnapshotStream(() => keeper.snapshot(), metrics, log, options.streamLimits);
   const context: ControlContext = {
     config,
@@ -86,6 +98,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     operations,
     autoRestore,
     outlier,
+    rollouts,
     auth,
     metrics,
     stream,
@@ -128,6 +141,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   observer.start();
   autoRestore.start();
   outlier.start();
+  rollouts.start();
   // A lone SQLite instance leads at once; wait a moment so the first request is not refused.
   for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
     await new Promise((r) => setTimeout(r, 50));
@@ -138,6 +152,7 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
       observer.stop();
       autoRestore.stop();
       outlier.stop();
+      rollouts.stop();
       await operations.stop();
       await leadership?.close();
       stream.close();

@@ -8,6 +8,7 @@ import { labSchema } from './lab.js';
 import { providersSchema } from './providers.js';
 import { regionSchema } from './regions.js';
 import { replicationSchema } from './replication.js';
+import { rolloutChecks, rolloutSchema } from './rollout.js';
 import { serviceSchema } from './services.js';
 import { geoSchema, steeringSchema, trustSchema } from './steering.js';
 import { zoneSchema } from './zone.js';
@@ -25,6 +26,7 @@ const shape = z.strictObject({
   control: controlSchema.prefault({}),
   lab: labSchema.prefault({}),
   providers: providersSchema.prefault({}),
+  rollout: rolloutSchema.optional(),
 });
 
 type Shape = z.output<typeof shape>;
@@ -115,6 +117,7 @@ function crossChecks(cfg: Shape, ctx: z.RefinementCtx) {
       });
     serviceNames.add(s.name);
   });
+  rolloutChecks(cfg.rollout, known, ctx);
 }
 
 export const configSchema = shape.superRefine(crossChecks);
@@ -134,6 +137,8 @@ export type { ControlConfig, ControlRole } from './control.js';
 export type { DnsConfig } from './dns.js';
 export type { EdgeConfig, EdgeServiceConfig, PriorityClass } from './edge.js';
 export type { RegionConfig } from './regions.js';
+export type { RolloutActionConfig, RolloutConfig, RolloutWave } from './rollout.js';
+export { rolloutWaves } from './rollout.js';
 export type { HealthCheckConfig, ServiceConfig } from './services.js';
 export type { GeoConfig, SteeringConfig, TrustConfig } from './steering.js';
 export type { StaticRecord, ZoneConfig } from './zone.js';

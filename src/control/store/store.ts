@@ -1,5 +1,6 @@
 import type { FailedOverMark, Operation } from '../../core/operations/types.js';
 import type { OutlierState } from '../../core/outlier-moves.js';
+import type { RolloutRecord } from '../../core/operations/rollout-record.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
@@ -21,6 +22,8 @@ export interface ControlState {
   failedOver?: FailedOverMark[];
   /** Relative health: regions control evacuated as outliers, the global condition, its last decisions. */
   outlier?: OutlierState;
+  /** The running or last staged rollout (src/control/rollout). */
+  rollout?: RolloutRecord | null;
 }
 
 export interface AuditEntry {

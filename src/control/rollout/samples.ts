@@ -1,0 +1,39 @@
+import type { CanarySample } from '../../core/canary.js';
+import type { EdgeReport } from '../../feed/report.js';
+
+/**
+ * Per-region error rate and p99 from every edge report (about one a second
+ * per edge), kept for a while so a judgement can take the canary region's
+ * window and the baseline regions' same window. Bounded per region; regions
+ * are only the configured ones (the report route refuses unknown regions).
+ */
+export class RolloutSamples {
+  private readonly rings = new Map<string, CanarySample[]>();
+
+  constructor(
+    private readonly keepMs = 15 * 60_000,
+    private readonly maxPerRegion = 5000,
+  ) {}
+
+  accept(report: EdgeReport, now: number) {
+    const ring = this.rings.get(report.region) ?? [];
+    this.rings.set(report.region, ring);
+    ring.push({
+      at: now,
+      errorRate: report.errorRate,
+      p99Ms: report.p99Ms,
+      requestsPerS: report.requestsPerS,
+    });
+    let drop = 0;
+    while (
+      drop < ring.length &&
+      (now - ring[drop].at > this.keepMs || ring.length - drop > this.maxPerRegion)
+    )
+      drop++;
+    if (drop > 0) ring.splice(0, drop);
+  }
+
+  all(): ReadonlyMap<string, readonly CanarySample[]> {
+    return this.rings;
+  }
+}
