@@ -12,6 +12,7 @@ import {
   receiversOf,
   stepOperation,
 } from '../core/operations/index.js';
+import { regionsInRollout } from '../core/operations/rollout-record.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ControlMetrics } from './metrics.js';
@@ -118,6 +119,14 @@ export class Operations {
       throw new MeridianError(
         'CONFLICT',
         `operation ${running.id} (${running.auto ? 'automatic ' : ''}${running.kind} ${running.region}) is still running`,
+      );
+    }
+    const rollout = this.keeper.current().rollout;
+    // A paused rollout leaves its regions to the operator (an emergency move); a running one moves them itself.
+    if (rollout?.status === 'running' && regionsInRollout(rollout).includes(req.region)) {
+      throw new MeridianError(
+        'CONFLICT',
+        `rollout ${rollout!.id} (${rollout!.version}) is moving ${req.region}; pause or abort it first`,
       );
     }
     const lastDial = req.steps.at(-1)!;

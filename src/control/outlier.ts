@@ -1,4 +1,6 @@
 import type { MeridianConfig } from '../config/index.js';
+import type { RolloutRecord } from '../core/operations/rollout-record.js';
+import { regionsInRollout } from '../core/operations/rollout-record.js';
 import {
   emptyOutlierState,
   nextOutlierMove,
@@ -176,7 +178,7 @@ export class OutlierControl {
       const op = state.operation;
       const { move, notes } = nextOutlierMove(
         {
-          judgement: this.withoutHandsOff(judgement),
+          judgement: this.withoutHandsOff(judgement, state.rollout),
           snapshot: this.keeper.snapshot(),
           state: outlier,
           busy:
@@ -195,9 +197,14 @@ export class OutlierControl {
     }
   }
 
-  private withoutHandsOff(j: RelativeJudgement): RelativeJudgement {
-    if (this.handsOff.size === 0) return j;
-    const regions = new Map([...j.regions].filter(([id]) => !this.handsOff.has(id)));
+  /** Regions an operator took over, and those a running rollout moves (its own canary judges them). */
+  private withoutHandsOff(
+    j: RelativeJudgement,
+    rollout: RolloutRecord | null | undefined,
+  ): RelativeJudgement {
+    const skip = new Set([...this.handsOff, ...regionsInRollout(rollout)]);
+    if (skip.size === 0) return j;
+    const regions = new Map([...j.regions].filter(([id]) => !skip.has(id)));
     return { ...j, regions };
   }
 

@@ -2,7 +2,7 @@ import type { CanarySample } from '../../core/canary.js';
 import type { EdgeReport } from '../../feed/report.js';
 
 /**
- * Per-region error rate and p99 from every edge report (about one a second
+ * Per-region origin error rate and p99 from every edge report (about one a second
  * per edge), kept for a while so a judgement can take the canary region's
  * window and the baseline regions' same window. Bounded per region; regions
  * are only the configured ones (the report route refuses unknown regions).
@@ -20,9 +20,10 @@ export class RolloutSamples {
     this.rings.set(report.region, ring);
     ring.push({
       at: now,
-      errorRate: report.errorRate,
+      // What the region's own origins did, before the edge retried failures elsewhere (older edges: what users saw).
+      errorRate: report.originErrorRate ?? report.errorRate,
       p99Ms: report.p99Ms,
-      requestsPerS: report.requestsPerS,
+      requestsPerS: report.originRequestsPerS ?? report.requestsPerS,
     });
     let drop = 0;
     while (
