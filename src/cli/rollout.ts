@@ -187,11 +187,7 @@ export function registerRollout(program: Command) {
   )
     .option('--wait', 'follow the rollout until it is done (exit 0) or rolled back/aborted (exit 1)')
     .option('--dry-run', 'show the waves control would roll out; start nothing')
-    .addOption(
-      jsonOption()
-        .default(false)
-        .argParser(() => true),
-    )
+    .addOption(new Option('--json', 'print JSON, one object per line (with --wait: one per phase change)'))
     .action(run(async (version: string, opts: StartOpts) => start(version, opts)));
   controlOptions(
     rollout
