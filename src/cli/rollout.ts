@@ -147,10 +147,10 @@ async function start(version: string, opts: StartOpts) {
 
 async function status(opts: ControlOpts) {
   const client = clientFor(opts);
-  const [{ rollout }, st] = await Promise.all([
-    current(client),
-    client.call<{ rollout?: RolloutRecord | null; outlier?: OutlierState }>('GET', '/v1/status'),
-  ]);
+  // One after the other: ControlClient moves to the next instance per call, and two calls failing
+  // over at once can mark the instance that answers as unreachable.
+  const { rollout } = await current(client);
+  const st = await client.call<{ outlier?: OutlierState }>('GET', '/v1/status');
   const outlier = st.outlier ?? null;
   if (opts.json) return printJson({ rollout, outlier });
   process.stdout.write(`${rollout ? formatRollout(rollout) : 'no rollout yet'}\n${formatOutlier(outlier)}\n`);
