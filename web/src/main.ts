@@ -17,6 +17,7 @@ import {
   toSnapshot,
 } from './model.js';
 import { renderAudit, renderOperation, renderRegions } from './panels.js';
+import { renderOutlier, renderRollout } from './rollout-panel.js';
 
 const TOKEN_KEY = 'meridian.token';
 const KEEP_SAMPLES = 900;
@@ -147,6 +148,8 @@ function start(view: View) {
         void refreshSlow();
       },
     );
+    renderRollout($('#rollout-section'), $('#rollout'), view.status?.rollout);
+    renderOutlier($('#global-banner'), $('#outlier'), view.status?.outlier);
     renderAudit($('#audit tbody'), view.audit);
     charts.update(view.samples, ids, colours, chartEvents(view.audit));
   };
