@@ -258,7 +258,7 @@ export async function startControlFixture(options: { webDist?: string } = {}): P
           `rollout ${fixture.rollout.id} is still ${fixture.rollout.status}`,
         );
       const first = { ...fixture.script[0], version };
-      if (dryRun) return send(res, 201, { rollout: first });
+      if (dryRun) return send(res, 200, { rollout: first }); // as control's branch answers a dry run
       fixture.rollout = first;
       cursor = 1;
       return send(res, 201, { rollout: first });

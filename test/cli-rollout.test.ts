@@ -127,6 +127,21 @@ test('start --wait on a rollout that is rolled back exits 1 naming the judgement
   assert.match(r.stdout, /error-rate +canary 0\.31 +baseline 0\.002 +p 0\.0001 +FAIL/);
 });
 
+test("start --wait on a rollout aborted by an operator exits 1 with control's reason", async () => {
+  const failure = { why: 'aborted by olivia: support calls from us-east-1', aborted: true };
+  reset([
+    rolloutRecord(0, { phase: 'deploying', regionsReached: ['us-east-1'] }),
+    rolloutRecord(2, { phase: 'rolling-back', regionsReached: ['us-east-1'], failure }),
+    rolloutRecord(3, { status: 'aborted', phase: 'done', regionsReached: ['us-east-1'], failure }),
+  ]);
+  const r = await meridian(['rollout', 'start', 'v2', '--wait', ...control()]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.equal(
+    r.stderr,
+    'meridian: rollout r-fixture-1 of v2 aborted: aborted by olivia: support calls from us-east-1\n',
+  );
+});
+
 test('start --wait --json prints one JSON object per line, the last with the result and judgement', async () => {
   reset(badRollout());
   const r = await meridian(['rollout', 'start', 'v3', '--wait', '--json', ...control()]);
@@ -212,7 +227,7 @@ test('status: waves, versions and phases, judgements with p-values, outlier evac
   assert.match(out, /1 +drain +us-east-1 +v1 +done/);
   assert.match(out, /judgements \(last 1 of 1\):\n19:30:40 us-east-1 at dial 10 %: FAIL: error-rate/);
   assert.match(out, /p99 +canary 268 +baseline 118 +p 0\.003 +FAIL/);
-  assert.match(out, /stopped by: us-east-1 at dial 10 %/);
+  assert.match(out, /why: stopped by the judgement of us-east-1 at dial 10 %/);
   assert.match(
     out,
     /outlier: us-east-1 evacuated at 19:30:50 from dial 100 %: error rate 31 % vs 0\.2 % elsewhere/,
@@ -244,7 +259,7 @@ test('pause, resume and abort act on the current rollout by its id', async () =>
     ['resume', 'running'],
     ['abort', 'aborted'],
   ]) {
-    const r = await meridian(['rollout', verb, '--json', ...control()]);
+    const r = await meridian(['rollout', verb, '--json', '--reason', `${verb} drill`, ...control()]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).rollout.status, status);
     assert.ok(

@@ -89,7 +89,7 @@ test('dashboard: rollout panel and outlier lines follow /v1/status, hidden when 
   assert.match(await text(page, '.waves li[data-region="us-east-1"]'), /us-east-1 v1 · done/);
   assert.match(
     await text(page, '#rollout .stopped'),
-    /^Stopped by us-east-1 at dial 10 %: error-rate: canary 0\.31 > baseline 0\.002/,
+    /^Why: stopped by the judgement of us-east-1 at dial 10 %: error-rate: canary 0\.31 > baseline 0\.002/,
   );
   await until(page, () => !(document.querySelector('#global-banner') as HTMLElement).hidden);
   assert.match(

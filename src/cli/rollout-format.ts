@@ -6,7 +6,7 @@ import {
   type RolloutJudgement,
   type RolloutRecord,
   regionOf,
-  stoppingJudgement,
+  stopReason,
   wavesDone,
 } from './rollout-record.js';
 
@@ -66,8 +66,7 @@ export function formatRollout(r: RolloutRecord, judgements = 5): string {
     lines.push(`judgements (last ${shown.length} of ${r.judgements.length}):`);
     for (const j of shown) lines.push(formatJudgement(j));
   } else lines.push('judgements: none yet');
-  const stop = r.status === 'rolled-back' || r.status === 'aborted' ? stoppingJudgement(r) : null;
-  if (stop) lines.push(`stopped by: ${stop.region} at dial ${stop.dial} %: ${stop.why}`);
+  if (r.status === 'rolled-back' || r.status === 'aborted') lines.push(`why: ${stopReason(r)}`);
   return lines.join('\n');
 }
 

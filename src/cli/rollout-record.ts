@@ -50,6 +50,8 @@ export interface RolloutRecord {
   phaseAt: number;
   message: string;
   who: string;
+  /** Not in SPEC14, sent by control's record: why it rolls back, and whether an operator's abort asked. */
+  failure?: { why: string; aborted: boolean } | null;
 }
 
 export type OutlierDecision = 'redirect' | 'restrict' | 'hold-global' | 'restore' | 'limit';
@@ -68,6 +70,13 @@ export const rolloutFinished = (r: RolloutRecord) =>
 /** The judgement that stopped a rollout: the last failed one, if any. */
 export const stoppingJudgement = (r: RolloutRecord): RolloutJudgement | null =>
   [...r.judgements].reverse().find((j) => !j.pass) ?? null;
+
+/** Why a rollout stopped: the failed judgement, else control's failure (a failed action, an abort), else its message. */
+export function stopReason(r: RolloutRecord): string {
+  const j = stoppingJudgement(r);
+  if (j) return `stopped by the judgement of ${j.region} at dial ${j.dial} %: ${j.why}`;
+  return r.failure?.why || r.message;
+}
 
 /** Waves finished so far (all of them once the rollout is done). */
 export const wavesDone = (r: RolloutRecord) =>

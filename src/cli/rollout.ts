@@ -18,6 +18,7 @@ import {
   type RolloutRecord,
   rolloutFinished,
   stoppingJudgement,
+  stopReason,
 } from './rollout-record.js';
 import { type ControlOpts, clientFor, controlOptions } from './status.js';
 
@@ -64,10 +65,7 @@ function finish(r: RolloutRecord, json: boolean | undefined) {
   else if (r.status === 'done')
     process.stdout.write(`rollout ${r.id} done: every region runs ${r.version}\n`);
   else {
-    const why = judgement
-      ? `stopped by the judgement of ${judgement.region} at dial ${judgement.dial} %: ${judgement.why}`
-      : r.message;
-    process.stderr.write(`meridian: rollout ${r.id} of ${r.version} ${r.status}: ${why}\n`);
+    process.stderr.write(`meridian: rollout ${r.id} of ${r.version} ${r.status}: ${stopReason(r)}\n`);
     process.stdout.write(`${formatRollout(r)}\n`);
   }
   if (r.status !== 'done') process.exitCode = 1;
@@ -156,14 +154,18 @@ async function status(opts: ControlOpts) {
   process.stdout.write(`${rollout ? formatRollout(rollout) : 'no rollout yet'}\n${formatOutlier(outlier)}\n`);
 }
 
-async function control(verb: 'pause' | 'resume' | 'abort', opts: ControlOpts) {
+interface VerbOpts extends ControlOpts {
+  reason: string;
+}
+
+async function control(verb: 'pause' | 'resume' | 'abort', opts: VerbOpts) {
   const client = clientFor(opts);
   const { rollout } = await current(client);
   if (!rollout) throw new MeridianError('NOT_FOUND', `no rollout to ${verb}`);
   const result = await client.call<{ rollout: RolloutRecord }>(
     'POST',
     `/v1/rollouts/${encodeURIComponent(rollout.id)}/${verb}`,
-    {},
+    { reason: opts.reason },
   );
   if (opts.json) return printJson(result);
   process.stdout.write(`${formatRollout(result.rollout)}\n`);
@@ -203,6 +205,7 @@ export function registerRollout(program: Command) {
   } as const;
   for (const [verb, description] of Object.entries(verbs) as ['pause' | 'resume' | 'abort', string][])
     controlOptions(rollout.command(verb).description(description))
+      .option('--reason <text>', 'why (goes to the audit log)', '')
       .addOption(jsonOption())
-      .action(run(async (opts: ControlOpts) => control(verb, opts)));
+      .action(run(async (opts: VerbOpts) => control(verb, opts)));
 }

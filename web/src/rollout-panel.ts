@@ -6,7 +6,7 @@ import {
   type RolloutJudgement,
   type RolloutRecord,
   regionOf,
-  stoppingJudgement,
+  stopReason,
   wavesDone,
 } from '../../src/cli/rollout-record.js';
 import { fill, h } from './dom.js';
@@ -108,7 +108,7 @@ function judgements(r: RolloutRecord) {
 export function renderRollout(section: HTMLElement, body: HTMLElement, r: RolloutRecord | null | undefined) {
   section.hidden = !r;
   if (!r) return;
-  const stop = r.status === 'rolled-back' || r.status === 'aborted' ? stoppingJudgement(r) : null;
+  const stopped = r.status === 'rolled-back' || r.status === 'aborted';
   fill(
     body,
     h(
@@ -120,9 +120,7 @@ export function renderRollout(section: HTMLElement, body: HTMLElement, r: Rollou
       ` · by ${r.who} · started ${time(r.startedAt)}`,
     ),
     h('p', { class: 'result', 'data-status': r.status }, RESULT[r.status]),
-    stop
-      ? h('p', { class: 'stopped fail' }, `Stopped by ${stop.region} at dial ${stop.dial} %: ${stop.why}`)
-      : null,
+    stopped ? h('p', { class: 'stopped fail' }, `Why: ${stopReason(r)}`) : null,
     r.message ? h('p', { class: 'message' }, r.message) : null,
     waves(r),
     judgements(r),
