@@ -80,6 +80,8 @@ export function goodRollout(): RolloutRecord[] {
   const j1 = [passJudgement(e, 10, 3), passJudgement(e, 100, 4)];
   const j2 = [...j1, passJudgement(w, 10, 8), passJudgement(w, 100, 9)];
   return [
+    // Control starts a rollout before its first wave (waveIndex -1).
+    rolloutRecord(0, { phase: 'between-waves', waveIndex: -1, message: 'starting' }),
     rolloutRecord(0, { phase: 'draining', regions: { [e]: { phase: 'draining' } } }),
     rolloutRecord(1, { phase: 'deploying', regionsReached: [e], regions: { [e]: { phase: 'deploying' } } }),
     rolloutRecord(2, {

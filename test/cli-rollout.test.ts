@@ -91,8 +91,9 @@ test('start --wait follows a good rollout, a line per phase change, and exits 0 
   assert.equal(post?.authorization, `Bearer ${FIXTURE_TOKEN}`, 'MERIDIAN_TOKEN is sent');
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0], /^rollout r-fixture-1 of v2 started at 19:30:00$/);
-  const phases = lines.slice(1, -1).map((l) => /: (running|done) (\S+)/.exec(l)?.slice(1, 3).join(' '));
+  const phases = lines.slice(1, -1).map((l) => /: (running|done) ([a-z-]+)/.exec(l)?.slice(1, 3).join(' '));
   assert.deepEqual(phases, [
+    'running between-waves',
     'running draining',
     'running deploying',
     'running canary',
@@ -101,9 +102,10 @@ test('start --wait follows a good rollout, a line per phase change, and exits 0 
     'running baking',
     'done done',
   ]);
-  assert.match(lines[1], /wave 1\/2 us-east-1 \(drain\): running draining \[us-east-1 v1 draining\]/);
+  assert.match(lines[1], /before wave 1\/2: running between-waves: starting$/);
+  assert.match(lines[2], /wave 1\/2 us-east-1 \(drain\): running draining \[us-east-1 v1 draining\]/);
   assert.match(
-    lines[5],
+    lines[6],
     /wave 2\/2 us-west-2 \(drain\): running deploying \[us-west-2 v1 deploying\]; last judgement us-east-1 pass/,
   );
   assert.equal(lines.at(-1), 'rollout r-fixture-1 done: every region runs v2');
@@ -185,10 +187,12 @@ test('start --wait on a terminal draws a progress bar with the wave, region and 
     child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
   });
   assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /\r\x1b\[2K\[-{24}\] before wave 1\/2 between-waves/);
   assert.match(
     r.stdout,
     /\r\x1b\[2K\[-{24}\] wave 1\/2 us-east-1 \(drain\) draining {2}us-east-1 v1 draining/,
   );
+  assert.match(r.stdout, /\r\x1b\[2K\[#{12}-{12}\] wave 2\/2 us-west-2 \(drain\) deploying/);
   assert.match(r.stdout, /\r\x1b\[2K\[#{24}\] wave 2\/2 us-west-2 \(drain\) done/);
   assert.match(r.stdout, /done: every region runs v2/);
 });

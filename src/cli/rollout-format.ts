@@ -7,6 +7,7 @@ import {
   type RolloutRecord,
   regionOf,
   stopReason,
+  waveOf,
   wavesDone,
 } from './rollout-record.js';
 
@@ -31,10 +32,7 @@ export function formatJudgement(j: RolloutJudgement): string {
 /** The current wave and its regions, e.g. "wave 2/3 us-west-2 (drain)". */
 export function waveText(r: RolloutRecord): string {
   const wave = r.waves[r.waveIndex];
-  const n = Math.min(r.waveIndex + 1, r.waves.length);
-  return wave
-    ? `wave ${n}/${r.waves.length} ${wave.regions.join(',')} (${wave.strategy})`
-    : `wave ${n}/${r.waves.length}`;
+  return wave ? `${waveOf(r)} ${wave.regions.join(',')} (${wave.strategy})` : waveOf(r);
 }
 
 /** Each region of each wave with its version and phase. */

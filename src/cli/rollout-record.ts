@@ -80,7 +80,13 @@ export function stopReason(r: RolloutRecord): string {
 
 /** Waves finished so far (all of them once the rollout is done). */
 export const wavesDone = (r: RolloutRecord) =>
-  r.status === 'done' ? r.waves.length : Math.min(r.waveIndex, r.waves.length);
+  r.status === 'done' ? r.waves.length : Math.max(0, Math.min(r.waveIndex, r.waves.length));
+
+/** "wave 2/3"; control starts a rollout at wave index -1, before its first wave. */
+export const waveOf = (r: RolloutRecord) =>
+  r.waveIndex < 0
+    ? `before wave 1/${r.waves.length}`
+    : `wave ${Math.min(r.waveIndex + 1, r.waves.length)}/${r.waves.length}`;
 
 /** A region's entry; own properties only, so a region named like an Object method (`constructor`) works. */
 export const regionOf = (r: RolloutRecord, id: string): RolloutRegion | undefined =>

@@ -7,6 +7,7 @@ import {
   type RolloutRecord,
   regionOf,
   stopReason,
+  waveOf,
   wavesDone,
 } from '../../src/cli/rollout-record.js';
 import { fill, h } from './dom.js';
@@ -116,7 +117,7 @@ export function renderRollout(section: HTMLElement, body: HTMLElement, r: Rollou
       {},
       h('strong', {}, `${r.version}`),
       r.previousVersion ? ` (from ${r.previousVersion})` : '',
-      ` · ${r.id} · phase ${r.phase} · wave ${Math.min(r.waveIndex + 1, r.waves.length)}/${r.waves.length}`,
+      ` · ${r.id} · phase ${r.phase} · ${waveOf(r)}`,
       ` · by ${r.who} · started ${time(r.startedAt)}`,
     ),
     h('p', { class: 'result', 'data-status': r.status }, RESULT[r.status]),
