@@ -14,26 +14,13 @@ import {
   rolloutRecord,
   startControlFixture,
 } from './cli-rollout-fixture.js';
+import { runCliAsync } from './control-helpers.js';
 import { type CliResult, runCli } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
 
 /** The CLI from source, without blocking this process: the fixture must keep answering meanwhile. */
-function meridian(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, MERIDIAN_TOKEN: FIXTURE_TOKEN, MERIDIAN_CONTROL: '', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill(), 60_000);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
+const meridian = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCliAsync(args, { MERIDIAN_TOKEN: FIXTURE_TOKEN, MERIDIAN_CONTROL: '', ...env });
 
 let fixture: ControlFixture;
 before(async () => {
