@@ -184,6 +184,8 @@ export interface ControlFixture {
   /** The current rollout and outlier state, as GET /v1/status and the dashboard see them. */
   rollout: RolloutRecord | null;
   outlier: OutlierState | undefined;
+  /** What GET /v1/audit answers (newest first, as control's). */
+  audit: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function startControlFixture(options: { webDist?: string } = {}): P
     script: goodRollout(),
     rollout: null,
     outlier: undefined,
+    audit: [],
     close: async () => {
       for (const s of streams) s.destroy();
       server.closeAllConnections();
@@ -303,7 +306,7 @@ export async function startControlFixture(options: { webDist?: string } = {}): P
         role: 'operator',
         gates: { errorRate: 0.05, p99Ms: 1000, maxLoad: 0.9, margin: 0.1 },
       });
-    if (req.method === 'GET' && path === '/v1/audit') return send(res, 200, { entries: [] });
+    if (req.method === 'GET' && path === '/v1/audit') return send(res, 200, { entries: fixture.audit });
     if (req.method === 'GET' && path === '/v1/dashboard/history')
       return send(res, 200, { now: Date.now(), samples: [] });
     if (req.method === 'GET' && path === '/v1/snapshots/stream') {
@@ -321,4 +324,22 @@ export async function startControlFixture(options: { webDist?: string } = {}): P
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   fixture.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fixture;
+}
+
+/** Audit entries of a rollback as control writes them (SPEC14's actions; details carry a message, no dial). */
+export function rollbackAudit(): Record<string, unknown>[] {
+  const entry = (step: number, action: string, target: string, message: string) => ({
+    at: T0 + step * 10_000,
+    who: 'olivia',
+    role: 'operator',
+    action,
+    target,
+    details: { rollout: 'r-fixture-1', message },
+  });
+  return [
+    entry(5, 'rollout-rollback', 'v3', `rolled back us-east-1: ${FAILED_JUDGEMENT.why}`),
+    entry(4, 'rollout-judgement', 'us-east-1', FAILED_JUDGEMENT.why),
+    entry(2, 'rollout-step', 'v3', 'canary at dial 10: baking 10000 ms'),
+    entry(0, 'rollout-start', 'v3', 'starting'),
+  ];
 }

@@ -13,6 +13,7 @@ import {
   GLOBAL_OUTLIER,
   goodRollout,
   OUTLIER,
+  rollbackAudit,
   startControlFixture,
 } from './cli-rollout-fixture.js';
 import { launchChromium } from './helpers/browser.js';
@@ -52,6 +53,7 @@ test('dashboard: rollout panel and outlier lines follow /v1/status, hidden when 
   // A rollout of v3 rolling back after its canary failed; us-east-1 evacuated as an outlier.
   fixture.rollout = badRollout()[3];
   fixture.outlier = OUTLIER;
+  fixture.audit = rollbackAudit();
   await until(page, () => !(document.querySelector('#rollout-section') as HTMLElement).hidden);
   assert.match(
     await text(page, '#rollout p'),
@@ -72,6 +74,15 @@ test('dashboard: rollout panel and outlier lines follow /v1/status, hidden when 
   const rolloutBox = await page.locator('#rollout-section').boundingBox();
   const mapBox = await page.locator('#map-section').boundingBox();
   assert.ok(rolloutBox && mapBox && rolloutBox.y < mapBox.y, 'a rollout shows above the map');
+  await until(page, () => document.querySelectorAll('#audit tbody tr').length === 4);
+  const audit = await text(page, '#audit tbody');
+  assert.match(audit, /rollout-step\s+v3\s+canary at dial 10: baking 10000 ms/);
+  assert.match(audit, /rollout-rollback\s+v3\s+rolled back us-east-1: error-rate/);
+  assert.doesNotMatch(
+    `${audit}${await text(page, '#charts')}`,
+    /undefined/,
+    'rollout entries are not read as dial steps',
+  );
   await page.screenshot({ path: join(ARTIFACTS, 'rolling-back.png'), fullPage: true });
 
   // Rolled back; and then every region erring alike: the global banner, nothing evacuated.
