@@ -69,7 +69,7 @@ export const FAILED_JUDGEMENT: RolloutJudgement = {
   why: 'error-rate: canary 0.31 > baseline 0.002 + 0.02 (p 0.0001)',
   metrics: [
     { name: 'error-rate', canary: 0.31, baseline: 0.002, pValue: 0.0001, pass: false },
-    { name: 'p99', canary: 268, baseline: 118, pValue: 0.003, pass: false },
+    { name: 'p99', canary: 268, baseline: 118, pValue: 0.000003, pass: false },
   ],
 };
 

@@ -217,7 +217,7 @@ test('status: waves, versions and phases, judgements with p-values, outlier evac
   assert.match(out, /wave +strategy +region +version +phase/);
   assert.match(out, /1 +drain +us-east-1 +v1 +done/);
   assert.match(out, /judgements \(last 1 of 1\):\n19:30:40 us-east-1 at dial 10 %: FAIL: error-rate/);
-  assert.match(out, /p99 +canary 268 +baseline 118 +p 0\.003 +FAIL/);
+  assert.match(out, /p99 +canary 268 +baseline 118 +p < 0\.0001 +FAIL/);
   assert.match(out, /why: stopped by the judgement of us-east-1 at dial 10 %/);
   assert.match(
     out,

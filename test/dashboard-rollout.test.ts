@@ -66,7 +66,7 @@ test('dashboard: rollout panel and outlier lines follow /v1/status, hidden when 
   const row = await text(page, '.judgements tbody tr.fail');
   assert.match(row, /us-east-1\s+10 %\s+✗ fail/);
   assert.match(row, /error-rate: canary 0\.31 vs baseline 0\.002, p 0\.0001/);
-  assert.match(row, /p99: canary 268 vs baseline 118, p 0\.003/);
+  assert.match(row, /p99: canary 268 vs baseline 118, p < 0\.0001/);
   assert.match(
     await text(page, '#outlier'),
     /^Evacuated as outliers: us-east-1 \(from dial 100 % at .+\): error rate 31 % vs 0\.2 % elsewhere$/,

@@ -2,6 +2,8 @@
 // the progress shown while waiting.
 import { table } from './index-helpers.js';
 import {
+  formatPValue,
+  formatValue,
   type OutlierState,
   type RolloutJudgement,
   type RolloutRecord,
@@ -13,16 +15,15 @@ import {
 
 /** HH:MM:SS in UTC: the same on every machine that reads the output. */
 export const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
-const num = (x: number) => String(Number(x.toPrecision(4)));
-const pValue = (p: number | null) => (p === null ? 'p -' : `p ${Number(p.toPrecision(2))}`);
+const pValue = (p: number | null) => (p === null ? 'p -' : `p ${formatPValue(p)}`);
 
 export function formatJudgement(j: RolloutJudgement): string {
   const head = `${clock(j.at)} ${j.region} at dial ${j.dial} %: ${j.pass ? 'pass' : 'FAIL'}${j.why ? `: ${j.why}` : ''}`;
   if (j.metrics.length === 0) return head;
   const rows = j.metrics.map((m) => [
     `  ${m.name}`,
-    `canary ${num(m.canary)}`,
-    `baseline ${num(m.baseline)}`,
+    `canary ${formatValue(m.canary)}`,
+    `baseline ${formatValue(m.baseline)}`,
     pValue(m.pValue),
     m.pass ? 'pass' : 'FAIL',
   ]);

@@ -63,6 +63,12 @@ export interface OutlierState {
   decisions: { at: number; region?: string; decision: OutlierDecision; why: string }[];
 }
 
+/** A metric's value in four significant digits. */
+export const formatValue = (x: number) => String(Number(x.toPrecision(4)));
+
+/** A p-value in two significant digits; below 0.0001 (or an underflow to 0) as "< 0.0001". */
+export const formatPValue = (p: number) => (p < 0.0001 ? '< 0.0001' : String(Number(p.toPrecision(2))));
+
 /** A rollout that will not change any more. */
 export const rolloutFinished = (r: RolloutRecord) =>
   r.status === 'done' || r.status === 'rolled-back' || r.status === 'aborted';

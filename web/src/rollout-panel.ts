@@ -2,6 +2,8 @@
 // outlier line (regions evacuated as outliers and why; the `global` banner), from /v1/status's
 // `rollout` and `outlier` fields. Absent or null: hidden.
 import {
+  formatPValue,
+  formatValue,
   type OutlierState,
   type RolloutJudgement,
   type RolloutRecord,
@@ -14,7 +16,6 @@ import { fill, h } from './dom.js';
 import { time } from './model.js';
 
 const LAST_JUDGEMENTS = 5;
-const num = (x: number) => String(Number(x.toPrecision(4)));
 
 const RESULT: Record<RolloutRecord['status'], string> = {
   running: 'running',
@@ -69,8 +70,8 @@ function judgementRow(j: RolloutJudgement) {
         h(
           'div',
           { class: m.pass ? 'metric' : 'metric fail' },
-          `${m.name}: canary ${num(m.canary)} vs baseline ${num(m.baseline)}`,
-          m.pValue === null ? '' : `, p ${Number(m.pValue.toPrecision(2))}`,
+          `${m.name}: canary ${formatValue(m.canary)} vs baseline ${formatValue(m.baseline)}`,
+          m.pValue === null ? '' : `, p ${formatPValue(m.pValue)}`,
         ),
       ),
     ),
