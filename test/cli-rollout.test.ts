@@ -237,6 +237,10 @@ test('status: waves, versions and phases, judgements with p-values, outlier evac
   assert.equal(json.rollout.status, 'rolled-back');
   assert.deepEqual(json.outlier, GLOBAL_OUTLIER);
 
+  fixture.outlier = { ...GLOBAL_OUTLIER, global: null, enabled: false };
+  const off = await meridian(['rollout', 'status', ...control()]);
+  assert.match(off.stdout, /\noutlier detection: off \(control\.outlier\.enabled\)\n$/);
+
   reset([]);
   const none = await meridian(['rollout', 'status', ...control()]);
   assert.equal(none.status, 0);

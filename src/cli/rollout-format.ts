@@ -71,6 +71,7 @@ export function formatRollout(r: RolloutRecord, judgements = 5): string {
 
 export function formatOutlier(o: OutlierState | null | undefined): string {
   if (!o) return 'outlier detection: no state reported';
+  if (o.enabled === false) return 'outlier detection: off (control.outlier.enabled)';
   const lines: string[] = [];
   if (o.global) lines.push(`GLOBAL since ${clock(o.global.at)}: ${o.global.why} (dials held)`);
   if (o.evacuated.length === 0) lines.push('outliers: no region evacuated');

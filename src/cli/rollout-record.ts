@@ -57,6 +57,8 @@ export interface RolloutRecord {
 export type OutlierDecision = 'redirect' | 'restrict' | 'hold-global' | 'restore' | 'limit';
 
 export interface OutlierState {
+  /** Not in SPEC14; control's status sends it: false when control.outlier is off. */
+  enabled?: boolean;
   evacuated: { region: string; at: number; why: string; fromDial: number }[];
   global: { at: number; why: string } | null;
   /** The last 20. */
