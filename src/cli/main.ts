@@ -11,6 +11,7 @@ import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
 import { registerReplication } from './replication.js';
 import { registerRestore } from './restore.js';
+import { registerRollout } from './rollout.js';
 import { registerStatus } from './status.js';
 import { registerValidate } from './validate.js';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerReplication(program);
   registerEvacuate(program);
   registerRestore(program);
+  registerRollout(program);
   registerStatus(program);
   registerDial(program);
   registerExplain(program);

@@ -17,6 +17,7 @@ import {
   toSnapshot,
 } from './model.js';
 import { renderAudit, renderOperation, renderRegions } from './panels.js';
+import { renderOutlier, renderRollout } from './rollout-panel.js';
 
 const TOKEN_KEY = 'meridian.token';
 const KEEP_SAMPLES = 900;
@@ -55,7 +56,9 @@ function chartEvents(audit: AuditEntry[]): ChartEvent[] {
         label: `${e.target} ${d.to}`,
         colour: HEALTH_COLOUR[d.to as keyof typeof HEALTH_COLOUR] ?? '#c62828',
       });
-    else if (e.action.endsWith('-step'))
+    else if (/^(rollout-(start|done|rollback|abort)|outlier-)/.test(e.action))
+      events.push({ at: e.at, label: `${e.action} ${e.target ?? ''}`, colour: '#6f42c1' });
+    else if (e.action.endsWith('-step') && typeof d.dial === 'number')
       events.push({ at: e.at, label: `${e.target} → ${d.dial} %`, colour: '#444' });
     else if (e.action === 'dial')
       events.push({ at: e.at, label: `${e.target} dial ${d.to} %`, colour: '#444' });
@@ -147,6 +150,8 @@ function start(view: View) {
         void refreshSlow();
       },
     );
+    renderRollout($('#rollout-section'), $('#rollout'), view.status?.rollout);
+    renderOutlier($('#global-banner'), $('#outlier'), view.status?.outlier);
     renderAudit($('#audit tbody'), view.audit);
     charts.update(view.samples, ids, colours, chartEvents(view.audit));
   };

@@ -1,4 +1,5 @@
 // What the dashboard receives from control, and the colours it paints with.
+import type { OutlierState, RolloutRecord } from '../../src/cli/rollout-record.js';
 import type { Health, Snapshot } from '../../src/core/model.js';
 
 export interface RegionJson {
@@ -54,6 +55,9 @@ export interface Status {
   leader: string | null;
   regions: StatusRegion[];
   operation: Operation | null;
+  /** Absent before control knows rollouts; null when none ran yet. */
+  rollout?: RolloutRecord | null;
+  outlier?: OutlierState;
 }
 
 export interface AuditEntry {

@@ -206,6 +206,8 @@ function detailText(e: AuditEntry): string {
   const d = e.details ?? {};
   if (e.action === 'health') return `${d.from} → ${d.to}`;
   if (e.action === 'dial') return `dial ${d.from} → ${d.to}`;
+  // Rollout and outlier entries say what happened in their message (their steps carry no single dial).
+  if (/^(rollout|outlier)-/.test(e.action)) return String(d.message ?? d.why ?? '');
   if (e.action.endsWith('-step')) return `dial ${d.dial}: ${d.message ?? ''}`;
   if (e.action === 'evacuate' || e.action === 'restore')
     return `steps ${(d.steps as number[] | undefined)?.join(', ') ?? ''}; moves ${d.moved} req/s`;
