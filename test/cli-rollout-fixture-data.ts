@@ -38,6 +38,12 @@ export function rolloutRecord(
     phaseAt: at,
     message: '',
     who: 'olivia',
+    step: 0,
+    gateFailures: 0,
+    action: null,
+    rollbackLeft: [],
+    failure: null,
+    abortRequested: null,
     ...fields,
     regions,
   };
@@ -149,7 +155,13 @@ export function badRollout(): RolloutRecord[] {
 
 export const OUTLIER: OutlierState = {
   evacuated: [
-    { region: 'us-east-1', at: T0 + 50_000, why: 'error rate 31 % vs 0.2 % elsewhere', fromDial: 100 },
+    {
+      region: 'us-east-1',
+      at: T0 + 50_000,
+      why: 'error rate 31 % vs 0.2 % elsewhere',
+      fromDial: 100,
+      phase: 'evacuated',
+    },
   ],
   global: null,
   decisions: [

@@ -1,69 +1,20 @@
 // The rollout and outlier state as control's API sends it (SPEC14.md: GET /v1/rollouts/current,
-// GET /v1/status's `rollout` and `outlier`). Shared by the CLI and the dashboard (web/), so one copy.
-// When the control side lands, these should become re-exports of the store's own types.
+// GET /v1/status's `rollout` and `outlier`): the store's own types, and helpers shared by the CLI and
+// the dashboard (web/).
 
-export type RolloutStatus = 'running' | 'paused' | 'done' | 'rolled-back' | 'aborted';
+import type { RolloutJudgement, RolloutRecord, RolloutRegion } from '../core/operations/rollout-record.js';
+import type { OutlierState as StoredOutlierState } from '../core/outlier-moves.js';
 
-export interface RolloutMetric {
-  name: string;
-  canary: number;
-  baseline: number;
-  pValue: number | null;
-  pass: boolean;
-}
+export type {
+  RolloutJudgement,
+  RolloutRecord,
+  RolloutRegion,
+  RolloutStatus,
+} from '../core/operations/rollout-record.js';
+export type { OutlierDecision } from '../core/outlier-moves.js';
 
-export interface RolloutJudgement {
-  at: number;
-  region: string;
-  dial: number;
-  pass: boolean;
-  why: string;
-  metrics: RolloutMetric[];
-}
-
-export interface RolloutWave {
-  regions: string[];
-  strategy: 'drain' | 'in-place';
-}
-
-export interface RolloutRegion {
-  version: string;
-  phase: string;
-  dialBefore: number;
-}
-
-export interface RolloutRecord {
-  id: string;
-  version: string;
-  previousVersion: string | null;
-  status: RolloutStatus;
-  /** e.g. draining, deploying, verifying, canary, baking, between-waves, rolling-back, restoring, done */
-  phase: string;
-  waves: RolloutWave[];
-  waveIndex: number;
-  regions: Record<string, RolloutRegion>;
-  /** Regions whose deploy action was started. */
-  regionsReached: string[];
-  judgements: RolloutJudgement[];
-  startedAt: number;
-  updatedAt: number;
-  phaseAt: number;
-  message: string;
-  who: string;
-  /** Not in SPEC14, sent by control's record: why it rolls back, and whether an operator's abort asked. */
-  failure?: { why: string; aborted: boolean } | null;
-}
-
-export type OutlierDecision = 'redirect' | 'restrict' | 'hold-global' | 'restore' | 'limit';
-
-export interface OutlierState {
-  /** Not in SPEC14; control's status sends it: false when control.outlier is off. */
-  enabled?: boolean;
-  evacuated: { region: string; at: number; why: string; fromDial: number }[];
-  global: { at: number; why: string } | null;
-  /** The last 20. */
-  decisions: { at: number; region?: string; decision: OutlierDecision; why: string }[];
-}
+/** What GET /v1/status sends: the stored state, plus whether detection is on (false when control.outlier is off). */
+export type OutlierState = StoredOutlierState & { enabled?: boolean };
 
 /** A metric's value in four significant digits. */
 export const formatValue = (x: number) => String(Number(x.toPrecision(4)));
