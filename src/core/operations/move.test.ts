@@ -327,11 +327,11 @@ for (const c of cases) {
     const e = c.expect;
     assert.deepEqual(op, before, 'the input operation is never changed');
     assert.equal(out.changed, e.changed, 'changed');
-    assert.equal(out.changed, out.operation !== op, 'an unchanged step returns the same operation');
-    assert.equal(out.operation.phase, e.phase, 'phase');
-    assert.equal(out.operation.status, e.phase === 'done' || e.phase === 'aborted' ? e.phase : 'running');
-    if (e.index !== undefined) assert.equal(out.operation.index, e.index, 'index');
-    if (e.failures !== undefined) assert.equal(out.operation.failures, e.failures, 'failures');
+    assert.equal(out.changed, out.record !== op, 'an unchanged step returns the same operation');
+    assert.equal(out.record.phase, e.phase, 'phase');
+    assert.equal(out.record.status, e.phase === 'done' || e.phase === 'aborted' ? e.phase : 'running');
+    if (e.index !== undefined) assert.equal(out.record.index, e.index, 'index');
+    if (e.failures !== undefined) assert.equal(out.record.failures, e.failures, 'failures');
     if (e.dials)
       assert.deepEqual(
         out.dials,
@@ -344,8 +344,8 @@ for (const c of cases) {
       );
     if (e.wakeAt !== undefined) assert.equal(out.wakeAt, e.wakeAt, 'wakeAt');
     assert.equal(out.gate, e.gate, 'gate');
-    if (e.message) assert.match(out.operation.message, e.message);
-    if (out.changed) assert.equal(out.operation.stepAt, now, 'a change is stamped with now');
+    if (e.message) assert.match(out.record.message, e.message);
+    if (out.changed) assert.equal(out.record.stepAt, now, 'a change is stamped with now');
     if (e.retryAt === undefined) assert.equal(out.failedOver, undefined, 'nothing remembered');
     else
       assert.deepEqual(out.failedOver, {
@@ -388,7 +388,7 @@ test('stepOperation: a whole evacuation, stepped as control does (at each wakeAt
     const r = bad.has(now) ? readings({ 'us-west-2': { errorRate: 0.5 } }) : readings();
     const out = stepOperation(op, twoRegions(), r, now, settings);
     dials.push(...out.dials.map((d) => d.dial));
-    op = out.operation;
+    op = out.record;
     now = out.wakeAt;
   }
   assert.deepEqual(dials, [75, 50, 25, 50, 25, 0]);

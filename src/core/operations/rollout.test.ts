@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CanarySample } from '../canary.js';
+import { region, snapshot } from '../test-fixtures.js';
 import {
   newRollout,
   pauseRollout,
@@ -95,18 +96,12 @@ function simulate(
         { errorRate: world.gateErrorRate?.(id) ?? 0, p99Ms: 20, load: 100, capacity: 1000 },
       ]),
     );
-    const out = stepRollout(
-      r,
-      {
-        now,
-        regions: ids.map((id) => ({ id, dial: world.dials.get(id)!, health: 'HEALTHY' })),
-        readings,
-        samples,
-      },
-      plan,
+    const snap = snapshot(
+      ids.map((id) => region(id, 0, 0, { dial: world.dials.get(id)!, health: 'HEALTHY' })),
     );
-    r = out.rollout;
-    for (const [id, d] of out.dials) {
+    const out = stepRollout(r, snap, { gates: readings, samples }, now, plan);
+    r = out.record;
+    for (const { region: id, dial: d } of out.dials) {
       world.dials.set(id, d);
       trace.dials.push(`${id}=${d}`);
     }
@@ -443,23 +438,19 @@ test('rollout machine: waits for the running action, and does nothing when not r
     who: 'ops',
     now: 0,
   });
-  const input = {
-    now: 1,
-    regions: [{ id: 'east', dial: 100, health: 'HEALTHY' }],
-    readings: new Map(),
-    samples: new Map(),
-  };
-  const first = stepRollout(r, input, PLAN);
+  const snap = snapshot([region('east', 0, 0, { dial: 100 })]);
+  const none = { gates: new Map(), samples: new Map() };
+  const first = stepRollout(r, snap, none, 1, PLAN);
   assert.deepEqual(
     first.actions.map((a) => a.name),
     ['deploy'],
   );
-  const again = stepRollout(first.rollout, { ...input, now: 5000 }, PLAN);
+  const again = stepRollout(first.record, snap, none, 5000, PLAN);
   assert.equal(again.changed, false, 'the deploy is still running');
   assert.equal(again.actions.length, 0);
-  const done = stepRollout({ ...first.rollout, status: 'done' }, input, PLAN);
+  const done = stepRollout({ ...first.record, status: 'done' }, snap, none, 1, PLAN);
   assert.equal(done.changed, false);
-  assert.equal(withActionResult(first.rollout, 'someone-else', { ok: true, message: '' }, 2), null);
+  assert.equal(withActionResult(first.record, 'someone-else', { ok: true, message: '' }, 2), null);
 });
 
 test('rollout machine: a region called __proto__ is an ordinary region', () => {
