@@ -74,6 +74,8 @@ interface Case {
     audit?: string[];
     wakeAt?: number;
     gate?: 'passed' | 'failed';
+    /** The failed gates the step names (what a rollout's drain reports when it aborts). */
+    gateFailures?: string[];
     message?: RegExp;
     retryAt?: number;
   };
@@ -162,6 +164,28 @@ const cases: Case[] = [
     name: 'backed off to the start: the first step again only after the interval',
     input: { op: atStep(-1, { phase: 'backing-off', failures: 1 }), now: 10_500 },
     expect: { changed: false, phase: 'backing-off', index: -1, dials: [], wakeAt: 11_000 },
+  },
+  {
+    name: 'backed off to the start, gates fail again: it stays at the dial before the operation',
+    input: {
+      op: atStep(-1, { phase: 'backing-off', failures: 1 }),
+      now: 11_000,
+      readings: readings({ 'us-west-2': { errorRate: 0.2 } }),
+    },
+    expect: {
+      changed: true,
+      phase: 'backing-off',
+      index: -1,
+      failures: 2,
+      dials: [100],
+      gate: 'failed',
+      gateFailures: ['us-west-2: error rate 20.0 % > 5.0 %'],
+    },
+  },
+  {
+    name: 'backed off to the start twice, then gates pass: the first step again',
+    input: { op: atStep(-1, { phase: 'backing-off', failures: 2 }), now: 11_000 },
+    expect: { changed: true, phase: 'stepping', index: 0, failures: 2, dials: [50], gate: 'passed' },
   },
   {
     name: 'a receiver with no recent report fails the gate',
@@ -344,6 +368,12 @@ for (const c of cases) {
       );
     if (e.wakeAt !== undefined) assert.equal(out.wakeAt, e.wakeAt, 'wakeAt');
     assert.equal(out.gate, e.gate, 'gate');
+    assert.equal(
+      out.gateFailures !== undefined,
+      out.gate === 'failed',
+      'failed gates named exactly when a gate failed',
+    );
+    if (e.gateFailures) assert.deepEqual(out.gateFailures, e.gateFailures);
     if (e.message) assert.match(out.record.message, e.message);
     if (out.changed) assert.equal(out.record.stepAt, now, 'a change is stamped with now');
     if (e.retryAt === undefined) assert.equal(out.failedOver, undefined, 'nothing remembered');
