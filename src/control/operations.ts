@@ -291,11 +291,11 @@ export class Operations {
       if (!atSameStep(draft.operation, seen)) return null;
       for (const d of step.dials) setDial(draft, d.region, d.dial);
       if (step.failedOver) rememberFailedOver(draft, step.failedOver);
-      draft.operation = { ...step.operation };
+      draft.operation = { ...step.record };
       return step.audit.map((a) => ({ ...a, details: { ...a.details, instance: this.instance() } }));
     });
     if (committed === null) return;
-    const { id, region, index, message } = step.operation;
+    const { id, region, index, message } = step.record;
     this.log.info({ operation: id, region, dial: step.dials[0]?.dial, index }, message);
   }
 

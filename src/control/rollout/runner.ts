@@ -12,10 +12,11 @@ import {
   resumeRollout,
   stepRollout,
   withActionResult,
-} from '../../core/operations/rollout.js';
+} from '../../core/operations/index.js';
 import { MeridianError } from '../../errors.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 import type { Observer } from '../observer.js';
+import { setDial } from '../operation-plan.js';
 import { controlRpo } from '../rpo.js';
 import type { StateKeeper } from '../state.js';
 import type { AuditEntry, ControlState } from '../store/index.js';
@@ -38,8 +39,9 @@ function previousVersionOf(last: RolloutRecord | null | undefined): string | nul
 }
 
 /**
- * Runs the rollout on the leader: every tick it calls the pure machine and
- * commits what it returns (dials and record together, with the audit), then
+ * Runs the rollout on the leader: every tick it calls the pure machine
+ * (stepRollout, the operations' shape; its drains and restores are embedded
+ * moves stepped by the operations' own machine) and commits what it returns (dials and record together, with the audit), then
  * runs the actions it started. An action is recorded as running before it
  * runs, and its result is committed when it ends; a leader that finds an
  * action recorded as running that it did not start (control died, or
@@ -232,14 +234,9 @@ export class RolloutRunner {
     if (now < this.observer.warmUntil) return;
     const out = stepRollout(
       seen,
-      {
-        now,
-        regions: this.keeper
-          .current()
-          .snapshot.regions.map((r) => ({ id: r.id, dial: r.dial, health: r.health })),
-        readings: this.observer.readings(now),
-        samples: this.samples.all(),
-      },
+      this.keeper.snapshot(),
+      { gates: this.observer.readings(now), samples: this.samples.all() },
+      now,
       this.plan(),
     );
     if (!out.changed) return;
@@ -251,22 +248,12 @@ export class RolloutRunner {
         draft.rollout.status !== seen.status
       )
         return null;
-      for (const [id, dial] of out.dials) {
-        const r = draft.snapshot.regions.find((x) => x.id === id);
-        if (r) r.dial = dial;
-      }
-      draft.rollout = out.rollout;
-      return out.audit.map((a) => ({
-        at: now,
-        who: out.rollout.who,
-        role: 'operator',
-        action: a.action,
-        target: a.target ?? out.rollout.version,
-        details: { ...a.details, instance: this.instance() },
-      }));
+      for (const d of out.dials) setDial(draft, d.region, d.dial);
+      draft.rollout = out.record;
+      return out.audit.map((a) => ({ ...a, details: { ...a.details, instance: this.instance() } }));
     });
     if (!committed) return;
-    for (const a of out.actions) this.run(out.rollout, a);
+    for (const a of out.actions) this.run(out.record, a);
   }
 
   private run(r: RolloutRecord, a: RolloutAction) {

@@ -78,7 +78,9 @@ export const rolloutRecordSchema = {
     message: { type: 'string' },
     who: { type: 'string' },
     step: { type: 'integer' },
-    gateFailures: { type: 'integer' },
+    // The embedded move draining or restoring a region (an operation record), or null.
+    move: { type: ['object', 'null'], additionalProperties: true },
+    restoreLeft: { type: 'array', items: { type: 'string' } },
     action: { anyOf: [actionSchema, { type: 'null' }] },
     rollbackLeft: { type: 'array', items: { type: 'string' } },
     failure: {

@@ -74,6 +74,8 @@ interface Case {
     audit?: string[];
     wakeAt?: number;
     gate?: 'passed' | 'failed';
+    /** The failed gates the step names (what a rollout's drain reports when it aborts). */
+    gateFailures?: string[];
     message?: RegExp;
     retryAt?: number;
   };
@@ -162,6 +164,28 @@ const cases: Case[] = [
     name: 'backed off to the start: the first step again only after the interval',
     input: { op: atStep(-1, { phase: 'backing-off', failures: 1 }), now: 10_500 },
     expect: { changed: false, phase: 'backing-off', index: -1, dials: [], wakeAt: 11_000 },
+  },
+  {
+    name: 'backed off to the start, gates fail again: it stays at the dial before the operation',
+    input: {
+      op: atStep(-1, { phase: 'backing-off', failures: 1 }),
+      now: 11_000,
+      readings: readings({ 'us-west-2': { errorRate: 0.2 } }),
+    },
+    expect: {
+      changed: true,
+      phase: 'backing-off',
+      index: -1,
+      failures: 2,
+      dials: [100],
+      gate: 'failed',
+      gateFailures: ['us-west-2: error rate 20.0 % > 5.0 %'],
+    },
+  },
+  {
+    name: 'backed off to the start twice, then gates pass: the first step again',
+    input: { op: atStep(-1, { phase: 'backing-off', failures: 2 }), now: 11_000 },
+    expect: { changed: true, phase: 'stepping', index: 0, failures: 2, dials: [50], gate: 'passed' },
   },
   {
     name: 'a receiver with no recent report fails the gate',
@@ -327,11 +351,11 @@ for (const c of cases) {
     const e = c.expect;
     assert.deepEqual(op, before, 'the input operation is never changed');
     assert.equal(out.changed, e.changed, 'changed');
-    assert.equal(out.changed, out.operation !== op, 'an unchanged step returns the same operation');
-    assert.equal(out.operation.phase, e.phase, 'phase');
-    assert.equal(out.operation.status, e.phase === 'done' || e.phase === 'aborted' ? e.phase : 'running');
-    if (e.index !== undefined) assert.equal(out.operation.index, e.index, 'index');
-    if (e.failures !== undefined) assert.equal(out.operation.failures, e.failures, 'failures');
+    assert.equal(out.changed, out.record !== op, 'an unchanged step returns the same operation');
+    assert.equal(out.record.phase, e.phase, 'phase');
+    assert.equal(out.record.status, e.phase === 'done' || e.phase === 'aborted' ? e.phase : 'running');
+    if (e.index !== undefined) assert.equal(out.record.index, e.index, 'index');
+    if (e.failures !== undefined) assert.equal(out.record.failures, e.failures, 'failures');
     if (e.dials)
       assert.deepEqual(
         out.dials,
@@ -344,8 +368,14 @@ for (const c of cases) {
       );
     if (e.wakeAt !== undefined) assert.equal(out.wakeAt, e.wakeAt, 'wakeAt');
     assert.equal(out.gate, e.gate, 'gate');
-    if (e.message) assert.match(out.operation.message, e.message);
-    if (out.changed) assert.equal(out.operation.stepAt, now, 'a change is stamped with now');
+    assert.equal(
+      out.gateFailures !== undefined,
+      out.gate === 'failed',
+      'failed gates named exactly when a gate failed',
+    );
+    if (e.gateFailures) assert.deepEqual(out.gateFailures, e.gateFailures);
+    if (e.message) assert.match(out.record.message, e.message);
+    if (out.changed) assert.equal(out.record.stepAt, now, 'a change is stamped with now');
     if (e.retryAt === undefined) assert.equal(out.failedOver, undefined, 'nothing remembered');
     else
       assert.deepEqual(out.failedOver, {
@@ -388,7 +418,7 @@ test('stepOperation: a whole evacuation, stepped as control does (at each wakeAt
     const r = bad.has(now) ? readings({ 'us-west-2': { errorRate: 0.5 } }) : readings();
     const out = stepOperation(op, twoRegions(), r, now, settings);
     dials.push(...out.dials.map((d) => d.dial));
-    op = out.operation;
+    op = out.record;
     now = out.wakeAt;
   }
   assert.deepEqual(dials, [75, 50, 25, 50, 25, 0]);

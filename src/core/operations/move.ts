@@ -36,11 +36,12 @@ export function stepMove(
         : applyStep(op, op.index + 1, `step ${op.index + 2} applied`, now);
     return { ...passed, gate: 'passed' };
   }
-  return { ...gateFailed(op, failures, now, s), gate: 'failed' };
+  return { ...gateFailed(op, failures, now, s), gate: 'failed', gateFailures: failures };
 }
 
 function gateFailed(op: Operation, failures: string[], now: number, s: OperationSettings): OperationStep {
-  const back = op.index - 1;
+  // At most back to before the first step: a second failure there stays at fromDial.
+  const back = Math.max(op.index - 1, -1);
   const dial = back >= 0 ? op.steps[back] : op.fromDial;
   const count = op.failures + 1;
   if (count < s.gates.maxFailures) {
@@ -97,7 +98,7 @@ function stepped(op: Operation, next: Operation, dial: number, now: number): Ope
     details: { operation: op.id, dial, index: next.index, message: next.message },
   };
   return {
-    operation: next,
+    record: next,
     changed: true,
     dials: [{ region: op.region, dial }],
     audit: [entry],
@@ -108,7 +109,7 @@ function stepped(op: Operation, next: Operation, dial: number, now: number): Ope
 function finish(op: Operation, status: 'done' | 'aborted', message: string, now: number): OperationStep {
   const operation = ended(op, status, message, now);
   return {
-    operation,
+    record: operation,
     changed: true,
     dials: [],
     audit: [finishEntry(operation, status, now)],
@@ -117,7 +118,7 @@ function finish(op: Operation, status: 'done' | 'aborted', message: string, now:
 }
 
 const unchanged = (op: Operation, wakeAt: number): OperationStep => ({
-  operation: op,
+  record: op,
   changed: false,
   dials: [],
   audit: [],

@@ -1,7 +1,8 @@
 // The rollout record control keeps in its state (ControlState.rollout), and
 // the operator's commands on it. Pure: time is an argument.
 import type { CanarySample, CanaryThresholds, MetricJudgement } from '../canary.js';
-import type { GateLimits, GateReading } from '../evacuation-plan.js';
+import type { GateLimits } from '../evacuation-plan.js';
+import type { Operation, Readings } from './types.js';
 
 export type RolloutStatus = 'running' | 'paused' | 'done' | 'rolled-back' | 'aborted';
 export type RolloutPhase =
@@ -67,10 +68,17 @@ export interface RolloutRecord {
   phaseAt: number;
   message: string;
   who: string;
-  /** Index of the current step in the phase's dials (drain steps, ramp steps, restore steps). */
+  /** Index of the current ramp step (canary, baking). */
   step: number;
-  /** Gate checks failed in a row at the current drain step. */
-  gateFailures: number;
+  /**
+   * The move (an evacuation or a restore of one region, the operations' own
+   * machine: gates, back-off, abort) that drains a region before its deploy or
+   * brings its dial back after a rollback; null between moves. Records written
+   * before it existed have none: the phase's next move starts from the dials.
+   */
+  move?: Operation | null;
+  /** While restoring: regions whose dial is still to be brought back, next first. */
+  restoreLeft?: string[];
   /** The action running (or finished and not yet taken into account); one at a time. */
   action: RolloutAction | null;
   /** Regions still to roll back, next first. */
@@ -96,13 +104,11 @@ export interface RolloutPlan {
   verify: boolean;
 }
 
-/** What the machine sees at a step. */
-export interface RolloutInput {
-  now: number;
-  regions: readonly { id: string; dial: number; health: string }[];
-  /** Fresh gate readings per region. */
-  readings: ReadonlyMap<string, GateReading>;
-  /** Recent readings per region (one per edge report), oldest first. */
+/** What the machine reads besides the snapshot. */
+export interface RolloutReadings {
+  /** Fresh gate readings per region (the moves' gates). */
+  gates: Readings;
+  /** Recent readings per region (one per edge report), oldest first (the canary's judgements). */
   samples: ReadonlyMap<string, readonly CanarySample[]>;
 }
 
@@ -160,7 +166,8 @@ export function newRollout(a: {
     message: 'starting',
     who: a.who,
     step: 0,
-    gateFailures: 0,
+    move: null,
+    restoreLeft: [],
     action: null,
     rollbackLeft: [],
     failure: null,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CanarySample } from '../canary.js';
+import { region, snapshot } from '../test-fixtures.js';
 import {
   newRollout,
   pauseRollout,
@@ -14,6 +15,7 @@ import {
   stepRollout,
   withActionResult,
 } from './rollout.js';
+import type { AuditLike } from './types.js';
 
 const PLAN: RolloutPlan = {
   canarySteps: [10, 50, 100],
@@ -37,12 +39,13 @@ interface World {
   actionOk: (name: string, region: string, attempt: number) => boolean;
   /** Regions whose edge serves no requests. */
   idle?: Set<string>;
-  /** Gate readings' error rate per region (receivers of a drain). */
-  gateErrorRate?: (region: string) => number;
+  /** Gate readings' error rate per region (receivers of a drain, the region a restore brings back). */
+  gateErrorRate?: (region: string, now: number) => number;
 }
 
 interface Trace {
   rollout: RolloutRecord;
+  entries: AuditLike[];
   actions: string[];
   dials: string[];
   phases: string[];
@@ -72,7 +75,7 @@ function simulate(
     who: 'ops',
     now,
   });
-  const trace: Trace = { rollout: r, actions: [], dials: [], phases: [], audit: [] };
+  const trace: Trace = { rollout: r, entries: [], actions: [], dials: [], phases: [], audit: [] };
   for (
     let tick = 0;
     tick < (opts.until ?? 2000) && (r.status === 'running' || r.status === 'paused');
@@ -92,25 +95,20 @@ function simulate(
     const readings = new Map(
       ids.map((id) => [
         id,
-        { errorRate: world.gateErrorRate?.(id) ?? 0, p99Ms: 20, load: 100, capacity: 1000 },
+        { errorRate: world.gateErrorRate?.(id, now) ?? 0, p99Ms: 20, load: 100, capacity: 1000 },
       ]),
     );
-    const out = stepRollout(
-      r,
-      {
-        now,
-        regions: ids.map((id) => ({ id, dial: world.dials.get(id)!, health: 'HEALTHY' })),
-        readings,
-        samples,
-      },
-      plan,
+    const snap = snapshot(
+      ids.map((id) => region(id, 0, 0, { dial: world.dials.get(id)!, health: 'HEALTHY' })),
     );
-    r = out.rollout;
-    for (const [id, d] of out.dials) {
+    const out = stepRollout(r, snap, { gates: readings, samples }, now, plan);
+    r = out.record;
+    for (const { region: id, dial: d } of out.dials) {
       world.dials.set(id, d);
       trace.dials.push(`${id}=${d}`);
     }
     for (const a of out.audit) trace.audit.push(a.action);
+    trace.entries.push(...out.audit);
     if (trace.phases.at(-1) !== r.phase) trace.phases.push(r.phase);
     for (const a of out.actions) {
       trace.actions.push(`${a.name} ${a.region}`);
@@ -357,6 +355,83 @@ const cases: {
     ],
     dialTrace: ['east=50', 'east=0', 'east=10', 'east=50', 'east=60'],
   },
+  {
+    name: 'a drain wave of two regions: each drained by its own move, one after the other',
+    waves: [{ regions: ['east', 'west'], strategy: 'drain' }],
+    world: world({
+      dials: new Map([
+        ['east', 100],
+        ['west', 100],
+        ['south', 100],
+      ]),
+      version: new Map([
+        ['east', 'v1'],
+        ['west', 'v1'],
+        ['south', 'v1'],
+      ]),
+    }),
+    status: 'done',
+    actions: ['deploy east', 'deploy west', 'verify east', 'verify west'],
+    dials: [
+      ['east', 100],
+      ['west', 100],
+    ],
+    versions: [
+      ['east', 'v2'],
+      ['west', 'v2'],
+    ],
+    phases: ['draining', 'deploying', 'verifying', 'canary', 'baking', 'done'],
+    dialTrace: [
+      'east=50',
+      'east=0',
+      'west=50',
+      'west=0',
+      'east=10',
+      'west=10',
+      'east=50',
+      'west=50',
+      'east=100',
+      'west=100',
+    ],
+  },
+  {
+    name: 'a gate failing once while draining: the move backs off a step, then the drain goes on',
+    waves: [TWO[0]],
+    // The first judgement of the drain (at 1 000 300, 200 ms after its first step) sees west failing.
+    world: world({ gateErrorRate: (r, now) => (r === 'west' && now === 1_000_300 ? 0.2 : 0) }),
+    status: 'done',
+    actions: ['deploy east', 'verify east'],
+    dials: [
+      ['east', 100],
+      ['west', 100],
+    ],
+    versions: [
+      ['east', 'v2'],
+      ['west', 'v1'],
+    ],
+    dialTrace: ['east=50', 'east=100', 'east=50', 'east=0', 'east=10', 'east=50', 'east=100'],
+  },
+  {
+    name: 'a restore whose gates keep failing: the dial stays where its gates left it, and the message says so',
+    waves: TWO,
+    world: world({
+      errorRate: (_r, v) => (v === 'v2' ? 0.3 : 0.001),
+      gateErrorRate: (r) => (r === 'east' ? 0.2 : 0),
+    }),
+    status: 'rolled-back',
+    actions: ['deploy east', 'verify east', 'rollback east'],
+    dials: [
+      ['east', 0],
+      ['west', 100],
+    ],
+    versions: [
+      ['east', 'v1'],
+      ['west', 'v1'],
+    ],
+    phases: ['draining', 'deploying', 'verifying', 'canary', 'rolling-back', 'restoring', 'done'],
+    dialTrace: ['east=50', 'east=0', 'east=10', 'east=0', 'east=10', 'east=0'],
+    why: /judgement failed for east .*; dials not restored \(gates failed\): east at 0 \(was 100\)$/,
+  },
 ];
 
 for (const c of cases) {
@@ -443,23 +518,21 @@ test('rollout machine: waits for the running action, and does nothing when not r
     who: 'ops',
     now: 0,
   });
-  const input = {
-    now: 1,
-    regions: [{ id: 'east', dial: 100, health: 'HEALTHY' }],
-    readings: new Map(),
-    samples: new Map(),
-  };
-  const first = stepRollout(r, input, PLAN);
+  const snap = snapshot([region('east', 0, 0, { dial: 100 })]);
+  const none = { gates: new Map(), samples: new Map() };
+  const first = stepRollout(r, snap, none, 1, PLAN);
   assert.deepEqual(
     first.actions.map((a) => a.name),
     ['deploy'],
   );
-  const again = stepRollout(first.rollout, { ...input, now: 5000 }, PLAN);
+  const again = stepRollout(first.record, snap, none, 5000, PLAN);
   assert.equal(again.changed, false, 'the deploy is still running');
+  assert.equal(again.wakeAt, Number.POSITIVE_INFINITY, "only the action's result moves it on");
+  assert.equal(again.record, first.record, 'unchanged: the same record');
   assert.equal(again.actions.length, 0);
-  const done = stepRollout({ ...first.rollout, status: 'done' }, input, PLAN);
+  const done = stepRollout({ ...first.record, status: 'done' }, snap, none, 1, PLAN);
   assert.equal(done.changed, false);
-  assert.equal(withActionResult(first.rollout, 'someone-else', { ok: true, message: '' }, 2), null);
+  assert.equal(withActionResult(first.record, 'someone-else', { ok: true, message: '' }, 2), null);
 });
 
 test('rollout machine: a region called __proto__ is an ordinary region', () => {
@@ -493,3 +566,84 @@ test('regionsInRollout: the current wave, or every wave reached while rolling ba
   assert.deepEqual(seen, [[], ['east'], ['west'], ['east', 'west']]);
   assert.deepEqual(regionsInRollout(null), []);
 });
+
+test('rollout machine: abort while draining stops the move; the dial comes back through a restore, nothing deployed', () => {
+  const w = world();
+  const t = simulate([TWO[0]], w, {
+    onTick: (r, now) =>
+      r.phase === 'draining' && r.move?.phase === 'stepping' && !r.abortRequested
+        ? requestAbort(r, 'ops', 'stop', now)
+        : r,
+  });
+  assert.equal(t.rollout.status, 'aborted', t.rollout.message);
+  assert.deepEqual(t.actions, []);
+  assert.deepEqual(t.dials, ['east=50', 'east=100'], 'not dropped to 0: east was never deployed');
+  assert.equal(t.rollout.move, null);
+  const moves = t.entries.filter((e) => e.details?.move !== undefined);
+  assert.deepEqual(
+    moves.map((e) => [e.action, e.target, e.details?.phase, e.details?.kind, e.details?.dials]),
+    [
+      ['rollout-step', 'east', 'draining', 'evacuate', { east: 50 }],
+      ['rollout-step', 'east', 'restoring', 'restore', { east: 100 }],
+      ['rollout-step', 'east', 'restoring', 'restore', undefined],
+    ],
+  );
+  assert.ok(
+    moves.every((e) => e.who === 'ops' && e.role === 'operator' && e.details?.rollout === 'r1'),
+    "entries of the embedded moves are the rollout's",
+  );
+});
+
+/** A record as stored before drains and restores were embedded moves. */
+function legacy(phase: 'draining' | 'restoring', over: Partial<RolloutRecord> = {}): RolloutRecord {
+  const r = newRollout({
+    id: 'r0',
+    version: 'v2',
+    previousVersion: 'v1',
+    waves: [TWO[0]],
+    dials: new Map([
+      ['east', 100],
+      ['west', 100],
+    ]),
+    who: 'ops',
+    now: 0,
+  });
+  const { move: _move, restoreLeft: _left, ...old } = r;
+  return { ...old, phase, waveIndex: 0, step: 1, gateFailures: 1, phaseAt: 0, ...over } as RolloutRecord;
+}
+
+const legacyCases: {
+  name: string;
+  record: RolloutRecord;
+  eastDial: number;
+  expect: { dials: { region: string; dial: number }[]; kind: string; steps: number[]; wakeAt: number };
+}[] = [
+  {
+    name: 'draining, dial at the first drain step: a move takes the rest of the drain',
+    record: legacy('draining'),
+    eastDial: 50,
+    expect: { dials: [{ region: 'east', dial: 0 }], kind: 'evacuate', steps: [0], wakeAt: 1200 },
+  },
+  {
+    name: 'restoring, dial at a ramp step: a restore move takes the rest of the ramp',
+    record: legacy('restoring', { failure: { why: 'bad', aborted: false } }),
+    eastDial: 10,
+    expect: { dials: [{ region: 'east', dial: 50 }], kind: 'restore', steps: [50, 100], wakeAt: 1200 },
+  },
+];
+
+for (const c of legacyCases) {
+  test(`rollout machine, a stored record without a move: ${c.name}`, () => {
+    const snap = snapshot([region('east', 0, 0, { dial: c.eastDial }), region('west', 0, 0)]);
+    const gates = new Map(
+      ['east', 'west'].map((id) => [id, { errorRate: 0, p99Ms: 20, load: 1, capacity: 1000 }]),
+    );
+    const out = stepRollout(c.record, snap, { gates, samples: new Map() }, 1000, PLAN);
+    assert.equal(out.changed, true);
+    assert.deepEqual(out.dials, c.expect.dials);
+    assert.equal(out.record.move?.kind, c.expect.kind);
+    assert.deepEqual(out.record.move?.steps, c.expect.steps);
+    assert.equal(out.record.move?.phase, 'stepping');
+    assert.equal(out.wakeAt, c.expect.wakeAt, 'woken when the move judges its gates');
+  });
+}

@@ -90,28 +90,41 @@ export interface OperationSettings {
   warmUntil: number;
 }
 
-/** What one step of the machine returns; control commits it as one change, or sleeps until wakeAt when unchanged. */
-export interface OperationStep {
-  operation: Operation;
-  /** False: nothing to commit (waiting for the interval, the warm-up or capacity). */
+/** What one step of any machine returns; control commits it as one change, or waits when unchanged. */
+export interface MachineStep<R> {
+  /** The record after the step: the same object when unchanged. */
+  record: R;
+  /** False: nothing to commit (waiting for an interval, the warm-up, capacity or an action). */
   changed: boolean;
   dials: DialChange[];
   audit: AuditLike[];
   /** When to step again at the latest (ms epoch); Infinity once finished. */
   wakeAt: number;
+}
+
+/**
+ * The one shape of every machine (operations, rollouts):
+ * (record, snapshot, readings, now, settings) -> (record, dials, audit entries, ...).
+ */
+export type MachineOf<R, In, S, Out extends MachineStep<R> = MachineStep<R>> = (
+  record: R,
+  snapshot: Snapshot,
+  readings: In,
+  now: number,
+  settings: S,
+) => Out;
+
+/** What one step of an operation returns. */
+export interface OperationStep extends MachineStep<Operation> {
   /** Control should remember this region and restore it by itself later. */
   failedOver?: FailedOverMark;
   /** Gates were judged in this step: for the step counter metric. */
   gate?: 'passed' | 'failed';
+  /** The failed gates when gate is 'failed' (why it backed off or aborted). */
+  gateFailures?: string[];
 }
 
 export type Readings = ReadonlyMap<string, GateReading>;
 
-/** One kind's machine: (operation, snapshot, readings, now) -> (operation, dials, audit entries). */
-export type Machine = (
-  op: Operation,
-  snapshot: Snapshot,
-  readings: Readings,
-  now: number,
-  settings: OperationSettings,
-) => OperationStep;
+/** One operation kind's machine: (operation, snapshot, readings, now) -> (operation, dials, audit entries). */
+export type Machine = MachineOf<Operation, Readings, OperationSettings, OperationStep>;
