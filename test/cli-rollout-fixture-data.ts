@@ -39,7 +39,7 @@ export function rolloutRecord(
     message: '',
     who: 'olivia',
     step: 0,
-    gateFailures: 0,
+    move: null,
     action: null,
     rollbackLeft: [],
     failure: null,
