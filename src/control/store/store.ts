@@ -1,6 +1,6 @@
+import type { RolloutRecord } from '../../core/operations/rollout-record.js';
 import type { FailedOverMark, Operation } from '../../core/operations/types.js';
 import type { OutlierState } from '../../core/outlier-moves.js';
-import type { RolloutRecord } from '../../core/operations/rollout-record.js';
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
