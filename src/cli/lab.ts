@@ -6,6 +6,7 @@ import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
 import { textSummary } from '../lab/text-summary.js';
 import { WatchService } from '../lab/watchlist/server.js';
+import { isLabVersion, LAB_VERSIONS } from '../lab/watchlist/versions.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
 
 const number = (flag: string) => (text: string) => {
@@ -80,11 +81,23 @@ export function registerLab(program: Command) {
     .option('--listen <addr:port>', 'address to listen on', '127.0.0.1:0')
     .option('--peer <url>', 'another origin to copy writes to (repeatable)', collect, [])
     .option('--bootstrap', 'copy the data from the first peer that answers before serving')
+    .option('--release <version>', `the version it runs: ${LAB_VERSIONS.join(', ')} (v3 is broken)`, 'v1')
+    .option('--seed <n>', "seed of a broken version's fault pattern", number('--seed'), 1)
     .action(
       action(
-        async (opts: { region: string; id: string; listen: string; peer: string[]; bootstrap?: boolean }) => {
+        async (opts: {
+          region: string;
+          id: string;
+          listen: string;
+          peer: string[];
+          bootstrap?: boolean;
+          release: string;
+          seed: number;
+        }) => {
           const m = /^(.+):(\d+)$/.exec(opts.listen);
           if (!m) throw new MeridianError('BAD_ARGUMENT', `--listen expects ADDR:PORT, got "${opts.listen}"`);
+          if (!isLabVersion(opts.release))
+            throw new MeridianError('BAD_ARGUMENT', `--release expects one of ${LAB_VERSIONS.join(', ')}`);
           const service = await new WatchService({
             region: opts.region,
             id: opts.id,
@@ -92,12 +105,20 @@ export function registerLab(program: Command) {
             port: Number(m[2]),
             peers: opts.peer,
             bootstrap: opts.bootstrap,
+            version: opts.release,
+            seed: opts.seed,
           }).start();
-          process.stdout.write(
-            `${JSON.stringify({ ready: true, part: 'origin', region: opts.region, id: opts.id, listen: `${m[1]}:${service.port}` })}\n`,
-          );
+          const ready = {
+            ready: true,
+            part: 'origin',
+            region: opts.region,
+            id: opts.id,
+            version: opts.release,
+          };
+          process.stdout.write(`${JSON.stringify({ ...ready, listen: `${m[1]}:${service.port}` })}\n`);
+          // A deploy stops origins one by one: let the requests they are answering finish.
           const stop = () => {
-            void service.close().then(() => process.exit(0));
+            void service.close(2000).then(() => process.exit(0));
           };
           process.once('SIGTERM', stop);
           process.once('SIGINT', stop);
