@@ -12,12 +12,18 @@ export class CliPart {
     readonly name: string,
     /** Region the process runs in ('' for the SQLite control, which runs in none). */
     readonly site: string,
-    private readonly args: readonly string[],
+    private args: readonly string[],
     private readonly logDir: string,
     private readonly secretEnv: Readonly<Record<string, string>> = {},
     /** Arguments of a restart, when they differ (an origin copies its data from a peer first). */
-    private readonly restartArgs?: readonly string[],
+    private restartArgs?: readonly string[],
   ) {}
+
+  /** New arguments for the next start and restart (an origin deployed on another version). */
+  setArgs(args: readonly string[], restartArgs?: readonly string[]): void {
+    this.args = args;
+    this.restartArgs = restartArgs;
+  }
 
   start(): Promise<ReadyLine> {
     this.process = new LabProcess(this.name, [...this.args], this.logDir, this.secretEnv);

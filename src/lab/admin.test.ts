@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bearerMatches, deployedVersion, startLabAdmin } from './admin.js';
+
+const TOKEN = 'lab-deploy-token-for-the-test';
+
+async function post(url: string, body: unknown, token?: string) {
+  const res = await fetch(`${url}/deploy`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+}
+
+test('bearerMatches: the token, nothing else', () => {
+  assert.ok(bearerMatches(`Bearer ${TOKEN}`, TOKEN));
+  assert.ok(!bearerMatches(`Bearer ${TOKEN}x`, TOKEN));
+  assert.ok(!bearerMatches(TOKEN, TOKEN));
+  assert.ok(!bearerMatches(undefined, TOKEN));
+});
+
+test('deployedVersion: a rollback puts the previous version back (v1 when unknown)', () => {
+  assert.equal(deployedVersion({ version: 'v3', action: 'deploy' }), 'v3');
+  assert.equal(deployedVersion({ version: 'v3' }), 'v3');
+  assert.equal(deployedVersion({ version: 'v3', previousVersion: 'v2', action: 'rollback' }), 'v2');
+  assert.equal(deployedVersion({ version: 'v3', previousVersion: null, action: 'rollback' }), 'v1');
+});
+
+test('POST /deploy: refused without the token, checks its body, answers once the deploy is done', async () => {
+  const calls: string[] = [];
+  let fail = false;
+  const admin = await startLabAdmin({
+    token: TOKEN,
+    regions: ['us-east-1', 'us-west-2'],
+    deploy: async (region, version, by) => {
+      await new Promise((r) => setTimeout(r, 50));
+      if (fail) throw new Error('origin did not come back');
+      calls.push(`${region} ${version} ${by}`);
+    },
+  });
+  try {
+    const none = await post(admin.url, { region: 'us-east-1', version: 'v2' });
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+    assert.equal((await post(admin.url, { region: 'us-east-1', version: 'v2' }, 'wrong-token')).status, 401);
+    assert.equal((await post(admin.url, { region: 'eu-west-1', version: 'v2' }, TOKEN)).status, 400);
+    assert.equal((await post(admin.url, { region: 'us-east-1', version: 'v9' }, TOKEN)).status, 400);
+    assert.deepEqual(calls, [], 'nothing deployed by a refused request');
+
+    const ok = await post(
+      admin.url,
+      { region: 'us-west-2', version: 'v3', action: 'deploy', rollout: 'r1' },
+      TOKEN,
+    );
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body, { region: 'us-west-2', version: 'v3', deployed: true });
+    const back = await post(admin.url, { region: 'us-west-2', version: 'v3', action: 'rollback' }, TOKEN);
+    assert.equal(back.status, 200);
+    assert.deepEqual(calls, ['us-west-2 v3 webhook', 'us-west-2 v1 webhook']);
+
+    fail = true;
+    const failed = await post(admin.url, { region: 'us-east-1', version: 'v2' }, TOKEN);
+    assert.equal(failed.status, 500, 'a failed deploy fails the webhook');
+
+    const get = await fetch(`${admin.url}/deploy`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(get.status, 405);
+    await get.arrayBuffer();
+  } finally {
+    await admin.close();
+  }
+});

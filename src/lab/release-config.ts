@@ -1,0 +1,66 @@
+// What the lab adds to control's config for issue 14's drills: a rollout plan
+// whose deploy and rollback actions are webhooks to the lab's POST /deploy, and
+// the outlier detector's clocks scaled to the run. Each part is added only when
+// this build's config schema has its section (the rollout and outlier parts of
+// control may be built apart from the lab), so the lab runs either way.
+import { configSchema } from '../config/index.js';
+import { controlSchema } from '../config/schema/control.js';
+
+export interface ReleaseWiring {
+  /** The lab's admin server (admin.ts): POST URL/deploy. */
+  deployUrl: string;
+  /** 0600 file holding its bearer token: the config names the file, never the token. */
+  deployTokenFile: string;
+  /** Regions in the config's order: one wave each. */
+  regions: readonly string[];
+  durationS: number;
+}
+
+const hasKey = (schema: unknown, key: string) =>
+  typeof schema === 'object' && schema !== null && key in ((schema as { shape?: object }).shape ?? {});
+
+export const schemaHasRollout = () => hasKey(configSchema, 'rollout');
+export const schemaHasOutlier = () => hasKey(controlSchema, 'outlier');
+
+/**
+ * The rollout drills start the rollout at a tenth of the run and leave it about
+ * 0.8 of the run. Per wave: drain (about two bakes of steps), the deploy (two
+ * origins restarted one by one, about 3 s on two busy cores), the canary at 25
+ * and the ramp to 100 (a bake each), then the wait before the next wave (a
+ * bake): five bakes and a deploy per region. So bake = (0.8 x duration /
+ * regions - 3 s) / 5, at least 1 s, at most the 10 s a real plan would use:
+ * 1.8 s for two regions in 30 s and for three in 45 s.
+ */
+export function labBakeMs(durationS: number, regions: number): number {
+  const perWaveMs = (0.8 * durationS * 1000) / Math.max(1, regions);
+  return Math.round(Math.min(10_000, Math.max(1000, (perWaveMs - 3000) / 5)));
+}
+
+/** The lab's rollout plan: one region per wave in the config's order, drained, webhooks to POST /deploy. */
+export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
+  const bake = labBakeMs(w.durationS, w.regions.length);
+  const webhook = { webhook: `${w.deployUrl}/deploy`, token: `file:${w.deployTokenFile}` };
+  return {
+    waves: w.regions.map((r) => ({ regions: [r], strategy: 'drain' })),
+    canary: { steps: [25, 100], bake, betweenWaves: bake },
+    actions: {
+      // Two origins restarted one by one, each waiting to serve: well under 30 s even on a busy machine.
+      deploy: { ...webhook, timeout: 30_000 },
+      rollback: { ...webhook, timeout: 30_000 },
+    },
+  };
+}
+
+/**
+ * The outlier detector's clocks on the lab's scale: bad-deploy puts v1 back at
+ * 0.7 of the run, and the region must come back before the end, so it may be
+ * clearly fine for at most a twentieth of the run (1.5 s at 30 s) before its
+ * restore starts, in steps of at most a sixtieth (at least 0.5 s).
+ */
+export function labOutlierClocks(durationS: number, outlier: Record<string, unknown> = {}) {
+  return {
+    ...outlier,
+    riseAfter: Math.round(Math.min(10_000, Math.max(1500, (durationS * 1000) / 20))),
+    stepInterval: Math.round(Math.min(1000, Math.max(500, (durationS * 1000) / 60))),
+  };
+}
