@@ -313,6 +313,9 @@ export class Deployment {
         o.version = version;
         await o.part.restart();
         await this.serving(`http://127.0.0.1:${o.port}`, version);
+        // The edge takes it back after `rise` good health checks: only then may the next one stop.
+        const check = this.config.services[0].healthCheck;
+        await new Promise((r) => setTimeout(r, (check.rise + 1) * check.interval));
       }
       this.onDeploy?.({ region, version, by, phase: 'done' });
     } catch (e) {
