@@ -39,6 +39,7 @@ test('outlierSummary: regions seen evacuated, global, decisions; null without co
   );
   assert.deepEqual(s, {
     evacuated: ['a'],
+    dialsMoved: [],
     restoredAfterMs: null,
     globalAt: 12_346,
     globalWhy: 'every region bad',

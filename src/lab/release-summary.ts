@@ -64,6 +64,7 @@ export function outlierSummary(
   const evacuated = [...seen.evacuated.keys()];
   return {
     evacuated,
+    dialsMoved: [...new Set(changes.filter((c) => c.dial < fullDial(c.region)).map((c) => c.region))],
     restoredAfterMs: restoredAfterMs(evacuated, deploys, changes, fullDial),
     globalAt: seen.globalAt === null ? null : Math.round(seen.globalAt),
     globalWhy: seen.globalWhy,

@@ -19,6 +19,7 @@ const seconds = (failed: (second: number) => number) => ({
 
 const outlier = (o: Partial<OutlierSummary>): OutlierSummary => ({
   evacuated: [],
+  dialsMoved: [],
   restoredAfterMs: null,
   globalAt: null,
   globalWhy: null,
@@ -112,7 +113,23 @@ test('release drills judge what was measured', () => {
         versions: { deploys: [], served: served({ 'us-east-1': [[11_000, ['v3']]] }) },
         outlier: outlier({ evacuated: ['us-west-2'] }),
       },
-      expect: ['every region served v3', 'no region evacuated', 'control raised global'],
+      expect: [
+        'every region served v3',
+        'no region evacuated: control held the dials',
+        'control raised global',
+      ],
+    },
+    {
+      name: 'global-bad: global raised, but a dial moved (DOWN)',
+      drill: 'global-bad',
+      s: {
+        versions: {
+          deploys: [],
+          served: served({ 'us-east-1': [[11_000, ['v3']]], 'us-west-2': [[11_000, ['v3']]] }),
+        },
+        outlier: outlier({ globalAt: 14_000, dialsMoved: ['us-east-1'] }),
+      },
+      expect: ['no region evacuated: control held the dials'],
     },
     {
       name: 'rollout-good: done, everything on v2, nothing failed',

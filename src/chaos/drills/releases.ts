@@ -136,9 +136,11 @@ export const globalBad: Drill = {
       s.regions.map((r) => `${r} ${everServed(s, r, 'v3') ? 'yes' : 'no'}`).join(', '),
     ),
     check(
-      'no region evacuated',
-      s.outlier !== null && s.outlier.evacuated.length === 0,
-      s.outlier === null ? 'control not running' : s.outlier.evacuated.join(', ') || 'none',
+      'no region evacuated: control held the dials',
+      s.outlier !== null && s.outlier.evacuated.length === 0 && s.outlier.dialsMoved.length === 0,
+      s.outlier === null
+        ? 'control not running'
+        : `outlier evacuations: ${s.outlier.evacuated.join(', ') || 'none'}; dials below full: ${s.outlier.dialsMoved.join(', ') || 'none'}`,
     ),
     check(
       'control raised global',

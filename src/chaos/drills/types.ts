@@ -99,6 +99,8 @@ export interface RolloutSummary {
 export interface OutlierSummary {
   /** Regions control moved traffic away from as outliers. */
   evacuated: string[];
+  /** Regions whose dial went below full during the run, for whatever reason (outlier, DOWN, an operator). */
+  dialsMoved: string[];
   /** ms from the lab's deploy that fixed the region (the last one to it) until its dial was back to full; null if not. */
   restoredAfterMs: number | null;
   /** ms since the start when control first raised `global` (all regions bad alike), null if never. */

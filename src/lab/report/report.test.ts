@@ -127,6 +127,7 @@ test('report: versions over time when a region served a new version; the rollout
     },
     outlier: {
       evacuated: ['us-east-1'],
+      dialsMoved: ['us-east-1'],
       restoredAfterMs: 3500,
       globalAt: null,
       globalWhy: null,
