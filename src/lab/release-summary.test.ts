@@ -17,6 +17,10 @@ test('restoredAfterMs: from the fix deployed to the dial back to full; null whil
     { t: 25_500, region: 'a', health: 'HEALTHY' as const, dial: 100 },
   ];
   assert.equal(restoredAfterMs(['a'], deploys, changes, full), 3500);
+  const flap = [...changes, { t: 26_000, region: 'a', health: 'HEALTHY' as const, dial: 50 }];
+  assert.equal(restoredAfterMs(['a'], deploys, flap, full), null, 'down again after: not back for good');
+  const early = [changes[0], { t: 21_000, region: 'a', health: 'HEALTHY' as const, dial: 100 }];
+  assert.equal(restoredAfterMs(['a'], deploys, early, full), 0, 'full while the fix deployed');
   assert.equal(restoredAfterMs(['a'], deploys, changes.slice(0, 2), full), null);
   assert.equal(restoredAfterMs(['a', 'b'], deploys, changes, full), null, 'b was never fixed');
   assert.equal(restoredAfterMs([], deploys, changes, full), null);

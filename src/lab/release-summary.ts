@@ -33,8 +33,10 @@ export interface DeploySeen {
 
 /**
  * ms from the last finished deploy to an evacuated region (the fix) until its
- * dial was back to full; the longest over the evacuated regions, null when one
- * was not back (or no fix was deployed, or none was evacuated).
+ * dial was back to full for good (the first full dial after its last dial below
+ * full; 0 when that came while the fix was still deploying); the longest over
+ * the evacuated regions, null when one was not back (or no fix was deployed,
+ * or none was evacuated).
  */
 export function restoredAfterMs(
   evacuated: readonly string[],
@@ -46,9 +48,15 @@ export function restoredAfterMs(
   let longest = 0;
   for (const region of evacuated) {
     const fix = deploys.filter((d) => d.region === region && d.phase === 'done').at(-1);
-    if (!fix) return null;
-    const back = changes.find((c) => c.region === region && c.t >= fix.t && c.dial >= fullDial(region));
-    if (!back) return null;
+    const fixStart = deploys.filter((d) => d.region === region && d.phase === 'start').at(-1);
+    if (!fix || !fixStart) return null;
+    const own = [...changes].filter((c) => c.region === region).sort((a, b) => a.t - b.t);
+    let lastLow = -1;
+    own.forEach((c, i) => {
+      if (c.dial < fullDial(region)) lastLow = i;
+    });
+    const back = own.slice(lastLow + 1).find((c) => c.dial >= fullDial(region));
+    if (!back || back.t < fixStart.t) return null;
     longest = Math.max(longest, back.t - fix.t);
   }
   return Math.round(longest);
