@@ -160,10 +160,11 @@ export class ReleaseWatch {
       )
         continue;
       this.seen.decisions.push(d);
-      // A redirect (or a partial restrict) moves traffic away: an evacuation even if it ended since.
+      // A redirect (or a limit: as much as the others' headroom allows) moves traffic away, an
+      // evacuation even if it ended since. A restrict keeps the outage where it is: not one.
       if (
         d.region &&
-        (d.decision === 'redirect' || d.decision === 'restrict') &&
+        (d.decision === 'redirect' || d.decision === 'limit') &&
         !this.seen.evacuated.has(d.region)
       )
         this.seen.evacuated.set(d.region, t);
