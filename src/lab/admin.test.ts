@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { bearerMatches, deployedVersion, startLabAdmin } from './admin.js';
+import { bearerMatches, deployedVersion, deployFromEnv, startLabAdmin } from './admin.js';
 
 const TOKEN = 'lab-deploy-token-for-the-test';
 
@@ -66,6 +69,36 @@ test('POST /deploy: refused without the token, checks its body, answers once the
     const get = await fetch(`${admin.url}/deploy`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(get.status, 405);
     await get.arrayBuffer();
+  } finally {
+    await admin.close();
+  }
+});
+
+test('deployFromEnv (meridian lab-deploy): the action from the environment, the token from its file', async () => {
+  const calls: string[] = [];
+  const admin = await startLabAdmin({
+    token: TOKEN,
+    regions: ['us-east-1'],
+    deploy: async (region, version) => {
+      calls.push(`${region} ${version}`);
+    },
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'lab-admin-'));
+  const file = join(dir, 'lab-deploy.token');
+  writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+  const env = { MERIDIAN_REGION: 'us-east-1', MERIDIAN_VERSION: 'v3', MERIDIAN_ROLLOUT_ID: 'r1' };
+  try {
+    const deployed = await deployFromEnv(`${admin.url}/deploy`, file, { ...env, MERIDIAN_ACTION: 'deploy' });
+    assert.equal(deployed.status, 200, deployed.text);
+    const back = await deployFromEnv(`${admin.url}/deploy`, file, {
+      ...env,
+      MERIDIAN_ACTION: 'rollback',
+      MERIDIAN_PREVIOUS_VERSION: 'v2',
+    });
+    assert.equal(back.status, 200, back.text);
+    assert.deepEqual(calls, ['us-east-1 v3', 'us-east-1 v2']);
+    writeFileSync(file, 'not-the-token\n');
+    assert.equal((await deployFromEnv(`${admin.url}/deploy`, file, env)).status, 401);
   } finally {
     await admin.close();
   }

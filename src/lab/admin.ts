@@ -4,6 +4,7 @@
 // rollout plan calls it as its deploy and rollback webhooks; drills call the
 // same deploy directly. Bearer token from the lab's secrets (a 0600 file).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isLabVersion, LAB_VERSIONS, type LabVersion } from './watchlist/versions.js';
 
@@ -99,4 +100,30 @@ export async function startLabAdmin(o: LabAdminOptions): Promise<LabAdmin> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The other side, for control's rollout actions run as a command (`meridian lab-deploy`): the
+ * action's environment (MERIDIAN_REGION, MERIDIAN_VERSION, MERIDIAN_PREVIOUS_VERSION,
+ * MERIDIAN_ACTION, MERIDIAN_ROLLOUT_ID) sent as the webhook body, with the token read from its
+ * file. Resolves with the answer's status and text.
+ */
+export async function deployFromEnv(
+  url: string,
+  tokenFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number; text: string }> {
+  const token = readFileSync(tokenFile, 'utf8').split('\n')[0].trim();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      region: env.MERIDIAN_REGION,
+      version: env.MERIDIAN_VERSION,
+      previousVersion: env.MERIDIAN_PREVIOUS_VERSION || null,
+      action: env.MERIDIAN_ACTION || 'deploy',
+      rollout: env.MERIDIAN_ROLLOUT_ID,
+    }),
+  });
+  return { status: res.status, text: await res.text() };
 }

@@ -118,7 +118,9 @@ export class Controls implements LabControls {
     }
     this.mark(`rollout ${version}`);
     try {
-      const r = await this.release.startRollout(version);
+      // What the origins run now (v1 on a fresh deployment): what a rollback puts back.
+      const now = [...new Set(this.regions.flatMap((r) => this.deployment.versions(r)))];
+      const r = await this.release.startRollout(version, now.length === 1 ? now[0] : undefined);
       this.notes.push(`rollout ${r.id} of ${version} started`);
     } catch (e) {
       // Control refused it (or has no rollouts in this build): a finding for the verdict, not a crash.

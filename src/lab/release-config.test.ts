@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import { labConfigDocument } from './lab-config.js';
 import {
   labBakeMs,
+  labDeployAction,
   labOutlierClocks,
   labRolloutPlan,
   schemaHasOutlier,
@@ -28,22 +29,34 @@ test('labBakeMs: five bakes and a deploy per region fit 0.8 of the run; 1 s to 1
   assert.equal(labBakeMs(600, 2), 10_000);
 });
 
-test('labRolloutPlan: one drained region per wave in the config order, webhooks to POST /deploy with the token by file', () => {
-  const plan = labRolloutPlan(release) as {
-    waves: unknown[];
-    canary: { steps: number[]; bake: number; betweenWaves: number };
-    actions: Record<string, { webhook: string; token: string; timeout: number }>;
-  };
+test('labRolloutPlan: one drained region per wave in the config order, canary 25 then 100', () => {
+  const plan = labRolloutPlan(release) as { waves: unknown[]; canary: object; actions: { deploy: object } };
   assert.deepEqual(plan.waves, [
     { regions: ['us-east-1'], strategy: 'drain' },
     { regions: ['us-west-2'], strategy: 'drain' },
   ]);
   assert.deepEqual(plan.canary, { steps: [25, 100], bake: 1800, betweenWaves: 1800 });
-  for (const action of ['deploy', 'rollback']) {
-    assert.equal(plan.actions[action].webhook, 'http://127.0.0.1:4000/deploy');
-    assert.equal(plan.actions[action].token, 'file:/tmp/lab/secrets/lab-deploy.token');
-  }
   assert.doesNotMatch(JSON.stringify(plan), /Bearer/, 'the plan names the token file, never a token');
+});
+
+test('labDeployAction: a webhook with the token by file when the schema takes it, else the lab-deploy command', () => {
+  assert.deepEqual(
+    labDeployAction(release, () => true),
+    {
+      webhook: 'http://127.0.0.1:4000/deploy',
+      token: 'file:/tmp/lab/secrets/lab-deploy.token',
+      timeout: 30_000,
+    },
+  );
+  const command = labDeployAction(release, () => false) as { command: string[]; timeout: number };
+  assert.deepEqual(command.command.slice(-5), [
+    'lab-deploy',
+    '--url',
+    'http://127.0.0.1:4000/deploy',
+    '--token-file',
+    '/tmp/lab/secrets/lab-deploy.token',
+  ]);
+  assert.equal(command.command[0], process.execPath);
 });
 
 test('labOutlierClocks: restore starts within a twentieth of the run, steps of at most a sixtieth', () => {

@@ -5,6 +5,7 @@
 // control may be built apart from the lab), so the lab runs either way.
 import { configSchema } from '../config/index.js';
 import { controlSchema } from '../config/schema/control.js';
+import { cliCommand } from './processes.js';
 
 export interface ReleaseWiring {
   /** The lab's admin server (admin.ts): POST URL/deploy. */
@@ -36,19 +37,41 @@ export function labBakeMs(durationS: number, regions: number): number {
   return Math.round(Math.min(10_000, Math.max(1000, (perWaveMs - 3000) / 5)));
 }
 
-/** The lab's rollout plan: one region per wave in the config's order, drained, webhooks to POST /deploy. */
+/**
+ * How control calls POST /deploy. A webhook with a bearer token by reference (`token: file:PATH`,
+ * as `edge.admin.token`) when the schema's actions take one; else a command, `meridian lab-deploy
+ * --url URL --token-file PATH`, which sends the action's environment with the token from the file
+ * (control's webhooks send no Authorization header yet).
+ */
+export function labDeployAction(w: ReleaseWiring, accepts: (action: object) => boolean): object {
+  const url = `${w.deployUrl}/deploy`;
+  // Two origins restarted one by one, each waiting to serve: well under 30 s even on a busy machine.
+  const webhook = { webhook: url, token: `file:${w.deployTokenFile}`, timeout: 30_000 };
+  if (accepts(webhook)) return webhook;
+  const { command, args } = cliCommand();
+  return {
+    command: [command, ...args, 'lab-deploy', '--url', url, '--token-file', w.deployTokenFile],
+    timeout: 30_000,
+  };
+}
+
+/** Whether this build's rollout schema takes `action` as the plan's deploy action. */
+function schemaAccepts(plan: Record<string, unknown>, action: object): boolean {
+  const rollout = (
+    configSchema as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
+  ).shape.rollout;
+  return rollout?.safeParse({ ...plan, actions: { deploy: action, rollback: action } }).success === true;
+}
+
+/** The lab's rollout plan: one region per wave in the config's order, drained; actions call POST /deploy. */
 export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
   const bake = labBakeMs(w.durationS, w.regions.length);
-  const webhook = { webhook: `${w.deployUrl}/deploy`, token: `file:${w.deployTokenFile}` };
-  return {
+  const plan: Record<string, unknown> = {
     waves: w.regions.map((r) => ({ regions: [r], strategy: 'drain' })),
     canary: { steps: [25, 100], bake, betweenWaves: bake },
-    actions: {
-      // Two origins restarted one by one, each waiting to serve: well under 30 s even on a busy machine.
-      deploy: { ...webhook, timeout: 30_000 },
-      rollback: { ...webhook, timeout: 30_000 },
-    },
   };
+  const action = labDeployAction(w, (a) => schemaAccepts(plan, a));
+  return { ...plan, actions: { deploy: action, rollback: action } };
 }
 
 /**

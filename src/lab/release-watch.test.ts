@@ -72,11 +72,11 @@ test('ReleaseWatch: reads outlier state and the rollout from whichever instance 
     );
     assert.equal(watch.seen.rollout, null);
 
-    const r = await watch.startRollout('v3');
+    const r = await watch.startRollout('v3', 'v1');
     assert.equal(r.version, 'v3');
     const post = leader.seen.find((s) => s.method === 'POST')!;
     assert.equal(post.auth, 'Bearer OPER', 'writes with the operator token');
-    assert.deepEqual(JSON.parse(post.body), { version: 'v3' });
+    assert.deepEqual(JSON.parse(post.body), { version: 'v3', previousVersion: 'v1' });
     assert.ok(
       leader.seen.filter((s) => s.method === 'GET').every((s) => s.auth === 'Bearer VIEW'),
       'reads with the viewer token',

@@ -184,16 +184,17 @@ export class ReleaseWatch {
     this.seen.rollout = r;
   }
 
-  /** POST /v1/rollouts {version}: the started record, or an error with control's answer. */
-  async startRollout(version: string): Promise<RolloutSeen> {
-    const res = await this.call('POST', '/v1/rollouts', this.tokens.operator, { version });
-    const body = res.json as { rollout?: RolloutSeen; error?: { message?: string } | string } | null;
+  /** POST /v1/rollouts {version, previousVersion}: the started record, or an error with control's answer. */
+  async startRollout(version: string, previousVersion?: string): Promise<RolloutSeen> {
+    const body = previousVersion ? { version, previousVersion } : { version };
+    const res = await this.call('POST', '/v1/rollouts', this.tokens.operator, body);
+    const answer = res.json as { rollout?: RolloutSeen; error?: { message?: string } | string } | null;
     if (res.status !== 201 && res.status !== 200)
       throw new Error(
-        `POST /v1/rollouts answered HTTP ${res.status}: ${JSON.stringify(body?.error ?? body).slice(0, 300)}`,
+        `POST /v1/rollouts answered HTTP ${res.status}: ${JSON.stringify(answer?.error ?? answer).slice(0, 300)}`,
       );
-    if (!body?.rollout) throw new Error('POST /v1/rollouts answered without a rollout');
-    this.seen.rollout = body.rollout;
-    return body.rollout;
+    if (!answer?.rollout) throw new Error('POST /v1/rollouts answered without a rollout');
+    this.seen.rollout = answer.rollout;
+    return answer.rollout;
   }
 }
