@@ -50,6 +50,7 @@ const served = (changes: Record<string, [number, string[]][]>) =>
 test('settledWindow: 15 s after the deploy, or the last 3 s before the fix in a short run', () => {
   assert.deepEqual(settledWindow(10_000, 42_000), [25_000, 42_000]);
   assert.deepEqual(settledWindow(10_000, 21_000), [18_000, 21_000]);
+  assert.deepEqual(settledWindow(10_001, 21_000.4), [18_000, 21_000.4]);
 });
 
 test('settledAfterMs: from when every 3 s window stays under 1 %', () => {

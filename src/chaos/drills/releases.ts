@@ -45,7 +45,7 @@ export const BAD_DEPLOY = { settleMs: 15_000, maxFailedShare: 0.01, judgedAtLeas
  */
 export function settledWindow(deployAt: number, fixAt: number): [number, number] {
   const from = Math.min(deployAt + BAD_DEPLOY.settleMs, fixAt - BAD_DEPLOY.judgedAtLeastMs);
-  return [Math.ceil(from / 1000) * 1000, fixAt];
+  return [Math.floor(from / 1000) * 1000, fixAt];
 }
 
 /** ms after `fromMs` from which every 3-second window up to `toMs` stays under 1 % failed; null if none. */
@@ -110,7 +110,8 @@ export const badDeploy: Drill = {
         s.outlier?.evacuated.includes(target) === true,
         s.outlier === null
           ? 'control not running'
-          : `evacuated: ${s.outlier.evacuated.join(', ') || 'none'}${s.outlier.globalAt !== null ? `; global raised: ${s.outlier.globalWhy}` : ''}`,
+          : `outlier evacuations: ${s.outlier.evacuated.join(', ') || 'none'}; dials below full: ${s.outlier.dialsMoved.join(', ') || 'none'}; ` +
+              `declared DOWN: ${s.declaredDown.join(', ') || 'none'}${s.outlier.globalAt !== null ? `; global raised: ${s.outlier.globalWhy}` : ''}`,
       ),
       check(
         'restored after v1 went back',
