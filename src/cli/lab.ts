@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
 import { LinkHost, type LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
-import { deployFromEnv } from '../lab/admin.js';
 import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
 import { textSummary } from '../lab/text-summary.js';
@@ -18,7 +17,6 @@ const number = (flag: string) => (text: string) => {
 
 export function registerLab(program: Command) {
   registerLabLinks(program);
-  registerLabDeploy(program);
   program
     .command('lab')
     .description('run a whole multi-region deployment on this machine, with geo-spread users and a drill')
@@ -126,25 +124,6 @@ export function registerLab(program: Command) {
           process.once('SIGINT', stop);
         },
       ),
-    );
-}
-
-/**
- * Control's rollout deploy and rollback actions in the lab, as a command: POSTs the action's
- * environment to the lab's POST /deploy with the token from its file (never in argv).
- */
-export function registerLabDeploy(program: Command) {
-  program
-    .command('lab-deploy', { hidden: true })
-    .description("send a rollout action (MERIDIAN_REGION, MERIDIAN_VERSION, ...) to the lab's POST /deploy")
-    .requiredOption('--url <url>', "the lab's deploy endpoint, http://127.0.0.1:PORT/deploy")
-    .requiredOption('--token-file <path>', 'file holding its bearer token (0600)')
-    .action(
-      action(async (opts: { url: string; tokenFile: string }) => {
-        const { status, text } = await deployFromEnv(opts.url, opts.tokenFile, process.env);
-        process.stdout.write(`HTTP ${status} ${text}\n`);
-        if (status < 200 || status >= 300) process.exitCode = 1;
-      }),
     );
 }
 

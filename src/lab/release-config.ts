@@ -5,7 +5,7 @@
 // control may be built apart from the lab), so the lab runs either way.
 import { configSchema } from '../config/index.js';
 import { controlSchema } from '../config/schema/control.js';
-import { cliCommand } from './processes.js';
+import { DEPLOY_SCRIPT } from './admin.js';
 
 export interface ReleaseWiring {
   /** The lab's admin server (admin.ts): POST URL/deploy. */
@@ -39,20 +39,16 @@ export function labBakeMs(durationS: number, regions: number): number {
 
 /**
  * How control calls POST /deploy. A webhook with a bearer token by reference (`token: file:PATH`,
- * as `edge.admin.token`) when the schema's actions take one; else a command, `meridian lab-deploy
- * --url URL --token-file PATH`, which sends the action's environment with the token from the file
- * (control's webhooks send no Authorization header yet).
+ * as `edge.admin.token`) when the schema's actions take one; else a command, `node -e
+ * DEPLOY_SCRIPT URL TOKEN_FILE` (admin.ts), which sends the action's environment with the token
+ * read from the file (control's webhooks send no Authorization header yet).
  */
 export function labDeployAction(w: ReleaseWiring, accepts: (action: object) => boolean): object {
   const url = `${w.deployUrl}/deploy`;
   // Two origins restarted one by one, each waiting to serve: well under 30 s even on a busy machine.
   const webhook = { webhook: url, token: `file:${w.deployTokenFile}`, timeout: 30_000 };
   if (accepts(webhook)) return webhook;
-  const { command, args } = cliCommand();
-  return {
-    command: [command, ...args, 'lab-deploy', '--url', url, '--token-file', w.deployTokenFile],
-    timeout: 30_000,
-  };
+  return { command: [process.execPath, '-e', DEPLOY_SCRIPT, url, w.deployTokenFile], timeout: 30_000 };
 }
 
 /** Whether this build's rollout schema takes `action` as the plan's deploy action. */
@@ -71,7 +67,11 @@ export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
     canary: { steps: [25, 100], bake, betweenWaves: bake },
   };
   const action = labDeployAction(w, (a) => schemaAccepts(plan, a));
-  return { ...plan, actions: { deploy: action, rollback: action } };
+  // The drain's steps as quick as an evacuation's in the lab (a sixtieth of the run, 0.5 s at least),
+  // when the schema has them: at its default 2 s a two-step drain took 9 s of a 30 s run.
+  const drain = { stepInterval: Math.round(Math.min(2000, Math.max(500, (w.durationS * 1000) / 60))) };
+  const withDrain = schemaAccepts({ ...plan, drain }, action) ? { ...plan, drain } : plan;
+  return { ...withDrain, actions: { deploy: action, rollback: action } };
 }
 
 /**
