@@ -5,8 +5,8 @@ import { MeridianError } from '../errors.js';
 import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
 import { textSummary } from '../lab/text-summary.js';
-import { WatchService } from '../lab/watchlist/server.js';
-import { isLabVersion, LAB_VERSIONS } from '../lab/watchlist/versions.js';
+import { runOrigin } from '../lab/watchlist/run.js';
+import { LAB_VERSIONS } from '../lab/watchlist/versions.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
 
 const number = (flag: string) => (text: string) => {
@@ -94,34 +94,7 @@ export function registerLab(program: Command) {
           release: string;
           seed: number;
         }) => {
-          const m = /^(.+):(\d+)$/.exec(opts.listen);
-          if (!m) throw new MeridianError('BAD_ARGUMENT', `--listen expects ADDR:PORT, got "${opts.listen}"`);
-          if (!isLabVersion(opts.release))
-            throw new MeridianError('BAD_ARGUMENT', `--release expects one of ${LAB_VERSIONS.join(', ')}`);
-          const service = await new WatchService({
-            region: opts.region,
-            id: opts.id,
-            host: m[1],
-            port: Number(m[2]),
-            peers: opts.peer,
-            bootstrap: opts.bootstrap,
-            version: opts.release,
-            seed: opts.seed,
-          }).start();
-          const ready = {
-            ready: true,
-            part: 'origin',
-            region: opts.region,
-            id: opts.id,
-            version: opts.release,
-          };
-          process.stdout.write(`${JSON.stringify({ ...ready, listen: `${m[1]}:${service.port}` })}\n`);
-          // A deploy stops origins one by one: let the requests they are answering finish.
-          const stop = () => {
-            void service.close(2000).then(() => process.exit(0));
-          };
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
+          await runOrigin(opts);
         },
       ),
     );

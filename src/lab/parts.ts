@@ -1,4 +1,4 @@
-import { LabProcess, type ReadyLine } from './processes.js';
+import { cliCommand, LabProcess, type ReadyLine } from './processes.js';
 
 /**
  * A `meridian ...` server of the lab that can die and come back: each start
@@ -17,6 +17,8 @@ export class CliPart {
     private readonly secretEnv: Readonly<Record<string, string>> = {},
     /** Arguments of a restart, when they differ (an origin copies its data from a peer first). */
     private restartArgs?: readonly string[],
+    /** What runs the arguments: the meridian CLI unless told otherwise. */
+    private readonly entry: () => { command: string; args: string[] } = cliCommand,
   ) {}
 
   /** New arguments for the next start and restart (an origin deployed on another version). */
@@ -26,7 +28,7 @@ export class CliPart {
   }
 
   start(): Promise<ReadyLine> {
-    this.process = new LabProcess(this.name, [...this.args], this.logDir, this.secretEnv);
+    this.process = new LabProcess(this.name, [...this.args], this.logDir, this.secretEnv, this.entry);
     return this.process.start();
   }
 
@@ -36,6 +38,7 @@ export class CliPart {
       [...(this.restartArgs ?? this.args)],
       this.logDir,
       this.secretEnv,
+      this.entry,
     );
     return this.process.start();
   }

@@ -59,31 +59,62 @@ function schemaAccepts(plan: Record<string, unknown>, action: object): boolean {
   return rollout?.safeParse({ ...plan, actions: { deploy: action, rollback: action } }).success === true;
 }
 
-/** The lab's rollout plan: one region per wave in the config's order, drained; actions call POST /deploy. */
+/**
+ * The lab's rollout plan: one region per wave in the config's order, drained; actions call POST
+ * /deploy. Where this build's schema has them, two more knobs on the lab's scale: the drain's steps as
+ * quick as an evacuation's in the lab (a sixtieth of the run, 0.5 s to 2 s; at the default 2 s a
+ * two-step drain took 9 s of a 30 s run), and the readings a judgement needs (edges report once a
+ * second: one more than the seconds of a bake, 3 to the default 5; with 5, every 1.8 s bake waited
+ * 5 s, and two regions did not fit in 30 s).
+ */
 export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
   const bake = labBakeMs(w.durationS, w.regions.length);
-  const plan: Record<string, unknown> = {
+  const base: Record<string, unknown> = {
     waves: w.regions.map((r) => ({ regions: [r], strategy: 'drain' })),
     canary: { steps: [25, 100], bake, betweenWaves: bake },
   };
-  const action = labDeployAction(w, (a) => schemaAccepts(plan, a));
-  // The drain's steps as quick as an evacuation's in the lab (a sixtieth of the run, 0.5 s at least),
-  // when the schema has them: at its default 2 s a two-step drain took 9 s of a 30 s run.
-  const drain = { stepInterval: Math.round(Math.min(2000, Math.max(500, (w.durationS * 1000) / 60))) };
-  const withDrain = schemaAccepts({ ...plan, drain }, action) ? { ...plan, drain } : plan;
-  return { ...withDrain, actions: { deploy: action, rollback: action } };
+  const action = labDeployAction(w, (a) => schemaAccepts(base, a));
+  const stepInterval = Math.round(Math.min(2000, Math.max(500, (w.durationS * 1000) / 60)));
+  const minSamples = Math.min(5, Math.max(3, Math.floor(bake / 1000) + 1));
+  let plan = base;
+  for (const next of [
+    { ...plan, drain: { stepInterval } },
+    { canary: { ...(base.canary as object), minSamples } },
+  ]) {
+    const candidate = { ...plan, ...next };
+    if (schemaAccepts(candidate, action)) plan = candidate;
+  }
+  return { ...plan, actions: { deploy: action, rollback: action } };
 }
 
 /**
  * The outlier detector's clocks on the lab's scale: bad-deploy puts v1 back at
  * 0.7 of the run, and the region must come back before the end, so it may be
  * clearly fine for at most a twentieth of the run (1.5 s at 30 s) before its
- * restore starts, in steps of at most a sixtieth (at least 0.5 s).
+ * restore starts, in steps of at most a sixtieth (at least 0.5 s). An evacuated
+ * region serves nobody, so control probes it after `probeAfter` (30 s by
+ * default, longer than a short run): 0.35 of the run, so that a region
+ * evacuated at about half the run is probed once v1 is back (a probe that meets
+ * v3 doubles the wait). Each key only where this build's schema has it.
  */
 export function labOutlierClocks(durationS: number, outlier: Record<string, unknown> = {}) {
-  return {
-    ...outlier,
-    riseAfter: Math.round(Math.min(10_000, Math.max(1500, (durationS * 1000) / 20))),
-    stepInterval: Math.round(Math.min(1000, Math.max(500, (durationS * 1000) / 60))),
+  const ms = durationS * 1000;
+  const scaled: Record<string, unknown> = {
+    riseAfter: Math.round(Math.min(10_000, Math.max(1500, ms / 20))),
+    stepInterval: Math.round(Math.min(1000, Math.max(500, ms / 60))),
+    probeAfter: Math.round(Math.min(30_000, ms * 0.35)),
   };
+  let out: Record<string, unknown> = { ...outlier };
+  for (const [key, value] of Object.entries(scaled)) {
+    const candidate = { ...out, [key]: value };
+    if (outlierSchemaAccepts(candidate)) out = candidate;
+  }
+  return out;
+}
+
+function outlierSchemaAccepts(outlier: Record<string, unknown>): boolean {
+  const shape = (
+    controlSchema as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
+  ).shape;
+  return shape.outlier?.safeParse(outlier).success === true;
 }
