@@ -330,13 +330,23 @@ export class Deployment {
     }
   }
 
-  /** Until the origin's /health answers on `version` (it printed its ready line: it listens). */
+  /**
+   * Until the origin's /health answers on `version` (it printed its ready line: it listens), then
+   * warms it up: a new process answers its first requests slower (JIT, first connections), which a
+   * canary at a small dial, judging a p99 over a few requests, would blame on the version.
+   */
   private async serving(url: string, version: LabVersion) {
     const end = Date.now() + 10_000;
     for (;;) {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
       if (res) await res.arrayBuffer();
-      if (res?.ok && res.headers.get('x-lab-version') === version) return;
+      if (res?.ok && res.headers.get('x-lab-version') === version) {
+        for (let i = 0; i < 50; i++) {
+          const warm = await fetch(`${url}/users/lab-warmup/items`).catch(() => null);
+          await warm?.arrayBuffer();
+        }
+        return;
+      }
       if (Date.now() > end) throw new Error(`lab: origin ${url} does not serve ${version} after its restart`);
       await new Promise((r) => setTimeout(r, 100));
     }
