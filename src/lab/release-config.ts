@@ -93,16 +93,20 @@ export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
  * clearly fine for at most a twentieth of the run (1.5 s at 30 s) before its
  * restore starts, in steps of at most a sixtieth (at least 0.5 s). An evacuated
  * region serves nobody, so control probes it after `probeAfter` (30 s by
- * default, longer than a short run): 0.35 of the run, so that a region
- * evacuated at about half the run is probed once v1 is back (a probe that meets
- * v3 doubles the wait). Each key only where this build's schema has it.
+ * default, longer than a short run). The probe must come after v1 is back and
+ * leave time to restore: a probe that meets v3 doubles the wait. Measured at
+ * 30 s: v3 at 10 s, evacuated at 16.5 s (1/3 of the run and 6.5 s), v1 served
+ * at 24.7 s (0.7 of the run and 3.7 s), so the probe must wait 0.37 x duration
+ * - 2.8 s at least; 0.37 x duration - 1 s leaves 1.8 s of margin (10.1 s at 30 s:
+ * probed at 26.6 s, restored in steps by 28.6 s). Each key only where this
+ * build's schema has it.
  */
 export function labOutlierClocks(durationS: number, outlier: Record<string, unknown> = {}) {
   const ms = durationS * 1000;
   const scaled: Record<string, unknown> = {
     riseAfter: Math.round(Math.min(10_000, Math.max(1500, ms / 20))),
     stepInterval: Math.round(Math.min(1000, Math.max(500, ms / 60))),
-    probeAfter: Math.round(Math.min(30_000, ms * 0.35)),
+    probeAfter: Math.round(Math.min(30_000, Math.max(3000, ms * 0.37 - 1000))),
   };
   let out: Record<string, unknown> = { ...outlier };
   for (const [key, value] of Object.entries(scaled)) {
