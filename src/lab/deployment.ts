@@ -190,6 +190,7 @@ export class Deployment {
         deployTokenFile: secretFiles.deployToken,
         regions: this.user.regions.map((r) => r.id),
         durationS: this.o.durationS,
+        rate: this.o.rate,
       },
     };
     /** What a process in `from` reaches (edges and origins of other regions through the links); '' = outside. */

@@ -172,6 +172,7 @@ export function labConfigDocument(
         ? {
             outlier: labOutlierClocks(
               wiring.release.durationS,
+              wiring.release.rate,
               control.outlier as Record<string, unknown> | undefined,
             ),
           }

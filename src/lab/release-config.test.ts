@@ -20,6 +20,7 @@ const release = {
   deployTokenFile: '/tmp/lab/secrets/lab-deploy.token',
   regions: ['us-east-1', 'us-west-2'],
   durationS: 30,
+  rate: 40,
 };
 
 test('labBakeMs: five bakes and a deploy per region fit 0.8 of the run; 1 s to 10 s', () => {
@@ -58,12 +59,13 @@ test('labDeployAction: a webhook with the token by file when the schema takes it
 });
 
 test('labOutlierClocks: each scaled clock only where the schema has it', () => {
-  const clocks = labOutlierClocks(30, { enabled: true });
+  const clocks = labOutlierClocks(30, 40, { enabled: true });
   if (!schemaHasOutlier()) assert.deepEqual(clocks, { enabled: true }, 'no outlier section: nothing added');
   else {
     assert.equal(clocks.riseAfter, 1500);
     assert.equal(clocks.stepInterval, 500);
-    assert.equal(labOutlierClocks(600).riseAfter, 10_000);
+    assert.equal(clocks.minRequestsPerSecond, 2);
+    assert.equal(labOutlierClocks(600, 500).riseAfter, 10_000);
   }
 });
 

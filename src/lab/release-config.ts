@@ -15,6 +15,8 @@ export interface ReleaseWiring {
   /** Regions in the config's order: one wave each. */
   regions: readonly string[];
   durationS: number;
+  /** The lab's requests per second, all users together. */
+  rate: number;
 }
 
 const hasKey = (schema: unknown, key: string) =>
@@ -98,12 +100,16 @@ export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
  * 30 s: v3 at 10 s, evacuated at 16.5 s (1/3 of the run and 6.5 s), v1 served
  * at 24.7 s (0.7 of the run and 3.7 s), so the probe must wait 0.37 x duration
  * - 2.8 s at least; 0.37 x duration - 1 s leaves 1.8 s of margin (10.1 s at 30 s:
- * probed at 26.6 s, restored in steps by 28.6 s). Each key only where this
- * build's schema has it.
+ * probed at 26.6 s, restored in steps by 28.6 s). The traffic a region needs
+ * to be judged is scaled to the lab's rate too (a twentieth of it, 1 to the
+ * default 5 req/s): at 40 req/s the probe's first step, dial 10, gave the
+ * region 3 req/s, too little to judge it fine, and it stayed there. Each key
+ * only where this build's schema has it.
  */
-export function labOutlierClocks(durationS: number, outlier: Record<string, unknown> = {}) {
+export function labOutlierClocks(durationS: number, rate: number, outlier: Record<string, unknown> = {}) {
   const ms = durationS * 1000;
   const scaled: Record<string, unknown> = {
+    minRequestsPerSecond: Math.min(5, Math.max(1, rate / 20)),
     riseAfter: Math.round(Math.min(10_000, Math.max(1500, ms / 20))),
     stepInterval: Math.round(Math.min(1000, Math.max(500, ms / 60))),
     probeAfter: Math.round(Math.min(30_000, Math.max(3000, ms * 0.37 - 1000))),
