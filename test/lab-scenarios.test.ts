@@ -20,13 +20,14 @@ test('meridian lab --scenario nope: a clear error, exit 1', () => {
 // (edge, origins, control instance, etcd member: five processes, 2 to 5 s on
 // two busy cores), two health checks, a report, control's 1.5 s rise
 // hysteresis and two restore steps (at 24 s a loaded machine saw none).
+// Ten scenarios of 30 s, each with its own deployment's start and stop: about 8 minutes.
 test('meridian lab --scenario all --duration 30: every scenario passes its verdict, report written', {
-  timeout: 600_000,
+  timeout: 900_000,
 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-'));
   const r = runLong(
     ['lab', '--scenario', 'all', '--duration', '30', '--rate', '40', '--report', dir, '--json'],
-    580_000,
+    880_000,
   );
   const { summary, failures } = labVerdict(r);
   t.diagnostic(
@@ -49,7 +50,18 @@ test('meridian lab --scenario all --duration 30: every scenario passes its verdi
     assert.ok(key in summary, key);
   assert.deepEqual(
     summary.scenarios.map((s: { scenario: string }) => s.scenario),
-    ['steady', 'kong', 'kong-origins', 'evacuate', 'split-brain', 'latency', 'bad-deploy'],
+    [
+      'steady',
+      'kong',
+      'kong-origins',
+      'evacuate',
+      'split-brain',
+      'latency',
+      'bad-deploy',
+      'global-bad',
+      'rollout-good',
+      'rollout-bad',
+    ],
   );
   assert.ok(summary.requests.total > 1000);
   for (const file of [

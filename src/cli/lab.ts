@@ -5,7 +5,8 @@ import { MeridianError } from '../errors.js';
 import { stopAllDeployments } from '../lab/deployment.js';
 import { runLab } from '../lab/index.js';
 import { textSummary } from '../lab/text-summary.js';
-import { WatchService } from '../lab/watchlist/server.js';
+import { runOrigin } from '../lab/watchlist/run.js';
+import { LAB_VERSIONS } from '../lab/watchlist/versions.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
 
 const number = (flag: string) => (text: string) => {
@@ -80,27 +81,20 @@ export function registerLab(program: Command) {
     .option('--listen <addr:port>', 'address to listen on', '127.0.0.1:0')
     .option('--peer <url>', 'another origin to copy writes to (repeatable)', collect, [])
     .option('--bootstrap', 'copy the data from the first peer that answers before serving')
+    .option('--release <version>', `the version it runs: ${LAB_VERSIONS.join(', ')} (v3 is broken)`, 'v1')
+    .option('--seed <n>', "seed of a broken version's fault pattern", number('--seed'), 1)
     .action(
       action(
-        async (opts: { region: string; id: string; listen: string; peer: string[]; bootstrap?: boolean }) => {
-          const m = /^(.+):(\d+)$/.exec(opts.listen);
-          if (!m) throw new MeridianError('BAD_ARGUMENT', `--listen expects ADDR:PORT, got "${opts.listen}"`);
-          const service = await new WatchService({
-            region: opts.region,
-            id: opts.id,
-            host: m[1],
-            port: Number(m[2]),
-            peers: opts.peer,
-            bootstrap: opts.bootstrap,
-          }).start();
-          process.stdout.write(
-            `${JSON.stringify({ ready: true, part: 'origin', region: opts.region, id: opts.id, listen: `${m[1]}:${service.port}` })}\n`,
-          );
-          const stop = () => {
-            void service.close().then(() => process.exit(0));
-          };
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
+        async (opts: {
+          region: string;
+          id: string;
+          listen: string;
+          peer: string[];
+          bootstrap?: boolean;
+          release: string;
+          seed: number;
+        }) => {
+          await runOrigin(opts);
         },
       ),
     );

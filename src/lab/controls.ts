@@ -2,11 +2,13 @@ import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import type { LabControls, OriginFault } from '../chaos/drills/types.js';
 import { MeridianError } from '../errors.js';
-import type { Deployment } from './deployment.js';
+import type { DeployEvent, Deployment } from './deployment.js';
 import type { ControlWatch } from './probes.js';
 import { cliCommand } from './processes.js';
 import type { Recorder } from './recorder.js';
+import { type ReleaseWatch, rolloutEnded } from './release-watch.js';
 import { childEnv } from './secrets.js';
+import { isLabVersion } from './watchlist/versions.js';
 
 export interface Evacuation {
   region: string;
@@ -22,6 +24,8 @@ export class Controls implements LabControls {
   /** Kills by the drill: `whole` when the whole region died (edge, DNS, control, origins), not only its origins. */
   readonly kills: { region: string; t: number; back: number | null; whole?: boolean }[] = [];
   readonly notes: string[] = [];
+  /** Every deploy's start and end (by a drill or by control's rollout webhook), ms since start. */
+  readonly deploys: (DeployEvent & { t: number })[] = [];
 
   constructor(
     private readonly deployment: Deployment,
@@ -30,8 +34,17 @@ export class Controls implements LabControls {
     readonly target: string,
     readonly durationS: number,
     private readonly startedAt: number,
+    /** Control's outlier and rollout state (absent without control). */
+    readonly release?: ReleaseWatch,
   ) {
     this.regions = deployment.config.regions.map((r) => r.id);
+    deployment.onDeploy = (e) => {
+      this.deploys.push({ ...e, t: this.now() });
+      if (e.phase !== 'start')
+        this.mark(
+          `${e.region} ${e.phase === 'done' ? 'on' : 'failed to deploy'} ${e.version}${e.by === 'webhook' ? ' (rollout)' : ''}`,
+        );
+    };
   }
 
   now(): number {
@@ -92,13 +105,55 @@ export class Controls implements LabControls {
     await this.deployment.setLinks({ cut: mode }, region ? `region=${encodeURIComponent(region)}` : '');
   }
 
+  async deploy(region: string, version: string): Promise<void> {
+    if (!isLabVersion(version)) throw new MeridianError('BAD_ARGUMENT', `lab: no version "${version}"`);
+    this.mark(`deploy ${version} to ${region}`);
+    await this.deployment.deploy(region, version, 'drill');
+  }
+
+  async startRollout(version: string): Promise<void> {
+    if (!this.release) {
+      this.notes.push(`rollout of ${version} not started: control is not running`);
+      return;
+    }
+    this.mark(`rollout ${version}`);
+    try {
+      // What the origins run now (v1 on a fresh deployment): what a rollback puts back.
+      const now = [...new Set(this.regions.flatMap((r) => this.deployment.versions(r)))];
+      const r = await this.release.startRollout(version, now.length === 1 ? now[0] : undefined);
+      this.notes.push(`rollout ${r.id} of ${version} started`);
+    } catch (e) {
+      // Control refused it (or has no rollouts in this build): a finding for the verdict, not a crash.
+      this.mark(`rollout ${version} refused`);
+      this.notes.push(`rollout of ${version} not started: ${(e as Error).message}`);
+    }
+  }
+
+  async waitRollout(untilS = this.durationS): Promise<string | null> {
+    const release = this.release;
+    if (!release?.seen.rollout) return null;
+    while (this.now() < untilS * 1000) {
+      await release.poll();
+      if (rolloutEnded(release.seen.rollout)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const status = release.seen.rollout?.status ?? null;
+    this.mark(`rollout ${status ?? 'unknown'}`);
+    return status;
+  }
+
   async evacuate(region: string): Promise<void> {
     await this.operate('evacuate', region, (c) => c.dial === 0);
   }
 
   async restore(region: string): Promise<void> {
-    const full = this.deployment.config.regions.find((r) => r.id === region)?.dial ?? 100;
+    const full = this.fullDial(region);
     await this.operate('restore', region, (c) => c.dial >= full);
+  }
+
+  /** The region's dial in the config: where a restore ends. */
+  fullDial(region: string): number {
+    return this.deployment.config.regions.find((r) => r.id === region)?.dial ?? 100;
   }
 
   /** Runs `meridian evacuate|restore REGION` against the lab's control instances, then waits for the dial to arrive. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LinkFault } from '../chaos/fault-proxy.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
+import { type LabAdmin, startLabAdmin } from './admin.js';
 import type { Cohort } from './cohorts.js';
 import { EtcdMember, findEtcd } from './etcd.js';
 import {
@@ -15,10 +16,11 @@ import {
   newToken,
 } from './lab-config.js';
 import { CliPart } from './parts.js';
-import { LabProcess } from './processes.js';
+import { LabProcess, originCommand } from './processes.js';
 import { dnsArgs, edgeArgs, labClocks } from './region-args.js';
 import { privateDir, writeSecretFile } from './secrets.js';
 import { LinkUrls, type NameServer, planTopology, type Topology } from './topology.js';
+import type { LabVersion } from './watchlist/versions.js';
 
 export interface DeploymentOptions {
   configFile: string;
@@ -40,6 +42,17 @@ export interface LabOrigin {
   id: string;
   port: number;
   part: CliPart;
+  /** The version it runs (or last ran): v1 at the start, then what the last deploy put there. */
+  version: LabVersion;
+}
+
+/** A deploy of a region's origins: asked by a drill or by control's rollout (webhook). */
+export interface DeployEvent {
+  region: string;
+  version: LabVersion;
+  by: 'drill' | 'webhook';
+  phase: 'start' | 'done' | 'failed';
+  error?: string;
 }
 
 /** Which control setup ran: `etcd` (one instance per region on a 3-member cluster) or `sqlite` (one, outside). */
@@ -75,6 +88,15 @@ export class Deployment {
   };
   /** Operator token of every edge's admin port (POST/DELETE /fault), for drills. */
   readonly edgeAdminToken = newToken();
+  /** Bearer token of the lab's POST /deploy (admin.ts), for control's rollout webhooks. */
+  readonly deployToken = newToken();
+  private admin: LabAdmin | null = null;
+  /** The lab's admin server (POST /deploy), '' before start. */
+  adminUrl = '';
+  /** Told of every deploy's start and end (the drills' controls record them with their clock). */
+  onDeploy: ((e: DeployEvent) => void) | null = null;
+  /** The deploy running in each region: the next one waits for it. */
+  private readonly deploying = new Map<string, Promise<void>>();
   controlSetup: ControlSetup = 'none';
   /** Every control instance, directly (as the lab, standing outside every region, reaches them). */
   controlUrls: string[] = [];
@@ -130,6 +152,14 @@ export class Deployment {
     writeSecretFile(secretFiles.peerKey, newToken());
     writeSecretFile(secretFiles.edgeAdminToken, this.edgeAdminToken);
     this.operatorTokenFile = writeSecretFile(secretFiles.operatorToken, this.tokens.operator);
+    writeSecretFile(secretFiles.deployToken, this.deployToken);
+    // Before the configs are written: control's rollout plan names its URL.
+    this.admin = await startLabAdmin({
+      token: this.deployToken,
+      regions: this.user.regions.map((r) => r.id),
+      deploy: (region, version, by) => this.deploy(region, version, by),
+    });
+    this.adminUrl = this.admin.url;
 
     const etcdProgram = this.o.withControl && this.o.etcd !== false ? findEtcd() : null;
     const withEtcd = etcdProgram !== null && this.user.regions.length >= 2;
@@ -155,6 +185,13 @@ export class Deployment {
       nameservers: t.nameservers.map((n) => ({ name: n.name, ipv4: [n.address] })),
       ...clocks,
       store: { type: 'sqlite' as const, file: join(stateDir, 'control.db') },
+      release: {
+        deployUrl: this.adminUrl,
+        deployTokenFile: secretFiles.deployToken,
+        regions: this.user.regions.map((r) => r.id),
+        durationS: this.o.durationS,
+        rate: this.o.rate,
+      },
     };
     /** What a process in `from` reaches (edges and origins of other regions through the links); '' = outside. */
     const seenFrom = (from: string) => ({
@@ -236,13 +273,89 @@ export class Deployment {
         .map((p) =>
           p.region === o.region ? `http://127.0.0.1:${p.port}` : links.url('replication', p.id, o.region),
         );
-      const args = ['lab-origin', '--region', o.region, '--id', o.id, '--listen', `127.0.0.1:${o.port}`];
+      // `meridian lab-origin`'s flags, run by the origin's own entry (originCommand): faster to start.
+      const args = ['--region', o.region, '--id', o.id, '--listen', `127.0.0.1:${o.port}`];
       for (const p of peers) args.push('--peer', p);
-      this.origins.push({
-        ...o,
-        part: new CliPart(`origin-${o.id}`, o.region, args, this.logDir, {}, [...args, '--bootstrap']),
-      });
+      args.push('--seed', String(this.user.lab.seed));
+      const on = (v: LabVersion) => [...args, '--release', v];
+      const part = new CliPart(
+        `origin-${o.id}`,
+        o.region,
+        on('v1'),
+        this.logDir,
+        {},
+        [...on('v1'), '--bootstrap'],
+        originCommand,
+      );
+      this.origins.push({ ...o, part, version: 'v1' });
+      this.originArgs.set(o.id, on);
     }
+  }
+
+  /** Each origin's arguments on a version. */
+  private readonly originArgs = new Map<string, (v: LabVersion) => string[]>();
+
+  /**
+   * Deploys `version` to the region: its origins stop (SIGTERM: the requests they
+   * answer finish) and start again on it one by one, each copying the data from a
+   * peer and serving before the next stops, so the region's edge always has one.
+   * Deploys of one region run one after another.
+   */
+  deploy(region: string, version: LabVersion, by: 'drill' | 'webhook' = 'drill'): Promise<void> {
+    const before = this.deploying.get(region) ?? Promise.resolve();
+    const run = before.catch(() => {}).then(() => this.deployNow(region, version, by));
+    this.deploying.set(region, run);
+    return run;
+  }
+
+  private async deployNow(region: string, version: LabVersion, by: 'drill' | 'webhook') {
+    this.onDeploy?.({ region, version, by, phase: 'start' });
+    try {
+      for (const o of this.origins.filter((x) => x.region === region)) {
+        // A webhook arriving while the lab stops must not start an origin nobody will stop.
+        if (!running.has(this)) throw new Error('lab: the deployment is stopping');
+        const args = this.originArgs.get(o.id)!(version);
+        o.part.setArgs(args, [...args, '--bootstrap']);
+        await o.part.stop();
+        o.version = version;
+        await o.part.restart();
+        await this.serving(`http://127.0.0.1:${o.port}`, version);
+        // The edge takes it back after `rise` good health checks: only then may the next one stop.
+        const check = this.config.services[0].healthCheck;
+        await new Promise((r) => setTimeout(r, (check.rise + 1) * check.interval));
+      }
+      this.onDeploy?.({ region, version, by, phase: 'done' });
+    } catch (e) {
+      this.onDeploy?.({ region, version, by, phase: 'failed', error: (e as Error).message });
+      throw e;
+    }
+  }
+
+  /**
+   * Until the origin's /health answers on `version` (it printed its ready line: it listens), then
+   * warms it up: a new process answers its first requests slower (JIT, first connections), which a
+   * canary at a small dial, judging a p99 over a few requests, would blame on the version.
+   */
+  private async serving(url: string, version: LabVersion) {
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => null);
+      if (res) await res.arrayBuffer();
+      if (res?.ok && res.headers.get('x-lab-version') === version) {
+        for (let i = 0; i < 50; i++) {
+          const warm = await fetch(`${url}/users/lab-warmup/items`).catch(() => null);
+          await warm?.arrayBuffer();
+        }
+        return;
+      }
+      if (Date.now() > end) throw new Error(`lab: origin ${url} does not serve ${version} after its restart`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The version each of the region's origins runs. */
+  versions(region: string): LabVersion[] {
+    return this.origins.filter((o) => o.region === region).map((o) => o.version);
   }
 
   /** One control instance per region on etcd, or the single SQLite one outside every region. */
@@ -307,6 +420,8 @@ export class Deployment {
       controlSetup: this.controlSetup,
       tokenFile: this.operatorTokenFile,
       config: this.labConfigFile,
+      /** The lab's POST /deploy {region, version} (bearer token in secrets/lab-deploy.token). */
+      admin: this.adminUrl,
     };
   }
 
@@ -375,6 +490,7 @@ export class Deployment {
     const codes = await Promise.all(all.map(async (p) => [p.name, await p.stop()] as const));
     await Promise.all(this.etcdMembers.map((m) => m.stop()));
     await this.links?.stop();
+    await this.admin?.close();
     return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);
   }
 }

@@ -13,7 +13,16 @@ import { runScenario } from './scenario.js';
 import { createUsers, type VirtualUser } from './users.js';
 
 /** Scenarios that cannot be judged without the control plane (DOWN detection, DNS shift, evacuation). */
-const NEEDS_CONTROL = new Set(['kong', 'kong-origins', 'evacuate', 'split-brain']);
+const NEEDS_CONTROL = new Set([
+  'kong',
+  'kong-origins',
+  'evacuate',
+  'split-brain',
+  'bad-deploy',
+  'global-bad',
+  'rollout-good',
+  'rollout-bad',
+]);
 
 export interface LabOptions {
   config: string;
@@ -108,6 +117,10 @@ function combine(summaries: Summary[]): AllSummary {
     servedByOwnEdge: Object.fromEntries(
       (summaries[0]?.regions ?? []).map((r) => [r, summaries.every((s) => s.servedByOwnEdge[r] === true)]),
     ),
+    rollout: by('rollout-bad')?.rollout ?? by('rollout-good')?.rollout ?? null,
+    outlier: by('bad-deploy')?.outlier ?? by('global-bad')?.outlier ?? null,
+    versions: { deploys: [], served: {} },
+    seconds: { total: [], failed: [] },
     recoveredShare: by('kong')?.recoveredShare ?? null,
     restoreSteps: by('kong')?.restoreSteps ?? null,
     events: [],

@@ -4,6 +4,13 @@ import { parse } from 'yaml';
 import type { MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import { type Cohort, extraCohorts } from './cohorts.js';
+import {
+  labOutlierClocks,
+  labRolloutPlan,
+  type ReleaseWiring,
+  schemaHasOutlier,
+  schemaHasRollout,
+} from './release-config.js';
 
 export interface LabTokens {
   operator: string;
@@ -43,6 +50,8 @@ export interface LabWiring {
   store: { type: 'sqlite'; file: string } | { type: 'etcd'; endpoints: string[]; leaseTtl: number };
   /** This control instance's address (its listen and the URL other instances and followers use). */
   controlListen?: string;
+  /** The rollout plan's webhooks and the run's length (release-config.ts); absent: no plan. */
+  release?: ReleaseWiring;
 }
 
 export const newToken = () => randomBytes(18).toString('base64url');
@@ -53,6 +62,8 @@ export const labSecretFiles = (secretsDir: string) => ({
   edgeAdminToken: `${secretsDir}/edge-admin.token`,
   /** An operator token for other programs (`meridian status --token-file`), named in endpoints.json. */
   operatorToken: `${secretsDir}/operator.token`,
+  /** The bearer token of the lab's `POST /deploy` (admin.ts), which control's rollout webhooks send. */
+  deployToken: `${secretsDir}/lab-deploy.token`,
 });
 
 /** The variables control reads the lab's tokens from (control.tokens[].env): the config holds no secret. */
@@ -157,7 +168,17 @@ export function labConfigDocument(
         ...((control.autoRestore as object | undefined) ?? {}),
         stepInterval: wiring.restoreStepMs,
       },
+      ...(wiring.release && schemaHasOutlier()
+        ? {
+            outlier: labOutlierClocks(
+              wiring.release.durationS,
+              wiring.release.rate,
+              control.outlier as Record<string, unknown> | undefined,
+            ),
+          }
+        : {}),
     },
+    ...(wiring.release && schemaHasRollout() ? { rollout: labRolloutPlan(wiring.release) } : {}),
     // One machine runs every server: one process each, not one per core.
     // The lab's users all ask from 127.0.0.1, as if through one big resolver: no response-rate limit.
     dns: { ...((doc.dns as object | undefined) ?? {}), workers: 1, rateLimit: { enabled: false } },

@@ -1,4 +1,4 @@
-import { LabProcess, type ReadyLine } from './processes.js';
+import { cliCommand, LabProcess, type ReadyLine } from './processes.js';
 
 /**
  * A `meridian ...` server of the lab that can die and come back: each start
@@ -12,15 +12,23 @@ export class CliPart {
     readonly name: string,
     /** Region the process runs in ('' for the SQLite control, which runs in none). */
     readonly site: string,
-    private readonly args: readonly string[],
+    private args: readonly string[],
     private readonly logDir: string,
     private readonly secretEnv: Readonly<Record<string, string>> = {},
     /** Arguments of a restart, when they differ (an origin copies its data from a peer first). */
-    private readonly restartArgs?: readonly string[],
+    private restartArgs?: readonly string[],
+    /** What runs the arguments: the meridian CLI unless told otherwise. */
+    private readonly entry: () => { command: string; args: string[] } = cliCommand,
   ) {}
 
+  /** New arguments for the next start and restart (an origin deployed on another version). */
+  setArgs(args: readonly string[], restartArgs?: readonly string[]): void {
+    this.args = args;
+    this.restartArgs = restartArgs;
+  }
+
   start(): Promise<ReadyLine> {
-    this.process = new LabProcess(this.name, [...this.args], this.logDir, this.secretEnv);
+    this.process = new LabProcess(this.name, [...this.args], this.logDir, this.secretEnv, this.entry);
     return this.process.start();
   }
 
@@ -30,6 +38,7 @@ export class CliPart {
       [...(this.restartArgs ?? this.args)],
       this.logDir,
       this.secretEnv,
+      this.entry,
     );
     return this.process.start();
   }

@@ -17,6 +17,18 @@ export function cliCommand(): { command: string; args: string[] } {
   return chosen;
 }
 
+/**
+ * How to run an origin (`meridian lab-origin`'s flags): the same build as cliCommand, but the
+ * origin's own entry (watchlist/main), which through tsx is ready in about a third of the time the
+ * whole CLI takes: a deploy restarts a region's origins one after the other.
+ */
+export function originCommand(): { command: string; args: string[] } {
+  const { command, args } = cliCommand();
+  const main = args.at(-1)!;
+  const entry = main.replace(/cli[/\\]main\.(js|ts)$/, (_, ext) => `lab/watchlist/main.${ext}`);
+  return { command, args: [...args.slice(0, -1), entry] };
+}
+
 /** Chosen once: a drill restarting origins should not walk the source tree again. */
 let chosen: { command: string; args: string[] } | undefined;
 
@@ -64,10 +76,12 @@ export class LabProcess {
     private readonly logDir: string,
     /** Secrets this child needs, by environment variable (see secrets.ts); never in args. */
     private readonly secretEnv: Readonly<Record<string, string>> = {},
+    /** What runs `args`: the meridian CLI unless told otherwise (originCommand). */
+    private readonly entry: () => { command: string; args: string[] } = cliCommand,
   ) {}
 
   async start(timeoutMs = 180_000): Promise<ReadyLine> {
-    const { command, args } = cliCommand();
+    const { command, args } = this.entry();
     mkdirSync(this.logDir, { recursive: true });
     this.log = createWriteStream(join(this.logDir, `${this.name.replace(/[^\w.-]/g, '_')}.log`), {
       flags: 'a',

@@ -11,6 +11,8 @@ export interface RequestRecord {
   status: number;
   /** Region whose origin served the request (from the response), '' when none did. */
   servedRegion: string;
+  /** Version of the origin that answered, success or not (x-lab-version); '' or absent when none said. */
+  servedVersion?: string;
   /** Region DNS sent the user to (whose edge was called). */
   edgeRegion: string;
   latencyMs: number;
@@ -59,6 +61,8 @@ export interface Bucket {
   latencies: number[];
   /** Latencies of successful requests by the users' home region. */
   latenciesByHome: Map<string, number[]>;
+  /** Answers per region by the version of the origin that gave them (success or not). */
+  versions: Map<string, Map<string, number>>;
 }
 
 /** Phases in which nothing is wrong: what "steady state" measures. */
@@ -128,6 +132,7 @@ export class Recorder {
         byRegion: new Map(this.regions.map((r) => [r, 0])),
         latencies: [],
         latenciesByHome: new Map(),
+        versions: new Map(),
       });
       this.edgeBySecond.push(new Map());
     }
@@ -151,6 +156,11 @@ export class Recorder {
     this.totals.total++;
     this.requestsByKind[r.kind]++;
     if ((r.tries ?? 1) > 1) this.multiTry++;
+    if (r.servedRegion && r.servedVersion) {
+      const byVersion = b.versions.get(r.servedRegion) ?? new Map<string, number>();
+      b.versions.set(r.servedRegion, byVersion);
+      byVersion.set(r.servedVersion, (byVersion.get(r.servedVersion) ?? 0) + 1);
+    }
     const ok = r.status >= 200 && r.status < 400;
     if (ok) {
       b.ok++;

@@ -14,6 +14,7 @@ import { LeaderWatch } from './leaders.js';
 import { NameServerClients } from './nameservers.js';
 import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
+import { ReleaseWatch } from './release-watch.js';
 import { type RunningResolver, startResolver } from './resolver/index.js';
 import { summarize } from './summary.js';
 import { edgeTargets, regionLocations, Traffic } from './traffic.js';
@@ -159,6 +160,7 @@ export async function runScenario(
   let traffic: Traffic | undefined;
   let probe: DnsProbe | undefined;
   let watch: ControlWatch | undefined;
+  let release: ReleaseWatch | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let controls: Controls | undefined;
   try {
@@ -194,6 +196,13 @@ export async function runScenario(
         clock,
       );
       await watch.start();
+      const leaderWatch = leaders;
+      release = new ReleaseWatch(
+        deployment.controlUrls,
+        { viewer: deployment.tokens.viewer, operator: deployment.tokens.operator },
+        clock,
+        () => leaderWatch.leaderAt(clock()),
+      );
     }
     const probes = new Map<string, string>();
     for (const region of regions)
@@ -235,9 +244,10 @@ export async function runScenario(
         }
       },
     });
-    controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt);
+    controls = new Controls(deployment, recorder, watch, o.target, o.durationS, startedAt, release);
     probe.start();
     leaders?.start();
+    release?.start();
     traffic.start();
     ticker = setInterval(() => o.progress(`${drill.name} ${recorder.line()}`), 1000);
     ticker.unref();
@@ -246,6 +256,9 @@ export async function runScenario(
     await traffic.stop();
     probe.stop();
     leaders?.stop();
+    // The last word on the rollout and the outlier state, after the run.
+    release?.stop();
+    await release?.poll();
     // What control declared, when: beside the processes' logs, for whoever reads why a check failed.
     writeFileSync(
       join(o.dir, 'logs', drill.name, 'health-changes.json'),
@@ -282,6 +295,7 @@ export async function runScenario(
     return { summary, recorder };
   } finally {
     clearInterval(ticker);
+    release?.stop();
     await traffic?.stop().catch(() => {});
     probe?.stop();
     leaders?.stop();

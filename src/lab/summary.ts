@@ -7,6 +7,7 @@ import { errorWindow } from './error-window.js';
 import type { LeaderWatch } from './leaders.js';
 import type { DnsProbe, HealthChange } from './probes.js';
 import { percentile, type Recorder, round } from './recorder.js';
+import { outlierSummary, rolloutSummary, servedVersions } from './release-summary.js';
 
 /** An answer a user got from its resolver: when (ms since start), its cohort, the regions it named. */
 export interface ResolverAnswer {
@@ -294,6 +295,19 @@ export function summarize(m: Measured): Summary {
     restoreSteps: steps,
     control: control(m, steps),
     servedByOwnEdge: Object.fromEntries(m.servedByOwnEdge),
+    rollout: rolloutSummary(controls.release?.seen.rollout),
+    outlier: outlierSummary(controls.release?.seen, controls.deploys, m.changes, (r) => controls.fullDial(r)),
+    versions: {
+      deploys: controls.deploys.map((d) => ({
+        t: Math.round(d.t),
+        region: d.region,
+        version: d.version,
+        by: d.by,
+        phase: d.phase,
+      })),
+      served: servedVersions(recorder.buckets, controls.regions),
+    },
+    seconds: { total: recorder.buckets.map((b) => b.total), failed: recorder.buckets.map((b) => b.failed) },
     events: recorder.events.map((e) => ({ t: Math.round(e.t), label: e.label })),
     notes: [
       ...m.notes,

@@ -1,9 +1,11 @@
-import type { CohortSummary, Summary } from '../chaos/drills/types.js';
+import type { CohortSummary, OutlierSummary, RolloutSummary, Summary } from '../chaos/drills/types.js';
 
 interface Judged {
   scenario: string;
   notes: string[];
   cohorts?: Record<string, CohortSummary>;
+  rollout?: RolloutSummary | null;
+  outlier?: OutlierSummary | null;
   verdict: Summary['verdict'];
   scenarios?: Judged[];
 }
@@ -46,6 +48,30 @@ function policyLines(cohorts: Record<string, CohortSummary> | undefined): string
   ];
 }
 
+/** What control's rollout and outlier detection did (issue 14's drills), when they did anything. */
+export function releaseLines(s: Pick<Judged, 'rollout' | 'outlier'>): string[] {
+  const lines: string[] = [];
+  const r = s.rollout;
+  if (r) {
+    const stop = r.judgements.find((j) => !j.pass);
+    lines.push(
+      `rollout ${r.version}: ${r.result}, reached ${r.regionsReached.join(', ') || 'no region'}, ` +
+        `${r.judgements.length} judgements${stop ? `; stopped by ${stop.region} at dial ${stop.dial}: ${stop.why}` : ''}`,
+    );
+  }
+  const o = s.outlier;
+  if (o && (o.evacuated.length > 0 || o.globalAt !== null)) {
+    const parts = [];
+    if (o.evacuated.length > 0)
+      parts.push(
+        `evacuated ${o.evacuated.join(', ')}, ${o.restoredAfterMs === null ? 'not restored' : `restored ${s1(o.restoredAfterMs)} after the fix`}`,
+      );
+    if (o.globalAt !== null) parts.push(`global raised at ${s1(o.globalAt)}: ${o.globalWhy ?? ''}`);
+    lines.push(`outlier: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
 /** What a person reads at the end of `meridian lab`: what ran, every check, the answer policies. */
 export function textSummary(s: Judged): string[] {
   const runs = s.scenarios ?? [s];
@@ -55,6 +81,7 @@ export function textSummary(s: Judged): string[] {
   for (const run of runs) {
     lines.push(`${run.scenario}: ${run.verdict.pass ? 'PASS' : 'FAIL'}`);
     for (const c of run.verdict.checks) lines.push(`  ${c.pass ? '✔' : '✘'} ${c.name}: ${c.detail}`);
+    lines.push(...releaseLines(run).map((l) => `  ${l}`));
     lines.push(...policyLines(run.cohorts).map((l) => `  ${l}`));
   }
   return lines;

@@ -187,6 +187,7 @@ export class Traffic {
       kind: op.kind,
       status,
       servedRegion,
+      servedVersion: a?.servedVersion ?? '',
       edgeRegion: sent.target?.region ?? '',
       latencyMs,
       shed: status === 503 && !servedRegion && /OVERLOAD|shed/i.test(a?.body ?? ''),

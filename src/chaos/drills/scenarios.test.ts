@@ -143,13 +143,14 @@ test('drill checks judge what was measured', () => {
       expect: ['no acknowledged write lost'],
     },
     {
-      name: 'bad deploy leaks errors',
-      drill: 'bad-deploy',
+      name: 'latency: slow but within bounds, too many retryable errors',
+      drill: 'latency',
       s: {
-        errorRateByPhase: { bad: 0.03, after: 0.01 },
-        retryableErrorRateByPhase: { bad: 0.02, after: 0 },
+        p99MsByPhase: { slow: 900 },
+        errorRateByPhase: { slow: 0.05 },
+        retryableErrorRateByPhase: { slow: 0.02 },
       },
-      expect: ['bad: errors of retryable requests near zero (≤ 0.5 %)'],
+      expect: ['slow: errors of retryable requests within 1.0 %'],
     },
   ];
   for (const c of cases) assert.deepEqual(failing(c.drill, c.s), c.expect, c.name);

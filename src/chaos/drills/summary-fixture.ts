@@ -36,5 +36,9 @@ export const base: Summary = {
   notes: [],
   control: { setup: 'etcd', instances: 2, leaderChanges: 0, leaders: [], survivedRegionLoss: null },
   servedByOwnEdge: { 'us-east-1': true, 'us-west-2': true },
+  rollout: null,
+  outlier: null,
+  versions: { deploys: [], served: {} },
+  seconds: { total: [], failed: [] },
   verdict: { pass: false, failures: [], checks: [] },
 };

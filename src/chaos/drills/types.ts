@@ -29,6 +29,18 @@ export interface LabControls {
   /** Evacuate through the control plane; resolves when the region's dial reached 0 (or the operation ended). */
   evacuate(region: string): Promise<void>;
   restore(region: string): Promise<void>;
+  /**
+   * Deploys a version of the lab's service (v1 at the start, v2 good, v3 bad) to the region's
+   * origins, one by one, as a careless operator would (no rollout); resolves when they serve it.
+   */
+  deploy(region: string, version: string): Promise<void>;
+  /** Starts a rollout of the version through control (POST /v1/rollouts); a refusal is noted, not thrown. */
+  startRollout(version: string): Promise<void>;
+  /**
+   * Resolves when the rollout ended (done, rolled-back, aborted) or at `untilS` seconds after the
+   * start (default: the end of the run), with its last status (null when control had none).
+   */
+  waitRollout(untilS?: number): Promise<string | null>;
 }
 
 export interface Check {
@@ -69,6 +81,33 @@ export interface CohortSummary {
   /** Latency of its successful steady-state requests, distance included. */
   steadyP50Ms?: number | null;
   steadyP99Ms?: number | null;
+}
+
+/** What a rollout did, as control's GET /v1/rollouts/current said at the end (null: none ran). */
+export interface RolloutSummary {
+  id: string;
+  version: string;
+  /** Its last status: done | rolled-back | aborted, or running | paused when the run ended first. */
+  result: string;
+  regionsReached: string[];
+  judgements: { at: number; region: string; dial: number; pass: boolean; why: string }[];
+  /** Control's message of the last phase. */
+  message: string;
+}
+
+/** What control's relative-health detector did during the run (read from GET /v1/status). */
+export interface OutlierSummary {
+  /** Regions control moved traffic away from as outliers. */
+  evacuated: string[];
+  /** Regions whose dial went below full during the run, for whatever reason (outlier, DOWN, an operator). */
+  dialsMoved: string[];
+  /** ms from the lab's deploy that fixed the region (the last one to it) until its dial was back to full; null if not. */
+  restoredAfterMs: number | null;
+  /** ms since the start when control first raised `global` (all regions bad alike), null if never. */
+  globalAt: number | null;
+  globalWhy: string | null;
+  /** Its decisions, as control reported them (the last 20 at each look). */
+  decisions: { at: number; region?: string; decision: string; why: string }[];
 }
 
 export interface Summary {
@@ -140,6 +179,19 @@ export interface Summary {
   notes: string[];
   /** Present when the lab's load exceeded what the surviving regions are configured to carry (drills/shed.ts). */
   overload?: Overload;
+  rollout: RolloutSummary | null;
+  /** Null when control did not run. */
+  outlier: OutlierSummary | null;
+  /**
+   * The lab's deploys (ms since start; by a drill or control's rollout webhook), and per region the
+   * versions its origins served, as users saw them (x-lab-version): each change, by second.
+   */
+  versions: {
+    deploys: { t: number; region: string; version: string; by: string; phase: string }[];
+    served: Record<string, { t: number; versions: string[] }[]>;
+  };
+  /** Requests and failed ones (shed included) in each second of the run, by when they were sent. */
+  seconds: { total: number[]; failed: number[] };
   verdict: { pass: boolean; failures: string[]; checks: Check[] };
 }
 

@@ -8,6 +8,9 @@ export const labScenario = z.enum([
   'split-brain',
   'latency',
   'bad-deploy',
+  'global-bad',
+  'rollout-good',
+  'rollout-bad',
   'all',
 ]);
 

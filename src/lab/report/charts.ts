@@ -63,10 +63,42 @@ export function scenarioCharts(scenario: string, recorder: Recorder): NamedChart
     { name: `${scenario}-p99`, svg: lineChart(p99) },
     { name: `${scenario}-territories`, svg: lineChart(territories) },
   ];
+  const versions = versionsChart(scenario, recorder);
+  if (versions) charts.push({ name: `${scenario}-versions`, svg: lineChart(versions) });
   const cohorts = [...recorder.cohorts.keys()].filter((c) => c !== '').sort();
   if (cohorts.length > 0)
     charts.push({ name: `${scenario}-policies`, svg: lineChart(policies(scenario, recorder, cohorts)) });
   return charts;
+}
+
+/**
+ * The versions each region's origins answered with, per second: the share of the region's answers
+ * on each version other than v1 (so v1 is the rest). Only when something but v1 was served.
+ */
+function versionsChart(scenario: string, recorder: Recorder): ChartSpec | null {
+  const pairs = new Set<string>();
+  for (const b of recorder.buckets)
+    for (const [region, byVersion] of b.versions)
+      for (const v of byVersion.keys()) if (v !== 'v1') pairs.add(`${region} ${v}`);
+  if (pairs.size === 0) return null;
+  return {
+    title: `${scenario}: share of each region's answers on a new version (x-lab-version; the rest on v1)`,
+    yLabel: 'share',
+    yMax: 1,
+    events: recorder.events,
+    series: [...pairs].sort().map((pair, k) => {
+      const [region, version] = pair.split(' ');
+      return {
+        name: pair,
+        color: PALETTE[k % PALETTE.length],
+        values: recorder.buckets.map((b) => {
+          const byVersion = b.versions.get(region);
+          const all = [...(byVersion?.values() ?? [])].reduce((s, n) => s + n, 0);
+          return all === 0 ? null : (byVersion!.get(version) ?? 0) / all;
+        }),
+      };
+    }),
+  };
 }
 
 /** Failed requests per second (when users saw them fail) for each answer-policy cohort. */

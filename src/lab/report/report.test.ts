@@ -92,3 +92,60 @@ test('report: the answer policies side by side, as a table and a chart of failur
     /<td>home ttl 5<\/td><td>h-5\.api\.example\.com<\/td><td>889<\/td><td>26 \/ 1 \/ 3<\/td><td>4\.9 s<\/td><td>5\.4 s<\/td><td>5\.6 s<\/td><td>0\.0 %<\/td><td>41 \/ 190 ms<\/td>/,
   );
 });
+
+test('report: versions over time when a region served a new version; the rollout and outlier lines', () => {
+  const r = new Recorder(['us-east-1', 'us-west-2']);
+  r.setPhase('bad', 0);
+  for (let t = 0; t < 4000; t += 100)
+    r.add({
+      t,
+      method: 'GET',
+      kind: 'idempotent',
+      home: 'us-east-1',
+      cohort: '',
+      status: t % 300 ? 200 : 500,
+      servedRegion: 'us-east-1',
+      servedVersion: t < 2000 ? 'v1' : 'v3',
+      edgeRegion: 'us-east-1',
+      latencyMs: 20,
+      shed: false,
+    });
+  const charts = scenarioCharts('bad-deploy', r);
+  const versions = charts.find((c) => c.name === 'bad-deploy-versions');
+  assert.ok(versions, charts.map((c) => c.name).join(', '));
+  assert.match(versions.svg, /us-east-1 v3/);
+  assert.doesNotMatch(versions.svg, /us-east-1 v1/, 'v1 is the rest');
+  const summary = {
+    verdict: { pass: false, failures: [], checks: [] },
+    rollout: {
+      id: 'r1',
+      version: 'v3',
+      result: 'rolled-back',
+      regionsReached: ['us-east-1'],
+      judgements: [{ at: 1, region: 'us-east-1', dial: 25, pass: false, why: 'errors 20 % > 2 %' }],
+      message: '',
+    },
+    outlier: {
+      evacuated: ['us-east-1'],
+      dialsMoved: ['us-east-1'],
+      restoredAfterMs: 3500,
+      globalAt: null,
+      globalWhy: null,
+      decisions: [],
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-report-'));
+  writeReport(dir, 'meridian lab: bad-deploy', [{ scenario: 'bad-deploy', charts, summary }], summary);
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  assert.match(
+    html,
+    /rollout v3: rolled-back, reached us-east-1, 1 judgements; stopped by us-east-1 at dial 25: errors 20 % &gt; 2 %/,
+  );
+  assert.match(html, /outlier: evacuated us-east-1, restored 3\.5 s after the fix/);
+  assert.ok(readFileSync(join(dir, 'bad-deploy-versions.png')).length > 0);
+  assert.equal(
+    scenarioCharts('steady', new Recorder(['us-east-1'])).length,
+    4,
+    'no versions chart on v1 alone',
+  );
+});

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import type { CohortSummary } from '../../chaos/drills/types.js';
+import type { CohortSummary, OutlierSummary, RolloutSummary } from '../../chaos/drills/types.js';
+import { releaseLines } from '../text-summary.js';
 import type { NamedChart } from './charts.js';
 import { policyTable } from './policy-table.js';
 
@@ -14,6 +15,8 @@ export interface ReportSection {
     /** What ran (control setup, resolver, users): shown above the checks. */
     notes?: string[];
     cohorts?: Record<string, CohortSummary>;
+    rollout?: RolloutSummary | null;
+    outlier?: OutlierSummary | null;
   };
 }
 
@@ -31,6 +34,12 @@ export function renderPng(svg: string): Buffer {
 const notes = (list: string[] | undefined) =>
   list && list.length > 0 ? `<ul class="notes">${list.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
 
+/** The rollout and outlier lines of the text summary, as a paragraph each. */
+const release = (s: ReportSection['summary']) =>
+  releaseLines(s)
+    .map((l) => `<p class="release">${esc(l)}</p>`)
+    .join('\n');
+
 function section(s: ReportSection): string {
   const v = s.summary.verdict;
   const rows = v.checks
@@ -39,6 +48,7 @@ function section(s: ReportSection): string {
   return `<section>
 <h2>${esc(s.scenario)}: <span class="${v.pass ? 'pass' : 'fail'}">${v.pass ? 'PASS' : 'FAIL'}</span></h2>
 ${notes(s.summary.notes)}
+${release(s.summary)}
 <table><tr><th></th><th>check</th><th>measured</th></tr>${rows}</table>
 ${policyTable(s.summary.cohorts)}
 ${s.charts.map((c) => `<figure>${c.svg}<figcaption>${esc(c.name)}.png</figcaption></figure>`).join('\n')}

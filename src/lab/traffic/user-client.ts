@@ -15,6 +15,8 @@ export interface Answered {
   status: number;
   /** Region whose origin served it (x-lab-region), '' when none did. */
   servedRegion: string;
+  /** Version of the origin that answered (x-lab-version), '' when none said. */
+  servedVersion: string;
   /** The edge's account of its tries (x-meridian-attempts), when it gave one. */
   attempts: string;
   body: string;
@@ -103,6 +105,7 @@ export class UserClient {
       ok: true,
       status: res.statusCode,
       servedRegion: String(res.headers['x-lab-region'] ?? ''),
+      servedVersion: String(res.headers['x-lab-version'] ?? ''),
       attempts: typeof attempts === 'string' ? attempts : '',
       body,
     };

@@ -8,6 +8,7 @@ import { MemoryStore } from '../../replication/memory-store.js';
 import { type Relay, startRelay } from '../../replication/relay.js';
 import { type Entry, entryOf, eventOf, itemKey, userPrefix } from './store.js';
 import { createHttpTransport, type HttpTransport, type ReplicateBody } from './transport.js';
+import { faultFor, type LabRoute, type LabVersion, originSeed, routeOf } from './versions.js';
 
 export interface WatchServiceOptions {
   region: string;
@@ -19,6 +20,10 @@ export interface WatchServiceOptions {
   peers?: string[];
   /** Fetch a full copy from the first peer that answers before serving (an origin coming back). */
   bootstrap?: boolean;
+  /** The release this origin runs (versions.ts); every answer names it in `x-lab-version`. Default v1. */
+  version?: LabVersion;
+  /** Seed of a bad version's fault pattern (with the origin's id): the same seed, the same failed requests. */
+  seed?: number;
   log?: Logger;
 }
 
@@ -58,10 +63,16 @@ export class WatchService {
   private readonly log: Logger;
   private fault: OriginFault = { latencyMs: 0, errorRate: 0 };
   private boundPort = 0;
+  readonly version: LabVersion;
+  private readonly faultSeed: number;
+  /** Requests per route so far: the position in the version's fault pattern. */
+  private readonly served = new Map<LabRoute, number>();
 
   constructor(private readonly options: WatchServiceOptions) {
     this.log = options.log ?? createLogger('lab-origin');
     this.source = sourceName(options.id);
+    this.version = options.version ?? 'v1';
+    this.faultSeed = originSeed(options.seed ?? 1, options.id);
     this.store = new MemoryStore();
     this.transport = createHttpTransport({ self: this.source, peers: options.peers ?? [], log: this.log });
     this.cache = createReplicatedCache({
@@ -113,6 +124,7 @@ export class WatchService {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     res.setHeader('x-lab-region', this.options.region);
     res.setHeader('x-lab-origin', this.options.id);
+    res.setHeader('x-lab-version', this.version);
     if (body === undefined) return res.writeHead(status).end();
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
@@ -124,7 +136,19 @@ export class WatchService {
       return this.handleLab(req.method ?? 'GET', url.pathname, body, res);
     if (this.fault.latencyMs > 0) await new Promise((r) => setTimeout(r, this.fault.latencyMs));
     if (url.pathname === '/health')
-      return this.send(res, 200, { status: 'ok', region: this.options.region, origin: this.options.id });
+      return this.send(res, 200, {
+        status: 'ok',
+        region: this.options.region,
+        origin: this.options.id,
+        version: this.version,
+      });
+    // A bad version: health checks pass, one route fails some requests, another is slow.
+    const route = routeOf(url.pathname);
+    const n = this.served.get(route) ?? 0;
+    this.served.set(route, n + 1);
+    const release = faultFor(this.version, route, n, this.faultSeed);
+    if (release.delayMs > 0) await new Promise((r) => setTimeout(r, release.delayMs));
+    if (release.fail) return this.send(res, 500, { error: `broken release ${this.version}` });
     // A bad deploy: health checks pass, some real requests fail.
     if (this.fault.errorRate > 0 && Math.random() < this.fault.errorRate)
       return this.send(res, 500, { error: 'injected fault' });
@@ -233,6 +257,7 @@ export class WatchService {
         relays.reduce((n, r) => n + r.stats()[k], 0);
       return this.send(res, 200, {
         entries: this.store.size,
+        version: this.version,
         pending: this.transport.pending(),
         fault: this.fault,
         replication: {
@@ -256,9 +281,19 @@ export class WatchService {
     return this.send(res, 404, { error: 'not found' });
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /**
+   * Stops taking connections, lets requests in flight finish (up to `drainMs`: a deploy restarts
+   * origins one by one and should not cut what they were answering), then closes the rest.
+   */
+  async close(drainMs = 0): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (drainMs > 0) {
+      const timer = setTimeout(() => this.server.closeAllConnections(), drainMs);
+      await closed;
+      clearTimeout(timer);
+    } else this.server.closeAllConnections();
+    await closed;
     const relays = await Promise.allSettled(this.relays.values());
     await Promise.all(relays.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
     await this.transport.close();
