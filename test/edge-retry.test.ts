@@ -119,4 +119,7 @@ test("the report's originErrorRate shows what the origins did; errorRate only wh
   assert.equal(report.errorRate, 0, 'every client got a 200');
   assert.equal(report.originErrorRate, 1, "every attempt at us-east-1's origins failed");
   assert.ok((report.originRequestsPerS ?? 0) > 0);
+  // The origins' own p99 leaves out the retry in us-west-2 that every client waited for.
+  assert.equal(typeof report.originP99Ms, 'number');
+  assert.ok(report.originP99Ms! <= report.p99Ms, `${report.originP99Ms} <= ${report.p99Ms}`);
 });

@@ -193,6 +193,7 @@ function emptyStats(): StatsSnapshot {
     originAttempts: 0,
     originErrors: 0,
     latency: [],
+    originLatency: [],
     demandByHome: {},
     origins: [],
     peers: {},

@@ -28,6 +28,7 @@ export class ReportCollector {
     // Served here: every request whose serving region is this one.
     const local = delta((s) => sum(s.requests, (k) => k.split('|')[1] === this.region));
     const latency = now.latency.map((v, i) => v - (prev?.latency[i] ?? 0));
+    const originLatency = (now.originLatency ?? []).map((v, i) => v - (prev?.originLatency?.[i] ?? 0));
     const demandByHome: Record<string, number> = {};
     for (const [home, v] of Object.entries(now.demandByHome)) {
       demandByHome[home] = Math.max(0, (v - (prev?.demandByHome[home] ?? 0)) / seconds);
@@ -43,6 +44,7 @@ export class ReportCollector {
       originRequestsPerS: Math.max(0, originAttempts),
       originErrorRate: originAttempts > 0 ? Math.min(1, Math.max(0, originErrors / originAttempts)) : 0,
       p99Ms: quantileMs(latency, 0.99),
+      originP99Ms: quantileMs(originLatency, 0.99),
       load: Math.max(0, local),
       capacity: this.capacity(),
       demandByHome,

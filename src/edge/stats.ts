@@ -35,6 +35,8 @@ export interface StatsSnapshot {
   originErrors: number;
   /** Cumulative counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
   latency: number[];
+  /** The same, for the attempts at this region's own origins: their latency without bridging to other regions. */
+  originLatency: number[];
   demandByHome: Record<string, number>;
   origins: OriginHealth[];
   peers: Record<string, boolean>;
@@ -55,6 +57,7 @@ export class EdgeStats {
   originErrors = 0;
   inFlight = 0;
   readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
+  readonly originLatency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
   readonly demandByHome = new Map<string, number>();
   private lastKey = '';
   private lastService = '';
@@ -80,10 +83,15 @@ export class EdgeStats {
       this.lastOutcome = outcome;
     }
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    let i = 0;
-    while (i < LATENCY_BOUNDS.length && ms > LATENCY_BOUNDS[i]) i++;
-    this.latency[i]++;
+    this.latency[bucketOf(ms)]++;
     if (status >= 500) this.errors++;
+  }
+
+  /** An attempt at one of this region's own origins (retries included), before any retry elsewhere. */
+  countOriginAttempt(status: number, ms: number): void {
+    this.originAttempts++;
+    if (status >= 500) this.originErrors++;
+    this.originLatency[bucketOf(ms)]++;
   }
 
   countDemand(home: string): void {
@@ -107,6 +115,7 @@ export class EdgeStats {
       originAttempts: this.originAttempts,
       originErrors: this.originErrors,
       latency: [...this.latency],
+      originLatency: [...this.originLatency],
       demandByHome: Object.fromEntries(this.demandByHome),
       inFlight: this.inFlight,
       ...extra,
@@ -154,6 +163,7 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       originAttempts: acc.originAttempts + s.originAttempts,
       originErrors: acc.originErrors + s.originErrors,
       latency: acc.latency.map((v, i) => v + (s.latency[i] ?? 0)),
+      originLatency: (acc.originLatency ?? []).map((v, i) => v + (s.originLatency?.[i] ?? 0)),
       demandByHome: addInto(acc.demandByHome, s.demandByHome),
       origins,
       peers,
@@ -162,6 +172,12 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       sync: mergeSync(acc.sync, s.sync),
     };
   }, first);
+}
+
+function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < LATENCY_BOUNDS.length && ms > LATENCY_BOUNDS[i]) i++;
+  return i;
 }
 
 /** The latency (ms) under which `q` of the counted requests finished, from bucket counts. */

@@ -18,7 +18,10 @@ export const edgeReportSchema = z.strictObject({
    */
   originRequestsPerS: z.number().nonnegative().optional(),
   originErrorRate: z.number().min(0).max(1).optional(),
+  /** Over every response this edge sent (bridged ones included). */
   p99Ms: z.number().nonnegative(),
+  /** Of the attempts at this region's own origins only: what a canary judgement compares. */
+  originP99Ms: z.number().nonnegative().optional(),
   /** Requests per second this edge served. */
   load: z.number().nonnegative(),
   capacity: z.number().nonnegative(),

@@ -22,7 +22,7 @@ export class RolloutSamples {
       at: now,
       // What the region's own origins did, before the edge retried failures elsewhere (older edges: what users saw).
       errorRate: report.originErrorRate ?? report.errorRate,
-      p99Ms: report.p99Ms,
+      p99Ms: report.originP99Ms ?? report.p99Ms,
       requestsPerS: report.originRequestsPerS ?? report.requestsPerS,
     });
     let drop = 0;

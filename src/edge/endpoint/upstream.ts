@@ -173,16 +173,9 @@ export class UpstreamAttempt implements ExchangeHandler {
   }
 
   private record(status: number): void {
-    if (this.origin !== null) {
-      // What this region's origins do, before any retry elsewhere hides it (control's relative health).
-      this.rt.stats.originAttempts++;
-      if (status >= 500) this.rt.stats.originErrors++;
-    }
-    this.ctx.addAttempt({
-      region: this.region,
-      origin: this.label,
-      status,
-      ms: performance.now() - this.startedAt,
-    });
+    const ms = performance.now() - this.startedAt;
+    // What this region's origins do, before any retry elsewhere hides it (relative health, canary judgement).
+    if (this.origin !== null) this.rt.stats.countOriginAttempt(status, ms);
+    this.ctx.addAttempt({ region: this.region, origin: this.label, status, ms });
   }
 }
