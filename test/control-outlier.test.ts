@@ -114,7 +114,10 @@ test('one region at 30 % errors while the other is at 0 %: evacuated in steps, t
     assert.equal(evac?.details?.auto, true);
     assert.ok(audit.some((a) => a.action === 'evacuate-done' && a.who === 'control'));
 
-    // What people see: meridian status and meridian explain --control.
+    // What people see: /metrics, meridian status and meridian explain --control.
+    const metrics = await (await fetch(new URL('/metrics', s.server.url))).text();
+    assert.match(metrics, /meridian_control_outlier_evacuated\{region="us-east-1"\} 1/);
+    assert.match(metrics, /meridian_control_outlier_evacuated\{region="us-west-2"\} 0/);
     const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
     const shown = await runCliAsync(['status'], env);
     assert.equal(shown.status, 0, shown.stderr);
@@ -182,6 +185,8 @@ test('both regions at 30 % errors: nothing is evacuated and `global` is raised',
     const held = audit.find((a) => a.action === 'outlier-global');
     assert.match(held?.reason ?? '', /holding every dial/);
     assert.ok(!audit.some((a) => a.action === 'outlier-redirect'));
+    const metrics = await (await fetch(new URL('/metrics', s.server.url))).text();
+    assert.match(metrics, /meridian_control_outlier_global 1/);
     const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
     const shown = await runCliAsync(['status'], env);
     assert.match(shown.stdout, /GLOBAL since .*every region serving is bad alike.*holding every dial/);

@@ -98,11 +98,14 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
       leader: async () => (leadership ? leadership.leader() : null),
     },
   };
-  keeper.onChange((_state, snap) => {
+  const regionIds = config.regions.map((r) => r.id);
+  keeper.onChange((state, snap) => {
     stream.publish(snap);
     metrics.observeSnapshot(snap);
+    metrics.observeOutlier(regionIds, state.outlier);
   });
   metrics.observeSnapshot(keeper.snapshot());
+  metrics.observeOutlier(regionIds, keeper.current().outlier);
   const app = await buildApp(context, { https });
   await app.listen({ host, port });
   // After listening, a server error (an accept failing with EMFILE) is logged, not thrown.
