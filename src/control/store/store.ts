@@ -1,4 +1,7 @@
 import type { OutlierState } from '../../core/outlier-moves.js';
+
+export type { OutlierState };
+
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
