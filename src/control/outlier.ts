@@ -26,7 +26,7 @@ import {
   settleEvacuations,
 } from './outlier-record.js';
 import type { StateKeeper } from './state.js';
-import type { AuditEntry } from './store/index.js';
+import type { AuditEntry, ControlState } from './store/index.js';
 
 /** What relative health judges from a report: the origins' error rate and volume when the edge sends them. */
 export const readingOf = (r: EdgeReport): RegionReading => ({
@@ -34,6 +34,10 @@ export const readingOf = (r: EdgeReport): RegionReading => ({
   p99Ms: r.p99Ms,
   requestsPerS: r.originRequestsPerS ?? r.requestsPerS,
 });
+
+/** Regions the automatic restore after DOWN will bring back (a mark with dial 0 brings back nothing). */
+const awaitingRestore = (state: ControlState) =>
+  new Set((state.failedOver ?? []).filter((f) => f.dial > 0).map((f) => f.region));
 
 /** A probe that found the region still worse doubles the next cool-down. */
 const probesAfter = (move: OutlierMove, probes = 0) => {
@@ -183,7 +187,7 @@ export class OutlierControl {
             op?.status === 'running'
               ? { region: op.region, id: op.id, ours: outlier.evacuated.some((e) => e.operation === op.id) }
               : null,
-          failedOver: new Set((state.failedOver ?? []).map((f) => f.region)),
+          failedOver: awaitingRestore(state),
           now,
         },
         this.moves,
@@ -202,6 +206,7 @@ export class OutlierControl {
   }
 
   private async settle(now: number) {
+    if (!this.keeper.current().outlier?.evacuated.length) return;
     let taken: string[] = [];
     await this.keeper.change((draft) => {
       const t = settleEvacuations(draft, now, this.moves.probeAfterMs);
@@ -267,8 +272,7 @@ export class OutlierControl {
         { kind, region: move.region, steps: move.steps, stepIntervalMs, reason },
         OUTLIER_ACTOR,
         true,
-        (draft) =>
-          draft.failedOver?.some((f) => f.region === move.region) ? 'failed over after DOWN' : null,
+        (draft) => (awaitingRestore(draft).has(move.region) ? 'failed over after DOWN' : null),
       );
       await this.keeper.change((draft) => {
         const out = outlierOf(draft);
