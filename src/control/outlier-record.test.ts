@@ -62,6 +62,7 @@ const cases: {
   draft: ControlState;
   expect: Partial<OutlierEvacuation> | null;
   taken?: string[] | null;
+  stopped?: string[];
 }[] = [
   {
     name: 'evacuation still running: unchanged',
@@ -90,15 +91,26 @@ const cases: {
     expect: { phase: 'evacuated', probes: 1, probeAt: now + 2 * PROBE },
   },
   {
-    name: 'evacuation aborted on gates having moved nothing: forgotten',
+    name: 'evacuation aborted on gates having moved nothing: forgotten, and stopped (a cool-down before the next try)',
     draft: state(entry(), op({ status: 'aborted', message: 'aborted after 3 failed gates' }), 100),
     expect: null,
     taken: [],
+    stopped: ['east'],
   },
   {
     name: 'evacuation aborted on gates at 50: evacuated as far as it went',
     draft: state(entry(), op({ status: 'aborted', message: 'aborted after 3 failed gates' }), 50),
     expect: { phase: 'evacuated' },
+  },
+  {
+    name: 'a restore aborted on gates is not a stopped evacuation',
+    draft: state(
+      entry({ phase: 'restoring' }),
+      op({ kind: 'restore', status: 'aborted', message: 'aborted after 3 failed gates' }),
+      0,
+    ),
+    expect: { phase: 'evacuated' },
+    stopped: [],
   },
   {
     name: "an operator's abort: forgotten, the operator's",
@@ -126,7 +138,7 @@ const cases: {
 
 for (const c of cases) {
   test(`settleEvacuations: ${c.name}`, () => {
-    const taken = settleEvacuations(c.draft, now, PROBE);
+    const settled = settleEvacuations(c.draft, now, PROBE);
     const e = c.draft.outlier!.evacuated.find((x) => x.region === 'east') ?? null;
     if (c.expect === null) assert.equal(e, null);
     else
@@ -134,7 +146,12 @@ for (const c of cases) {
         Object.fromEntries(Object.keys(c.expect).map((k) => [k, e?.[k as keyof OutlierEvacuation]])),
         c.expect,
       );
-    if (c.taken !== undefined) assert.deepEqual(taken, c.taken);
+    if (c.taken !== undefined) assert.deepEqual(settled === null ? null : settled.taken, c.taken);
+    if (c.stopped !== undefined)
+      assert.deepEqual(
+        settled?.stopped.map((x) => x.region),
+        c.stopped,
+      );
   });
 }
 

@@ -64,13 +64,19 @@ const abortedByOperator = (op: OperationRecord) => /^(aborted by |superseded by 
  * probe time); restore done -> forgotten; failed gates -> evacuated at the dial it backed off to
  * (a failed restore doubles the probe cool-down); an operator's abort, another operation on the
  * region, or DOWN (the automatic restore owns it then) -> forgotten. Returns the regions an
- * operator took over, or null when nothing changed.
+ * operator took over and the evacuations stopped by their gates (not tried again at once), or
+ * null when nothing changed.
  */
-export function settleEvacuations(draft: ControlState, now: number, probeAfterMs: number): string[] | null {
+export function settleEvacuations(
+  draft: ControlState,
+  now: number,
+  probeAfterMs: number,
+): { taken: string[]; stopped: { region: string; message: string }[] } | null {
   const o = draft.outlier;
   if (!o || o.evacuated.length === 0) return null;
   const op = draft.operation;
   const taken: string[] = [];
+  const stopped: { region: string; message: string }[] = [];
   let changed = false;
   const keep = o.evacuated.flatMap((e) => {
     const failedOver = () => (draft.failedOver ?? []).some((f) => f.region === e.region && f.dial > 0);
@@ -97,6 +103,8 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
     }
     if (failedOver()) return [];
     if (op.status === 'done' && e.phase === 'restoring') return [];
+    if (op.status === 'aborted' && e.phase === 'evacuating')
+      stopped.push({ region: e.region, message: op.message });
     const probes = (e.probes ?? 0) + (e.phase === 'restoring' ? 1 : 0);
     const dial = currentDial(draft, e.region) ?? 0;
     if (e.phase === 'evacuating' && dial >= e.fromDial) return [];
@@ -112,5 +120,5 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
   });
   if (!changed) return null;
   o.evacuated = keep.map(({ operation, ...rest }) => (operation ? { ...rest, operation } : rest));
-  return taken;
+  return { taken, stopped };
 }

@@ -207,13 +207,18 @@ export class OutlierControl {
 
   private async settle(now: number) {
     if (!this.keeper.current().outlier?.evacuated.length) return;
-    let taken: string[] = [];
+    const out: { settled: ReturnType<typeof settleEvacuations> } = { settled: null };
     await this.keeper.change((draft) => {
-      const t = settleEvacuations(draft, now, this.moves.probeAfterMs);
-      if (t === null) return null;
-      taken = t;
-      return [];
+      out.settled = settleEvacuations(draft, now, this.moves.probeAfterMs);
+      return out.settled === null ? null : [];
     });
+    if (out.settled === null) return;
+    const { taken, stopped } = out.settled;
+    // An evacuation its gates stopped is not tried again before the cool-down: the same gates would stop it.
+    for (const { region, message } of stopped) {
+      this.retryAt.set(region, now + this.moves.probeAfterMs);
+      await this.note([{ region, decision: 'restrict', why: `not moved further: ${message}` }], now, false);
+    }
     for (const region of taken) {
       this.handsOff.add(region);
       this.log.info({ region }, 'an operator took over the automatic outlier evacuation');

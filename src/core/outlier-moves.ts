@@ -115,6 +115,19 @@ export function nextOutlierMove(
     if (!region || region.health === 'DOWN' || region.health === 'PARTITIONED') continue;
     const steps = cfg.steps.filter((d) => d < region.dial);
     if (steps.length === 0) continue;
+    // The others must be healthy: they take its traffic, and the gates check every one of them.
+    const unfit = [...snapshot.regions.values()].find(
+      (o) => o.id !== id && o.health !== 'DOWN' && !entry(o.id) && !judgement.regions.get(o.id)?.healthy,
+    );
+    if (unfit) {
+      const why = judgement.regions.get(unfit.id)?.why ?? 'no recent report';
+      notes.push({
+        region: id,
+        decision: 'restrict',
+        why: `${j.why}; not moved: ${unfit.id} is not healthy either (${why})`,
+      });
+      continue;
+    }
     const counted = state.evacuated.filter((e) => e.region !== id).length;
     if (!entry(id) && counted >= limit) {
       notes.push({
