@@ -82,9 +82,8 @@ export class Operations {
     req: MoveRequest,
     who: Actor,
     auto = false,
-    /** Control's own moves: why, at commit, it is no longer wanted (default: the region is no longer failed over). */
-    recheck: (draft: ControlState) => string | null = (d) =>
-      stillFailedOver(d, req.region) ? null : 'no longer failed over',
+    /** Control's restore after a failover (startAuto): only while the region is still failed over. */
+    failover = false,
   ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
@@ -164,8 +163,8 @@ export class Operations {
         other.stepAt = now;
         entries.unshift(finishEntry(other, 'aborted', now));
       }
-      const refusal = auto ? recheck(draft) : null;
-      if (refusal !== null) throw new MeridianError('CONFLICT', refusal);
+      if (failover && !stillFailedOver(draft, req.region))
+        throw new MeridianError('CONFLICT', 'no longer failed over');
       forgetFailedOver(draft, req.region);
       draft.operation = op;
       return entries;
@@ -185,7 +184,7 @@ export class Operations {
       stepIntervalMs: a.stepInterval,
       reason: 'recovered from DOWN',
     };
-    return this.start(req, { name: 'control', role: 'system' }, true);
+    return this.start(req, { name: 'control', role: 'system' }, true, true);
   }
 
   /** Each receiver's reported replication lag against the RPO (controlRpo); null when there is none. */

@@ -119,6 +119,20 @@ const cases: {
     taken: ['east'],
   },
   {
+    name: "control's own abort of its probe (the new evacuation did not start): evacuated, not the operator's",
+    draft: state(
+      entry({ phase: 'restoring' }),
+      op({
+        kind: 'restore',
+        status: 'aborted',
+        message: 'aborted by control: outlier: still worse; dial stays at 10',
+      }),
+      10,
+    ),
+    expect: { phase: 'evacuated', probes: 1 },
+    taken: [],
+  },
+  {
     name: "another operation replaced it (an operator's move superseded it): forgotten, the operator's",
     draft: state(entry(), op({ id: 'op2', auto: undefined, who: 'ops', status: 'running' }), 50),
     expect: null,

@@ -57,7 +57,10 @@ export function forgetOutlier(draft: ControlState, region: string): boolean {
  * An operator's abort, as opposed to failed gates or DOWN. Read from the message until operations
  * carry an explicit phase (issue 14, helper `machine`); an unrecognised abort is taken as gates.
  */
-const abortedByOperator = (op: OperationRecord) => /^(aborted by |superseded by )/.test(op.message);
+const abortedByOperator = (op: OperationRecord) => {
+  const by = /^(?:aborted|superseded) by ([^:']+)/.exec(op.message)?.[1];
+  return by !== undefined && by !== OUTLIER_ACTOR.name;
+};
 
 /**
  * Follows each evacuated region's operation to its end: evacuation done -> evacuated (with the

@@ -277,7 +277,6 @@ export class OutlierControl {
         { kind, region: move.region, steps: move.steps, stepIntervalMs, reason },
         OUTLIER_ACTOR,
         true,
-        (draft) => (awaitingRestore(draft).has(move.region) ? 'failed over after DOWN' : null),
       );
       await this.keeper.change((draft) => {
         const out = outlierOf(draft);
