@@ -77,6 +77,8 @@ export class OutlierControl {
     private readonly operations: Operations,
     private readonly log: Logger,
     private readonly isLeader: () => boolean,
+    /** Regions another mechanism moves now and judges itself (a running rollout's wave): not moved here. */
+    private readonly movedByOthers: (state: ControlState) => Iterable<string> = () => [],
   ) {
     const o = config.control.outlier;
     const g = config.control.gates;
@@ -180,7 +182,8 @@ export class OutlierControl {
       const op = state.operation;
       const { move, notes } = nextOutlierMove(
         {
-          judgement: this.withoutHandsOff(judgement),
+          judgement,
+          leaveAlone: new Set([...this.handsOff, ...this.movedByOthers(state)]),
           snapshot: this.keeper.snapshot(),
           state: outlier,
           busy:
@@ -197,12 +200,6 @@ export class OutlierControl {
     } finally {
       this.ticking = false;
     }
-  }
-
-  private withoutHandsOff(j: RelativeJudgement): RelativeJudgement {
-    if (this.handsOff.size === 0) return j;
-    const regions = new Map([...j.regions].filter(([id]) => !this.handsOff.has(id)));
-    return { ...j, regions };
   }
 
   private async settle(now: number) {

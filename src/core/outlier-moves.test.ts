@@ -139,6 +139,14 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
     move: { kind: 'redirect', region: 'us-west-2', steps: [50, 0], partial: false },
   },
   {
+    name: 'a region an operator holds (or a rollout moves) is left alone',
+    input: input({
+      verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },
+      leaveAlone: new Set(['us-east-1']),
+    }),
+    move: null,
+  },
+  {
     name: 'a region failed over after DOWN is the automatic restore’s',
     input: input({
       verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },

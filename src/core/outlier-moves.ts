@@ -56,6 +56,8 @@ export interface OutlierMoveInput {
   busy: { region: string; ours: boolean; id: string } | null;
   /** Regions control failed over after DOWN: the automatic restore owns them. */
   failedOver: ReadonlySet<string>;
+  /** Regions an operator holds, or another mechanism moves (a rollout's wave): judged, never moved here. */
+  leaveAlone?: ReadonlySet<string>;
   now: number;
 }
 
@@ -92,8 +94,9 @@ export function nextOutlierMove(
   if (busy) return { move: null, notes };
   // Every region bad alike: hold every dial, restores included.
   if (judgement.global.raised) return { move: null, notes };
+  const alone = (id: string) => input.leaveAlone?.has(id) === true;
   for (const e of state.evacuated) {
-    if (e.phase !== 'evacuated') continue;
+    if (e.phase !== 'evacuated' || alone(e.region)) continue;
     const dial = snapshot.regions.get(e.region)?.dial ?? 0;
     const steps = [...cfg.restoreSteps.filter((d) => d > dial && d < e.fromDial), e.fromDial];
     if (dial >= e.fromDial) continue;
@@ -110,7 +113,8 @@ export function nextOutlierMove(
   }
   const limit = cfg.maxAutoEvacuated ?? snapshot.regions.size - 1;
   for (const [id, j] of judgement.regions) {
-    if (j.verdict !== 'outlier' || entry(id)?.phase === 'evacuating' || input.failedOver.has(id)) continue;
+    if (j.verdict !== 'outlier' || entry(id)?.phase === 'evacuating' || input.failedOver.has(id) || alone(id))
+      continue;
     const region = snapshot.regions.get(id);
     if (!region || region.health === 'DOWN' || region.health === 'PARTITIONED') continue;
     const steps = cfg.steps.filter((d) => d < region.dial);
