@@ -189,6 +189,6 @@ test('recordDecision keeps the last 20 and names the audit action', () => {
   assert.equal(draft.outlier!.decisions[0].why, 'all bad 5');
   assert.deepEqual(
     [last?.action, last?.who, last?.role, last?.details],
-    ['outlier-global', 'control', 'system', { decision: 'hold-global', raised: true }],
+    ['outlier-global', 'control', 'system', { decision: 'hold-global', message: 'all bad 24', raised: true }],
   );
 });

@@ -41,7 +41,8 @@ export function recordDecision(
     action: ACTIONS[d.decision],
     ...(d.region ? { target: d.region } : {}),
     reason: d.why,
-    details: { decision: d.decision, ...details },
+    // message: the dashboard's audit table shows it for outlier-* entries.
+    details: { decision: d.decision, message: d.why, ...details },
   };
 }
 
