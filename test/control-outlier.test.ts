@@ -383,3 +383,36 @@ test('three regions: two bad at once are not moved (not global either); one at a
     await s.close();
   }
 });
+
+test('a rollback lands while the region is evacuated with no traffic: the probe finds it fine, and it is restored to full', async (t) => {
+  const s = await setup();
+  try {
+    errors(s.east.report, 0.3);
+    await waitFor(
+      async () => (await s.status()).outlier.evacuated.some((e) => e.phase === 'evacuated'),
+      20_000,
+    );
+    // The rollback lands; at dial 0 its origins get nothing to show it.
+    s.east.report.originRequestsPerS = 0;
+    errors(s.east.report, 0);
+    await waitFor(async () => (await s.status()).operation?.kind === 'restore', 20_000);
+    s.east.report.originRequestsPerS = 100; // what its probe dial brings
+    const dials = await watchDials(
+      s,
+      'us-east-1',
+      (st) => st.outlier.evacuated.length === 0 && st.operation?.status === 'done',
+    );
+    t.diagnostic(`dials while coming back: ${dials.join(' -> ')}`);
+    assert.equal(dials.at(-1), 100);
+    assert.ok(dials.includes(10), `the probe's dial 10 came first: ${dials.join(' -> ')}`);
+    const decisions = (await s.status()).outlier.decisions;
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['redirect', 'restore', 'restore'],
+    );
+    assert.match(decisions[1].why, /^outlier: probe: /);
+    assert.match(decisions[2].why, /^outlier: recovered: /);
+  } finally {
+    await s.close();
+  }
+});

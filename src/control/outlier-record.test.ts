@@ -81,6 +81,11 @@ const cases: {
     expect: null,
   },
   {
+    name: 'a probe done at its small dial: still evacuated, judged on its traffic from there',
+    draft: state(entry({ phase: 'restoring' }), op({ kind: 'restore', steps: [10] }), 10),
+    expect: { phase: 'evacuated', probeAt: now + PROBE },
+  },
+  {
     name: 'restore aborted on gates: evacuated again, the cool-down doubled',
     draft: state(
       entry({ phase: 'restoring' }),

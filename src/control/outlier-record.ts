@@ -65,7 +65,7 @@ const abortedByOperator = (op: OperationRecord) => {
 
 /**
  * Follows each evacuated region's operation to its end: evacuation done -> evacuated (with the
- * probe time); restore done -> forgotten; failed gates -> evacuated at the dial it backed off to
+ * probe time); restore done -> forgotten (a probe's, short of the dial it had: evacuated); failed gates -> evacuated at the dial it backed off to
  * (a failed restore doubles the probe cool-down); an operator's abort, another operation on the
  * region, or DOWN (the automatic restore owns it then) -> forgotten. Returns the regions an
  * operator took over and the evacuations stopped by their gates (not tried again at once), or
@@ -106,10 +106,12 @@ export function settleEvacuations(
       return [];
     }
     if (failedOver()) return [];
-    if (op.status === 'done' && e.phase === 'restoring') return [];
+    // A probe ends at its small dial: from there the region is judged on its traffic.
+    if (op.status === 'done' && e.phase === 'restoring' && (currentDial(draft, e.region) ?? 0) >= e.fromDial)
+      return [];
     if (op.status === 'aborted' && e.phase === 'evacuating')
       stopped.push({ region: e.region, message: op.message });
-    const probes = (e.probes ?? 0) + (e.phase === 'restoring' ? 1 : 0);
+    const probes = (e.probes ?? 0) + (e.phase === 'restoring' && op.status === 'aborted' ? 1 : 0);
     const dial = currentDial(draft, e.region) ?? 0;
     if (e.phase === 'evacuating' && dial >= e.fromDial) return [];
     return [

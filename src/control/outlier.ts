@@ -39,6 +39,9 @@ export const readingOf = (r: EdgeReport): RegionReading => ({
 const awaitingRestore = (state: ControlState) =>
   new Set((state.failedOver ?? []).filter((f) => f.dial > 0).map((f) => f.region));
 
+/** How often edges report (src/feed/reporter.ts's default interval). */
+const EDGE_REPORT_INTERVAL_MS = 1000;
+
 /** A probe that found the region still worse doubles the next cool-down. */
 const probesAfter = (move: OutlierMove, probes = 0) => {
   const n = probes + (move.kind === 'reevacuate' ? 1 : 0);
@@ -52,9 +55,9 @@ const probesAfter = (move: OutlierMove, probes = 0) => {
  *
  * Recovery of an evacuated region: it is judged on the traffic its origins still get (a trickle
  * dial, other regions' retries) when that reaches minRequestsPerSecond; with less, control waits
- * probeAfter and then restores it anyway. The restore's first step (restoreSteps[0], small) is
- * the probe: if the region is clearly worse there for fallAfter, the restore is stopped, the
- * region evacuated again and the next cool-down doubled (at most 16 x).
+ * probeAfter and then probes it: a restore to the first step only (restoreSteps[0], small), held
+ * for fallAfter. Clearly worse there, it is evacuated again and the next cool-down doubled (at most
+ * 16 x); otherwise it is judged on that traffic as above.
  */
 export class OutlierControl {
   private timer: NodeJS.Timeout | undefined;
@@ -264,11 +267,11 @@ export class OutlierControl {
           ? `outlier: ${move.probe ? 'probe' : 'recovered'}: ${move.why}`
           : `outlier: ${move.why}`;
       const fromDial = currentDial(this.keeper.current(), move.region) ?? 100;
-      // Each restore step holds long enough to catch a region still worse at its new dial (fallAfter
-      // and one report window) before the next step sends it more.
+      // A probe (one small step) holds long enough for a region still worse there to be caught:
+      // fallAfter, plus the edges' report interval for the first report at the new dial.
       const stepIntervalMs =
-        kind === 'restore'
-          ? Math.max(o.stepInterval, o.fallAfter + this.config.control.health.reportStaleAfter)
+        move.kind === 'restore' && move.probe
+          ? Math.max(o.stepInterval, o.fallAfter + EDGE_REPORT_INTERVAL_MS)
           : o.stepInterval;
       const { operation } = await this.operations.start(
         { kind, region: move.region, steps: move.steps, stepIntervalMs, reason },

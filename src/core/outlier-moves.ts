@@ -107,8 +107,12 @@ export function nextOutlierMove(
         notes,
       };
     if (j?.verdict === 'unjudged' && e.probeAt !== undefined && now >= e.probeAt) {
-      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing after the cool-down`;
-      return { move: { kind: 'restore', region: e.region, steps, why, probe: true }, notes };
+      // Only the first step: at that dial its traffic says whether it recovered.
+      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing at dial ${steps[0]} after the cool-down`;
+      return {
+        move: { kind: 'restore', region: e.region, steps: steps.slice(0, 1), why, probe: true },
+        notes,
+      };
     }
   }
   const limit = cfg.maxAutoEvacuated ?? snapshot.regions.size - 1;
