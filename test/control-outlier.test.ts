@@ -11,6 +11,7 @@ import { runCliAsync, waitFor } from './control-helpers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 const OUTLIER = {
+  enabled: true,
   fallAfter: '600ms',
   riseAfter: '1500ms',
   stepInterval: '300ms',
