@@ -41,6 +41,9 @@ export function controlConfigFile(
       probeTimeout: '600ms',
       reportStaleAfter: '1500ms',
     },
+    // Relative health moves traffic by itself when one stand-in edge reports errors the other does
+    // not: off unless a test is about it (test/control-outlier.test.ts turns it on).
+    outlier: { enabled: false },
     ...(doc.control ?? {}),
     ...control,
   };

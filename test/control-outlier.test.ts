@@ -11,6 +11,7 @@ import { runCliAsync, waitFor } from './control-helpers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 const OUTLIER = {
+  enabled: true,
   fallAfter: '600ms',
   riseAfter: '1500ms',
   stepInterval: '300ms',
@@ -46,27 +47,43 @@ const errors = (report: EdgeReport, rate: number) => {
   report.originRequestsPerS ??= report.requestsPerS;
 };
 
-async function setup(control: Record<string, unknown> = {}) {
-  const example = await configWithFreePorts();
+const TWO = { file: 'examples/two-regions.yaml', edges: { 'us-east-1': 8101, 'us-west-2': 8201 } };
+const THREE = {
+  file: 'examples/three-regions.yaml',
+  edges: { 'us-east-1': 8101, 'us-west-2': 8201, 'eu-west-1': 8301 },
+};
+
+async function setup(control: Record<string, unknown> = {}, regions: typeof TWO = TWO) {
+  const example = await configWithFreePorts(regions.file);
   const server = await startTestControl({ outlier: OUTLIER, ...control }, { base: example.file });
-  const east = await startFakeEdge('us-east-1', example.port(8101), server.url, TOKENS.agent);
-  const west = await startFakeEdge('us-west-2', example.port(8201), server.url, TOKENS.agent);
-  east.report.peers = { 'us-west-2': true };
-  west.report.peers = { 'us-east-1': true };
-  errors(east.report, 0);
-  errors(west.report, 0);
+  const ids = Object.keys(regions.edges) as (keyof typeof regions.edges)[];
+  const edges = new Map<string, Awaited<ReturnType<typeof startFakeEdge>>>();
+  for (const id of ids) {
+    const edge = await startFakeEdge(id, example.port(regions.edges[id]), server.url, TOKENS.agent);
+    edge.report.peers = Object.fromEntries(ids.filter((o) => o !== id).map((o) => [o, true]));
+    errors(edge.report, 0);
+    edges.set(id, edge);
+  }
   const status = async () =>
     (await api(server.url, 'GET', '/v1/status', TOKENS.viewer)).json as unknown as Status;
   const dial = async (id: string) => (await status()).regions.find((r) => r.id === id)!.dial;
   const audit = async () =>
     (await api(server.url, 'GET', '/v1/audit?limit=100', TOKENS.viewer)).json.entries as Audit[];
-  await waitFor(async () => (await status()).outlier.regions.length === 2, 5000);
+  await waitFor(async () => (await status()).outlier.regions.length === ids.length, 5000);
   const close = async () => {
-    await east.close();
-    await west.close();
+    for (const e of edges.values()) await e.close();
     await server.close();
   };
-  return { server, east, west, status, dial, audit, close };
+  return {
+    server,
+    edges,
+    east: edges.get('us-east-1')!,
+    west: edges.get('us-west-2')!,
+    status,
+    dial,
+    audit,
+    close,
+  };
 }
 
 /** Every distinct dial of `region` seen until `until` holds. */
@@ -114,7 +131,10 @@ test('one region at 30 % errors while the other is at 0 %: evacuated in steps, t
     assert.equal(evac?.details?.auto, true);
     assert.ok(audit.some((a) => a.action === 'evacuate-done' && a.who === 'control'));
 
-    // What people see: meridian status and meridian explain --control.
+    // What people see: /metrics, meridian status and meridian explain --control.
+    const metrics = await (await fetch(new URL('/metrics', s.server.url))).text();
+    assert.match(metrics, /meridian_control_outlier_evacuated\{region="us-east-1"\} 1/);
+    assert.match(metrics, /meridian_control_outlier_evacuated\{region="us-west-2"\} 0/);
     const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
     const shown = await runCliAsync(['status'], env);
     assert.equal(shown.status, 0, shown.stderr);
@@ -182,6 +202,8 @@ test('both regions at 30 % errors: nothing is evacuated and `global` is raised',
     const held = audit.find((a) => a.action === 'outlier-global');
     assert.match(held?.reason ?? '', /holding every dial/);
     assert.ok(!audit.some((a) => a.action === 'outlier-redirect'));
+    const metrics = await (await fetch(new URL('/metrics', s.server.url))).text();
+    assert.match(metrics, /meridian_control_outlier_global 1/);
     const env = { MERIDIAN_CONTROL: s.server.url, MERIDIAN_TOKEN: TOKENS.viewer };
     const shown = await runCliAsync(['status'], env);
     assert.match(shown.stdout, /GLOBAL since .*every region serving is bad alike.*holding every dial/);
@@ -312,6 +334,85 @@ test("an operator's move on an evacuated region supersedes control's: it is not 
     assert.equal(await s.dial('us-east-1'), 100);
     assert.deepEqual(st.outlier.evacuated, []);
     assert.equal((await s.audit()).filter((a) => a.action === 'outlier-redirect').length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('three regions: two bad at once are not moved (not global either); one at a time, up to maxAutoEvacuated', async () => {
+  const s = await setup({ outlier: { ...OUTLIER, maxAutoEvacuated: 1 } }, THREE);
+  const restricted = async (region: string, why: RegExp) =>
+    (await s.status()).outlier.decisions.some(
+      (d) => d.decision === 'restrict' && d.region === region && why.test(d.why),
+    );
+  try {
+    errors(s.east.report, 0.3);
+    errors(s.west.report, 0.3);
+    await waitFor(
+      async () =>
+        (await restricted('us-east-1', /us-west-2 is not healthy either/)) &&
+        (await restricted('us-west-2', /us-east-1 is not healthy either/)),
+      10_000,
+    );
+    let st = await s.status();
+    assert.equal(st.outlier.global, null, 'eu-west-1 is healthy: not global');
+    assert.deepEqual(
+      st.regions.map((r) => r.dial),
+      [100, 100, 100],
+    );
+    assert.equal(st.operation, null);
+
+    errors(s.west.report, 0);
+    await waitFor(
+      async () =>
+        (await s.status()).outlier.evacuated.some((e) => e.region === 'us-east-1' && e.phase === 'evacuated'),
+      20_000,
+    );
+    errors(s.west.report, 0.3);
+    await waitFor(async () => restricted('us-west-2', /maxAutoEvacuated 1/), 10_000);
+    st = await s.status();
+    assert.deepEqual(
+      st.regions.map((r) => [r.id, r.dial]),
+      [
+        ['us-east-1', 0],
+        ['us-west-2', 100],
+        ['eu-west-1', 100],
+      ],
+    );
+    assert.ok((await s.audit()).some((a) => a.action === 'outlier-restrict' && a.target === 'us-west-2'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a rollback lands while the region is evacuated with no traffic: the probe finds it fine, and it is restored to full', async (t) => {
+  const s = await setup();
+  try {
+    errors(s.east.report, 0.3);
+    await waitFor(
+      async () => (await s.status()).outlier.evacuated.some((e) => e.phase === 'evacuated'),
+      20_000,
+    );
+    // The rollback lands; at dial 0 its origins get nothing to show it.
+    s.east.report.originRequestsPerS = 0;
+    errors(s.east.report, 0);
+    await waitFor(async () => (await s.status()).operation?.kind === 'restore', 20_000);
+    s.east.report.originRequestsPerS = 100; // what its probe dial brings
+    const dials = await watchDials(
+      s,
+      'us-east-1',
+      (st) => st.outlier.evacuated.length === 0 && st.operation?.status === 'done',
+    );
+    t.diagnostic(`dials while coming back: ${dials.join(' -> ')}`);
+    assert.equal(dials.at(-1), 100);
+    assert.ok(dials.includes(10), `the probe's dial 10 came first: ${dials.join(' -> ')}`);
+    const decisions = (await s.status()).outlier.decisions;
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['redirect', 'restore', 'restore'],
+    );
+    assert.match(decisions[1].why, /^outlier: probe: /);
+    assert.match(decisions[2].why, /^outlier: recovered: /);
   } finally {
     await s.close();
   }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Snapshot } from '../core/model.js';
+import type { OutlierState } from '../core/outlier-moves.js';
 import { ERROR_METRIC } from '../errors.js';
 
 const HEALTH = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
@@ -82,6 +83,17 @@ export function controlMetrics() {
       labelNames: ['kind', 'result'],
       registers: [registry],
     }),
+    outlierEvacuated: new Gauge({
+      name: 'meridian_control_outlier_evacuated',
+      help: '1 while control holds the region evacuated as an outlier (relative health)',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    outlierGlobal: new Gauge({
+      name: 'meridian_control_outlier_global',
+      help: '1 while every region is bad alike and control holds the dials',
+      registers: [registry],
+    }),
     errors: new Counter({
       name: ERROR_METRIC,
       help: 'Errors by code',
@@ -99,6 +111,11 @@ export function controlMetrics() {
         m.load.set({ region: r.id }, r.load);
         m.demand.set({ region: r.id }, r.demand);
       }
+    },
+    observeOutlier(regions: readonly string[], o: OutlierState | undefined) {
+      const evacuated = new Set(o?.evacuated.map((e) => e.region));
+      for (const id of regions) m.outlierEvacuated.set({ region: id }, evacuated.has(id) ? 1 : 0);
+      m.outlierGlobal.set(o?.global ? 1 : 0);
     },
   };
 }

@@ -84,10 +84,8 @@ export class Operations {
     req: MoveRequest,
     who: Actor,
     auto = false,
-    /** Control's own moves: why, at commit, it is no longer wanted (null: still wanted). */
-    recheck?: (draft: ControlState) => string | null,
   ): Promise<{ plan: MovePlan; operation: OperationRecord | null; replication: ReplicationCheck | null }> {
-    return this.begin(req, who, auto, false, recheck);
+    return this.begin(req, who, auto, false);
   }
 
   /** Control's own restore of a region it failed over, now HEALTHY again: back to the dial it had. */
@@ -103,13 +101,7 @@ export class Operations {
     return this.begin(req, { name: 'control', role: 'system' }, true, true);
   }
 
-  private async begin(
-    req: MoveRequest,
-    who: Actor,
-    auto: boolean,
-    failover: boolean,
-    recheck?: (draft: ControlState) => string | null,
-  ) {
+  private async begin(req: MoveRequest, who: Actor, auto: boolean, failover: boolean) {
     const plan = this.plan(req);
     const snap = this.keeper.snapshot();
     const replication = this.replicationOf(req.kind, req.region);
@@ -195,8 +187,6 @@ export class Operations {
       }
       if (failover && !stillFailedOver(draft, req.region))
         throw new MeridianError('CONFLICT', 'no longer failed over');
-      const refusal = auto && recheck ? recheck(draft) : null;
-      if (refusal !== null) throw new MeridianError('CONFLICT', refusal);
       forgetFailedOver(draft, req.region);
       draft.operation = op;
       return entries;

@@ -63,6 +63,7 @@ const cases: {
   draft: ControlState;
   expect: Partial<OutlierEvacuation> | null;
   taken?: string[] | null;
+  stopped?: string[];
 }[] = [
   {
     name: 'evacuation still running: unchanged',
@@ -81,6 +82,11 @@ const cases: {
     expect: null,
   },
   {
+    name: 'a probe done at its small dial: still evacuated, judged on its traffic from there',
+    draft: state(entry({ phase: 'restoring' }), op({ kind: 'restore', steps: [10] }), 10),
+    expect: { phase: 'evacuated', probeAt: now + PROBE },
+  },
+  {
     name: 'restore aborted on gates: evacuated again, the cool-down doubled',
     draft: state(
       entry({ phase: 'restoring' }),
@@ -91,10 +97,11 @@ const cases: {
     expect: { phase: 'evacuated', probes: 1, probeAt: now + 2 * PROBE },
   },
   {
-    name: 'evacuation aborted on gates having moved nothing: forgotten',
+    name: 'evacuation aborted on gates having moved nothing: forgotten, and stopped (a cool-down before the next try)',
     draft: state(entry(), op({ status: 'aborted', message: 'aborted after 3 failed gates' }), 100),
     expect: null,
     taken: [],
+    stopped: ['east'],
   },
   {
     name: 'evacuation aborted on gates at 50: evacuated as far as it went',
@@ -102,10 +109,34 @@ const cases: {
     expect: { phase: 'evacuated' },
   },
   {
+    name: 'a restore aborted on gates is not a stopped evacuation',
+    draft: state(
+      entry({ phase: 'restoring' }),
+      op({ kind: 'restore', status: 'aborted', message: 'aborted after 3 failed gates' }),
+      0,
+    ),
+    expect: { phase: 'evacuated' },
+    stopped: [],
+  },
+  {
     name: "an operator's abort: forgotten, the operator's",
     draft: state(entry(), op({ status: 'aborted', message: 'aborted by ops: enough; dial stays at 50' }), 50),
     expect: null,
     taken: ['east'],
+  },
+  {
+    name: "control's own abort of its probe (the new evacuation did not start): evacuated, not the operator's",
+    draft: state(
+      entry({ phase: 'restoring' }),
+      op({
+        kind: 'restore',
+        status: 'aborted',
+        message: 'aborted by control: outlier: still worse; dial stays at 10',
+      }),
+      10,
+    ),
+    expect: { phase: 'evacuated', probes: 1 },
+    taken: [],
   },
   {
     name: "another operation replaced it (an operator's move superseded it): forgotten, the operator's",
@@ -127,7 +158,7 @@ const cases: {
 
 for (const c of cases) {
   test(`settleEvacuations: ${c.name}`, () => {
-    const taken = settleEvacuations(c.draft, now, PROBE);
+    const settled = settleEvacuations(c.draft, now, PROBE);
     const e = c.draft.outlier!.evacuated.find((x) => x.region === 'east') ?? null;
     if (c.expect === null) assert.equal(e, null);
     else
@@ -135,7 +166,12 @@ for (const c of cases) {
         Object.fromEntries(Object.keys(c.expect).map((k) => [k, e?.[k as keyof OutlierEvacuation]])),
         c.expect,
       );
-    if (c.taken !== undefined) assert.deepEqual(taken, c.taken);
+    if (c.taken !== undefined) assert.deepEqual(settled === null ? null : settled.taken, c.taken);
+    if (c.stopped !== undefined)
+      assert.deepEqual(
+        settled?.stopped.map((x) => x.region),
+        c.stopped,
+      );
   });
 }
 
@@ -159,6 +195,6 @@ test('recordDecision keeps the last 20 and names the audit action', () => {
   assert.equal(draft.outlier!.decisions[0].why, 'all bad 5');
   assert.deepEqual(
     [last?.action, last?.who, last?.role, last?.details],
-    ['outlier-global', 'control', 'system', { decision: 'hold-global', raised: true }],
+    ['outlier-global', 'control', 'system', { decision: 'hold-global', message: 'all bad 24', raised: true }],
   );
 });

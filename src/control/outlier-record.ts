@@ -41,7 +41,8 @@ export function recordDecision(
     action: ACTIONS[d.decision],
     ...(d.region ? { target: d.region } : {}),
     reason: d.why,
-    details: { decision: d.decision, ...details },
+    // message: the dashboard's audit table shows it for outlier-* entries.
+    details: { decision: d.decision, message: d.why, ...details },
   };
 }
 
@@ -57,20 +58,29 @@ export function forgetOutlier(draft: ControlState, region: string): boolean {
  * An operator's abort, as opposed to failed gates or DOWN. Read from the message until operations
  * carry an explicit phase (issue 14, helper `machine`); an unrecognised abort is taken as gates.
  */
-const abortedByOperator = (op: OperationRecord) => /^(aborted by |superseded by )/.test(op.message);
+const abortedByOperator = (op: OperationRecord) => {
+  const by = /^(?:aborted|superseded) by ([^:']+)/.exec(op.message)?.[1];
+  return by !== undefined && by !== OUTLIER_ACTOR.name;
+};
 
 /**
  * Follows each evacuated region's operation to its end: evacuation done -> evacuated (with the
- * probe time); restore done -> forgotten; failed gates -> evacuated at the dial it backed off to
+ * probe time); restore done -> forgotten (a probe's, short of the dial it had: evacuated); failed gates -> evacuated at the dial it backed off to
  * (a failed restore doubles the probe cool-down); an operator's abort, another operation on the
  * region, or DOWN (the automatic restore owns it then) -> forgotten. Returns the regions an
- * operator took over, or null when nothing changed.
+ * operator took over and the evacuations stopped by their gates (not tried again at once), or
+ * null when nothing changed.
  */
-export function settleEvacuations(draft: ControlState, now: number, probeAfterMs: number): string[] | null {
+export function settleEvacuations(
+  draft: ControlState,
+  now: number,
+  probeAfterMs: number,
+): { taken: string[]; stopped: { region: string; message: string }[] } | null {
   const o = draft.outlier;
   if (!o || o.evacuated.length === 0) return null;
   const op = draft.operation;
   const taken: string[] = [];
+  const stopped: { region: string; message: string }[] = [];
   let changed = false;
   const keep = o.evacuated.flatMap((e) => {
     const failedOver = () => (draft.failedOver ?? []).some((f) => f.region === e.region && f.dial > 0);
@@ -96,8 +106,12 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
       return [];
     }
     if (failedOver()) return [];
-    if (op.status === 'done' && e.phase === 'restoring') return [];
-    const probes = (e.probes ?? 0) + (e.phase === 'restoring' ? 1 : 0);
+    // A probe ends at its small dial: from there the region is judged on its traffic.
+    if (op.status === 'done' && e.phase === 'restoring' && (currentDial(draft, e.region) ?? 0) >= e.fromDial)
+      return [];
+    if (op.status === 'aborted' && e.phase === 'evacuating')
+      stopped.push({ region: e.region, message: op.message });
+    const probes = (e.probes ?? 0) + (e.phase === 'restoring' && op.status === 'aborted' ? 1 : 0);
     const dial = currentDial(draft, e.region) ?? 0;
     if (e.phase === 'evacuating' && dial >= e.fromDial) return [];
     return [
@@ -112,5 +126,5 @@ export function settleEvacuations(draft: ControlState, now: number, probeAfterMs
   });
   if (!changed) return null;
   o.evacuated = keep.map(({ operation, ...rest }) => (operation ? { ...rest, operation } : rest));
-  return taken;
+  return { taken, stopped };
 }

@@ -1,6 +1,4 @@
 import type { MeridianConfig } from '../config/index.js';
-import type { RolloutRecord } from '../core/operations/rollout-record.js';
-import { regionsInRollout } from '../core/operations/rollout-record.js';
 import {
   emptyOutlierState,
   nextOutlierMove,
@@ -28,14 +26,21 @@ import {
   settleEvacuations,
 } from './outlier-record.js';
 import type { StateKeeper } from './state.js';
-import type { AuditEntry } from './store/index.js';
+import type { AuditEntry, ControlState } from './store/index.js';
 
 /** What relative health judges from a report: the origins' error rate and volume when the edge sends them. */
 export const readingOf = (r: EdgeReport): RegionReading => ({
   errorRate: r.originErrorRate ?? r.errorRate,
-  p99Ms: r.p99Ms,
+  p99Ms: r.originP99Ms ?? r.p99Ms,
   requestsPerS: r.originRequestsPerS ?? r.requestsPerS,
 });
+
+/** Regions the automatic restore after DOWN will bring back (a mark with dial 0 brings back nothing). */
+const awaitingRestore = (state: ControlState) =>
+  new Set((state.failedOver ?? []).filter((f) => f.dial > 0).map((f) => f.region));
+
+/** How often edges report (src/feed/reporter.ts's default interval). */
+const EDGE_REPORT_INTERVAL_MS = 1000;
 
 /** A probe that found the region still worse doubles the next cool-down. */
 const probesAfter = (move: OutlierMove, probes = 0) => {
@@ -50,9 +55,9 @@ const probesAfter = (move: OutlierMove, probes = 0) => {
  *
  * Recovery of an evacuated region: it is judged on the traffic its origins still get (a trickle
  * dial, other regions' retries) when that reaches minRequestsPerSecond; with less, control waits
- * probeAfter and then restores it anyway. The restore's first step (restoreSteps[0], small) is
- * the probe: if the region is clearly worse there for fallAfter, the restore is stopped, the
- * region evacuated again and the next cool-down doubled (at most 16 x).
+ * probeAfter and then probes it: a restore to the first step only (restoreSteps[0], small), held
+ * for fallAfter. Clearly worse there, it is evacuated again and the next cool-down doubled (at most
+ * 16 x); otherwise it is judged on that traffic as above.
  */
 export class OutlierControl {
   private timer: NodeJS.Timeout | undefined;
@@ -75,6 +80,8 @@ export class OutlierControl {
     private readonly operations: Operations,
     private readonly log: Logger,
     private readonly isLeader: () => boolean,
+    /** Regions another mechanism moves now and judges itself (a running rollout's wave): not moved here. */
+    private readonly movedByOthers: (state: ControlState) => Iterable<string> = () => [],
   ) {
     const o = config.control.outlier;
     const g = config.control.gates;
@@ -178,14 +185,15 @@ export class OutlierControl {
       const op = state.operation;
       const { move, notes } = nextOutlierMove(
         {
-          judgement: this.withoutHandsOff(judgement, state.rollout),
+          judgement,
+          leaveAlone: new Set([...this.handsOff, ...this.movedByOthers(state)]),
           snapshot: this.keeper.snapshot(),
           state: outlier,
           busy:
             op?.status === 'running'
               ? { region: op.region, id: op.id, ours: outlier.evacuated.some((e) => e.operation === op.id) }
               : null,
-          failedOver: new Set((state.failedOver ?? []).map((f) => f.region)),
+          failedOver: awaitingRestore(state),
           now,
         },
         this.moves,
@@ -197,25 +205,20 @@ export class OutlierControl {
     }
   }
 
-  /** Regions an operator took over, and those a running rollout moves (its own canary judges them). */
-  private withoutHandsOff(
-    j: RelativeJudgement,
-    rollout: RolloutRecord | null | undefined,
-  ): RelativeJudgement {
-    const skip = new Set([...this.handsOff, ...regionsInRollout(rollout)]);
-    if (skip.size === 0) return j;
-    const regions = new Map([...j.regions].filter(([id]) => !skip.has(id)));
-    return { ...j, regions };
-  }
-
   private async settle(now: number) {
-    let taken: string[] = [];
+    if (!this.keeper.current().outlier?.evacuated.length) return;
+    const out: { settled: ReturnType<typeof settleEvacuations> } = { settled: null };
     await this.keeper.change((draft) => {
-      const t = settleEvacuations(draft, now, this.moves.probeAfterMs);
-      if (t === null) return null;
-      taken = t;
-      return [];
+      out.settled = settleEvacuations(draft, now, this.moves.probeAfterMs);
+      return out.settled === null ? null : [];
     });
+    if (out.settled === null) return;
+    const { taken, stopped } = out.settled;
+    // An evacuation its gates stopped is not tried again before the cool-down: the same gates would stop it.
+    for (const { region, message } of stopped) {
+      this.retryAt.set(region, now + this.moves.probeAfterMs);
+      await this.note([{ region, decision: 'restrict', why: `not moved further: ${message}` }], now, false);
+    }
     for (const region of taken) {
       this.handsOff.add(region);
       this.log.info({ region }, 'an operator took over the automatic outlier evacuation');
@@ -264,18 +267,16 @@ export class OutlierControl {
           ? `outlier: ${move.probe ? 'probe' : 'recovered'}: ${move.why}`
           : `outlier: ${move.why}`;
       const fromDial = currentDial(this.keeper.current(), move.region) ?? 100;
-      // Each restore step holds long enough to catch a region still worse at its new dial (fallAfter
-      // and one report window) before the next step sends it more.
+      // A probe (one small step) holds long enough for a region still worse there to be caught:
+      // fallAfter, plus the edges' report interval for the first report at the new dial.
       const stepIntervalMs =
-        kind === 'restore'
-          ? Math.max(o.stepInterval, o.fallAfter + this.config.control.health.reportStaleAfter)
+        move.kind === 'restore' && move.probe
+          ? Math.max(o.stepInterval, o.fallAfter + EDGE_REPORT_INTERVAL_MS)
           : o.stepInterval;
       const { operation } = await this.operations.start(
         { kind, region: move.region, steps: move.steps, stepIntervalMs, reason },
         OUTLIER_ACTOR,
         true,
-        (draft) =>
-          draft.failedOver?.some((f) => f.region === move.region) ? 'failed over after DOWN' : null,
       );
       await this.keeper.change((draft) => {
         const out = outlierOf(draft);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { MeridianConfig } from '../config/index.js';
+import { regionsInRollout } from '../core/operations/rollout-record.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { buildApp } from './app.js';
@@ -79,7 +80,10 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   const observer = new Observer(config, keeper, metrics, log, isLeader);
   const operations = new Operations(config, keeper, observer, metrics, log, () => context.instance);
   const autoRestore = new AutoRestore(config, keeper, operations, log, isLeader);
-  const outlier = new OutlierControl(config, keeper, observer, operations, log, isLeader);
+  // A running rollout's wave is judged by its own canary, not moved as an outlier.
+  const outlier = new OutlierControl(config, keeper, observer, operations, log, isLeader, (state) =>
+    regionsInRollout(state.rollout),
+  );
   const rollouts = new RolloutRunner(
     config,
     keeper,
@@ -111,11 +115,14 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
       leader: async () => (leadership ? leadership.leader() : null),
     },
   };
-  keeper.onChange((_state, snap) => {
+  const regionIds = config.regions.map((r) => r.id);
+  keeper.onChange((state, snap) => {
     stream.publish(snap);
     metrics.observeSnapshot(snap);
+    metrics.observeOutlier(regionIds, state.outlier);
   });
   metrics.observeSnapshot(keeper.snapshot());
+  metrics.observeOutlier(regionIds, keeper.current().outlier);
   const app = await buildApp(context, { https });
   await app.listen({ host, port });
   // After listening, a server error (an accept failing with EMFILE) is logged, not thrown.

@@ -11,7 +11,7 @@ import {
 } from './outlier-moves.js';
 import type { RegionJudgement, RelativeJudgement, Verdict } from './relative-health.js';
 import { initialRelativeState } from './relative-health.js';
-import { twoRegions } from './test-fixtures.js';
+import { east, region, snapshot, twoRegions, west } from './test-fixtures.js';
 
 const cfg: OutlierMoveConfig = {
   steps: [50, 0],
@@ -26,7 +26,14 @@ function judged(verdicts: Record<string, Verdict>, global = false): RelativeJudg
   const regions = new Map<string, RegionJudgement>(
     Object.entries(verdicts).map(([region, verdict]) => [
       region,
-      { region, verdict, why: `${region} ${verdict}`, reading: null, baseline: null },
+      {
+        region,
+        verdict,
+        why: `${region} ${verdict}`,
+        reading: null,
+        baseline: null,
+        healthy: verdict === 'fine',
+      },
     ]),
   );
   return { state: initialRelativeState(), regions, global: { raised: global, why: global ? 'all bad' : '' } };
@@ -110,6 +117,36 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
     notes: ['restrict'],
   },
   {
+    name: 'three regions, the other two not both healthy: restrict (the gates check every receiver)',
+    input: input({
+      verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'outlier', 'eu-west-1': 'fine' },
+      snapshot: snapshot([east(load(100)), west(load(100)), region('eu-west-1', 53.3, -6.3, load(100))]),
+    }),
+    move: null,
+    notes: ['restrict', 'restrict'],
+  },
+  {
+    name: 'three regions, one already evacuated as an outlier: the next outlier is judged against the rest',
+    input: input({
+      verdicts: { 'us-east-1': 'unjudged', 'us-west-2': 'outlier', 'eu-west-1': 'fine' },
+      state: { ...emptyOutlierState(), evacuated: [evac({ probeAt: now + 60_000 })] },
+      snapshot: snapshot([
+        east({ ...load(100), dial: 0 }),
+        west(load(100)),
+        region('eu-west-1', 53.3, -6.3, load(100)),
+      ]),
+    }),
+    move: { kind: 'redirect', region: 'us-west-2', steps: [50, 0], partial: false },
+  },
+  {
+    name: 'a region an operator holds (or a rollout moves) is left alone',
+    input: input({
+      verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },
+      leaveAlone: new Set(['us-east-1']),
+    }),
+    move: null,
+  },
+  {
     name: 'a region failed over after DOWN is the automatic restore’s',
     input: input({
       verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },
@@ -142,7 +179,7 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
       state: { ...emptyOutlierState(), evacuated: [evac({ probeAt: now - 1 })] },
       snapshot: twoRegions({ ...load(100), dial: 0 }, load(100)),
     }),
-    move: { kind: 'restore', region: 'us-east-1', steps: [10, 50, 100], probe: true },
+    move: { kind: 'restore', region: 'us-east-1', steps: [10], probe: true },
   },
   {
     name: 'evacuated and recovered, but global: hold',

@@ -56,6 +56,8 @@ export interface OutlierMoveInput {
   busy: { region: string; ours: boolean; id: string } | null;
   /** Regions control failed over after DOWN: the automatic restore owns them. */
   failedOver: ReadonlySet<string>;
+  /** Regions an operator holds, or another mechanism moves (a rollout's wave): judged, never moved here. */
+  leaveAlone?: ReadonlySet<string>;
   now: number;
 }
 
@@ -92,8 +94,9 @@ export function nextOutlierMove(
   if (busy) return { move: null, notes };
   // Every region bad alike: hold every dial, restores included.
   if (judgement.global.raised) return { move: null, notes };
+  const alone = (id: string) => input.leaveAlone?.has(id) === true;
   for (const e of state.evacuated) {
-    if (e.phase !== 'evacuated') continue;
+    if (e.phase !== 'evacuated' || alone(e.region)) continue;
     const dial = snapshot.regions.get(e.region)?.dial ?? 0;
     const steps = [...cfg.restoreSteps.filter((d) => d > dial && d < e.fromDial), e.fromDial];
     if (dial >= e.fromDial) continue;
@@ -104,17 +107,35 @@ export function nextOutlierMove(
         notes,
       };
     if (j?.verdict === 'unjudged' && e.probeAt !== undefined && now >= e.probeAt) {
-      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing after the cool-down`;
-      return { move: { kind: 'restore', region: e.region, steps, why, probe: true }, notes };
+      // Only the first step: at that dial its traffic says whether it recovered.
+      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing at dial ${steps[0]} after the cool-down`;
+      return {
+        move: { kind: 'restore', region: e.region, steps: steps.slice(0, 1), why, probe: true },
+        notes,
+      };
     }
   }
   const limit = cfg.maxAutoEvacuated ?? snapshot.regions.size - 1;
   for (const [id, j] of judgement.regions) {
-    if (j.verdict !== 'outlier' || entry(id)?.phase === 'evacuating' || input.failedOver.has(id)) continue;
+    if (j.verdict !== 'outlier' || entry(id)?.phase === 'evacuating' || input.failedOver.has(id) || alone(id))
+      continue;
     const region = snapshot.regions.get(id);
     if (!region || region.health === 'DOWN' || region.health === 'PARTITIONED') continue;
     const steps = cfg.steps.filter((d) => d < region.dial);
     if (steps.length === 0) continue;
+    // The others must be healthy: they take its traffic, and the gates check every one of them.
+    const unfit = [...snapshot.regions.values()].find(
+      (o) => o.id !== id && o.health !== 'DOWN' && !entry(o.id) && !judgement.regions.get(o.id)?.healthy,
+    );
+    if (unfit) {
+      const why = judgement.regions.get(unfit.id)?.why ?? 'no recent report';
+      notes.push({
+        region: id,
+        decision: 'restrict',
+        why: `${j.why}; not moved: ${unfit.id} is not healthy either (${why})`,
+      });
+      continue;
+    }
     const counted = state.evacuated.filter((e) => e.region !== id).length;
     if (!entry(id) && counted >= limit) {
       notes.push({

@@ -57,6 +57,8 @@ export interface RegionJudgement {
   verdict: Verdict;
   why: string;
   reading: RegionReading | null;
+  /** A fresh reading under the absolute thresholds, whatever the volume: fit to take traffic. */
+  healthy: boolean;
   /** The healthy other regions' pooled error rate and highest p99; null when there is none. */
   baseline: { errorRate: number; p99Ms: number; regions: string[] } | null;
 }
@@ -139,7 +141,8 @@ export function judgeRelative(
       const why = reading
         ? `${reading.requestsPerS.toFixed(1)} req/s at its origins, below ${t.minRequestsPerSecond} to judge`
         : 'no recent report';
-      regions.set(id, { region: id, verdict: 'unjudged', why, reading, baseline: null });
+      const healthy = reading !== null && !isBad(reading, t);
+      regions.set(id, { region: id, verdict: 'unjudged', why, reading, baseline: null, healthy });
       continue;
     }
     const baseline = baselineFor(id, judged, t);
@@ -172,7 +175,7 @@ export function judgeRelative(
         : `error rate ${pct(r.errorRate)}, p99 ${ms(r.p99Ms)}`;
       if (evacuated) why += `, fine for ${now - track.fineSince!} ms`;
     }
-    regions.set(id, { region: id, verdict, why, reading, baseline });
+    regions.set(id, { region: id, verdict, why, reading, baseline, healthy: !isBad(r, t) });
   }
   const bad = allBad(judged, input, t);
   const g = nextGlobal(prev, bad !== null, now, t);

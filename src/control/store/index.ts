@@ -11,6 +11,7 @@ export type {
   FailedOver,
   Leadership,
   OperationRecord,
+  OutlierState,
   StateStore,
 } from './store.js';
 export { EtcdStore, SqliteStore };

@@ -1,6 +1,9 @@
 import type { RolloutRecord } from '../../core/operations/rollout-record.js';
 import type { FailedOverMark, Operation } from '../../core/operations/types.js';
 import type { OutlierState } from '../../core/outlier-moves.js';
+
+export type { OutlierState };
+
 import type { SnapshotJson } from '../../feed/codec.js';
 import { type Logger, repeatedFailure } from '../../log.js';
 
