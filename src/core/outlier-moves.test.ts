@@ -182,6 +182,15 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
     move: { kind: 'restore', region: 'us-east-1', steps: [10], probe: true },
   },
   {
+    name: 'probed at dial 10, still too little traffic to judge, never found worse: the next step at once',
+    input: input({
+      verdicts: { 'us-east-1': 'unjudged', 'us-west-2': 'fine' },
+      state: { ...emptyOutlierState(), evacuated: [evac({ probeAt: now + 60_000 })] },
+      snapshot: twoRegions({ ...load(100), dial: 10 }, load(100)),
+    }),
+    move: { kind: 'restore', region: 'us-east-1', steps: [50], probe: true },
+  },
+  {
     name: 'evacuated and recovered, but global: hold',
     input: input({
       verdicts: { 'us-east-1': 'recovered', 'us-west-2': 'bad' },

@@ -106,9 +106,13 @@ export function nextOutlierMove(
         move: { kind: 'restore', region: e.region, steps, why: `recovered: ${j.why}`, probe: false },
         notes,
       };
-    if (j?.verdict === 'unjudged' && e.probeAt !== undefined && now >= e.probeAt) {
-      // Only the first step: at that dial its traffic says whether it recovered.
-      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing at dial ${steps[0]} after the cool-down`;
+    // A probe it came through (held at its dial, never found worse) but whose trickle was still too small
+    // to judge goes on to the next step at once: only more traffic can judge it, and a worse verdict there
+    // evacuates it again.
+    const probed = dial > 0;
+    if (j?.verdict === 'unjudged' && (probed || (e.probeAt !== undefined && now >= e.probeAt))) {
+      // Only the next step: at that dial its traffic says whether it recovered.
+      const why = `too little traffic to judge at dial ${dial} (${j.why}); probing at dial ${steps[0]}${probed ? '' : ' after the cool-down'}`;
       return {
         move: { kind: 'restore', region: e.region, steps: steps.slice(0, 1), why, probe: true },
         notes,

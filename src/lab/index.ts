@@ -190,18 +190,20 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   const sections: ReportSection[] = [];
   for (const name of names) {
     const drill = DRILLS.get(name)!;
-    o.progress(`${name}: ${drill.description} (${durationS} s at ${rate} req/s, target ${target})`);
+    const runS = Math.max(durationS, drill.minDurationS ?? 0);
+    const longer = runS > durationS ? `; it needs at least ${runS} s, more than --duration ${durationS}` : '';
+    o.progress(`${name}: ${drill.description} (${runS} s at ${rate} req/s, target ${target}${longer})`);
     const { summary, recorder } = await runScenario(drill, {
       configFile: o.config,
       config,
       dir,
-      durationS,
+      durationS: runS,
       rate,
       target,
       users,
       homeOf,
       expectedShares: expected,
-      notes: [...notes],
+      notes: longer ? [...notes, `${name} ran ${runS} s${longer}`] : [...notes],
       progress: o.progress,
       withControl,
     });

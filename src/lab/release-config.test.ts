@@ -36,7 +36,7 @@ test('labRolloutPlan: one drained region per wave in the config order, canary 25
     { regions: ['us-east-1'], strategy: 'drain' },
     { regions: ['us-west-2'], strategy: 'drain' },
   ]);
-  assert.deepEqual(plan.canary, { steps: [25, 100], bake: 1800, betweenWaves: 1800 });
+  assert.deepEqual(plan.canary, { steps: [25, 100], bake: 1800, betweenWaves: 1800, minSamples: 3 });
   assert.ok(JSON.stringify(plan).includes(release.deployTokenFile), 'the plan names the token file');
 });
 

@@ -3,6 +3,7 @@
 // the outlier detector's clocks scaled to the run. Each part is added only when
 // this build's config schema has its section (the rollout and outlier parts of
 // control may be built apart from the lab), so the lab runs either way.
+import { BAD_DEPLOY_FIX_AT } from '../chaos/drills/releases.js';
 import { configSchema } from '../config/index.js';
 import { controlSchema } from '../config/schema/control.js';
 import { DEPLOY_SCRIPT } from './admin.js';
@@ -90,21 +91,17 @@ export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
 }
 
 /**
- * The outlier detector's clocks on the lab's scale: bad-deploy puts v1 back at
- * 0.7 of the run, and the region must come back before the end, so it may be
- * clearly fine for at most a twentieth of the run (1.5 s at 30 s) before its
- * restore starts, in steps of at most a sixtieth (at least 0.5 s). An evacuated
+ * The outlier detector's clocks on the lab's scale. bad-deploy deploys v3 at a
+ * third of the run and puts v1 back at BAD_DEPLOY_FIX_AT; the region must come
+ * back before the end, so it may be clearly fine for a twentieth of the run
+ * before its restore starts, in steps of a sixtieth (0.5 to 1 s). An evacuated
  * region serves nobody, so control probes it after `probeAfter` (30 s by
- * default, longer than a short run). The probe must come after v1 is back and
- * leave time to restore: a probe that meets v3 doubles the wait. Measured at
- * 30 s: v3 at 10 s, evacuated at 16.5 s (1/3 of the run and 6.5 s), v1 served
- * at 24.7 s (0.7 of the run and 3.7 s), so the probe must wait 0.37 x duration
- * - 2.8 s at least; 0.37 x duration - 1 s leaves 1.8 s of margin (10.1 s at 30 s:
- * probed at 26.6 s, restored in steps by 28.6 s). The traffic a region needs
- * to be judged is scaled to the lab's rate too (a twentieth of it, 1 to the
- * default 5 req/s): at 40 req/s the probe's first step, dial 10, gave the
- * region 3 req/s, too little to judge it fine, and it stayed there. Each key
- * only where this build's schema has it.
+ * default, longer than a run): the probe must come after v1 is back (a probe
+ * that meets v3 doubles the wait). Measured at 60 s: redirected at 24 s (a third
+ * and 4 s), probed 2.3 s after probeAfter ran out, v1 served 4.2 s after the
+ * fix; so probeAfter = (fix - 1/3) x duration + 1 s probes about 1.6 s after v1
+ * is back, whatever the duration. The traffic a region needs to be judged is
+ * scaled to the lab's rate (a twentieth of it, 1 to the default 5 req/s).
  */
 export function labOutlierClocks(durationS: number, rate: number, outlier: Record<string, unknown> = {}) {
   const ms = durationS * 1000;
@@ -112,7 +109,7 @@ export function labOutlierClocks(durationS: number, rate: number, outlier: Recor
     minRequestsPerSecond: Math.min(5, Math.max(1, rate / 20)),
     riseAfter: Math.round(Math.min(10_000, Math.max(1500, ms / 20))),
     stepInterval: Math.round(Math.min(1000, Math.max(500, ms / 60))),
-    probeAfter: Math.round(Math.min(30_000, Math.max(3000, ms * 0.37 - 1000))),
+    probeAfter: Math.round(Math.min(30_000, Math.max(3000, ms * (BAD_DEPLOY_FIX_AT - 1 / 3) + 1000))),
   };
   let out: Record<string, unknown> = { ...outlier };
   for (const [key, value] of Object.entries(scaled)) {

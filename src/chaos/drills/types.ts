@@ -214,6 +214,11 @@ export interface Drill {
    * 5 s, each on a hostname of its own), so one run measures every policy against the same fault.
    */
   cohorts?: boolean;
+  /**
+   * The shortest run in which the scenario's story fits (seconds): a shorter `--duration` runs this
+   * long instead, and the lab says so.
+   */
+  minDurationS?: number;
   /** The scenario's expectations, judged on what was measured. */
   checks(s: Summary): Check[];
 }
