@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { bearerMatches, DEPLOY_SCRIPT, deployedVersion, startLabAdmin } from './admin.js';
+import { runAction } from '../control/rollout/actions.js';
+import { bearerMatches, deployedVersion, startLabAdmin } from './admin.js';
 
 const TOKEN = 'lab-deploy-token-for-the-test';
 
@@ -75,25 +75,7 @@ test('POST /deploy: refused without the token, checks its body, answers once the
   }
 });
 
-/** Runs DEPLOY_SCRIPT as control runs an action: its own process, the action in its environment. */
-function runScript(url: string, tokenFile: string, env: Record<string, string>) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(process.execPath, ['-e', DEPLOY_SCRIPT, url, tokenFile], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c) => {
-      output += c;
-    });
-    child.stderr.on('data', (c) => {
-      output += c;
-    });
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
-
-test('DEPLOY_SCRIPT (the plan’s command): the action from the environment, the token from its file', async () => {
+test("the plan's webhook as control runs it: the action in the body, the token from its file", async () => {
   const calls: string[] = [];
   const admin = await startLabAdmin({
     token: TOKEN,
@@ -105,24 +87,18 @@ test('DEPLOY_SCRIPT (the plan’s command): the action from the environment, the
   const dir = mkdtempSync(join(tmpdir(), 'lab-admin-'));
   const file = join(dir, 'lab-deploy.token');
   writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
-  const env = { MERIDIAN_REGION: 'us-east-1', MERIDIAN_VERSION: 'v3', MERIDIAN_ROLLOUT_ID: 'r1' };
-  const url = `${admin.url}/deploy`;
+  const action = { webhook: `${admin.url}/deploy`, token: `file:${file}`, timeout: 5000 };
+  const args = { region: 'us-east-1', version: 'v3', previousVersion: 'v2', rollout: 'r1' };
   try {
-    const deployed = await runScript(url, file, { ...env, MERIDIAN_ACTION: 'deploy' });
-    assert.equal(deployed.code, 0, deployed.output);
-    assert.match(deployed.output, /^HTTP 200 /);
-    const back = await runScript(url, file, {
-      ...env,
-      MERIDIAN_ACTION: 'rollback',
-      MERIDIAN_PREVIOUS_VERSION: 'v2',
-    });
-    assert.equal(back.code, 0, back.output);
+    const deployed = await runAction(action, { ...args, action: 'deploy' }, {});
+    assert.equal(deployed.ok, true, deployed.message);
+    const back = await runAction(action, { ...args, action: 'rollback' }, {});
+    assert.equal(back.ok, true, back.message);
     assert.deepEqual(calls, ['us-east-1 v3', 'us-east-1 v2']);
-    writeFileSync(file, 'not-the-token\n');
-    const refused = await runScript(url, file, env);
-    assert.equal(refused.code, 1, 'a refused action fails');
-    assert.match(refused.output, /^HTTP 401 /);
-    assert.equal((await runScript('http://127.0.0.1:9/deploy', file, env)).code, 1, 'no answer fails');
+    writeFileSync(file, 'not-the-token-but-long-enough\n');
+    const refused = await runAction(action, { ...args, action: 'deploy' }, {});
+    assert.equal(refused.ok, false, 'a refused action fails');
+    assert.match(refused.message, /^HTTP 401/);
   } finally {
     await admin.close();
   }

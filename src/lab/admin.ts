@@ -100,22 +100,3 @@ export async function startLabAdmin(o: LabAdminOptions): Promise<LabAdmin> {
       }),
   };
 }
-
-/**
- * The other side, for control's rollout actions run as a command: `node -e DEPLOY_SCRIPT URL
- * TOKEN_FILE` sends the action's environment (MERIDIAN_REGION, MERIDIAN_VERSION,
- * MERIDIAN_PREVIOUS_VERSION, MERIDIAN_ACTION, MERIDIAN_ROLLOUT_ID) as the webhook body, with the
- * token read from its file (never in argv), and exits 0 on a 2xx answer. Plain JavaScript, no
- * import: it starts in a few tens of ms, where the meridian CLI through tsx takes seconds, twice per
- * region in a rollout of a 30 s run.
- */
-export const DEPLOY_SCRIPT = [
-  'const [url, file] = process.argv.slice(1), e = process.env;',
-  "const token = require('node:fs').readFileSync(file, 'utf8').split('\\n')[0].trim();",
-  'const body = { region: e.MERIDIAN_REGION, version: e.MERIDIAN_VERSION, previousVersion: e.MERIDIAN_PREVIOUS_VERSION || null,',
-  "  action: e.MERIDIAN_ACTION || 'deploy', rollout: e.MERIDIAN_ROLLOUT_ID };",
-  "fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },",
-  '  body: JSON.stringify(body) })',
-  "  .then(async (r) => { console.log('HTTP ' + r.status + ' ' + (await r.text())); process.exitCode = r.ok ? 0 : 1; })",
-  '  .catch((err) => { console.error(err.message); process.exitCode = 1; });',
-].join('\n');

@@ -4,13 +4,7 @@ import { parse } from 'yaml';
 import type { MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import { type Cohort, extraCohorts } from './cohorts.js';
-import {
-  labOutlierClocks,
-  labRolloutPlan,
-  type ReleaseWiring,
-  schemaHasOutlier,
-  schemaHasRollout,
-} from './release-config.js';
+import { labOutlierClocks, labRolloutPlan, type ReleaseWiring } from './release-config.js';
 
 export interface LabTokens {
   operator: string;
@@ -168,7 +162,7 @@ export function labConfigDocument(
         ...((control.autoRestore as object | undefined) ?? {}),
         stepInterval: wiring.restoreStepMs,
       },
-      ...(wiring.release && schemaHasOutlier()
+      ...(wiring.release
         ? {
             outlier: labOutlierClocks(
               wiring.release.durationS,
@@ -178,7 +172,7 @@ export function labConfigDocument(
           }
         : {}),
     },
-    ...(wiring.release && schemaHasRollout() ? { rollout: labRolloutPlan(wiring.release) } : {}),
+    ...(wiring.release ? { rollout: labRolloutPlan(wiring.release) } : {}),
     // One machine runs every server: one process each, not one per core.
     // The lab's users all ask from 127.0.0.1, as if through one big resolver: no response-rate limit.
     dns: { ...((doc.dns as object | undefined) ?? {}), workers: 1, rateLimit: { enabled: false } },

@@ -1,12 +1,7 @@
-// What the lab adds to control's config for issue 14's drills: a rollout plan
+// What the lab adds to control's config for the release drills: a rollout plan
 // whose deploy and rollback actions are webhooks to the lab's POST /deploy, and
-// the outlier detector's clocks scaled to the run. Each part is added only when
-// this build's config schema has its section (the rollout and outlier parts of
-// control may be built apart from the lab), so the lab runs either way.
+// the outlier detector's clocks scaled to the run.
 import { BAD_DEPLOY_FIX_AT } from '../chaos/drills/releases.js';
-import { configSchema } from '../config/index.js';
-import { controlSchema } from '../config/schema/control.js';
-import { DEPLOY_SCRIPT } from './admin.js';
 
 export interface ReleaseWiring {
   /** The lab's admin server (admin.ts): POST URL/deploy. */
@@ -19,12 +14,6 @@ export interface ReleaseWiring {
   /** The lab's requests per second, all users together. */
   rate: number;
 }
-
-const hasKey = (schema: unknown, key: string) =>
-  typeof schema === 'object' && schema !== null && key in ((schema as { shape?: object }).shape ?? {});
-
-export const schemaHasRollout = () => hasKey(configSchema, 'rollout');
-export const schemaHasOutlier = () => hasKey(controlSchema, 'outlier');
 
 /**
  * The rollout drills start the rollout at a tenth of the run and leave it about
@@ -40,54 +29,33 @@ export function labBakeMs(durationS: number, regions: number): number {
   return Math.round(Math.min(10_000, Math.max(1000, (perWaveMs - 3000) / 5)));
 }
 
-/**
- * How control calls POST /deploy. A webhook with a bearer token by reference (`token: file:PATH`,
- * as `edge.admin.token`) when the schema's actions take one; else a command, `node -e
- * DEPLOY_SCRIPT URL TOKEN_FILE` (admin.ts), which sends the action's environment with the token
- * read from the file (control's webhooks send no Authorization header yet).
- */
-export function labDeployAction(w: ReleaseWiring, accepts: (action: object) => boolean): object {
-  const url = `${w.deployUrl}/deploy`;
+/** How control calls POST /deploy: a webhook whose bearer token control reads from the lab's 0600 file. */
+export function labDeployAction(w: ReleaseWiring) {
   // Two origins restarted one by one, each waiting to serve: well under 30 s even on a busy machine.
-  const webhook = { webhook: url, token: `file:${w.deployTokenFile}`, timeout: 30_000 };
-  if (accepts(webhook)) return webhook;
-  return { command: [process.execPath, '-e', DEPLOY_SCRIPT, url, w.deployTokenFile], timeout: 30_000 };
-}
-
-/** Whether this build's rollout schema takes `action` as the plan's deploy action. */
-function schemaAccepts(plan: Record<string, unknown>, action: object): boolean {
-  const rollout = (
-    configSchema as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
-  ).shape.rollout;
-  return rollout?.safeParse({ ...plan, actions: { deploy: action, rollback: action } }).success === true;
+  return { webhook: `${w.deployUrl}/deploy`, token: `file:${w.deployTokenFile}`, timeout: 30_000 };
 }
 
 /**
  * The lab's rollout plan: one region per wave in the config's order, drained; actions call POST
- * /deploy. Where this build's schema has them, two more knobs on the lab's scale: the drain's steps as
- * quick as an evacuation's in the lab (a sixtieth of the run, 0.5 s to 2 s; at the default 2 s a
- * two-step drain took 9 s of a 30 s run), and the readings a judgement needs (edges report once a
- * second: one more than the seconds of a bake, 3 to the default 5; with 5, every 1.8 s bake waited
- * 5 s, and two regions did not fit in 30 s).
+ * /deploy. The drain's steps as quick as an evacuation's in the lab (a sixtieth of the run, 0.5 s to
+ * 2 s; at the default 2 s a two-step drain took 9 s of a 30 s run), and the readings a judgement
+ * needs (edges report once a second: one more than the seconds of a bake, 3 to the default 5; with 5,
+ * every 1.8 s bake waited 5 s, and two regions did not fit in 30 s).
  */
 export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
   const bake = labBakeMs(w.durationS, w.regions.length);
-  const base: Record<string, unknown> = {
+  const action = labDeployAction(w);
+  return {
     waves: w.regions.map((r) => ({ regions: [r], strategy: 'drain' })),
-    canary: { steps: [25, 100], bake, betweenWaves: bake },
+    canary: {
+      steps: [25, 100],
+      bake,
+      betweenWaves: bake,
+      minSamples: Math.min(5, Math.max(3, Math.floor(bake / 1000) + 1)),
+    },
+    drain: { stepInterval: Math.round(Math.min(2000, Math.max(500, (w.durationS * 1000) / 60))) },
+    actions: { deploy: action, rollback: action },
   };
-  const action = labDeployAction(w, (a) => schemaAccepts(base, a));
-  const stepInterval = Math.round(Math.min(2000, Math.max(500, (w.durationS * 1000) / 60)));
-  const minSamples = Math.min(5, Math.max(3, Math.floor(bake / 1000) + 1));
-  let plan = base;
-  for (const next of [
-    { ...plan, drain: { stepInterval } },
-    { canary: { ...(base.canary as object), minSamples } },
-  ]) {
-    const candidate = { ...plan, ...next };
-    if (schemaAccepts(candidate, action)) plan = candidate;
-  }
-  return { ...plan, actions: { deploy: action, rollback: action } };
 }
 
 /**
@@ -103,25 +71,17 @@ export function labRolloutPlan(w: ReleaseWiring): Record<string, unknown> {
  * is back, whatever the duration. The traffic a region needs to be judged is
  * scaled to the lab's rate (a twentieth of it, 1 to the default 5 req/s).
  */
-export function labOutlierClocks(durationS: number, rate: number, outlier: Record<string, unknown> = {}) {
+export function labOutlierClocks(
+  durationS: number,
+  rate: number,
+  outlier: Record<string, unknown> = {},
+): Record<string, unknown> {
   const ms = durationS * 1000;
-  const scaled: Record<string, unknown> = {
+  const scaled = {
     minRequestsPerSecond: Math.min(5, Math.max(1, rate / 20)),
     riseAfter: Math.round(Math.min(10_000, Math.max(1500, ms / 20))),
     stepInterval: Math.round(Math.min(1000, Math.max(500, ms / 60))),
     probeAfter: Math.round(Math.min(30_000, Math.max(3000, ms * (BAD_DEPLOY_FIX_AT - 1 / 3) + 1000))),
   };
-  let out: Record<string, unknown> = { ...outlier };
-  for (const [key, value] of Object.entries(scaled)) {
-    const candidate = { ...out, [key]: value };
-    if (outlierSchemaAccepts(candidate)) out = candidate;
-  }
-  return out;
-}
-
-function outlierSchemaAccepts(outlier: Record<string, unknown>): boolean {
-  const shape = (
-    controlSchema as unknown as { shape: Record<string, { safeParse(v: unknown): { success: boolean } }> }
-  ).shape;
-  return shape.outlier?.safeParse(outlier).success === true;
+  return { ...outlier, ...scaled };
 }

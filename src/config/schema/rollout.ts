@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretRef } from '../secret.js';
 import { duration, httpUrl, percent, regionId } from './common.js';
 
 /** One action of the plan: a command (argv, run without a shell) or a webhook (POST, JSON body). */
@@ -6,11 +7,17 @@ const actionSchema = z
   .strictObject({
     command: z.array(z.string().min(1)).min(1).optional(),
     webhook: httpUrl.optional(),
+    /** A webhook's bearer token (`Authorization: Bearer`), read when the action runs: `env:NAME` or `file:PATH`. */
+    token: secretRef.optional(),
     /** The action fails (and a command is killed) after this long. */
     timeout: duration.default(60_000),
   })
   .refine((a) => (a.command === undefined) !== (a.webhook === undefined), {
     message: 'expected exactly one of command, webhook',
+  })
+  .refine((a) => a.token === undefined || a.webhook !== undefined, {
+    message: 'token goes with a webhook (a command reads its own credentials)',
+    path: ['token'],
   });
 
 const waveSchema = z.strictObject({

@@ -95,6 +95,34 @@ test('a webhook gets the same facts as JSON; a non-2xx answer or no answer in ti
   }
 });
 
+test('a webhook with a token sends it as a bearer token, read when it runs; a missing one fails by name', async () => {
+  let authorization: string | undefined;
+  const server = createServer((req, res) => {
+    authorization = req.headers.authorization;
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const token = 'deploy-token-0123456789abcdef';
+  try {
+    const sent = await runAction({ webhook: url, token: 'env:HOOK_TOKEN', timeout: 2000 }, args, {
+      HOOK_TOKEN: token,
+    });
+    assert.deepEqual([sent.ok, authorization], [true, `Bearer ${token}`]);
+    const missing = await runAction({ webhook: url, token: 'env:HOOK_TOKEN', timeout: 2000 }, args, {});
+    assert.equal(missing.ok, false);
+    assert.match(
+      missing.message,
+      /rollout\.actions\.deploy\.token: environment variable HOOK_TOKEN is not set/,
+    );
+    assert.doesNotMatch(missing.message, new RegExp(token));
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test("actions do not see control's own secrets", () => {
   const doc = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
   doc.control = { tokens: [{ name: 'ops', role: 'operator', env: 'OPS_TOKEN' }] };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import type { MeridianConfig, RolloutActionConfig } from '../../config/index.js';
+import { readSecret } from '../../config/secret.js';
 import type { RolloutActionName } from '../../core/operations/rollout.js';
 
 export interface ActionArgs {
@@ -40,7 +41,7 @@ export function runAction(
 ): Promise<ActionResult> {
   return spec.command
     ? runCommand(spec.command, spec.timeout, args, env)
-    : callWebhook(spec.webhook!, spec.timeout, args);
+    : callWebhook(spec.webhook!, spec.timeout, args, spec.token, env);
 }
 
 /** argv without a shell; its own process group, so a timeout kills what it started too. */
@@ -92,11 +93,22 @@ function runCommand(
   });
 }
 
-async function callWebhook(url: string, timeoutMs: number, args: ActionArgs): Promise<ActionResult> {
+async function callWebhook(
+  url: string,
+  timeoutMs: number,
+  args: ActionArgs,
+  tokenRef: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<ActionResult> {
   try {
+    // Read at each call, so a rotated token file is picked up; a missing one fails the action, by name.
+    const token = tokenRef ? readSecret(tokenRef, `rollout.actions.${args.action}.token`, { env }) : null;
     const res = await request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(args),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
