@@ -5,33 +5,17 @@
 // did is still seen. Each request goes to the leader first (LeaderWatch), then
 // to the other instances: a follower sends writes on to the leader.
 import { request } from 'undici';
+import type { RolloutRecord } from '../core/operations/rollout-record.js';
+import type { OutlierState } from '../core/outlier-moves.js';
 
-/** What control's outlier detector keeps (SPEC14: OutlierState). */
-export interface OutlierStateSeen {
-  evacuated?: { region: string; at: number; why: string; fromDial: number }[];
-  global?: { at: number; why: string } | null;
-  decisions?: { at: number; region?: string; decision: string; why: string }[];
-}
-
-export interface RolloutJudgement {
-  at: number;
-  region: string;
-  dial: number;
-  pass: boolean;
-  why: string;
-  metrics?: unknown[];
-}
+/** What control's outlier detector keeps, as GET /v1/status sends it. */
+export type OutlierStateSeen = Partial<OutlierState>;
 
 /** The fields of control's RolloutRecord the lab reads. */
-export interface RolloutSeen {
-  id: string;
-  version: string;
-  status: string;
-  phase: string;
-  regionsReached: string[];
-  judgements: RolloutJudgement[];
-  message?: string;
-}
+export type RolloutSeen = Pick<
+  RolloutRecord,
+  'id' | 'version' | 'status' | 'phase' | 'regionsReached' | 'judgements' | 'message'
+>;
 
 export interface ReleaseObservations {
   /** ms since the scenario started when control first said `global`, null if never. */

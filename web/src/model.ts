@@ -1,6 +1,10 @@
 // What the dashboard receives from control, and the colours it paints with.
 import type { OutlierState, RolloutRecord } from '../../src/cli/rollout-record.js';
 import type { Health, Snapshot } from '../../src/core/model.js';
+import type { Operation } from '../../src/core/operations/types.js';
+
+/** An evacuation or restore as control keeps it (core's record, with its explicit phase). */
+export type { Operation };
 
 export interface RegionJson {
   id: string;
@@ -24,23 +28,6 @@ export interface SnapshotJson {
     overflow: 'shed' | 'overload';
     ttl: number;
   };
-}
-
-export interface Operation {
-  id: string;
-  kind: 'evacuate' | 'restore';
-  region: string;
-  steps: number[];
-  stepIntervalMs: number;
-  fromDial: number;
-  index: number;
-  status: 'running' | 'done' | 'aborted';
-  failures: number;
-  reason: string;
-  who: string;
-  startedAt: number;
-  stepAt: number;
-  message: string;
 }
 
 export interface StatusRegion {

@@ -1,5 +1,5 @@
 import type { RolloutRecord } from '../../core/operations/rollout-record.js';
-import type { FailedOverMark, Operation } from '../../core/operations/types.js';
+import type { AuditLike, FailedOverMark, Operation } from '../../core/operations/types.js';
 import type { OutlierState } from '../../core/outlier-moves.js';
 
 export type { OutlierState };
@@ -29,15 +29,8 @@ export interface ControlState {
   rollout?: RolloutRecord | null;
 }
 
-export interface AuditEntry {
-  at: number;
-  who: string;
-  role: string;
-  action: string;
-  target?: string;
-  reason?: string;
-  details?: Record<string, unknown>;
-  /** Snapshot version the change produced. */
+/** An audit entry as stored: core's, with the snapshot version the change produced. */
+export interface AuditEntry extends AuditLike {
   version?: number;
 }
 
