@@ -44,6 +44,8 @@ test('outlierSummary: regions seen evacuated, global, decisions; null without co
   assert.deepEqual(s, {
     evacuated: ['a'],
     dialsMoved: [],
+    evacuatedAtMs: { a: 13_000 },
+    dialsMovedAtMs: {},
     restoredAfterMs: null,
     globalAt: 12_346,
     globalWhy: 'every region bad',

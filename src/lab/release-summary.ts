@@ -70,9 +70,15 @@ export function outlierSummary(
 ): OutlierSummary | null {
   if (!seen) return null;
   const evacuated = [...seen.evacuated.keys()];
+  const dialsMovedAtMs: Record<string, number> = {};
+  for (const c of changes)
+    if (c.dial < fullDial(c.region) && !(c.region in dialsMovedAtMs))
+      dialsMovedAtMs[c.region] = Math.round(c.t);
   return {
     evacuated,
-    dialsMoved: [...new Set(changes.filter((c) => c.dial < fullDial(c.region)).map((c) => c.region))],
+    dialsMoved: Object.keys(dialsMovedAtMs),
+    evacuatedAtMs: Object.fromEntries([...seen.evacuated].map(([r, t]) => [r, Math.round(t)])),
+    dialsMovedAtMs,
     restoredAfterMs: restoredAfterMs(evacuated, deploys, changes, fullDial),
     globalAt: seen.globalAt === null ? null : Math.round(seen.globalAt),
     globalWhy: seen.globalWhy,

@@ -20,6 +20,8 @@ const seconds = (failed: (second: number) => number) => ({
 const outlier = (o: Partial<OutlierSummary>): OutlierSummary => ({
   evacuated: [],
   dialsMoved: [],
+  evacuatedAtMs: {},
+  dialsMovedAtMs: {},
   restoredAfterMs: null,
   globalAt: null,
   globalWhy: null,
@@ -112,13 +114,31 @@ test('release drills judge what was measured', () => {
       drill: 'global-bad',
       s: {
         versions: { deploys: [], served: served({ 'us-east-1': [[11_000, ['v3']]] }) },
-        outlier: outlier({ evacuated: ['us-west-2'] }),
+        outlier: outlier({ evacuated: ['us-west-2'], evacuatedAtMs: { 'us-west-2': 15_000 } }),
       },
       expect: [
         'every region served v3',
-        'no region evacuated: control held the dials',
+        'no region evacuated while all were bad: control held the dials',
         'control raised global',
       ],
+    },
+    {
+      name: 'global-bad: a region that got v1 last evacuated after the fix: not judged',
+      drill: 'global-bad',
+      s: {
+        versions: {
+          deploys: deploy(21_000, 'us-east-1', 'v1'),
+          served: served({ 'us-east-1': [[11_000, ['v3']]], 'us-west-2': [[11_000, ['v3']]] }),
+        },
+        outlier: outlier({
+          globalAt: 14_000,
+          evacuated: ['us-west-2'],
+          evacuatedAtMs: { 'us-west-2': 24_000 },
+          dialsMoved: ['us-west-2'],
+          dialsMovedAtMs: { 'us-west-2': 24_000 },
+        }),
+      },
+      expect: [],
     },
     {
       name: 'global-bad: global raised, but a dial moved (DOWN)',
@@ -128,9 +148,13 @@ test('release drills judge what was measured', () => {
           deploys: [],
           served: served({ 'us-east-1': [[11_000, ['v3']]], 'us-west-2': [[11_000, ['v3']]] }),
         },
-        outlier: outlier({ globalAt: 14_000, dialsMoved: ['us-east-1'] }),
+        outlier: outlier({
+          globalAt: 14_000,
+          dialsMoved: ['us-east-1'],
+          dialsMovedAtMs: { 'us-east-1': 16_000 },
+        }),
       },
-      expect: ['no region evacuated: control held the dials'],
+      expect: ['no region evacuated while all were bad: control held the dials'],
     },
     {
       name: 'rollout-good: done, everything on v2, nothing failed',

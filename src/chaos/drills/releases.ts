@@ -131,6 +131,31 @@ export const badDeploy: Drill = {
   },
 };
 
+/**
+ * While every region runs v3 (the deploy to the fix), nothing moves. Once v1 goes back, a region that
+ * gets it last is for a moment clearly worse than the others, and evacuating it then is right: moves
+ * after the fix are shown, not judged.
+ */
+function globalHeld(s: Summary) {
+  if (s.outlier === null)
+    return check(
+      'no region evacuated while all were bad: control held the dials',
+      false,
+      'control not running',
+    );
+  const fixAt = deployStart(s, 'v1') ?? s.durationS * 1000;
+  const moved = { ...s.outlier.dialsMovedAtMs, ...s.outlier.evacuatedAtMs };
+  const before = Object.entries(moved).filter(([, t]) => t < fixAt);
+  const after = Object.entries(moved).filter(([, t]) => t >= fixAt);
+  const list = (xs: [string, number][]) =>
+    xs.map(([r, t]) => `${r} at ${(t / 1000).toFixed(1)} s`).join(', ') || 'none';
+  return check(
+    'no region evacuated while all were bad: control held the dials',
+    before.length === 0,
+    `moved before the fix at ${(fixAt / 1000).toFixed(1)} s: ${list(before)}; after it: ${list(after)}`,
+  );
+}
+
 export const globalBad: Drill = {
   name: 'global-bad',
   description:
@@ -142,13 +167,7 @@ export const globalBad: Drill = {
       s.regions.every((r) => everServed(s, r, 'v3')),
       s.regions.map((r) => `${r} ${everServed(s, r, 'v3') ? 'yes' : 'no'}`).join(', '),
     ),
-    check(
-      'no region evacuated: control held the dials',
-      s.outlier !== null && s.outlier.evacuated.length === 0 && s.outlier.dialsMoved.length === 0,
-      s.outlier === null
-        ? 'control not running'
-        : `outlier evacuations: ${s.outlier.evacuated.join(', ') || 'none'}; dials below full: ${s.outlier.dialsMoved.join(', ') || 'none'}`,
-    ),
+    globalHeld(s),
     check(
       'control raised global',
       s.outlier?.globalAt != null,

@@ -101,6 +101,9 @@ export interface OutlierSummary {
   evacuated: string[];
   /** Regions whose dial went below full during the run, for whatever reason (outlier, DOWN, an operator). */
   dialsMoved: string[];
+  /** ms since the start when the lab first saw each of `evacuated` evacuated, and each of `dialsMoved` below full. */
+  evacuatedAtMs: Record<string, number>;
+  dialsMovedAtMs: Record<string, number>;
   /** ms from the lab's deploy that fixed the region (the last one to it) until its dial was back to full; null if not. */
   restoredAfterMs: number | null;
   /** ms since the start when control first raised `global` (all regions bad alike), null if never. */

@@ -128,6 +128,8 @@ test('report: versions over time when a region served a new version; the rollout
     outlier: {
       evacuated: ['us-east-1'],
       dialsMoved: ['us-east-1'],
+      evacuatedAtMs: { 'us-east-1': 14_000 },
+      dialsMovedAtMs: { 'us-east-1': 14_000 },
       restoredAfterMs: 3500,
       globalAt: null,
       globalWhy: null,
