@@ -191,3 +191,16 @@ for (const c of judgements) {
     assert.match(j.why, c.why);
   });
 }
+
+test('p99 twice the baseline but a few ms above it passes with a margin (a good v2 in the lab: 10 ms vs 5 ms)', () => {
+  const canary = samples(ten(0), [10, 10, 10, 7.5, 10, 10, 10, 7.5, 10, 10]);
+  const baseline = samples(ten(0), [5, 5, 7.5, 5, 5, 5, 5, 5, 7.5, 5]);
+  assert.equal(judgeCanary(canary, baseline, T).pass, false, 'no margin: twice as slow, significant');
+  assert.equal(judgeCanary(canary, baseline, { ...T, p99Margin: 50 }).pass, true);
+  const slow = samples(ten(0), [260, 255, 262, 258, 260, 261, 259, 260, 257, 262]);
+  assert.equal(
+    judgeCanary(slow, baseline, { ...T, p99Margin: 50 }).pass,
+    false,
+    '+250 ms is beyond the margin',
+  );
+});

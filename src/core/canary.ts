@@ -97,6 +97,11 @@ export interface CanaryThresholds {
   maxErrorRateIncrease: number;
   /** The canary's p99 may be this many times the baseline's. */
   maxP99Ratio: number;
+  /**
+   * ...and this many ms above it (default 0): 10 ms against 5 ms is twice as slow but no worse for
+   * anyone, and fresh processes or bucket edges make such gaps significant.
+   */
+  p99Margin?: number;
   /** A metric is worse when the U test says so with p < 1 - confidence. */
   confidence: number;
 }
@@ -163,7 +168,8 @@ export function judgeCanary(
     const p99Test = mannWhitneyU(cP99, bP99, 'greater');
     const p99Canary = median(cP99);
     const p99Baseline = median(bP99);
-    const beyond = p99Canary > t.maxP99Ratio * Math.max(p99Baseline, 1);
+    const beyond =
+      p99Canary > t.maxP99Ratio * Math.max(p99Baseline, 1) && p99Canary > p99Baseline + (t.p99Margin ?? 0);
     const significant = p99Test.pValue !== null && p99Test.pValue < alpha;
     metrics.push({
       name: 'p99',

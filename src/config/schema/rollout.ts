@@ -39,6 +39,8 @@ const canarySchema = z.strictObject({
   betweenWaves: duration.default(5_000),
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.02),
   maxP99Ratio: z.number().min(1).default(1.5),
+  /** And the canary's p99 must be this much above the baseline's to count as worse. */
+  p99Margin: duration.default(50),
   /** Mann-Whitney U: a metric is worse when p < 1 - confidence (and beyond its threshold). */
   confidence: z.number().gt(0).lt(1).default(0.95),
   /** Fewest canary readings a judgement needs; the bake is extended (up to two more) until there are. */
