@@ -136,7 +136,14 @@ export function kdigAsync(port: number, args: string[]): Promise<KdigJson> {
       ['@127.0.0.1', '-p', String(port), '+json', '+timeout=3', '+retry=1', ...args],
       (_, stdout, stderr) => {
         try {
-          resolve(JSON.parse(stdout.slice(stdout.indexOf('{\n'))));
+          // A try that timed out prints an empty object before the retry's answer: take the last one.
+          const objects = stdout
+            .slice(stdout.indexOf('{\n'))
+            .split(/\n(?=\{\n)/)
+            .map((o) => JSON.parse(o) as KdigJson)
+            .filter((o) => Object.keys(o).length > 0);
+          if (objects.length === 0) throw new Error('no answer');
+          resolve(objects.at(-1)!);
         } catch {
           reject(new Error(`kdig ${args.join(' ')}: no answer\n${stdout}${stderr}`));
         }
