@@ -190,7 +190,8 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   const sections: ReportSection[] = [];
   for (const name of names) {
     const drill = DRILLS.get(name)!;
-    const runS = Math.max(durationS, drill.minDurationS ?? 0);
+    const min = drill.minDurationS;
+    const runS = Math.max(durationS, (typeof min === 'function' ? min(config.regions.length) : min) ?? 0);
     const longer = runS > durationS ? `; it needs at least ${runS} s, more than --duration ${durationS}` : '';
     o.progress(`${name}: ${drill.description} (${runS} s at ${rate} req/s, target ${target}${longer})`);
     const { summary, recorder } = await runScenario(drill, {

@@ -194,10 +194,18 @@ const rolloutDetail = (s: Summary) =>
     ? 'no rollout (see the notes)'
     : `${s.rollout.result}, reached ${s.rollout.regionsReached.join(', ') || 'none'}${s.rollout.message ? `: ${s.rollout.message}` : ''}`;
 
+/**
+ * 20 s per region: each wave drains, deploys (about 4 s on two busy cores) and judges twice, and a
+ * judgement waits for at least 3 edge reports (one a second) whatever the bake. Three regions in 45 s
+ * ended with the last wave still baking at dial 100 (CI, fresh clone).
+ */
+const ROLLOUT_MIN_S = (regions: number) => 20 * regions;
+
 export const rolloutGood: Drill = {
   name: 'rollout-good',
   description: 'A good release (v2) rolled out by control, one region per wave, with canaries',
   run: (lab) => rollout(lab, 'v2'),
+  minDurationS: ROLLOUT_MIN_S,
   checks: (s) => [
     check('the rollout finished', s.rollout?.result === 'done', rolloutDetail(s)),
     check(
@@ -220,6 +228,7 @@ export const rolloutBad: Drill = {
   description:
     "A bad release (v3) rolled out by control: the first wave's canary must catch it and roll it back",
   run: (lab) => rollout(lab, 'v3'),
+  minDurationS: ROLLOUT_MIN_S,
   checks: (s) => {
     const [first, ...later] = s.regions;
     const failing = s.rollout?.judgements.find((j) => !j.pass);

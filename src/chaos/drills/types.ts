@@ -221,7 +221,7 @@ export interface Drill {
    * The shortest run in which the scenario's story fits (seconds): a shorter `--duration` runs this
    * long instead, and the lab says so.
    */
-  minDurationS?: number;
+  minDurationS?: number | ((regions: number) => number);
   /** The scenario's expectations, judged on what was measured. */
   checks(s: Summary): Check[];
 }
