@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Snapshot } from '../core/model.js';
 import type { OutlierState } from '../core/outlier-moves.js';
 import { ERROR_METRIC } from '../errors.js';
+import { registerConventions } from '../metrics-conventions.js';
 
 const HEALTH = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
 
@@ -21,20 +22,20 @@ export function controlMetrics() {
       registers: [registry],
     }),
     dial: new Gauge({
-      name: 'meridian_control_region_dial',
-      help: 'Traffic dial, percent',
+      name: 'meridian_control_dial_ratio',
+      help: 'Traffic dial of the region, 0-1 (the share of its home traffic it keeps)',
       labelNames: ['region'],
       registers: [registry],
     }),
     load: new Gauge({
-      name: 'meridian_control_region_load',
-      help: 'Reported load, req/s',
+      name: 'meridian_control_region_load_requests_per_second',
+      help: 'Load the region edge last reported, requests per second',
       labelNames: ['region'],
       registers: [registry],
     }),
     demand: new Gauge({
-      name: 'meridian_control_region_demand',
-      help: 'Home demand, req/s',
+      name: 'meridian_control_region_demand_requests_per_second',
+      help: 'Demand from users whose home is the region, requests per second',
       labelNames: ['region'],
       registers: [registry],
     }),
@@ -101,13 +102,14 @@ export function controlMetrics() {
       registers: [registry],
     }),
   };
+  registerConventions(registry, 'control');
   return {
     ...m,
     observeSnapshot(s: Snapshot) {
       m.version.set(s.version);
       for (const r of s.regions.values()) {
         for (const h of HEALTH) m.health.set({ region: r.id, state: h }, r.health === h ? 1 : 0);
-        m.dial.set({ region: r.id }, r.dial);
+        m.dial.set({ region: r.id }, r.dial / 100);
         m.load.set({ region: r.id }, r.load);
         m.demand.set({ region: r.id }, r.demand);
       }

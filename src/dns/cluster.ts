@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { loadConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
+import { primaryProcessMetrics } from '../metrics-conventions.js';
 import { startAdmin } from './admin.js';
 import type { ReadyLine, RunDnsOptions, RunningDns } from './run.js';
 import { startOne } from './run.js';
@@ -128,12 +129,15 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   const adminAt = parseHostPort(options.admin ?? config.dns.admin);
   if (!adminAt)
     throw new MeridianError('BAD_ARGUMENT', `--admin: expected ADDRESS:PORT, got "${options.admin}"`);
+  // Each worker's process_* and nodejs_* series carry worker="<id>", the primary's worker="primary".
+  const primaryMetrics = primaryProcessMetrics();
   const admin = await startAdmin(adminAt, {
     onError: (e) => log.warn({ err: e.message }, 'admin listener error'),
     contentType: Registry.PROMETHEUS_CONTENT_TYPE,
     metrics: async () => {
       const all = await Promise.all([...workers].map(ask));
-      return AggregatorRegistry.aggregate(all.map((r) => r.metrics)).metrics();
+      const own = await primaryMetrics.getMetricsAsJSON();
+      return AggregatorRegistry.aggregate([...all.map((r) => r.metrics), own]).metrics();
     },
     health: async () => {
       const [w] = workers;

@@ -2,6 +2,7 @@
 // only when /metrics is scraped: a label lookup per query would cost more
 // than the answer itself.
 import { Counter, Gauge, Registry } from 'prom-client';
+import { registerConventions } from '../metrics-conventions.js';
 import { RCODE, TYPE } from './wire.js';
 
 /**
@@ -112,7 +113,10 @@ export class DnsMetrics {
       name: 'meridian_dns_snapshot_version',
       help: 'Version of the snapshot being served',
       registers: [this.registry],
+      // Workers of one server serve the same feed: summing versions would mean nothing.
+      aggregator: 'min',
     });
+    registerConventions(this.registry, 'dns');
   }
 
   query(qtype: number, rcode: number, tcp: boolean) {

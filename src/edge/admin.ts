@@ -3,6 +3,7 @@ import type { EdgeConfig } from '../config/index.js';
 import { BearerSecret, readSecret, type Warn } from '../config/secret.js';
 import { isMeridianError, MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { MetricsJson } from '../metrics-conventions.js';
 import { type FaultSettings, NO_FAULT, parseFault } from './fault.js';
 import { edgeRegistry } from './metrics.js';
 import { closeServer, type HostPort, listen } from './server.js';
@@ -15,6 +16,8 @@ export interface AdminBackend {
   health(): Promise<unknown>;
   fault(): FaultSettings;
   setFault(f: FaultSettings): Promise<void>;
+  /** A cluster primary: its workers' process metrics. */
+  workerProcessMetrics?(): Promise<MetricsJson[]>;
 }
 
 /** Who may change the edge through the admin port (edge.admin). */
@@ -67,7 +70,11 @@ export class AdminServer {
     private readonly log: Logger,
     private readonly access: AdminAccess = { faults: false, token: null },
   ) {
-    this.registry = edgeRegistry(backend.region, () => backend.stats());
+    this.registry = edgeRegistry(
+      backend.region,
+      () => backend.stats(),
+      backend.workerProcessMetrics?.bind(backend),
+    );
     this.server = createServer((req, res) => {
       this.route(req, res).catch((e) => this.fail(res, e));
     });

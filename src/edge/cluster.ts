@@ -3,6 +3,7 @@ import { MeridianError } from '../errors.js';
 import { startReporter } from '../feed/reporter.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { GeoLocator } from '../geo/index.js';
+import { type MetricsJson, processMetrics } from '../metrics-conventions.js';
 import { AdminServer, adminAccess } from './admin.js';
 import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
@@ -16,9 +17,10 @@ import { mergeStats, type StatsSnapshot } from './stats.js';
 // the primary runs the admin port and the reporter and asks workers for their
 // numbers over IPC. Each worker follows the snapshot and checks origins itself.
 
-type ToWorker = { id: number; ask: 'stats' | 'health' } | { id: number; fault: FaultSettings };
+type ToWorker = { id: number; ask: 'stats' | 'health' | 'process' } | { id: number; fault: FaultSettings };
 type FromWorker =
   | { ready: string }
+  | { id: number; process: MetricsJson }
   | { id: number; stats: StatsSnapshot }
   | { id: number; health: unknown }
   | { id: number; ok: true };
@@ -38,12 +40,15 @@ export async function runWorker(o: RunEdgeOptions): Promise<void> {
   });
   const { listen } = await edge.start();
   const rt = edge.runtime;
-  process.on('message', (m: ToWorker) => {
+  const processRegistry = processMetrics();
+  process.on('message', async (m: ToWorker) => {
     if ('fault' in m) {
       rt.setFault(m.fault);
       process.send?.({ id: m.id, ok: true });
     } else if (m.ask === 'stats') process.send?.({ id: m.id, stats: rt.statsSnapshot() });
     else if (m.ask === 'health') process.send?.({ id: m.id, health: rt.healthDocument() });
+    else if (m.ask === 'process')
+      process.send?.({ id: m.id, process: await processRegistry.getMetricsAsJSON() });
   });
   const stop = async () => {
     await edge.close();
@@ -132,6 +137,8 @@ export async function runPrimary(
         const replies = await askAll({ ask: 'health' });
         return { ...(replies[0] as { health: object })?.health, workers: replies.length };
       },
+      workerProcessMetrics: async () =>
+        (await askAll({ ask: 'process' })).map((r) => (r as { process: MetricsJson }).process),
       fault: () => fault,
       setFault: async (f) => {
         fault = f;
@@ -193,6 +200,7 @@ function emptyStats(): StatsSnapshot {
     originAttempts: 0,
     originErrors: 0,
     latency: [],
+    latencySumMs: 0,
     originLatency: [],
     demandByHome: {},
     origins: [],

@@ -1,12 +1,18 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { registerSyncMetrics } from '../feed/sync.js';
+import { type MetricsJson, primaryProcessMetrics, registerConventions } from '../metrics-conventions.js';
 import { LATENCY_BOUNDS, type StatsSnapshot } from './stats.js';
 
 /**
  * Prometheus metrics of one edge (all its workers), rendered from a stats
  * snapshot at scrape time: the hot path only bumps plain counters.
  */
-export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot>): Registry {
+export function edgeRegistry(
+  region: string,
+  latest: () => Promise<StatsSnapshot>,
+  /** In a cluster primary: each worker's process metrics (labelled with its worker id). */
+  workerProcessMetrics?: () => Promise<MetricsJson[]>,
+): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ edge: region });
   let snap: StatsSnapshot | null = null;
@@ -106,18 +112,15 @@ export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot
     for (const [service, l] of Object.entries(s.limits)) g.set({ service }, l.limit);
   });
   gauge('meridian_edge_in_flight', 'Requests in flight', [], (g, s) => g.set(s.inFlight));
-  counterLike(
-    'meridian_edge_request_duration_ms_bucket_total',
-    `Requests by duration bucket (le, ms): ${LATENCY_BOUNDS.join(',')}`,
-    ['le'],
-    (g, s) => {
-      let cum = 0;
-      s.latency.forEach((v, i) => {
-        cum += v;
-        g.set({ le: i < LATENCY_BOUNDS.length ? String(LATENCY_BOUNDS[i]) : '+Inf' }, cum);
-      });
-    },
+  registry.registerMetric(
+    bucketHistogram(
+      'meridian_edge_request_duration_seconds',
+      'Time from the request read to the response sent, bridged attempts included',
+      () => (snap ? { counts: snap.latency, sumSeconds: snap.latencySumMs / 1000 } : null),
+    ) as never,
   );
+  registerConventions(registry, 'edge', { processMetrics: !workerProcessMetrics });
+  const primary = workerProcessMetrics ? primaryProcessMetrics() : null;
   const original = registry.metrics.bind(registry);
   let syncMetrics = false;
   registry.metrics = async () => {
@@ -127,7 +130,53 @@ export function edgeRegistry(region: string, latest: () => Promise<StatsSnapshot
       registerSyncMetrics(registry, () => snap?.sync);
       syncMetrics = true;
     }
-    return original();
+    if (!primary || !workerProcessMetrics) return original();
+    // One series per process: the primary's (worker="primary") beside each worker's.
+    const all = [
+      await registry.getMetricsAsJSON(),
+      await primary.getMetricsAsJSON(),
+      ...(await workerProcessMetrics()),
+    ];
+    const merged = AggregatorRegistry.aggregate(all);
+    merged.setDefaultLabels({ edge: region });
+    return merged.metrics();
   };
   return registry;
+}
+
+/** LATENCY_BOUNDS in seconds, as the `le` label reads them. */
+const BOUNDS_SECONDS = LATENCY_BOUNDS.map((ms) => Number((ms / 1000).toPrecision(12)));
+
+/**
+ * A Prometheus histogram read from per-bucket counts (LATENCY_BOUNDS plus the
+ * open bucket) kept by the hot path: cumulative buckets, +Inf, _sum, _count.
+ */
+function bucketHistogram(
+  name: string,
+  help: string,
+  read: () => { counts: readonly number[]; sumSeconds: number } | null,
+) {
+  return {
+    name,
+    help,
+    type: 'histogram',
+    aggregator: 'sum',
+    async get() {
+      const h = read();
+      const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+      if (h) {
+        let cumulative = 0;
+        BOUNDS_SECONDS.forEach((le, i) => {
+          cumulative += h.counts[i] ?? 0;
+          values.push({ labels: { le }, value: cumulative, metricName: `${name}_bucket` });
+        });
+        cumulative += h.counts[BOUNDS_SECONDS.length] ?? 0;
+        values.push({ labels: { le: '+Inf' }, value: cumulative, metricName: `${name}_bucket` });
+        values.push({ labels: {}, value: h.sumSeconds, metricName: `${name}_sum` });
+        values.push({ labels: {}, value: cumulative, metricName: `${name}_count` });
+      }
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    },
+    reset() {},
+  };
 }

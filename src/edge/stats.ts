@@ -33,8 +33,10 @@ export interface StatsSnapshot {
   /** Attempts at this region's own origins, and those that failed (5xx or no answer), retries included. */
   originAttempts: number;
   originErrors: number;
-  /** Cumulative counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
+  /** Counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
   latency: number[];
+  /** Sum of the durations (ms) counted in `latency`. */
+  latencySumMs: number;
   /** The same, for the attempts at this region's own origins: their latency without bridging to other regions. */
   originLatency: number[];
   demandByHome: Record<string, number>;
@@ -57,6 +59,7 @@ export class EdgeStats {
   originErrors = 0;
   inFlight = 0;
   readonly latency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
+  latencySumMs = 0;
   readonly originLatency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
   readonly demandByHome = new Map<string, number>();
   private lastKey = '';
@@ -84,6 +87,7 @@ export class EdgeStats {
     }
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     this.latency[bucketOf(ms)]++;
+    this.latencySumMs += ms;
     if (status >= 500) this.errors++;
   }
 
@@ -115,6 +119,7 @@ export class EdgeStats {
       originAttempts: this.originAttempts,
       originErrors: this.originErrors,
       latency: [...this.latency],
+      latencySumMs: this.latencySumMs,
       originLatency: [...this.originLatency],
       demandByHome: Object.fromEntries(this.demandByHome),
       inFlight: this.inFlight,
@@ -163,6 +168,7 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       originAttempts: acc.originAttempts + s.originAttempts,
       originErrors: acc.originErrors + s.originErrors,
       latency: acc.latency.map((v, i) => v + (s.latency[i] ?? 0)),
+      latencySumMs: acc.latencySumMs + s.latencySumMs,
       originLatency: (acc.originLatency ?? []).map((v, i) => v + (s.originLatency?.[i] ?? 0)),
       demandByHome: addInto(acc.demandByHome, s.demandByHome),
       origins,

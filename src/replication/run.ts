@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { registerConventions } from '../metrics-conventions.js';
 import { type ReplicationCredentials, startRegionReplication } from './region.js';
 
 export interface RunReplicationOptions {
@@ -44,6 +45,7 @@ export async function runReplication(o: RunReplicationOptions) {
     );
   }
   const registry = new Registry();
+  registerConventions(registry, 'replication');
   const repl = await startRegionReplication({
     config: config.replication,
     region: o.region,

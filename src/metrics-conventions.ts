@@ -1,0 +1,83 @@
+// What every daemon's /metrics carries besides its own series:
+// meridian_build_info and prom-client's default process_* and nodejs_* metrics.
+
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+export type Daemon = 'dns' | 'edge' | 'control' | 'replication';
+/** A registry's metrics as JSON, as cluster workers send them to their primary. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+let version: string | undefined;
+
+/** The package version, read once; package.json sits one folder up from both src/ and dist/. */
+export function packageVersion(): string {
+  if (version === undefined) {
+    const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    version = String((JSON.parse(text) as { version?: unknown }).version ?? 'unknown');
+  }
+  return version;
+}
+
+let processRegistry: Registry | undefined;
+
+/**
+ * The default metrics of this process, collected once per process (each
+ * collectDefaultMetrics call starts its own GC observer and event-loop
+ * monitor) and shared by every registry that exports them. A cluster worker
+ * labels its series `worker="<cluster worker id>"` so that a primary summing
+ * its workers' metrics keeps one series per process.
+ */
+export function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    const labels = cluster.isWorker && cluster.worker ? { worker: String(cluster.worker.id) } : undefined;
+    collectDefaultMetrics({ register: processRegistry, ...(labels ? { labels } : {}) });
+    dropTotalGauges(processRegistry);
+  }
+  return processRegistry;
+}
+
+/**
+ * prom-client exports nodejs_active_{handles,requests,resources}_total as
+ * gauges, and `_total` is for counters only; the same numbers by type stay
+ * (nodejs_active_handles{type=...}), so the sums are not lost.
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const m of registry.getMetricsAsArray() as unknown as { name: string; type?: string }[]) {
+    if (m.name.endsWith('_total') && m.type === 'gauge') registry.removeSingleMetric(m.name);
+  }
+}
+
+/** The label a cluster primary gives its own process metrics beside its workers'. */
+export const PRIMARY_WORKER = 'primary';
+
+/**
+ * A registry of the primary's own process metrics labelled worker="primary",
+ * to aggregate with its workers' (whose process metrics carry their ids).
+ */
+export function primaryProcessMetrics(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, labels: { worker: PRIMARY_WORKER } });
+  dropTotalGauges(registry);
+  return registry;
+}
+
+/** Adds meridian_build_info and (unless `processMetrics: false`) the process metrics to a daemon's registry. */
+export function registerConventions(
+  registry: Registry,
+  daemon: Daemon,
+  options: { processMetrics?: boolean } = {},
+): void {
+  new Gauge({
+    name: 'meridian_build_info',
+    help: 'Always 1; labels name the Meridian version, the Node.js version and the daemon',
+    labelNames: ['version', 'node', 'daemon'],
+    registers: [registry],
+    // Cluster workers each report it: summing would count processes, not builds.
+    aggregator: 'first',
+  }).set({ version: packageVersion(), node: process.version, daemon }, 1);
+  if (options.processMetrics === false) return;
+  for (const metric of processMetrics().getMetricsAsArray()) registry.registerMetric(metric as never);
+}
