@@ -72,6 +72,43 @@ test('meridian dns (two workers): names, units and one series of process metrics
   }
 });
 
+test('meridian dns and edge as one process: the same rules, process metrics without a worker label', async () => {
+  const { file } = await dnsConfig();
+  const dns = await startDns(file, ['--listen', '127.0.0.1:0', '--workers', '1']);
+  try {
+    await dnsQuery(dns.port, 'api.example.com');
+    const text = await (await fetch(`http://${dns.admin}/metrics`)).text();
+    assertFollowsRules(text, 'dns');
+    assert.deepEqual(
+      samples(text, 'process_open_fds').map((s) => s.labels.get('worker')),
+      [undefined],
+    );
+  } finally {
+    assert.equal(await dns.stop(), 0);
+  }
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  const edge = await startMeridian(
+    'edge',
+    ['edge', '--config', cfg.file, '--region', 'us-east-1', '--listen', '127.0.0.1:0'].concat([
+      '--admin',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+    ]),
+    cfg.dir,
+    { MERIDIAN_LOG_LEVEL: 'warn' },
+  );
+  try {
+    const res = await request(`http://${edge.ready.listen}/`, { headers: { host: 'api.example.com' } });
+    await res.body.dump();
+    const text = await (await fetch(`http://${edge.ready.admin}/metrics`)).text();
+    assertFollowsRules(text, 'edge');
+    assert.equal(samples(text, 'meridian_edge_request_duration_seconds_count')[0]?.value, 1, text);
+  } finally {
+    await stop(edge);
+  }
+});
+
 test('meridian edge (two workers): a request-duration histogram in seconds, process metrics per process', async () => {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   appendYaml(cfg.file, 'edge:\n  admin: { faults: false }');

@@ -1,10 +1,12 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Snapshot } from '../core/model.js';
+import type { Health, Snapshot } from '../core/model.js';
 import type { OutlierState } from '../core/outlier-moves.js';
 import { ERROR_METRIC } from '../errors.js';
 import { registerConventions } from '../metrics-conventions.js';
 
-const HEALTH = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
+// A Record, so that a new Health state fails to compile here until it has its series.
+const HEALTH_STATES: Record<Health, true> = { HEALTHY: true, DEGRADED: true, DOWN: true, PARTITIONED: true };
+const HEALTH = Object.keys(HEALTH_STATES) as Health[];
 
 export function controlMetrics() {
   const registry = new Registry();
