@@ -41,14 +41,17 @@ export async function runWorker(o: RunEdgeOptions): Promise<void> {
   const { listen } = await edge.start();
   const rt = edge.runtime;
   const processRegistry = processMetrics();
-  process.on('message', async (m: ToWorker) => {
+  process.on('message', (m: ToWorker) => {
     if ('fault' in m) {
       rt.setFault(m.fault);
       process.send?.({ id: m.id, ok: true });
     } else if (m.ask === 'stats') process.send?.({ id: m.id, stats: rt.statsSnapshot() });
     else if (m.ask === 'health') process.send?.({ id: m.id, health: rt.healthDocument() });
     else if (m.ask === 'process')
-      process.send?.({ id: m.id, process: await processRegistry.getMetricsAsJSON() });
+      processRegistry.getMetricsAsJSON().then(
+        (json) => process.send?.({ id: m.id, process: json }),
+        () => process.send?.({ id: m.id, process: [] }),
+      );
   });
   const stop = async () => {
     await edge.close();

@@ -33,12 +33,12 @@ export interface StatsSnapshot {
   /** Attempts at this region's own origins, and those that failed (5xx or no answer), retries included. */
   originAttempts: number;
   originErrors: number;
-  /** Counts per latency bucket (LATENCY_BOUNDS plus one open bucket). */
+  /** Counts since start per latency bucket (LATENCY_BOUNDS plus one open bucket), each bucket on its own. */
   latency: number[];
-  /** Sum of the durations (ms) counted in `latency`. */
-  latencySumMs: number;
   /** The same, for the attempts at this region's own origins: their latency without bridging to other regions. */
   originLatency: number[];
+  /** Sum since start of the durations (ms) counted in `latency`. */
+  latencySumMs: number;
   demandByHome: Record<string, number>;
   origins: OriginHealth[];
   peers: Record<string, boolean>;
