@@ -19,6 +19,8 @@ import { checkMeridianExposition, parseExposition } from './helpers/prometheus-r
 import { replicationConfigFile, startTwoRegionsOnNats } from './replication-helpers.js';
 
 const promtool = findProgram('promtool');
+if (!promtool && process.env.CI === 'true')
+  throw new Error('CI=true and promtool is not installed (apt-get install prometheus)');
 if (!promtool)
   process.stdout.write('# promtool is not installed (Debian package prometheus): rules checked here only\n');
 
