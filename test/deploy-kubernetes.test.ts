@@ -1,4 +1,5 @@
-// deploy/kubernetes: each region overlay, rendered as `kubectl apply -k` would,
+// deploy/kubernetes: each region overlay, rendered as `kubectl apply -k` would
+// (plus base/secrets.example.yaml, which operators fill and apply beside it),
 // validates against the Kubernetes schemas (the `kubernetes-models` package,
 // offline, no cluster), every reference inside the set resolves, the probes and
 // scrape annotations hit the documented paths and ports, and the meridian.yaml in
@@ -83,8 +84,14 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 const daemonOf = (c: Obj) => c.args[0] as Daemon;
 const argAfter = (c: Obj, flag: string) => c.args[c.args.indexOf(flag) + 1] as string | undefined;
 
+/** A region's objects: the overlay as `apply -k` renders it, plus the Secrets applied beside it. */
+function regionSet(region: string): Obj[] {
+  const secrets = parseAllDocuments(readFileSync(join(ROOT, 'base/secrets.example.yaml'), 'utf8'));
+  return [...render(join(ROOT, 'overlays', region)), ...secrets.map((d) => d.toJS() as Obj)];
+}
+
 for (const region of OVERLAYS) {
-  const set = render(join(ROOT, 'overlays', region));
+  const set = regionSet(region);
 
   test(`${region}: every object validates against the Kubernetes schema`, () => {
     assert.ok(set.length >= 10);
@@ -232,8 +239,7 @@ for (const region of OVERLAYS) {
 }
 
 test('the schema check catches broken manifests (wrong types, a missing required field)', () => {
-  const [region] = OVERLAYS;
-  const set = render(join(ROOT, 'overlays', region));
+  const set = regionSet(OVERLAYS[0]);
   const edge = structuredClone(find(set, 'Deployment', 'meridian-edge'));
   edge.spec.template.spec.containers[0].ports[0].containerPort = 'http';
   assert.throws(() => validate(edge), /containerPort must be integer/);
