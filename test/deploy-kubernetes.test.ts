@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import * as apps from 'kubernetes-models/apps/v1';
 import * as policy from 'kubernetes-models/policy/v1';
 import * as core from 'kubernetes-models/v1';
+import ts from 'typescript';
 import { parse, parseAllDocuments } from 'yaml';
 import { formatProblem, parseConfigText } from '../src/config/index.js';
 
@@ -71,6 +72,71 @@ function validate(o: Obj): void {
   new Model(o).validate();
 }
 
+/**
+ * The schemas' validators accept fields they do not know (as the API server does unless asked
+ * for strict field validation), so a misspelt key would pass. The package's type declarations
+ * list every field: this walks each object against its kind's interface with TypeScript's checker
+ * and returns the paths of fields the interface does not have.
+ */
+function unknownFieldFinder(): (o: Obj) => string[] {
+  const fileOf = (apiVersion: string, kind: string) =>
+    join('node_modules/kubernetes-models', apiVersion, `${kind}.d.ts`);
+  const kinds = Object.entries(MODELS).flatMap(([apiVersion, models]) =>
+    Object.keys(models)
+      .filter((kind) => existsSync(fileOf(apiVersion, kind)) && /^[A-Z]/.test(kind))
+      .map((kind) => ({ apiVersion, kind })),
+  );
+  const used = [
+    'Namespace',
+    'ServiceAccount',
+    'Secret',
+    'ConfigMap',
+    'Service',
+    'Deployment',
+    'StatefulSet',
+    'PodDisruptionBudget',
+  ];
+  const wanted = kinds.filter((k) => used.includes(k.kind));
+  const program = ts.createProgram(
+    wanted.map((k) => fileOf(k.apiVersion, k.kind)),
+    { noEmit: true, strict: true, skipLibCheck: true, moduleResolution: ts.ModuleResolutionKind.Node10 },
+  );
+  const checker = program.getTypeChecker();
+  const interfaceOf = (apiVersion: string, kind: string): ts.Type => {
+    const file = program.getSourceFile(fileOf(apiVersion, kind));
+    assert.ok(file, `${kind}.d.ts`);
+    const module = checker.getSymbolAtLocation(file);
+    const symbol = module && checker.getExportsOfModule(module).find((e) => e.name === `I${kind}`);
+    assert.ok(symbol, `I${kind} in ${kind}.d.ts`);
+    return checker.getDeclaredTypeOfSymbol(symbol);
+  };
+  const objectMembers = (t: ts.Type) =>
+    (t.isUnion() ? t.types : [t]).filter((m) => (m.flags & ts.TypeFlags.Object) !== 0);
+  const walk = (value: unknown, type: ts.Type, path: string): string[] => {
+    const members = objectMembers(type);
+    if (Array.isArray(value)) {
+      const element = members.map((m) => checker.getIndexTypeOfType(m, ts.IndexKind.Number)).find(Boolean);
+      return element ? value.flatMap((v, i) => walk(v, element, `${path}[${i}]`)) : [];
+    }
+    if (value === null || typeof value !== 'object' || members.length === 0) return [];
+    // Maps (labels, annotations, data) take any key.
+    if (members.some((m) => checker.getIndexTypeOfType(m, ts.IndexKind.String))) return [];
+    return Object.entries(value).flatMap(([key, v]) => {
+      const prop = members.map((m) => m.getProperty(key)).find(Boolean);
+      if (!prop?.valueDeclaration) return [`${path}.${key}`];
+      return walk(v, checker.getTypeOfSymbolAtLocation(prop, prop.valueDeclaration), `${path}.${key}`);
+    });
+  };
+  const types = new Map(wanted.map((k) => [`${k.apiVersion} ${k.kind}`, interfaceOf(k.apiVersion, k.kind)]));
+  return (o) => {
+    const type = types.get(`${o.apiVersion} ${o.kind}`);
+    assert.ok(type, `no type for ${o.apiVersion} ${o.kind}`);
+    return walk(o, type, `${o.kind}/${o.metadata?.name}`);
+  };
+}
+
+const unknownFields = unknownFieldFinder();
+
 /** The object of that kind and name; fails the test when the set has none. */
 function find(set: Obj[], kind: string, name: string): Obj {
   const found = set.find((o) => o.kind === kind && o.metadata.name === name);
@@ -96,6 +162,10 @@ for (const region of OVERLAYS) {
   test(`${region}: every object validates against the Kubernetes schema`, () => {
     assert.ok(set.length >= 10);
     for (const o of set) validate(o);
+  });
+
+  test(`${region}: no object has a field its kind does not know`, () => {
+    assert.deepEqual(set.flatMap(unknownFields), []);
   });
 
   test(`${region}: one workload per daemon, with the region's id`, () => {
@@ -238,7 +308,7 @@ for (const region of OVERLAYS) {
   });
 }
 
-test('the schema check catches broken manifests (wrong types, a missing required field)', () => {
+test('the schema checks catch broken manifests (wrong types, a missing required field, misspelt keys)', () => {
   const set = regionSet(OVERLAYS[0]);
   const edge = structuredClone(find(set, 'Deployment', 'meridian-edge'));
   edge.spec.template.spec.containers[0].ports[0].containerPort = 'http';
@@ -246,6 +316,15 @@ test('the schema check catches broken manifests (wrong types, a missing required
   const pdb = structuredClone(find(set, 'PodDisruptionBudget', 'meridian-edge'));
   pdb.spec.minAvailable = { one: 1 };
   assert.throws(() => validate(pdb), /minAvailable/);
+  const typo = structuredClone(find(set, 'Deployment', 'meridian-edge'));
+  const [container] = typo.spec.template.spec.containers;
+  container.readinesProbe = container.readinessProbe;
+  delete container.readinessProbe;
+  container.securityContext.readOnlyRootFilesytem = true;
+  assert.deepEqual(unknownFields(typo), [
+    'Deployment/meridian-edge.spec.template.spec.containers[0].securityContext.readOnlyRootFilesytem',
+    'Deployment/meridian-edge.spec.template.spec.containers[0].readinesProbe',
+  ]);
   const service = structuredClone(find(set, 'Service', 'meridian-dns'));
   delete service.spec.ports[0].port;
   assert.throws(() => validate(service), /port/);
