@@ -11,7 +11,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** JSON paths of every object property (at any depth, in any branch) whose schema has no description. */
 function undescribed(node: unknown, path: string, missing: string[]): string[] {
-  if (Array.isArray(node)) node.forEach((n, i) => undescribed(n, `${path}[${i}]`, missing));
+  if (Array.isArray(node)) {
+    for (const [i, n] of node.entries()) undescribed(n, `${path}[${i}]`, missing);
+  }
   if (!isObject(node)) return missing;
   for (const [key, value] of Object.entries(node)) {
     if (key === 'properties' && isObject(value)) {

@@ -31,9 +31,7 @@ export const replicationSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected letters, digits, _ or -')
         .default('MERIDIAN_REPL')
-        .describe(
-          'Stream name prefix; the stream of region R is `${stream}_${R}` (dots become underscores).',
-        ),
+        .describe('Stream name prefix; the stream of region R is STREAM_R (dots in R become underscores).'),
       maxAge: duration
         .prefault('24h')
         .describe(
