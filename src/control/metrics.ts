@@ -3,7 +3,7 @@ import type { Snapshot } from '../core/model.js';
 import type { OutlierState } from '../core/outlier-moves.js';
 import { ERROR_METRIC } from '../errors.js';
 
-const HEALTH = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
+const HEALTH = ['UNKNOWN', 'HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
 
 export function controlMetrics() {
   const registry = new Registry();
