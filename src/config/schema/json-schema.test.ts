@@ -59,6 +59,8 @@ test('descriptions survive default, prefault, optional and preprocess wrappers',
   assert.match(String(control.listen.description), /listens on/); // .default()
   assert.match(String(control.outlier.description), /Relative health/); // .prefault()
   assert.match(String(control.rpo.description), /Recovery-point objective/); // .optional()
+  const edge = props.edge.properties as Record<string, Json>;
+  assert.match(String(edge.admin.description), /Admin port/); // z.preprocess, then .prefault()
 });
 
 test('the JSON Schema accepts every example config', () => {
