@@ -136,13 +136,17 @@ const outlierSchema = z
       .number()
       .min(1)
       .default(3)
-      .describe("...and above this many times the others' error rate."),
+      .describe(
+        "Worse only when its error rate is also above this many times the others' (see errorRateMargin).",
+      ),
     p99Ratio: z
       .number()
       .min(1)
       .default(3)
       .describe("Or when its p99 is above p99Ratio times the others' and by p99Margin."),
-    p99Margin: duration.default(200).describe("...and above the others' p99 by this much."),
+    p99Margin: duration
+      .default(200)
+      .describe("Worse only when its p99 is also above the others' by this much (see p99Ratio)."),
     fallAfter: duration
       .default(3000)
       .describe(
