@@ -5,7 +5,13 @@ import { ERROR_METRIC } from '../errors.js';
 import { registerConventions } from '../metrics-conventions.js';
 
 // A Record, so that a new Health state fails to compile here until it has its series.
-const HEALTH_STATES: Record<Health, true> = { HEALTHY: true, DEGRADED: true, DOWN: true, PARTITIONED: true };
+const HEALTH_STATES: Record<Health, true> = {
+  UNKNOWN: true,
+  HEALTHY: true,
+  DEGRADED: true,
+  DOWN: true,
+  PARTITIONED: true,
+};
 const HEALTH = Object.keys(HEALTH_STATES) as Health[];
 
 export function controlMetrics() {

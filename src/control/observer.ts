@@ -6,6 +6,7 @@ import {
   evaluateRegions,
   type HealthThresholds,
   type HealthTrack,
+  unknownTrack,
 } from '../core/region-health.js';
 import { type EdgeReport, recordEntries } from '../feed/report.js';
 import { type Logger, repeatedFailure } from '../log.js';
@@ -161,7 +162,7 @@ export class Observer {
       this.tracks = new Map();
       return;
     }
-    const seen = this.tracks.size > 0 ? this.tracks : this.tracksFromState();
+    const seen = this.tracks.size > 0 ? this.tracks : this.tracksFromState(now);
     this.tracks = evaluateRegions(seen, ids, { reports, witness: this.witness }, now, this.thresholds);
     if (!this.isLeader()) return;
     const observed = this.observed(now);
@@ -200,13 +201,20 @@ export class Observer {
     if (result && publishLoad) this.lastLoadPublish = now;
   }
 
-  private tracksFromState(): Map<string, HealthTrack> {
+  /**
+   * The stored health is where evaluation starts, except for a region this process has never
+   * heard from: a restarted control knows nothing of it yet, so it is UNKNOWN (DOWN stays DOWN:
+   * only evidence brings a region back). A follower that takes over has the reports it received.
+   */
+  private tracksFromState(now: number): Map<string, HealthTrack> {
     const state = this.keeper.current();
     const why = new Map(state.healthWhy);
     return new Map(
       state.snapshot.regions.map((r) => [
         r.id,
-        { health: r.health, why: why.get(r.id) ?? 'stored', since: 0 },
+        r.health !== 'DOWN' && !this.reports.has(r.id)
+          ? unknownTrack(now)
+          : { health: r.health, why: why.get(r.id) ?? 'stored', since: 0 },
       ]),
     );
   }

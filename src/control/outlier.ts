@@ -165,8 +165,14 @@ export class OutlierControl {
       await this.settle(now);
       const state = this.keeper.current();
       const outlier = state.outlier ?? emptyOutlierState();
+      // A region still UNKNOWN (its first evidence is being confirmed) is not judged yet.
+      const unknown = new Set(
+        [...this.keeper.snapshot().regions.values()].filter((r) => r.health === 'UNKNOWN').map((r) => r.id),
+      );
       const readings = new Map(
-        [...this.observer.freshReports(now)].map(([id, r]) => [id, readingOf(r)] as const),
+        [...this.observer.freshReports(now)]
+          .filter(([id]) => !unknown.has(id))
+          .map(([id, r]) => [id, readingOf(r)] as const),
       );
       const judgement = judgeRelative(
         this.relative,

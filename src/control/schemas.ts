@@ -1,5 +1,6 @@
 // JSON schemas of the API (validation and /openapi.json).
 import { z } from 'zod';
+import { HEALTH_STATES } from '../core/model.js';
 import { snapshotJsonSchema } from '../feed/codec.js';
 import { edgeReportSchema } from '../feed/report.js';
 import { rolloutOrNullSchema } from './rollout/schema.js';
@@ -125,9 +126,9 @@ export const statusSchema = {
         properties: {
           id: { type: 'string' },
           name: { type: 'string' },
-          health: { type: 'string' },
+          health: { type: 'string', enum: [...HEALTH_STATES] },
           why: { type: 'string' },
-          pending: { type: ['string', 'null'] },
+          pending: { type: ['string', 'null'], enum: [...HEALTH_STATES, null] },
           dial: { type: 'number' },
           load: { type: 'number' },
           demand: { type: 'number' },

@@ -1,13 +1,23 @@
 import type { MeridianConfig } from '../config/index.js';
 import { snapshotFromConfig } from '../config/snapshot.js';
-import type { Snapshot } from '../core/model.js';
+import type { Health, Snapshot } from '../core/model.js';
 import { withPhase } from '../core/operations/index.js';
+import { NO_EVIDENCE } from '../core/region-health.js';
 import { MeridianError } from '../errors.js';
 import { snapshotFromJson, snapshotToJson } from '../feed/codec.js';
 import type { Logger } from '../log.js';
 import type { AuditEntry, ControlState, StateStore } from './store/index.js';
 
 export type Draft = ControlState;
+
+/**
+ * Control has no evidence of a region it just learnt of: UNKNOWN, unless the config states
+ * DOWN or DEGRADED (`regions[].health` is for servers without a control plane; HEALTHY there is
+ * only the default).
+ */
+function unknownUnlessConfigured(config: MeridianConfig): Map<string, Health> {
+  return new Map(config.regions.map((r) => [r.id, r.health === 'HEALTHY' ? 'UNKNOWN' : r.health]));
+}
 
 /**
  * The one current state, the only way to change it, and who hears of changes.
@@ -104,8 +114,12 @@ export class StateKeeper {
    * until `--new-epoch` (see src/feed/README.md).
    */
   private initial(): ControlState {
-    const snap = { ...snapshotFromConfig(this.config, { version: 1 }), epoch: Date.now() };
-    return { version: 1, snapshot: snapshotToJson(snap), healthWhy: [], operation: null };
+    const health = unknownUnlessConfigured(this.config);
+    const snap = { ...snapshotFromConfig(this.config, { version: 1, health }), epoch: Date.now() };
+    const healthWhy = [...health]
+      .filter(([, h]) => h === 'UNKNOWN')
+      .map(([id]) => [id, NO_EVIDENCE] as [string, string]);
+    return { version: 1, snapshot: snapshotToJson(snap), healthWhy, operation: null };
   }
 
   /**
@@ -125,7 +139,9 @@ export class StateKeeper {
   /** Regions added to or removed from the config, and the policy, follow the config. */
   async reconcile(): Promise<void> {
     await this.change((draft) => {
-      const fresh = snapshotToJson(snapshotFromConfig(this.config));
+      const fresh = snapshotToJson(
+        snapshotFromConfig(this.config, { health: unknownUnlessConfigured(this.config) }),
+      );
       const known = new Map(draft.snapshot.regions.map((r) => [r.id, r]));
       const regions = fresh.regions.map((r) => {
         const old = known.get(r.id);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AnswerPolicy, answerRegions } from './answer-regions.js';
 import { decide } from './decide.js';
-import type { Client, RegionState, Snapshot } from './model.js';
+import { type Client, HEALTH_STATES, type RegionState, type Snapshot } from './model.js';
 import { east, newYork, region, snapshot, stanford, twoRegions, west } from './test-fixtures.js';
 
 const eu = (extra: Partial<RegionState> = {}) => region('eu-west-1', 53.3, -6.3, extra);
@@ -109,7 +109,7 @@ for (const c of cases) {
 }
 
 test('the fallback is never the answered region, never DOWN and never dialled to 0, on any mix of states', () => {
-  const healths = ['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
+  const healths = HEALTH_STATES;
   for (const e of healths)
     for (const w of healths)
       for (const x of healths)

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decide } from './decide.js';
-import type { Client, Health, RegionState } from './model.js';
+import { type Client, HEALTH_STATES, type Health, type RegionState } from './model.js';
 import { region, snapshot } from './test-fixtures.js';
 
-const healthArb = fc.constantFrom<Health>('HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED');
+const healthArb = fc.constantFrom<Health>(...HEALTH_STATES);
 const idArb = fc.constantFrom(
   'us-east-1',
   'us-west-2',
@@ -52,6 +52,21 @@ test('property: never a DOWN region first while any region is not DOWN', () => {
         assert.notEqual(first.health, 'DOWN');
         assert.ok(d.candidates.every((c) => snap.regions.get(c.region)!.health !== 'DOWN'));
       }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('property: an UNKNOWN region is steered to exactly as a HEALTHY one (it counts as serving)', () => {
+  fc.assert(
+    fc.property(regionsArb, clientArb, policyArb, (regions, client, policy) => {
+      const known = regions.map((r) => (r.health === 'UNKNOWN' ? { ...r, health: 'HEALTHY' as const } : r));
+      const order = (rs: RegionState[]) =>
+        decide(client, snapshot(rs, { ...policy, defaultRegion: rs[0].id })).candidates.map((c) => [
+          c.region,
+          c.reason,
+        ]);
+      assert.deepEqual(order(regions), order(known));
     }),
     { numRuns: 2000 },
   );

@@ -1,6 +1,11 @@
 // The model every part shares. Pure data: no I/O, no clock.
 
-export type Health = 'HEALTHY' | 'DEGRADED' | 'DOWN' | 'PARTITIONED';
+/**
+ * UNKNOWN: no evidence yet (control has not heard from the region's edge since it
+ * started). It keeps its dial and counts as serving; it is never a reason to move traffic.
+ */
+export const HEALTH_STATES = ['UNKNOWN', 'HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED'] as const;
+export type Health = (typeof HEALTH_STATES)[number];
 
 export interface GeoPoint {
   lat: number;

@@ -75,6 +75,14 @@ const cases: { name: string; input: OutlierMoveInput; move: unknown; notes?: str
     move: { kind: 'redirect', region: 'us-east-1', steps: [50, 0], partial: false },
   },
   {
+    name: 'an outlier still UNKNOWN (its first evidence not confirmed): not evacuated',
+    input: input({
+      verdicts: { 'us-east-1': 'outlier', 'us-west-2': 'fine' },
+      snapshot: twoRegions({ ...load(100), health: 'UNKNOWN' }, load(100)),
+    }),
+    move: null,
+  },
+  {
     name: 'global: hold every dial',
     input: input({ verdicts: { 'us-east-1': 'bad', 'us-west-2': 'bad' }, global: true }),
     move: null,

@@ -124,7 +124,8 @@ export function nextOutlierMove(
     if (j.verdict !== 'outlier' || entry(id)?.phase === 'evacuating' || input.failedOver.has(id) || alone(id))
       continue;
     const region = snapshot.regions.get(id);
-    if (!region || region.health === 'DOWN' || region.health === 'PARTITIONED') continue;
+    if (!region || region.health === 'DOWN' || region.health === 'PARTITIONED' || region.health === 'UNKNOWN')
+      continue;
     const steps = cfg.steps.filter((d) => d < region.dial);
     if (steps.length === 0) continue;
     // The others must be healthy: they take its traffic, and the gates check every one of them.

@@ -137,9 +137,10 @@ test('hysteresis: DOWN after fallAfter, HEALTHY again only after riseAfter', () 
     tracks = evaluateRegions(tracks, ids, v, at, t);
     return tracks.get('east')!.health;
   };
-  assert.equal(run(bad(0), 0), 'HEALTHY');
-  assert.equal(run(bad(500), 500), 'HEALTHY');
-  assert.equal(run(bad(1000), 1000), 'DOWN');
+  assert.equal(run(good(0), 0), 'HEALTHY', 'out of UNKNOWN, the first good report counts at once');
+  assert.equal(run(bad(100), 100), 'HEALTHY');
+  assert.equal(run(bad(600), 600), 'HEALTHY');
+  assert.equal(run(bad(1100), 1100), 'DOWN');
   assert.equal(run(good(2000), 2000), 'DOWN');
   assert.equal(run(bad(3000), 3000), 'DOWN', 'a relapse restarts the rise timer');
   assert.equal(run(good(4000), 4000), 'DOWN');
@@ -176,8 +177,116 @@ test('the last region that is not DOWN is never declared DOWN', () => {
 });
 
 test('the witness alone never declares a region DOWN', () => {
-  const v = vantage([], [['east', false]]);
+  const v = vantage([['east', edge({ at: now - 10_000 })]], [['east', false]]);
   assert.equal(observeRegion('east', v, now, t).health, 'DEGRADED');
+  assert.equal(observeRegion('east', vantage([], [['east', false]]), now, t).health, 'UNKNOWN');
+});
+
+test('a region is UNKNOWN until its edge first reports, never DEGRADED for want of evidence', () => {
+  const ids = ['east', 'west'];
+  let tracks = new Map<string, HealthTrack>();
+  const step = (v: Vantage, at: number) => {
+    tracks = evaluateRegions(tracks, ids, v, at, t);
+    return [tracks.get('east')!.health, tracks.get('west')!.health];
+  };
+  // Nothing heard yet, then the witness fails (edges not started), for longer than fallAfter.
+  assert.deepEqual(step(vantage([]), 0), ['UNKNOWN', 'UNKNOWN']);
+  for (const at of [500, 1500, 5000]) {
+    const noEdges = vantage(
+      [],
+      [
+        ['east', false],
+        ['west', false],
+      ],
+      at,
+    );
+    assert.deepEqual(step(noEdges, at), ['UNKNOWN', 'UNKNOWN'], `at ${at} ms`);
+  }
+  assert.match(tracks.get('east')!.why, /no report from its edge yet/);
+  // The edges start: HEALTHY at once (no riseAfter wait out of UNKNOWN).
+  const both = (at: number) =>
+    vantage(
+      [
+        ['east', edge({ at })],
+        ['west', edge({ at })],
+      ],
+      [],
+      at,
+    );
+  assert.deepEqual(step(both(6000), 6000), ['HEALTHY', 'HEALTHY']);
+  // Evidence that then stops is a finding, as before: DEGRADED after fallAfter, never UNKNOWN again.
+  const westOnly = (at: number) =>
+    vantage(
+      [
+        ['east', edge({ at: 6000 })],
+        ['west', edge({ at })],
+      ],
+      [['east', false]],
+      at,
+    );
+  assert.equal(step(westOnly(7000), 7000)[0], 'HEALTHY');
+  assert.equal(step(westOnly(7500), 7500)[0], 'HEALTHY');
+  assert.equal(step(westOnly(8100), 8100)[0], 'DEGRADED');
+  assert.match(tracks.get('east')!.why, /witness cannot reach/);
+});
+
+test('a bad first report leaves UNKNOWN only after fallAfter, as it would leave HEALTHY', () => {
+  const ids = ['east', 'west'];
+  const dead = (at: number) =>
+    vantage(
+      [
+        ['east', edge({ at, originsHealthy: 0 })],
+        ['west', edge({ at }, [['east', true]])],
+      ],
+      [],
+      at,
+    );
+  let tracks = evaluateRegions(new Map(), ids, dead(0), 0, t);
+  assert.equal(tracks.get('east')!.health, 'UNKNOWN');
+  assert.equal(tracks.get('east')!.pending?.health, 'DOWN');
+  tracks = evaluateRegions(tracks, ids, dead(1000), 1000, t);
+  assert.equal(tracks.get('east')!.health, 'DOWN');
+});
+
+test('other regions and the witness agreeing need no report from the region itself', () => {
+  const ids = ['east', 'west'];
+  const cut = (at: number) => vantage([['west', edge({ at }, [['east', false]])]], [['east', false]], at);
+  let tracks = evaluateRegions(new Map(), ids, cut(0), 0, t);
+  tracks = evaluateRegions(tracks, ids, cut(1000), 1000, t);
+  assert.equal(tracks.get('east')!.health, 'DOWN');
+});
+
+test('a known region with no evidence is DEGRADED, it never goes back to UNKNOWN', () => {
+  const tracks = new Map<string, HealthTrack>([['east', { health: 'HEALTHY', why: 'stored', since: 0 }]]);
+  let next = evaluateRegions(tracks, ['east'], vantage([]), now, t);
+  assert.equal(next.get('east')!.pending?.health, 'DEGRADED');
+  next = evaluateRegions(next, ['east'], vantage([]), now + 1000, t);
+  assert.equal(next.get('east')!.health, 'DEGRADED');
+  assert.match(next.get('east')!.why, /no recent report/);
+});
+
+test('no sequence of observations returns a known region to UNKNOWN', () => {
+  const report = fc.option(fc.record({ healthy: fc.integer({ min: 0, max: 2 }), stale: fc.boolean() }), {
+    nil: undefined,
+  });
+  const witness = fc.option(fc.boolean(), { nil: undefined });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(report, witness), { minLength: 1, maxLength: 30 }), (steps) => {
+      let tracks = new Map<string, HealthTrack>();
+      const seen = new Map<string, EdgeView>();
+      let known = false;
+      steps.forEach(([r, w], i) => {
+        const at = now + i * 700;
+        if (r) seen.set('east', edge({ at: r.stale ? at - 10_000 : at, originsHealthy: r.healthy }));
+        const witnessSeen: [string, boolean][] = w === undefined ? [] : [['east', w]];
+        tracks = evaluateRegions(tracks, ['east', 'west'], vantage([...seen], witnessSeen, at), at, t);
+        const h = tracks.get('east')!.health;
+        if (known) assert.notEqual(h, 'UNKNOWN');
+        if (seen.size === 0) assert.equal(h, 'UNKNOWN', 'no report ever: UNKNOWN');
+        known ||= h !== 'UNKNOWN';
+      });
+    }),
+  );
 });
 
 // An agent token is bound to its own region, so a forger controls exactly one

@@ -1,6 +1,10 @@
 // Region-health state machine. Pure: every observation carries its time and
 // `now` is an argument. A region is DOWN only when independent vantage points
 // agree; one observer that lost its link never evacuates a healthy region.
+// A region starts UNKNOWN and stays so until its own edge first reports (or the
+// witness and the other regions agree it is DOWN or PARTITIONED): before that, a
+// missing report or a failed witness probe cannot tell "not started yet" from
+// "broken", so it is never read as DEGRADED.
 import type { Health } from './model.js';
 
 export interface HealthThresholds {
@@ -14,7 +18,7 @@ export interface HealthThresholds {
   degradedP99Ms: number;
 }
 
-/** What a region's own edge last reported. */
+/** What a region's own edge last reported (kept when stale: that it ever reported is evidence). */
 export interface EdgeView {
   at: number;
   originsTotal: number;
@@ -49,7 +53,17 @@ export interface HealthTrack {
   pending?: { health: Health; why: string; since: number };
 }
 
-const SEVERITY: Record<Health, number> = { HEALTHY: 0, DEGRADED: 1, PARTITIONED: 2, DOWN: 3 };
+const SEVERITY: Record<Health, number> = { UNKNOWN: 0, HEALTHY: 0, DEGRADED: 1, PARTITIONED: 2, DOWN: 3 };
+
+/** Why a region is UNKNOWN. */
+export const NO_EVIDENCE = "no evidence yet: waiting for its edge's first report";
+
+/** Where every region starts. */
+export const unknownTrack = (now: number): HealthTrack => ({
+  health: 'UNKNOWN',
+  why: NO_EVIDENCE,
+  since: now,
+});
 
 /** The raw verdict for one region from what every vantage point sees now. */
 export function observeRegion(id: string, v: Vantage, now: number, t: HealthThresholds): Verdict {
@@ -73,6 +87,13 @@ export function observeRegion(id: string, v: Vantage, now: number, t: HealthThre
     return { health: 'DOWN', why: 'neither the other regions nor the witness can reach its edge' };
   if (othersCannotReach && witness?.reachable)
     return { health: 'PARTITIONED', why: 'the other regions cannot reach it but the witness can' };
+  if (!v.reports.has(id))
+    return {
+      health: 'UNKNOWN',
+      why: witnessCannotReach
+        ? 'no report from its edge yet, and the witness cannot reach it (yet)'
+        : NO_EVIDENCE,
+    };
   if (witnessCannotReach) return { health: 'DEGRADED', why: 'the witness cannot reach its edge' };
   if (!own) return { health: 'DEGRADED', why: 'no recent report from its edge' };
   if (own.originsHealthy < own.originsTotal)
@@ -83,13 +104,24 @@ export function observeRegion(id: string, v: Vantage, now: number, t: HealthThre
   return { health: 'HEALTHY', why: 'reports and witness agree it is serving' };
 }
 
-/** Hysteresis: a verdict becomes the state only after it held fallAfter (worse) or riseAfter (better). */
+/**
+ * Hysteresis: a verdict becomes the state only after it held fallAfter (worse) or riseAfter (better).
+ * Out of UNKNOWN, HEALTHY is declared at once (there is nothing to flap from) and worse states
+ * after fallAfter, as from HEALTHY. A region never goes back to UNKNOWN: once known, no evidence
+ * is itself a finding (DEGRADED: no recent report).
+ */
 export function stepHealth(
   track: HealthTrack,
-  verdict: Verdict,
+  observed: Verdict,
   now: number,
   t: HealthThresholds,
 ): HealthTrack {
+  const verdict: Verdict =
+    observed.health === 'UNKNOWN' && track.health !== 'UNKNOWN'
+      ? { health: 'DEGRADED', why: `no recent report from its edge (${observed.why})` }
+      : observed;
+  if (track.health === 'UNKNOWN' && verdict.health === 'HEALTHY')
+    return { health: 'HEALTHY', why: verdict.why, since: now };
   if (verdict.health === track.health) return { health: track.health, why: verdict.why, since: track.since };
   const pending =
     track.pending?.health === verdict.health
@@ -115,7 +147,7 @@ export function evaluateRegions(
   const next = new Map<string, HealthTrack>();
   const ids = [...regionIds].sort();
   for (const id of ids) {
-    const track = tracks.get(id) ?? { health: 'HEALTHY' as Health, why: 'initial', since: now };
+    const track = tracks.get(id) ?? unknownTrack(now);
     next.set(id, stepHealth(track, observeRegion(id, vantage, now, t), now, t));
   }
   for (const id of ids) {
@@ -123,7 +155,7 @@ export function evaluateRegions(
     if (track.health !== 'DOWN' || tracks.get(id)?.health === 'DOWN') continue;
     const othersUp = ids.some((o) => o !== id && next.get(o)!.health !== 'DOWN');
     if (!othersUp) {
-      const previous = tracks.get(id)?.health ?? 'HEALTHY';
+      const previous = tracks.get(id)?.health ?? 'UNKNOWN';
       next.set(id, {
         health: previous === 'DOWN' ? 'DEGRADED' : previous,
         why: `${track.why}; kept up: it is the last region not DOWN`,

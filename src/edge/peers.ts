@@ -90,7 +90,10 @@ export class Peers {
     this.log.warn({ peer: p.region, reachable: ok }, 'peer edge reachability changed');
   }
 
-  /** A peer that may take traffic: reachable, and neither DOWN nor PARTITIONED in the snapshot. */
+  /**
+   * A peer that may take traffic: reachable, and neither DOWN nor PARTITIONED in the snapshot
+   * (UNKNOWN is usable: control has not heard from it yet, which says nothing against it).
+   */
   usable(region: string, snapshot: Snapshot): Peer | null {
     const p = this.byRegion.get(region);
     if (!p?.reachable) return null;

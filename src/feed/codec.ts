@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Health, Snapshot } from '../core/model.js';
+import { HEALTH_STATES, type Health, type Snapshot } from '../core/model.js';
 import { MeridianError } from '../errors.js';
 
 // The wire form of a snapshot: Maps become arrays of entries so that region
@@ -11,7 +11,7 @@ const regionJson = z.strictObject({
   capacity: z.number(),
   load: z.number(),
   demand: z.number(),
-  health: z.enum(['HEALTHY', 'DEGRADED', 'DOWN', 'PARTITIONED']),
+  health: z.enum(HEALTH_STATES),
   dial: z.number().min(0).max(100),
 });
 

@@ -50,6 +50,8 @@ function chartEvents(audit: AuditEntry[]): ChartEvent[] {
   const events: ChartEvent[] = [];
   for (const e of audit) {
     const d = e.details ?? {};
+    // A region's first evidence (UNKNOWN -> HEALTHY) is how every run starts, not an event.
+    if (e.action === 'health' && d.from === 'UNKNOWN' && d.to === 'HEALTHY') continue;
     if (e.action === 'health')
       events.push({
         at: e.at,

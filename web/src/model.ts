@@ -102,6 +102,7 @@ export function regionColours(ids: readonly string[]): Map<string, string> {
 }
 
 export const HEALTH_COLOUR: Record<Health, string> = {
+  UNKNOWN: '#6e7781', // grey: no evidence yet
   HEALTHY: '#1a7f37',
   DEGRADED: '#b35900',
   DOWN: '#c62828',

@@ -13,21 +13,45 @@ import { serviceSchema } from './services.js';
 import { geoSchema, steeringSchema, trustSchema } from './steering.js';
 import { zoneSchema } from './zone.js';
 
-const shape = z.strictObject({
-  zone: zoneSchema,
-  regions: z.array(regionSchema).min(1),
-  services: z.array(serviceSchema).min(1),
-  steering: steeringSchema.prefault({}),
-  trust: trustSchema.prefault({}),
-  geo: geoSchema.prefault({}),
-  replication: replicationSchema.prefault({}),
-  edge: edgeSchema.prefault({}),
-  dns: dnsSchema.prefault({}),
-  control: controlSchema.prefault({}),
-  lab: labSchema.prefault({}),
-  providers: providersSchema.prefault({}),
-  rollout: rolloutSchema.optional(),
-});
+const shape = z
+  .strictObject({
+    zone: zoneSchema.describe(
+      'The DNS zone Meridian serves: its name, TTLs, SOA, name servers and static records.',
+    ),
+    regions: z
+      .array(regionSchema)
+      .min(1)
+      .describe('The regions that serve traffic, each with its location, capacity, addresses and edge.'),
+    services: z
+      .array(serviceSchema)
+      .min(1)
+      .describe('The services behind the edges: hostname and origins per region.'),
+    steering: steeringSchema
+      .prefault({})
+      .describe('Which region is home to which clients, and what happens beyond.'),
+    trust: trustSchema.prefault({}).describe('Proxies whose statement of the client address is believed.'),
+    geo: geoSchema.prefault({}).describe('The geo database that locates clients.'),
+    replication: replicationSchema
+      .prefault({})
+      .describe('The replicated cache between regions (src/replication).'),
+    edge: edgeSchema.prefault({}).describe('The edge gateway of each region (meridian edge).'),
+    dns: dnsSchema.prefault({}).describe('The authoritative DNS server (meridian dns).'),
+    control: controlSchema
+      .prefault({})
+      .describe('The control plane (meridian control): health, dials, operations.'),
+    lab: labSchema.prefault({}),
+    providers: providersSchema
+      .prefault({})
+      .describe(
+        'DNS providers `meridian dns sync` can write to; secrets come from flags or the environment.',
+      ),
+    rollout: rolloutSchema
+      .optional()
+      .describe('Release plan of `meridian rollout`: waves of regions, canary judgement, actions.'),
+  })
+  .describe(
+    'meridian.yaml: one file describes the whole deployment; every part reads the sections it needs.',
+  );
 
 type Shape = z.output<typeof shape>;
 
@@ -125,12 +149,19 @@ export const configSchema = shape.superRefine(crossChecks);
 export type MeridianConfig = z.output<typeof configSchema>;
 export type MeridianConfigInput = z.input<typeof configSchema>;
 
+/** Stable identifier of the emitted schema; editors and `$schema` references in meridian.yaml key on it. */
+export const CONFIG_SCHEMA_ID = 'https://meridian.dev/schema/config.json';
+
 /** The schema as JSON Schema (draft 2020-12), for editors: what a user may write. */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(shape, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
+  const json = z.toJSONSchema(shape, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  const { $schema, ...rest } = json;
+  return {
+    $schema,
+    $id: CONFIG_SCHEMA_ID,
+    title: 'Meridian configuration (meridian.yaml)',
+    ...rest,
+  };
 }
 
 export type { ControlConfig, ControlRole } from './control.js';
