@@ -26,6 +26,8 @@ function walk(cmd: Command, path: string, help: Help, out: Node[]): Node[] {
 
 const words = (list: string[]) => list.join(' ');
 const quoted = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+/** fish's own single quotes: \' and \\ are escapes inside them. */
+const fishQuoted = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function bashScript(program: Command): string {
   const nodes = walk(program, '', new Help(), []);
@@ -75,7 +77,7 @@ ${bashScript(program)}`;
 
 export function fishScript(program: Command): string {
   const nodes = walk(program, '', new Help(), []);
-  const descend = nodes.flatMap((n) => n.commands.map((c) => quoted(`${n.path}|${c.name}`)));
+  const descend = nodes.flatMap((n) => n.commands.map((c) => fishQuoted(`${n.path}|${c.name}`)));
   const lines = [
     '# meridian completion for fish: save it as ~/.config/fish/completions/meridian.fish',
     'function __meridian_path',
@@ -90,13 +92,13 @@ export function fishScript(program: Command): string {
     'complete -c meridian -f',
   ];
   for (const n of nodes) {
-    const when = `-n ${quoted(`test (__meridian_path) = ${quoted(n.path)}`)}`;
+    const when = `-n ${fishQuoted(`test (__meridian_path) = ${fishQuoted(n.path)}`)}`;
     for (const c of n.commands)
-      lines.push(`complete -c meridian ${when} -a ${c.name} -d ${quoted(c.description)}`);
+      lines.push(`complete -c meridian ${when} -a ${c.name} -d ${fishQuoted(c.description)}`);
     for (const o of n.options) {
       const names = o.flags.map((f) => (f.startsWith('--') ? `-l ${f.slice(2)}` : `-s ${f.slice(1)}`));
       lines.push(
-        `complete -c meridian ${when} ${names.join(' ')}${o.takesValue ? ' -r -F' : ''} -d ${quoted(o.description)}`,
+        `complete -c meridian ${when} ${names.join(' ')}${o.takesValue ? ' -r -F' : ''} -d ${fishQuoted(o.description)}`,
       );
     }
   }
