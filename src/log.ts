@@ -1,12 +1,8 @@
 import pino, { type Logger } from 'pino';
 
-/** userinfo of any URL (`redis://:pw@host`, `nats://token@host`, `https://u:p@host`). */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
+import { redactUrl } from './redact.js';
 
-/** The text with every URL's credentials replaced by `***`: for logs and error messages. */
-export function redactUrl(text: string): string {
-  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1***@') : text;
-}
+export { redactUrl };
 
 /** Fields that hold a secret wherever they appear (top level or one object down): pino writes [Redacted]. */
 const SECRET_FIELDS = [

@@ -60,15 +60,15 @@ test('text output names the location, region and reason', () => {
   assert.match(r.stdout, /territory US-CA maps to us-west-2/);
 });
 
-test('bad arguments give a clear error, no stack trace', () => {
-  for (const args of [
-    ['--client', 'not-an-ip'],
-    ['--client', '1.1.1.1', '--down', 'mars-1'],
-    ['--client', '1.1.1.1', '--dial', 'us-east-1=150'],
-    ['--client', '1.1.1.1', '--service', 'nope'],
-  ]) {
+test('bad arguments give a clear error, no stack trace; exit 2 for a flag that does not parse', () => {
+  for (const [status, args] of [
+    [1, ['--client', 'not-an-ip']],
+    [1, ['--client', '1.1.1.1', '--down', 'mars-1']],
+    [2, ['--client', '1.1.1.1', '--dial', 'us-east-1=150']],
+    [1, ['--client', '1.1.1.1', '--service', 'nope']],
+  ] as const) {
     const r = runCli(['explain', ...CONFIG, ...args]);
-    assert.equal(r.status, 1, args.join(' '));
+    assert.equal(r.status, status, args.join(' '));
     assert.match(r.stderr, /^meridian: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
@@ -140,7 +140,7 @@ test('answers: home lists one region; home+fallback adds the next up region, nev
   const text = runCli(['explain', ...CONFIG, '--client', '128.59.1.1', '--answers', 'home+fallback']);
   assert.match(text.stdout, /answers\s+home\+fallback: then us-west-2/);
   const bad = runCli(['explain', ...CONFIG, '--client', '128.59.1.1', '--answers', 'everywhere']);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^meridian: .*--answers/);
 });
 

@@ -82,7 +82,7 @@ test('secret flags: --X-file and env forms work, are in --help, and fail clearly
     ];
     for (const [args, pattern] of cases) {
       const r = runCli(args, { ...clean, MERIDIAN_CONFIG: 'examples/two-regions.yaml' });
-      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`); // a usage error: the flags are wrong
       assert.match(r.stderr, pattern, args.join(' '));
       assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
     }

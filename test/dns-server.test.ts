@@ -150,7 +150,7 @@ test('--control: answers follow the snapshot control streams (us-east-1 DOWN)', 
   }
 });
 
-test('bad flags and a bad zone are reported in one line, exit 1, no stack trace', async () => {
+test('bad flags (exit 2) and a bad zone (exit 1) are reported in one line, no stack trace', async () => {
   const { file } = await dnsConfig();
   const run = (args: string[], config = file) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dns', '--config', config, ...args], {
@@ -158,14 +158,14 @@ test('bad flags and a bad zone are reported in one line, exit 1, no stack trace'
       timeout: 60_000,
     });
   const badListen = run(['--listen', 'nowhere']);
-  assert.equal(badListen.status, 1);
+  assert.equal(badListen.status, 2);
   assert.match(badListen.stderr, /meridian: --listen: expected ADDRESS:PORT/);
   assert.doesNotMatch(badListen.stderr, /\n\s+at /);
   const badWorkers = run(['--workers', 'many']);
-  assert.equal(badWorkers.status, 1);
+  assert.equal(badWorkers.status, 2);
   assert.match(badWorkers.stderr, /--workers expects/);
   const badControl = run(['--control', 'http://127.0.0.1:8300,control-b:8300', '--token', 't']);
-  assert.equal(badControl.status, 1);
+  assert.equal(badControl.status, 2);
   assert.match(
     badControl.stderr,
     /meridian: --control expects http\(s\) URLs separated by commas, got "control-b:8300"/,

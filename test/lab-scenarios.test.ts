@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { labVerdict, runCli, runLong } from './helpers/cli.js';
 
-test('meridian lab --scenario nope: a clear error, exit 1', () => {
+test('meridian lab --scenario nope: a clear error, exit 2 (usage)', () => {
   const r = runCli(['lab', '--scenario', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /^meridian: unknown scenario "nope"\n {2}expected one of: steady, kong/);
 });
 

@@ -28,7 +28,7 @@ test('dns-providers list --json states what each provider supports', () => {
   assert.equal((byName.get('route53') as { geoCodes: string }).geoCodes, 'country+us-subdivision');
 });
 
-test('dns sync: dry run, apply, --watch follows an evacuation in the config file; secrets never printed', async (t) => {
+test('dns sync: preview by default, --apply, --detailed-exitcode, --watch follows an evacuation in the config file; secrets never printed', async (t) => {
   const named = requireProgram(t, 'named');
   if (!named || !requireProgram(t, 'dig')) return;
   const secret = tsigSecret();
@@ -41,14 +41,23 @@ test('dns sync: dry run, apply, --watch follows an evacuation in the config file
     MERIDIAN_TSIG_NAME: 'meridian-key',
     MERIDIAN_TSIG_SECRET: secret,
   };
-  const dry = runCli(['dns', 'sync', '--config', file, '--dry-run'], env);
+  const dry = runCli(['dns', 'sync', '--config', file], env);
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(dry.stdout, /\+ api\.example\.com A ttl 30: 192\.0\.2\.10 198\.51\.100\.10/);
-  assert.match(dry.stdout, /dry run: nothing applied/);
+  assert.match(dry.stdout, /preview: nothing applied \(run again with --apply to apply\)/);
+  assert.deepEqual(dig(server.port, 'api.example.com'), [], 'without --apply nothing changes');
+  const pending = runCli(['dns', 'sync', '--config', file, '--detailed-exitcode'], env);
+  assert.equal(pending.status, 2, `changes pending: exit 2 under --detailed-exitcode; ${pending.stderr}`);
+  assert.deepEqual(dig(server.port, 'api.example.com'), []);
+  const both = runCli(['dns', 'sync', '--config', file, '--apply', '--dry-run'], env);
+  assert.equal(both.status, 2, 'contradicting flags: a usage error');
   assert.deepEqual(dig(server.port, 'api.example.com'), []);
 
   // A wrong secret: refused, nothing written.
-  const bad = runCli(['dns', 'sync', '--config', file], { ...env, MERIDIAN_TSIG_SECRET: tsigSecret() });
+  const bad = runCli(['dns', 'sync', '--config', file, '--apply'], {
+    ...env,
+    MERIDIAN_TSIG_SECRET: tsigSecret(),
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^meridian: .*TSIG key meridian-key rejected \(BADSIG\)/);
   assert.deepEqual(dig(server.port, 'api.example.com'), []);
@@ -60,6 +69,7 @@ test('dns sync: dry run, apply, --watch follows an evacuation in the config file
     [
       'dns',
       'sync',
+      '--apply',
       '--config',
       file,
       '--control',
@@ -75,16 +85,19 @@ test('dns sync: dry run, apply, --watch follows an evacuation in the config file
   assert.match(noControl.stderr, /meridian: control is unreachable and no snapshot is on disk/);
   assert.deepEqual(dig(server.port, 'api.example.com'), []);
 
-  const once = runCli(['dns', 'sync', '--config', file, '--json'], env);
+  const once = runCli(['dns', 'sync', '--config', file, '--json', '--apply'], env);
   assert.equal(once.status, 0, once.stderr);
   assert.equal(JSON.parse(once.stdout).applied, true);
   assert.deepEqual(dig(server.port, 'api.example.com'), ['192.0.2.10', '198.51.100.10']);
+  const inSync = runCli(['dns', 'sync', '--config', file, '--detailed-exitcode'], env);
+  assert.equal(inSync.status, 0, `in sync: exit 0 under --detailed-exitcode; ${inSync.stderr}`);
+  assert.match(inSync.stdout, /in sync\./);
 
   for (const out of [dry, once, bad]) assert.ok(!`${out.stdout}${out.stderr}`.includes(secret));
 
   const watch = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'dns', 'sync', '--config', file, '--watch', '--json'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'dns', 'sync', '--config', file, '--watch', '--apply', '--json'],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.after(() => watch.kill('SIGKILL'));
@@ -164,7 +177,7 @@ test("dns sync pushes each service's own TTL (a real BIND serves it); geo steeri
     MERIDIAN_TSIG_NAME: 'meridian-key',
     MERIDIAN_TSIG_SECRET: secret,
   };
-  const once = runCli(['dns', 'sync', '--config', file], env);
+  const once = runCli(['dns', 'sync', '--config', file, '--apply'], env);
   assert.equal(once.status, 0, once.stderr);
   assert.match(once.stdout, /\+ api\.example\.com A ttl 30: /);
   assert.match(once.stdout, /\+ www\.example\.com A ttl 5: /);
@@ -186,17 +199,7 @@ test("dns sync pushes each service's own TTL (a real BIND serves it); geo steeri
   assert.deepEqual(answer('www.example.com'), ['5 192.0.2.10', '5 198.51.100.10']);
   assert.deepEqual(answer('api.example.com'), ['30 192.0.2.10', '30 198.51.100.10']);
 
-  const geo = runCli([
-    'dns',
-    'sync',
-    '--config',
-    file,
-    '--provider',
-    'builtin',
-    '--steering',
-    'geo',
-    '--dry-run',
-  ]);
+  const geo = runCli(['dns', 'sync', '--config', file, '--provider', 'builtin', '--steering', 'geo']);
   assert.equal(geo.status, 0, geo.stderr);
   assert.match(geo.stdout, /\+ www\.example\.com A \[us-west-2\] ttl 5 geo /);
   assert.match(

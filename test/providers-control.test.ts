@@ -55,6 +55,7 @@ test('an evacuation in control changes what PowerDNS, BIND and Knot answer', asy
       '--config',
       file,
       '--watch',
+      '--apply',
       '--json',
       '--state-dir',
       mkdtempSync(join(tmpdir(), 'meridian-sync-state-')),

@@ -139,7 +139,7 @@ test('meridian replication: Redis password and NATS token from files or env, not
       ...['replication', '--config', file, '--region', 'us-west-2'],
       ...['--nats-token-file', join(dir, 'missing.token')],
     ]);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, 'a flag naming a file that is not there: a usage error');
     assert.match(
       r.stderr,
       /^meridian: --nats-token-file: cannot read secret file .*missing\.token \(no such file\)/,

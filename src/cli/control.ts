@@ -1,7 +1,4 @@
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { startControl } from '../control/server.js';
-import { createLogger } from '../log.js';
 import { action, configOption, serveUntilSignal } from './index-helpers.js';
 
 export function registerControl(program: Command) {
@@ -19,6 +16,9 @@ export function registerControl(program: Command) {
     )
     .action(
       action(async (opts: { config: string; listen?: string; state?: string; newEpoch?: boolean }) => {
+        const { loadConfig } = await import('../config/index.js');
+        const { startControl } = await import('../control/server.js');
+        const { createLogger } = await import('../log.js');
         const config = loadConfig(opts.config);
         const log = createLogger('control');
         const server = await startControl({

@@ -18,7 +18,7 @@ export function registerDial(program: Command) {
         const dial = Number(pct.replace(/%$/, ''));
         if (!/^\d{1,3}(\.\d+)?%?$/.test(pct) || dial > 100)
           throw new MeridianError('BAD_ARGUMENT', `PCT must be a number from 0 to 100, got "${pct}"`);
-        const r = await clientFor(opts).call<{ version: number; changed: boolean }>(
+        const r = await (await clientFor(opts)).call<{ version: number; changed: boolean }>(
           'PUT',
           `/v1/regions/${encodeURIComponent(region)}/dial`,
           { dial, reason: opts.reason },

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { PROVIDERS } from '../providers/registry.js';
 import { action, jsonOption, printJson, table } from './index-helpers.js';
 
 export function registerDnsProviders(program: Command) {
@@ -9,7 +8,8 @@ export function registerDnsProviders(program: Command) {
     .description('show each provider and what it can express')
     .addOption(jsonOption())
     .action(
-      action((opts: { json?: boolean }) => {
+      action(async (opts: { json?: boolean }) => {
+        const { PROVIDERS } = await import('../providers/registry.js');
         if (opts.json) {
           printJson({
             providers: PROVIDERS.map((p) => ({

@@ -1,28 +1,15 @@
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { MeridianError } from '../errors.js';
-import { ControlSnapshotSource } from '../feed/control-source.js';
-import { FileSnapshotSource } from '../feed/file-source.js';
-import type { SnapshotSource } from '../feed/source.js';
-import { createLogger, type Logger } from '../log.js';
 import type { Steering } from '../providers/model.js';
-import { createProvider, PROVIDERS, type ProviderSettings } from '../providers/registry.js';
-import { type SyncResult, syncOnce, watchSync } from '../providers/sync.js';
-import {
-  action,
-  configOption,
-  jsonOption,
-  printJson,
-  reportError,
-  surviveRejections,
-} from './index-helpers.js';
-import { controlToken, resolveSecret, type SecretSpec, secretOption, secretSources } from './secret.js';
+import type { ProviderSettings } from '../providers/registry.js';
+import { action, configOption, jsonOption } from './index-helpers.js';
+import { controlToken, type SecretSpec, secretOption } from './secret.js';
 
-interface SyncFlags extends ProviderSettings {
+export interface SyncFlags extends ProviderSettings {
   config: string;
   provider?: string;
   steering?: Steering;
-  dryRun?: boolean;
+  apply?: boolean;
+  detailedExitcode?: boolean;
   watch?: boolean;
   json?: boolean;
   control?: string;
@@ -31,117 +18,18 @@ interface SyncFlags extends ProviderSettings {
   stateDir: string;
 }
 
-const API_KEY: SecretSpec = {
+export const API_KEY: SecretSpec = {
   flag: '--api-key',
   env: 'MERIDIAN_PDNS_API_KEY',
   description: 'powerdns: API key',
   value: '<key>',
 };
-const TSIG_SECRET: SecretSpec = {
+export const TSIG_SECRET: SecretSpec = {
   flag: '--tsig-secret',
   env: 'MERIDIAN_TSIG_SECRET',
   description: 'rfc2136: TSIG secret',
   value: '<base64>',
 };
-
-export function formatSync(r: SyncResult): string {
-  const head = `${r.provider} zone ${r.zone}, ${r.steering} steering, snapshot v${r.snapshotVersion}: ${r.changes.length} to change, ${r.unchanged} unchanged`;
-  const tail = r.changes.length === 0 ? 'in sync.' : r.dryRun ? 'dry run: nothing applied.' : 'applied.';
-  return [head, ...r.diff, ...r.warnings.map((w) => `warning: ${w}`), tail].join('\n');
-}
-
-/** Why the snapshot must not be pushed yet: never pushing the config file's state over an evacuation in control. */
-function holdReason(source: SnapshotSource, once: boolean): string | null {
-  if (!(source instanceof ControlSnapshotSource)) return null;
-  const { from, version } = source.status();
-  if (from === 'control') return null;
-  if (from === 'disk' && !once) return null; // fail static, as dns and edge do
-  return from === 'disk'
-    ? `control is unreachable; the last snapshot on disk (v${version}) may be stale, so a one-off sync pushes nothing`
-    : "control is unreachable and no snapshot is on disk; not pushing the config file's state";
-}
-
-function sourceFor(flags: SyncFlags, log: Logger): SnapshotSource {
-  const control = flags.control ?? process.env.MERIDIAN_CONTROL;
-  if (!control) return new FileSnapshotSource(flags.config, { log });
-  const token = resolveSecret(controlToken(), { ...flags });
-  if (!token)
-    throw new MeridianError('BAD_ARGUMENT', `--control needs a token: ${secretSources(controlToken())}`);
-  return new ControlSnapshotSource({
-    controlUrl: control,
-    token,
-    configFile: flags.config,
-    stateDir: flags.stateDir,
-    log,
-    // A one-off sync is not a server that must start quickly: give control time to answer.
-    startTimeoutMs: flags.watch ? 2000 : 5000,
-  });
-}
-
-async function run(flags: SyncFlags) {
-  const name = flags.provider;
-  if (!name) {
-    throw new MeridianError('BAD_ARGUMENT', '--provider is required', [
-      `one of: ${PROVIDERS.map((p) => p.name).join(', ')} (env MERIDIAN_DNS_PROVIDER)`,
-    ]);
-  }
-  const config = loadConfig(flags.config);
-  const secrets = { ...flags };
-  flags.apiKey = resolveSecret(API_KEY, secrets);
-  flags.tsigSecret = resolveSecret(TSIG_SECRET, secrets);
-  const { provider, steering: configured } = await createProvider(name, flags, config.providers, [
-    config.zone.name,
-  ]);
-  const steering = flags.steering ?? configured;
-  const log = createLogger('dns-sync');
-  if (flags.watch) surviveRejections(log);
-  const source = sourceFor(flags, log);
-  await source.start();
-  const print = (r: SyncResult) => {
-    if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-    else process.stdout.write(`${formatSync(r)}\n`);
-  };
-  if (!flags.watch) {
-    try {
-      const held = holdReason(source, true);
-      if (held) throw new MeridianError('CONTROL_UNREACHABLE', held);
-      const result = await syncOnce({
-        provider,
-        config: source.config(),
-        snapshot: source.current(),
-        steering,
-        dryRun: flags.dryRun,
-      });
-      if (flags.json) printJson(result);
-      else print(result);
-    } finally {
-      await source.close();
-      await provider.close();
-    }
-    return;
-  }
-  const watcher = watchSync({
-    provider,
-    source,
-    steering,
-    dryRun: flags.dryRun,
-    onResult: print,
-    onError: (e) => reportError(e, { json: flags.json }),
-    hold: () => holdReason(source, false),
-    onHold: (reason) => log.warn({ reason }, 'sync held'),
-  });
-  // The source's timers are unref()ed; this keeps the command running until a signal.
-  const keepAlive = setInterval(() => {}, 2 ** 30);
-  const stop = async () => {
-    clearInterval(keepAlive);
-    watcher.close();
-    await source.close();
-    await provider.close();
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
-  await watcher.done;
-}
 
 /** `meridian dns sync`: a subcommand of `meridian dns` (the server), or `meridian dns-sync` without it. */
 export function registerDnsSync(program: Command) {
@@ -154,7 +42,9 @@ export function registerDnsSync(program: Command) {
   secretOption(cmd, API_KEY);
   secretOption(cmd, TSIG_SECRET);
   cmd
-    .description('push the steering for the current snapshot to a DNS provider (diff, then apply)')
+    .description(
+      'compare the steering for the current snapshot with a DNS provider and print the changes; --apply makes them',
+    )
     .addOption(configOption())
     .addOption(
       new Option('--provider <name>', 'builtin, powerdns, rfc2136 or route53').env('MERIDIAN_DNS_PROVIDER'),
@@ -166,8 +56,19 @@ export function registerDnsSync(program: Command) {
         'plain',
       ]),
     )
-    .option('--dry-run', 'print the difference, change nothing')
-    .option('--watch', 'keep running: sync again on every snapshot change (dials, failovers)')
+    .option('--apply', 'make the changes (without it: print them, change nothing)')
+    .addOption(
+      new Option(
+        '--detailed-exitcode',
+        'exit 0 when in sync, 2 when there are changes (pending, or applied with --apply), 1 on error',
+      ).conflicts('watch'),
+    )
+    // The preview is the default now; kept so that scripts written for the old default still run.
+    .addOption(new Option('--dry-run').hideHelp().conflicts('apply'))
+    .option(
+      '--watch',
+      'keep running: compare again on every snapshot change (dials, failovers); with --apply, apply',
+    )
     .option(
       '--control <urls>',
       'take the snapshot from the control plane: one URL or every instance, comma-separated (env MERIDIAN_CONTROL)',
@@ -200,5 +101,10 @@ export function registerDnsSync(program: Command) {
       ).env('MERIDIAN_ROUTE53_ENDPOINT'),
     )
     .addOption(jsonOption())
-    .action(action(run));
+    .action(
+      action(async (flags: SyncFlags) => {
+        const { runSync } = await import('./dns-sync-run.js');
+        process.exitCode = await runSync(flags);
+      }),
+    );
 }

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { isClusterWorker, runClusterWorker } from '../dns/cluster.js';
-import { type RunDnsOptions, runDns } from '../dns/run.js';
+import type { RunDnsOptions } from '../dns/run.js';
 import { MeridianError } from '../errors.js';
-import { createLogger } from '../log.js';
 import {
   action,
   collect,
@@ -46,6 +44,9 @@ export function registerDns(program: Command) {
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .action(
       action(async (flags: DnsFlags) => {
+        const { isClusterWorker, runClusterWorker } = await import('../dns/cluster.js');
+        const { runDns } = await import('../dns/run.js');
+        const { createLogger } = await import('../log.js');
         const log = createLogger('dns');
         const workers = flags.workers === undefined ? undefined : Number(flags.workers);
         if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
@@ -54,7 +55,7 @@ export function registerDns(program: Command) {
             `--workers expects a whole number 0-64, got "${flags.workers}"`,
           );
         }
-        const control = controlUrlsFrom(flags.control);
+        const control = await controlUrlsFrom(flags.control);
         const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token) {
           throw new MeridianError(

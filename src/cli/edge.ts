@@ -1,10 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { startRegionLagProbe } from '../replication/region.js';
 import {
   action,
   configOption,
@@ -48,6 +44,10 @@ export function registerEdge(program: Command) {
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
     .action(
       action(async (flags: EdgeFlags) => {
+        const { loadConfig } = await import('../config/index.js');
+        const { runEdge } = await import('../edge/run.js');
+        const { createLogger } = await import('../log.js');
+        const { startRegionLagProbe } = await import('../replication/region.js');
         const log = createLogger('edge');
         const workers = flags.workers === undefined ? undefined : Number(flags.workers);
         if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
@@ -56,7 +56,7 @@ export function registerEdge(program: Command) {
             `--workers expects a whole number 0-64, got "${flags.workers}"`,
           );
         }
-        const control = controlUrlsFrom(flags.control);
+        const control = await controlUrlsFrom(flags.control);
         const token = resolveSecret(controlToken(), { ...flags });
         if (control && !token)
           throw new MeridianError(

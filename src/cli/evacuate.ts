@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { duration } from '../config/schema/common.js';
 import type { ReplicationCheck } from '../control/operation-plan.js';
 import type { OperationRecord } from '../control/store/index.js';
 import type { MovePlan } from '../core/evacuation-plan.js';
-import { parseSteps } from '../core/evacuation-plan.js';
 import { MeridianError } from '../errors.js';
 import { action, jsonOption, table } from './index-helpers.js';
 import { type ControlOpts, clientFor, controlOptions } from './status.js';
@@ -47,6 +45,8 @@ function bar(done: number, total: number, width = 24): string {
 
 /** Starts the operation, then shows it as it happens until it is done or aborted. */
 async function move(kind: 'evacuate' | 'restore', region: string, opts: MoveOpts) {
+  const { parseSteps } = await import('../core/evacuation-plan.js');
+  const { duration } = await import('../config/schema/common.js');
   const steps = opts.steps === undefined ? undefined : parseSteps(opts.steps);
   if (steps === null)
     throw new MeridianError(
@@ -59,7 +59,7 @@ async function move(kind: 'evacuate' | 'restore', region: string, opts: MoveOpts
       'BAD_ARGUMENT',
       `--step-interval expects a duration such as 30s, got "${opts.stepInterval}"`,
     );
-  const client = clientFor(opts);
+  const client = await clientFor(opts);
   const result = await client.call<{
     plan: MovePlan;
     operation: OperationRecord | null;

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig, type MeridianConfig, serviceAnswers, snapshotFromConfig } from '../config/index.js';
-import { type AnswerPolicy, answerRegions } from '../core/answer-regions.js';
-import { decide } from '../core/decide.js';
+import type { MeridianConfig } from '../config/index.js';
+import type { AnswerPolicy } from '../core/answer-regions.js';
 import type { Decision, Health } from '../core/model.js';
 import { MeridianError } from '../errors.js';
-import { GeoLocator } from '../geo/index.js';
+import type { GeoLocator } from '../geo/index.js';
 import { liveState } from './explain-live.js';
 import { action, collect, configOption, jsonOption, parseDial, printJson, table } from './index-helpers.js';
 import { controlToken, secretOption } from './secret.js';
@@ -24,6 +23,9 @@ export interface ExplainInput {
 const ANSWER_POLICIES: readonly AnswerPolicy[] = ['home', 'home+fallback'];
 
 export async function explain(config: MeridianConfig, input: ExplainInput, geo?: GeoLocator) {
+  const { serviceAnswers, snapshotFromConfig } = await import('../config/index.js');
+  const { answerRegions } = await import('../core/answer-regions.js');
+  const { decide } = await import('../core/decide.js');
   const service = input.service
     ? config.services.find((s) => s.name === input.service || s.hostname === input.service)
     : config.services[0];
@@ -59,7 +61,7 @@ export async function explain(config: MeridianConfig, input: ExplainInput, geo?:
       `--answers: expected ${ANSWER_POLICIES.join(' or ')}, got "${input.answers}"`,
     );
   }
-  const locator = geo ?? (await GeoLocator.open(config.geo));
+  const locator = geo ?? (await (await import('../geo/index.js')).GeoLocator.open(config.geo));
   const client = locator.client(input.client);
   const snapshot = snapshotFromConfig(config, { health, dials });
   const decision: Decision = decide(client, snapshot);
@@ -153,8 +155,11 @@ export function registerExplain(program: Command) {
   secretOption(cmd, controlToken('bearer token for --control')).action(
     action(async (opts: ExplainInput & { config: string; json?: boolean; control?: string }) => {
       const live = opts.control
-        ? liveState(await clientFor({ ...opts, control: opts.control }).call<Status>('GET', '/v1/status'))
+        ? liveState(
+            await (await clientFor({ ...opts, control: opts.control })).call<Status>('GET', '/v1/status'),
+          )
         : undefined;
+      const { loadConfig } = await import('../config/index.js');
       const result = await explain(loadConfig(opts.config), { ...opts, live });
       if (opts.json) printJson(result);
       else process.stdout.write(`${formatExplanation(result)}\n`);

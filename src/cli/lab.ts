@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
-import { LinkHost, type LinkSpec } from '../chaos/link-host.js';
+import type { LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
-import { stopAllDeployments } from '../lab/deployment.js';
-import { runLab } from '../lab/index.js';
-import { textSummary } from '../lab/text-summary.js';
-import { runOrigin } from '../lab/watchlist/run.js';
 import { LAB_VERSIONS } from '../lab/watchlist/versions.js';
 import { action, collect, configOption, jsonOption, printJson } from './index-helpers.js';
+import { packageFile } from './package.js';
+
+const LAB_EXAMPLE = 'examples/two-regions.yaml';
 
 const number = (flag: string) => (text: string) => {
   const n = Number(text);
@@ -20,7 +19,10 @@ export function registerLab(program: Command) {
   program
     .command('lab')
     .description('run a whole multi-region deployment on this machine, with geo-spread users and a drill')
-    .addOption(configOption().default('examples/two-regions.yaml'))
+    .addOption(
+      // The example shipped in the package, found wherever the lab is run from; a --config given is cwd-relative.
+      configOption().default(packageFile(LAB_EXAMPLE), `${LAB_EXAMPLE} in the package`),
+    )
     .option('--scenario <name>', `${[...SCENARIO_ORDER, 'all'].join(' | ')} (default: lab.scenario, kong)`)
     .option(
       '--duration <seconds>',
@@ -44,6 +46,9 @@ export function registerLab(program: Command) {
           report: string;
           json?: boolean;
         }) => {
+          const { stopAllDeployments } = await import('../lab/deployment.js');
+          const { runLab } = await import('../lab/index.js');
+          const { textSummary } = await import('../lab/text-summary.js');
           const out = opts.json ? process.stderr : process.stdout;
           // Ctrl-C: stop every server the lab started before leaving, so none is left behind.
           const interrupt = () => {
@@ -94,6 +99,7 @@ export function registerLab(program: Command) {
           release: string;
           seed: number;
         }) => {
+          const { runOrigin } = await import('../lab/watchlist/run.js');
           await runOrigin(opts);
         },
       ),
@@ -117,6 +123,7 @@ export function registerLabLinks(program: Command) {
             '--spec expects a JSON list of {name, from, to, targetPort, rttMs}',
           );
         }
+        const { LinkHost } = await import('../chaos/link-host.js');
         const host = await new LinkHost(specs).start();
         process.stdout.write(`${JSON.stringify({ ready: true, part: 'links', ...host.describe() })}\n`);
         const stop = () => {

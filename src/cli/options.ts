@@ -1,6 +1,5 @@
 import { Option } from 'commander';
 import { MeridianError } from '../errors.js';
-import { parseControlUrls } from '../feed/control-instances.js';
 
 export const DEFAULT_CONFIG = process.env.MERIDIAN_CONFIG ?? 'meridian.yaml';
 
@@ -29,7 +28,9 @@ export const followControlOption = () =>
   ).argParser(collect);
 
 /** The control instances from --control (repeated or comma-separated) or else MERIDIAN_CONTROL; none: undefined. */
-export function controlUrlsFrom(flag: string[] | undefined): string[] | undefined {
+export async function controlUrlsFrom(flag: string[] | undefined): Promise<string[] | undefined> {
   const given = flag ?? process.env.MERIDIAN_CONTROL;
-  return given === undefined || given === '' ? undefined : parseControlUrls(given);
+  if (given === undefined || given === '') return undefined;
+  const { parseControlUrls } = await import('../feed/control-instances.js');
+  return parseControlUrls(given);
 }

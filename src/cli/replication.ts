@@ -1,7 +1,5 @@
 import { type Command, Option } from 'commander';
-import { createLogger } from '../log.js';
 import type { ReplicationCredentials } from '../replication/region.js';
-import { runReplication } from '../replication/run.js';
 import { action, configOption, serveUntilSignal } from './index-helpers.js';
 import { resolveSecret, type SecretSpec, secretOption } from './secret.js';
 
@@ -58,6 +56,8 @@ export function registerReplication(program: Command) {
     .option('--admin <addr:port>', 'admin address for /metrics and /meridian/health', '127.0.0.1:0');
   replicationSecretOptions(cmd).action(
     action(async (flags: ReplicationFlags) => {
+      const { createLogger } = await import('../log.js');
+      const { runReplication } = await import('../replication/run.js');
       const log = createLogger('replication');
       const running = await runReplication({
         configFile: flags.config,

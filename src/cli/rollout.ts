@@ -1,6 +1,6 @@
 // `meridian rollout start|status|pause|resume|abort`: the CLI side of control's rollout API
 // (POST /v1/rollouts, GET /v1/rollouts/current, POST /v1/rollouts/:id/pause|resume|abort).
-import { type Command, type CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ControlClient } from '../control/client.js';
 import { isMeridianError, MeridianError } from '../errors.js';
 import { jsonOption, printJson, reportError } from './index-helpers.js';
@@ -22,15 +22,12 @@ import {
 } from './rollout-record.js';
 import { type ControlOpts, clientFor, controlOptions } from './status.js';
 
-/** Exit codes: 0 done, 1 rolled back, aborted or a failure, 2 a usage error. */
-export const EXIT_USAGE = 2;
-
 interface StartOpts extends ControlOpts {
   wait?: boolean;
   dryRun?: boolean;
 }
 
-/** A mistake in the command line itself: exits 2, as commander's own usage errors do here. */
+/** A mistake in the command line itself: exits 2 (exit codes: 0 done, 1 rolled back, aborted or a failure). */
 export class UsageError extends MeridianError {
   constructor(message: string) {
     super('BAD_ARGUMENT', message);
@@ -49,8 +46,7 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (error) {
-      reportError(error, { json: opts?.json });
-      process.exitCode = error instanceof UsageError ? EXIT_USAGE : 1;
+      process.exitCode = reportError(error, { json: opts?.json });
     }
   };
 }
@@ -122,7 +118,7 @@ async function start(version: string, opts: StartOpts) {
   if (!/^\S+$/.test(version) || version.startsWith('-'))
     throw new UsageError(`VERSION must be one word such as v2, got "${version}"`);
   if (opts.dryRun && opts.wait) throw new UsageError('--wait has nothing to follow with --dry-run');
-  const client = clientFor(opts);
+  const client = await clientFor(opts);
   const { rollout } = await client.call<{ rollout: RolloutRecord }>('POST', '/v1/rollouts', {
     version,
     ...(opts.dryRun ? { dryRun: true } : {}),
@@ -144,7 +140,7 @@ async function start(version: string, opts: StartOpts) {
 }
 
 async function status(opts: ControlOpts) {
-  const client = clientFor(opts);
+  const client = await clientFor(opts);
   // One after the other: ControlClient moves to the next instance per call, and two calls failing
   // over at once can mark the instance that answers as unreachable.
   const { rollout } = await current(client);
@@ -159,7 +155,7 @@ interface VerbOpts extends ControlOpts {
 }
 
 async function control(verb: 'pause' | 'resume' | 'abort', opts: VerbOpts) {
-  const client = clientFor(opts);
+  const client = await clientFor(opts);
   const { rollout } = await current(client);
   if (!rollout) throw new MeridianError('NOT_FOUND', `no rollout to ${verb}`);
   const result = await client.call<{ rollout: RolloutRecord }>(
@@ -171,16 +167,10 @@ async function control(verb: 'pause' | 'resume' | 'abort', opts: VerbOpts) {
   process.stdout.write(`${formatRollout(result.rollout)}\n`);
 }
 
-/** commander's own usage errors (unknown option, missing VERSION, unknown subcommand) exit 2 too. */
-function exitOnUsage(err: CommanderError): never {
-  process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
-}
-
 export function registerRollout(program: Command) {
   const rollout = program
     .command('rollout')
-    .description('roll a release out region by region, with canaries and automatic rollback')
-    .exitOverride(exitOnUsage);
+    .description('roll a release out region by region, with canaries and automatic rollback');
   controlOptions(
     rollout
       .command('start')

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { readSecretFile, type Warn, warnToStderr } from '../config/secret.js';
+import { readSecretFile, type Warn, warnToStderr } from '../config/secret-file.js';
 import { MeridianError } from '../errors.js';
 
 /**

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { ControlClient } from '../control/client.js';
+import type { ControlClient } from '../control/client.js';
 import type { statusOf } from '../control/routes-read.js';
 import { MeridianError } from '../errors.js';
 import { action, jsonOption, printJson, table } from './index-helpers.js';
@@ -29,10 +29,11 @@ export function controlOptions(cmd: Command): Command {
   );
 }
 
-export function clientFor(opts: ControlOpts): ControlClient {
+export async function clientFor(opts: ControlOpts): Promise<ControlClient> {
   const spec = controlToken();
   const token = resolveSecret(spec, { ...opts });
   if (!token) throw new MeridianError('UNAUTHORIZED', `no token: pass ${secretSources(spec)}`);
+  const { ControlClient } = await import('../control/client.js');
   return new ControlClient(opts.control, token);
 }
 
@@ -116,7 +117,7 @@ export function registerStatus(program: Command) {
     .addOption(jsonOption())
     .action(
       action(async (opts: ControlOpts) => {
-        const status = await clientFor(opts).call<Status>('GET', '/v1/status');
+        const status = await (await clientFor(opts)).call<Status>('GET', '/v1/status');
         if (opts.json) printJson(status);
         else process.stdout.write(`${formatStatus(status)}\n`);
       }),

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { configJsonSchema, formatProblem, parseConfigText } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import { action, jsonOption, printJson } from './index-helpers.js';
 
@@ -11,7 +10,8 @@ export function registerValidate(program: Command) {
     .argument('<file>', 'config file')
     .addOption(jsonOption())
     .action(
-      action((file: string, opts: { json?: boolean }) => {
+      action(async (file: string, opts: { json?: boolean }) => {
+        const { formatProblem, parseConfigText } = await import('../config/index.js');
         let text: string;
         try {
           text = readFileSync(file, 'utf8');
@@ -35,5 +35,8 @@ export function registerValidate(program: Command) {
   program
     .command('schema')
     .description('print the JSON Schema of meridian.yaml (for editors)')
-    .action(() => printJson(configJsonSchema()));
+    .action(async () => {
+      const { configJsonSchema } = await import('../config/index.js');
+      printJson(configJsonSchema());
+    });
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import type { Resvg as ResvgRenderer } from '@resvg/resvg-js';
 import type { CohortSummary, OutlierSummary, RolloutSummary } from '../../chaos/drills/types.js';
 import { releaseLines } from '../text-summary.js';
 import type { NamedChart } from './charts.js';
@@ -22,7 +23,12 @@ export interface ReportSection {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+// The native renderer loads with the first chart, not with the lab (nor with the CLI): it is the
+// heaviest module Meridian has. It is CommonJS, so require keeps renderPng synchronous.
+let Resvg: typeof ResvgRenderer | undefined;
+
 export function renderPng(svg: string): Buffer {
+  Resvg ??= (createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js')).Resvg;
   return new Resvg(svg, {
     font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
     fitTo: { mode: 'zoom', value: 1.5 },
