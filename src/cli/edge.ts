@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/index.js';
+import { duration } from '../config/schema/common.js';
 import { runEdge } from '../edge/run.js';
 import { MeridianError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -26,6 +27,7 @@ interface EdgeFlags {
   token?: string;
   tokenFile?: string;
   stateDir?: string;
+  drainTimeout?: number;
 }
 
 export function registerEdge(program: Command) {
@@ -46,6 +48,11 @@ export function registerEdge(program: Command) {
     .addOption(secretFlag(controlToken('agent token for --control')))
     .addOption(secretFileFlag(controlToken('agent token for --control')))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .option(
+      '--drain-timeout <duration>',
+      'on SIGTERM, how long requests in flight may finish, e.g. 20s (default: edge.drainTimeout)',
+      parseDrainTimeout,
+    )
     .action(
       action(async (flags: EdgeFlags) => {
         const log = createLogger('edge');
@@ -90,6 +97,7 @@ export function registerEdge(program: Command) {
           control,
           token,
           stateDir: flags.stateDir,
+          drainTimeout: flags.drainTimeout,
           log,
           replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
         }).catch(async (e) => {
@@ -108,7 +116,15 @@ export function registerEdge(program: Command) {
             await lagProbe?.close();
           },
           log,
+          () => running.reload(),
         );
       }),
     );
+}
+
+function parseDrainTimeout(text: string): number {
+  const parsed = duration.safeParse(/^\d+$/.test(text) ? Number(text) : text);
+  if (!parsed.success)
+    throw new InvalidArgumentError(`expected a duration such as "20s" or "500ms", got "${text}"`);
+  return parsed.data;
 }

@@ -27,6 +27,7 @@ export class Peers {
   readonly byRegion = new Map<string, Peer>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly probed = new Set<string>();
 
   constructor(
     config: MeridianConfig,
@@ -85,6 +86,7 @@ export class Peers {
       ok = false;
     }
     if (ok) p.okAt = Date.now();
+    this.probed.add(p.region);
     if (this.closed || ok === p.reachable) return;
     p.reachable = ok;
     this.log.warn({ peer: p.region, reachable: ok }, 'peer edge reachability changed');
@@ -97,6 +99,11 @@ export class Peers {
     const health = snapshot.regions.get(region)?.health;
     if (health === 'DOWN' || health === 'PARTITIONED') return null;
     return p;
+  }
+
+  /** True once every peer has been probed at least once (readiness). */
+  get firstRoundDone(): boolean {
+    return this.probed.size >= this.byRegion.size;
   }
 
   reachability(): Record<string, boolean> {

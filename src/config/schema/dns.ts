@@ -8,8 +8,8 @@ const hostPort = z
 export const dnsSchema = z.strictObject({
   /** UDP and TCP addresses to serve on (each on both); port 0 picks a free one. --listen overrides. */
   listen: z.array(hostPort).min(1).default(['127.0.0.1:5353']),
-  /** Admin HTTP address (/metrics, /meridian/health); port 0 picks a free one. */
-  admin: hostPort.default('127.0.0.1:0'),
+  /** Admin HTTP address (/metrics, /meridian/health, /meridian/ready); port 0 picks a free one. */
+  admin: hostPort.default('127.0.0.1:8301'),
   /** Processes serving queries; 0 means one per CPU core. */
   workers: z.number().int().min(0).max(64).default(0),
   /** Answer `_meridian.<hostname>` TXT with why this client got this answer. */

@@ -25,8 +25,8 @@ const serviceEdgeSchema = z.strictObject({
 
 const adminObject = z
   .strictObject({
-    /** Admin address (/metrics, /meridian/health, /fault); port 0 picks a free one. */
-    listen: hostPort.default('127.0.0.1:0'),
+    /** Admin address (/metrics, /meridian/health, /meridian/ready, /fault); port 0 picks a free one. */
+    listen: hostPort.default('127.0.0.1:8302'),
     /** Mutating routes (POST/DELETE /fault) exist only when true; they then need `token`. */
     faults: z.boolean().default(false),
     /** Operator bearer token for mutating routes: "env:NAME" or "file:PATH". */
@@ -53,11 +53,13 @@ export const edgeSchema = z.strictObject({
   /** Data-plane address; default: host and port of this region's `edge` URL. */
   listen: hostPort.optional(),
   /** Admin port: an address, or { listen, faults, token }. */
-  admin: adminSchema.prefault('127.0.0.1:0'),
+  admin: adminSchema.prefault('127.0.0.1:8302'),
   /** Trust between this deployment's edges (signed hops). */
   peers: peersSchema.prefault({}),
   /** Processes serving the data plane; 0 means one per CPU core. */
   workers: z.number().int().min(0).max(64).default(1),
+  /** On SIGTERM, requests in flight may finish for this long before their connections are closed. --drain-timeout overrides. */
+  drainTimeout: duration.default(20_000),
   /** Serve HTTPS with this certificate and key (PEM files). */
   tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
   timeouts: z
