@@ -1,14 +1,18 @@
 // SIGHUP on each daemon, started from source as a user runs it: the changed
 // config takes effect live; a broken config is logged and the old one kept.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { request } from 'undici';
 import { closeServer, startOrigin } from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
+import { requireProgram } from './helpers/programs.js';
 import { editYaml, getJson, logLine, startDaemon, waitFor } from './lifecycle-support.js';
 import { replicationConfigFile, startTwoRegionsOnNats } from './replication-helpers.js';
 
@@ -191,5 +195,52 @@ test('meridian replication: SIGHUP changes the lag probe; a broken file keeps th
   } finally {
     repl.child.kill('SIGTERM');
     assert.equal(await repl.exited, 0);
+  }
+});
+
+test('meridian edge with edge.tls: SIGHUP serves the renewed certificate; an unreadable one keeps the old', async (t) => {
+  const openssl = requireProgram(t, 'openssl');
+  if (!openssl) return;
+  const cfg = await configWithFreePorts();
+  const cert = join(cfg.dir, 'edge.pem');
+  const key = join(cfg.dir, 'edge-key.pem');
+  const issue = (cn: string) => {
+    const made = spawnSync(openssl, [
+      ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${cn}`],
+      ...['-keyout', key, '-out', cert],
+    ]);
+    assert.equal(made.status, 0, made.stderr?.toString());
+  };
+  issue('first.example.com');
+  editYaml(cfg.file, (doc) => {
+    doc.edge = { tls: { cert, key } };
+  });
+  const edge = await startDaemon([
+    ...['edge', '--config', cfg.file, '--region', 'us-east-1'],
+    ...['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+  ]);
+  const servedName = async () => {
+    const [host, port] = String(edge.ready.listen).split(':');
+    const socket = tlsConnect({ host, port: Number(port), rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    const cn = socket.getPeerCertificate().subject.CN;
+    socket.destroy();
+    return cn;
+  };
+  try {
+    assert.equal(await servedName(), 'first.example.com');
+    issue('renewed.example.com');
+    edge.child.kill('SIGHUP');
+    await logLine(edge, 'config reloaded');
+    assert.equal(await servedName(), 'renewed.example.com');
+
+    writeFileSync(key, 'not a key');
+    edge.child.kill('SIGHUP');
+    const failed = await logLine(edge, 'config reload failed');
+    assert.match(JSON.stringify(failed.err), /edge\.tls/);
+    assert.equal(await servedName(), 'renewed.example.com');
+  } finally {
+    edge.child.kill('SIGTERM');
+    assert.equal(await edge.exited, 0);
   }
 });
