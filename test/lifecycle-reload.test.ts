@@ -89,47 +89,54 @@ test('meridian dns with two workers: SIGHUP reaches every worker', async () => {
   }
 });
 
-test('meridian edge: SIGHUP routes to the new origin; a broken file keeps the old routes', async () => {
-  const cfg = await configWithFreePorts();
-  const servers: Server[] = [];
-  const origin = (name: string) => (_req: unknown, res: import('node:http').ServerResponse) =>
-    void res.end(name);
-  servers.push(await startOrigin(cfg.port(9101), origin('old')));
-  servers.push(await startOrigin(cfg.port(9102), origin('old')));
-  const fresh = await startOrigin(0, origin('new'));
-  servers.push(fresh);
-  editYaml(cfg.file, (doc) => {
-    doc.zone.reloadInterval = '1h';
-  });
-  const edge = await startDaemon([
-    ...['edge', '--config', cfg.file, '--region', 'us-east-1'],
-    ...['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
-  ]);
-  const ask = async () => {
-    const res = await request(`http://${edge.ready.listen}/`, { headers: { host: 'api.example.com' } });
-    return { status: res.statusCode, body: await res.body.text() };
-  };
-  try {
-    assert.deepEqual(await ask(), { status: 200, body: 'old' });
+for (const workers of [1, 2]) {
+  test(`meridian edge, ${workers} worker(s): SIGHUP routes to the new origin; a broken file keeps the old routes`, async () => {
+    const cfg = await configWithFreePorts();
+    const servers: Server[] = [];
+    const origin = (name: string) => (_req: unknown, res: import('node:http').ServerResponse) =>
+      void res.end(name);
+    servers.push(await startOrigin(cfg.port(9101), origin('old')));
+    servers.push(await startOrigin(cfg.port(9102), origin('old')));
+    const fresh = await startOrigin(0, origin('new'));
+    servers.push(fresh);
     editYaml(cfg.file, (doc) => {
-      doc.services[0].origins[0].urls = [`http://127.0.0.1:${fresh.port}`];
+      doc.zone.reloadInterval = '1h';
     });
-    edge.child.kill('SIGHUP');
-    const reloaded = await logLine(edge, 'config reloaded');
-    assert.deepEqual(reloaded.changed, ['services']);
-    await waitFor('the new origin', async () => ((await ask()).body === 'new' ? true : undefined));
+    const edge = await startDaemon([
+      ...['edge', '--config', cfg.file, '--region', 'us-east-1'],
+      ...['--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', String(workers)],
+    ]);
+    const ask = async () => {
+      const res = await request(`http://${edge.ready.listen}/`, { headers: { host: 'api.example.com' } });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    try {
+      assert.deepEqual(await ask(), { status: 200, body: 'old' });
+      editYaml(cfg.file, (doc) => {
+        doc.services[0].origins[0].urls = [`http://127.0.0.1:${fresh.port}`];
+      });
+      edge.child.kill('SIGHUP');
+      const reloaded = await logLine(edge, 'config reloaded');
+      assert.deepEqual(reloaded.changed, ['services']);
+      // With two workers each request may reach either: ask until many answers in a row are the new origin's.
+      let inARow = 0;
+      await waitFor('every worker on the new origin', async () => {
+        inARow = (await ask()).body === 'new' ? inARow + 1 : 0;
+        return inARow >= 20 ? true : undefined;
+      });
 
-    writeFileSync(cfg.file, BROKEN);
-    edge.child.kill('SIGHUP');
-    await logLine(edge, 'config reload failed');
-    assert.equal(edge.child.exitCode, null, 'still running');
-    assert.deepEqual(await ask(), { status: 200, body: 'new' });
-  } finally {
-    edge.child.kill('SIGTERM');
-    assert.equal(await edge.exited, 0);
-    for (const s of servers) await closeServer(s);
-  }
-});
+      writeFileSync(cfg.file, BROKEN);
+      edge.child.kill('SIGHUP');
+      await logLine(edge, 'config reload failed');
+      assert.equal(edge.child.exitCode, null, 'still running');
+      assert.deepEqual(await ask(), { status: 200, body: 'new' });
+    } finally {
+      edge.child.kill('SIGTERM');
+      assert.equal(await edge.exited, 0);
+      for (const s of servers) await closeServer(s);
+    }
+  });
+}
 
 test('meridian control: SIGHUP changes the RPO it reports; a broken file keeps the old one', async () => {
   const cfg = await configWithFreePorts();
