@@ -160,6 +160,8 @@ export class EdgeRuntime {
   /** From now on every answer closes its connection; answers not yet begun too. */
   startDrain(): void {
     this.draining = true;
+    // A black-holed request is never answered: waiting for it would only spend the drain timeout.
+    this.releaseBlackholed();
     for (const res of this.open) if (!res.headersSent) closeAfter(res);
   }
 
