@@ -18,7 +18,15 @@ import {
 } from './control-authz-fixtures.js';
 
 /** Routes anyone may call without a token. A new public route fails here until it is added. */
-const PUBLIC_ROUTES = ['GET /', 'GET /assets/*', 'GET /metrics', 'GET /openapi.json', 'GET /v1/health'];
+const PUBLIC_ROUTES = [
+  'GET /',
+  'GET /assets/*',
+  'GET /metrics',
+  'GET /openapi.json',
+  'GET /v1/health',
+  'GET /meridian/health',
+  'GET /meridian/ready',
+];
 
 let control: ControlServer;
 before(async () => {

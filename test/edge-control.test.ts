@@ -57,6 +57,8 @@ test('edge follows control: snapshot from the stream, state on disk, a report ev
     ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--config', cfg.file, '--region', 'us-east-1'].concat([
       '--listen',
       '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
       '--control',
       controlUrl,
       '--token',

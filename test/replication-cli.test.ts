@@ -26,7 +26,10 @@ test('meridian replication runs a relay process', async (t) => {
   await t.test('applies the other region, serves health and metrics, stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'replication', '--config', file, '--region', 'us-west-2'],
+      [
+        ...['--import', 'tsx', 'src/cli/main.ts', 'replication', '--config', file, '--region', 'us-west-2'],
+        ...['--admin', '127.0.0.1:0'],
+      ],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
         env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },

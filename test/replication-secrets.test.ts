@@ -88,6 +88,8 @@ test('meridian replication: Redis password and NATS token from files or env, not
           file,
           '--region',
           'us-west-2',
+          '--admin',
+          '127.0.0.1:0',
           ...flags,
         ],
         { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'debug', ...env } },

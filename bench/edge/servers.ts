@@ -128,6 +128,7 @@ services:
     healthCheck: { path: /, interval: 1s }
 trust: { proxies: [127.0.0.1/32] }
 edge:
+  admin: 127.0.0.1:0
   workers: ${workers}
   accessLog: false
   shedding: { adaptive: off, maxInFlight: 100000 }

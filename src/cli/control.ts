@@ -27,6 +27,7 @@ export function registerControl(program: Command) {
           listen: opts.listen,
           stateFile: opts.state,
           newEpoch: opts.newEpoch,
+          configFile: opts.config,
         });
         const addr = server.app.server.address() as { address: string; port: number };
         const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
@@ -44,6 +45,7 @@ export function registerControl(program: Command) {
             log.flush();
           },
           log,
+          () => server.reload(),
         );
       }),
     );

@@ -82,7 +82,12 @@ export function registerDns(program: Command) {
           { udp: running.ready.udp, admin: running.ready.admin, workers: running.ready.workers },
           'dns ready',
         );
-        serveUntilSignal(running.ready, () => running.close(), log);
+        serveUntilSignal(
+          running.ready,
+          () => running.close(),
+          log,
+          () => running.reload(),
+        );
       }),
     );
 }

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/duration.js';
 import { MeridianError } from '../errors.js';
 import {
   action,
@@ -22,6 +23,7 @@ interface EdgeFlags {
   token?: string;
   tokenFile?: string;
   stateDir?: string;
+  drainTimeout?: number;
 }
 
 export function registerEdge(program: Command) {
@@ -42,6 +44,11 @@ export function registerEdge(program: Command) {
     .addOption(secretFlag(controlToken('agent token for --control')))
     .addOption(secretFileFlag(controlToken('agent token for --control')))
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .option(
+      '--drain-timeout <duration>',
+      'on SIGTERM, how long requests in flight may finish, e.g. 20s (default: edge.drainTimeout)',
+      parseDrainTimeout,
+    )
     .action(
       action(async (flags: EdgeFlags) => {
         const { loadConfig } = await import('../config/index.js');
@@ -90,6 +97,7 @@ export function registerEdge(program: Command) {
           control,
           token,
           stateDir: flags.stateDir,
+          drainTimeout: flags.drainTimeout,
           log,
           replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
         }).catch(async (e) => {
@@ -108,7 +116,15 @@ export function registerEdge(program: Command) {
             await lagProbe?.close();
           },
           log,
+          () => running.reload(),
         );
       }),
     );
+}
+
+function parseDrainTimeout(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
+  if (ms === null)
+    throw new InvalidArgumentError(`expected a duration such as "20s" or "500ms", got "${text}"`);
+  return ms;
 }

@@ -53,7 +53,11 @@ export function registerReplication(program: Command) {
     )
     .addOption(configOption())
     .requiredOption('--region <id>', 'the region whose Redis this relay writes into')
-    .option('--admin <addr:port>', 'admin address for /metrics and /meridian/health', '127.0.0.1:0');
+    .option(
+      '--admin <addr:port>',
+      'admin address for /metrics, /meridian/health and /meridian/ready',
+      '127.0.0.1:8303',
+    );
   replicationSecretOptions(cmd).action(
     action(async (flags: ReplicationFlags) => {
       const { createLogger } = await import('../log.js');
@@ -67,7 +71,12 @@ export function registerReplication(program: Command) {
         credentials: replicationCredentials({ ...flags }),
       });
       log.info(running.ready, 'replication relay ready');
-      serveUntilSignal(running.ready, () => running.close(), log);
+      serveUntilSignal(
+        running.ready,
+        () => running.close(),
+        log,
+        () => running.reload(),
+      );
     }),
   );
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { onReload, onShutdown } from './lifecycle.js';
 
 /**
  * Keeps a long-running process alive through a rejected promise nobody
@@ -26,18 +27,17 @@ let installed = false;
 
 /**
  * The end of every server command: the ready line on stdout (other programs
- * wait for it), then run until SIGTERM or SIGINT, close once and exit 0.
+ * wait for it), then run until SIGTERM or SIGINT, drain and close once, exit 0
+ * (src/cli/lifecycle.ts); SIGHUP calls `reload` when given.
  */
-export function serveUntilSignal(ready: object, close: () => Promise<void>, log: Logger): void {
+export function serveUntilSignal(
+  ready: object,
+  close: () => Promise<void>,
+  log: Logger,
+  reload?: () => void | Promise<void>,
+): void {
   surviveRejections(log);
   process.stdout.write(`${JSON.stringify(ready)}\n`);
-  let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
-    closing = true;
-    await close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  if (reload) onReload(reload);
+  onShutdown(close, log);
 }

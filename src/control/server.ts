@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { reloadConfigFile } from '../cli/lifecycle.js';
 import type { MeridianConfig } from '../config/index.js';
 import { regionsInRollout } from '../core/operations/rollout-record.js';
 import { MeridianError } from '../errors.js';
@@ -30,12 +31,32 @@ export interface ControlOptions {
   newEpoch?: boolean;
   /** Caps on the snapshot stream's followers (tests shorten them). */
   streamLimits?: Partial<StreamLimits>;
+  /** The file `config` came from, re-read by reload() (SIGHUP). */
+  configFile?: string;
 }
+
+/**
+ * What a running control cannot change without a restart. The rest (gates,
+ * auto-restore, scale-up, rpo, rollout...) is read where it is used, so a
+ * reload applies to the next decision.
+ */
+export const CONTROL_RESTART_ONLY = [
+  'control.listen',
+  'control.url',
+  'control.tls',
+  'control.store',
+  'control.tokens',
+  'control.health',
+  'control.outlier',
+  'regions',
+];
 
 export interface ControlServer {
   url: string;
   app: FastifyInstance;
   context: ControlContext;
+  /** Re-reads options.configFile (and the TLS files): applies what can change live, keeps the old config on error. */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +145,25 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   metrics.observeSnapshot(keeper.snapshot());
   metrics.observeOutlier(regionIds, keeper.current().outlier);
   const app = await buildApp(context, { https });
+  let draining = false;
+  app.get(
+    '/meridian/health',
+    { config: { public: true }, schema: { summary: 'Liveness: 200 while the process runs' } },
+    async () => ({ ok: true }),
+  );
+  app.get(
+    '/meridian/ready',
+    {
+      config: { public: true },
+      schema: { summary: 'Readiness: 200 once the store is open and (etcd) a leader is known; 503 draining' },
+    },
+    async (_req, reply) => {
+      if (draining) return reply.code(503).send({ ready: false, draining: true });
+      const leader = await (leadership?.leader() ?? Promise.resolve(null)).catch(() => null);
+      if (leader === null) return reply.code(503).send({ ready: false, waitingFor: ['leader'] });
+      return { ready: true };
+    },
+  );
   await app.listen({ host, port });
   // After listening, a server error (an accept failing with EMFILE) is logged, not thrown.
   app.server.on('error', (e) => log.warn({ err: e.message }, 'listener error'));
@@ -153,8 +193,24 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
   for (let i = 0; i < 20 && !leadership.isLeader && store.kind === 'sqlite'; i++)
     await new Promise((r) => setTimeout(r, 50));
 
+  const reload = () => {
+    if (!options.configFile) return;
+    const result = reloadConfigFile(options.configFile, config, CONTROL_RESTART_ONLY, log, () => {
+      if (!tls) return;
+      const server = app.server as unknown as import('node:tls').Server;
+      try {
+        server.setSecureContext({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) });
+      } catch (e) {
+        throw new MeridianError('CONFIG_UNREADABLE', `control.tls: ${(e as Error).message}`);
+      }
+    });
+    // Every part holds this one object and reads its settings where it uses them.
+    if (result) Object.assign(config, result.config);
+  };
+
   let closing: Promise<void> | undefined;
   const close = () => {
+    draining = true;
     closing ??= (async () => {
       observer.stop();
       autoRestore.stop();
@@ -169,5 +225,5 @@ export async function startControl(options: ControlOptions): Promise<ControlServ
     })();
     return closing;
   };
-  return { url, app, context, close };
+  return { url, app, context, reload, close };
 }

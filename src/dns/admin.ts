@@ -1,4 +1,4 @@
-// Admin HTTP: Prometheus /metrics and /meridian/health.
+// Admin HTTP: Prometheus /metrics, /meridian/health (liveness) and /meridian/ready.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort, type HostPort } from './sockets.js';
@@ -7,8 +7,16 @@ export interface AdminHandlers {
   metrics: () => Promise<string>;
   contentType: string;
   health: () => unknown | Promise<unknown>;
+  /** 200 when `ready` is true, else 503 (SPEC: waitingFor, or draining). */
+  ready: () => Readiness | Promise<Readiness>;
   /** Where errors after listening go (an accept failing with EMFILE is an `error` event). */
   onError?: (e: Error) => void;
+}
+
+export interface Readiness {
+  ready: boolean;
+  waitingFor?: string[];
+  draining?: boolean;
 }
 
 export interface AdminServer {
@@ -28,6 +36,10 @@ export function startAdmin(at: HostPort, handlers: AdminHandlers): Promise<Admin
       } else if (path === '/meridian/health') {
         const body = JSON.stringify(await handlers.health());
         res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      } else if (path === '/meridian/ready') {
+        const ready = await handlers.ready();
+        res.writeHead(ready.ready ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ready));
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND"}}');
       }

@@ -6,12 +6,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
+import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import { primaryProcessMetrics } from '../metrics-conventions.js';
 import { startAdmin } from './admin.js';
 import type { ReadyLine, RunDnsOptions, RunningDns } from './run.js';
-import { startOne } from './run.js';
+import { DNS_RESTART_ONLY, reloadDnsConfig, startOne } from './run.js';
 import { parseHostPort } from './sockets.js';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -23,7 +24,15 @@ const WORKERS_ENV = 'MERIDIAN_DNS_WORKERS';
 type FromWorker =
   | { meridianDns: 'ready'; udp: string[]; tcp: string[]; batched: boolean }
   | { meridianDns: 'failed'; message: string }
-  | { meridianDns: 'stats'; id: number; metrics: MetricsJson; health: unknown };
+  | {
+      meridianDns: 'stats';
+      id: number;
+      metrics: MetricsJson;
+      health: unknown;
+      ready: ReturnType<DnsServerReadiness>;
+    };
+
+type DnsServerReadiness = Awaited<ReturnType<typeof startOne>>['server']['readiness'];
 
 export const isClusterWorker = () => cluster.isWorker && process.env[WORKER_ENV] === '1';
 
@@ -37,30 +46,40 @@ export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
     process.exit(1);
   }
   const { server } = running;
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    server.drain();
     await running.close();
     process.exit(0);
   };
-  process.on('SIGINT', () => {}); // the primary decides when workers stop
+  // The primary decides when workers stop and reload (a terminal's signals reach the whole group).
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
   process.on('message', async (m: { meridianDns?: string; id?: number }) => {
     if (m?.meridianDns === 'stop') await stop();
+    if (m?.meridianDns === 'reload') reloadDnsConfig(options, running.source, true);
     if (m?.meridianDns === 'stats') {
       const metrics = await server.metrics.registry.getMetricsAsJSON();
-      process.send?.({ meridianDns: 'stats', id: m.id, metrics, health: server.health() });
+      const ready = server.readiness();
+      process.send?.({ meridianDns: 'stats', id: m.id, metrics, health: server.health(), ready });
     }
   });
   process.send?.({ meridianDns: 'ready', udp: server.udp, tcp: server.tcp, batched: server.batched });
 }
 
 export async function runCluster(options: RunDnsOptions, requested: number): Promise<RunningDns> {
-  const config = loadConfig(options.configFile);
+  let config = loadConfig(options.configFile);
   const count = requested === 0 ? availableParallelism() : requested;
   const log = options.log;
   let stopping = false;
   const workers = new Set<Worker>();
-  const waiting = new Map<number, (r: { metrics: MetricsJson; health: unknown }) => void>();
+  type Stats = { metrics: MetricsJson; health: unknown; ready: ReturnType<DnsServerReadiness> };
+  const waiting = new Map<number, (r: Stats) => void>();
+  let draining = false;
   let nextId = 0;
 
   const fork = (): Promise<{ udp: string[]; tcp: string[]; batched: boolean }> =>
@@ -113,7 +132,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   }
 
   const ask = (w: Worker) =>
-    new Promise<{ metrics: MetricsJson; health: unknown }>((resolve, reject) => {
+    new Promise<Stats>((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => {
         waiting.delete(id);
@@ -144,6 +163,13 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
       const h = w ? ((await ask(w)).health as object) : { part: 'dns', state: 'starting' };
       return { ...h, workers: workers.size };
     },
+    ready: async () => {
+      if (draining) return { ready: false, draining: true };
+      const all = await Promise.all([...workers].map(ask));
+      const waitingFor = [...new Set(all.flatMap((r) => r.ready.waitingFor ?? []))];
+      if (all.length < count) waitingFor.push('workers');
+      return waitingFor.length === 0 ? { ready: true } : { ready: false, waitingFor };
+    },
   });
   const ready: ReadyLine = {
     ready: true,
@@ -158,7 +184,15 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   };
   return {
     ready,
+    reload: () => {
+      // Validated and logged here once; every worker then re-reads the file itself.
+      const result = reloadConfigFile(options.configFile, config, DNS_RESTART_ONLY, log);
+      if (!result) return;
+      config = result.config;
+      for (const w of workers) w.send({ meridianDns: 'reload' });
+    },
     close: async () => {
+      draining = true;
       await stopWorkers();
       await admin.close();
     },

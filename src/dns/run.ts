@@ -1,5 +1,7 @@
 // Running `meridian dns` as a process: the snapshot source, the geo database,
 // the server, and the ready line. With several workers see cluster.ts.
+
+import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
 import { ControlSnapshotSource, FileSnapshotSource, type SnapshotSource } from '../feed/index.js';
 import { GeoLocator } from '../geo/index.js';
@@ -34,7 +36,33 @@ export interface ReadyLine {
 
 export interface RunningDns {
   ready: ReadyLine;
+  /** SIGHUP: re-read the config file and serve it (see reloadDnsConfig). */
+  reload(): void;
   close(): Promise<void>;
+}
+
+/** What a running DNS server cannot change without a restart. */
+export const DNS_RESTART_ONLY = [
+  'dns.listen',
+  'dns.admin',
+  'dns.workers',
+  'dns.tcpIdleTimeout',
+  'dns.maxTcpConnections',
+  'dns.rateLimit',
+  'geo',
+];
+
+/**
+ * Re-reads the config file; when valid, the source serves it (zone, steering,
+ * services, dials from the config) and the engine takes it on its next
+ * change. `quiet`: a cluster worker (the primary logs what changed).
+ */
+export function reloadDnsConfig(options: RunDnsOptions, source: SnapshotSource, quiet = false): boolean {
+  const log = quiet ? options.log.child({}, { level: 'warn' }) : options.log;
+  const result = reloadConfigFile(options.configFile, source.config(), DNS_RESTART_ONLY, log);
+  if (!result) return false;
+  if (result.changed.length > 0) source.reload?.(result.config);
+  return true;
 }
 
 export function openSource(options: RunDnsOptions): SnapshotSource {
@@ -55,7 +83,7 @@ export async function startOne(
   options: RunDnsOptions,
   admin: string | null | undefined,
   workers = 1,
-): Promise<{ server: DnsServer; close(): Promise<void> }> {
+): Promise<{ server: DnsServer; source: SnapshotSource; close(): Promise<void> }> {
   const source = openSource(options);
   await source.start();
   try {
@@ -70,6 +98,7 @@ export async function startOne(
     });
     return {
       server,
+      source,
       close: async () => {
         await server.close();
         await source.close();
@@ -88,7 +117,7 @@ export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
     const { runCluster } = await import('./cluster.js');
     return runCluster(options, workers);
   }
-  const { server, close } = await startOne(options, options.admin);
+  const { server, source, close } = await startOne(options, options.admin);
   const ready: ReadyLine = {
     ready: true,
     part: 'dns',
@@ -100,5 +129,12 @@ export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
     batched: server.batched,
     pid: process.pid,
   };
-  return { ready, close };
+  return {
+    ready,
+    reload: () => void reloadDnsConfig(options, source),
+    close: async () => {
+      server.drain();
+      await close();
+    },
+  };
 }

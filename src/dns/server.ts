@@ -5,7 +5,7 @@ import { MeridianError } from '../errors.js';
 import { registerSyncMetrics, type SnapshotSource, type SnapshotSync } from '../feed/index.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
-import { type AdminServer, startAdmin } from './admin.js';
+import { type AdminServer, type Readiness, startAdmin } from './admin.js';
 import { DnsEngine } from './handler.js';
 import { DnsMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
@@ -39,6 +39,10 @@ export interface DnsServer {
   /** True when UDP is received in batches by the native addon. */
   batched: boolean;
   health(): DnsHealth;
+  /** /meridian/ready: sockets bound (always, once started) and a first snapshot (control's, or the config's without control). */
+  readiness(): Readiness;
+  /** Reports not-ready from now on (a shutdown began). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -90,6 +94,13 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     maxConnections: config.dns.maxTcpConnections,
   };
   let admin: AdminServer | null = null;
+  let draining = false;
+  const readiness = (): Readiness => {
+    if (draining) return { ready: false, draining: true };
+    // With control, the config's dials are not a snapshot: wait for control's (or the one kept on disk).
+    if (source.sync?.().status === 'unsynced') return { ready: false, waitingFor: ['first snapshot'] };
+    return { ready: true };
+  };
   const closeAll = async () => {
     unsubscribe();
     rateLimiter?.close();
@@ -126,6 +137,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
         metrics: () => metrics.registry.metrics(),
         contentType: metrics.registry.contentType,
         health: () => health(),
+        ready: readiness,
         onError: (e) => log.warn({ err: e.message }, 'admin listener error'),
       });
     }
@@ -148,5 +160,18 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   };
   const batched = udpServers.some((u) => u.batched);
   log.info({ udp, batched }, batched ? 'udp: batched native loop' : 'udp: dgram loop');
-  return { engine, metrics, udp, tcp, batched, admin: admin?.address ?? null, health, close: closeAll };
+  return {
+    engine,
+    metrics,
+    udp,
+    tcp,
+    batched,
+    admin: admin?.address ?? null,
+    health,
+    readiness,
+    drain: () => {
+      draining = true;
+    },
+    close: closeAll,
+  };
 }

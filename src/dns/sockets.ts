@@ -136,7 +136,12 @@ export function serveTcp(
         server,
         close: () =>
           new Promise<void>((done) => {
-            for (const s of open) s.destroy();
+            // Answers already written are flushed (end, not destroy); nothing more is read.
+            for (const s of open) {
+              s.pause();
+              s.end();
+              setTimeout(() => s.destroy(), 1000).unref();
+            }
             server.close(() => done());
           }),
       });

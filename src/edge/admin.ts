@@ -14,6 +14,8 @@ export interface AdminBackend {
   region: string;
   stats(): Promise<StatsSnapshot>;
   health(): Promise<unknown>;
+  /** /meridian/ready: 200 when `ready`, else 503 with what it waits for (or draining). */
+  ready(): Promise<{ ready: boolean; waitingFor?: string[]; draining?: boolean }>;
   fault(): FaultSettings;
   setFault(f: FaultSettings): Promise<void>;
   /** A cluster primary: its workers' process metrics. */
@@ -58,7 +60,7 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
- * Admin port: /metrics (Prometheus), /meridian/health, and the drill fault
+ * Admin port: /metrics (Prometheus), /meridian/health (liveness), /meridian/ready, and the drill fault
  * stage (GET /fault; POST/DELETE /fault only with edge.admin.faults and the token).
  */
 export class AdminServer {
@@ -104,6 +106,10 @@ export class AdminServer {
     }
     if (path === '/meridian/health' && req.method === 'GET')
       return this.send(res, 200, await this.backend.health());
+    if (path === '/meridian/ready' && req.method === 'GET') {
+      const ready = await this.backend.ready();
+      return this.send(res, ready.ready ? 200 : 503, ready);
+    }
     if (path === '/fault') {
       if (req.method === 'GET') return this.send(res, 200, this.backend.fault());
       if (req.method !== 'POST' && req.method !== 'DELETE') {

@@ -4,12 +4,12 @@ import { startReporter } from '../feed/reporter.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { GeoLocator } from '../geo/index.js';
 import { type MetricsJson, processMetrics } from '../metrics-conventions.js';
-import { AdminServer, adminAccess } from './admin.js';
+import { type AdminBackend, AdminServer, adminAccess } from './admin.js';
 import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
 import { ReportCollector } from './report.js';
 import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run.js';
-import { openSource, withReplicationLag } from './run.js';
+import { drainTimeoutOf, openSource, reloadEdgeConfig, withReplicationLag } from './run.js';
 import { formatHostPort, parseHostPort } from './server.js';
 import { mergeStats, type StatsSnapshot } from './stats.js';
 
@@ -17,12 +17,17 @@ import { mergeStats, type StatsSnapshot } from './stats.js';
 // the primary runs the admin port and the reporter and asks workers for their
 // numbers over IPC. Each worker follows the snapshot and checks origins itself.
 
-type ToWorker = { id: number; ask: 'stats' | 'health' | 'process' } | { id: number; fault: FaultSettings };
+type Readiness = Awaited<ReturnType<AdminBackend['ready']>>;
+type ToWorker =
+  | { id: number; ask: 'stats' | 'health' | 'process' | 'ready' }
+  | { id: number; fault: FaultSettings }
+  | { id: number; reload: true };
 type FromWorker =
   | { ready: string }
   | { id: number; process: MetricsJson }
   | { id: number; stats: StatsSnapshot }
   | { id: number; health: unknown }
+  | { id: number; readiness: Readiness }
   | { id: number; ok: true };
 
 export async function runWorker(o: RunEdgeOptions): Promise<void> {
@@ -45,21 +50,29 @@ export async function runWorker(o: RunEdgeOptions): Promise<void> {
     if ('fault' in m) {
       rt.setFault(m.fault);
       process.send?.({ id: m.id, ok: true });
-    } else if (m.ask === 'stats') process.send?.({ id: m.id, stats: rt.statsSnapshot() });
+    } else if ('reload' in m) reloadEdgeConfig(o, source, edge, true);
+    else if (m.ask === 'stats') process.send?.({ id: m.id, stats: rt.statsSnapshot() });
     else if (m.ask === 'health') process.send?.({ id: m.id, health: rt.healthDocument() });
     else if (m.ask === 'process')
       processRegistry.getMetricsAsJSON().then(
         (json) => process.send?.({ id: m.id, process: json }),
         () => process.send?.({ id: m.id, process: [] }),
       );
+    else if (m.ask === 'ready') process.send?.({ id: m.id, readiness: rt.readiness() });
   });
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await edge.drain(drainTimeoutOf(o, source.config()));
     await edge.close();
     await source.close();
     process.exit(0);
   };
   process.on('SIGTERM', stop);
-  process.on('SIGINT', () => {}); // the primary decides
+  // The primary decides when workers stop and reload (a terminal's signals reach the whole group).
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
   process.on('disconnect', stop);
   process.send?.({ ready: listen });
 }
@@ -73,6 +86,7 @@ export async function runPrimary(
   const listenAt = o.listen ?? defaultListen(config, o.region);
   parseHostPort(listenAt, '--listen');
   let closing = false;
+  let draining = false;
   let nextId = 1;
   const pending = new Map<number, (m: FromWorker) => void>();
   const workers = new Set<Worker>();
@@ -142,6 +156,13 @@ export async function runPrimary(
       },
       workerProcessMetrics: async () =>
         (await askAll({ ask: 'process' })).map((r) => (r as { process: MetricsJson }).process),
+      ready: async () => {
+        if (draining) return { ready: false, draining: true };
+        const replies = (await askAll({ ask: 'ready' })) as { readiness: Readiness }[];
+        const waitingFor = [...new Set(replies.flatMap((r) => r.readiness.waitingFor ?? []))];
+        if (replies.length < count) waitingFor.push('workers');
+        return waitingFor.length === 0 ? { ready: true } : { ready: false, waitingFor };
+      },
       fault: () => fault,
       setFault: async (f) => {
         fault = f;
@@ -178,14 +199,21 @@ export async function runPrimary(
   };
   return {
     ready,
+    reload() {
+      // Validated and logged here once; every worker then re-reads the file and applies it itself.
+      if (reloadEdgeConfig(o, source, null, false) === null) return;
+      for (const w of workers) w.send({ id: 0, reload: true });
+    },
     async close() {
       closing = true;
+      draining = true;
       clearInterval(poll);
-      await reporter?.close();
-      await admin.close();
+      // Workers drain (edge.drainTimeout / --drain-timeout) while the admin port reports not ready.
       const exits = [...workers].map((w) => new Promise((r) => w.once('exit', r)));
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(exits);
+      await reporter?.close();
+      await admin.close();
       await source.close();
     },
   };

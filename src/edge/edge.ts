@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
@@ -104,6 +105,7 @@ export class Edge {
           region: this.o.region,
           stats: async () => rt.statsSnapshot(),
           health: async () => rt.healthDocument(),
+          ready: async () => rt.readiness(),
           fault: () => rt.faultSettings,
           setFault: async (f: FaultSettings) => rt.setFault(f),
         },
@@ -114,6 +116,7 @@ export class Edge {
         parseHostPort(this.o.admin ?? this.o.config.edge.admin.listen, '--admin'),
       );
     }
+    await this.firstRounds(3000);
     return {
       listen: formatHostPort(this.address),
       admin: this.adminAddress ? formatHostPort(this.adminAddress) : null,
@@ -128,6 +131,56 @@ export class Edge {
   get url(): string {
     const a = this.address!;
     return `${this.runtime.scheme}://${formatHostPort(a)}`;
+  }
+
+  /**
+   * Re-reads the TLS certificate and key (their paths stay as started: a new
+   * path needs a restart). Throws when they cannot be read or do not match.
+   */
+  reloadTls(tls: { cert: string; key: string } | undefined): void {
+    const running = this.o.config.edge.tls;
+    if (!running || !tls) return;
+    const server = this.server as unknown as import('node:tls').Server;
+    try {
+      server.setSecureContext({ cert: readFileSync(running.cert), key: readFileSync(running.key) });
+    } catch (e) {
+      throw new MeridianError('CONFIG_UNREADABLE', `edge.tls: ${(e as Error).message}`);
+    }
+  }
+
+  /** Waits (at most `ms`) for the first origin checks and peer probes, so the ready line rarely precedes them. */
+  private async firstRounds(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    const pending = () => (this.runtime.readiness().waitingFor ?? []).some((w) => w !== 'first snapshot');
+    while (pending() && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /**
+   * SIGTERM: not ready, no new connections, idle keep-alive connections
+   * closed, `Connection: close` on every answer; requests in flight have
+   * `timeoutMs` to finish, then every connection is closed. The admin port
+   * stays up (reporting not ready) until close().
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const rt = this.runtime;
+    rt.startDrain();
+    this.fast?.drain();
+    if (this.server.listening) this.server.close();
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      this.server.closeIdleConnections();
+      if (rt.stats.inFlight <= 0) break;
+      if (performance.now() >= until) {
+        this.o.log.warn(
+          { inFlight: rt.stats.inFlight, timeoutMs },
+          'drain timeout: closing requests in flight',
+        );
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    this.server.closeAllConnections();
+    await this.fast?.close();
   }
 
   async close(): Promise<void> {

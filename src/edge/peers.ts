@@ -27,6 +27,9 @@ export class Peers {
   readonly byRegion = new Map<string, Peer>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Peers whose first answer is in: one success, or two failures (one may be a slow start). */
+  private readonly probed = new Set<string>();
+  private readonly firstFailures = new Set<string>();
 
   constructor(
     config: MeridianConfig,
@@ -85,6 +88,8 @@ export class Peers {
       ok = false;
     }
     if (ok) p.okAt = Date.now();
+    if (ok || this.firstFailures.has(p.region)) this.probed.add(p.region);
+    else this.firstFailures.add(p.region);
     if (this.closed || ok === p.reachable) return;
     p.reachable = ok;
     this.log.warn({ peer: p.region, reachable: ok }, 'peer edge reachability changed');
@@ -100,6 +105,11 @@ export class Peers {
     const health = snapshot.regions.get(region)?.health;
     if (health === 'DOWN' || health === 'PARTITIONED') return null;
     return p;
+  }
+
+  /** True once every peer has been probed at least once (readiness). */
+  get firstRoundDone(): boolean {
+    return this.probed.size >= this.byRegion.size;
   }
 
   reachability(): Record<string, boolean> {

@@ -1,5 +1,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { reloadConfigFile } from '../cli/lifecycle.js';
+import type { MeridianConfig } from '../config/index.js';
 import { ControlSnapshotSource } from '../feed/control-source.js';
 import { FileSnapshotSource } from '../feed/file-source.js';
 import type { EdgeReport } from '../feed/report.js';
@@ -23,6 +25,51 @@ export interface RunEdgeOptions {
   log: Logger;
   /** Replication lag into this region (src/replication's probe), sent as EdgeReport.replicationLagMs. */
   replicationLagMs?: () => number | null;
+  /** How long requests in flight may finish on SIGTERM (ms); default edge.drainTimeout. */
+  drainTimeout?: number;
+}
+
+/** What a running edge cannot change without a restart (TLS files are re-read, their paths are not). */
+export const EDGE_RESTART_ONLY = [
+  'edge.listen',
+  'edge.admin',
+  'edge.workers',
+  'edge.tls',
+  'edge.peers',
+  'edge.peerProbeInterval',
+  'edge.maxConnections',
+  'edge.maxHeaderSize',
+  'edge.maxRequestsPerConnection',
+  'edge.timeouts',
+  'edge.accessLog',
+  'regions',
+  'trust',
+  'geo',
+];
+
+export const drainTimeoutOf = (o: RunEdgeOptions, config: MeridianConfig) =>
+  o.drainTimeout ?? config.edge.drainTimeout;
+
+/**
+ * SIGHUP: re-reads the config file (and the TLS certificate and key, given
+ * `edge`); when valid, the source serves it and the edge applies it
+ * (runtime.applyConfig). `quiet`: a cluster worker (the primary logs).
+ * Returns the config now served, or null when the old one stays.
+ */
+export function reloadEdgeConfig(
+  o: RunEdgeOptions,
+  source: Pick<SnapshotSource, 'config' | 'reload'>,
+  edge: Edge | null,
+  quiet: boolean,
+): MeridianConfig | null {
+  const log = quiet ? o.log.child({}, { level: 'warn' }) : o.log;
+  const running = source.config();
+  const result = reloadConfigFile(o.configFile, running, EDGE_RESTART_ONLY, log, (next) =>
+    edge?.reloadTls(next.edge.tls ? { ...next.edge.tls } : undefined),
+  );
+  if (!result) return null;
+  if (result.changed.length > 0) source.reload?.(result.config);
+  return result.config;
 }
 
 /** The report with the replication lag added when one is known. */
@@ -42,6 +89,8 @@ export interface ReadyLine {
 
 export interface RunningEdge {
   ready: ReadyLine;
+  /** SIGHUP: see reloadEdgeConfig. */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -63,7 +112,7 @@ export async function openSource(o: RunEdgeOptions): Promise<SnapshotSource> {
 export async function runEdge(o: RunEdgeOptions): Promise<RunningEdge> {
   if (cluster.isWorker) {
     await runWorker(o);
-    return { ready: null as unknown as ReadyLine, close: async () => {} };
+    return { ready: null as unknown as ReadyLine, reload: () => {}, close: async () => {} };
   }
   const source = await openSource(o);
   const config = source.config();
@@ -100,7 +149,9 @@ export async function runEdge(o: RunEdgeOptions): Promise<RunningEdge> {
       : null;
   return {
     ready: { ready: true, part: 'edge', region: o.region, ...addresses, workers: 1 },
+    reload: () => void reloadEdgeConfig(o, source, edge, false),
     async close() {
+      await edge.drain(drainTimeoutOf(o, source.config()));
       await reporter?.close();
       await edge.close();
       await source.close();

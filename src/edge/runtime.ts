@@ -33,8 +33,9 @@ export interface RuntimeOptions {
 /** Everything one edge process serves with: the pipeline's shared state. */
 export class EdgeRuntime {
   readonly region: string;
-  readonly config: MeridianConfig;
-  readonly services: Map<string, ServiceRuntime>;
+  /** Swapped whole on reload (applyConfig); read it per request, never keep a part of it. */
+  config: MeridianConfig;
+  services: Map<string, ServiceRuntime>;
   readonly locator: ClientLocator;
   readonly peers: Peers;
   readonly budget: RetryBudget;
@@ -51,8 +52,13 @@ export class EdgeRuntime {
   snapshot: Snapshot;
   faultSettings: FaultSettings = NO_FAULT;
   faultActive = false;
+  /** A shutdown began: not ready, every answer closes its connection. */
+  draining = false;
+  private becameReady = false;
+  /** Responses not yet finished, so a drain can mark them `Connection: close`. */
+  private readonly open = new Set<ServerResponse>();
   private readonly blackholed = new Set<Socket>();
-  private readonly checkers: HealthChecker[] = [];
+  private checkers: HealthChecker[] = [];
   private unsubscribe: () => void = () => {};
 
   constructor(private readonly o: RuntimeOptions) {
@@ -91,22 +97,83 @@ export class EdgeRuntime {
   }
 
   start(): void {
-    this.unsubscribe = this.o.source.onChange((s) => {
+    this.unsubscribe = this.o.source.onChange((s, config) => {
       this.snapshot = s;
+      if (config !== this.config) this.applyConfig(config);
     });
-    for (const s of this.services.values()) {
+    this.checkers = this.startChecks(this.services);
+    this.peers.start(this.config.edge.peerProbeInterval);
+  }
+
+  private startChecks(services: Map<string, ServiceRuntime>): HealthChecker[] {
+    const checkers: HealthChecker[] = [];
+    for (const s of services.values()) {
       if (s.origins === null) continue;
       const checker = new HealthChecker(s.origins.origins, s.config.healthCheck, this.log);
       checker.start();
-      this.checkers.push(checker);
+      checkers.push(checker);
     }
-    this.peers.start(this.config.edge.peerProbeInterval);
+    return checkers;
+  }
+
+  /**
+   * A reloaded config (SIGHUP, or the file changed): services, origins and
+   * their checks, limits, retry and shedding settings take effect for the
+   * next request. Requests in flight finish on the origins they started on;
+   * the old origin pools are closed once those have had time to finish.
+   * Listen addresses, TLS, peers and workers need a restart (see run.ts).
+   */
+  applyConfig(config: MeridianConfig): void {
+    const services = servicesByHost(config, this.region);
+    const checkers = this.startChecks(services);
+    const old = { services: this.services, checkers: this.checkers };
+    this.config = config;
+    this.services = services;
+    this.checkers = checkers;
+    for (const reg of config.regions) this.edgeUrls.set(reg.id, reg.edge);
+    for (const c of old.checkers) c.close();
+    const grace = setTimeout(
+      () => void Promise.all([...old.services.values()].map((s) => s.origins?.close())),
+      Math.min(config.edge.timeouts.clientRequest || 300_000, 300_000),
+    );
+    grace.unref();
+  }
+
+  /** /meridian/ready: what the edge still waits for before it serves every client correctly. */
+  readiness(): { ready: boolean; waitingFor?: string[]; draining?: boolean } {
+    if (this.draining) return { ready: false, draining: true };
+    if (this.becameReady) return { ready: true };
+    const waitingFor: string[] = [];
+    if (this.o.source.sync?.().status === 'unsynced') waitingFor.push('first snapshot');
+    if (!this.checkers.every((c) => c.firstRoundDone)) waitingFor.push('first origin checks');
+    if (!this.peers.firstRoundDone) waitingFor.push('first peer probes');
+    if (waitingFor.length > 0) return { ready: false, waitingFor };
+    this.becameReady = true;
+    return { ready: true };
+  }
+
+  /** The first snapshot, origin checks and peer probes are in (a drain does not change it). */
+  get started(): boolean {
+    return this.becameReady || this.readiness().ready;
+  }
+
+  /** From now on every answer closes its connection; answers not yet begun too. */
+  startDrain(): void {
+    this.draining = true;
+    // A black-holed request is never answered: waiting for it would only spend the drain timeout.
+    this.releaseBlackholed();
+    for (const res of this.open) if (!res.headersSent) closeAfter(res);
   }
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new EdgeContext(req, res, performance.now());
     this.stats.inFlight++;
-    res.on('close', () => finish(ctx, this));
+    if (this.draining) closeAfter(res);
+    this.open.add(res);
+    res.on('close', () => {
+      this.open.delete(res);
+      finish(ctx, this);
+    });
     try {
       run(ctx, this);
     } catch (e) {
@@ -194,9 +261,17 @@ export class EdgeRuntime {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.draining = true;
     for (const c of this.checkers) c.close();
     this.releaseBlackholed();
     await this.peers.close();
     await Promise.all([...this.services.values()].map((s) => s.origins?.close()));
   }
+}
+
+/** Node's response or the fast path's: answer with `Connection: close` and close after it. */
+function closeAfter(res: ServerResponse): void {
+  const fast = res as unknown as { keepAlive?: boolean };
+  if (typeof fast.keepAlive === 'boolean') fast.keepAlive = false;
+  else res.shouldKeepAlive = false;
 }

@@ -152,6 +152,17 @@ export class ControlSnapshotSource implements SnapshotSource {
     }
   }
 
+  reload(config: MeridianConfig): void {
+    this.cfg = config;
+    // Without a snapshot from control the config's dials are served: take the new ones.
+    const snapshot =
+      this.state.from === 'config'
+        ? snapshotFromConfig(config, { version: this.snap.version + 1 })
+        : this.snap;
+    this.snap = snapshot;
+    for (const l of this.listeners) l(snapshot, config);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.unsyncedTimer);

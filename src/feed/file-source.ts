@@ -102,6 +102,17 @@ export class FileSnapshotSource implements SnapshotSource {
     return true;
   }
 
+  reload(config: MeridianConfig): void {
+    let text: string;
+    try {
+      text = this.read();
+    } catch {
+      text = this.text;
+    }
+    this.apply(text, config);
+    for (const l of this.listeners) l(this.snap, this.cfg);
+  }
+
   private read(): string {
     try {
       this.mtimeMs = statSync(this.file).mtimeMs;

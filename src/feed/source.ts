@@ -16,6 +16,8 @@ export interface SnapshotSource {
   onChange(listener: (snapshot: Snapshot, config: MeridianConfig) => void): () => void;
   /** How far the snapshot served is in step with control; absent for a source without control. */
   sync?(): SnapshotSync;
+  /** Serves `config` (validated by the caller, e.g. on SIGHUP) from now on and tells every listener. */
+  reload?(config: MeridianConfig): void;
   start(): Promise<void>;
   close(): Promise<void>;
 }

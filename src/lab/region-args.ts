@@ -49,6 +49,9 @@ export const edgeArgs = (region: string, port: number, s: RegionServer): string[
   `127.0.0.1:${port}`,
   '--admin',
   '127.0.0.1:0',
+  // Within the lab's stop grace (5 s, src/lab/processes.ts), so a drain never ends in SIGKILL.
+  '--drain-timeout',
+  '2s',
   ...s.follow,
   '--state-dir',
   join(s.stateDir, `edge-${region}`),

@@ -57,7 +57,10 @@ export interface RegionReplicationOptions {
 export interface RegionReplication {
   cache: ReplicatedCache;
   relay: Relay;
+  /** Replaced when the probe's settings are reloaded (SIGHUP). */
   probe: LagProbe | null;
+  /** This region's Redis (its status tells readiness). */
+  redis: Redis;
   transport: ReplicationTransport;
   close(): Promise<void>;
 }
@@ -120,18 +123,20 @@ export async function startRegionReplication(options: RegionReplicationOptions):
           registry,
           log,
         });
-  return {
+  const running: RegionReplication = {
     cache,
     relay,
     probe,
+    redis,
     transport,
     async close() {
-      probe?.close();
+      running.probe?.close();
       await relay.close();
       if (ownsTransport) await transport.close();
       if (!options.redis) redis.disconnect();
     },
   };
+  return running;
 }
 
 export interface RegionLagProbe {

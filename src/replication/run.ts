@@ -5,10 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerConventions } from '../metrics-conventions.js';
+import { startLagProbe } from './probe.js';
 import { type ReplicationCredentials, startRegionReplication } from './region.js';
 
 export interface RunReplicationOptions {
@@ -35,9 +37,20 @@ function parseAdmin(text: string): { host: string; port: number } {
   return { host: m[1], port };
 }
 
+/** What a running relay cannot change without a restart; replication.probe (and rpo, read by control) apply live. */
+export const REPLICATION_RESTART_ONLY = [
+  'replication.transport',
+  'replication.nats',
+  'replication.regions',
+  'replication.keyPrefix',
+  'replication.defaultMode',
+  'replication.keyspaces',
+  'replication.tombstoneTtl',
+];
+
 export async function runReplication(o: RunReplicationOptions) {
   const { host, port } = parseAdmin(o.admin);
-  const config = loadConfig(o.configFile);
+  let config = loadConfig(o.configFile);
   if (config.replication.transport !== 'nats') {
     throw new MeridianError(
       'BAD_ARGUMENT',
@@ -59,7 +72,33 @@ export async function runReplication(o: RunReplicationOptions) {
     maxLagMs: repl.probe?.maxLagMs() ?? null,
     queueDepths: Object.fromEntries(await repl.relay.queueDepths()),
     relay: repl.relay.stats(),
+    probe: { intervalMs: config.replication.probe.interval, pollMs: config.replication.probe.poll },
   });
+  let draining = false;
+  // Started means the transport is connected and subscribed; Redis may come and go.
+  const readiness = () => {
+    if (draining) return { ready: false, draining: true };
+    if (repl.redis.status !== 'ready') return { ready: false, waitingFor: ['redis'] };
+    return { ready: true };
+  };
+  const reload = () => {
+    const result = reloadConfigFile(o.configFile, config, REPLICATION_RESTART_ONLY, o.log);
+    if (!result) return;
+    const before = config.replication.probe;
+    config = result.config;
+    const probe = config.replication.probe;
+    if (repl.probe && (probe.interval !== before.interval || probe.poll !== before.poll)) {
+      repl.probe.close();
+      repl.probe = startLagProbe({
+        cache: repl.cache,
+        regions: config.replication.regions.map((r) => r.region),
+        intervalMs: probe.interval,
+        pollMs: probe.poll,
+        registry,
+        log: o.log,
+      });
+    }
+  };
   const server: Server = createServer((req, res) => {
     const reply = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type });
@@ -70,6 +109,10 @@ export async function runReplication(o: RunReplicationOptions) {
         return reply(200, registry.contentType, await registry.metrics());
       if (req.method === 'GET' && req.url === '/meridian/health') {
         return reply(200, 'application/json', JSON.stringify(await health()));
+      }
+      if (req.method === 'GET' && req.url === '/meridian/ready') {
+        const ready = readiness();
+        return reply(ready.ready ? 200 : 503, 'application/json', JSON.stringify(ready));
       }
       reply(404, 'application/json', JSON.stringify({ error: { code: 'NOT_FOUND', message: 'not found' } }));
     };
@@ -97,7 +140,9 @@ export async function runReplication(o: RunReplicationOptions) {
   };
   return {
     ready,
+    reload,
     async close() {
+      draining = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await repl.close();

@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { parseDuration } from '../../core/duration.js';
 import { parseCidr, parseIpv4, parseIpv6 } from '../../core/ip.js';
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** "250ms", "1.5s", "2m" or a number of milliseconds -> milliseconds. */
 export const duration = z
@@ -9,11 +8,7 @@ export const duration = z
     z.number().nonnegative(),
     z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as "500ms", "2s" or "1m"'),
   ])
-  .transform((v) => {
-    if (typeof v === 'number') return v;
-    const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v)!;
-    return Number(n) * UNITS[unit];
-  });
+  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)!));
 
 export const ipv4 = z
   .string()

@@ -14,8 +14,8 @@ export const dnsSchema = z.strictObject({
       'UDP and TCP addresses to serve on (each on both); port 0 picks a free one. --listen overrides.',
     ),
   admin: hostPort
-    .default('127.0.0.1:0')
-    .describe('Admin HTTP address (/metrics, /meridian/health); port 0 picks a free one.'),
+    .default('127.0.0.1:8301')
+    .describe('Admin HTTP address (/metrics, /meridian/health, /meridian/ready); port 0 picks a free one.'),
   workers: z
     .number()
     .int()

@@ -42,8 +42,10 @@ const serviceEdgeSchema = z.strictObject({
 const adminObject = z
   .strictObject({
     listen: hostPort
-      .default('127.0.0.1:0')
-      .describe('Admin address (/metrics, /meridian/health, /fault); port 0 picks a free one.'),
+      .default('127.0.0.1:8302')
+      .describe(
+        'Admin address (/metrics, /meridian/health, /meridian/ready, /fault); port 0 picks a free one.',
+      ),
     faults: z
       .boolean()
       .default(false)
@@ -76,7 +78,7 @@ export const edgeSchema = z.strictObject({
     .optional()
     .describe("Data-plane address; default: host and port of this region's `edge` URL."),
   admin: adminSchema
-    .prefault('127.0.0.1:0')
+    .prefault('127.0.0.1:8302')
     .describe('Admin port: an address, or { listen, faults, token }.'),
   peers: peersSchema.prefault({}).describe("Trust between this deployment's edges (signed hops)."),
   workers: z
@@ -86,6 +88,11 @@ export const edgeSchema = z.strictObject({
     .max(64)
     .default(1)
     .describe('Processes serving the data plane; 0 means one per CPU core.'),
+  drainTimeout: duration
+    .default(20_000)
+    .describe(
+      'On SIGTERM, requests in flight may finish for this long before their connections are closed. --drain-timeout overrides.',
+    ),
   tls: z
     .strictObject({
       cert: z.string().describe('Certificate chain file (PEM).'),

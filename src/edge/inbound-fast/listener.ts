@@ -121,13 +121,20 @@ class FastConnection implements ResponseOwner {
     this.phase = WAITING;
     this.headStartedAt = performance.now();
     res.emitClose(ok);
-    if (!ok || !res.keepAlive || this.ending) {
+    if (!ok || !res.keepAlive || this.ending || this.owner.draining) {
       this.ending = true;
       this.socket.end();
       return;
     }
     if (this.socket.isPaused()) this.socket.resume();
     this.next();
+  }
+
+  /** A drain began: an idle connection closes now, a busy one after its answer. */
+  drain(): void {
+    this.ending = true;
+    if (this.current === null) this.socket.end();
+    else this.current.keepAlive = false;
   }
 
   touch(): void {
@@ -179,6 +186,8 @@ export class FastListener {
   readonly server: Server;
   readonly connections = new Set<FastConnection>();
   readonly keepAliveHeader: string;
+  /** No new connections; every connection closes after its answer in progress. */
+  draining = false;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -201,9 +210,17 @@ export class FastListener {
     this.sweeper.unref();
   }
 
+  /** Stops accepting and closes idle connections; `close()` ends the rest. */
+  drain(): void {
+    this.draining = true;
+    if (this.server.listening) this.server.close();
+    for (const c of this.connections) c.drain();
+  }
+
   close(): Promise<void> {
     clearInterval(this.sweeper);
     for (const c of this.connections) c.socket.destroy();
+    if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -9,7 +9,10 @@ import { CONTINUE, DONE, type Stage } from '../stage.js';
  * spill at the same subnet hash as DNS) -> that region's edge, by proxy or
  * redirect per service. A target that is unreachable, DOWN or PARTITIONED
  * means failover: serve locally. A request that already crossed a region
- * (x-meridian-hop) is always served here, which stops loops.
+ * (x-meridian-hop) is always served here, which stops loops. Until the
+ * edge's first snapshot, origin checks and peer probes are in, a client
+ * homed elsewhere is bridged only to a peer a probe has reached, else told
+ * to retry (503): never served here by mistake.
  */
 export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   if (ctx.hop) {
@@ -27,6 +30,14 @@ export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     return DONE;
   }
   const first = decision.candidates[0]?.region;
+  if (first !== undefined && first !== rt.region && !rt.started) {
+    const peer = rt.peers.usable(first, snapshot);
+    if (peer === null || peer.okAt === 0) {
+      ctx.outcome = 'shed';
+      respondError(ctx, rt, 'OVERLOADED', 'this edge is starting; retry shortly');
+      return DONE;
+    }
+  }
   if (first === undefined || first === rt.region || rt.peers.usable(first, snapshot) === null) {
     ctx.route = 'local';
     return CONTINUE;

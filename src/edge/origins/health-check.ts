@@ -12,6 +12,9 @@ export class HealthChecker {
   private readonly streak = new Map<Origin, number>();
   private readonly running = new Set<Origin>();
   private closed = false;
+  private readonly probed = new Set<Origin>();
+  /** True once every origin has been checked at least once (readiness). */
+  firstRoundDone = false;
 
   constructor(
     private readonly origins: readonly Origin[],
@@ -43,6 +46,8 @@ export class HealthChecker {
     }
     this.running.delete(o);
     if (this.closed) return;
+    this.probed.add(o);
+    if (this.probed.size >= this.origins.length) this.firstRoundDone = true;
     this.record(o, ok);
   }
 
