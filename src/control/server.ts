@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { reloadConfigFile } from '../cli/lifecycle.js';
 import type { MeridianConfig } from '../config/index.js';
+import { reloadConfigFile } from '../config/reload.js';
 import { regionsInRollout } from '../core/operations/rollout-record.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';

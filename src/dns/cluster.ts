@@ -6,8 +6,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
+import { reloadConfigFile } from '../config/reload.js';
 import { MeridianError } from '../errors.js';
 import { primaryProcessMetrics } from '../metrics-conventions.js';
 import { startAdmin } from './admin.js';

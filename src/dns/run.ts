@@ -1,8 +1,8 @@
 // Running `meridian dns` as a process: the snapshot source, the geo database,
 // the server, and the ready line. With several workers see cluster.ts.
 
-import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
+import { reloadConfigFile } from '../config/reload.js';
 import { ControlSnapshotSource, FileSnapshotSource, type SnapshotSource } from '../feed/index.js';
 import { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';

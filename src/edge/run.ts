@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { reloadConfigFile } from '../cli/lifecycle.js';
 import type { MeridianConfig } from '../config/index.js';
+import { reloadConfigFile } from '../config/reload.js';
 import { ControlSnapshotSource } from '../feed/control-source.js';
 import { FileSnapshotSource } from '../feed/file-source.js';
 import type { EdgeReport } from '../feed/report.js';

@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { reloadConfigFile } from '../cli/lifecycle.js';
 import { loadConfig } from '../config/index.js';
+import { reloadConfigFile } from '../config/reload.js';
 import { MeridianError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerConventions } from '../metrics-conventions.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { changedPaths, reloadConfigFile, withRunning } from './lifecycle.js';
+import { loadConfig } from './index.js';
+import { changedPaths, reloadConfigFile, withRunning } from './reload.js';
 
 test('changedPaths names what differs, two levels deep', () => {
   assert.deepEqual(changedPaths({ a: 1, b: { c: 1, d: 2 } }, { a: 1, b: { c: 1, d: 3 } }), ['b.d']);
