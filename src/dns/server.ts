@@ -106,7 +106,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       // Port 0: UDP picks the port, TCP takes the same one; when that TCP port
       // is already taken, both try again on another.
       for (let attempt = 1; ; attempt++) {
-        const udpServer = await serveUdp(engine, at, log, { reusePort: (options.workers ?? 1) > 1 });
+        const udpServer = await serveUdp(engine, at, log, { workers: options.workers ?? 1 });
         const port = udpServer.port;
         let tcpServer: TcpServer;
         try {

@@ -40,8 +40,8 @@ export interface UdpServer {
 export interface UdpOptions {
   /** Try the batched native loop first (default true). */
   batch?: boolean;
-  /** Several worker processes bind this address (SO_REUSEPORT); only the batched loop needs it. */
-  reusePort?: boolean;
+  /** Worker processes binding this address (SO_REUSEPORT when > 1); only the batched loop needs it. */
+  workers?: number;
 }
 
 export async function serveUdp(
@@ -51,9 +51,10 @@ export async function serveUdp(
   options: UdpOptions = {},
 ): Promise<UdpServer> {
   if (options.batch !== false) {
-    const native = await openBatched(engine, at.host, at.port, options.reusePort ?? false, log);
+    const workers = options.workers ?? 1;
+    const native = await openBatched(engine, at.host, at.port, workers, log);
     if ('port' in native) {
-      const why = `${loadAddon().why}, recvmmsg/sendmmsg${options.reusePort ? ', SO_REUSEPORT' : ''}`;
+      const why = `${loadAddon().why}, recvmmsg/sendmmsg${workers > 1 ? `, SO_REUSEPORT x${workers}` : ''}`;
       return {
         port: native.port,
         loop: 'batched',

@@ -18,7 +18,7 @@ interface Addon {
   open(
     address: string,
     port: number,
-    reusePort: boolean,
+    workers: number,
     input: Buffer,
     output: Buffer,
     meta: Buffer,
@@ -66,15 +66,15 @@ export interface BatchedSocket {
 }
 
 /**
- * Opens and binds a UDP socket served by the addon, or returns null (with `why`) when the addon
- * is not there. `reusePort`: several worker processes bind the same address (SO_REUSEPORT) and
- * the kernel spreads queries over them. Throws the bind error (EADDRINUSE, EACCES) as dgram would.
+ * Opens and binds a UDP socket served by the addon, or returns `why` not when the addon is not
+ * there. `workers` > 1: that many processes bind the same address (SO_REUSEPORT) and the kernel
+ * spreads queries over them at random. Throws the bind error (EADDRINUSE, EACCES) as dgram would.
  */
 export async function openBatched(
   engine: DnsEngine,
   host: string,
   port: number,
-  reusePort: boolean,
+  workers: number,
   log: Logger,
 ): Promise<BatchedSocket | { why: string }> {
   const { addon, why } = loadAddon();
@@ -109,6 +109,6 @@ export async function openBatched(
       meta[m + 1] = out.length;
     }
   };
-  const handle = addon.open(address, port, reusePort, input, output, metaBytes, onBatch);
+  const handle = addon.open(address, port, workers, input, output, metaBytes, onBatch);
   return { port: addon.port(handle), close: () => addon.close(handle) };
 }

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdio.h>
@@ -175,23 +176,39 @@ static int buffer_arg(napi_env env, napi_value v, void **data, size_t min) {
   return len >= min;
 }
 
-// open(address, port, reusePort, in, out, meta, onBatch) -> handle
-// address: an IPv4 or IPv6 literal (IPv6 sockets are IPv6-only).
+// With SO_REUSEPORT the kernel picks a socket by hashing the sender's address
+// and port, so a few busy resolvers can land on one worker while others idle.
+// This classic BPF program picks one of the group's `workers` sockets at random
+// per datagram instead (as a shared socket would); an index past the sockets
+// bound so far makes the kernel fall back to the hash.
+static int spread_randomly(int fd, uint32_t workers) {
+  struct sock_filter code[] = {
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
+      {BPF_ALU | BPF_MOD | BPF_K, 0, 0, workers},
+      {BPF_RET | BPF_A, 0, 0, 0},
+  };
+  struct sock_fprog prog = {.len = 3, .filter = code};
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
+
+// open(address, port, workers, in, out, meta, onBatch) -> handle
+// address: an IPv4 or IPv6 literal (IPv6 sockets are IPv6-only). workers > 1:
+// that many processes bind the same address (SO_REUSEPORT, spread at random).
 static napi_value open_batch(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7)
-    return throw_code(env, "ERR_DNS_NATIVE", "open(address, port, reusePort, in, out, meta, onBatch)");
+    return throw_code(env, "ERR_DNS_NATIVE", "open(address, port, workers, in, out, meta, onBatch)");
   char host[INET6_ADDRSTRLEN + 1];
   size_t host_len;
-  int32_t port;
-  bool reuse;
+  int32_t port, workers;
   napi_valuetype fn_type;
   if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_len) != napi_ok ||
       napi_get_value_int32(env, argv[1], &port) != napi_ok || port < 0 || port > 65535 ||
-      napi_get_value_bool(env, argv[2], &reuse) != napi_ok || napi_typeof(env, argv[6], &fn_type) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &workers) != napi_ok || workers < 1 || workers > 4096 ||
+      napi_typeof(env, argv[6], &fn_type) != napi_ok ||
       fn_type != napi_function)
-    return throw_code(env, "ERR_DNS_NATIVE", "open(address: string, port: 0-65535, reusePort: boolean, ...)");
+    return throw_code(env, "ERR_DNS_NATIVE", "open(address: string, port: 0-65535, workers: 1-4096, ...)");
   void *in, *out, *meta;
   if (!buffer_arg(env, argv[3], &in, (size_t)BATCH * SLOT) ||
       !buffer_arg(env, argv[4], &out, (size_t)BATCH * SLOT) ||
@@ -218,7 +235,7 @@ static napi_value open_batch(napi_env env, napi_callback_info info) {
   int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
-  if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
+  if ((workers > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
       (sa.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)) {
     int err = errno;
     close(fd);
@@ -229,6 +246,8 @@ static napi_value open_batch(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "bind", err);
   }
+  // Best effort: without it (an old kernel) the hash spreads queries, which also works.
+  if (workers > 1) (void)spread_randomly(fd, (uint32_t)workers);
 
   batch_t *b = calloc(1, sizeof(batch_t));
   if (!b) {
