@@ -87,15 +87,23 @@ export async function openBatched(
   const metaBytes = Buffer.alloc(batch * 8 * 4);
   const meta = new Int32Array(metaBytes.buffer, metaBytes.byteOffset, batch * 8);
   const peer: Peer = { address: '', port: 0, transport: 'udp' };
+  // A resolver sends many queries in a row: its IPv4 text is made once, not per query.
+  let lastV4 = 0;
+  let lastV4Text = '';
   const onBatch = (n: number) => {
     for (let i = 0; i < n; i++) {
       const m = i * 8;
       const a = (m + 4) * 4;
       peer.port = meta[m + 3];
-      peer.address =
-        meta[m + 2] === 4
-          ? `${metaBytes[a]}.${metaBytes[a + 1]}.${metaBytes[a + 2]}.${metaBytes[a + 3]}`
-          : formatIp({ family: 6, bytes: metaBytes.subarray(a, a + 16) });
+      if (meta[m + 2] === 4) {
+        if (meta[m + 4] !== lastV4 || lastV4Text === '') {
+          lastV4 = meta[m + 4];
+          lastV4Text = `${metaBytes[a]}.${metaBytes[a + 1]}.${metaBytes[a + 2]}.${metaBytes[a + 3]}`;
+        }
+        peer.address = lastV4Text;
+      } else {
+        peer.address = formatIp({ family: 6, bytes: metaBytes.subarray(a, a + 16) });
+      }
       meta[m + 1] = 0;
       let out: Buffer | null = null;
       try {
