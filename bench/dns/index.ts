@@ -2,12 +2,16 @@
 // dnsperf against Meridian (geo answers: every query carries a client subnet),
 // PowerDNS (bind backend) and gdnsd serving the same zone on this machine, in
 // interleaved rounds; prints the median QPS of each and Meridian's ratios.
+// Meridian is the CLI as users get it: this tree packed and installed into a
+// clean prefix (test/helpers/installed.ts), not the source tree; the UDP loop
+// it served with (batched native addon or dgram) is printed and in the JSON.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
+import { installPacked } from '../../test/helpers/installed.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { findProgram } from '../../test/helpers/programs.js';
 import { runDnsperf } from './dnsperf.js';
@@ -52,7 +56,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function startMeridian(dir: string, native: boolean): Promise<Peer & { child: ChildProcess }> {
+interface MeridianPeer extends Peer {
+  child: ChildProcess;
+  loop: string;
+  loopWhy: string;
+}
+
+async function startMeridian(bin: string, dir: string, native: boolean): Promise<MeridianPeer> {
   const config = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
   config.zone.records = [{ name: 'www', type: 'A', values: ['192.0.2.80'] }];
   config.zone.nameservers = [{ name: 'ns1.example.com', ipv4: ['192.0.2.53'] }];
@@ -61,7 +71,7 @@ async function startMeridian(dir: string, native: boolean): Promise<Peer & { chi
   config.dns = { listen: ['127.0.0.1:0'], admin: '127.0.0.1:0', workers, rateLimit: { responsesPerSecond: 1e9, burst: 1e9 } };
   const file = join(dir, native ? 'meridian.yaml' : 'meridian-js.yaml');
   writeFileSync(file, stringify(config));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dns', '--config', file], {
+  const child = spawn(process.execPath, [bin, 'dns', '--config', file], {
     stdio: ['ignore', 'pipe', 'ignore'],
     env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', MERIDIAN_DNS_NATIVE: native ? '1' : '0' },
   });
@@ -72,12 +82,14 @@ async function startMeridian(dir: string, native: boolean): Promise<Peer & { chi
   });
   const ready = JSON.parse(line);
   const port = Number(ready.udp[0].split(':').pop());
-  if (native && !ready.batched)
-    say('meridian: the batched UDP addon is not available here; "meridian" runs the dgram loop');
+  const name = native ? 'meridian' : 'meridian-js';
+  say(`${name.padEnd(11)} udp loop: ${ready.loop} (${ready.loopWhy})`);
   return {
-    name: native ? 'meridian' : 'meridian-js',
+    name,
     port,
     child,
+    loop: ready.loop,
+    loopWhy: ready.loopWhy,
     close: () =>
       new Promise((done) => {
         child.once('exit', () => done());
@@ -92,11 +104,15 @@ async function main() {
   const queryFile = join(dir, 'queries.txt');
   writeFileSync(queryFile, `${QUERIES.join('\n')}\n`);
   const servers: Peer[] = [];
+  const meridians: MeridianPeer[] = [];
   try {
+    const installed = installPacked((line) => say(`install: ${line}`));
+    say(`meridian: ${installed.bin} (packed and installed from this tree)`);
     // "meridian" is the default build (batched UDP through the native addon when it builds here);
     // "meridian-js" the plain dgram loop, for comparison.
-    servers.push(await startMeridian(dir, true));
-    if (!args.includes('--no-js')) servers.push(await startMeridian(dir, false));
+    meridians.push(await startMeridian(installed.bin, dir, true));
+    if (!args.includes('--no-js')) meridians.push(await startMeridian(installed.bin, dir, false));
+    servers.push(...meridians);
     if (findProgram('pdns_server'))
       servers.push(await startPowerDns(join(dir, 'pdns'), await freePort(), ZONE));
     else say('powerdns: pdns_server is not installed; skipped');
@@ -132,6 +148,11 @@ async function main() {
     );
     const result = {
       benchmark: 'dns',
+      measured: {
+        cli: 'packed and installed (npm pack; npm install -g TARBALL --prefix DIR)',
+        udpLoop: Object.fromEntries(meridians.map((m) => [m.name, { loop: m.loop, why: m.loopWhy }])),
+        ecs: 'every query carries ECS 171.64.0.0/24 (dnsperf -E)',
+      },
       seconds,
       rounds,
       workers,

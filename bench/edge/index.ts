@@ -5,11 +5,14 @@
 // Then the latency the proxy adds at half of Meridian's peak: the same paced
 // load (wrk with a fixed pause per connection, as wrk2 is not packaged) straight
 // to the origin and through each proxy; added p99 = proxy p99 - origin p99.
+// Meridian is the CLI as users get it: this tree packed and installed into a
+// clean prefix (test/helpers/installed.ts), not the source tree.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { installPacked } from '../../test/helpers/installed.js';
 import { freePort } from '../../test/helpers/ports.js';
 import {
   type Running,
@@ -168,8 +171,23 @@ async function main() {
     const originPort = await freePort();
     running.push(startNginxOrigin(dir, originPort));
     await waitHttp(originPort);
+    const installed = installPacked((line) => !args.json && process.stderr.write(`install: ${line}\n`));
+    const meridian = await startMeridian(
+      installed.bin,
+      dir,
+      await freePort(),
+      originPort,
+      Number(args.workers),
+    );
+    const measured = {
+      cli: 'packed and installed (npm pack; npm install -g TARBALL --prefix DIR)',
+      bin: installed.bin,
+      ready: meridian.ready,
+    };
+    if (!args.json)
+      process.stderr.write(`meridian: ${installed.bin}, ready ${JSON.stringify(meridian.ready)}\n`);
     const proxies = [
-      await startMeridian(dir, await freePort(), originPort, Number(args.workers)),
+      meridian,
       startNginxProxy(dir, await freePort(), originPort),
       startHaproxy(dir, await freePort(), originPort),
     ];
@@ -214,6 +232,7 @@ async function main() {
     const out = {
       bench: 'edge',
       machine: 'shared with other work while measured; compare ratios, not absolute numbers',
+      measured,
       settings: {
         rounds: Number(args.rounds),
         seconds: Number(args.seconds),

@@ -11,6 +11,8 @@ export interface Running {
   name: string;
   port: number;
   proc: ChildProcess;
+  /** Meridian's ready line. */
+  ready?: Record<string, unknown>;
 }
 
 export async function waitHttp(port: number, host = 'api.example.com', timeoutMs = 30_000): Promise<void> {
@@ -104,8 +106,9 @@ backend be
   return { name: 'haproxy', port, proc: spawn('haproxy', ['-f', conf, '-db'], { stdio: 'ignore' }) };
 }
 
-/** Meridian's edge from source, `workers` processes, access log off (as for the peers). */
+/** Meridian's edge from `bin` (the packed and installed CLI), `workers` processes, access log off (as for the peers). */
 export async function startMeridian(
+  bin: string,
   dir: string,
   port: number,
   origin: number,
@@ -134,29 +137,27 @@ edge:
   shedding: { adaptive: off, maxInFlight: 100000 }
 `,
   );
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--config', conf, '--region', 'bench'],
-    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
-  );
+  const proc = spawn(process.execPath, [bin, 'edge', '--config', conf, '--region', 'bench'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
+  });
   const lines = createInterface({ input: proc.stdout! });
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('meridian edge did not print its ready line')), 60_000);
     lines.on('line', (l) => {
       if (l.includes('"ready":true')) {
         clearTimeout(timer);
-        resolve();
+        resolve(JSON.parse(l));
       }
     });
     proc.once('exit', (code) => reject(new Error(`meridian edge exited with ${code}`)));
   });
   try {
-    await ready;
+    return { name: 'meridian', port, proc, ready: await ready };
   } catch (e) {
     proc.kill('SIGKILL');
     throw e;
   }
-  return { name: 'meridian', port, proc };
 }
 
 export async function stop(r: Running): Promise<void> {

@@ -1,8 +1,11 @@
-// Several worker processes answer queries (Node 20 has no SO_REUSEPORT for
-// dgram, so the cluster primary shares one socket per address with every
-// worker; the kernel hands each datagram to whichever worker reads first, so
-// each rate-limits to its share: rate-limit.ts). The primary serves the admin
-// port: metrics summed over workers.
+// Several worker processes answer queries. TCP: the cluster primary shares one
+// listening socket per address with every worker. UDP: with the batched loop
+// each worker binds its own socket to the same address (SO_REUSEPORT; for port
+// 0 the later workers take the port the first one got) and the kernel spreads
+// queries over them; with the dgram loop (Node 20's dgram has no SO_REUSEPORT)
+// the primary shares one socket. Either way each worker rate-limits to its
+// share (rate-limit.ts). The primary serves the admin port: metrics summed
+// over workers.
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
@@ -20,9 +23,18 @@ type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 const WORKER_ENV = 'MERIDIAN_DNS_WORKER';
 /** How many workers share the sockets: each rate-limits to its share (rate-limit.ts). */
 const WORKERS_ENV = 'MERIDIAN_DNS_WORKERS';
+/** The addresses the first worker bound (JSON list), for the others to bind with SO_REUSEPORT. */
+const LISTEN_ENV = 'MERIDIAN_DNS_WORKER_LISTEN';
 
+type WorkerReady = {
+  udp: string[];
+  tcp: string[];
+  batched: boolean;
+  loop: 'batched' | 'dgram';
+  loopWhy: string;
+};
 type FromWorker =
-  | { meridianDns: 'ready'; udp: string[]; tcp: string[]; batched: boolean }
+  | ({ meridianDns: 'ready' } & WorkerReady)
   | { meridianDns: 'failed'; message: string }
   | {
       meridianDns: 'stats';
@@ -40,7 +52,12 @@ export const isClusterWorker = () => cluster.isWorker && process.env[WORKER_ENV]
 export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
   let running: Awaited<ReturnType<typeof startOne>>;
   try {
-    running = await startOne(options, null, Number(process.env[WORKERS_ENV]) || 1);
+    const listen = process.env[LISTEN_ENV] ? (JSON.parse(process.env[LISTEN_ENV]) as string[]) : undefined;
+    running = await startOne(
+      { ...options, listen: listen ?? options.listen },
+      null,
+      Number(process.env[WORKERS_ENV]) || 1,
+    );
   } catch (e) {
     process.send?.({ meridianDns: 'failed', message: (e as Error).message });
     process.exit(1);
@@ -68,7 +85,15 @@ export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
       process.send?.({ meridianDns: 'stats', id: m.id, metrics, health: server.health(), ready });
     }
   });
-  process.send?.({ meridianDns: 'ready', udp: server.udp, tcp: server.tcp, batched: server.batched });
+  const ready: FromWorker = {
+    meridianDns: 'ready',
+    udp: server.udp,
+    tcp: server.tcp,
+    batched: server.batched,
+    loop: server.loop,
+    loopWhy: server.loopWhy,
+  };
+  process.send?.(ready);
 }
 
 export async function runCluster(options: RunDnsOptions, requested: number): Promise<RunningDns> {
@@ -81,10 +106,15 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
   const waiting = new Map<number, (r: Stats) => void>();
   let draining = false;
   let nextId = 0;
+  let sharedListen: string[] | undefined;
 
-  const fork = (): Promise<{ udp: string[]; tcp: string[]; batched: boolean }> =>
+  const fork = (listen?: string[]): Promise<WorkerReady> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork({ [WORKER_ENV]: '1', [WORKERS_ENV]: String(count) });
+      const worker = cluster.fork({
+        [WORKER_ENV]: '1',
+        [WORKERS_ENV]: String(count),
+        ...(listen ? { [LISTEN_ENV]: JSON.stringify(listen) } : {}),
+      });
       workers.add(worker);
       // send() to a worker that just died is an `error` event: logged, never the primary's end.
       worker.on('error', (e) =>
@@ -100,7 +130,10 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
         reject(new MeridianError('INTERNAL', `dns worker exited with code ${code} before it was ready`));
         if (stopping) return;
         log.error({ pid: worker.process.pid, code }, 'dns worker exited; starting another');
-        setTimeout(() => fork().catch((e) => log.error({ err: e.message }, 'restart failed')), 1000).unref();
+        setTimeout(
+          () => fork(sharedListen).catch((e) => log.error({ err: e.message }, 'restart failed')),
+          1000,
+        ).unref();
       });
     });
 
@@ -121,11 +154,13 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     );
   };
 
-  let first: { udp: string[]; tcp: string[]; batched: boolean };
+  let first: WorkerReady;
   try {
-    // Workers asking for the same ADDR:PORT (port 0 too) share the primary's one socket.
+    // dgram: workers asking for the same ADDR:PORT (port 0 too) share the primary's one socket.
+    // batched: the others bind the ports the first one got, beside it (SO_REUSEPORT).
     first = await fork();
-    await Promise.all(Array.from({ length: count - 1 }, () => fork()));
+    sharedListen = first.loop === 'batched' ? first.udp : undefined;
+    await Promise.all(Array.from({ length: count - 1 }, () => fork(sharedListen)));
   } catch (e) {
     await stopWorkers();
     throw e;
@@ -180,6 +215,8 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
     admin: admin.address,
     workers: count,
     batched: first.batched,
+    loop: first.loop,
+    loopWhy: first.loopWhy,
     pid: process.pid,
   };
   return {

@@ -31,6 +31,9 @@ export interface ReadyLine {
   workers: number;
   /** True when UDP is received in batches by the native addon (src/dns/native). */
   batched: boolean;
+  /** Which UDP loop serves (batched: the native addon; dgram: Node's loop), and why. */
+  loop: 'batched' | 'dgram';
+  loopWhy: string;
   pid: number;
 }
 
@@ -127,6 +130,8 @@ export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
     admin: server.admin,
     workers: 1,
     batched: server.batched,
+    loop: server.loop,
+    loopWhy: server.loopWhy,
     pid: process.pid,
   };
   return {

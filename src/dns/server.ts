@@ -1,6 +1,5 @@
 // One DNS server process: the engine, its UDP and TCP listeners, reloads from
 // the snapshot source, and (unless a cluster primary serves it) the admin port.
-import type { AddressInfo } from 'node:net';
 import { MeridianError } from '../errors.js';
 import { registerSyncMetrics, type SnapshotSource, type SnapshotSync } from '../feed/index.js';
 import type { GeoLocator } from '../geo/index.js';
@@ -15,6 +14,7 @@ import {
   serveTcp,
   serveUdp,
   type TcpServer,
+  type UdpLoop,
   type UdpServer,
 } from './sockets.js';
 
@@ -38,6 +38,9 @@ export interface DnsServer {
   admin: string | null;
   /** True when UDP is received in batches by the native addon. */
   batched: boolean;
+  /** Which UDP loop serves, and why (sockets.ts). */
+  loop: UdpLoop;
+  loopWhy: string;
   health(): DnsHealth;
   /** /meridian/ready: sockets bound (always, once started) and a first snapshot (control's, or the config's without control). */
   readiness(): Readiness;
@@ -114,8 +117,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       // Port 0: UDP picks the port, TCP takes the same one; when that TCP port
       // is already taken, both try again on another.
       for (let attempt = 1; ; attempt++) {
-        const udpServer = await serveUdp(engine, at, log);
-        const port = (udpServer.socket.address() as AddressInfo).port;
+        const udpServer = await serveUdp(engine, at, log, { workers: options.workers ?? 1 });
+        const port = udpServer.port;
         let tcpServer: TcpServer;
         try {
           tcpServer = await serveTcp(engine, { host: at.host, port }, tcpOptions, log);
@@ -158,14 +161,18 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       regions: [...snap.regions.values()].map((r) => ({ id: r.id, health: r.health, dial: r.dial })),
     };
   };
-  const batched = udpServers.some((u) => u.batched);
-  log.info({ udp, batched }, batched ? 'udp: batched native loop' : 'udp: dgram loop');
+  // Every address is served by the same loop: the addon loads for all or for none.
+  const loop: UdpLoop = udpServers[0]?.loop ?? 'dgram';
+  const loopWhy = udpServers[0]?.why ?? 'no UDP address';
+  log.info({ udp, loop, why: loopWhy }, `udp: ${loop} loop`);
   return {
     engine,
     metrics,
     udp,
     tcp,
-    batched,
+    batched: loop === 'batched',
+    loop,
+    loopWhy,
     admin: admin?.address ?? null,
     health,
     readiness,

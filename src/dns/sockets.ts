@@ -1,10 +1,10 @@
 // Thin loops around handleQuery: UDP datagrams, and TCP streams of
 // length-prefixed messages (RFC 1035 4.2.2, several per connection, RFC 7766).
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { type AddressInfo, createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { DnsEngine } from './handler.js';
-import { attachBatched } from './udp-batch.js';
+import { loadAddon, openBatched } from './udp-batch.js';
 
 export interface HostPort {
   host: string;
@@ -23,14 +23,52 @@ export function parseHostPort(text: string): HostPort | null {
 export const formatHostPort = (host: string, port: number) =>
   isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 
+export type UdpLoop = 'batched' | 'dgram';
+
 export interface UdpServer {
-  socket: UdpSocket;
-  /** True when the batched native loop receives (udp-batch.ts), false for the plain dgram loop. */
+  /** The bound port (the one the kernel chose for port 0). */
+  port: number;
+  /** batched: the native addon owns the socket (udp-batch.ts); dgram: Node's dgram loop. */
+  loop: UdpLoop;
+  /** Why this loop serves (the addon file, or why it is not used). */
+  why: string;
+  /** loop === 'batched', as the ready line has always said. */
   batched: boolean;
   close(): Promise<void>;
 }
 
-export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger, batch = true): Promise<UdpServer> {
+export interface UdpOptions {
+  /** Try the batched native loop first (default true). */
+  batch?: boolean;
+  /** Worker processes binding this address (SO_REUSEPORT when > 1); only the batched loop needs it. */
+  workers?: number;
+}
+
+export async function serveUdp(
+  engine: DnsEngine,
+  at: HostPort,
+  log: Logger,
+  options: UdpOptions = {},
+): Promise<UdpServer> {
+  if (options.batch !== false) {
+    const workers = options.workers ?? 1;
+    const native = await openBatched(engine, at.host, at.port, workers, log);
+    if ('port' in native) {
+      const why = `${loadAddon().why}, recvmmsg/sendmmsg${workers > 1 ? `, SO_REUSEPORT x${workers}` : ''}`;
+      return {
+        port: native.port,
+        loop: 'batched',
+        why,
+        batched: true,
+        close: async () => native.close(),
+      };
+    }
+    return serveDgram(engine, at, log, native.why);
+  }
+  return serveDgram(engine, at, log, 'batched loop not asked for');
+}
+
+function serveDgram(engine: DnsEngine, at: HostPort, log: Logger, why: string): Promise<UdpServer> {
   const family = isIPv6(at.host) ? 6 : 4;
   const socket = createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
@@ -54,15 +92,12 @@ export function serveUdp(engine: DnsEngine, at: HostPort, log: Logger, batch = t
       socket.off('error', reject);
       // A send can fail (the client went away); that must not end the server.
       socket.on('error', (e) => log.warn({ err: e.message }, 'udp socket error'));
-      const detach = batch ? attachBatched(socket, engine, log) : null;
       resolve({
-        socket,
-        batched: detach !== null,
-        close: () =>
-          new Promise<void>((done) => {
-            detach?.();
-            socket.close(() => done());
-          }),
+        port: (socket.address() as AddressInfo).port,
+        loop: 'dgram',
+        why,
+        batched: false,
+        close: () => new Promise<void>((done) => socket.close(() => done())),
       });
     });
   });

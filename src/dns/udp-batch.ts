@@ -1,10 +1,13 @@
-// The batched UDP loop (native/udp-batch.c): recvmmsg/sendmmsg and one call
-// into JavaScript per batch instead of per packet. Optional: without a C
-// compiler, or with MERIDIAN_DNS_NATIVE=0, the plain dgram loop serves.
-import { spawnSync } from 'node:child_process';
-import type { Socket as UdpSocket } from 'node:dgram';
-import { existsSync, renameSync, statSync } from 'node:fs';
+// The batched UDP loop (native/udp-batch.c, an N-API addon): recvmmsg and
+// sendmmsg on a socket the addon opens and binds itself, one call into
+// JavaScript per batch instead of per packet. The addon is prebuilt for
+// linux-x64 and linux-arm64 (prebuilds/) and loaded with node-gyp-build, which
+// also finds a build/ made at install time (`npm install` runs node-gyp-build
+// where no prebuild fits and a compiler exists). Nothing is compiled at run
+// time. Without the addon, or with MERIDIAN_DNS_NATIVE=0, the dgram loop serves.
+import { lookup } from 'node:dns/promises';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIp } from '../core/ip.js';
@@ -12,88 +15,96 @@ import type { Logger } from '../log.js';
 import type { DnsEngine, Peer } from './handler.js';
 
 interface Addon {
-  attach(fd: number, input: Buffer, output: Buffer, meta: Buffer, onBatch: (n: number) => void): unknown;
+  open(
+    address: string,
+    port: number,
+    workers: number,
+    input: Buffer,
+    output: Buffer,
+    meta: Buffer,
+    onBatch: (n: number) => void,
+  ): unknown;
+  port(handle: unknown): number;
   close(handle: unknown): void;
   batch: number;
   slot: number;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SOURCE = join(here, 'native', 'udp-batch.c');
-const BUILT = join(here, 'native', 'udp-batch.node');
-const HEADERS = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
+/** The package root (src/dns or dist/dns, two levels up): where prebuilds/ and build/ are. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Compiles the addon next to its source when it is missing or older; returns an error text or null. */
-export function buildAddon(): string | null {
-  if (existsSync(BUILT) && existsSync(SOURCE) && statSync(BUILT).mtimeMs >= statSync(SOURCE).mtimeMs)
-    return null;
-  const include = HEADERS.find((d) => existsSync(join(d, 'node_api.h')));
-  if (!include) return 'node_api.h not found (install the Node.js headers)';
-  // Build beside, then rename: several workers may build at once.
-  const temp = `${BUILT}.${process.pid}.tmp`;
-  const r = spawnSync(
-    'cc',
-    ['-O2', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', temp, SOURCE],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  if (r.error) return `cc: ${r.error.message}`;
-  if (r.status !== 0) return `cc failed: ${r.stderr.trim()}`;
-  renameSync(temp, BUILT);
-  return null;
-}
+export type AddonState = { addon: Addon; why: string } | { addon: null; why: string };
 
-let loaded: Addon | null | undefined;
+let state: AddonState | undefined;
 
-/** The addon, built on first use when its source is here and a C compiler is; null otherwise (logged). */
-export function loadAddon(log?: Logger): Addon | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (process.env.MERIDIAN_DNS_NATIVE === '0') return null;
-  if (existsSync(SOURCE)) {
-    const problem = buildAddon();
-    if (problem) log?.warn({ problem }, 'batched UDP addon not built; using the dgram loop');
+/** The addon and why it is (or is not) used; looked up once per process. */
+export function loadAddon(): AddonState {
+  if (state) return state;
+  if (process.env.MERIDIAN_DNS_NATIVE === '0') {
+    state = { addon: null, why: 'MERIDIAN_DNS_NATIVE=0' };
+    return state;
   }
-  if (!existsSync(BUILT)) return null;
+  if (process.platform !== 'linux') {
+    state = { addon: null, why: `recvmmsg/sendmmsg are Linux only (this is ${process.platform})` };
+    return state;
+  }
   try {
-    loaded = createRequire(import.meta.url)(BUILT) as Addon;
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const file = nodeGypBuild.path(PACKAGE_ROOT);
+    state = { addon: require(file) as Addon, why: `addon ${file.slice(PACKAGE_ROOT.length + 1)}` };
   } catch (e) {
-    log?.warn({ err: (e as Error).message }, 'batched UDP addon does not load; using the dgram loop');
+    const first = (e as Error).message.split('\n')[0];
+    state = { addon: null, why: `addon not loaded: ${first}` };
   }
-  return loaded;
+  return state;
 }
 
-interface UdpHandle {
-  fd: number;
-  recvStop(): number;
+export interface BatchedSocket {
+  port: number;
+  close(): void;
 }
 
-/** The libuv handle under a dgram socket, without the deprecated `_handle` getter. */
-function handleOf(socket: UdpSocket): UdpHandle | null {
-  const sym = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const state = sym ? (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[sym] : undefined;
-  return state?.handle && typeof state.handle.fd === 'number' && state.handle.fd >= 0 ? state.handle : null;
-}
-
-/** Takes over receiving on a bound socket; returns the detach function, or null when it cannot. */
-export function attachBatched(socket: UdpSocket, engine: DnsEngine, log: Logger): (() => void) | null {
-  const addon = loadAddon(log);
-  const handle = addon ? handleOf(socket) : null;
-  if (!addon || !handle) return null;
+/**
+ * Opens and binds a UDP socket served by the addon, or returns `why` not when the addon is not
+ * there. `workers` > 1: that many processes bind the same address (SO_REUSEPORT) and the kernel
+ * spreads queries over them at random. Throws the bind error (EADDRINUSE, EACCES) as dgram would.
+ */
+export async function openBatched(
+  engine: DnsEngine,
+  host: string,
+  port: number,
+  workers: number,
+  log: Logger,
+): Promise<BatchedSocket | { why: string }> {
+  const { addon, why } = loadAddon();
+  if (!addon) return { why };
+  // As dgram does: a name is looked up once, IPv4 unless it is an IPv6 literal.
+  const address = isIP(host) ? host : (await lookup(host, { family: 4 })).address;
   const { batch, slot } = addon;
   const input = Buffer.alloc(batch * slot);
   const output = Buffer.alloc(batch * slot);
   const metaBytes = Buffer.alloc(batch * 8 * 4);
   const meta = new Int32Array(metaBytes.buffer, metaBytes.byteOffset, batch * 8);
   const peer: Peer = { address: '', port: 0, transport: 'udp' };
+  // A resolver sends many queries in a row: its IPv4 text is made once, not per query.
+  let lastV4 = 0;
+  let lastV4Text = '';
   const onBatch = (n: number) => {
     for (let i = 0; i < n; i++) {
       const m = i * 8;
       const a = (m + 4) * 4;
       peer.port = meta[m + 3];
-      peer.address =
-        meta[m + 2] === 4
-          ? `${metaBytes[a]}.${metaBytes[a + 1]}.${metaBytes[a + 2]}.${metaBytes[a + 3]}`
-          : formatIp({ family: 6, bytes: metaBytes.subarray(a, a + 16) });
+      if (meta[m + 2] === 4) {
+        if (meta[m + 4] !== lastV4 || lastV4Text === '') {
+          lastV4 = meta[m + 4];
+          lastV4Text = `${metaBytes[a]}.${metaBytes[a + 1]}.${metaBytes[a + 2]}.${metaBytes[a + 3]}`;
+        }
+        peer.address = lastV4Text;
+      } else {
+        peer.address = formatIp({ family: 6, bytes: metaBytes.subarray(a, a + 16) });
+      }
+      meta[m + 1] = 0;
       let out: Buffer | null = null;
       try {
         out = engine.handleQuery(input.subarray(i * slot, i * slot + meta[m]), peer);
@@ -101,13 +112,11 @@ export function attachBatched(socket: UdpSocket, engine: DnsEngine, log: Logger)
         log.error({ err: (e as Error).message, peer: peer.address }, 'query failed');
       }
       // Answers never exceed dns.maxUdpPayload (at most 4096, the slot size).
-      meta[m + 1] = 0;
       if (out === null || out.length > slot) continue;
       out.copy(output, i * slot);
       meta[m + 1] = out.length;
     }
   };
-  handle.recvStop();
-  const native = addon.attach(handle.fd, input, output, metaBytes, onBatch);
-  return () => addon.close(native);
+  const handle = addon.open(address, port, workers, input, output, metaBytes, onBatch);
+  return { port: addon.port(handle), close: () => addon.close(handle) };
 }
