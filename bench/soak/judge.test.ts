@@ -85,20 +85,45 @@ test('memory: too short a run is not judged, and passes', () => {
   assert.equal(j.grows, false);
 });
 
-test('fds: connections open for a moment pass; one leaked per drill fails', () => {
+const CYCLE = 180;
+
+test('fds: connections that follow the drills pass; one leaked per drill fails', () => {
   const random = noise(3);
+  // A killed region's connections close for a minute, a healed cut opens 50 for a while.
+  const drills = (t: number) => (t % CYCLE < 60 ? -30 : t % CYCLE > 150 ? 50 : 0);
   const busy = judgeFds(
-    series(() => 40 + (random() < 0.3 ? Math.floor(random() * 12) : 0)),
+    series((t) => 130 + drills(t) + (random() < 0.3 ? Math.floor(random() * 12) : 0)),
     INTERVAL,
+    CYCLE,
     TOTAL,
   );
+  assert.equal(busy.judged, true);
   assert.equal(busy.grows, false, busy.why);
   const leak = judgeFds(
-    series((t) => 40 + Math.floor(t / 60)),
+    series((t) => 130 + drills(t) + Math.floor(t / 60)),
     INTERVAL,
+    CYCLE,
     TOTAL,
   );
   assert.equal(leak.grows, true, leak.why);
+});
+
+test('fds in a run of one cycle: a cut healed at the end passes, a fast climb fails (a slow one needs cycles)', () => {
+  const short = (f: (t: number) => number) => series(f, 120, 10 / 6);
+  const healed = judgeFds(
+    short((t) => (t < 27 ? 50 : t > 105 ? 180 - (t - 105) * 2 : 130)),
+    10,
+    120,
+    120,
+  );
+  assert.equal(healed.grows, false, healed.why);
+  const climb = judgeFds(
+    short((t) => 100 + Math.floor(t / 2)),
+    10,
+    120,
+    120,
+  );
+  assert.equal(climb.grows, true, climb.why);
 });
 
 test("p99: a drill's slow interval in every cycle passes; a p99 that keeps climbing fails", () => {

@@ -8,9 +8,12 @@
 //   by more than 10 % of their mean over the judged span AND it is not levelling off: the slope of
 //   the second half is at least half the slope of the first (a warm-up that flattens passes, a leak
 //   keeps its slope).
-// - file descriptors: each interval's minimum; flat when the median of the last third is at most
-//   5 above the median of the first third (a leak of one per drill over a long run goes past it;
-//   connections opened for a moment do not move the floor).
+// - file descriptors: the count follows the drills (a killed region's connections close, a healed
+//   cut opens many), so floors are compared at the same point of the drill cycle: the minimum of
+//   each whole cycle after warm-up, flat when the last is at most 5 above the first (one leaked per
+//   drill adds 3 a cycle). A run with fewer than two such cycles cannot tell a drill's phase from a
+//   trend: there, each interval's minimum, and it grows only when the median of the last third
+//   goes more than 5 past every floor seen before it.
 // - users' p99: the median of each whole drill cycle (a kong outage makes one interval slow; a cycle
 //   holds every drill once); the memory rule with a 50 % rise, judged when at least 4 whole cycles
 //   follow the warm-up.
@@ -120,21 +123,43 @@ export function judgeMemory(points: readonly Point[], intervalS: number, totalS:
   return judgeRise(perGroup(points, intervalS, 'min'), warmupS(totalS), MEMORY_RISE);
 }
 
-/** File descriptors: per-interval floors; the last third's median at most FD_SLACK above the first third's. */
-export function judgeFds(points: readonly Point[], intervalS: number, totalS: number): Judgement {
-  const judged = perGroup(points, intervalS, 'min').filter((p) => p.t > warmupS(totalS));
+/** File descriptors: per-cycle floors, first vs last; a run too short for two cycles: past everything before. */
+export function judgeFds(
+  points: readonly Point[],
+  intervalS: number,
+  cycleS: number,
+  totalS: number,
+): Judgement {
+  const from = warmupS(totalS);
+  const whole = Math.floor(totalS / cycleS) * cycleS;
+  const cycles = perGroup(
+    points.filter((p) => p.t <= whole),
+    cycleS,
+    'min',
+  ).filter((p) => p.t - cycleS >= from);
+  if (cycles.length >= 2) {
+    const [first, last] = [cycles[0].v, cycles[cycles.length - 1].v];
+    return {
+      slopePerHour: slope(cycles) * 3600,
+      median: median(cycles.map((p) => p.v)),
+      rise: first === 0 ? null : (last - first) / first,
+      grows: last - first > FD_SLACK,
+      judged: true,
+      why: `${first} -> ${last} open (floor of the first and last of ${cycles.length} cycles; at most +${FD_SLACK})`,
+    };
+  }
+  const judged = perGroup(points, intervalS, 'min').filter((p) => p.t > from);
   if (judged.length < 3) return notJudged(`${judged.length} points after warm-up, 3 needed`, judged);
   const third = Math.max(1, Math.floor(judged.length / 3));
-  const first = median(judged.slice(0, third).map((p) => p.v));
+  const before = Math.max(...judged.slice(0, -third).map((p) => p.v));
   const last = median(judged.slice(-third).map((p) => p.v));
-  const grows = last - first > FD_SLACK;
   return {
     slopePerHour: slope(judged) * 3600,
     median: median(judged.map((p) => p.v)),
-    rise: first === 0 ? null : (last - first) / first,
-    grows,
+    rise: before === 0 ? null : (last - before) / before,
+    grows: last - before > FD_SLACK,
     judged: true,
-    why: `${first} -> ${last} open (median of the first and last third; at most +${FD_SLACK})`,
+    why: `last third ${last} open, highest floor before it ${before} (at most +${FD_SLACK}; fewer than two whole cycles after warm-up)`,
   };
 }
 

@@ -75,7 +75,7 @@ export function writeCharts(
   ) => {
     const series = tracks
       .map((t, k) => ({
-        name: t.pids.length > 1 ? `${t.name} (restarted)` : t.name,
+        name: t.pids.length > 1 ? `${t.name}*` : t.name,
         color: color(k),
         values: floors(t, key, o.intervalS, n).map((v) => (v === null ? null : +(v / scale).toFixed(2))),
       }))
@@ -84,7 +84,7 @@ export function writeCharts(
     return {
       name,
       svg: lineChart({
-        title,
+        title: tracks.some((t) => t.pids.length > 1) ? `${title}; * restarted by kong` : title,
         yLabel,
         series,
         events: shifted,

@@ -54,7 +54,7 @@ export function verdict(run: SoakRun, o: { totalS: number; intervalS: number; cy
       judged: note === undefined,
       ...(note ? { note } : {}),
       rss: judge(judgeMemory(points(t, 'rssBytes'), o.intervalS, o.totalS)),
-      fds: judge(judgeFds(points(t, 'fds'), o.intervalS, o.totalS)),
+      fds: judge(judgeFds(points(t, 'fds'), o.intervalS, o.cycleS, o.totalS)),
       heap: heapPoints.length > 0 ? judge(judgeMemory(heapPoints, o.intervalS, o.totalS)) : noHeap,
     };
     for (const m of ['rss', 'fds', 'heap'] as const)
