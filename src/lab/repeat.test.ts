@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Drill, LabControls } from '../chaos/drills/types.js';
+import { runLab } from './index.js';
 import { repeating } from './repeat.js';
 
 /** A lab whose clock jumps to whatever `at` waits for, recording what the drills did and when. */
@@ -67,4 +68,13 @@ test('repeating: drills in turn, each in its slot, as many whole slots as fit', 
 test('repeating: users are split into cohorts when any drill wants them', () => {
   assert.equal(repeating([drill('a'), { ...drill('b'), cohorts: true }], 10, 20).cohorts, true);
   assert.equal(repeating([drill('a')], 10, 20).cohorts, false);
+});
+
+test('runLab: a list of scenarios is checked name by name; --repeat-for shorter than a drill is refused', async () => {
+  const base = { config: 'examples/two-regions.yaml', report: 'unused', progress: () => {} };
+  await assert.rejects(runLab({ ...base, scenario: 'kong,nope' }), /unknown scenario "nope"/);
+  await assert.rejects(
+    runLab({ ...base, scenario: 'kong,evacuate', durationS: 60, repeatForS: 30 }),
+    /--repeat-for must be at least --duration \(60 s\), got 30/,
+  );
 });
