@@ -1,4 +1,4 @@
-// Runs every *.test.ts under the given folders (default: src and test) with
+// Runs every *.test.ts under the given folders (default: src, test and bench) with
 // Node's built-in runner and tsx. Node 20's --test does not expand globs.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ function walk(dir) {
     else if (name.endsWith('.test.ts')) files.push(path);
   }
 }
-for (const root of roots.length > 0 ? roots : ['src', 'test']) {
+for (const root of roots.length > 0 ? roots : ['src', 'test', 'bench']) {
   if (statSync(root, { throwIfNoEntry: false })?.isFile()) files.push(root);
   else walk(root);
 }

@@ -31,6 +31,11 @@ export function registerLab(program: Command) {
     )
     .option('--rate <req/s>', 'requests per second from all users (default: lab.rate, 60)', number('--rate'))
     .option(
+      '--repeat-for <seconds>',
+      'run the scenarios (a list: kong,evacuate) in turn on one deployment, again and again, this long',
+      number('--repeat-for'),
+    )
+    .option(
       '--report <dir>',
       'where to write index.html, PNG charts, summary.json, endpoints.json',
       'meridian-report',
@@ -43,6 +48,7 @@ export function registerLab(program: Command) {
           scenario?: string;
           duration?: number;
           rate?: number;
+          repeatFor?: number;
           report: string;
           json?: boolean;
         }) => {
@@ -62,6 +68,7 @@ export function registerLab(program: Command) {
             scenario: opts.scenario,
             durationS: opts.duration,
             rate: opts.rate,
+            repeatForS: opts.repeatFor,
             report: opts.report,
             progress: (line) => out.write(`${line}\n`),
           });

@@ -103,3 +103,30 @@ test("the plan's webhook as control runs it: the action in the body, the token f
     await admin.close();
   }
 });
+
+test('GET /status: with the token, answers what the lab says, given the query', async () => {
+  const admin = await startLabAdmin({
+    token: TOKEN,
+    regions: ['us-east-1'],
+    deploy: async () => {},
+    status: (q) => ({ from: q.get('from'), processes: [{ name: 'edge-us-east-1', pid: 42 }] }),
+  });
+  try {
+    const none = await fetch(`${admin.url}/status`);
+    assert.equal(none.status, 401);
+    await none.arrayBuffer();
+    const ok = await fetch(`${admin.url}/status?from=7`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { from: '7', processes: [{ name: 'edge-us-east-1', pid: 42 }] });
+  } finally {
+    await admin.close();
+  }
+  const without = await startLabAdmin({ token: TOKEN, regions: ['us-east-1'], deploy: async () => {} });
+  try {
+    const res = await fetch(`${without.url}/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 404, 'no status without a lab to ask');
+    await res.arrayBuffer();
+  } finally {
+    await without.close();
+  }
+});

@@ -2,7 +2,9 @@
 // processes): `POST /deploy {region, version}` restarts that region's origins
 // on the version, one by one, and answers once they all serve it. Control's
 // rollout plan calls it as its deploy and rollback webhooks; drills call the
-// same deploy directly. Bearer token from the lab's secrets (a 0600 file).
+// same deploy directly. `GET /status` tells a soak which processes run (pids)
+// and what users saw since a given second. Bearer token from the lab's
+// secrets (a 0600 file).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isLabVersion, LAB_VERSIONS, type LabVersion } from './watchlist/versions.js';
@@ -12,6 +14,8 @@ export interface LabAdminOptions {
   regions: readonly string[];
   /** Restarts the region's origins on the version, one by one; resolves when they serve it. */
   deploy(region: string, version: LabVersion, by: 'drill' | 'webhook'): Promise<void>;
+  /** The body of GET /status (its query string given). */
+  status?: (query: URLSearchParams) => unknown;
 }
 
 export interface LabAdmin {
@@ -62,13 +66,19 @@ const reply = (res: ServerResponse, status: number, body: unknown) =>
 
 export async function startLabAdmin(o: LabAdminOptions): Promise<LabAdmin> {
   const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://lab').pathname;
-    if (path !== '/deploy') return reply(res, 404, { error: 'not found' });
-    if (req.method !== 'POST') return reply(res, 405, { error: 'POST /deploy {region, version}' });
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const path = url.pathname;
+    if (path !== '/deploy' && !(path === '/status' && o.status))
+      return reply(res, 404, { error: 'not found' });
     if (!bearerMatches(req.headers.authorization, o.token)) {
       res.setHeader('www-authenticate', 'Bearer realm="meridian-lab"');
       return reply(res, 401, { error: 'a bearer token is needed' });
     }
+    if (path === '/status')
+      return req.method === 'GET'
+        ? reply(res, 200, o.status!(url.searchParams))
+        : reply(res, 405, { error: 'GET /status' });
+    if (req.method !== 'POST') return reply(res, 405, { error: 'POST /deploy {region, version}' });
     // Control's webhooks send {region, version, previousVersion, rollout, action} (SPEC14).
     const body = (await readJson(req)) as
       | { region?: unknown; version?: unknown; previousVersion?: unknown; action?: unknown }

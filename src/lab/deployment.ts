@@ -16,7 +16,8 @@ import {
   newToken,
 } from './lab-config.js';
 import { CliPart } from './parts.js';
-import { LabProcess, originCommand } from './processes.js';
+import { LabProcess, originCommand, type ReadyLine } from './processes.js';
+import type { UsersWindow } from './recorder.js';
 import { dnsArgs, edgeArgs, labClocks } from './region-args.js';
 import { privateDir, writeSecretFile } from './secrets.js';
 import { LinkUrls, type NameServer, planTopology, type Topology } from './topology.js';
@@ -53,6 +54,32 @@ export interface DeployEvent {
   by: 'drill' | 'webhook';
   phase: 'start' | 'done' | 'failed';
   error?: string;
+}
+
+/** One process of the deployment, for a soak: its pid, and its Prometheus /metrics when it has one. */
+export interface LabProcessInfo {
+  name: string;
+  /** Region it runs in ('' for the links and the SQLite control). */
+  region: string;
+  pid: number;
+  metrics?: string;
+}
+
+/** What GET /status on the lab's admin adds once the scenario runs (scenario.ts). */
+export interface LabStatusSource {
+  /** The users' resolver (Unbound) when it runs as a process of its own. */
+  resolverPid?: number;
+  /** What the users saw from a second on (Recorder.window). */
+  users?: (fromSecond: number) => UsersWindow;
+}
+
+/** Where a `meridian` server's ready line says its /metrics answers. */
+export function metricsUrl(ready: ReadyLine | null): string | undefined {
+  if (!ready) return undefined;
+  if (ready.part === 'control' && typeof ready.url === 'string') return `${ready.url}/metrics`;
+  if ((ready.part === 'dns' || ready.part === 'edge') && typeof ready.admin === 'string')
+    return `http://${ready.admin}/metrics`;
+  return undefined;
 }
 
 /** Which control setup ran: `etcd` (one instance per region on a 3-member cluster) or `sqlite` (one, outside). */
@@ -108,6 +135,8 @@ export class Deployment {
   nameservers: NameServer[] = [];
   /** The first name server (compatibility: one address). */
   dnsAddress = { address: '127.0.0.1', port: 0 };
+  /** Set by the scenario once it runs: GET /status tells it. */
+  statusSource: LabStatusSource = {};
   /** Regions killed and not restarted. */
   readonly deadRegions = new Set<string>();
   config!: MeridianConfig;
@@ -158,6 +187,7 @@ export class Deployment {
       token: this.deployToken,
       regions: this.user.regions.map((r) => r.id),
       deploy: (region, version, by) => this.deploy(region, version, by),
+      status: (q) => this.status(Number(q.get('from') ?? 0)),
     });
     this.adminUrl = this.admin.url;
 
@@ -408,6 +438,29 @@ export class Deployment {
       parts.push(part);
     }
     return parts;
+  }
+
+  /** Every process of the deployment running now (a killed region's are missing until they are back). */
+  processes(): LabProcessInfo[] {
+    const out: LabProcessInfo[] = [];
+    const add = (name: string, region: string, pid: number | undefined, metrics?: string) => {
+      if (pid !== undefined) out.push({ name, region, pid, ...(metrics ? { metrics } : {}) });
+    };
+    add('links', '', this.links?.pid);
+    for (const m of this.etcdMembers) add(`etcd-${m.name}`, m.name, m.pid, `${m.clientUrl}/metrics`);
+    for (const p of [...this.parts, ...this.origins.map((o) => o.part)])
+      add(p.name, p.site, p.process?.pid, metricsUrl(p.process?.ready ?? null));
+    add('resolver', '', this.statusSource.resolverPid);
+    return out;
+  }
+
+  /** GET /status: the lab's own pid, its processes, and what users saw from `fromSecond` on (null before they start). */
+  status(fromSecond: number) {
+    return {
+      lab: process.pid,
+      processes: this.processes(),
+      users: this.statusSource.users?.(Number.isFinite(fromSecond) ? fromSecond : 0) ?? null,
+    };
   }
 
   endpoints() {

@@ -51,6 +51,11 @@ export class EtcdMember {
     return this.plan.name;
   }
 
+  /** The running member's process id (undefined when it is not running). */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   get clientUrl(): string {
     return `http://127.0.0.1:${this.plan.clientPort}`;
   }

@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DRILLS, SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
-import type { Summary } from '../chaos/drills/types.js';
+import type { Drill, Summary } from '../chaos/drills/types.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import { expectedShares, populationWeights } from './population.js';
 import { cliCommand } from './processes.js';
+import { repeating } from './repeat.js';
 import { scenarioCharts } from './report/charts.js';
 import { type ReportSection, writeReport } from './report/write.js';
 import { runScenario } from './scenario.js';
@@ -29,6 +30,8 @@ export interface LabOptions {
   scenario?: string;
   durationS?: number;
   rate?: number;
+  /** Run the scenarios in turn on one deployment, again and again, for this many seconds (each lasts durationS). */
+  repeatForS?: number;
   report: string;
   progress: (line: string) => void;
 }
@@ -140,17 +143,23 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   const config = loadConfig(o.config);
   const lab = config.lab;
   const scenario = o.scenario ?? lab.scenario;
-  const names = scenario === 'all' ? SCENARIO_ORDER : [scenario];
+  const names = scenario === 'all' ? SCENARIO_ORDER : scenario.split(',').map((n) => n.trim());
   for (const n of names)
     if (!DRILLS.has(n))
       throw new MeridianError('BAD_ARGUMENT', `unknown scenario "${n}"`, [
-        `expected one of: ${[...SCENARIO_ORDER, 'all'].join(', ')}`,
+        `expected one of: ${[...SCENARIO_ORDER, 'all'].join(', ')}, or a list separated by commas`,
       ]);
   const durationS = o.durationS ?? lab.duration;
   const rate = o.rate ?? lab.rate;
   if (!(durationS >= 6))
     throw new MeridianError('BAD_ARGUMENT', `--duration must be at least 6 seconds, got ${durationS}`);
   if (!(rate > 0)) throw new MeridianError('BAD_ARGUMENT', `--rate must be a positive number, got ${rate}`);
+  const repeat = o.repeatForS;
+  if (repeat !== undefined && !(repeat >= durationS))
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      `--repeat-for must be at least --duration (${durationS} s), got ${repeat}`,
+    );
   const target = lab.target ?? config.regions[0].id;
   if (!config.regions.some((r) => r.id === target))
     throw new MeridianError('UNKNOWN_REGION', `lab.target "${target}" is not a region of ${o.config}`);
@@ -188,10 +197,17 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   );
   const summaries: Summary[] = [];
   const sections: ReportSection[] = [];
-  for (const name of names) {
-    const drill = DRILLS.get(name)!;
-    const min = drill.minDurationS;
-    const runS = Math.max(durationS, (typeof min === 'function' ? min(config.regions.length) : min) ?? 0);
+  const minimum = (d: Drill) => {
+    const min = d.minDurationS;
+    return Math.max(durationS, (typeof min === 'function' ? min(config.regions.length) : min) ?? 0);
+  };
+  const chosen = names.map((n) => DRILLS.get(n)!);
+  // Repeated: one drill made of the others, each in a slot long enough for the longest of them.
+  const slotS = Math.max(...chosen.map(minimum));
+  const drills = repeat === undefined ? chosen : [repeating(chosen, slotS, Math.max(repeat, slotS))];
+  for (const drill of drills) {
+    const name = drill.name;
+    const runS = repeat === undefined ? minimum(drill) : slotS;
     const longer = runS > durationS ? `; it needs at least ${runS} s, more than --duration ${durationS}` : '';
     o.progress(`${name}: ${drill.description} (${runS} s at ${rate} req/s, target ${target}${longer})`);
     const { summary, recorder } = await runScenario(drill, {
@@ -199,6 +215,7 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
       config,
       dir,
       durationS: runS,
+      totalS: repeat === undefined ? undefined : Math.floor(repeat / slotS) * slotS,
       rate,
       target,
       users,
@@ -212,7 +229,7 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
     summaries.push(summary);
     sections.push({ scenario: name, charts: scenarioCharts(name, recorder), summary });
   }
-  const summary = names.length === 1 ? summaries[0] : combine(summaries);
+  const summary = summaries.length === 1 ? summaries[0] : combine(summaries);
   const files = writeReport(dir, `meridian lab: ${scenario}`, sections, summary);
   return { summary, files };
 }

@@ -125,6 +125,11 @@ export class LabProcess {
     });
   }
 
+  /** The running process's id (undefined before start and after it exited). */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }

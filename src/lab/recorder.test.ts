@@ -98,3 +98,32 @@ test('recorder: latency per territory and phase, steady share served outside hom
   assert.equal(r.cohorts.get('fallback')?.steadyOutsideHome, 2);
   assert.deepEqual(r.buckets[0].latenciesByHome.get('east'), [10, 50, 12, 40]);
 });
+
+test('window: the whole seconds since the given one, the second in progress left out', () => {
+  const r = new Recorder(['east']);
+  const base = {
+    method: 'GET',
+    kind: 'idempotent' as const,
+    edgeRegion: 'east',
+    servedRegion: 'east',
+    shed: false,
+    home: 'east',
+    cohort: '',
+  };
+  for (let i = 0; i < 100; i++) r.add({ ...base, t: 1000 + i, status: 200, latencyMs: i + 1 });
+  r.add({ ...base, t: 1500, status: 502, latencyMs: 5 });
+  r.add({ ...base, t: 500, status: 200, latencyMs: 1000 });
+  r.add({ ...base, t: 2100, status: 200, latencyMs: 5000 });
+  assert.deepEqual(r.window(1), {
+    fromSecond: 1,
+    toSecond: 2,
+    requests: 101,
+    failed: 1,
+    p50Ms: 50,
+    p99Ms: 99,
+  });
+  assert.equal(r.window(0).requests, 102);
+  assert.equal(r.window(0).p99Ms, 100, '101 latencies: the 100th');
+  assert.equal(r.window(2).requests, 0);
+  assert.equal(r.window(2).p99Ms, null);
+});

@@ -65,6 +65,16 @@ export interface Bucket {
   versions: Map<string, Map<string, number>>;
 }
 
+/** The users' requests over whole seconds [fromSecond, toSecond) (Recorder.window). */
+export interface UsersWindow {
+  fromSecond: number;
+  toSecond: number;
+  requests: number;
+  failed: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
 /** Phases in which nothing is wrong: what "steady state" measures. */
 export const STEADY_PHASES: ReadonlySet<string> = new Set(['before', 'steady']);
 
@@ -234,6 +244,25 @@ export class Recorder {
   }
 
   /** The live line: last full second. */
+  /**
+   * The users' requests in the whole seconds from `fromSecond` up to the one in progress (not
+   * included): how many, how many failed, and the p50/p99 of the successful ones. A soak asks
+   * for each interval since its last look.
+   */
+  window(fromSecond: number): UsersWindow {
+    const upTo = Math.max(0, this.buckets.length - 1);
+    const done = this.buckets.slice(Math.max(0, fromSecond), upTo);
+    const latencies = done.flatMap((b) => b.latencies);
+    return {
+      fromSecond,
+      toSecond: upTo,
+      requests: done.reduce((n, b) => n + b.total, 0),
+      failed: done.reduce((n, b) => n + b.failed, 0),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+    };
+  }
+
   line(): string {
     const b = this.buckets[this.buckets.length - 2] ?? this.buckets[this.buckets.length - 1];
     if (!b) return 'waiting for the first requests';

@@ -25,7 +25,10 @@ export interface ScenarioOptions {
   configFile: string;
   config: MeridianConfig;
   dir: string;
+  /** Seconds each drill (of a repeated run: each slot) lasts: the lab's clocks are sized to it. */
   durationS: number;
+  /** The whole run, when longer than durationS (a repeated run). */
+  totalS?: number;
   rate: number;
   target: string;
   users: readonly VirtualUser[];
@@ -209,6 +212,7 @@ export async function runScenario(
       for (const u of o.users.filter((u) => o.homeOf(u) === region).slice(0, 5))
         probes.set(`${region}:${u.id}`, `${u.address.split('.').slice(0, 3).join('.')}.0/24`);
     startedAt = performance.now();
+    deployment.statusSource = { resolverPid: resolver.pid, users: (from) => recorder.window(from) };
     const liveServers = nameservers;
     probe = new DnsProbe(
       () => liveServers.live(),
@@ -292,6 +296,7 @@ export async function runScenario(
       ttlS: serviceAnswers(cfg, cfg.services[0]).ttl,
       cohorts,
     });
+    if (o.totalS !== undefined) summary.durationS = o.totalS;
     return { summary, recorder };
   } finally {
     clearInterval(ticker);

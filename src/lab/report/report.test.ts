@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Recorder } from '../recorder.js';
 import { scenarioCharts } from './charts.js';
+import { lineChart } from './svg-chart.js';
 import { writeReport } from './write.js';
 
 test('report: offline HTML with inline SVG, PNG per chart, summary.json', () => {
@@ -149,5 +150,28 @@ test('report: versions over time when a region served a new version; the rollout
     scenarioCharts('steady', new Recorder(['us-east-1'])).length,
     4,
     'no versions chart on v1 alone',
+  );
+});
+
+test('lineChart: a value every 30 s puts the x axis in minutes and events at their time', () => {
+  const svg = lineChart({
+    title: 'rss',
+    yLabel: 'MB',
+    secondsPerValue: 30,
+    series: [{ name: 'edge', color: '#000', values: [1, 2, 3, 4, 5] }],
+    events: [{ t: 60_000, label: 'kong #1' }],
+  });
+  assert.match(svg, />2min</);
+  assert.doesNotMatch(svg, />2s</);
+  // 5 values over the 695 px plot: the event at 60 s is the third value, halfway.
+  assert.match(svg, /<line x1="402\.5" x2="402\.5"/);
+  assert.match(
+    lineChart({
+      title: 't',
+      yLabel: 'y',
+      series: [{ name: 'a', color: '#000', values: [1, 2, 3] }],
+      events: [],
+    }),
+    />2s</,
   );
 });

@@ -4,7 +4,7 @@
 export interface Series {
   name: string;
   color: string;
-  /** y per second; null leaves a gap. */
+  /** y per second (per `secondsPerValue`); null leaves a gap. */
   values: (number | null)[];
 }
 
@@ -17,6 +17,8 @@ export interface ChartSpec {
   yMax?: number;
   width?: number;
   height?: number;
+  /** Seconds between two values (default 1); from 2 minutes on, the x axis counts minutes. */
+  secondsPerValue?: number;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
@@ -52,13 +54,16 @@ export function lineChart(spec: ChartSpec): string {
     out.push(`<text x="${m.left - 6}" y="${yy + 4}" text-anchor="end">${+v.toFixed(2)}</text>`);
   }
   const step = Math.max(1, Math.ceil(n / 10));
+  const every = spec.secondsPerValue ?? 1;
+  const minutes = (n - 1) * every >= 120;
+  const when = (i: number) => (minutes ? `${+((i * every) / 60).toFixed(1)}min` : `${i * every}s`);
   for (let i = 0; i < n; i += step)
-    out.push(`<text x="${x(i)}" y="${m.top + h + 16}" text-anchor="middle">${i}s</text>`);
+    out.push(`<text x="${x(i)}" y="${m.top + h + 16}" text-anchor="middle">${when(i)}</text>`);
   out.push(
     `<text transform="translate(14 ${m.top + h / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
   );
   spec.events.forEach((e, k) => {
-    const xx = x(e.t / 1000);
+    const xx = x(e.t / 1000 / every);
     out.push(
       `<line x1="${xx}" x2="${xx}" y1="${m.top}" y2="${m.top + h}" stroke="#888" stroke-dasharray="4 3"/>`,
       `<text x="${xx + 3}" y="${m.top + 10 + (k % 3) * 11}" fill="#555">${esc(e.label)}</text>`,

@@ -21,5 +21,7 @@ export interface RunningResolver {
   description: string;
   address: string;
   port: number;
+  /** Unbound's process id; absent for the built-in resolver (it runs in the lab's process). */
+  pid?: number;
   stop(): Promise<void>;
 }

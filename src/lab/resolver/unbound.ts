@@ -74,6 +74,7 @@ export async function startUnbound(path: string, o: ResolverOptions): Promise<Ru
         description: `unbound ${version}`,
         address: '127.0.0.1',
         port,
+        pid: child.pid,
         stop: async () => {
           process.off('exit', orphanGuard);
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -1,0 +1,53 @@
+// One look at one process: RSS and open descriptors from /proc (any process, Node or not),
+// heap from its /metrics when it has one.
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcessLook {
+  rssBytes: number | null;
+  fds: number | null;
+  heapBytes: number | null;
+}
+
+/** VmRSS (kB) of /proc/PID/status, in bytes; null when the process is gone. */
+export function parseRss(status: string): number | null {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * Heap in use from a Prometheus text page: prom-client's `nodejs_heap_size_used_bytes`, or for Go
+ * programs (etcd) `go_memstats_heap_alloc_bytes`; null when neither is there.
+ */
+export function parseHeap(metrics: string): number | null {
+  for (const name of ['nodejs_heap_size_used_bytes', 'go_memstats_heap_alloc_bytes']) {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(metrics);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+export function readProc(pid: number): { rssBytes: number | null; fds: number | null } {
+  try {
+    const rssBytes = parseRss(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const fds = readdirSync(`/proc/${pid}/fd`).length;
+    return { rssBytes, fds };
+  } catch {
+    return { rssBytes: null, fds: null };
+  }
+}
+
+export async function readHeap(metricsUrl: string | undefined): Promise<number | null> {
+  if (!metricsUrl) return null;
+  try {
+    const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    return res.ok ? parseHeap(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function look(pid: number, metricsUrl?: string): Promise<ProcessLook> {
+  const [heapBytes, proc] = await Promise.all([readHeap(metricsUrl), Promise.resolve(readProc(pid))]);
+  return { ...proc, heapBytes };
+}
