@@ -166,6 +166,12 @@ export const ERRORS = {
     dnsRcode: 'SERVFAIL',
     retryable: true,
   },
+  LISTEN_FAILED: {
+    message: 'cannot listen on the address',
+    httpStatus: 500,
+    dnsRcode: 'SERVFAIL',
+    retryable: false,
+  },
   INTERNAL: { message: 'internal error', httpStatus: 500, dnsRcode: 'SERVFAIL', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { loadConfig } from '../config/index.js';
 import { reloadConfigFile } from '../config/reload.js';
-import { MeridianError } from '../errors.js';
+import { ERRORS, type ErrorCode, isMeridianError, MeridianError } from '../errors.js';
 import { primaryProcessMetrics } from '../metrics-conventions.js';
 import { startAdmin } from './admin.js';
 import type { ReadyLine, RunDnsOptions, RunningDns } from './run.js';
@@ -35,7 +35,7 @@ type WorkerReady = {
 };
 type FromWorker =
   | ({ meridianDns: 'ready' } & WorkerReady)
-  | { meridianDns: 'failed'; message: string }
+  | { meridianDns: 'failed'; message: string; code?: string }
   | {
       meridianDns: 'stats';
       id: number;
@@ -59,7 +59,11 @@ export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
       Number(process.env[WORKERS_ENV]) || 1,
     );
   } catch (e) {
-    process.send?.({ meridianDns: 'failed', message: (e as Error).message });
+    process.send?.({
+      meridianDns: 'failed',
+      message: (e as Error).message,
+      code: isMeridianError(e) ? e.code : undefined,
+    });
     process.exit(1);
   }
   const { server } = running;
@@ -122,7 +126,7 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
       );
       worker.on('message', (m: FromWorker) => {
         if (m.meridianDns === 'ready') resolve(m);
-        if (m.meridianDns === 'failed') reject(new MeridianError('BAD_ARGUMENT', m.message));
+        if (m.meridianDns === 'failed') reject(new MeridianError(workerErrorCode(m.code), m.message));
         if (m.meridianDns === 'stats') waiting.get(m.id)?.(m);
       });
       worker.on('exit', (code) => {
@@ -234,4 +238,9 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
       await admin.close();
     },
   };
+}
+
+/** A worker's error code as the primary reports it (INTERNAL for one the registry does not know). */
+function workerErrorCode(code: string | undefined): ErrorCode {
+  return code !== undefined && code in ERRORS ? (code as ErrorCode) : 'INTERNAL';
 }

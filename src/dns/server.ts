@@ -147,7 +147,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   } catch (e) {
     await closeAll();
     if (e instanceof MeridianError) throw e;
-    throw new MeridianError('BAD_ARGUMENT', `cannot listen: ${(e as Error).message}`);
+    throw new MeridianError('LISTEN_FAILED', `cannot listen: ${(e as Error).message}`);
   }
 
   const health = (): DnsHealth => {

@@ -53,7 +53,7 @@ export async function runReplication(o: RunReplicationOptions) {
   let config = loadConfig(o.configFile);
   if (config.replication.transport !== 'nats') {
     throw new MeridianError(
-      'BAD_ARGUMENT',
+      'CONFIG_INVALID',
       'a replication process needs replication.transport: nats (the in-process transport lives inside one process)',
     );
   }
@@ -129,7 +129,7 @@ export async function runReplication(o: RunReplicationOptions) {
     });
   }).catch(async (err) => {
     await repl.close();
-    throw new MeridianError('BAD_ARGUMENT', `cannot listen on ${o.admin}: ${String(err)}`);
+    throw new MeridianError('LISTEN_FAILED', `cannot listen on ${o.admin}: ${String(err)}`);
   });
   const address = server.address() as AddressInfo;
   const ready: ReplicationReadyLine = {
