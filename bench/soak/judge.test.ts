@@ -126,6 +126,18 @@ test('fds: connections that follow the drills pass; one leaked per drill fails',
   assert.equal(leak.grows, true, leak.why);
 });
 
+test('fds: one cycle whose floor dips passes (the edge of the 30-minute run)', () => {
+  const floors = [100, 81, 51, 105, 106, 99, 95, 101, 108, 107];
+  const j = judgeFds(
+    series((t) => floors[Math.min(9, Math.ceil(t / CYCLE) - 1)] + (t % 30 === 0 ? 40 : 0)),
+    INTERVAL,
+    CYCLE,
+    TOTAL,
+  );
+  assert.equal(j.judged, true);
+  assert.equal(j.grows, false, j.why);
+});
+
 test('fds in a run of one cycle: a cut healed at the end passes, a fast climb fails (a slow one needs cycles)', () => {
   const short = (f: (t: number) => number) => series(f, 120, 10 / 6);
   const healed = judgeFds(

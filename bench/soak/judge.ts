@@ -12,8 +12,9 @@
 //   may ride one tooth of the sawtooth, floors included.
 // - file descriptors: the count follows the drills (a killed region's connections close, a healed
 //   cut opens many), so floors are compared at the same point of the drill cycle: the minimum of
-//   each whole cycle after warm-up, flat when the last is at most 5 above the first (one leaked per
-//   drill adds 3 a cycle). A run with fewer than two such cycles cannot tell a drill's phase from a
+//   each whole cycle after warm-up, flat when the median of the later half of those floors is at most
+//   5 above the median of the earlier half (one leaked per drill adds 3 a cycle; one cycle whose floor
+//   dips, as the 30-minute run's edge did once to 51 among 95-108, moves no median). A run with fewer than two such cycles cannot tell a drill's phase from a
 //   trend: there, each interval's minimum, and it grows only when the median of the last third
 //   goes more than 5 past every floor seen before it.
 // - users' p99: the median of each whole drill cycle (a kong outage makes one interval slow; a cycle
@@ -145,14 +146,16 @@ export function judgeFds(
     'min',
   ).filter((p) => p.t - cycleS >= from);
   if (cycles.length >= 2) {
-    const [first, last] = [cycles[0].v, cycles[cycles.length - 1].v];
+    const half = Math.floor(cycles.length / 2);
+    const first = median(cycles.slice(0, half).map((p) => p.v));
+    const last = median(cycles.slice(-half).map((p) => p.v));
     return {
       slopePerHour: slope(cycles) * 3600,
       median: median(cycles.map((p) => p.v)),
       rise: first === 0 ? null : (last - first) / first,
       grows: last - first > FD_SLACK,
       judged: true,
-      why: `${first} -> ${last} open (floor of the first and last of ${cycles.length} cycles; at most +${FD_SLACK})`,
+      why: `${first} -> ${last} open (median floor of the earlier and later half of ${cycles.length} cycles; at most +${FD_SLACK})`,
     };
   }
   const judged = perGroup(points, intervalS, 'min').filter((p) => p.t > from);
