@@ -93,8 +93,8 @@ async function main() {
     warmupS: result.warmupS,
     rule:
       'after warm-up, per process: RSS and heap (each interval floor) grow without bound when the least-squares line rises more than 10 % of the mean ' +
-      '(25 % when less than 10 minutes are judged) ' +
-      'over the judged span and the second half slopes at least half as much as the first; open fds: the floor of the last whole cycle at most 5 above the first ' +
+      '(judged only when 10 minutes follow the warm-up) ' +
+      'over the judged span and the second half slopes at least half as much as the first; open fds: per whole cycle floors, the median of the later half at most 5 above that of the earlier half ' +
       '(runs under two cycles: the last third median at most 5 past every earlier floor); ' +
       "users' p99: per-cycle medians, the same rule at 50 %",
     processes: result.processes.map((p) => ({

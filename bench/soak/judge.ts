@@ -7,13 +7,14 @@
 //   floor, not its peaks). It grows without bound when the least-squares line over those floors rises
 //   by more than 10 % of their mean over the judged span AND it is not levelling off: the slope of
 //   the second half is at least half the slope of the first (a warm-up that flattens passes, a leak
-//   keeps its slope). Judged over less than 10 minutes the bound is 25 %: a quiet process collects
-//   garbage every minute or two (Go when its heap doubles, V8's full collections), so a short span
-//   may ride one tooth of the sawtooth, floors included.
+//   keeps its slope). Memory is judged only when at least 10 minutes follow the warm-up: young
+//   processes still grow (the 2-minute runs saw origins rise 34-44 % in 90 s) and a quiet process
+//   collects garbage every minute or two, so a shorter span cannot tell a leak from either.
 // - file descriptors: the count follows the drills (a killed region's connections close, a healed
 //   cut opens many), so floors are compared at the same point of the drill cycle: the minimum of
-//   each whole cycle after warm-up, flat when the last is at most 5 above the first (one leaked per
-//   drill adds 3 a cycle). A run with fewer than two such cycles cannot tell a drill's phase from a
+//   each whole cycle after warm-up, flat when the median of the later half of those floors is at most
+//   5 above the median of the earlier half (one leaked per drill adds 3 a cycle; one cycle whose floor
+//   dips, as the 30-minute run's edge did once to 51 among 95-108, moves no median). A run with fewer than two such cycles cannot tell a drill's phase from a
 //   trend: there, each interval's minimum, and it grows only when the median of the last third
 //   goes more than 5 past every floor seen before it.
 // - users' p99: the median of each whole drill cycle (a kong outage makes one interval slow; a cycle
@@ -39,9 +40,8 @@ export interface Judgement {
 }
 
 export const MEMORY_RISE = 0.1;
-/** The bound when less than SHORT_SPAN_S seconds are judged. */
-export const SHORT_MEMORY_RISE = 0.25;
-export const SHORT_SPAN_S = 600;
+/** Memory is judged only over at least this many seconds after warm-up. */
+export const MEMORY_SPAN_S = 600;
 export const P99_RISE = 0.5;
 export const FD_SLACK = 5;
 
@@ -126,8 +126,13 @@ export function judgeRise(points: readonly Point[], fromS: number, maxRise: numb
 /** Memory: per-interval floors, then the rising-line rule. */
 export function judgeMemory(points: readonly Point[], intervalS: number, totalS: number): Judgement {
   const from = warmupS(totalS);
-  const bound = totalS - from < SHORT_SPAN_S ? SHORT_MEMORY_RISE : MEMORY_RISE;
-  return judgeRise(perGroup(points, intervalS, 'min'), from, bound);
+  const floors = perGroup(points, intervalS, 'min');
+  if (totalS - from < MEMORY_SPAN_S)
+    return notJudged(
+      `${Math.round(totalS - from)} s after warm-up: memory is judged from ${MEMORY_SPAN_S} s on`,
+      floors.filter((p) => p.t > from),
+    );
+  return judgeRise(floors, from, MEMORY_RISE);
 }
 
 /** File descriptors: per-cycle floors, first vs last; a run too short for two cycles: past everything before. */
@@ -145,14 +150,16 @@ export function judgeFds(
     'min',
   ).filter((p) => p.t - cycleS >= from);
   if (cycles.length >= 2) {
-    const [first, last] = [cycles[0].v, cycles[cycles.length - 1].v];
+    const half = Math.floor(cycles.length / 2);
+    const first = median(cycles.slice(0, half).map((p) => p.v));
+    const last = median(cycles.slice(-half).map((p) => p.v));
     return {
       slopePerHour: slope(cycles) * 3600,
       median: median(cycles.map((p) => p.v)),
       rise: first === 0 ? null : (last - first) / first,
       grows: last - first > FD_SLACK,
       judged: true,
-      why: `${first} -> ${last} open (floor of the first and last of ${cycles.length} cycles; at most +${FD_SLACK})`,
+      why: `${first} -> ${last} open (median floor of the earlier and later half of ${cycles.length} cycles; at most +${FD_SLACK})`,
     };
   }
   const judged = perGroup(points, intervalS, 'min').filter((p) => p.t > from);
