@@ -30,6 +30,13 @@ export interface EtcdMemberPlan {
 const TIMERS = ['--heartbeat-interval=100', '--election-timeout=1000'];
 
 /**
+ * Without compaction etcd keeps every revision of every key for as long as it
+ * runs: the 30-minute soak saw a member's RSS climb 54 -> 79 MB. Control reads
+ * by polling, never from an old revision, so five minutes of history is plenty.
+ */
+const COMPACTION = ['--auto-compaction-mode=periodic', '--auto-compaction-retention=5m'];
+
+/**
  * One member of the lab's etcd cluster, run as its own process with its data
  * under DIR/<name>, so a restarted member rejoins with what it had.
  */
@@ -77,6 +84,7 @@ export class EtcdMember {
         `--initial-cluster=${this.cluster.map((m) => `${m.name}=${m.advertisedPeerUrl}`).join(',')}`,
         `--initial-cluster-state=${state}`,
         ...TIMERS,
+        ...COMPACTION,
         '--logger=zap',
         '--log-outputs=stderr',
         '--log-level=warn',
