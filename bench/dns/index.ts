@@ -68,7 +68,12 @@ async function startMeridian(bin: string, dir: string, native: boolean): Promise
   config.zone.nameservers = [{ name: 'ns1.example.com', ipv4: ['192.0.2.53'] }];
   config.steering.answers = answers;
   // Rate limiting stays on, with a limit this one client cannot reach.
-  config.dns = { listen: ['127.0.0.1:0'], admin: '127.0.0.1:0', workers, rateLimit: { responsesPerSecond: 1e9, burst: 1e9 } };
+  config.dns = {
+    listen: ['127.0.0.1:0'],
+    admin: '127.0.0.1:0',
+    workers,
+    rateLimit: { responsesPerSecond: 1e9, burst: 1e9 },
+  };
   const file = join(dir, native ? 'meridian.yaml' : 'meridian-js.yaml');
   writeFileSync(file, stringify(config));
   const child = spawn(process.execPath, [bin, 'dns', '--config', file], {
