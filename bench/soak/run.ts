@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { UsersWindow } from '../../src/lab/recorder.js';
 import { look } from './sample.js';
 
 export interface SoakPlan {
@@ -53,14 +54,7 @@ export interface SoakRun {
 interface Status {
   lab: number;
   processes: { name: string; region: string; pid: number; metrics?: string }[];
-  users: {
-    fromSecond: number;
-    toSecond: number;
-    requests: number;
-    failed: number;
-    p50Ms: number | null;
-    p99Ms: number | null;
-  } | null;
+  users: UsersWindow | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
