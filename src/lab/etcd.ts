@@ -31,8 +31,9 @@ const TIMERS = ['--heartbeat-interval=100', '--election-timeout=1000'];
 
 /**
  * Without compaction etcd keeps every revision of every key for as long as it
- * runs: the 30-minute soak saw a member's RSS climb 54 -> 79 MB. Control reads
- * by polling, never from an old revision, so five minutes of history is plenty.
+ * runs. Control reads by polling, never from an old revision, so five minutes
+ * of history is plenty. (The 30-minute soak's etcd RSS growth outlived this:
+ * see bench/README.md.)
  */
 const COMPACTION = ['--auto-compaction-mode=periodic', '--auto-compaction-retention=5m'];
 
