@@ -89,17 +89,7 @@ test('meridian dns and edge as one process: the same rules, process metrics with
     assert.equal(await dns.stop(), 0);
   }
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
-  const edge = await startMeridian(
-    'edge',
-    ['edge', '--config', cfg.file, '--region', 'us-east-1', '--listen', '127.0.0.1:0'].concat([
-      '--admin',
-      '127.0.0.1:0',
-      '--workers',
-      '1',
-    ]),
-    cfg.dir,
-    { MERIDIAN_LOG_LEVEL: 'warn' },
-  );
+  const edge = await startEdge(cfg.file, 1, cfg.dir);
   try {
     const res = await request(`http://${edge.ready.listen}/`, { headers: { host: 'api.example.com' } });
     await res.body.dump();
@@ -116,17 +106,7 @@ test('meridian edge (two workers): a request-duration histogram in seconds, proc
   appendYaml(cfg.file, 'edge:\n  admin: { faults: false }');
   const origins = await Promise.all([9101, 9102].map((p) => startOrigin(cfg.port(p), echo)));
   const logDir = mkdtempSync(join(tmpdir(), 'meridian-metrics-'));
-  const edge = await startMeridian(
-    'edge',
-    ['edge', '--config', cfg.file, '--region', 'us-east-1', '--listen', '127.0.0.1:0'].concat([
-      '--admin',
-      '127.0.0.1:0',
-      '--workers',
-      '2',
-    ]),
-    logDir,
-    { MERIDIAN_LOG_LEVEL: 'warn' },
-  );
+  const edge = await startEdge(cfg.file, 2, logDir);
   try {
     for (let i = 0; i < 10; i++) {
       const res = await request(`http://${edge.ready.listen}/`, { headers: { host: 'api.example.com' } });
@@ -185,3 +165,18 @@ test('meridian replication: names and units', async (t: TestContext) => {
     await stop(replication);
   }
 });
+
+/** us-east-1's edge on free ports with this many workers, logging warnings and worse into `logDir`. */
+function startEdge(configFile: string, workers: number, logDir: string) {
+  return startMeridian(
+    'edge',
+    ['edge', '--config', configFile, '--region', 'us-east-1', '--listen', '127.0.0.1:0'].concat([
+      '--admin',
+      '127.0.0.1:0',
+      '--workers',
+      String(workers),
+    ]),
+    logDir,
+    { MERIDIAN_LOG_LEVEL: 'warn' },
+  );
+}
