@@ -153,27 +153,35 @@ export function judgeFds(
     const half = Math.floor(cycles.length / 2);
     const first = median(cycles.slice(0, half).map((p) => p.v));
     const last = median(cycles.slice(-half).map((p) => p.v));
-    return {
-      slopePerHour: slope(cycles) * 3600,
-      median: median(cycles.map((p) => p.v)),
-      rise: first === 0 ? null : (last - first) / first,
-      grows: last - first > FD_SLACK,
-      judged: true,
-      why: `${first} -> ${last} open (median floor of the earlier and later half of ${cycles.length} cycles; at most +${FD_SLACK})`,
-    };
+    return fdGrowth(
+      cycles,
+      first,
+      last,
+      `${first} -> ${last} open (median floor of the earlier and later half of ${cycles.length} cycles; at most +${FD_SLACK})`,
+    );
   }
   const judged = perGroup(points, intervalS, 'min').filter((p) => p.t > from);
   if (judged.length < 3) return notJudged(`${judged.length} points after warm-up, 3 needed`, judged);
   const third = Math.max(1, Math.floor(judged.length / 3));
   const before = Math.max(...judged.slice(0, -third).map((p) => p.v));
   const last = median(judged.slice(-third).map((p) => p.v));
+  return fdGrowth(
+    judged,
+    before,
+    last,
+    `last third ${last} open, highest floor before it ${before} (at most +${FD_SLACK}; fewer than two whole cycles after warm-up)`,
+  );
+}
+
+/** Descriptors grow when the later level is more than FD_SLACK above the earlier one. */
+function fdGrowth(series: Point[], earlier: number, later: number, why: string): Judgement {
   return {
-    slopePerHour: slope(judged) * 3600,
-    median: median(judged.map((p) => p.v)),
-    rise: before === 0 ? null : (last - before) / before,
-    grows: last - before > FD_SLACK,
+    slopePerHour: slope(series) * 3600,
+    median: median(series.map((p) => p.v)),
+    rise: earlier === 0 ? null : (later - earlier) / earlier,
+    grows: later - earlier > FD_SLACK,
     judged: true,
-    why: `last third ${last} open, highest floor before it ${before} (at most +${FD_SLACK}; fewer than two whole cycles after warm-up)`,
+    why,
   };
 }
 
