@@ -1,21 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
+import { findProgram } from './programs.js';
 
 /** The etcd server on PATH (Debian `etcd-server`), or null: the lab then runs control on SQLite. */
-export function findEtcd(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const path = join(dir, 'etcd');
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {}
-  }
-  return null;
-}
+export const findEtcd = (): string | null => findProgram('etcd');
 
 export interface EtcdMemberPlan {
   /** Member name: the region (or `witness`) it runs in. */

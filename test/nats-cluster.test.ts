@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect, StorageType } from 'nats';
+import { natsNodeConfig, supportsSyncInterval } from '../src/lab/nats-node.js';
+import { startNatsCluster } from './helpers/nats-cluster.js';
+
+test('sync_interval is written only for servers that know it (2.10 and later)', () => {
+  assert.equal(supportsSyncInterval([2, 9, 10]), false);
+  assert.equal(supportsSyncInterval([2, 10, 0]), true);
+  assert.equal(supportsSyncInterval(null), false);
+  const plan = { name: 'a', clientPort: 1, clusterPort: 2, monitorPort: 3 };
+  const o = { program: 'x', plan, cluster: [plan], dataRoot: '/d', logDir: '/l' };
+  assert.deepEqual((natsNodeConfig(o, true).jetstream as Record<string, unknown>).sync_interval, 'always');
+  assert.equal((natsNodeConfig(o, false).jetstream as Record<string, unknown>).sync_interval, undefined);
+  assert.equal(natsNodeConfig(o, false).cluster, undefined);
+});
+
+test('a 3-node cluster keeps an R3 stream writable and readable when one node is SIGKILLed', async (t) => {
+  const cluster = await startNatsCluster(t);
+  if (!cluster) return;
+  const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  t.after(() => nc.close());
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({
+    name: 'R3TEST',
+    subjects: ['r3.test'],
+    num_replicas: 3,
+    storage: StorageType.File,
+  });
+  const js = nc.jetstream();
+  for (let i = 0; i < 20; i++) await js.publish('r3.test', new TextEncoder().encode(String(i)));
+  await cluster.nodes[0].kill();
+  let acked = 0;
+  const deadline = Date.now() + 30_000;
+  while (acked < 20 && Date.now() < deadline) {
+    try {
+      await js.publish('r3.test', new TextEncoder().encode(String(20 + acked)), { timeout: 2000 });
+      acked++;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  assert.equal(acked, 20, 'publishes are acknowledged by the two surviving nodes');
+  const info = await jsm.streams.info('R3TEST');
+  assert.equal(info.state.messages, 40);
+  assert.equal(info.config.num_replicas, 3);
+  cluster.nodes[0].start();
+  await cluster.nodes[0].healthy();
+});
