@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../log.js';
 import { createReplicatedCache, type ReplicatedCache } from '../../replication/cache.js';
 import { MemoryStore } from '../../replication/memory-store.js';
 import { type Relay, startRelay } from '../../replication/relay.js';
+import { type Shipper, startShipper } from '../../replication/shipper.js';
 import { type Entry, entryOf, eventOf, itemKey, userPrefix } from './store.js';
 import { createHttpTransport, type HttpTransport, type ReplicateBody } from './transport.js';
 import { faultFor, type LabRoute, type LabVersion, originSeed, routeOf } from './versions.js';
@@ -49,13 +50,15 @@ export const sourceName = (id: string) =>
  *
  * Data goes through the replicated cache (src/replication): each origin is a
  * replica with an in-memory store; a write is applied locally, stamped with a
- * hybrid logical clock, and pushed to every other origin (see transport.ts),
+ * hybrid logical clock and put in the store's outbox, which this origin's own
+ * shipper pushes to every other origin (see transport.ts),
  * whose relay applies it last-writer-wins; deletes leave tombstones.
  */
 export class WatchService {
   readonly store: MemoryStore;
   readonly cache: ReplicatedCache;
   private readonly transport: HttpTransport;
+  private readonly shipper: Shipper;
   private readonly relays = new Map<string, Promise<Relay>>();
   private readonly registry = new Registry();
   private readonly source: string;
@@ -76,6 +79,12 @@ export class WatchService {
     this.store = new MemoryStore();
     this.transport = createHttpTransport({ self: this.source, peers: options.peers ?? [], log: this.log });
     this.cache = createReplicatedCache({
+      region: this.source,
+      store: this.store,
+      registry: this.registry,
+      log: this.log,
+    });
+    this.shipper = startShipper({
       region: this.source,
       store: this.store,
       transport: this.transport,
@@ -258,7 +267,8 @@ export class WatchService {
       return this.send(res, 200, {
         entries: this.store.size,
         version: this.version,
-        pending: this.transport.pending(),
+        // Writes still in the outbox, and messages some peer has not taken.
+        pending: (await this.store.outboxDepth()) + this.transport.pending(),
         fault: this.fault,
         replication: {
           applied: sum('applied'),
@@ -296,6 +306,7 @@ export class WatchService {
     await closed;
     const relays = await Promise.allSettled(this.relays.values());
     await Promise.all(relays.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    await this.shipper.close();
     await this.transport.close();
   }
 }
