@@ -144,7 +144,8 @@ function unsafeQueue(
   registry: Registry | undefined,
   log: Logger,
 ): (e: ReplicationEvent) => void {
-  if (!transport) throw new MeridianError('BAD_ARGUMENT', "delivery 'unsafe-ack-before-publish' needs a transport");
+  if (!transport)
+    throw new MeridianError('BAD_ARGUMENT', "delivery 'unsafe-ack-before-publish' needs a transport");
   const published = replicationMetrics(registry ?? new Registry()).published.labels(region);
   const publisher = new BatchPublisher(region, (data) => transport.publish(region, data));
   let queued: ReplicationEvent[] = [];

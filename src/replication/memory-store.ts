@@ -5,7 +5,13 @@
 // expire after the tombstone TTL, a set with expireAt expires then.
 import { encodeEvent, type ReplicationEvent } from './event.js';
 import { compareHlc } from './hlc.js';
-import { type ApplyResult, type CacheStore, DEFAULT_OUTBOX_MAX_LENGTH, type OutboxEntry, outboxFull } from './store.js';
+import {
+  type ApplyResult,
+  type CacheStore,
+  DEFAULT_OUTBOX_MAX_LENGTH,
+  type OutboxEntry,
+  outboxFull,
+} from './store.js';
 
 export interface MemoryStoreOptions {
   tombstoneTtlMs?: number;

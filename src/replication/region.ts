@@ -33,7 +33,11 @@ const natsAuth = (c: ReplicationCredentials = {}) => ({
   pass: c.natsPassword,
 });
 
-const natsOptions = (config: ReplicationConfig, credentials: ReplicationCredentials | undefined, log: Logger) => ({
+const natsOptions = (
+  config: ReplicationConfig,
+  credentials: ReplicationCredentials | undefined,
+  log: Logger,
+) => ({
   servers: config.nats.servers,
   stream: config.nats.stream,
   maxAgeMs: config.nats.maxAge,
@@ -118,8 +122,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     keyspaces: config.keyspaces,
     outboxMaxLength: config.outbox.maxLength,
   });
-  const shipper =
-    options.ship === false ? null : startShipper({ ...common, store: cache.store, transport });
+  const shipper = options.ship === false ? null : startShipper({ ...common, store: cache.store, transport });
   const relay = await startRelay({
     ...common,
     sources: regions.includes(region) ? regions : [...regions, region],
