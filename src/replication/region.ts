@@ -51,6 +51,8 @@ export interface RegionReplicationOptions {
   log?: Logger;
   /** Off to run only the cache and relay (tests, benchmarks). */
   probe?: boolean;
+  /** This region's clock: a test hook for a region whose clock runs ahead (MERIDIAN_CLOCK_OFFSET_MS). */
+  now?: () => number;
   credentials?: ReplicationCredentials;
 }
 
@@ -100,6 +102,8 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     transport,
     keyPrefix: config.keyPrefix,
     tombstoneTtlMs: config.tombstoneTtl,
+    maxClockOffsetMs: config.maxClockOffset,
+    now: options.now,
     registry,
     log,
   };
@@ -110,6 +114,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
   });
   const relay = await startRelay({
     ...common,
+    keyspaces: config.keyspaces,
     sources: regions.includes(region) ? regions : [...regions, region],
   });
   const probe =
@@ -122,6 +127,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
           pollMs: config.probe.poll,
           registry,
           log,
+          now: options.now,
         });
   const running: RegionReplication = {
     cache,
@@ -176,6 +182,7 @@ export async function startRegionLagProbe(options: {
     transport,
     keyPrefix: config.keyPrefix,
     tombstoneTtlMs: config.tombstoneTtl,
+    maxClockOffsetMs: config.maxClockOffset,
     registry: options.registry,
     log,
   });

@@ -25,6 +25,8 @@ export interface WatchServiceOptions {
   /** Seed of a bad version's fault pattern (with the origin's id): the same seed, the same failed requests. */
   seed?: number;
   log?: Logger;
+  /** This origin's clock (test hook MERIDIAN_CLOCK_OFFSET_MS: a region whose clock runs ahead). */
+  now?: () => number;
 }
 
 export interface OriginFault {
@@ -81,6 +83,7 @@ export class WatchService {
       transport: this.transport,
       registry: this.registry,
       log: this.log,
+      now: options.now,
     });
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => this.send(res, 500, { error: (e as Error).message }));
@@ -223,6 +226,7 @@ export class WatchService {
         transport: this.transport,
         registry: this.registry,
         log: this.log,
+        now: this.options.now,
       });
       this.relays.set(source, relay);
     }
