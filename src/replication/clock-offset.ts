@@ -13,6 +13,8 @@ const DEFAULT_WINDOW = 20;
 export class ClockOffsetEstimator {
   private readonly samples = new Map<string, number[]>();
   private readonly theirs = new Map<string, number>();
+  /** aheadOfPeersMs() is asked at every stamp: computed once per new sample. */
+  private median: number | null | undefined;
 
   constructor(private readonly window = DEFAULT_WINDOW) {}
 
@@ -23,12 +25,14 @@ export class ClockOffsetEstimator {
     list.push(localMs - peerWallMs);
     if (list.length > this.window) list.shift();
     this.samples.set(peer, list);
+    this.median = undefined;
   }
 
   /** The peer's own bound of how far it runs ahead of this region (carried in its canary). */
   peerReport(peer: string, boundMs: unknown): void {
     if (typeof boundMs === 'number' && Number.isFinite(boundMs)) this.theirs.set(peer, boundMs);
     else this.theirs.delete(peer);
+    this.median = undefined;
   }
 
   /** This region's bound per peer, to carry in its own canary. */
@@ -49,6 +53,11 @@ export class ClockOffsetEstimator {
 
   /** How far this region's clock runs ahead of its peers' median; null before any canary. */
   aheadOfPeersMs(): number | null {
+    if (this.median === undefined) this.median = this.computeMedian();
+    return this.median;
+  }
+
+  private computeMedian(): number | null {
     const known = [...this.samples.keys()]
       .map((peer) => this.aheadOfMs(peer))
       .filter((a): a is number => a !== null)
