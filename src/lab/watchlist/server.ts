@@ -257,7 +257,7 @@ export class WatchService {
     if (path === '/_lab/dump') return this.send(res, 200, [...this.entries()]);
     if (path === '/_lab/status') {
       const relays = await Promise.all(this.relays.values());
-      const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed') =>
+      const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed' | 'clockAhead') =>
         relays.reduce((n, r) => n + r.stats()[k], 0);
       return this.send(res, 200, {
         entries: this.store.size,
@@ -269,6 +269,7 @@ export class WatchService {
           duplicates: sum('duplicates'),
           conflicts: sum('conflicts'),
           malformed: sum('malformed'),
+          clockAhead: sum('clockAhead'),
         },
       });
     }

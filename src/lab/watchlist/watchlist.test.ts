@@ -132,6 +132,8 @@ test('an origin whose clock runs ahead (the MERIDIAN_CLOCK_OFFSET_MS hook): its 
     assert.equal(put.status, 200);
     await until(() => a.list('u').length === 1, 'copied after the hold');
     assert.ok(Date.now() >= putAt + 1500, "not applied before a's clock was within 500 ms of b's stamp");
+    const status = await (await fetch(`http://127.0.0.1:${a.port}/_lab/status`)).json();
+    assert.equal(status.replication.clockAhead, 1);
   } finally {
     await Promise.all([a.close(), b.close()]);
   }
