@@ -22,6 +22,11 @@ test('meridian replication runs a relay process', async (t) => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^meridian: replication.regions has no entry for region nowhere/);
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    const clock = runCli(['replication', '--config', file, '--region', 'us-west-2'], {
+      MERIDIAN_CLOCK_OFFSET_MS: 'soon',
+    });
+    assert.equal(clock.status, 2, clock.stderr);
+    assert.match(clock.stderr, /^meridian: MERIDIAN_CLOCK_OFFSET_MS expects an integer of ms, got "soon"/);
   });
 
   await t.test('applies the other region, serves health and metrics, stops on SIGTERM', async () => {
@@ -33,7 +38,8 @@ test('meridian replication runs a relay process', async (t) => {
       ],
       {
         stdio: ['ignore', 'pipe', 'ignore'],
-        env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
+        // Test hook: this relay's clock runs 3 s behind, so east's events are held until it catches up.
+        env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', MERIDIAN_CLOCK_OFFSET_MS: '-3000' },
       },
     );
     const exited = once(child, 'exit');
@@ -57,10 +63,17 @@ test('meridian replication runs a relay process', async (t) => {
       assert.equal(health.region, 'us-west-2');
       assert.ok(health.relay.applied >= 1);
       assert.equal(typeof health.outbox.depth, 'number', 'its own outbox is reported');
+      assert.equal(health.relay.clockAhead, 1, 'held while its clock was more than 500 ms behind');
+      assert.equal(health.clock.maxOffsetMs, 500);
+      assert.deepEqual(health.conflicts, { total: 0, topKeys: [] });
       const metrics = await (await fetch(`http://${ready.admin}/metrics`)).text();
       assert.match(
         metrics,
         /meridian_replication_events_applied_total\{source="us-east-1",destination="us-west-2",op="set"\}/,
+      );
+      assert.match(
+        metrics,
+        /meridian_replication_clock_ahead_total\{source="us-east-1",destination="us-west-2"\} 1/,
       );
       child.kill('SIGTERM');
       const [code] = await exited;

@@ -62,6 +62,7 @@ export function registerReplication(program: Command) {
     action(async (flags: ReplicationFlags) => {
       const { createLogger } = await import('../log.js');
       const { runReplication } = await import('../replication/run.js');
+      const { clockOffsetFromEnv } = await import('../replication/test-clock.js');
       const log = createLogger('replication');
       const running = await runReplication({
         configFile: flags.config,
@@ -69,6 +70,7 @@ export function registerReplication(program: Command) {
         admin: flags.admin,
         log,
         credentials: replicationCredentials({ ...flags }),
+        clockOffsetMs: clockOffsetFromEnv(),
       });
       log.info(running.ready, 'replication relay ready');
       serveUntilSignal(

@@ -10,7 +10,7 @@ import { isMeridianError, MeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { BatchPublisher } from './batcher.js';
 import { MAX_EVENT_BYTES, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
-import { HybridClock } from './hlc.js';
+import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
 import { type CacheStore, storeOf } from './store.js';
 import type { ReplicationTransport } from './transport.js';
@@ -38,6 +38,13 @@ export interface ReplicatedCacheOptions {
   defaultMode?: 'replicate' | 'invalidate';
   keyspaces?: readonly KeyspaceConfig[];
   tombstoneTtlMs?: number;
+  /**
+   * How far (ms) this region's clock may run ahead of its peers' before its
+   * stamps are clamped to peers' time + this (once the lag probe measured it). Default 500.
+   */
+  maxClockOffsetMs?: number;
+  /** This region's clock. A test hook: a region whose clock runs ahead (MERIDIAN_CLOCK_OFFSET_MS). */
+  now?: () => number;
   registry?: Registry;
   log?: Logger;
 }
@@ -62,7 +69,12 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
   const { region } = options;
   const log = options.log ?? createLogger('replication');
   const store = storeOf(options);
-  const clock = new HybridClock(region);
+  const now = options.now ?? Date.now;
+  const clamped = replicationMetrics(options.registry ?? new Registry()).clockClamped.labels(region);
+  const clock = new HybridClock(region, now, {
+    maxOffsetMs: options.maxClockOffsetMs ?? DEFAULT_MAX_CLOCK_OFFSET_MS,
+    onClamp: () => clamped.inc(),
+  });
   const keyspaces = [...(options.keyspaces ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
   const defaultMode = options.defaultMode ?? 'replicate';
   const unsafe =
@@ -81,7 +93,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     // A newer stamp already stored means another region's clock runs ahead of
     // ours: take its stamp in (HLC receive) and stamp again, so this write wins.
     for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
-      const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
+      const candidate = { ...event, hlc: clock.tick(), at: now() };
       const written = unsafe ? store.apply(candidate) : store.write(candidate, outgoingOf(candidate));
       const result = await written.catch(redisDown(region));
       if (result.outcome === 'foreign') {

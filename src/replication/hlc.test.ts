@@ -54,3 +54,81 @@ test('parseHlc refuses what is not a stamp', () => {
     assert.equal(parseHlc(bad), null, bad);
   }
 });
+
+// Clamping: a clock measured further ahead of its peers than maxOffsetMs stamps
+// from peers' time + maxOffsetMs, and still never runs backwards.
+const clampCases: {
+  name: string;
+  maxOffsetMs: number;
+  steps: { now: number; ahead: number | null; wall: number; counter: number; clamped: boolean }[];
+}[] = [
+  {
+    name: 'unknown offset: the physical clock',
+    maxOffsetMs: 500,
+    steps: [{ now: 10_000, ahead: null, wall: 10_000, counter: 0, clamped: false }],
+  },
+  {
+    name: 'within the offset: the physical clock',
+    maxOffsetMs: 500,
+    steps: [{ now: 10_000, ahead: 500, wall: 10_000, counter: 0, clamped: false }],
+  },
+  {
+    name: 'ahead by more: peers time + maxOffset',
+    maxOffsetMs: 500,
+    steps: [{ now: 15_000, ahead: 5000, wall: 10_500, counter: 0, clamped: true }],
+  },
+  {
+    name: 'measured after fast stamps: the wall holds (counter) until the clamped reading passes it',
+    maxOffsetMs: 500,
+    steps: [
+      { now: 15_000, ahead: null, wall: 15_000, counter: 0, clamped: false },
+      { now: 16_000, ahead: 5000, wall: 15_000, counter: 1, clamped: true },
+      { now: 19_499, ahead: 5000, wall: 15_000, counter: 2, clamped: true },
+      { now: 19_600, ahead: 5000, wall: 15_100, counter: 0, clamped: true },
+    ],
+  },
+  {
+    name: 'the clock is corrected: back to the physical clock',
+    maxOffsetMs: 500,
+    steps: [
+      { now: 15_000, ahead: 5000, wall: 10_500, counter: 0, clamped: true },
+      { now: 15_100, ahead: 0, wall: 15_100, counter: 0, clamped: false },
+    ],
+  },
+  {
+    name: 'no maximum: never clamped',
+    maxOffsetMs: Number.POSITIVE_INFINITY,
+    steps: [{ now: 15_000, ahead: 5000, wall: 15_000, counter: 0, clamped: false }],
+  },
+];
+for (const c of clampCases) {
+  test(`clamped clock: ${c.name}`, () => {
+    let step = c.steps[0];
+    let onClamp = 0;
+    const clock = new HybridClock('a', () => step.now, {
+      maxOffsetMs: c.maxOffsetMs,
+      onClamp: () => onClamp++,
+    });
+    clock.followPeers(() => step.ahead);
+    let clamped = 0;
+    for (step of c.steps) {
+      const stamp = parseHlc(clock.tick());
+      assert.deepEqual(stamp, { wall: step.wall, counter: step.counter, origin: 'a' }, `at ${step.now}`);
+      if (step.clamped) clamped++;
+    }
+    assert.equal(clock.clamped, clamped);
+    assert.equal(onClamp, clamped);
+  });
+}
+
+test('a stopped probe stops the clamping, unless another probe took over', () => {
+  const clock = new HybridClock('a', () => 15_000, { maxOffsetMs: 500 });
+  const first = () => 5000;
+  const second = () => 4000;
+  clock.followPeers(first);
+  clock.followPeers(second);
+  clock.unfollowPeers(first);
+  assert.equal(clock.physical().ms, 11_500);
+  clock.unfollowPeers(second);
+  assert.deepEqual(clock.physical(), { ms: 15_000, clamped: false });
+});

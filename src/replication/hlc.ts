@@ -6,6 +6,9 @@
 // origin. Digits only in the ordered part, so the Lua script in Redis can
 // compare numerically and no server locale can change the order.
 
+/** replication.maxClockOffset's default, ms. */
+export const DEFAULT_MAX_CLOCK_OFFSET_MS = 500;
+
 const WALL_DIGITS = 15;
 const COUNTER_DIGITS = 5;
 const COUNTER_MAX = 99_999;
@@ -37,18 +40,66 @@ export function compareHlc(a: string, b: string): number {
   return oa < ob ? -1 : oa > ob ? 1 : 0;
 }
 
+export interface HybridClockOptions {
+  /**
+   * How far this clock may run ahead of its peers', in ms. Once the clock is
+   * measured further ahead (followPeers), its physical reading is clamped to
+   * peers' time + this, so a fast clock cannot win conflicts for long.
+   */
+  maxOffsetMs?: number;
+  /** Called for every stamp made from a clamped reading. */
+  onClamp?: () => void;
+}
+
 export class HybridClock {
   private wall = 0;
   private counter = 0;
+  private aheadOfPeers: () => number | null = () => null;
+  private readonly maxOffsetMs: number;
+  /** Stamps made from a clamped reading so far. */
+  clamped = 0;
 
   constructor(
     readonly origin: string,
     private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: HybridClockOptions = {},
+  ) {
+    this.maxOffsetMs = options.maxOffsetMs ?? Number.POSITIVE_INFINITY;
+  }
 
-  /** A stamp for a local write, after every stamp this clock made or observed. */
+  /**
+   * Where the clock learns how far (ms) it runs ahead of its peers' median
+   * (the lag probe's estimate; null while unknown).
+   */
+  followPeers(aheadOfPeersMs: () => number | null): void {
+    this.aheadOfPeers = aheadOfPeersMs;
+  }
+
+  /** Forgets `aheadOfPeersMs` (a stopped probe) unless another one took its place. */
+  unfollowPeers(aheadOfPeersMs: () => number | null): void {
+    if (this.aheadOfPeers === aheadOfPeersMs) this.aheadOfPeers = () => null;
+  }
+
+  /** The physical reading a stamp starts from: now(), or peers' time + maxOffsetMs when ahead by more. */
+  physical(): { ms: number; clamped: boolean } {
+    const ms = this.now();
+    const ahead = this.aheadOfPeers();
+    if (ahead === null || !(ahead > this.maxOffsetMs)) return { ms, clamped: false };
+    return { ms: Math.floor(ms - ahead + this.maxOffsetMs), clamped: true };
+  }
+
+  /**
+   * A stamp for a local write, after every stamp this clock made or observed.
+   * The clock never runs backwards, also when clamping starts: two writes of
+   * one region must never share a stamp, so stamps made before the offset was
+   * measured hold the wall until the clamped reading passes them.
+   */
   tick(): string {
-    const physical = this.now();
+    const { ms: physical, clamped } = this.physical();
+    if (clamped) {
+      this.clamped++;
+      this.options.onClamp?.();
+    }
     if (physical > this.wall) {
       this.wall = physical;
       this.counter = 0;

@@ -1,7 +1,12 @@
 // In-process transport: one log per source region, one cursor per
 // destination. For the lab's embedded default and tests; it lives and dies
 // with the process. cut()/heal() simulate a broken link.
-import type { MessageHandler, ReplicationTransport, TransportSubscription } from './transport.js';
+import {
+  type MessageHandler,
+  type ReplicationTransport,
+  RetryLater,
+  type TransportSubscription,
+} from './transport.js';
 
 interface Log {
   messages: Uint8Array[];
@@ -110,8 +115,8 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
         try {
           await handler(log.messages[cursor - log.base]);
           cursors.set(id, cursor + 1);
-        } catch {
-          await sleep(retryDelayMs);
+        } catch (err) {
+          await sleep(err instanceof RetryLater ? err.afterMs : retryDelayMs);
         }
       }
     })();

@@ -8,7 +8,9 @@ export interface ReplicationMetrics {
   publishFailures: Counter<'source'>;
   applied: Counter<'source' | 'destination' | 'op'>;
   duplicates: Counter<'source' | 'destination'>;
-  conflicts: Counter<'source' | 'destination'>;
+  conflicts: Counter<'source' | 'destination' | 'keyspace'>;
+  clockAhead: Counter<'source' | 'destination'>;
+  clockClamped: Counter<'region'>;
   malformed: Counter<'source' | 'destination'>;
   lag: Histogram<'source' | 'destination'>;
   queueDepth: Gauge<'source' | 'destination'>;
@@ -50,9 +52,21 @@ export function replicationMetrics(registry: Registry): ReplicationMetrics {
       registers,
     }),
     conflicts: new Counter({
-      name: 'meridian_replication_conflicts_resolved_total',
-      help: 'Events that lost to a newer write of the same key (last writer wins by hybrid logical clock)',
+      name: 'meridian_replication_conflicts_total',
+      help: 'Events that lost to a newer write of the same key (last writer wins by hybrid logical clock), by keyspace prefix (or default)',
+      labelNames: ['source', 'destination', 'keyspace'],
+      registers,
+    }),
+    clockAhead: new Counter({
+      name: 'meridian_replication_clock_ahead_total',
+      help: "Events held at the destination because their stamp ran more than replication.maxClockOffset ahead of the destination's clock",
       labelNames: ['source', 'destination'],
+      registers,
+    }),
+    clockClamped: new Counter({
+      name: 'meridian_replication_clock_clamped_total',
+      help: "Stamps made from a clamped clock: the region's clock measured more than replication.maxClockOffset ahead of its peers'",
+      labelNames: ['region'],
       registers,
     }),
     malformed: new Counter({

@@ -17,7 +17,12 @@ import {
 } from 'nats';
 import { MeridianError } from '../errors.js';
 import { createLogger, type Logger, redactUrl } from '../log.js';
-import type { MessageHandler, ReplicationTransport, TransportSubscription } from './transport.js';
+import {
+  type MessageHandler,
+  type ReplicationTransport,
+  RetryLater,
+  type TransportSubscription,
+} from './transport.js';
 
 export interface NatsTransportOptions {
   servers: string[];
@@ -133,16 +138,17 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     const handle = (m: JsMsg) => {
       const done = handler(m.data)
         .then(
-          () => true,
+          () => true as const,
           (err) => {
+            if (err instanceof RetryLater) return err.afterMs;
             log.warn({ err, source, destination }, 'replication message not applied; it will come again');
-            return false;
+            return retryDelayMs;
           },
         )
-        .then((applied) => {
+        .then((retryInMs) => {
           try {
-            if (applied) m.ack();
-            else m.nak(retryDelayMs);
+            if (retryInMs === true) m.ack();
+            else m.nak(retryInMs);
           } catch {
             // Connection gone: the server redelivers after the ack wait.
           }

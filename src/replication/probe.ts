@@ -6,6 +6,7 @@
 import { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.js';
 import { INTERNAL_PREFIX, type ReplicatedCache } from './cache.js';
+import { ClockOffsetEstimator } from './clock-offset.js';
 import { replicationMetrics } from './metrics.js';
 
 export const canaryKey = (region: string) => `${INTERNAL_PREFIX}canary:${region}`;
@@ -32,6 +33,8 @@ export interface LagProbe {
    * nothing is known yet (report nothing rather than a made-up 0).
    */
   maxLagMs(): number | null;
+  /** How far this region's clock runs ahead of its peers' (ms, from the canaries; null before one arrived). */
+  clock(): { aheadOfPeersMs: number | null; peers: Record<string, number | null> };
   close(): void;
 }
 
@@ -51,6 +54,11 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
   const sources = [...new Set(options.regions)].filter((r) => r !== region);
   const seen = new Map<string, Seen>();
   let polling = false;
+  // The canaries double as clock probes: the cache's clock clamps its stamps
+  // when this region is measured too far ahead of the others.
+  const offsets = new ClockOffsetEstimator();
+  const aheadOfPeers = () => offsets.aheadOfPeersMs();
+  cache.clock.followPeers(aheadOfPeers);
 
   const lagMs = (source: string): number | null => {
     const s = seen.get(source);
@@ -62,7 +70,7 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
   const writeCanary = () => {
     const at = now();
     cache
-      .set(canaryKey(region), JSON.stringify({ at }), { ttlMs: 3_600_000 })
+      .set(canaryKey(region), JSON.stringify({ at, ahead: offsets.bounds() }), { ttlMs: 3_600_000 })
       .catch((err) => log.warn({ err }, 'lag probe could not write its canary'));
   };
 
@@ -72,9 +80,14 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
     try {
       for (const source of sources) {
         const raw = await cache.get(canaryKey(source));
-        const at = raw === null ? Number.NaN : Number((JSON.parse(raw) as { at?: unknown }).at);
+        const canary =
+          raw === null ? {} : (JSON.parse(raw) as { at?: unknown; ahead?: Record<string, unknown> });
+        const at = Number(canary.at);
         if (Number.isFinite(at) && at !== seen.get(source)?.writtenAt) {
-          seen.set(source, { writtenAt: at, delayMs: Math.max(0, now() - at) });
+          const seenAt = now();
+          seen.set(source, { writtenAt: at, delayMs: Math.max(0, seenAt - at) });
+          offsets.sample(source, at, seenAt);
+          offsets.peerReport(source, canary.ahead?.[region]);
         }
         const lag = lagMs(source);
         if (lag !== null) gauge.set({ source, destination: region }, lag / 1000);
@@ -100,7 +113,10 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
       const known = sources.map(lagMs).filter((l): l is number => l !== null);
       return known.length === 0 ? null : Math.max(...known);
     },
+    clock: () => ({ aheadOfPeersMs: offsets.aheadOfPeersMs(), peers: offsets.peers() }),
     close() {
+      // A probe that stopped measuring must not keep the clock clamped on an old estimate.
+      cache.clock.unfollowPeers(aheadOfPeers);
       clearInterval(writer);
       clearInterval(poller);
     },

@@ -69,6 +69,8 @@ export interface RegionReplicationOptions {
   probe?: boolean;
   /** Off when another process ships this region's outbox; default on (the lease keeps it to one). */
   ship?: boolean;
+  /** This region's clock: a test hook for a region whose clock runs ahead (MERIDIAN_CLOCK_OFFSET_MS). */
+  now?: () => number;
   credentials?: ReplicationCredentials;
 }
 
@@ -113,6 +115,8 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     transport,
     keyPrefix: config.keyPrefix,
     tombstoneTtlMs: config.tombstoneTtl,
+    maxClockOffsetMs: config.maxClockOffset,
+    now: options.now,
     registry,
     log,
   };
@@ -125,6 +129,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
   const shipper = options.ship === false ? null : startShipper({ ...common, store: cache.store, transport });
   const relay = await startRelay({
     ...common,
+    keyspaces: config.keyspaces,
     sources: regions.includes(region) ? regions : [...regions, region],
   });
   const probe =
@@ -137,6 +142,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
           pollMs: config.probe.poll,
           registry,
           log,
+          now: options.now,
         });
   const running: RegionReplication = {
     cache,
@@ -187,6 +193,7 @@ export async function startRegionLagProbe(options: {
     keyPrefix: config.keyPrefix,
     tombstoneTtlMs: config.tombstoneTtl,
     outboxMaxLength: config.outbox.maxLength,
+    maxClockOffsetMs: config.maxClockOffset,
     registry: options.registry,
     log,
   });

@@ -4,12 +4,21 @@
 // stops or crashes loses nothing: the next one resumes from the durable cursor.
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import type { KeyspaceConfig } from '../config/schema/replication.js';
 import { isMeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { INTERNAL_PREFIX } from './cache.js';
 import { decodeBatch, type ReplicationEvent } from './event.js';
+import { DEFAULT_MAX_CLOCK_OFFSET_MS } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
 import { type ApplyOutcome, type CacheStore, storeOf } from './store.js';
-import type { ReplicationTransport, TransportSubscription } from './transport.js';
+import { type TopKey, TopKeys } from './top-keys.js';
+import { type ReplicationTransport, RetryLater, type TransportSubscription } from './transport.js';
+
+/** A held message is looked at again at least this often (the local clock may be stepped meanwhile). */
+const HOLD_RECHECK_MS = 1000;
+/** Quiet this long after a hold, the next hold starts a new burst (and logs again). */
+const HOLD_BURST_GAP_MS = 5000;
 
 export interface RelayOptions {
   /** The region this relay writes into. */
@@ -22,6 +31,15 @@ export interface RelayOptions {
   transport: ReplicationTransport;
   keyPrefix?: string;
   tombstoneTtlMs?: number;
+  /** Keyspaces of the config: the `keyspace` label of the conflicts metric (longest matching prefix, else default). */
+  keyspaces?: readonly KeyspaceConfig[];
+  /**
+   * An event stamped more than this (ms) ahead of this region's clock is held:
+   * not applied, its message comes again once the clock caught up. Default 500.
+   */
+  maxClockOffsetMs?: number;
+  /** This region's clock (tests: a region whose clock runs ahead). */
+  now?: () => number;
   registry?: Registry;
   log?: Logger;
   /** Called after each event was applied (or found already applied, or lost to a newer write). */
@@ -33,11 +51,15 @@ export interface RelayStats {
   duplicates: number;
   conflicts: number;
   malformed: number;
+  /** Holds of events stamped too far ahead (an event held across redeliveries counts once). */
+  clockAhead: number;
 }
 
 export interface Relay {
   readonly region: string;
   stats(): RelayStats;
+  /** The keys whose replicated events lost most often to a newer write (space-saving estimate). */
+  conflictTopKeys(n?: number): TopKey[];
   /** Messages not yet taken, per source region. */
   queueDepths(): Promise<Map<string, number>>;
   close(): Promise<void>;
@@ -49,8 +71,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const metrics = replicationMetrics(options.registry ?? new Registry());
   const store = storeOf(options);
   const sources = [...new Set(options.sources)].filter((s) => s !== region);
-  const stats: RelayStats = { applied: 0, duplicates: 0, conflicts: 0, malformed: 0 };
+  const stats: RelayStats = { applied: 0, duplicates: 0, conflicts: 0, malformed: 0, clockAhead: 0 };
   const subscriptions: TransportSubscription[] = [];
+  const now = options.now ?? Date.now;
+  const maxOffsetMs = options.maxClockOffsetMs ?? DEFAULT_MAX_CLOCK_OFFSET_MS;
+  const keyspaceOf = keyspaceLabeller(options.keyspaces ?? []);
+  const topKeys = new TopKeys();
 
   for (const source of sources) {
     const m = {
@@ -60,18 +86,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         inv: metrics.applied.labels(source, region, 'inv'),
       },
       duplicates: metrics.duplicates.labels(source, region),
-      conflicts: metrics.conflicts.labels(source, region),
+      clockAhead: metrics.clockAhead.labels(source, region),
       malformed: metrics.malformed.labels(source, region),
       lag: metrics.lag.labels(source, region),
     };
 
     const applyOne = async (e: ReplicationEvent) => {
       const { outcome } = await store.apply(e);
-      const now = Date.now();
+      const appliedAt = now();
       if (outcome === 'applied') {
         stats.applied++;
         m.applied[e.op].inc();
-        m.lag.observe(Math.max(0, now - e.at) / 1000);
+        m.lag.observe(Math.max(0, appliedAt - e.at) / 1000);
       } else if (outcome === 'foreign') {
         stats.malformed++;
         m.malformed.inc();
@@ -84,9 +110,34 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         m.duplicates.inc();
       } else {
         stats.conflicts++;
-        m.conflicts.inc();
+        metrics.conflicts.inc({ source, destination: region, keyspace: keyspaceOf(e.key) });
+        topKeys.add(e.key);
       }
-      options.onEvent?.(e, outcome, source, now);
+      options.onEvent?.(e, outcome, source, appliedAt);
+    };
+
+    const hold = holdTracker();
+    /** Events of the message stamped too far ahead of this region's clock; the rest may be applied now. */
+    const tooFarAhead = (events: ReplicationEvent[]) => {
+      const limit = now() + maxOffsetMs;
+      // Canaries are exempt: only their own region writes them (they win no conflict),
+      // and the lag probe measures the clock offset from their arrival time.
+      return events.filter((e) => !e.key.startsWith(INTERNAL_PREFIX) && wallOf(e) > limit);
+    };
+    const holdBack = (held: ReplicationEvent[]): never => {
+      const at = now();
+      const furthest = Math.max(...held.map(wallOf));
+      const fresh = hold.add(held);
+      stats.clockAhead += fresh;
+      m.clockAhead.inc(fresh);
+      if (hold.startsBurst(at)) {
+        log.warn(
+          { source, aheadMs: furthest - at, maxClockOffsetMs: maxOffsetMs, held: held.length },
+          'replication events stamped too far ahead of this clock are held until it catches up',
+        );
+      }
+      const waitMs = Math.min(HOLD_RECHECK_MS, Math.max(1, furthest - maxOffsetMs - at + 1));
+      throw new RetryLater(waitMs, `${held.length} events of ${source} stamped ${furthest - at} ms ahead`);
     };
 
     const handler = async (data: Uint8Array) => {
@@ -107,8 +158,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         log.warn({ source, reason: err.message }, 'malformed replication message rejected');
         return;
       }
-      // Sent together, so ioredis pipelines them; Redis runs them in order.
-      await Promise.all(events.map(applyOne));
+      const held = tooFarAhead(events);
+      // Sent together, so ioredis pipelines them; Redis runs them in order. The
+      // others of a held message are applied now and are duplicates when it comes again.
+      const heldSet = new Set(held);
+      const ready = held.length === 0 ? events : events.filter((e) => !heldSet.has(e));
+      await Promise.all(ready.map(applyOne));
+      if (held.length > 0) holdBack(held);
     };
 
     subscriptions.push(await transport.subscribe(source, region, handler));
@@ -129,10 +185,45 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   return {
     region,
     stats: () => ({ ...stats }),
+    conflictTopKeys: (n = 20) => topKeys.top(n),
     queueDepths,
     async close() {
       metrics.depthReporters.delete(reportDepths);
       await Promise.all(subscriptions.map((s) => s.close()));
+    },
+  };
+}
+
+/** decodeBatch checked every stamp against HLC_PATTERN: the wall is its first 15 digits. */
+const wallOf = (e: ReplicationEvent) => Number(e.hlc.slice(0, 15));
+
+/** The `keyspace` label of a key: its longest matching configured prefix, or default (bounded by the config). */
+function keyspaceLabeller(keyspaces: readonly KeyspaceConfig[]): (key: string) => string {
+  const prefixes = keyspaces.map((k) => k.prefix).sort((a, b) => b.length - a.length);
+  return (key) => prefixes.find((p) => key.startsWith(p)) ?? 'default';
+}
+
+/** Which held events were counted already (redeliveries count once), and when a burst of holds starts. */
+function holdTracker() {
+  const seen = new Set<string>();
+  let lastHoldAt = Number.NEGATIVE_INFINITY;
+  return {
+    add(events: ReplicationEvent[]): number {
+      let fresh = 0;
+      for (const e of events) {
+        const id = `${e.hlc}\n${e.key}`;
+        if (seen.has(id)) continue;
+        fresh++;
+        seen.add(id);
+        // Bounded: forget the oldest (Sets iterate in insertion order).
+        if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
+      }
+      return fresh;
+    },
+    startsBurst(at: number): boolean {
+      const starts = at - lastHoldAt > HOLD_BURST_GAP_MS;
+      lastHoldAt = at;
+      return starts;
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { registerConventions } from '../metrics-conventions.js';
 import { startLagProbe } from './probe.js';
 import { type ReplicationCredentials, startRegionReplication } from './region.js';
+import { clockRunningAhead } from './test-clock.js';
 
 export interface RunReplicationOptions {
   configFile: string;
@@ -21,6 +22,8 @@ export interface RunReplicationOptions {
   admin: string;
   log: Logger;
   credentials?: ReplicationCredentials;
+  /** Test hook (MERIDIAN_CLOCK_OFFSET_MS): this process's clock runs this many ms ahead. */
+  clockOffsetMs?: number;
 }
 
 export interface ReplicationReadyLine {
@@ -47,6 +50,7 @@ export const REPLICATION_RESTART_ONLY = [
   'replication.defaultMode',
   'replication.keyspaces',
   'replication.tombstoneTtl',
+  'replication.maxClockOffset',
 ];
 
 export async function runReplication(o: RunReplicationOptions) {
@@ -60,12 +64,15 @@ export async function runReplication(o: RunReplicationOptions) {
   }
   const registry = new Registry();
   registerConventions(registry, 'replication');
+  const now = clockRunningAhead(o.clockOffsetMs);
+  if (now) o.log.warn({ clockOffsetMs: o.clockOffsetMs }, 'test hook: this clock runs ahead of the machine');
   const repl = await startRegionReplication({
     config: config.replication,
     region: o.region,
     registry,
     log: o.log,
     credentials: o.credentials,
+    now,
   });
   const health = async () => ({
     region: o.region,
@@ -75,6 +82,12 @@ export async function runReplication(o: RunReplicationOptions) {
     relay: repl.relay.stats(),
     outbox: { depth: await repl.cache.store.outboxDepth(), ...repl.shipper?.stats() },
     probe: { intervalMs: config.replication.probe.interval, pollMs: config.replication.probe.poll },
+    clock: {
+      maxOffsetMs: config.replication.maxClockOffset,
+      ...(repl.probe?.clock() ?? { aheadOfPeersMs: null, peers: {} }),
+      clampedStamps: repl.cache.clock.clamped,
+    },
+    conflicts: { total: repl.relay.stats().conflicts, topKeys: repl.relay.conflictTopKeys(20) },
   });
   let draining = false;
   // Started means the transport is connected and subscribed; Redis may come and go.
@@ -98,6 +111,7 @@ export async function runReplication(o: RunReplicationOptions) {
         pollMs: probe.poll,
         registry,
         log: o.log,
+        now,
       });
     }
   };

@@ -3,6 +3,21 @@
 // a destination that is away (partition, relay restart) resumes where it
 // stopped and gets the backlog in order.
 
+/**
+ * A handler rejects with this to have the message come again after about
+ * `afterMs` (not sooner than needed, not logged as a failure): the relay
+ * holding events stamped too far ahead of its clock.
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly afterMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'RetryLater';
+  }
+}
+
 export type MessageHandler = (data: Uint8Array) => Promise<void>;
 
 export interface TransportSubscription {

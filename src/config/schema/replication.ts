@@ -86,6 +86,11 @@ export const replicationSchema = z.strictObject({
   tombstoneTtl: duration
     .prefault('10m')
     .describe("How long a delete's tombstone outlives the delete (older writes arriving later lose to it)."),
+  maxClockOffset: duration
+    .prefault('500ms')
+    .describe(
+      "How far a region's clock may run ahead of the others': a replicated event stamped further ahead of the receiver's clock is held until it is not; a region measured further ahead of its peers (lag-probe canaries) stamps its writes with their time plus this.",
+    ),
   probe: z
     .strictObject({
       interval: duration.prefault('1s').describe('How often each region writes its canary key.'),

@@ -1,4 +1,5 @@
 import { MeridianError } from '../../errors.js';
+import { clockOffsetFromEnv, clockRunningAhead } from '../../replication/test-clock.js';
 import { WatchService } from './server.js';
 import { isLabVersion, LAB_VERSIONS } from './versions.js';
 
@@ -30,6 +31,8 @@ export async function runOrigin(o: OriginArgs): Promise<WatchService> {
     bootstrap: o.bootstrap,
     version: o.release,
     seed: o.seed,
+    // Test hook: MERIDIAN_CLOCK_OFFSET_MS=N runs this origin's clock N ms ahead.
+    now: clockRunningAhead(clockOffsetFromEnv()),
   }).start();
   const ready = { ready: true, part: 'origin', region: o.region, id: o.id, version: o.release };
   process.stdout.write(`${JSON.stringify({ ...ready, listen: `${m[1]}:${service.port}` })}\n`);

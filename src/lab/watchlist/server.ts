@@ -26,6 +26,8 @@ export interface WatchServiceOptions {
   /** Seed of a bad version's fault pattern (with the origin's id): the same seed, the same failed requests. */
   seed?: number;
   log?: Logger;
+  /** This origin's clock (test hook MERIDIAN_CLOCK_OFFSET_MS: a region whose clock runs ahead). */
+  now?: () => number;
 }
 
 export interface OriginFault {
@@ -83,6 +85,7 @@ export class WatchService {
       store: this.store,
       registry: this.registry,
       log: this.log,
+      now: options.now,
     });
     this.shipper = startShipper({
       region: this.source,
@@ -232,6 +235,7 @@ export class WatchService {
         transport: this.transport,
         registry: this.registry,
         log: this.log,
+        now: this.options.now,
       });
       this.relays.set(source, relay);
     }
@@ -262,7 +266,7 @@ export class WatchService {
     if (path === '/_lab/dump') return this.send(res, 200, [...this.entries()]);
     if (path === '/_lab/status') {
       const relays = await Promise.all(this.relays.values());
-      const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed') =>
+      const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed' | 'clockAhead') =>
         relays.reduce((n, r) => n + r.stats()[k], 0);
       return this.send(res, 200, {
         entries: this.store.size,
@@ -275,6 +279,7 @@ export class WatchService {
           duplicates: sum('duplicates'),
           conflicts: sum('conflicts'),
           malformed: sum('malformed'),
+          clockAhead: sum('clockAhead'),
         },
       });
     }

@@ -117,6 +117,28 @@ test('writes are copied to peers, faults fail requests but not health, a new ori
   }
 });
 
+test('an origin whose clock runs ahead (the MERIDIAN_CLOCK_OFFSET_MS hook): its writes wait at the others until their clocks are within 500 ms', async () => {
+  const a = await new WatchService({ region: 'r1', id: 'r1/0', log }).start();
+  const b = await new WatchService({
+    region: 'r2',
+    id: 'r2/0',
+    log,
+    peers: [`http://127.0.0.1:${a.port}`],
+    now: () => Date.now() + 2000,
+  }).start();
+  try {
+    const putAt = Date.now();
+    const put = await fetch(`http://127.0.0.1:${b.port}/users/u/items/m1`, { method: 'PUT', body: 'Alien' });
+    assert.equal(put.status, 200);
+    await until(() => a.list('u').length === 1, 'copied after the hold');
+    assert.ok(Date.now() >= putAt + 1500, "not applied before a's clock was within 500 ms of b's stamp");
+    const status = await (await fetch(`http://127.0.0.1:${a.port}/_lab/status`)).json();
+    assert.equal(status.replication.clockAhead, 1);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('POST: the origin names the item; a repeated Idempotency-Key gets the first result, at any origin with the copy', async () => {
   const a = await new WatchService({ region: 'r1', id: 'r1/0', log }).start();
   const b = await new WatchService({
