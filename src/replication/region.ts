@@ -10,6 +10,12 @@ import { createReplicatedCache, type ReplicatedCache } from './cache.js';
 import { connectNatsTransport } from './nats-transport.js';
 import { type LagProbe, startLagProbe } from './probe.js';
 import { type Relay, startRelay } from './relay.js';
+import {
+  type ReplicationRetention,
+  type RetentionMonitor,
+  retentionCheckIntervalMs,
+  startRetentionMonitor,
+} from './retention.js';
 import type { ReplicationTransport } from './transport.js';
 
 /**
@@ -51,6 +57,8 @@ export interface RegionReplicationOptions {
   log?: Logger;
   /** Off to run only the cache and relay (tests, benchmarks). */
   probe?: boolean;
+  /** Off to skip the retention monitor (headroom and gap flags). */
+  retention?: boolean;
   credentials?: ReplicationCredentials;
 }
 
@@ -59,6 +67,8 @@ export interface RegionReplication {
   relay: Relay;
   /** Replaced when the probe's settings are reloaded (SIGHUP). */
   probe: LagProbe | null;
+  /** Retention headroom and gaps of the other regions' streams for this region. */
+  retention: RetentionMonitor | null;
   /** This region's Redis (its status tells readiness). */
   redis: Redis;
   transport: ReplicationTransport;
@@ -108,10 +118,18 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     defaultMode: config.defaultMode,
     keyspaces: config.keyspaces,
   });
-  const relay = await startRelay({
-    ...common,
-    sources: regions.includes(region) ? regions : [...regions, region],
-  });
+  const sources = regions.includes(region) ? regions : [...regions, region];
+  const retention =
+    options.retention === false
+      ? null
+      : startRetentionMonitor({
+          ...common,
+          sources,
+          intervalMs: retentionCheckIntervalMs(config.nats.maxAge),
+        });
+  // Before the relay resumes: once it takes messages again, JetStream no longer shows the gap.
+  await retention?.check();
+  const relay = await startRelay({ ...common, sources });
   const probe =
     options.probe === false
       ? null
@@ -127,10 +145,12 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     cache,
     relay,
     probe,
+    retention,
     redis,
     transport,
     async close() {
       running.probe?.close();
+      retention?.close();
       await relay.close();
       if (ownsTransport) await transport.close();
       if (!options.redis) redis.disconnect();
@@ -142,6 +162,8 @@ export async function startRegionReplication(options: RegionReplicationOptions):
 export interface RegionLagProbe {
   maxLagMs(): number | null;
   lags(): Map<string, number | null>;
+  /** The worst retention headroom into the region, for the edge's report. */
+  retention(): ReplicationRetention | null;
   close(): Promise<void>;
 }
 
@@ -187,10 +209,22 @@ export async function startRegionLagProbe(options: {
     registry: options.registry,
     log,
   });
+  const retention = startRetentionMonitor({
+    region,
+    sources: config.regions.map((r) => r.region),
+    transport,
+    redis,
+    keyPrefix: config.keyPrefix,
+    intervalMs: retentionCheckIntervalMs(config.nats.maxAge),
+    registry: options.registry,
+    log,
+  });
   return {
     maxLagMs: () => probe.maxLagMs(),
     lags: () => probe.lags(),
+    retention: () => retention.summary(),
     async close() {
+      retention.close();
       probe.close();
       await transport.close();
       redis.disconnect();
