@@ -157,7 +157,7 @@ export async function resync(options: ResyncOptions): Promise<ResyncResult> {
     progress.scanned += batch.length;
     const wanted = batch.filter(({ key }) => differing.has(rangeOf(key, ranges)));
     if (wanted.length > 0) {
-      const theirs = await to.pipeline(wanted.map(({ key }) => ['hget', keyPrefix + key])).exec();
+      const theirs = await to.pipeline(wanted.map(({ key }) => ['hget', keyPrefix + key, 'h'])).exec();
       const newer = wanted.filter(({ values }, i) => {
         const [err, stamp] = theirs?.[i] ?? [];
         if (err || stamp === null || stamp === undefined) return !err;
