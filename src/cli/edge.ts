@@ -100,6 +100,7 @@ export function registerEdge(program: Command) {
           drainTimeout: flags.drainTimeout,
           log,
           replicationLagMs: lagProbe ? () => lagProbe.maxLagMs() : undefined,
+          replicationRetention: lagProbe ? () => lagProbe.retention() : undefined,
         }).catch(async (e) => {
           await lagProbe?.close();
           throw e;

@@ -71,8 +71,30 @@ export function formatStatus(s: Status): string {
     const kind = `${op.auto ? 'automatic ' : ''}${op.kind}`;
     lines.push(`operation ${op.id}: ${kind} ${op.region} ${op.status}, ${step}: ${op.message}`);
   }
+  lines.push(...formatRetention(s));
   lines.push(...formatOutlier(s));
   return lines.join('\n');
+}
+
+/** A line per region whose replication streams are near their maxAge or lost events (a gap). */
+export function formatRetention(s: Status): string[] {
+  const lines: string[] = [];
+  for (const r of s.regions) {
+    const ret = r.replicationRetention;
+    if (!ret) continue;
+    if (ret.gap) {
+      const from = ret.gapFrom.join(', ');
+      lines.push(
+        `replication GAP into ${r.id}: events from ${from} aged out before it took them; run meridian replication resync --region ${r.id} --from ${ret.gapFrom[0]}`,
+      );
+    } else if (ret.low) {
+      const left = ret.headroomS === null ? '' : ` (${Math.round(ret.headroomS)} s left)`;
+      lines.push(
+        `replication retention low into ${r.id}${left}: its relay is behind; events age out after nats.maxAge`,
+      );
+    }
+  }
+  return lines;
 }
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);

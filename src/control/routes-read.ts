@@ -14,6 +14,7 @@ export async function statusOf(ctx: ControlContext) {
   const why = new Map(state.healthWhy);
   const tracks = ctx.observer.healthTracks();
   const readings = ctx.observer.readings(Date.now());
+  const reports = ctx.observer.freshReports(Date.now());
   return {
     version: state.version,
     leader: await ctx.leadership.leader().catch(() => null),
@@ -31,6 +32,8 @@ export async function statusOf(ctx: ControlContext) {
       capacity: r.capacity,
       /** From the region's edge's last fresh report; null when unknown. */
       replicationLagMs: readings.get(r.id)?.replicationLagMs ?? null,
+      /** Retention of the other regions' streams for it (worst source, gap), from the same report; null when unknown. */
+      replicationRetention: reports.get(r.id)?.replicationRetention ?? null,
       /** Set when control will bring the dial back by itself (it failed the region over). */
       autoRestore: ctx.autoRestore.pending(r.id),
     })),

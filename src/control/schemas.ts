@@ -134,6 +134,15 @@ export const statusSchema = {
           demand: { type: 'number' },
           capacity: { type: 'number' },
           replicationLagMs: { type: ['number', 'null'] },
+          replicationRetention: {
+            type: ['object', 'null'],
+            properties: {
+              headroomS: { type: ['number', 'null'] },
+              low: { type: 'boolean' },
+              gap: { type: 'boolean' },
+              gapFrom: { type: 'array', items: { type: 'string' } },
+            },
+          },
           autoRestore: { type: ['string', 'null'] },
         },
       },

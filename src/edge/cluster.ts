@@ -9,7 +9,7 @@ import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
 import { ReportCollector } from './report.js';
 import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run.js';
-import { drainTimeoutOf, openSource, reloadEdgeConfig, withReplicationLag } from './run.js';
+import { drainTimeoutOf, openSource, reloadEdgeConfig, withReplication } from './run.js';
 import { formatHostPort, parseHostPort } from './server.js';
 import { mergeStats, type StatsSnapshot } from './stats.js';
 
@@ -184,8 +184,7 @@ export async function runPrimary(
       ? startReporter({
           controlUrl: o.control,
           token: o.token,
-          collect: () =>
-            withReplicationLag(collector.collect(latest ?? mergeStats([emptyStats()])), o.replicationLagMs),
+          collect: () => withReplication(collector.collect(latest ?? mergeStats([emptyStats()])), o),
           log: o.log,
         })
       : null;

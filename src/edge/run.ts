@@ -25,6 +25,8 @@ export interface RunEdgeOptions {
   log: Logger;
   /** Replication lag into this region (src/replication's probe), sent as EdgeReport.replicationLagMs. */
   replicationLagMs?: () => number | null;
+  /** Retention headroom into this region (src/replication/retention.ts), sent as EdgeReport.replicationRetention. */
+  replicationRetention?: () => EdgeReport['replicationRetention'] | null;
   /** How long requests in flight may finish on SIGTERM (ms); default edge.drainTimeout. */
   drainTimeout?: number;
 }
@@ -76,6 +78,16 @@ export function reloadEdgeConfig(
 export function withReplicationLag(report: EdgeReport, lag: (() => number | null) | undefined): EdgeReport {
   const ms = lag?.();
   return ms === null || ms === undefined ? report : { ...report, replicationLagMs: ms };
+}
+
+/** The report with what the edge knows of replication into its region: lag and retention. */
+export function withReplication(
+  report: EdgeReport,
+  o: Pick<RunEdgeOptions, 'replicationLagMs' | 'replicationRetention'>,
+) {
+  const withLag = withReplicationLag(report, o.replicationLagMs);
+  const retention = o.replicationRetention?.();
+  return retention ? { ...withLag, replicationRetention: retention } : withLag;
 }
 
 export interface ReadyLine {
@@ -143,7 +155,7 @@ export async function runEdge(o: RunEdgeOptions): Promise<RunningEdge> {
       ? startReporter({
           controlUrl: o.control,
           token: o.token,
-          collect: () => withReplicationLag(edge.collect(), o.replicationLagMs),
+          collect: () => withReplication(edge.collect(), o),
           log: o.log,
         })
       : null;

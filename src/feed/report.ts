@@ -30,6 +30,19 @@ export const edgeReportSchema = z.strictObject({
   /** Other regions' edges this edge reached on its last probe. */
   peers: z.record(z.string(), z.boolean()),
   replicationLagMs: z.number().nonnegative().optional(),
+  /** Retention of the other regions' streams for this region (src/replication/retention.ts), the worst source. */
+  replicationRetention: z
+    .strictObject({
+      /** Seconds before the oldest event not yet taken ages out; null when no stream is bounded by age. */
+      headroomS: z.number().nonnegative().nullable(),
+      /** Headroom below 25 % of maxAge for some source. */
+      low: z.boolean(),
+      /** Events aged out untaken: a resync is needed. */
+      gap: z.boolean(),
+      /** The sources with a gap. */
+      gapFrom: z.array(z.string().min(1).max(64)).max(64),
+    })
+    .optional(),
 });
 
 export type EdgeReport = z.output<typeof edgeReportSchema>;

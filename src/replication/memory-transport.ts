@@ -10,6 +10,8 @@ import {
 
 interface Log {
   messages: Uint8Array[];
+  /** When each message was published (ms), for retention headroom. */
+  times: number[];
   /** Index in the original numbering of messages[0] (older ones were dropped). */
   base: number;
 }
@@ -39,7 +41,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
   const logOf = (s: string) => {
     let log = logs.get(s);
     if (!log) {
-      log = { messages: [], base: 0 };
+      log = { messages: [], times: [], base: 0 };
       logs.set(s, log);
     }
     return log;
@@ -53,9 +55,11 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
     async publish(source, data) {
       const log = logOf(source);
       log.messages.push(data);
+      log.times.push(Date.now());
       if (log.messages.length > retain) {
         const drop = log.messages.length - retain;
         log.messages.splice(0, drop);
+        log.times.splice(0, drop);
         log.base += drop;
       }
       wake(source);
@@ -73,6 +77,21 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
     async queueDepth(source, destination) {
       const log = logOf(source);
       return Math.max(0, log.base + log.messages.length - (cursors.get(pair(source, destination)) ?? 0));
+    },
+    async retention(source, destination) {
+      // Sequences count from 1 as in JetStream; the log is bounded by count (retainMessages), not age.
+      const log = logOf(source);
+      const next = (cursors.get(pair(source, destination)) ?? 0) + 1;
+      const first = log.base + 1;
+      const oldest = log.times[Math.max(next, first) - first];
+      return {
+        oldestPendingAgeMs: oldest === undefined ? null : Math.max(0, Date.now() - oldest),
+        maxAgeMs: null,
+        gap: next < first,
+        firstSeq: first,
+        lastSeq: log.base + log.messages.length,
+        nextSeq: next,
+      };
     },
     cut(source, destination) {
       cuts.add(pair(source, destination));

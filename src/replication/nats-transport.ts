@@ -20,6 +20,7 @@ import { createLogger, type Logger, redactUrl } from '../log.js';
 import {
   type MessageHandler,
   type ReplicationTransport,
+  type RetentionInfo,
   RetryLater,
   type TransportSubscription,
 } from './transport.js';
@@ -217,9 +218,44 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
         return info?.state.messages ?? 0;
       }
     },
+    retention: (source, destination) => retentionOf(jsm, streamOf(source), durableOf(destination)),
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
       await nc.drain().catch(() => nc.close());
     },
+  };
+}
+
+/**
+ * The consumer's next sequence is its ack floor + 1 (what a relay takes
+ * first when it resumes); a stream without the consumer yet has nothing
+ * owed to it that aged out (it would start at the first message kept).
+ */
+async function retentionOf(jsm: JetStreamManager, stream: string, durable: string): Promise<RetentionInfo> {
+  const info = await jsm.streams.info(stream).catch(() => null);
+  if (!info)
+    return { oldestPendingAgeMs: null, maxAgeMs: null, gap: false, firstSeq: 1, lastSeq: 0, nextSeq: 1 };
+  const { first_seq: firstSeq, last_seq: lastSeq, first_ts: firstTs } = info.state;
+  const maxAgeMs = info.config.max_age > 0 ? info.config.max_age / 1e6 : null;
+  const consumer = await jsm.consumers.info(stream, durable).catch(() => null);
+  const nextSeq = consumer ? consumer.ack_floor.stream_seq + 1 : firstSeq;
+  const oldestSeq = Math.max(nextSeq, firstSeq);
+  let oldestAt: number | null = null;
+  if (oldestSeq <= lastSeq) {
+    oldestAt =
+      oldestSeq === firstSeq
+        ? Date.parse(firstTs)
+        : await jsm.streams.getMessage(stream, { seq: oldestSeq }).then(
+            (m) => m.time.getTime(),
+            () => Date.parse(firstTs),
+          );
+  }
+  return {
+    oldestPendingAgeMs: oldestAt === null ? null : Math.max(0, Date.now() - oldestAt),
+    maxAgeMs,
+    gap: nextSeq < firstSeq,
+    firstSeq,
+    lastSeq,
+    nextSeq,
   };
 }

@@ -11,6 +11,12 @@ import { createReplicatedCache, type ReplicatedCache } from './cache.js';
 import { connectNatsTransport } from './nats-transport.js';
 import { type LagProbe, startLagProbe } from './probe.js';
 import { type Relay, startRelay } from './relay.js';
+import {
+  type ReplicationRetention,
+  type RetentionMonitor,
+  retentionCheckIntervalMs,
+  startRetentionMonitor,
+} from './retention.js';
 import { type Shipper, startShipper } from './shipper.js';
 import type { ReplicationTransport } from './transport.js';
 
@@ -71,6 +77,8 @@ export interface RegionReplicationOptions {
   ship?: boolean;
   /** This region's clock: a test hook for a region whose clock runs ahead (MERIDIAN_CLOCK_OFFSET_MS). */
   now?: () => number;
+  /** Off to skip the retention monitor (headroom and gap flags). */
+  retention?: boolean;
   credentials?: ReplicationCredentials;
 }
 
@@ -80,6 +88,8 @@ export interface RegionReplication {
   shipper: Shipper | null;
   /** Replaced when the probe's settings are reloaded (SIGHUP). */
   probe: LagProbe | null;
+  /** Retention headroom and gaps of the other regions' streams for this region. */
+  retention: RetentionMonitor | null;
   /** This region's Redis (its status tells readiness). */
   redis: Redis;
   transport: ReplicationTransport;
@@ -127,11 +137,18 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     outboxMaxLength: config.outbox.maxLength,
   });
   const shipper = options.ship === false ? null : startShipper({ ...common, store: cache.store, transport });
-  const relay = await startRelay({
-    ...common,
-    keyspaces: config.keyspaces,
-    sources: regions.includes(region) ? regions : [...regions, region],
-  });
+  const sources = regions.includes(region) ? regions : [...regions, region];
+  const retention =
+    options.retention === false
+      ? null
+      : startRetentionMonitor({
+          ...common,
+          sources,
+          intervalMs: retentionCheckIntervalMs(config.nats.maxAge),
+        });
+  // Before the relay resumes: once it takes messages again, JetStream no longer shows the gap.
+  await retention?.check();
+  const relay = await startRelay({ ...common, keyspaces: config.keyspaces, sources });
   const probe =
     options.probe === false
       ? null
@@ -149,10 +166,12 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     relay,
     shipper,
     probe,
+    retention,
     redis,
     transport,
     async close() {
       running.probe?.close();
+      retention?.close();
       await relay.close();
       await shipper?.close();
       if (ownsTransport) await transport.close();
@@ -165,6 +184,8 @@ export async function startRegionReplication(options: RegionReplicationOptions):
 export interface RegionLagProbe {
   maxLagMs(): number | null;
   lags(): Map<string, number | null>;
+  /** The worst retention headroom into the region, for the edge's report. */
+  retention(): ReplicationRetention | null;
   close(): Promise<void>;
 }
 
@@ -208,10 +229,22 @@ export async function startRegionLagProbe(options: {
     registry: options.registry,
     log,
   });
+  const retention = startRetentionMonitor({
+    region,
+    sources: config.regions.map((r) => r.region),
+    transport,
+    redis,
+    keyPrefix: config.keyPrefix,
+    intervalMs: retentionCheckIntervalMs(config.nats.maxAge),
+    registry: options.registry,
+    log,
+  });
   return {
     maxLagMs: () => probe.maxLagMs(),
     lags: () => probe.lags(),
+    retention: () => retention.summary(),
     async close() {
+      retention.close();
       probe.close();
       await shipper.close();
       await transport.close();

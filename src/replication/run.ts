@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { registerConventions } from '../metrics-conventions.js';
 import { startLagProbe } from './probe.js';
 import { type ReplicationCredentials, startRegionReplication } from './region.js';
+import type { PairRetention } from './retention.js';
 import { clockRunningAhead } from './test-clock.js';
 
 export interface RunReplicationOptions {
@@ -81,6 +82,7 @@ export async function runReplication(o: RunReplicationOptions) {
     queueDepths: Object.fromEntries(await repl.relay.queueDepths()),
     relay: repl.relay.stats(),
     outbox: { depth: await repl.cache.store.outboxDepth(), ...repl.shipper?.stats() },
+    retention: retentionHealth(repl.retention?.state()),
     probe: { intervalMs: config.replication.probe.interval, pollMs: config.replication.probe.poll },
     clock: {
       maxOffsetMs: config.replication.maxClockOffset,
@@ -164,4 +166,16 @@ export async function runReplication(o: RunReplicationOptions) {
       await repl.close();
     },
   };
+}
+
+const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms) / 1000);
+
+/** /meridian/health's `retention`: per source, seconds left before events age out, and the gap flag. */
+function retentionHealth(state: ReadonlyMap<string, PairRetention> | undefined) {
+  return Object.fromEntries(
+    [...(state ?? [])].map(([source, p]) => [
+      source,
+      { headroomS: seconds(p.headroomMs), maxAgeS: seconds(p.maxAgeMs), low: p.low, gap: p.gap },
+    ]),
+  );
 }

@@ -29,6 +29,23 @@ export interface PublishOptions {
   msgId?: string;
 }
 
+/**
+ * How long `destination` can stay away from `source` before events age out
+ * (src/replication/retention.ts judges it). Sequences are the source log's,
+ * first to last kept; nextSeq is the first one the destination has not taken.
+ */
+export interface RetentionInfo {
+  /** Age of the oldest event the destination has not taken; null when it has taken everything. */
+  oldestPendingAgeMs: number | null;
+  /** How long the log keeps events; null when it is bounded by count, not age. */
+  maxAgeMs: number | null;
+  /** The destination's next sequence is below the first one kept: events aged out untaken. */
+  gap: boolean;
+  firstSeq: number;
+  lastSeq: number;
+  nextSeq: number;
+}
+
 export interface ReplicationTransport {
   /** http: the lab's origins, one process each, pushing to each other over HTTP. */
   readonly kind: 'nats' | 'memory' | 'http';
@@ -45,5 +62,7 @@ export interface ReplicationTransport {
   subscribe(source: string, destination: string, handler: MessageHandler): Promise<TransportSubscription>;
   /** Messages of `source` that `destination` has not taken yet. */
   queueDepth(source: string, destination: string): Promise<number>;
+  /** Retention headroom of the pair; absent in transports that cannot tell (the lab's HTTP push). */
+  retention?(source: string, destination: string): Promise<RetentionInfo>;
   close(): Promise<void>;
 }
