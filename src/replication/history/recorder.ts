@@ -25,11 +25,12 @@ export interface OpResult {
 export type RecorderEvent =
   | ({ t: 'invoke'; id: string; at: number } & OpStart)
   | ({ t: 'ok'; id: string; at: number } & OpResult)
-  | { t: 'fail'; id: string; at: number; error?: string };
+  | ({ t: 'fail'; id: string; at: number; error?: string } & Pick<OpResult, 'stamp'>);
 
 export interface OpHandle {
   ok(result?: OpResult): void;
-  fail(error?: unknown): void;
+  /** A failed write may still have landed: give its stamp when known. */
+  fail(error?: unknown, result?: Pick<OpResult, 'stamp'>): void;
 }
 
 export interface RecorderOptions {
@@ -104,10 +105,10 @@ export class HistoryRecorder {
     if (!op?.open) return;
     op.open = false;
     op.endedAt = event.at;
+    if (event.stamp !== undefined) op.stamp = event.stamp;
     if (event.t === 'ok') {
       op.acknowledged = true;
       if (op.kind === 'read') op.value = event.value ?? null;
-      if (event.stamp !== undefined) op.stamp = event.stamp;
     }
   }
 
