@@ -44,6 +44,12 @@ test('no acknowledged write lost through a partition, SIGKILLed relay, writer an
     result.history.some((h) => h.kind === 'read' && h.acknowledged),
     'reads were recorded',
   );
+  const unstamped = result.history.filter((h) => h.kind !== 'read' && h.acknowledged && !h.stamp);
+  assert.equal(
+    unstamped.length,
+    0,
+    'every acknowledged write carries its stamp (the full loss check needs it)',
+  );
   assert.deepEqual(
     { lost: check.lost, divergent: check.divergent, staleReads: check.staleReads, lww: check.lwwViolations },
     { lost: 0, divergent: 0, staleReads: 0, lww: 0 },
