@@ -113,7 +113,7 @@ export async function runUnsafeWriterKill(c: JepsenCluster, o: FaultSequenceOpti
   c.isolateClients(east, false);
   await westWriter.kill('SIGTERM');
   // What the killed writer acknowledged but never published cannot arrive: do not wait long for it.
-  const settled = await c.settle(10_000);
+  const settled = await c.settle(5_000);
   const history = c.recorder.history();
   const ackedWhileCut = history.filter(
     (h) => h.region === east && h.kind !== 'read' && h.acknowledged && h.startedAt > cutAt,
