@@ -126,8 +126,23 @@ export class JepsenCluster {
     };
   }
 
-  /** Starts a client process and waits for its ready line; its ops go to the recorder. */
-  async spawn(plan: JepsenClientPlan): Promise<JepsenClient> {
+  /**
+   * Starts a client process and waits for its ready line; its ops go to the
+   * recorder. Tried again when it exits first (NATS may still be electing
+   * leaders after a heal or a restart: a real supervisor restarts it too).
+   */
+  async spawn(plan: JepsenClientPlan, attempts = 3): Promise<JepsenClient> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.spawnOnce(plan);
+      } catch (err) {
+        if (i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  private async spawnOnce(plan: JepsenClientPlan): Promise<JepsenClient> {
     const name = `${plan.mode}-${plan.region}-${this.spawned++}`;
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/jepsen-client.ts'], {
       env: {
@@ -144,6 +159,9 @@ export class JepsenCluster {
     child.stderr!.on('data', (c: Buffer) => {
       stderr = (stderr + c.toString()).slice(-4000);
     });
+    // A client that never gets ready is killed, so the wait below ends (and is retried).
+    const notReady = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    notReady.unref();
     const hello = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });
       let ready = false;
@@ -159,6 +177,7 @@ export class JepsenCluster {
       });
       void exited.then(() => reject(new Error(`${name} exited before it was ready: ${stderr}`)));
     });
+    clearTimeout(notReady);
     return {
       name,
       mode: plan.mode,
