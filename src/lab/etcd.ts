@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
@@ -34,7 +34,6 @@ const COMPACTION = ['--auto-compaction-mode=periodic', '--auto-compaction-retent
  */
 export class EtcdMember {
   private child: ChildProcess | null = null;
-  private log: WriteStream | null = null;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -63,7 +62,7 @@ export class EtcdMember {
   async start(state: 'new' | 'existing' = 'new'): Promise<void> {
     const p = this.plan;
     mkdirSync(this.logDir, { recursive: true });
-    this.log = createWriteStream(join(this.logDir, `etcd-${p.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.logDir, `etcd-${p.name}.log`), { flags: 'a' });
     const child = spawn(
       this.program,
       [
@@ -89,7 +88,9 @@ export class EtcdMember {
     );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stderr!.on('data', (c: Buffer) => this.log?.write(c));
+    child.stderr!.on('data', (c: Buffer) => log.write(c));
+    // One stream per life, closed when it ends: kong kills and restarts the member every cycle.
+    child.once('close', () => log.end());
   }
 
   /** Resolves when the member answers /health with a leader (the cluster has quorum), or throws after timeoutMs. */
@@ -132,6 +133,5 @@ export class EtcdMember {
       await this.exited;
       clearTimeout(timer);
     }
-    this.log?.end();
   }
 }
