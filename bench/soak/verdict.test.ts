@@ -58,3 +58,9 @@ test('verdict: a restarted process whose lives are all short is shown, not judge
   assert.match(r.processes[0].note ?? '', /longest life, 195 s, too short to judge/);
   assert.deepEqual(r.failures, []);
 });
+
+test("verdict: a 2-minute run's restarted region is shown, not judged (its last life is under two cycles)", () => {
+  const subs = [...life(20, 0, 13, () => 50 * MB), ...life(21, 27, 120, () => 50 * MB)];
+  const r = verdict(run(track('edge-us-east-1', subs)), { totalS: 120, intervalS: 10, cycleS: 120 });
+  assert.equal(r.processes[0].judged, false, r.processes[0].note);
+});

@@ -8,7 +8,7 @@ export interface ProcessResult {
   pids: number[];
   /**
    * Judged when it ran as one process the whole soak, or (restarted by kong) over its longest life
-   * when that lasted a third of the run; never the lab itself.
+   * when that lasted a third of the run and two drill cycles; never the lab itself.
    */
   judged: boolean;
   note?: string;
@@ -45,7 +45,7 @@ export function longestLife(t: Track): Life {
   return lives.reduce((a, b) => (b.seconds > a.seconds ? b : a));
 }
 
-/** A restarted process is judged over its longest life when that lasted at least this share of the run. */
+/** A restarted process is judged over its longest life when that lasted at least this share of the run (and two cycles). */
 export const LIFE_SHARE = 1 / 3;
 
 const skip = (j: Judgement, why: string): Judgement => ({ ...j, grows: false, judged: false, why });
@@ -66,7 +66,8 @@ export function verdict(run: SoakRun, o: { totalS: number; intervalS: number; cy
     // A restarted process: its longest life, on its own clock (a new process warms up again).
     const life = restarted ? longestLife(t) : { pid: t.pids[0], subs: t.subs, startS: 0, seconds: o.totalS };
     const lifeS = restarted ? Math.round(life.seconds) : o.totalS;
-    const shortLived = restarted && life.seconds < LIFE_SHARE * o.totalS;
+    // Two whole cycles too: the descriptor rule compares cycles, and a 2-minute run's last life is one.
+    const shortLived = restarted && (life.seconds < LIFE_SHARE * o.totalS || life.seconds < 2 * o.cycleS);
     // The lab's own process keeps every request's measurement for its report: it grows by design.
     const skipped = shortLived
       ? `restarted ${t.pids.length - 1} times by the drills (kong kills its region): its longest life, ${lifeS} s, too short to judge`
