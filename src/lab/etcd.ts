@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
@@ -23,10 +23,20 @@ const TIMERS = ['--heartbeat-interval=100', '--election-timeout=1000'];
 /**
  * Without compaction etcd keeps every revision of every key for as long as it
  * runs. Control reads by polling, never from an old revision, so five minutes
- * of history is plenty. (The 30-minute soak's etcd RSS growth outlived this:
- * see bench/README.md.)
+ * of history is plenty.
  */
 const COMPACTION = ['--auto-compaction-mode=periodic', '--auto-compaction-retention=5m'];
+
+/**
+ * etcd keeps its raft log in memory until a snapshot, then all but the last
+ * 5000 entries (fixed in etcd 3.4). Its default, a snapshot every 100000
+ * entries, is about 14 hours of the lab's writes (about 2 proposals a second:
+ * each control candidate's leader-key transaction every second, and a commit
+ * of state plus snapshot, about 4 KB, every 2 s or so): the members' memory
+ * grew all that time (measured: bench/README.md). Every 1000 caps the log at
+ * 6000 entries, reached in under an hour; a snapshot of this small store is cheap.
+ */
+const SNAPSHOTS = ['--snapshot-count=1000'];
 
 /**
  * One member of the lab's etcd cluster, run as its own process with its data
@@ -34,7 +44,6 @@ const COMPACTION = ['--auto-compaction-mode=periodic', '--auto-compaction-retent
  */
 export class EtcdMember {
   private child: ChildProcess | null = null;
-  private log: WriteStream | null = null;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -63,7 +72,7 @@ export class EtcdMember {
   async start(state: 'new' | 'existing' = 'new'): Promise<void> {
     const p = this.plan;
     mkdirSync(this.logDir, { recursive: true });
-    this.log = createWriteStream(join(this.logDir, `etcd-${p.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.logDir, `etcd-${p.name}.log`), { flags: 'a' });
     const child = spawn(
       this.program,
       [
@@ -77,6 +86,7 @@ export class EtcdMember {
         `--initial-cluster-state=${state}`,
         ...TIMERS,
         ...COMPACTION,
+        ...SNAPSHOTS,
         '--logger=zap',
         '--log-outputs=stderr',
         '--log-level=warn',
@@ -89,7 +99,9 @@ export class EtcdMember {
     );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stderr!.on('data', (c: Buffer) => this.log?.write(c));
+    child.stderr!.on('data', (c: Buffer) => log.write(c));
+    // One stream per life, closed when it ends: kong kills and restarts the member every cycle.
+    child.once('close', () => log.end());
   }
 
   /** Resolves when the member answers /health with a leader (the cluster has quorum), or throws after timeoutMs. */
@@ -132,6 +144,5 @@ export class EtcdMember {
       await this.exited;
       clearTimeout(timer);
     }
-    this.log?.end();
   }
 }

@@ -3,7 +3,7 @@
 // one node per region (plus a witness for two regions, so a 3-node cluster can
 // hold R3 streams); tests and the replication benchmark use the same class.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
@@ -87,7 +87,6 @@ export function natsNodeConfig(o: NatsNodeOptions, syncAlways: boolean): Record<
 
 export class NatsNode {
   private child: ChildProcess | null = null;
-  private log: WriteStream | null = null;
   private exited: Promise<void> = Promise.resolve();
   /** Whether this node fsyncs before acknowledging (see NatsNodeOptions.syncAlways). */
   readonly syncAlways: boolean;
@@ -119,11 +118,13 @@ export class NatsNode {
     mkdirSync(this.o.dataRoot, { recursive: true });
     const file = join(this.o.dataRoot, `${p.name}.conf`);
     writeFileSync(file, JSON.stringify(natsNodeConfig(this.o, this.syncAlways), null, 2));
-    this.log = createWriteStream(join(this.o.logDir, `nats-${p.name}.log`), { flags: 'a' });
+    const log = createWriteStream(join(this.o.logDir, `nats-${p.name}.log`), { flags: 'a' });
     const child = spawn(this.o.program, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stderr!.on('data', (c: Buffer) => this.log?.write(c));
+    child.stderr!.on('data', (c: Buffer) => log.write(c));
+    // One stream per life, closed when it ends: a killed and restarted node would leak one each time.
+    child.once('close', () => log.end());
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
     child.once('exit', () => process.off('exit', kill));
@@ -181,6 +182,5 @@ export class NatsNode {
       await this.exited;
       clearTimeout(timer);
     }
-    this.log?.end();
   }
 }

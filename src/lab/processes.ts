@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,6 @@ export interface ReadyLine {
 /** One server of the lab, run as its own process; ready once it printed its ready line. */
 export class LabProcess {
   private child: ChildProcess | null = null;
-  private log: WriteStream | null = null;
   private exited: Promise<number | null> = Promise.resolve(null);
   private readonly tail: string[] = [];
   ready: ReadyLine | null = null;
@@ -83,7 +82,7 @@ export class LabProcess {
   async start(timeoutMs = 180_000): Promise<ReadyLine> {
     const { command, args } = this.entry();
     mkdirSync(this.logDir, { recursive: true });
-    this.log = createWriteStream(join(this.logDir, `${this.name.replace(/[^\w.-]/g, '_')}.log`), {
+    const log = createWriteStream(join(this.logDir, `${this.name.replace(/[^\w.-]/g, '_')}.log`), {
       flags: 'a',
     });
     const child = spawn(command, [...args, ...this.args], {
@@ -91,9 +90,12 @@ export class LabProcess {
       env: childEnv(this.secretEnv),
     });
     this.child = child;
+    // Each life writes its own stream, closed once the child's output is drained: a drill that kills
+    // and restarts this process would otherwise leave one open descriptor behind per restart.
+    child.once('close', () => log.end());
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.stderr!.on('data', (chunk: Buffer) => {
-      this.log?.write(chunk);
+      log.write(chunk);
       this.tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
       this.tail.splice(0, Math.max(0, this.tail.length - 12));
     });
@@ -110,7 +112,7 @@ export class LabProcess {
       timer.unref();
       child.once('exit', (code) => fail(`exited (code ${code}) before it was ready`));
       lines.on('line', (line) => {
-        this.log?.write(`[stdout] ${line}\n`);
+        log.write(`[stdout] ${line}\n`);
         if (this.ready) return;
         try {
           const parsed = JSON.parse(line) as ReadyLine;
@@ -144,7 +146,6 @@ export class LabProcess {
   /** SIGTERM, then SIGKILL when it does not exit in time. Returns the exit code. */
   async stop(graceMs = 5000): Promise<number | null> {
     if (!this.running) {
-      this.log?.end();
       return this.child?.exitCode ?? null;
     }
     this.child!.kill('SIGTERM');
@@ -152,7 +153,6 @@ export class LabProcess {
     timer.unref();
     const code = await this.exited;
     clearTimeout(timer);
-    this.log?.end();
     return code;
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Drill, LabControls } from '../chaos/drills/types.js';
 import { runLab } from './index.js';
-import { repeating } from './repeat.js';
+import { repeating, targetOfCycle } from './repeat.js';
 
 /** A lab whose clock jumps to whatever `at` waits for, recording what the drills did and when. */
 function fakeLab() {
@@ -47,22 +47,32 @@ test('repeating: drills in turn, each in its slot, as many whole slots as fit', 
   assert.equal(soak.checks({} as never)[0].pass, false, 'nothing ran yet');
   await soak.run(lab);
   assert.deepEqual(log, [
-    '0 mark a #1',
+    '0 mark a #1 (east)',
     '0 phase a 10',
     '5 kill east',
     '5 waitRollout until 10',
-    '10 mark b #1',
+    '10 mark b #1 (east)',
     '10 phase b 10',
     '15 kill east',
     '15 waitRollout until 20',
-    '20 mark a #2',
+    '20 mark a #2 (west)',
     '20 phase a 10',
-    '25 kill east',
+    '25 kill west',
     '25 waitRollout until 30',
   ]);
   assert.deepEqual(soak.checks({} as never), [
     { name: 'every slot ran', pass: true, detail: '3 of 3 slots' },
   ]);
+});
+
+test('targetOfCycle: each region in turn from the first, for an equal block of cycles', () => {
+  const regions = ['east', 'west'];
+  const of = (first: string, cycles: number) =>
+    Array.from({ length: cycles }, (_, c) => targetOfCycle(regions, first, c, cycles)).join(' ');
+  assert.equal(of('east', 10), 'east east east east east west west west west west');
+  assert.equal(of('west', 3), 'west west east');
+  assert.equal(of('east', 1), 'east', 'one cycle: the configured target');
+  assert.equal(targetOfCycle(['a', 'b', 'c'], 'b', 5, 6), 'a', 'three regions: blocks of two, from b');
 });
 
 test('repeating: users are split into cohorts when any drill wants them', () => {

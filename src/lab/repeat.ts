@@ -3,10 +3,10 @@
 import { check, type Drill, type LabControls } from '../chaos/drills/types.js';
 
 /** The lab as a drill sees it in its slot: its clock starts at `offsetS`, and it lasts `slotS`. */
-export function inSlot(lab: LabControls, offsetS: number, slotS: number): LabControls {
+export function inSlot(lab: LabControls, offsetS: number, slotS: number, target = lab.target): LabControls {
   return {
     regions: lab.regions,
-    target: lab.target,
+    target,
     durationS: slotS,
     phase: (name) => lab.phase(name),
     mark: (label) => lab.mark(label),
@@ -26,8 +26,27 @@ export function inSlot(lab: LabControls, offsetS: number, slotS: number): LabCon
 }
 
 /**
+ * The target of each cycle (one turn of every drill): the regions in turn from `first`, each for an
+ * equal block of consecutive cycles. Blocks, not every other cycle: a region kong kills every other
+ * cycle never lives long enough for the soak to judge its memory, while in blocks every region's
+ * processes run one long life (the first region's after its block, the others' before theirs).
+ */
+export function targetOfCycle(
+  regions: readonly string[],
+  first: string,
+  cycle: number,
+  cycles: number,
+): string {
+  const start = Math.max(0, regions.indexOf(first));
+  const blocks = Math.min(regions.length, cycles);
+  return regions[(start + Math.floor((cycle * blocks) / Math.max(1, cycles))) % regions.length];
+}
+
+/**
  * `drills` in turn, each in a slot of `slotS` seconds, for as many whole slots as fit in `totalS`:
- * the processes started once live the whole run (a drill that kills a region restarts it).
+ * the processes started once live the whole run (a drill that kills a region restarts it). The
+ * drills' target moves across the regions in blocks of cycles (targetOfCycle), so every region's
+ * processes are both killed and left to live.
  * Its one check: every slot ran; what the drills' own checks judge needs a run of its own.
  */
 export function repeating(drills: readonly Drill[], slotS: number, totalS: number): Drill {
@@ -35,13 +54,16 @@ export function repeating(drills: readonly Drill[], slotS: number, totalS: numbe
   let ran = 0;
   return {
     name: 'repeat',
-    description: `${drills.map((d) => d.name).join(', ')} in turn, ${slotS} s each, ${slots} slots (${slots * slotS} s) on one deployment`,
+    description: `${drills.map((d) => d.name).join(', ')} in turn, ${slotS} s each, ${slots} slots (${slots * slotS} s) on one deployment, the target moving across the regions in blocks of cycles`,
     cohorts: drills.some((d) => d.cohorts),
     async run(lab) {
+      const cycles = Math.ceil(slots / drills.length);
       for (let i = 0; i < slots; i++) {
         const drill = drills[i % drills.length];
-        lab.mark(`${drill.name} #${Math.floor(i / drills.length) + 1}`);
-        await drill.run(inSlot(lab, i * slotS, slotS));
+        const cycle = Math.floor(i / drills.length);
+        const target = targetOfCycle(lab.regions, lab.target, cycle, cycles);
+        lab.mark(`${drill.name} #${cycle + 1} (${target})`);
+        await drill.run(inSlot(lab, i * slotS, slotS, target));
         ran++;
       }
     },
