@@ -119,8 +119,9 @@ export function registerLabLinks(program: Command) {
     .command('lab-links', { hidden: true })
     .description('run the lab fault proxies between regions (admin API: GET|POST /links)')
     .requiredOption('--spec <json>', 'JSON list of {name, from, to, targetPort, rttMs}')
+    .option('--sites <json>', 'sites in network namespaces: JSON {site: {address, gateway}}', '{}')
     .action(
-      action(async (opts: { spec: string }) => {
+      action(async (opts: { spec: string; sites: string }) => {
         let specs: LinkSpec[];
         try {
           specs = JSON.parse(opts.spec) as LinkSpec[];
@@ -131,7 +132,7 @@ export function registerLabLinks(program: Command) {
           );
         }
         const { LinkHost } = await import('../chaos/link-host.js');
-        const host = await new LinkHost(specs).start();
+        const host = await new LinkHost(specs, JSON.parse(opts.sites)).start();
         process.stdout.write(`${JSON.stringify({ ready: true, part: 'links', ...host.describe() })}\n`);
         const stop = () => {
           void host.close().then(() => process.exit(0));
