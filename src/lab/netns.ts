@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import type { LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
+import { cliCommand } from './processes.js';
 import { findProgram } from './programs.js';
 
 export type LinkCutMode = 'packet-filter' | 'proxy';
@@ -321,6 +322,15 @@ export class LabNetwork {
     const s = this.sites.get(site);
     if (!s) throw new MeridianError('INTERNAL', `lab netns: no namespace for ${site}`);
     return ['ip', 'netns', 'exec', s.namespace];
+  }
+
+  /** How LabProcess runs a relay (src/chaos/relay-main) inside a site's namespace: the CLI's build, its own entry. */
+  relayEntry(site: string): () => { command: string; args: string[] } {
+    return () => {
+      const { command, args } = cliCommand();
+      const entry = args.at(-1)!.replace(/cli[/\\]main\.(js|ts)$/, (_, ext) => `chaos/relay-main.${ext}`);
+      return { command: 'ip', args: [...this.exec(site).slice(1), command, ...args.slice(0, -1), entry] };
+    };
   }
 
   /** Cuts (drop, or TCP reset for `reset`) or heals the traffic between sites: all, or every pair touching `site`. */
