@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
-import { LabNetwork, nftTable, probeNetns, relayRoutes } from '../src/lab/netns.js';
+import {
+  iptablesChain,
+  LabNetwork,
+  nftTable,
+  probeNetns,
+  relayRoutes,
+  removeStale,
+} from '../src/lab/netns.js';
 import { LabProcess } from '../src/lab/processes.js';
 import { findProgram } from '../src/lab/programs.js';
 
@@ -18,18 +25,19 @@ const run = promisify(execFile);
  * Skips (reason printed) without root or `ip`; with both, a probe that fails is a skip too, except
  * under CI=true where it fails: CI runs as root with iproute2 and nftables installed.
  */
+function skip(t: TestContext, reason: string): false {
+  process.stdout.write(`# skipping: ${reason}\n`);
+  t.skip(reason);
+  return false;
+}
+
 function requireNetns(t: TestContext): boolean {
-  const skip = (reason: string) => {
-    process.stdout.write(`# skipping: ${reason}\n`);
-    t.skip(reason);
-    return false;
-  };
-  if (process.getuid?.() !== 0) return skip('not running as root: network namespaces need it');
-  if (!findProgram('ip')) return skip('`ip` (iproute2) is not installed');
+  if (process.getuid?.() !== 0) return skip(t, 'not running as root: network namespaces need it');
+  if (!findProgram('ip')) return skip(t, '`ip` (iproute2) is not installed');
   const probe = probeNetns();
   if (probe.ok) return true;
   if (process.env.CI === 'true') throw new Error(`CI=true, root and ip present, but: ${probe.reason}`);
-  return skip(probe.reason);
+  return skip(t, probe.reason);
 }
 
 /** Connects from inside a namespace (a plain node, no tsx) and says what came back within 1.5 s. */
@@ -65,76 +73,109 @@ function leftovers(pid: number): string[] {
   const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '';
   const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  const chains = spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout ?? '';
   return [
     ...ns.split('\n').filter((l) => l.startsWith(`mrd-${pid}-`)),
     ...(tables.includes(nftTable(pid)) ? [nftTable(pid)] : []),
     ...links.split('\n').filter((l) => l.includes(`mrd${pid.toString(36)}h`)),
+    ...(chains.includes(iptablesChain(pid)) ? [iptablesChain(pid)] : []),
   ];
 }
 
-test('two namespaces: TCP crosses through relays, the packet filter cuts it, heal restores it, close leaves nothing', async (t) => {
-  if (!requireNetns(t)) return;
-  const probe = probeNetns();
-  assert.ok(probe.ok);
-  const net = LabNetwork.create(['a', 'b'], probe.filter);
-  const relays: LabProcess[] = [];
-  const logs = mkdtempSync(join(tmpdir(), 'meridian-netns-'));
-  const echo = await echoOn('127.0.0.1');
-  const sockets: Socket[] = [];
-  let delivery: Server | undefined;
-  try {
-    const a = net.sites.get('a')!;
-    const b = net.sites.get('b')!;
-    // The lab's path for a link a>b on port P: a's namespace -> b's namespace -> b's gateway -> target.
-    delivery = createServer((s) => {
-      const up = connect(echo.port, '127.0.0.1');
-      sockets.push(s, up);
-      s.pipe(up).pipe(s);
-    });
-    const P = 40_000 + (process.pid % 20_000);
-    delivery.listen(P, b.gateway);
-    await once(delivery, 'listening');
-    const routes = relayRoutes(
-      [{ name: 'echo:a>b', from: 'a', to: 'b', targetPort: echo.port, rttMs: 0 }],
-      { 'echo:a>b': P },
-      net.sites,
-    );
-    for (const site of ['a', 'b']) {
-      const relay = new LabProcess(
-        `relay-${site}`,
-        ['--routes', JSON.stringify(routes.get(site))],
-        logs,
-        {},
-        net.relayEntry(site),
-      );
-      relays.push(relay);
-      await relay.start(60_000);
+for (const filter of ['nft', 'iptables'] as const)
+  test(`two namespaces, ${filter}: TCP crosses through relays, the filter cuts it, heal restores it, close leaves nothing`, async (t) => {
+    if (!requireNetns(t)) return;
+    if (!findProgram(filter)) {
+      skip(t, `${filter} is not installed`);
+      return;
     }
-    // From the root namespace into a's relay, across to b: the lab's links do this.
-    const flow = connect(P, a.address);
-    sockets.push(flow);
-    await once(flow, 'connect');
-    assert.equal(await reply(flow, 'one'), 'one');
-    assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'a reaches b directly');
+    const net = LabNetwork.create(['a', 'b'], filter);
+    const relays: LabProcess[] = [];
+    const logs = mkdtempSync(join(tmpdir(), 'meridian-netns-'));
+    const echo = await echoOn('127.0.0.1');
+    const sockets: Socket[] = [];
+    let delivery: Server | undefined;
+    try {
+      const a = net.sites.get('a')!;
+      const b = net.sites.get('b')!;
+      // The lab's path for a link a>b on port P: a's namespace -> b's namespace -> b's gateway -> target.
+      delivery = createServer((s) => {
+        const up = connect(echo.port, '127.0.0.1');
+        sockets.push(s, up);
+        s.pipe(up).pipe(s);
+      });
+      const P = 40_000 + (process.pid % 20_000);
+      delivery.listen(P, b.gateway);
+      await once(delivery, 'listening');
+      const routes = relayRoutes(
+        [{ name: 'echo:a>b', from: 'a', to: 'b', targetPort: echo.port, rttMs: 0 }],
+        { 'echo:a>b': P },
+        net.sites,
+      );
+      for (const site of ['a', 'b']) {
+        const relay = new LabProcess(
+          `relay-${site}`,
+          ['--routes', JSON.stringify(routes.get(site))],
+          logs,
+          {},
+          net.relayEntry(site),
+        );
+        relays.push(relay);
+        await relay.start(60_000);
+      }
+      // From the root namespace into a's relay, across to b: the lab's links do this.
+      const flow = connect(P, a.address);
+      sockets.push(flow);
+      await once(flow, 'connect');
+      assert.equal(await reply(flow, 'one'), 'one');
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'a reaches b directly');
 
-    net.cut('blackhole');
-    assert.deepEqual(net.cutPairs, ['a|b']);
-    assert.equal(await talkFrom(a.namespace, b.address, P), 'timeout', 'a new connection a>b hangs');
-    assert.equal(await talkFrom(b.namespace, a.address, P), 'timeout', 'and b>a');
-    assert.equal(await reply(flow, 'two'), null, 'an open flow stops');
+      net.cut('blackhole');
+      assert.deepEqual(net.cutPairs, ['a|b']);
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'timeout', 'a new connection a>b hangs');
+      assert.equal(await talkFrom(b.namespace, a.address, P), 'timeout', 'and b>a');
+      assert.equal(await reply(flow, 'two'), null, 'an open flow stops');
+      assert.ok(net.droppedPackets > 0, `the filter counted its drops: ${net.droppedPackets}`);
 
-    net.cut(false);
-    assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'healed');
-    net.cut('reset', 'b');
-    assert.match(await talkFrom(a.namespace, b.address, P), /^error:ECONNREFUSED|^error:ECONNRESET/, 'reset');
-    net.cut(false, 'b');
-    assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping');
-  } finally {
-    for (const s of sockets) s.destroy();
-    delivery?.close();
-    await Promise.all(relays.map((r) => r.stop()));
-    echo.server.close();
-    net.close();
+      net.cut(false);
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'healed');
+      net.cut('reset', 'b');
+      assert.match(
+        await talkFrom(a.namespace, b.address, P),
+        /^error:ECONNREFUSED|^error:ECONNRESET/,
+        'reset',
+      );
+      net.cut(false, 'b');
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping');
+    } finally {
+      for (const s of sockets) s.destroy();
+      delivery?.close();
+      await Promise.all(relays.map((r) => r.stop()));
+      echo.server.close();
+      net.close();
+    }
+    assert.deepEqual(leftovers(process.pid), [], 'no namespace, table or veth left');
+  });
+
+test('a lab that died leaves namespaces and a table behind: the next start removes them, not a live one', async (t) => {
+  if (!requireNetns(t)) return;
+  if (!findProgram('nft')) {
+    skip(t, 'nft is not installed');
+    return;
   }
-  assert.deepEqual(leftovers(process.pid), [], 'no namespace, table or veth left');
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  const deadPid = Number(dead.stdout.trim());
+  const mine = `mrd-${process.pid}-kept`;
+  for (const ns of [`mrd-${deadPid}-a`, mine]) spawnSync('ip', ['netns', 'add', ns]);
+  spawnSync('nft', ['add', 'table', 'inet', nftTable(deadPid)]);
+  try {
+    const removed = removeStale('nft');
+    assert.deepEqual(removed.sort(), [`mrd-${deadPid}-a`, nftTable(deadPid)].sort());
+    assert.deepEqual(leftovers(deadPid), []);
+    assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(mine));
+  } finally {
+    spawnSync('ip', ['netns', 'delete', mine]);
+    spawnSync('ip', ['netns', 'delete', `mrd-${deadPid}-a`]);
+    spawnSync('nft', ['delete', 'table', 'inet', nftTable(deadPid)]);
+  }
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  countedPackets,
   iptablesRules,
   type NetnsSite,
   namespaceName,
@@ -50,13 +51,23 @@ test('nft script: one table, a forward chain dropping both directions of each cu
   const text = nftScript('mrd_9', new Set(['a|b']), subnets, 'blackhole');
   assert.match(text, /^table inet mrd_9 \{\}\ndelete table inet mrd_9\ntable inet mrd_9 \{/);
   assert.match(text, /type filter hook forward priority 0; policy accept;/);
-  assert.match(text, /ip saddr 10\.201\.1\.0\/24 ip daddr 10\.201\.2\.0\/24 drop/);
-  assert.match(text, /ip saddr 10\.201\.2\.0\/24 ip daddr 10\.201\.1\.0\/24 drop/);
+  assert.match(text, /ip saddr 10\.201\.1\.0\/24 ip daddr 10\.201\.2\.0\/24 counter drop/);
+  assert.match(text, /ip saddr 10\.201\.2\.0\/24 ip daddr 10\.201\.1\.0\/24 counter drop/);
   assert.doesNotMatch(nftScript('mrd_9', new Set(), subnets, 'blackhole'), /saddr/);
   assert.match(
     nftScript('mrd_9', new Set(['a|b']), subnets, 'reset'),
-    /meta l4proto tcp reject with tcp reset/,
+    /meta l4proto tcp counter reject with tcp reset/,
   );
+});
+
+test("counted packets: the sum of the rules' counters, for nft and iptables", () => {
+  const nft =
+    'ip saddr 10.1.1.0/24 ip daddr 10.1.2.0/24 counter packets 3 bytes 180 drop\n  ip saddr 10.1.2.0/24 ip daddr 10.1.1.0/24 counter packets 4 bytes 1 drop';
+  assert.equal(countedPackets('nft', nft), 7);
+  const ipt =
+    'Chain MRD-9 (1 references)\n    pkts      bytes target     prot opt in     out     source               destination\n       5      300 DROP       all  --  *      *       10.1.1.0/24          10.1.2.0/24\n       2      120 REJECT     tcp  --  *      *       10.1.2.0/24          10.1.1.0/24 reject-with tcp-reset';
+  assert.equal(countedPackets('iptables', ipt), 7);
+  assert.equal(countedPackets('nft', 'table inet mrd_9 {}'), 0);
 });
 
 test('iptables rules: flush the lab chain, then DROP (after a tcp-reset REJECT for reset) per direction', () => {

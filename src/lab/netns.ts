@@ -106,10 +106,10 @@ export function nftScript(
   const rules = pairSubnets(pairs, subnets).flatMap(([from, to]) =>
     kind === 'reset'
       ? [
-          `    ip saddr ${from} ip daddr ${to} meta l4proto tcp ${verdict}`,
-          `    ip saddr ${from} ip daddr ${to} drop`,
+          `    ip saddr ${from} ip daddr ${to} meta l4proto tcp counter ${verdict}`,
+          `    ip saddr ${from} ip daddr ${to} counter drop`,
         ]
-      : [`    ip saddr ${from} ip daddr ${to} ${verdict}`],
+      : [`    ip saddr ${from} ip daddr ${to} counter ${verdict}`],
   );
   // Declaring the table first makes the delete valid when it does not exist yet: one atomic file.
   return [
@@ -123,6 +123,12 @@ export function nftScript(
     '}',
     '',
   ].join('\n');
+}
+
+/** Packets the rules dropped or reset: the sum of `nft list table`'s counters or `iptables -nvxL`'s first column. */
+export function countedPackets(filter: PacketFilter, listing: string): number {
+  const re = filter === 'nft' ? /counter packets (\d+)/g : /^\s*(\d+)\s+\d+\s+(?:DROP|REJECT)\b/gm;
+  return [...listing.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** iptables arguments that replace the chain's rules with the cut pairs' (the chain exists, FORWARD jumps to it). */
@@ -271,6 +277,8 @@ export class LabNetwork {
   private pairs = new Set<string>();
   private kind: CutKind = 'blackhole';
   private closed = false;
+  /** Packets dropped by rules already removed (a heal rebuilds the rules, and their counters). */
+  private droppedBefore = 0;
   private readonly onExit = () => this.close();
 
   private constructor(
@@ -344,7 +352,21 @@ export class LabNetwork {
     return [...this.pairs].sort();
   }
 
+  /** Packets the filter dropped (or reset) between sites since it was made: proof that a cut cut. */
+  get droppedPackets(): number {
+    return this.droppedBefore + this.countNow();
+  }
+
+  private countNow(): number {
+    const listing =
+      this.filter === 'nft'
+        ? run(['nft', 'list', 'table', 'inet', nftTable(this.pid)]).out
+        : run(['iptables', '-w', '-nvxL', iptablesChain(this.pid)]).out;
+    return countedPackets(this.filter, listing);
+  }
+
   private applyFilter() {
+    this.droppedBefore += this.countNow();
     const subnets = new Map([...this.sites].map(([k, s]) => [k, s.subnet]));
     if (this.filter === 'nft') {
       must(['nft', '-f', '-'], nftScript(nftTable(this.pid), this.pairs, subnets, this.kind));
