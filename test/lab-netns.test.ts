@@ -1,4 +1,6 @@
-// Split-brain with a real packet filter: namespaces per site, TCP across them, nft/iptables cuts.
+// Split-brain with a real packet filter: namespaces per site, TCP across them, nft/iptables cuts;
+// and the lab's split-brain drill on both paths (packet filter, proxies).
+// meridian-test: run alone
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +20,7 @@ import {
 } from '../src/lab/netns.js';
 import { LabProcess } from '../src/lab/processes.js';
 import { findProgram } from '../src/lab/programs.js';
+import { labVerdict, runLong } from './helpers/cli.js';
 
 const run = promisify(execFile);
 
@@ -179,3 +182,33 @@ test('a lab that died leaves namespaces and a table behind: the next start remov
     spawnSync('nft', ['delete', 'table', 'inet', nftTable(deadPid)]);
   }
 });
+
+// 30 s, as the lab suites run the drill; niced, it shares the machine with nothing heavier.
+for (const linkCut of ['packet-filter', 'proxy'] as const)
+  test(`meridian lab --scenario split-brain --link-cut ${linkCut}: passes, reports what cut, leaves nothing`, {
+    timeout: 400_000,
+  }, (t) => {
+    if (linkCut === 'packet-filter' && !requireNetns(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-netns-'));
+    const r = runLong(
+      ['lab', '--scenario', 'split-brain', '--duration', '30', '--rate', '40', '--link-cut', linkCut].concat([
+        '--report',
+        dir,
+        '--json',
+      ]),
+      380_000,
+    );
+    const { summary, failures } = labVerdict(r);
+    assert.deepEqual(failures, [], 'the drill passes');
+    assert.equal(summary.linkCut, linkCut);
+    const notes = (summary.notes as string[]).join('\n');
+    if (linkCut === 'proxy') {
+      assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy\)$/m);
+      return;
+    }
+    const dropped = Number(/^links: the packet filter dropped (\d+) packets/m.exec(notes)?.[1]);
+    assert.ok(dropped > 0, `the cut dropped packets: ${notes}`);
+    const pid = Number(/namespaces mrd-(\d+)-/.exec(notes)?.[1]);
+    assert.ok(pid > 0, notes);
+    assert.deepEqual(leftovers(pid), [], 'the lab removed its namespaces, table and veths');
+  });

@@ -111,7 +111,7 @@ export class Deployment {
   private links: LabProcess | null = null;
   private linksAdmin = '';
   /** With the packet filter: each site's namespace, and the relay process inside each. */
-  private network: LabNetwork | null = null;
+  network: LabNetwork | null = null;
   private readonly relays: LabProcess[] = [];
   /** What cuts the links between regions (known after start). */
   linkCut: LinkCutMode = 'proxy';

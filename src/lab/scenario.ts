@@ -282,6 +282,10 @@ export async function runScenario(
       o.notes.push(
         `data check over ${traffic.ackedWrites.size} acknowledged items (${traffic.ackedCreations.PUT} by PUT, ${traffic.ackedCreations.POST} by POST)`,
       );
+    if (deployment.network)
+      o.notes.push(
+        `links: the packet filter dropped ${deployment.network.droppedPackets} packets between the sites' namespaces`,
+      );
     const summary = summarize({
       drill,
       recorder,
