@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { findProgram } from '../src/lab/programs.js';
 import { labVerdict, runLong } from './helpers/cli.js';
 
 const run = promisify(execFile);
+const CLAIMS = '/run/meridian-netns';
 
 /**
  * Skips (reason printed) without root or `ip`; with both, a probe that fails is a skip too, except
@@ -82,6 +83,9 @@ function leftovers(pid: number): string[] {
     ...(tables.includes(nftTable(pid)) ? [nftTable(pid)] : []),
     ...links.split('\n').filter((l) => l.includes(`mrd${pid.toString(36)}h`)),
     ...(chains.includes(iptablesChain(pid)) ? [iptablesChain(pid)] : []),
+    ...(existsSync(CLAIMS) ? readdirSync(CLAIMS) : [])
+      .filter((f) => readFileSync(join(CLAIMS, f), 'utf8') === String(pid))
+      .map((f) => `claim of 10.${f}`),
   ];
 }
 

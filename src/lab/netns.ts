@@ -6,6 +6,8 @@
 // The hop between the two namespaces is routed by the root namespace, so its forward chain
 // (nftables, or iptables when nft is missing) can drop it: a cut stops real TCP.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LinkSpec } from '../chaos/link-host.js';
 import { MeridianError } from '../errors.js';
 import { cliCommand } from './processes.js';
@@ -259,16 +261,43 @@ export function removeStale(filter: PacketFilter): string[] {
   return removed;
 }
 
-/** A free 10.X.0.0/16 for this lab: X from 200 to 254, none already on an interface. */
-function chooseBase(pid: number): number {
+const CLAIMS = '/run/meridian-netns';
+
+/**
+ * A free 10.X.0.0/16 for this lab: X from 200 to 254, on no interface and claimed by an exclusive
+ * file CLAIMS/X holding the pid (labs starting at once must not pick the same X); a claim whose
+ * pid is gone is taken over.
+ */
+function claimBase(pid: number): number {
+  mkdirSync(CLAIMS, { recursive: true });
   const used = new Set(
     [...run(['ip', '-o', '-4', 'addr', 'show']).out.matchAll(/inet 10\.(\d+)\./g)].map((m) => Number(m[1])),
   );
   for (let k = 0; k < 55; k++) {
     const base = 200 + ((pid + k) % 55);
-    if (!used.has(base)) return base;
+    if (used.has(base)) continue;
+    const file = join(CLAIMS, String(base));
+    try {
+      writeFileSync(file, String(pid), { flag: 'wx' });
+      return base;
+    } catch {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner > 0 && alive(owner)) continue;
+      rmSync(file, { force: true });
+      try {
+        writeFileSync(file, String(pid), { flag: 'wx' });
+        return base;
+      } catch {}
+    }
   }
   throw new MeridianError('INTERNAL', 'lab netns: no free 10.X.0.0/16 between 10.200 and 10.254');
+}
+
+function releaseBase(base: number, pid: number) {
+  const file = join(CLAIMS, String(base));
+  try {
+    if (Number(readFileSync(file, 'utf8')) === pid) rmSync(file, { force: true });
+  } catch {}
 }
 
 /** The lab's namespaces, one per site, and the packet filter between them. */
@@ -277,6 +306,7 @@ export class LabNetwork {
   private pairs = new Set<string>();
   private kind: CutKind = 'blackhole';
   private closed = false;
+  private base: number | null = null;
   /** Packets dropped by rules already removed (a heal rebuilds the rules, and their counters). */
   private droppedBefore = 0;
   private readonly onExit = () => this.close();
@@ -292,8 +322,8 @@ export class LabNetwork {
     const net = new LabNetwork(filter, pid);
     process.once('exit', net.onExit);
     try {
-      const base = chooseBase(pid);
-      for (const [i, site] of siteNames.entries()) net.addSite(site, i + 1, base);
+      net.base = claimBase(pid);
+      for (const [i, site] of siteNames.entries()) net.addSite(site, i + 1, net.base);
       must(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
       net.applyFilter();
     } catch (e) {
@@ -397,5 +427,6 @@ export class LabNetwork {
       run(['ip', 'link', 'delete', s.hostVeth]);
       run(['ip', 'netns', 'delete', s.namespace]);
     }
+    if (this.base !== null) releaseBase(this.base, this.pid);
   }
 }
