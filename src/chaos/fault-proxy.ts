@@ -27,9 +27,11 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   private fault: LinkFault;
   private boundPort = 0;
+  private target: { host: string; port: number };
 
   constructor(private readonly options: FaultProxyOptions) {
     this.fault = { rttMs: options.rttMs ?? 0, cut: false };
+    this.target = options.target;
     this.server = createServer((client) => this.accept(client));
   }
 
@@ -49,6 +51,11 @@ export class FaultProxy {
 
   get url(): string {
     return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  /** Where new connections go from now on (the lab's links learn their relay's port once listening). */
+  retarget(target: { host: string; port: number }): void {
+    this.target = target;
   }
 
   current(): LinkFault {
@@ -82,7 +89,7 @@ export class FaultProxy {
       return;
     }
     client.pause();
-    const upstream = createConnection(this.options.target);
+    const upstream = createConnection(this.target);
     this.track(upstream);
     upstream.once('connect', () => {
       this.pipeDelayed(client, upstream, true);

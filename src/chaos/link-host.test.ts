@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { FaultProxy } from './fault-proxy.js';
 import { LinkHost, selectLinks } from './link-host.js';
 
 test('link host runs proxies and cuts them by region through its admin API', async () => {
@@ -43,4 +44,29 @@ test('links are chosen by the regions they touch, or by their from and to sides'
   assert.deepEqual(names('region=c'), ['control:c>b', 'edge:c']);
   assert.deepEqual(names('from=c&to=b'), ['control:c>b']);
   assert.deepEqual(names('to=b'), ['control:a>b', 'control:c>b']);
+});
+
+test('with sites, a link goes to the source site address on its own port and is delivered from the destination gateway', async () => {
+  const server = createServer((_, res) => res.end('target'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  // Loopback aliases stand in for the namespaces' addresses; the relay (relay-main.ts) is a plain proxy.
+  const host = await new LinkHost([{ name: 'edge:a>b', from: 'a', to: 'b', targetPort: port, rttMs: 0 }], {
+    a: { address: '127.0.0.2', gateway: '127.0.0.3' },
+    b: { address: '127.0.0.4', gateway: '127.0.0.5' },
+  }).start();
+  const P = host.describe().ports['edge:a>b'];
+  const relay = await new FaultProxy({
+    listen: { host: '127.0.0.2', port: P },
+    target: { host: '127.0.0.5', port: P },
+  }).start();
+  try {
+    assert.equal(await (await fetch(`http://127.0.0.1:${P}/`)).text(), 'target');
+    await relay.close();
+    await assert.rejects(fetch(`http://127.0.0.1:${P}/`), 'without the relay the link carries nothing');
+  } finally {
+    await relay.close().catch(() => {});
+    await host.close();
+    server.close();
+  }
 });

@@ -15,6 +15,14 @@ export interface LinkSpec {
   rttMs: number;
 }
 
+/** A site's two addresses when the lab runs sites in network namespaces (src/lab/netns.ts). */
+export interface LinkSite {
+  /** Inside the site's namespace: where its relays listen. */
+  address: string;
+  /** The root namespace's end of the site's veth: where traffic into the site is delivered. */
+  gateway: string;
+}
+
 /** Links chosen by the admin API's query: all; ?region=X those touching X; ?from=X&to=Y (either alone). */
 export function selectLinks(specs: readonly LinkSpec[], query: URLSearchParams): LinkSpec[] {
   const region = query.get('region');
@@ -34,10 +42,20 @@ export function selectLinks(specs: readonly LinkSpec[], query: URLSearchParams):
  */
 export class LinkHost {
   private readonly proxies = new Map<string, { spec: LinkSpec; proxy: FaultProxy }>();
+  /** With namespaces: per link, the listener on the destination's gateway that hands traffic to the target. */
+  private readonly deliveries: FaultProxy[] = [];
   private readonly admin: Server;
   private adminPort = 0;
 
-  constructor(private readonly specs: readonly LinkSpec[]) {
+  /**
+   * With `sites`, a link between two of them crosses namespaces: its proxy sends to the relay in the
+   * source's namespace (on the proxy's own port), and a listener on the destination's gateway (same
+   * port) delivers to the target. Links every site shares (`from: '*'`) stay on loopback.
+   */
+  constructor(
+    private readonly specs: readonly LinkSpec[],
+    private readonly sites: Readonly<Record<string, LinkSite>> = {},
+  ) {
     this.admin = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => {
@@ -72,6 +90,16 @@ export class LinkHost {
         rttMs: spec.rttMs,
       }).start();
       this.proxies.set(spec.name, { spec, proxy });
+      const from = this.sites[spec.from];
+      const to = this.sites[spec.to];
+      if (!from || !to) continue;
+      proxy.retarget({ host: from.address, port: proxy.port });
+      this.deliveries.push(
+        await new FaultProxy({
+          listen: { host: to.gateway, port: proxy.port },
+          target: { host: '127.0.0.1', port: spec.targetPort },
+        }).start(),
+      );
     }
     await new Promise<void>((resolve) => this.admin.listen(0, '127.0.0.1', () => resolve()));
     this.adminPort = (this.admin.address() as { port: number }).port;
@@ -90,5 +118,6 @@ export class LinkHost {
     this.admin.closeAllConnections();
     await new Promise<void>((resolve) => this.admin.close(() => resolve()));
     await Promise.all([...this.proxies.values()].map((p) => p.proxy.close()));
+    await Promise.all(this.deliveries.map((d) => d.close()));
   }
 }

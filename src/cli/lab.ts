@@ -40,10 +40,16 @@ export function registerLab(program: Command) {
       'where to write index.html, PNG charts, summary.json, endpoints.json',
       'meridian-report',
     )
+    .option(
+      '--link-cut <how>',
+      'how split-brain cuts the links: packet-filter (network namespaces, root), proxy, or auto (the first when possible)',
+      'auto',
+    )
     .addOption(jsonOption())
     .action(
       action(
         async (opts: {
+          linkCut: string;
           config: string;
           scenario?: string;
           duration?: number;
@@ -56,6 +62,11 @@ export function registerLab(program: Command) {
           const { runLab } = await import('../lab/index.js');
           const { textSummary } = await import('../lab/text-summary.js');
           const out = opts.json ? process.stderr : process.stdout;
+          if (!['auto', 'proxy', 'packet-filter'].includes(opts.linkCut))
+            throw new MeridianError(
+              'BAD_ARGUMENT',
+              `--link-cut expects auto, proxy or packet-filter, got "${opts.linkCut}"`,
+            );
           // Ctrl-C: stop every server the lab started before leaving, so none is left behind.
           const interrupt = () => {
             out.write('\nstopping the lab...\n');
@@ -69,6 +80,7 @@ export function registerLab(program: Command) {
             durationS: opts.duration,
             rate: opts.rate,
             repeatForS: opts.repeatFor,
+            linkCut: opts.linkCut as 'auto' | 'proxy' | 'packet-filter',
             report: opts.report,
             progress: (line) => out.write(`${line}\n`),
           });
@@ -119,8 +131,9 @@ export function registerLabLinks(program: Command) {
     .command('lab-links', { hidden: true })
     .description('run the lab fault proxies between regions (admin API: GET|POST /links)')
     .requiredOption('--spec <json>', 'JSON list of {name, from, to, targetPort, rttMs}')
+    .option('--sites <json>', 'sites in network namespaces: JSON {site: {address, gateway}}', '{}')
     .action(
-      action(async (opts: { spec: string }) => {
+      action(async (opts: { spec: string; sites: string }) => {
         let specs: LinkSpec[];
         try {
           specs = JSON.parse(opts.spec) as LinkSpec[];
@@ -131,7 +144,7 @@ export function registerLabLinks(program: Command) {
           );
         }
         const { LinkHost } = await import('../chaos/link-host.js');
-        const host = await new LinkHost(specs).start();
+        const host = await new LinkHost(specs, JSON.parse(opts.sites)).start();
         process.stdout.write(`${JSON.stringify({ ready: true, part: 'links', ...host.describe() })}\n`);
         const stop = () => {
           void host.close().then(() => process.exit(0));

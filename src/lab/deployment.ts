@@ -2,7 +2,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LinkFault } from '../chaos/fault-proxy.js';
+import type { LinkSite, LinkSpec } from '../chaos/link-host.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
+import { MeridianError } from '../errors.js';
 import { type LabAdmin, startLabAdmin } from './admin.js';
 import type { Cohort } from './cohorts.js';
 import { EtcdMember, findEtcd } from './etcd.js';
@@ -15,6 +17,7 @@ import {
   labTokenEnv,
   newToken,
 } from './lab-config.js';
+import { LabNetwork, type LinkCutChoice, type LinkCutMode, probeNetns, relayRoutes } from './netns.js';
 import { CliPart } from './parts.js';
 import { LabProcess, originCommand, type ReadyLine } from './processes.js';
 import type { UsersWindow } from './recorder.js';
@@ -36,6 +39,8 @@ export interface DeploymentOptions {
   etcd?: boolean;
   /** Answer-policy cohorts: each one not the config's own is served as a service of its own (lab-config.ts). */
   cohorts?: readonly Cohort[];
+  /** How split-brain cuts the links: a packet filter between network namespaces, the proxies, or the first when possible (default). */
+  linkCut?: LinkCutChoice;
 }
 
 export interface LabOrigin {
@@ -105,6 +110,13 @@ export class Deployment {
   /** The process running the inter-region fault proxies, and its admin URL. */
   private links: LabProcess | null = null;
   private linksAdmin = '';
+  /** With the packet filter: each site's namespace, and the relay process inside each. */
+  network: LabNetwork | null = null;
+  private readonly relays: LabProcess[] = [];
+  /** What cuts the links between regions (known after start). */
+  linkCut: LinkCutMode = 'proxy';
+  /** The notes' line saying so, and why. */
+  linkCutNote = '';
   /** Region -> URL users reach its edge at (directly, no proxy). */
   readonly edgeUrls = new Map<string, string>();
   readonly tokens: LabTokens = {
@@ -200,10 +212,20 @@ export class Deployment {
     for (const [region, port] of t.edgePorts) this.edgeUrls.set(region, `http://127.0.0.1:${port}`);
     // The inter-region links run in their own process: their delay must not
     // depend on how busy the traffic generator is.
-    this.links = new LabProcess('links', ['lab-links', '--spec', JSON.stringify(t.links)], logDir);
+    this.network = this.setUpNetwork(t.links);
+    const sites: Record<string, LinkSite> = {};
+    for (const [name, s] of this.network?.sites ?? [])
+      sites[name] = { address: s.address, gateway: s.gateway };
+    this.links = new LabProcess(
+      'links',
+      ['lab-links', '--spec', JSON.stringify(t.links), '--sites', JSON.stringify(sites)],
+      logDir,
+    );
     const linksReady = await this.links.start();
     this.linksAdmin = `http://${linksReady.admin}`;
-    const links = new LinkUrls(linksReady.ports as Record<string, number>);
+    const linkPorts = linksReady.ports as Record<string, number>;
+    const links = new LinkUrls(linkPorts);
+    if (this.network) await this.startRelays(this.network, t.links, linkPorts);
     for (const m of t.etcd) m.advertisedPeerUrl = links.url('etcd-peer', m.name);
 
     const clocks = labClocks(this.user, this.o.durationS);
@@ -294,6 +316,56 @@ export class Deployment {
       this.parts.push(new CliPart(`edge-${r}`, r, edge, logDir, followEnv(this.tokens.edges.get(r)!)));
     }
     await Promise.all(this.parts.filter((p) => !p.running).map((p) => p.start()));
+  }
+
+  /** Namespaces per site when the packet filter is chosen (or `auto` and possible); null: the proxies cut. */
+  private setUpNetwork(links: readonly LinkSpec[]): LabNetwork | null {
+    const choice = this.o.linkCut ?? 'auto';
+    const proxies = (why: string) => {
+      this.linkCut = 'proxy';
+      this.linkCutNote = `links: cut by their user-space proxies (${why})`;
+      return null;
+    };
+    if (choice === 'proxy') return proxies('--link-cut proxy');
+    const probe = probeNetns();
+    if (!probe.ok) {
+      if (choice === 'packet-filter')
+        throw new MeridianError(
+          'BAD_ARGUMENT',
+          `--link-cut packet-filter needs network namespaces: ${probe.reason}`,
+        );
+      return proxies(`no packet filter: ${probe.reason}`);
+    }
+    const sites = [...new Set(links.flatMap((l) => [l.from, l.to]))].filter((s) => s !== '*');
+    try {
+      const network = LabNetwork.create(sites, probe.filter);
+      this.linkCut = 'packet-filter';
+      this.linkCutNote =
+        `links: cut by a packet filter (${probe.filter}, forward chain) between network namespaces ` +
+        `mrd-${process.pid}-{${sites.join(',')}}; links every site shares (etcd peers) by their proxy`;
+      return network;
+    } catch (e) {
+      if (choice === 'packet-filter') throw e;
+      return proxies(`no packet filter: ${(e as Error).message}`);
+    }
+  }
+
+  /** One relay per site, inside its namespace: the links' hops between namespaces (netns.ts). */
+  private async startRelays(network: LabNetwork, specs: readonly LinkSpec[], ports: Record<string, number>) {
+    const routes = relayRoutes(specs, ports, network.sites);
+    await Promise.all(
+      [...routes].map(([site, r]) => {
+        const relay = new LabProcess(
+          `relay-${site}`,
+          ['--routes', JSON.stringify(r)],
+          this.logDir,
+          {},
+          network.relayEntry(site),
+        );
+        this.relays.push(relay);
+        return relay.start();
+      }),
+    );
   }
 
   private startOrigins(t: Topology, links: LinkUrls) {
@@ -447,6 +519,7 @@ export class Deployment {
       if (pid !== undefined) out.push({ name, region, pid, ...(metrics ? { metrics } : {}) });
     };
     add('links', '', this.links?.pid);
+    for (const r of this.relays) add(r.name, '', r.pid);
     for (const m of this.etcdMembers) add(`etcd-${m.name}`, m.name, m.pid, `${m.clientUrl}/metrics`);
     for (const p of [...this.parts, ...this.origins.map((o) => o.part)])
       add(p.name, p.site, p.process?.pid, metricsUrl(p.process?.ready ?? null));
@@ -522,6 +595,19 @@ export class Deployment {
 
   /** Cuts, heals or slows links between regions: all, or those the query picks (?region=X: every link touching X). */
   async setLinks(fault: Partial<LinkFault>, query = ''): Promise<void> {
+    const q = new URLSearchParams(query);
+    if (this.network && fault.cut !== undefined && !q.has('from') && !q.has('to')) {
+      this.network.cut(fault.cut, q.get('region') ?? undefined);
+      // Links every site shares do not cross namespaces: their proxy takes the cut.
+      q.set('from', '*');
+      await this.postLinks({ cut: fault.cut }, q.toString());
+      if (fault.rttMs !== undefined) await this.postLinks({ rttMs: fault.rttMs }, query);
+      return;
+    }
+    await this.postLinks(fault, query);
+  }
+
+  private async postLinks(fault: Partial<LinkFault>, query: string): Promise<void> {
     const res = await fetch(`${this.linksAdmin}/links${query ? `?${query}` : ''}`, {
       method: 'POST',
       body: JSON.stringify(fault),
@@ -543,6 +629,8 @@ export class Deployment {
     const codes = await Promise.all(all.map(async (p) => [p.name, await p.stop()] as const));
     await Promise.all(this.etcdMembers.map((m) => m.stop()));
     await this.links?.stop();
+    await Promise.all(this.relays.map((r) => r.stop()));
+    this.network?.close();
     await this.admin?.close();
     return codes.filter(([, code]) => code !== 0 && code !== null).map(([name]) => name);
   }

@@ -5,6 +5,7 @@ import { DRILLS, SCENARIO_ORDER } from '../chaos/drills/scenarios.js';
 import type { Drill, Summary } from '../chaos/drills/types.js';
 import { loadConfig, type MeridianConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
+import type { LinkCutChoice } from './netns.js';
 import { expectedShares, populationWeights } from './population.js';
 import { cliCommand } from './processes.js';
 import { repeating } from './repeat.js';
@@ -34,6 +35,8 @@ export interface LabOptions {
   repeatForS?: number;
   report: string;
   progress: (line: string) => void;
+  /** How split-brain cuts the links (default auto: the packet filter when possible). */
+  linkCut?: LinkCutChoice;
 }
 
 export interface LabResult {
@@ -81,6 +84,7 @@ function combine(summaries: Summary[]): AllSummary {
     scenario: 'all',
     durationS: summaries.reduce((s, x) => s + x.durationS, 0),
     rate: summaries[0]?.rate ?? 0,
+    linkCut: summaries[0]?.linkCut,
     regions: summaries[0]?.regions ?? [],
     requests: {
       total: sum('total'),
@@ -224,6 +228,7 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
       notes: longer ? [...notes, `${name} ran ${runS} s${longer}`] : [...notes],
       progress: o.progress,
       withControl,
+      linkCut: o.linkCut,
     });
     o.progress(`${name}: ${summary.verdict.pass ? 'PASS' : `FAIL (${summary.verdict.failures.join('; ')})`}`);
     summaries.push(summary);

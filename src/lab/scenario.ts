@@ -12,6 +12,7 @@ import { DnsClient } from './dns-client.js';
 import { labCapacities } from './lab-config.js';
 import { LeaderWatch } from './leaders.js';
 import { NameServerClients } from './nameservers.js';
+import type { LinkCutChoice } from './netns.js';
 import { ControlWatch, DnsProbe } from './probes.js';
 import { Recorder } from './recorder.js';
 import { ReleaseWatch } from './release-watch.js';
@@ -39,6 +40,8 @@ export interface ScenarioOptions {
   /** One line a second while running. */
   progress: (line: string) => void;
   withControl: boolean;
+  /** How the links are cut (Deployment's linkCut). */
+  linkCut?: LinkCutChoice;
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -155,6 +158,7 @@ export async function runScenario(
     withControl: o.withControl,
     rate: o.rate,
     durationS: o.durationS,
+    linkCut: o.linkCut,
   });
   let dns: DnsClient | undefined;
   let resolver: RunningResolver | undefined;
@@ -172,6 +176,7 @@ export async function runScenario(
     if (o.withControl)
       o.progress(`dashboard: ${deployment.controlUrl}/ (token in ${deployment.operatorTokenFile})`);
     o.notes.push(controlNote(deployment));
+    if (!o.notes.includes(deployment.linkCutNote)) o.notes.push(deployment.linkCutNote);
     const servedByOwnEdge = await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
@@ -277,6 +282,10 @@ export async function runScenario(
       o.notes.push(
         `data check over ${traffic.ackedWrites.size} acknowledged items (${traffic.ackedCreations.PUT} by PUT, ${traffic.ackedCreations.POST} by POST)`,
       );
+    if (deployment.network)
+      o.notes.push(
+        `links: the packet filter dropped ${deployment.network.droppedPackets} packets between the sites' namespaces`,
+      );
     const summary = summarize({
       drill,
       recorder,
@@ -297,6 +306,7 @@ export async function runScenario(
       cohorts,
     });
     if (o.totalS !== undefined) summary.durationS = o.totalS;
+    summary.linkCut = deployment.linkCut;
     return { summary, recorder };
   } finally {
     clearInterval(ticker);

@@ -115,6 +115,8 @@ export interface OutlierSummary {
 
 export interface Summary {
   scenario: string;
+  /** What cut the links between regions: a packet filter between network namespaces, or the user-space proxies. */
+  linkCut?: 'packet-filter' | 'proxy';
   durationS: number;
   rate: number;
   regions: string[];

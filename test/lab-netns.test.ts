@@ -1,0 +1,218 @@
+// Split-brain with a real packet filter: namespaces per site, TCP across them, nft/iptables cuts;
+// and the lab's split-brain drill on both paths (packet filter, proxies).
+// meridian-test: run alone
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { promisify } from 'node:util';
+import {
+  iptablesChain,
+  LabNetwork,
+  nftTable,
+  probeNetns,
+  relayRoutes,
+  removeStale,
+} from '../src/lab/netns.js';
+import { LabProcess } from '../src/lab/processes.js';
+import { findProgram } from '../src/lab/programs.js';
+import { labVerdict, runLong } from './helpers/cli.js';
+
+const run = promisify(execFile);
+const CLAIMS = '/run/meridian-netns';
+
+/**
+ * Skips (reason printed) without root or `ip`; with both, a probe that fails is a skip too, except
+ * under CI=true where it fails: CI runs as root with iproute2 and nftables installed.
+ */
+function skip(t: TestContext, reason: string): false {
+  process.stdout.write(`# skipping: ${reason}\n`);
+  t.skip(reason);
+  return false;
+}
+
+function requireNetns(t: TestContext): boolean {
+  if (process.getuid?.() !== 0) return skip(t, 'not running as root: network namespaces need it');
+  if (!findProgram('ip')) return skip(t, '`ip` (iproute2) is not installed');
+  const probe = probeNetns();
+  if (probe.ok) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true, root and ip present, but: ${probe.reason}`);
+  return skip(t, probe.reason);
+}
+
+/** Connects from inside a namespace (a plain node, no tsx) and says what came back within 1.5 s. */
+async function talkFrom(namespace: string, host: string, port: number): Promise<string> {
+  const script = `const s=require('net').connect(${port},'${host}');s.on('connect',()=>s.write('ping'));
+s.on('data',d=>{console.log('got:'+d);process.exit(0)});s.on('error',e=>{console.log('error:'+e.code);process.exit(0)});
+setTimeout(()=>{console.log('timeout');process.exit(0)},1500);`;
+  // Not spawnSync: the target's servers run in this process and must keep answering.
+  const r = await run('ip', ['netns', 'exec', namespace, process.execPath, '-e', script]);
+  return r.stdout.trim();
+}
+
+async function echoOn(host: string) {
+  const server = createServer((s) => s.on('data', (d) => s.write(d)));
+  server.listen(0, host);
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** The next chunk a socket receives, or null after 1.5 s. */
+async function reply(socket: Socket, text: string): Promise<string | null> {
+  socket.write(text);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), 1500);
+    socket.once('data', (d) => {
+      clearTimeout(timer);
+      resolve(String(d));
+    });
+  });
+}
+
+function leftovers(pid: number): string[] {
+  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '';
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  const chains = spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout ?? '';
+  return [
+    ...ns.split('\n').filter((l) => l.startsWith(`mrd-${pid}-`)),
+    ...(tables.includes(nftTable(pid)) ? [nftTable(pid)] : []),
+    ...links.split('\n').filter((l) => l.includes(`mrd${pid.toString(36)}h`)),
+    ...(chains.includes(iptablesChain(pid)) ? [iptablesChain(pid)] : []),
+    ...(existsSync(CLAIMS) ? readdirSync(CLAIMS) : [])
+      .filter((f) => readFileSync(join(CLAIMS, f), 'utf8') === String(pid))
+      .map((f) => `claim of 10.${f}`),
+  ];
+}
+
+for (const filter of ['nft', 'iptables'] as const)
+  test(`two namespaces, ${filter}: TCP crosses through relays, the filter cuts it, heal restores it, close leaves nothing`, async (t) => {
+    if (!requireNetns(t)) return;
+    if (!findProgram(filter)) {
+      skip(t, `${filter} is not installed`);
+      return;
+    }
+    const net = LabNetwork.create(['a', 'b'], filter);
+    const relays: LabProcess[] = [];
+    const logs = mkdtempSync(join(tmpdir(), 'meridian-netns-'));
+    const echo = await echoOn('127.0.0.1');
+    const sockets: Socket[] = [];
+    let delivery: Server | undefined;
+    try {
+      const a = net.sites.get('a')!;
+      const b = net.sites.get('b')!;
+      // The lab's path for a link a>b on port P: a's namespace -> b's namespace -> b's gateway -> target.
+      delivery = createServer((s) => {
+        const up = connect(echo.port, '127.0.0.1');
+        sockets.push(s, up);
+        s.pipe(up).pipe(s);
+      });
+      const P = 40_000 + (process.pid % 20_000);
+      delivery.listen(P, b.gateway);
+      await once(delivery, 'listening');
+      const routes = relayRoutes(
+        [{ name: 'echo:a>b', from: 'a', to: 'b', targetPort: echo.port, rttMs: 0 }],
+        { 'echo:a>b': P },
+        net.sites,
+      );
+      for (const site of ['a', 'b']) {
+        const relay = new LabProcess(
+          `relay-${site}`,
+          ['--routes', JSON.stringify(routes.get(site))],
+          logs,
+          {},
+          net.relayEntry(site),
+        );
+        relays.push(relay);
+        await relay.start(60_000);
+      }
+      // From the root namespace into a's relay, across to b: the lab's links do this.
+      const flow = connect(P, a.address);
+      sockets.push(flow);
+      await once(flow, 'connect');
+      assert.equal(await reply(flow, 'one'), 'one');
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'a reaches b directly');
+
+      net.cut('blackhole');
+      assert.deepEqual(net.cutPairs, ['a|b']);
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'timeout', 'a new connection a>b hangs');
+      assert.equal(await talkFrom(b.namespace, a.address, P), 'timeout', 'and b>a');
+      assert.equal(await reply(flow, 'two'), null, 'an open flow stops');
+      assert.ok(net.droppedPackets > 0, `the filter counted its drops: ${net.droppedPackets}`);
+
+      net.cut(false);
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping', 'healed');
+      net.cut('reset', 'b');
+      assert.match(
+        await talkFrom(a.namespace, b.address, P),
+        /^error:ECONNREFUSED|^error:ECONNRESET/,
+        'reset',
+      );
+      net.cut(false, 'b');
+      assert.equal(await talkFrom(a.namespace, b.address, P), 'got:ping');
+    } finally {
+      for (const s of sockets) s.destroy();
+      delivery?.close();
+      await Promise.all(relays.map((r) => r.stop()));
+      echo.server.close();
+      net.close();
+    }
+    assert.deepEqual(leftovers(process.pid), [], 'no namespace, table or veth left');
+  });
+
+test('a lab that died leaves namespaces and a table behind: the next start removes them, not a live one', async (t) => {
+  if (!requireNetns(t)) return;
+  if (!findProgram('nft')) {
+    skip(t, 'nft is not installed');
+    return;
+  }
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  const deadPid = Number(dead.stdout.trim());
+  const mine = `mrd-${process.pid}-kept`;
+  for (const ns of [`mrd-${deadPid}-a`, mine]) spawnSync('ip', ['netns', 'add', ns]);
+  spawnSync('nft', ['add', 'table', 'inet', nftTable(deadPid)]);
+  try {
+    const removed = removeStale('nft');
+    assert.deepEqual(removed.sort(), [`mrd-${deadPid}-a`, nftTable(deadPid)].sort());
+    assert.deepEqual(leftovers(deadPid), []);
+    assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(mine));
+  } finally {
+    spawnSync('ip', ['netns', 'delete', mine]);
+    spawnSync('ip', ['netns', 'delete', `mrd-${deadPid}-a`]);
+    spawnSync('nft', ['delete', 'table', 'inet', nftTable(deadPid)]);
+  }
+});
+
+// 30 s, as the lab suites run the drill; niced, it shares the machine with nothing heavier.
+for (const linkCut of ['packet-filter', 'proxy'] as const)
+  test(`meridian lab --scenario split-brain --link-cut ${linkCut}: passes, reports what cut, leaves nothing`, {
+    timeout: 400_000,
+  }, (t) => {
+    if (linkCut === 'packet-filter' && !requireNetns(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-netns-'));
+    const r = runLong(
+      ['lab', '--scenario', 'split-brain', '--duration', '30', '--rate', '40', '--link-cut', linkCut].concat([
+        '--report',
+        dir,
+        '--json',
+      ]),
+      380_000,
+    );
+    const { summary, failures } = labVerdict(r);
+    assert.deepEqual(failures, [], 'the drill passes');
+    assert.equal(summary.linkCut, linkCut);
+    const notes = (summary.notes as string[]).join('\n');
+    if (linkCut === 'proxy') {
+      assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy\)$/m);
+      return;
+    }
+    const dropped = Number(/^links: the packet filter dropped (\d+) packets/m.exec(notes)?.[1]);
+    assert.ok(dropped > 0, `the cut dropped packets: ${notes}`);
+    const pid = Number(/namespaces mrd-(\d+)-/.exec(notes)?.[1]);
+    assert.ok(pid > 0, notes);
+    assert.deepEqual(leftovers(pid), [], 'the lab removed its namespaces, table and veths');
+  });
