@@ -51,6 +51,11 @@ export class ClockOffsetEstimator {
     return theirs === undefined ? mine : (mine - theirs) / 2;
   }
 
+  /** aheadOfMs when measured both ways (delay cancelled); null otherwise. */
+  bothWaysAheadOfMs(peer: string): number | null {
+    return this.theirs.has(peer) ? this.aheadOfMs(peer) : null;
+  }
+
   /** How far this region's clock runs ahead of its peers' median; null before any canary. */
   aheadOfPeersMs(): number | null {
     if (this.median === undefined) this.median = this.computeMedian();

@@ -39,7 +39,10 @@ export interface LagProbe {
 }
 
 interface Seen {
+  /** The canary's time by its writer's clock (tells a new canary from the last one). */
   writtenAt: number;
+  /** The same moment by this region's clock, once the offset was measured both ways. */
+  localWrittenAt: number;
   delayMs: number;
 }
 
@@ -64,7 +67,7 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
     const s = seen.get(source);
     if (!s) return null;
     // Between canaries the newest one is legitimately up to one interval old.
-    return Math.max(s.delayMs, now() - s.writtenAt - intervalMs);
+    return Math.max(s.delayMs, now() - s.localWrittenAt - intervalMs);
   };
 
   const writeCanary = () => {
@@ -85,9 +88,11 @@ export function startLagProbe(options: LagProbeOptions): LagProbe {
         const at = Number(canary.at);
         if (Number.isFinite(at) && at !== seen.get(source)?.writtenAt) {
           const seenAt = now();
-          seen.set(source, { writtenAt: at, delayMs: Math.max(0, seenAt - at) });
           offsets.sample(source, at, seenAt);
           offsets.peerReport(source, canary.ahead?.[region]);
+          // Lag by this region's clock: a peer whose clock runs ahead or behind must not read as lag.
+          const localWrittenAt = at + (offsets.bothWaysAheadOfMs(source) ?? 0);
+          seen.set(source, { writtenAt: at, localWrittenAt, delayMs: Math.max(0, seenAt - localWrittenAt) });
         }
         const lag = lagMs(source);
         if (lag !== null) gauge.set({ source, destination: region }, lag / 1000);
