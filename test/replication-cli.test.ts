@@ -66,7 +66,11 @@ test('meridian replication runs a relay process', async (t) => {
       assert.equal(health.relay.clockAhead, 1, 'held while its clock was more than 500 ms behind');
       assert.equal(health.clock.maxOffsetMs, 500);
       assert.deepEqual(health.conflicts, { total: 0, topKeys: [] });
+      assert.equal(health.retention['us-east-1'].gap, false);
+      assert.equal(health.retention['us-east-1'].maxAgeS, 86_400);
+      assert.ok(health.retention['us-east-1'].headroomS > 0);
       const metrics = await (await fetch(`http://${ready.admin}/metrics`)).text();
+      assert.match(metrics, /meridian_replication_gap\{source="us-east-1",destination="us-west-2"\} 0/);
       assert.match(
         metrics,
         /meridian_replication_events_applied_total\{source="us-east-1",destination="us-west-2",op="set"\}/,

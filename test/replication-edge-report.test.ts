@@ -90,6 +90,15 @@ test('meridian edge sends replicationLagMs in its reports', async (t) => {
     const withLag = reports.find((r) => typeof r.replicationLagMs === 'number')!;
     assert.equal(withLag.region, 'us-east-1');
     assert.ok(withLag.replicationLagMs! >= 0);
+    await eventually(
+      "a report carries the retention of us-west-2's stream",
+      async () => reports.some((r) => r.replicationRetention !== undefined),
+      30_000,
+    );
+    const retention = reports.find((r) => r.replicationRetention)!.replicationRetention!;
+    assert.equal(retention.gap, false);
+    assert.equal(retention.low, false);
+    assert.ok(retention.headroomS! > 0);
   } finally {
     const exited = once(edge, 'exit');
     edge.kill('SIGTERM');

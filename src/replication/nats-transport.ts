@@ -218,7 +218,8 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
         return info?.state.messages ?? 0;
       }
     },
-    retention: (source, destination) => retentionOf(jsm, streamOf(source), durableOf(destination)),
+    retention: (source, destination) =>
+      retentionOf(jsm, streamOf(source), durableOf(destination), options.maxAgeMs ?? 86_400_000),
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
       await nc.drain().catch(() => nc.close());
@@ -231,12 +232,17 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
  * first when it resumes); a stream without the consumer yet has nothing
  * owed to it that aged out (it would start at the first message kept).
  */
-async function retentionOf(jsm: JetStreamManager, stream: string, durable: string): Promise<RetentionInfo> {
+async function retentionOf(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  /** For a stream not made yet: the maxAge it will get. */
+  maxAgeMs: number,
+): Promise<RetentionInfo> {
   const info = await jsm.streams.info(stream).catch(() => null);
-  if (!info)
-    return { oldestPendingAgeMs: null, maxAgeMs: null, gap: false, firstSeq: 1, lastSeq: 0, nextSeq: 1 };
+  if (!info) return { oldestPendingAgeMs: null, maxAgeMs, gap: false, firstSeq: 1, lastSeq: 0, nextSeq: 1 };
   const { first_seq: firstSeq, last_seq: lastSeq, first_ts: firstTs } = info.state;
-  const maxAgeMs = info.config.max_age > 0 ? info.config.max_age / 1e6 : null;
+  const kept = info.config.max_age > 0 ? info.config.max_age / 1e6 : null;
   const consumer = await jsm.consumers.info(stream, durable).catch(() => null);
   const nextSeq = consumer ? consumer.ack_floor.stream_seq + 1 : firstSeq;
   const oldestSeq = Math.max(nextSeq, firstSeq);
@@ -252,7 +258,7 @@ async function retentionOf(jsm: JetStreamManager, stream: string, durable: strin
   }
   return {
     oldestPendingAgeMs: oldestAt === null ? null : Math.max(0, Date.now() - oldestAt),
-    maxAgeMs,
+    maxAgeMs: kept,
     gap: nextSeq < firstSeq,
     firstSeq,
     lastSeq,
