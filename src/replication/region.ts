@@ -145,6 +145,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
           ...common,
           sources,
           intervalMs: retentionCheckIntervalMs(config.nats.maxAge),
+          outbox: { depth: () => cache.store.outboxDepth(), maxLength: config.outbox.maxLength },
         });
   // Before the relay resumes: once it takes messages again, JetStream no longer shows the gap.
   await retention?.check();
