@@ -20,7 +20,7 @@ import {
 } from '../src/lab/netns.js';
 import { LabProcess } from '../src/lab/processes.js';
 import { findProgram } from '../src/lab/programs.js';
-import { labVerdict, runLong } from './helpers/cli.js';
+import { labVerdict, runCli, runLong } from './helpers/cli.js';
 
 const run = promisify(execFile);
 const CLAIMS = '/run/meridian-netns';
@@ -185,6 +185,12 @@ test('a lab that died leaves namespaces and a table behind: the next start remov
     spawnSync('ip', ['netns', 'delete', `mrd-${deadPid}-a`]);
     spawnSync('nft', ['delete', 'table', 'inet', nftTable(deadPid)]);
   }
+});
+
+test('meridian lab --link-cut nope: a clear error, exit 2 (usage)', () => {
+  const r = runCli(['lab', '--link-cut', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^meridian: --link-cut expects auto, proxy or packet-filter, got "nope"/);
 });
 
 // 30 s, as the lab suites run the drill; niced, it shares the machine with nothing heavier.
