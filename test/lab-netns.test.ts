@@ -20,7 +20,7 @@ import {
 } from '../src/lab/netns.js';
 import { LabProcess } from '../src/lab/processes.js';
 import { findProgram } from '../src/lab/programs.js';
-import { labVerdict, runLong } from './helpers/cli.js';
+import { labVerdict, runCli, runLong } from './helpers/cli.js';
 
 const run = promisify(execFile);
 const CLAIMS = '/run/meridian-netns';
@@ -187,6 +187,12 @@ test('a lab that died leaves namespaces and a table behind: the next start remov
   }
 });
 
+test('meridian lab --link-cut nope: a clear error, exit 2 (usage)', () => {
+  const r = runCli(['lab', '--link-cut', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^meridian: --link-cut expects auto, proxy or packet-filter, got "nope"/);
+});
+
 // 30 s, as the lab suites run the drill; niced, it shares the machine with nothing heavier.
 for (const linkCut of ['packet-filter', 'proxy'] as const)
   test(`meridian lab --scenario split-brain --link-cut ${linkCut}: passes, reports what cut, leaves nothing`, {
@@ -207,7 +213,7 @@ for (const linkCut of ['packet-filter', 'proxy'] as const)
     assert.equal(summary.linkCut, linkCut);
     const notes = (summary.notes as string[]).join('\n');
     if (linkCut === 'proxy') {
-      assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy\)$/m);
+      assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy/m);
       return;
     }
     const dropped = Number(/^links: the packet filter dropped (\d+) packets/m.exec(notes)?.[1]);

@@ -326,7 +326,7 @@ export class Deployment {
       this.linkCutNote = `links: cut by their user-space proxies (${why})`;
       return null;
     };
-    if (choice === 'proxy') return proxies('--link-cut proxy');
+    if (choice === 'proxy') return proxies('--link-cut proxy, or auto in a drill that cuts no link');
     const probe = probeNetns();
     if (!probe.ok) {
       if (choice === 'packet-filter')

@@ -158,7 +158,8 @@ export async function runScenario(
     withControl: o.withControl,
     rate: o.rate,
     durationS: o.durationS,
-    linkCut: o.linkCut,
+    // auto: the packet filter only where links are cut; elsewhere the relays' hops would buy nothing.
+    linkCut: (o.linkCut ?? 'auto') === 'auto' && drill.name !== 'split-brain' ? 'proxy' : o.linkCut,
   });
   let dns: DnsClient | undefined;
   let resolver: RunningResolver | undefined;
