@@ -75,12 +75,13 @@ async function missingIn(west: Redis, acked: Iterable<number>): Promise<number[]
 }
 
 test('outbox: every acknowledged write of a SIGKILLed writer reaches the other region', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
   const regions = await twoRedis(t);
   const natsProgram = regions && requireProgram(t, 'nats-server');
   if (!regions || !natsProgram) return;
   const nats = await startNats(natsProgram);
   t.after(() => nats.stop());
-  const keep = closer(t);
   const transport = keep(await transportOf([nats.url], 'OB_A'));
   keep(startShipper({ region: 'east', redis: regions.east, transport }));
   const relay = keep(await startRelay({ region: 'west', sources: ['east'], redis: regions.west, transport }));
@@ -101,19 +102,32 @@ test('outbox: every acknowledged write of a SIGKILLed writer reaches the other r
 });
 
 test('unsafe-ack-before-publish: the same kill loses acknowledged writes (what the outbox prevents)', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
   const regions = await twoRedis(t);
   const natsProgram = regions && requireProgram(t, 'nats-server');
   if (!regions || !natsProgram) return;
   const nats = await startNats(natsProgram);
   t.after(() => nats.stop());
-  const keep = closer(t);
   const transport = keep(await transportOf([nats.url], 'OB_U'));
   const relay = keep(await startRelay({ region: 'west', sources: ['east'], redis: regions.west, transport }));
   const acked = new Set<number>();
-  const writer = child(['writer', regions.redisUrls[0], '100000', 'unsafe', nats.url, 'OB_U'], (line) => {
-    if (line.startsWith('ack ')) acked.add(Number(line.slice(4)));
+  // Killed the moment an acknowledgement is read: that write is still in the
+  // writer's queue (on a loaded machine, acks come in bursts with idle gaps
+  // in which the queue empties; a kill in a gap would lose nothing).
+  let kill = () => {};
+  const gone = new Promise<void>((resolve) => {
+    kill = resolve;
   });
-  await eventually('the writer is mid-burst', async () => acked.size >= 3000);
+  const writer = child(['writer', regions.redisUrls[0], '100000', 'unsafe', nats.url, 'OB_U'], (line) => {
+    if (!line.startsWith('ack ')) return;
+    acked.add(Number(line.slice(4)));
+    if (acked.size >= 3000 && writer.signalCode === null) {
+      writer.kill('SIGKILL');
+      kill();
+    }
+  });
+  await gone;
   await killed(writer);
   // Whatever was published has arrived once the relay stops applying.
   let applied = -1;
@@ -125,16 +139,20 @@ test('unsafe-ack-before-publish: the same kill loses acknowledged writes (what t
     return settled;
   });
   const missing = await missingIn(regions.west, acked);
-  assert.ok(missing.length > 0, 'acknowledged writes queued in the killed process are lost');
+  assert.ok(
+    missing.length > 0,
+    `acknowledged writes queued in the killed process are lost (acknowledged ${acked.size}, missing ${missing.length})`,
+  );
 });
 
 test('outbox: a SIGKILLed shipper is replaced and the rest ships; nothing lost, duplicates harmless', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
   const regions = await twoRedis(t);
   const natsProgram = regions && requireProgram(t, 'nats-server');
   if (!regions || !natsProgram) return;
   const nats = await startNats(natsProgram);
   t.after(() => nats.stop());
-  const keep = closer(t);
   const cache = createReplicatedCache({ region: 'east', redis: regions.east });
   const total = 4000;
   await Promise.all(Array.from({ length: total }, (_, i) => cache.set(`w:${i}`, `v${i}`)));
@@ -171,11 +189,12 @@ test('outbox: a SIGKILLed shipper is replaced and the rest ships; nothing lost, 
 });
 
 test('outbox: with NATS down writes are acknowledged, kept until the PubAck, shipped when it returns', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
   const regions = await twoRedis(t);
   const cluster = regions && (await startNatsCluster(t, { names: ['solo'] }));
   if (!regions || !cluster) return;
   const node = cluster.nodes[0];
-  const keep = closer(t);
   const transport = keep(await transportOf(cluster.urls, 'OB_C'));
   const cache = createReplicatedCache({ region: 'east', redis: regions.east });
   const shipper = keep(startShipper({ region: 'east', store: cache.store, transport, retryDelayMs: 100 }));
@@ -204,10 +223,11 @@ test('outbox: with NATS down writes are acknowledged, kept until the PubAck, shi
 });
 
 test('outbox: an R3 stream keeps shipping when one NATS node of three is SIGKILLed', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
   const regions = await twoRedis(t);
   const cluster = regions && (await startNatsCluster(t));
   if (!regions || !cluster) return;
-  const keep = closer(t);
   const transport: NatsTransport = keep(await transportOf(cluster.urls, 'OB_E', { replicas: 3 }));
   const cache = createReplicatedCache({ region: 'east', redis: regions.east });
   keep(startShipper({ region: 'east', store: cache.store, transport }));

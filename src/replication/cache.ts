@@ -178,7 +178,7 @@ function unsafeQueue(
 }
 
 /** How long the unsafe delivery holds acknowledged events in memory. */
-const UNSAFE_DELAY_MS = 50;
+const UNSAFE_DELAY_MS = 200;
 
 /** A Redis failure as a MeridianError (retryable), keeping the cause. */
 const redisDown =

@@ -8,6 +8,7 @@ export { MemoryStore, type MemoryStoreOptions, type StoredRecord } from './memor
 export { createMemoryTransport, type MemoryTransport } from './memory-transport.js';
 export { replicationMetrics } from './metrics.js';
 export { connectNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
+export { WRITE_LUA } from './outbox-script.js';
 export { canaryKey, type LagProbe, startLagProbe } from './probe.js';
 export {
   type RegionLagProbe,
@@ -17,5 +18,12 @@ export {
   startRegionReplication,
 } from './region.js';
 export { type Relay, type RelayStats, startRelay } from './relay.js';
-export { type ApplyOutcome, type ApplyResult, type CacheStore, RegionStore } from './store.js';
+export { type Shipper, type ShipperOptions, type ShipperStats, startShipper } from './shipper.js';
+export {
+  type ApplyOutcome,
+  type ApplyResult,
+  type CacheStore,
+  type OutboxEntry,
+  RegionStore,
+} from './store.js';
 export type { ReplicationTransport, TransportSubscription } from './transport.js';

@@ -35,7 +35,7 @@ export function replicationMetrics(registry: Registry): ReplicationMetrics {
     }),
     publishFailures: new Counter({
       name: 'meridian_replication_publish_failures_total',
-      help: 'Writes whose replication event the transport did not accept (the write was not acknowledged)',
+      help: 'Events of a publish the transport did not accept; they stay in the outbox and are sent again',
       labelNames: ['source'],
       registers,
     }),

@@ -93,6 +93,9 @@ export function startShipper(options: ShipperOptions): Shipper {
   let wake: (() => void) | null = null;
   let leaseRenewedAt = 0;
   let lastWarnAt = 0;
+  /** The last entry this shipper saw acknowledged; '0-0' after taking the lease (read from the head). */
+  let cursor = '0-0';
+  let trimming: Promise<void> = Promise.resolve();
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -110,6 +113,7 @@ export function startShipper(options: ShipperOptions): Shipper {
     if (!redis) return true;
     if (Date.now() - leaseRenewedAt < leaseMs / 3) return true;
     const ours = (await redis.eval(LEASE_LUA, 1, leaseKey, token, leaseMs)) === 1;
+    if (!ours || leaseRenewedAt === 0) cursor = '0-0';
     leaseRenewedAt = ours ? Date.now() : 0;
     return ours;
   };
@@ -135,8 +139,18 @@ export function startShipper(options: ShipperOptions): Shipper {
         }
         return false;
       }
-      // Only now: the transport has the events.
-      await store.trimOutbox(lastId);
+      // Only now: the transport has the events. The trim is not waited for (the
+      // next read starts after the cursor); one that fails leaves events that
+      // the next shipper sends again, harmlessly.
+      cursor = lastId;
+      trimming = trimming.then(() =>
+        store.trimOutbox(lastId).catch((err) => {
+          log.warn(
+            { region, reason: String(err) },
+            'replication outbox not trimmed; its events may be sent twice',
+          );
+        }),
+      );
       stats.shipped += message.length;
       stats.batches++;
       published.inc(message.length);
@@ -152,8 +166,8 @@ export function startShipper(options: ShipperOptions): Shipper {
           await pause(leaseMs / 3);
           continue;
         }
-        // Always from the head: everything before it was acknowledged and trimmed.
-        const entries = await store.readOutbox('0-0', batchMax);
+        // After the cursor: everything up to it was acknowledged (and is being trimmed).
+        const entries = await store.readOutbox(cursor, batchMax);
         if (entries.length === 0) {
           await pause(idleMs);
           continue;
@@ -179,6 +193,7 @@ export function startShipper(options: ShipperOptions): Shipper {
       running = false;
       wake?.();
       await loop;
+      await trimming;
       gauges.reporters.delete(report);
       if (redis && leaseRenewedAt > 0) await redis.eval(RELEASE_LUA, 1, leaseKey, token).catch(() => 0);
     },
