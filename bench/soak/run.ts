@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { UsersWindow } from '../../src/lab/recorder.js';
-import { look } from './sample.js';
+import { look, withDeadline } from './sample.js';
 
 export interface SoakPlan {
   bin: string;
@@ -96,16 +96,15 @@ function startLab(p: SoakPlan, logFile: string): { child: ChildProcess; exited: 
   return { child, exited };
 }
 
-async function status(admin: string, token: string, from: number): Promise<Status | null> {
-  try {
+function status(admin: string, token: string, from: number): Promise<Status | null> {
+  const read = async () => {
     const res = await fetch(`${admin}/status?from=${from}`, {
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(3000),
     });
     return res.ok ? ((await res.json()) as Status) : null;
-  } catch {
-    return null;
-  }
+  };
+  return withDeadline(read(), 3500);
 }
 
 /** Until the lab's users run (its GET /status answers with users), or the lab exits. */

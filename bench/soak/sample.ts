@@ -36,15 +36,27 @@ export function readProc(pid: number): { rssBytes: number | null; fds: number | 
   }
 }
 
+/**
+ * `work`'s value, or null once ms passed. The timer is a referenced one: a 20-minute soak once
+ * stalled for good on a fetch whose only deadline was AbortSignal.timeout's unreferenced timer,
+ * and exited silently with the lab, without a verdict.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  return Promise.race([work.catch(() => null), deadline]).finally(() => clearTimeout(timer));
+}
+
 export async function readHeap(metricsUrl: string | undefined): Promise<number | null> {
   if (!metricsUrl) return null;
-  try {
+  const read = async () => {
     const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) });
     const text = await res.text();
     return res.ok ? parseHeap(text) : null;
-  } catch {
-    return null;
-  }
+  };
+  return withDeadline(read(), 2500);
 }
 
 export async function look(pid: number, metricsUrl?: string): Promise<ProcessLook> {
