@@ -9,8 +9,9 @@ import { type Compiled, compile, resolve } from './answers.js';
 import { EcsTrust } from './ecs-trust.js';
 import { explanation } from './explain.js';
 import type { DnsMetrics } from './metrics.js';
-import { classify, type RateLimiter } from './rate-limit.js';
+import { classify, type RateLimiter, type ResponseKind, type Verdict } from './rate-limit.js';
 import { BADVERS, bare, rejectHeader, respond } from './respond.js';
+import { type CachedResponse, ResponseCache } from './response-cache.js';
 import { Steering } from './steering.js';
 import { CLASS_IN, isInZone, isRejection, parseQuery, type Query, RCODE, TYPE } from './wire.js';
 import type { Writer } from './writer.js';
@@ -52,6 +53,7 @@ export class DnsEngine {
   private ecsTrust: EcsTrust | null = null;
   private readonly metrics?: DnsMetrics;
   private readonly rateLimiter?: RateLimiter;
+  private readonly cache = new ResponseCache();
 
   constructor(private readonly options: EngineOptions) {
     this.metrics = options.metrics;
@@ -70,6 +72,7 @@ export class DnsEngine {
     else this.steering = new Steering(this.options.geo, snapshot, zone);
     this.table = new Map();
     this.entries = 0;
+    this.cache.clear();
     this.metrics?.snapshotVersion.set(snapshot.version);
   }
 
@@ -79,21 +82,88 @@ export class DnsEngine {
 
   handleQuery(msg: Buffer, peer: Peer): Buffer | null {
     const started = this.metrics ? performance.now() : 0;
-    const out = this.answer(msg, peer);
-    if (this.metrics) {
-      if (out === null) this.metrics.drop();
-      else {
-        const rcode = this.lastRcode >= 0 ? this.lastRcode : out[3] & 0x0f;
-        this.metrics.query(this.lastQtype, rcode, peer.transport === 'tcp');
-      }
-      this.metrics.latency.observe((performance.now() - started) / 1000);
+    const hit = peer.transport === 'udp' ? this.cached(msg, 0, msg.length, peer) : null;
+    let out: Buffer | null;
+    if (hit === null) out = this.answer(msg, peer);
+    else {
+      const verdict = this.countHit(hit, peer);
+      if (verdict === 'ok') {
+        out = Buffer.allocUnsafe(hit.response.length);
+        hit.response.copy(out);
+        out[0] = msg[0];
+        out[1] = msg[1];
+      } else out = this.held(verdict, msg, parseQuery(msg) as Query, null);
     }
+    this.count(started, out === null ? -1 : out[3], peer);
     return out;
+  }
+
+  /**
+   * The batched loop's way in: answers the query in `input[start, end)` into `output` at `at`
+   * without a Buffer per query when the answer is cached. Returns the length written, or -1 when
+   * nothing is to be sent (dropped, or longer than `max`).
+   */
+  answerInto(input: Buffer, start: number, end: number, peer: Peer, output: Buffer, at: number, max: number) {
+    const hit = this.cached(input, start, end, peer);
+    if (hit === null)
+      return this.copyOut(this.handleQuery(input.subarray(start, end), peer), output, at, max);
+    const started = this.metrics ? performance.now() : 0;
+    const verdict = this.countHit(hit, peer);
+    if (verdict !== 'ok') {
+      const msg = input.subarray(start, end);
+      const out = this.held(verdict, msg, parseQuery(msg) as Query, null);
+      this.count(started, out === null ? -1 : out[3], peer);
+      return this.copyOut(out, output, at, max);
+    }
+    const n = hit.response.length;
+    if (n > max) return -1;
+    hit.response.copy(output, at);
+    output[at] = input[start];
+    output[at + 1] = input[start + 1];
+    this.count(started, output[at + 3], peer);
+    return n;
+  }
+
+  private copyOut(out: Buffer | null, output: Buffer, at: number, max: number): number {
+    if (out === null || out.length > max) return -1;
+    out.copy(output, at);
+    return out.length;
+  }
+
+  /** Metrics of one query; `flags` is the response's 4th byte (its RCODE), -1 when nothing is sent. */
+  private count(started: number, flags: number, peer: Peer) {
+    if (!this.metrics) return;
+    if (flags < 0) this.metrics.drop();
+    else {
+      const rcode = this.lastRcode >= 0 ? this.lastRcode : flags & 0x0f;
+      this.metrics.query(this.lastQtype, rcode, peer.transport === 'tcp');
+    }
+    this.metrics.latency.observe((performance.now() - started) / 1000);
+  }
+
+  /** A cached response for this UDP query that `peer` may have, or null. */
+  private cached(buf: Buffer, start: number, end: number, peer: Peer): CachedResponse | null {
+    const hit = this.cache.find(buf, start, end);
+    if (hit === null) return null;
+    if (hit.ecsBelieved && this.ecsTrust !== null && !this.ecsTrust.trusts(peer.address)) return null;
+    return hit;
+  }
+
+  /** Counts a cached answer as answer() would have, and rate-limits it. */
+  private countHit(hit: CachedResponse, peer: Peer): Verdict {
+    this.lastQtype = hit.qtype;
+    this.lastRcode = hit.rcode;
+    if (hit.region !== null) this.metrics?.answer(hit.region);
+    return this.rateLimiter ? this.rateLimiter.check(peer.address, hit.rrlName, hit.kind) : 'ok';
   }
 
   /** What the last answer() was about, for metrics without re-reading the response. */
   private lastQtype = 0;
   private lastRcode = -1;
+  /** Set by respondTo: the response depends on the query's bytes alone (and the loaded tables). */
+  private cacheable = false;
+  private ecsBelieved = false;
+  private answeredRegion: string | null = null;
 
   private answer(msg: Buffer, peer: Peer): Buffer | null {
     const q = parseQuery(msg);
@@ -105,18 +175,46 @@ export class DnsEngine {
     }
     this.lastQtype = q.qtype;
     this.lastRcode = -1;
-    return this.limited(msg, q, this.respondTo(msg, q, peer), peer);
+    const out = this.respondTo(msg, q, peer);
+    if (this.cacheable && peer.transport === 'udp') this.remember(msg, q, out);
+    return this.limited(msg, q, out, peer);
+  }
+
+  private remember(msg: Buffer, q: Query, out: Buffer) {
+    const { kind, name } = this.classOf(q, out);
+    this.cache.store(msg, 0, msg.length, {
+      key: Buffer.from(msg.subarray(2)),
+      response: out,
+      qtype: q.qtype,
+      rcode: this.lastRcode >= 0 ? this.lastRcode : out[3] & 0x0f,
+      kind,
+      rrlName: name,
+      region: this.answeredRegion,
+      ecsBelieved: this.ecsBelieved,
+    });
+  }
+
+  private classOf(q: Query | null, out: Buffer): { kind: ResponseKind; name: string } {
+    return q === null || this.lastRcode > 15
+      ? { kind: 'error', name: '' }
+      : classify(out, q.key, this.zone.apex);
   }
 
   /** Response-rate limiting, by what the response is (UDP only: TCP cannot be spoofed). */
   private limited(msg: Buffer, q: Query | null, out: Buffer, peer: Peer): Buffer | null {
     if (!this.rateLimiter || peer.transport === 'tcp') return out;
-    const { kind, name } =
-      q === null || this.lastRcode > 15
-        ? { kind: 'error' as const, name: '' }
-        : classify(out, q.key, this.zone.apex);
+    const { kind, name } = this.classOf(q, out);
     const verdict = this.rateLimiter.check(peer.address, name, kind);
-    if (verdict === 'ok') return out;
+    return verdict === 'ok' ? out : this.held(verdict, msg, q, out);
+  }
+
+  /** A response the rate limiter holds back: dropped (null), or a slip. */
+  private held(
+    verdict: Exclude<Verdict, 'ok'>,
+    msg: Buffer,
+    q: Query | null,
+    out: Buffer | null,
+  ): Buffer | null {
     this.metrics?.rateLimited(verdict);
     if (verdict === 'drop') return null;
     // A slip: an empty truncated answer, so a real client retries over TCP.
@@ -127,9 +225,18 @@ export class DnsEngine {
   private respondTo(msg: Buffer, q: Query, peer: Peer): Buffer {
     const tcp = peer.transport === 'tcp';
     const edns = q.edns;
-    // ECS from a source not trusted: answered as a server without ECS would (RFC 7871 7.2.1): steered
-    // by the source address, and no ECS option in the response, so no cache stores it per subnet.
-    if (edns?.ecs && this.ecsTrust && !this.ecsTrust.trusts(peer.address)) edns.ecs = null;
+    this.cacheable = true;
+    this.ecsBelieved = false;
+    this.answeredRegion = null;
+    if (edns?.ecs && this.ecsTrust) {
+      // ECS from a source not trusted: answered as a server without ECS would (RFC 7871 7.2.1): steered
+      // by the source address, and no ECS option in the response, so no cache stores it per subnet.
+      if (this.ecsTrust.trusts(peer.address)) this.ecsBelieved = true;
+      else {
+        edns.ecs = null;
+        this.cacheable = false;
+      }
+    }
     const limit = tcp ? TCP_LIMIT : edns ? Math.min(edns.udpSize, this.maxUdp) : 512;
     if (edns && edns.version > 0) {
       this.lastRcode = RCODE.BADVERS;
@@ -145,6 +252,8 @@ export class DnsEngine {
     }
     if (entry.kind === 'static') return respond(msg, q, entry.c, true, 0, limit, this.maxUdp);
 
+    // Steered by the source address (no ECS) or an explanation: not the query's bytes alone.
+    if (!edns?.ecs || entry.kind === 'explain') this.cacheable = false;
     const steer = edns?.ecs ? this.steering.forSubnet(edns.ecs) : this.steering.forAddress(peer.address);
     const scope = this.scopeFor(q);
     if (entry.kind === 'explain') {
@@ -164,6 +273,7 @@ export class DnsEngine {
       entry.byRegion.set(key, c);
     }
     this.metrics?.answer(region);
+    this.answeredRegion = region;
     return respond(msg, q, c, true, scope, limit, this.maxUdp);
   }
 

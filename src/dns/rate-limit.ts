@@ -75,8 +75,27 @@ export class RateLimiter {
     return slip > 0 && n % slip === 0 ? 'truncate' : 'drop';
   }
 
+  /** The last address hashed and its hash: a resolver sends many queries in a row. */
+  private lastAddress: string | null = null;
+  private lastAddressHash = 0;
+
   /** FNV-1a over the network, the kind and the name. */
   bucketOf(address: string, name: string, kind: ResponseKind): number {
+    let h: number;
+    if (address === this.lastAddress) h = this.lastAddressHash;
+    else {
+      h = this.networkHash(address);
+      this.lastAddress = address;
+      this.lastAddressHash = h;
+    }
+    h = Math.imul(h ^ (0x100 | KIND_CODE[kind]), 0x01000193);
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    // Fold the high bits in: the table index takes only the low ones.
+    return (h ^ (h >>> 16)) & this.mask;
+  }
+
+  /** FNV-1a state after the client network of `address`. */
+  private networkHash(address: string): number {
     let h = 0x811c9dc5;
     const v4 = address.indexOf(':') < 0;
     if (v4 && this.settings.ipv4Prefix === 24) {
@@ -91,10 +110,7 @@ export class RateLimiter {
         for (const b of masked.bytes) h = Math.imul(h ^ b, 0x01000193);
       } else for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
     }
-    h = Math.imul(h ^ (0x100 | KIND_CODE[kind]), 0x01000193);
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    // Fold the high bits in: the table index takes only the low ones.
-    return (h ^ (h >>> 16)) & this.mask;
+    return h;
   }
 
   /** Nothing to stop (no timers); kept so a server closes every part the same way. */

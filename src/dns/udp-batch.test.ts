@@ -9,8 +9,24 @@ import type { DnsEngine, Peer } from './handler.js';
 import { loadAddon, openBatched } from './udp-batch.js';
 
 const log = createLogger('test', 'silent');
+/** A stand-in engine: `handle` answers each query (as DnsEngine.answerInto does, into the output slot). */
 const engine = (handle: (msg: Buffer, peer: Peer) => Buffer | null) =>
-  ({ handleQuery: handle }) as unknown as DnsEngine;
+  ({
+    answerInto(
+      input: Buffer,
+      start: number,
+      end: number,
+      peer: Peer,
+      output: Buffer,
+      at: number,
+      max: number,
+    ) {
+      const out = handle(input.subarray(start, end), peer);
+      if (out === null || out.length > max) return -1;
+      out.copy(output, at);
+      return out.length;
+    },
+  }) as unknown as DnsEngine;
 
 async function open(e: DnsEngine, host = '127.0.0.1', port = 0, workers = 1) {
   const s = await openBatched(e, host, port, workers, log);
