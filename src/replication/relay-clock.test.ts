@@ -8,6 +8,7 @@ import { MemoryStore } from './memory-store.js';
 import { createMemoryTransport } from './memory-transport.js';
 import { canaryKey } from './probe.js';
 import { startRelay } from './relay.js';
+import { startShipper } from './shipper.js';
 
 async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
@@ -37,6 +38,10 @@ test('an event stamped too far ahead is held until the clock catches up, without
   const fast = cache('fast');
   const west = cache('west');
   const east = cache('east');
+  // Writes go to each store's outbox; its shipper publishes them.
+  const shippers = (['fast', 'west', 'east'] as const).map((region) =>
+    startShipper({ region, store: stores[region], transport }),
+  );
   const registry = new Registry();
   const relay = await startRelay({
     region: 'west',
@@ -50,6 +55,7 @@ test('an event stamped too far ahead is held until the clock catches up, without
   });
   t.after(async () => {
     await relay.close();
+    await Promise.all(shippers.map((s) => s.close()));
     await transport.close();
   });
 
@@ -81,7 +87,10 @@ test('an event stamped too far ahead is held until the clock catches up, without
   await west.set('user:3', 'new');
   await west.set('plain', 'new');
   transport.heal('east', 'west');
-  await eventually('east caught up', async () => (await transport.queueDepth('east', 'west')) === 0);
+  await eventually(
+    'east caught up',
+    async () => (await stores.east.outboxDepth()) === 0 && (await transport.queueDepth('east', 'west')) === 0,
+  );
   assert.equal(await west.get('user:3'), 'new');
   const conflicts = (keyspace: string) =>
     metricValue(registry, 'meridian_replication_conflicts_total', { source: 'east', keyspace });

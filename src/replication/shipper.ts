@@ -33,6 +33,12 @@ export interface ShipperOptions {
   leaseMs?: number;
   /** Wait after a refused publish. */
   retryDelayMs?: number;
+  /**
+   * Messages published and not yet acknowledged at once. More than one keeps
+   * the link busy while a PubAck travels back (a cross-region round trip);
+   * acknowledgements are still taken, and the outbox trimmed, in order.
+   */
+  inFlight?: number;
 }
 
 export interface ShipperStats {
@@ -72,6 +78,7 @@ export function startShipper(options: ShipperOptions): Shipper {
   const idleMs = options.idleMs ?? 5;
   const leaseMs = options.leaseMs ?? 5_000;
   const retryDelayMs = options.retryDelayMs ?? 250;
+  const inFlight = Math.max(1, options.inFlight ?? 4);
   const redis = options.redis ?? (store instanceof RegionStore ? store.redis : undefined);
   const leaseKey = shipperLeaseKey(
     options.keyPrefix ?? (store instanceof RegionStore ? store.keyPrefix : 'mc:'),
@@ -118,43 +125,83 @@ export function startShipper(options: ShipperOptions): Shipper {
     return ours;
   };
 
-  const publishBatch = async (entries: OutboxEntry[]) => {
-    for (const message of cutByBytes(entries)) {
-      const lastId = message[message.length - 1].id;
-      const data = joinEncodedEvents(
-        region,
-        message.map((e) => e.encoded),
-      );
-      try {
-        await transport.publish(region, data, { msgId: `${region}:${lastId}` });
-      } catch (err) {
+  const warnRefused = async (err: unknown) => {
+    if (Date.now() - lastWarnAt <= 10_000) return;
+    lastWarnAt = Date.now();
+    log.warn(
+      { region, reason: String(err), waiting: await store.outboxDepth().catch(() => null) },
+      'replication events wait in the outbox: the transport did not accept them',
+    );
+  };
+
+  /** Publishes one message; resolves to its entries once the transport acknowledged it, or null. */
+  const publishMessage = (message: OutboxEntry[]): Promise<OutboxEntry[] | null> => {
+    const lastId = message[message.length - 1].id;
+    const data = joinEncodedEvents(
+      region,
+      message.map((e) => e.encoded),
+    );
+    return transport.publish(region, data, { msgId: `${region}:${lastId}` }).then(
+      () => message,
+      async (err) => {
         stats.failures++;
         publishFailures.inc(message.length);
-        if (Date.now() - lastWarnAt > 10_000) {
-          lastWarnAt = Date.now();
-          log.warn(
-            { region, reason: String(err), waiting: await store.outboxDepth().catch(() => null) },
-            'replication events wait in the outbox: the transport did not accept them',
-          );
-        }
+        await warnRefused(err);
+        return null;
+      },
+    );
+  };
+
+  /** Only now: the transport has the events. The trim is not waited for; one that fails leaves events the next shipper sends again, harmlessly. */
+  const acknowledged = (message: OutboxEntry[]) => {
+    const lastId = message[message.length - 1].id;
+    cursor = lastId;
+    trimming = trimming.then(() =>
+      store.trimOutbox(lastId).catch((err) => {
+        log.warn(
+          { region, reason: String(err) },
+          'replication outbox not trimmed; its events may be sent twice',
+        );
+      }),
+    );
+    stats.shipped += message.length;
+    stats.batches++;
+    published.inc(message.length);
+    shipped.inc(message.length);
+  };
+
+  /**
+   * Messages in flight, oldest first. The read position runs ahead of `cursor`
+   * (the last acknowledged entry); after a refusal it falls back to the cursor
+   * and what was in flight goes again under the same message ids.
+   */
+  interface InFlight {
+    outcome: Promise<OutboxEntry[] | null>;
+    settled: boolean;
+  }
+  const pending: InFlight[] = [];
+  let readFrom = cursor;
+  const send = (message: OutboxEntry[]) => {
+    const entry: InFlight = { outcome: publishMessage(message), settled: false };
+    void entry.outcome.then(() => {
+      entry.settled = true;
+      wake?.();
+    });
+    pending.push(entry);
+  };
+  const dropInFlight = async () => {
+    await Promise.allSettled(pending.splice(0).map((p) => p.outcome));
+    readFrom = cursor;
+  };
+  /** Takes the outcomes that came in, in order; false at the first refusal (the rest goes again). */
+  const takeSettled = async (): Promise<boolean> => {
+    while (pending.length > 0 && pending[0].settled) {
+      const message = await pending.shift()!.outcome;
+      if (!message) {
+        await dropInFlight();
         return false;
       }
-      // Only now: the transport has the events. The trim is not waited for (the
-      // next read starts after the cursor); one that fails leaves events that
-      // the next shipper sends again, harmlessly.
-      cursor = lastId;
-      trimming = trimming.then(() =>
-        store.trimOutbox(lastId).catch((err) => {
-          log.warn(
-            { region, reason: String(err) },
-            'replication outbox not trimmed; its events may be sent twice',
-          );
-        }),
-      );
-      stats.shipped += message.length;
-      stats.batches++;
-      published.inc(message.length);
-      shipped.inc(message.length);
+      acknowledged(message);
     }
     return true;
   };
@@ -163,19 +210,28 @@ export function startShipper(options: ShipperOptions): Shipper {
     while (running) {
       try {
         if (!(await holdLease())) {
+          await dropInFlight();
           await pause(leaseMs / 3);
           continue;
         }
-        // After the cursor: everything up to it was acknowledged (and is being trimmed).
-        const entries = await store.readOutbox(cursor, batchMax);
-        if (entries.length === 0) {
-          await pause(idleMs);
+        if (!(await takeSettled())) {
+          await pause(retryDelayMs);
           continue;
         }
-        if (!(await publishBatch(entries))) await pause(retryDelayMs);
-        else if (entries.length < batchMax) await pause(idleMs);
+        if (pending.length === 0) readFrom = cursor;
+        if (pending.length < inFlight) {
+          const entries = await store.readOutbox(readFrom, batchMax);
+          if (entries.length > 0) {
+            for (const message of cutByBytes(entries)) send(message);
+            readFrom = entries[entries.length - 1].id;
+            if (entries.length === batchMax) continue;
+          }
+        }
+        // Until a PubAck comes in (send wakes this) or new writes may be waiting.
+        await pause(pending.length >= inFlight ? retryDelayMs * 40 : idleMs);
       } catch (err) {
         stats.failures++;
+        await dropInFlight();
         if (Date.now() - lastWarnAt > 10_000) {
           lastWarnAt = Date.now();
           log.warn({ region, reason: String(err) }, 'replication shipper cannot read its outbox; retrying');
@@ -183,6 +239,7 @@ export function startShipper(options: ShipperOptions): Shipper {
         await pause(retryDelayMs);
       }
     }
+    await dropInFlight();
   })();
 
   log.info({ region, transport: transport.kind }, 'replication shipper started');
