@@ -40,8 +40,10 @@ export interface ReplicatedCache {
   readonly store: CacheStore;
   readonly clock: HybridClock;
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, options?: SetOptions): Promise<void>;
-  delete(key: string): Promise<void>;
+  /** Resolves with the write's HLC stamp once it is acknowledged. */
+  set(key: string, value: string, options?: SetOptions): Promise<string>;
+  /** Resolves with the delete's HLC stamp once it is acknowledged. */
+  delete(key: string): Promise<string>;
   /** Which mode applies to a key (longest matching keyspace prefix). */
   modeOf(key: string): 'replicate' | 'invalidate';
 }
@@ -64,7 +66,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     return keyspaces.find((k) => key.startsWith(k.prefix))?.mode ?? defaultMode;
   };
 
-  async function write(event: Omit<ReplicationEvent, 'hlc' | 'at'>): Promise<void> {
+  async function write(event: Omit<ReplicationEvent, 'hlc' | 'at'>): Promise<string> {
     checkKey(event.key);
     let stamped: ReplicationEvent | null = null;
     // A newer stamp already stored means another region's clock runs ahead of
@@ -86,6 +88,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     try {
       await publisher.publish(outgoing);
       published.inc();
+      return stamped.hlc;
     } catch (err) {
       failures.inc();
       // Every write of a refused batch lands here: log the first of a burst only.

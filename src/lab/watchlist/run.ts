@@ -1,5 +1,5 @@
 import { MeridianError } from '../../errors.js';
-import { WatchService } from './server.js';
+import { type RegionData, WatchService } from './server.js';
 import { isLabVersion, LAB_VERSIONS } from './versions.js';
 
 export interface OriginArgs {
@@ -11,6 +11,32 @@ export interface OriginArgs {
   bootstrap?: boolean;
   release: string;
   seed: number;
+  /** The Redis+NATS data setup as JSON (RegionData); absent: the memory path. */
+  data?: string;
+}
+
+/** --data: the region's Redis and NATS, as the lab passes them. */
+export function parseRegionData(text: string): RegionData {
+  let d: Partial<RegionData>;
+  try {
+    d = JSON.parse(text) as Partial<RegionData>;
+  } catch {
+    throw new MeridianError('BAD_ARGUMENT', '--data expects JSON');
+  }
+  const ok =
+    typeof d?.redis === 'string' &&
+    typeof d.keyPrefix === 'string' &&
+    Array.isArray(d.nats) &&
+    d.nats.length > 0 &&
+    d.nats.every((u) => typeof u === 'string') &&
+    typeof d.stream === 'string' &&
+    Number.isInteger(d.replicas);
+  if (!ok)
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      '--data expects {redis, keyPrefix, nats: [url...], stream, replicas}',
+    );
+  return d as RegionData;
 }
 
 /** Starts one origin, prints its ready line, and stops it (letting requests in flight finish) on SIGTERM. */
@@ -30,6 +56,7 @@ export async function runOrigin(o: OriginArgs): Promise<WatchService> {
     bootstrap: o.bootstrap,
     version: o.release,
     seed: o.seed,
+    ...(o.data ? { data: parseRegionData(o.data) } : {}),
   }).start();
   const ready = { ready: true, part: 'origin', region: o.region, id: o.id, version: o.release };
   process.stdout.write(`${JSON.stringify({ ...ready, listen: `${m[1]}:${service.port}` })}\n`);
