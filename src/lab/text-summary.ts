@@ -76,7 +76,9 @@ export function releaseLines(s: Pick<Judged, 'rollout' | 'outlier'>): string[] {
 export function textSummary(s: Judged): string[] {
   const runs = s.scenarios ?? [s];
   const lines: string[] = [];
-  const setup = [...new Set(runs.flatMap((r) => r.notes).filter((n) => /^(control|resolver): /.test(n)))];
+  const setup = [
+    ...new Set(runs.flatMap((r) => r.notes).filter((n) => /^(control|resolver|data): /.test(n))),
+  ];
   if (setup.length > 0) lines.push(...setup.map((n) => `  ${n}`));
   for (const run of runs) {
     lines.push(`${run.scenario}: ${run.verdict.pass ? 'PASS' : 'FAIL'}`);
