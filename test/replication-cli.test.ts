@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createReplicatedCache } from '../src/replication/cache.js';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
+import { startShipper } from '../src/replication/shipper.js';
 import { runCli } from './helpers/cli.js';
 import { eventually, replicationConfigFile, startTwoRegionsOnNats } from './replication-helpers.js';
 
@@ -42,7 +43,9 @@ test('meridian replication runs a relay process', async (t) => {
     assert.equal(ready.part, 'replication');
     const redisA = new Redis(a.url);
     const transport = await connectNatsTransport({ servers: [nats.url], stream: 'CLI' });
-    const cache = createReplicatedCache({ region: 'us-east-1', redis: redisA, transport });
+    const cache = createReplicatedCache({ region: 'us-east-1', redis: redisA });
+    // us-east-1's outbox: its own `meridian replication` would ship it; here the test does.
+    const shipper = startShipper({ region: 'us-east-1', store: cache.store, transport });
     const redisB = new Redis(b.url);
     try {
       await cache.set('cli:1', 'hello');
@@ -53,6 +56,7 @@ test('meridian replication runs a relay process', async (t) => {
       const health = await (await fetch(`http://${ready.admin}/meridian/health`)).json();
       assert.equal(health.region, 'us-west-2');
       assert.ok(health.relay.applied >= 1);
+      assert.equal(typeof health.outbox.depth, 'number', 'its own outbox is reported');
       const metrics = await (await fetch(`http://${ready.admin}/metrics`)).text();
       assert.match(
         metrics,
@@ -63,6 +67,7 @@ test('meridian replication runs a relay process', async (t) => {
       assert.equal(code, 0);
     } finally {
       child.kill('SIGKILL');
+      await shipper.close();
       await transport.close();
       redisA.disconnect();
       redisB.disconnect();

@@ -28,7 +28,7 @@ test('replication over the in-process transport', async (t) => {
     const west = new Redis(b.url);
     await Promise.all([east.flushall(), west.flushall()]);
     const link = createMemoryTransport({ retryDelayMs: 50 });
-    const { cacheEast, cacheWest, relayInto } = pairOfRegions(east, west, {
+    const { cacheEast, cacheWest, relayInto, stopShipping } = pairOfRegions(east, west, {
       east: link,
       west: link,
       close: link.close,
@@ -76,6 +76,7 @@ test('replication over the in-process transport', async (t) => {
     // With the relays still running: a canary written just before the close is still on its way.
     await eventually('converged', async () => converged(await diffRegions(east, west)));
     await Promise.all(relays.map((r) => r.close()));
+    await stopShipping();
     await link.close();
     east.disconnect();
     west.disconnect();

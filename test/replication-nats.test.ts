@@ -22,7 +22,7 @@ test('replication over NATS JetStream', async (t) => {
     const east = new Redis(a.url);
     const west = new Redis(b.url);
     const transports = await transportsFor('restart_server');
-    const { cacheEast, cacheWest, relayInto } = pairOfRegions(east, west, transports);
+    const { cacheEast, cacheWest, relayInto, stopShipping } = pairOfRegions(east, west, transports);
     const relay = await relayInto(WEST);
     try {
       await Promise.all(Array.from({ length: 100 }, (_, i) => cacheEast.set(`before:${i}`, 'x')));
@@ -36,6 +36,7 @@ test('replication over NATS JetStream', async (t) => {
       for (let i = 0; i < 100; i += 9) assert.equal(await cacheWest.get(`after:${i}`), 'y');
     } finally {
       await relay.close();
+      await stopShipping();
       await transports.close();
       east.disconnect();
       west.disconnect();

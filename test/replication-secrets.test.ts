@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { createReplicatedCache } from '../src/replication/cache.js';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
+import { startShipper } from '../src/replication/shipper.js';
 import { runCli } from './helpers/cli.js';
 import { requireProgram } from './helpers/programs.js';
 import { eventually, replicationConfigFile, startNats, startRedis } from './replication-helpers.js';
@@ -115,7 +116,8 @@ test('meridian replication: Redis password and NATS token from files or env, not
         stream: 'SECRETS',
         auth: { token: NATS_TOKEN },
       });
-      const cache = createReplicatedCache({ region: 'us-east-1', redis: redisEast, transport });
+      const cache = createReplicatedCache({ region: 'us-east-1', redis: redisEast });
+      const shipper = startShipper({ region: 'us-east-1', store: cache.store, transport });
       try {
         const key = `secret-test:${++n}`;
         await cache.set(key, 'hello');
@@ -129,6 +131,7 @@ test('meridian replication: Redis password and NATS token from files or env, not
         assert.deepEqual(leaks(stderr + first), [], 'no secret in the output');
       } finally {
         child.kill('SIGKILL');
+        await shipper.close();
         await transport.close();
         redisEast.disconnect();
         redisWest.disconnect();

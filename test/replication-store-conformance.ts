@@ -134,3 +134,69 @@ export function randomHistory(prefix: string, n: number, seed = 7): ReplicationE
   }
   return events;
 }
+
+/**
+ * The outbox rules (store.write): `makeStore(maxLength)` gives a store with an
+ * empty outbox holding at most maxLength events.
+ */
+export async function outboxConformance(t: TestContext, makeStore: (maxLength: number) => CacheStore) {
+  const now = Date.now();
+  const event = (key: string, hlc: string): ReplicationEvent => ({
+    op: 'set',
+    key,
+    value: 'v',
+    hlc,
+    at: now,
+  });
+
+  await t.test(
+    'a winning write enters the outbox with its outgoing event; a losing one does not',
+    async () => {
+      const store = makeStore(100);
+      const first = event('o:k', stamp(now, 2));
+      const outgoing: ReplicationEvent = { op: 'inv', key: 'o:k', hlc: first.hlc, at: now };
+      assert.equal((await store.write(first, outgoing)).outcome, 'applied');
+      assert.equal((await store.write(event('o:k', stamp(now, 1)), first)).outcome, 'stale');
+      assert.equal(await store.get('o:k'), 'v', 'the local write is the set, not the outgoing inv');
+      const entries = await store.readOutbox('0-0', 10);
+      assert.equal(entries.length, 1);
+      assert.deepEqual(JSON.parse(entries[0].encoded), { op: 'inv', k: 'o:k', h: first.hlc, at: now });
+      assert.equal(await store.outboxDepth(), 1);
+      assert.ok((await store.outboxOldestAgeMs())! >= 0);
+    },
+  );
+
+  await t.test('read after an id, trim up to an id, in order', async () => {
+    const store = makeStore(100);
+    for (let i = 0; i < 5; i++)
+      await store.write(event(`o:${i}`, stamp(now, i)), event(`o:${i}`, stamp(now, i)));
+    const all = await store.readOutbox('0-0', 10);
+    assert.deepEqual(
+      all.map((e) => JSON.parse(e.encoded).k),
+      ['o:0', 'o:1', 'o:2', 'o:3', 'o:4'],
+    );
+    assert.deepEqual(
+      (await store.readOutbox(all[1].id, 2)).map((e) => e.id),
+      [all[2].id, all[3].id],
+    );
+    await store.trimOutbox(all[2].id);
+    assert.deepEqual(
+      (await store.readOutbox('0-0', 10)).map((e) => e.id),
+      [all[3].id, all[4].id],
+    );
+    await store.trimOutbox(all[4].id);
+    assert.equal(await store.outboxDepth(), 0);
+    assert.equal(await store.outboxOldestAgeMs(), null);
+  });
+
+  await t.test('a full outbox refuses the write whole: not applied, not queued', async () => {
+    const store = makeStore(2);
+    await store.write(event('f:1', stamp(now, 1)), event('f:1', stamp(now, 1)));
+    await store.write(event('f:2', stamp(now, 2)), event('f:2', stamp(now, 2)));
+    await assert.rejects(store.write(event('f:3', stamp(now, 3)), event('f:3', stamp(now, 3))), {
+      code: 'REPLICATION_UNAVAILABLE',
+    });
+    assert.equal(await store.stamp('f:3'), null);
+    assert.equal(await store.outboxDepth(), 2);
+  });
+}

@@ -12,13 +12,19 @@ import { createMemoryTransport } from '../src/replication/memory-transport.js';
 import { RegionStore } from '../src/replication/store.js';
 import { requireProgram } from './helpers/programs.js';
 import { eventually, startRedis } from './replication-helpers.js';
-import { randomHistory, storeConformance, TOMBSTONE_TTL_MS } from './replication-store-conformance.js';
+import {
+  outboxConformance,
+  randomHistory,
+  storeConformance,
+  TOMBSTONE_TTL_MS,
+} from './replication-store-conformance.js';
 
 const stamp = (wall: number, counter = 0, origin = 'a') => formatHlc({ wall, counter, origin });
 const now = Date.now();
 
 test('compare-and-apply in memory (MemoryStore)', async (t) => {
   await storeConformance(t, new MemoryStore({ tombstoneTtlMs: TOMBSTONE_TTL_MS }));
+  await outboxConformance(t, (outboxMaxLength) => new MemoryStore({ outboxMaxLength }));
 
   await t.test('a local write after a remote one stamped in the future still wins', async () => {
     const store = new MemoryStore();
@@ -52,6 +58,14 @@ test('compare-and-apply in Redis', async (t) => {
   const store = new RegionStore(redis, { keyPrefix: 't:', tombstoneTtlMs: TOMBSTONE_TTL_MS });
   try {
     await t.test('conformance', (t) => storeConformance(t, store));
+    let outboxes = 0;
+    await t.test('outbox conformance', (t) =>
+      outboxConformance(
+        t,
+        (outboxMaxLength) =>
+          new RegionStore(redis, { keyPrefix: `ob${++outboxes}:`, tombstoneTtlMs: 600_000, outboxMaxLength }),
+      ),
+    );
 
     await t.test('Redis and the in-memory store answer a random history the same', async () => {
       const memory = new MemoryStore({ tombstoneTtlMs: 600_000 });

@@ -9,6 +9,7 @@ import { converged, diffRegions } from '../src/replication/converge.js';
 import { encodeBatch } from '../src/replication/event.js';
 import { formatHlc } from '../src/replication/hlc.js';
 import { startRelay } from '../src/replication/relay.js';
+import { startShipper } from '../src/replication/shipper.js';
 import type { ReplicationTransport } from '../src/replication/transport.js';
 import { eventually } from './replication-helpers.js';
 
@@ -25,20 +26,14 @@ export interface TransportPair {
 export function pairOfRegions(east: Redis, west: Redis, transports: TransportPair) {
   const registry = new Registry();
   const keyspaces = [{ prefix: 'session:', mode: 'invalidate' as const }];
-  const cacheEast = createReplicatedCache({
-    region: EAST,
-    redis: east,
-    transport: transports.east,
-    registry,
-    keyspaces,
-  });
-  const cacheWest = createReplicatedCache({
-    region: WEST,
-    redis: west,
-    transport: transports.west,
-    registry,
-    keyspaces,
-  });
+  const cacheEast = createReplicatedCache({ region: EAST, redis: east, registry, keyspaces });
+  const cacheWest = createReplicatedCache({ region: WEST, redis: west, registry, keyspaces });
+  // Writes wait in each region's outbox; a shipper per region publishes them.
+  const shippers = [
+    startShipper({ region: EAST, store: cacheEast.store, transport: transports.east, registry }),
+    startShipper({ region: WEST, store: cacheWest.store, transport: transports.west, registry }),
+  ];
+  const stopShipping = async () => void (await Promise.all(shippers.map((s) => s.close())));
   const relayInto = (region: string) =>
     startRelay({
       region,
@@ -47,7 +42,7 @@ export function pairOfRegions(east: Redis, west: Redis, transports: TransportPai
       transport: region === EAST ? transports.east : transports.west,
       registry,
     });
-  return { registry, cacheEast, cacheWest, relayInto };
+  return { registry, cacheEast, cacheWest, relayInto, shippers, stopShipping };
 }
 
 export async function replicationSuite(
@@ -59,8 +54,13 @@ export async function replicationSuite(
   const west = new Redis(redisUrls[1]);
   const fresh = async (label: string) => {
     await Promise.all([east.flushall(), west.flushall()]);
-    const transports = await makeTransports(label);
-    return { transports, ...pairOfRegions(east, west, transports) };
+    const made = await makeTransports(label);
+    const pair = pairOfRegions(east, west, made);
+    const close = async () => {
+      await pair.stopShipping();
+      await made.close();
+    };
+    return { ...pair, transports: { ...made, close } };
   };
   try {
     await cases(t, east, west, fresh);
@@ -124,7 +124,10 @@ async function cases(t: TestContext, east: Redis, west: Redis, fresh: Fresh) {
     await write(cacheWest, 'shared', 'west wrote last');
     await cacheEast.delete('e:0');
     acked.delete('e:0');
-    assert.ok((await transports.east.queueDepth(EAST, WEST)) > 0, 'events queue while the link is cut');
+    await eventually(
+      'events queue in the transport while the link is cut',
+      async () => (await transports.east.queueDepth(EAST, WEST)) > 0,
+    );
 
     const relays = [await relayInto(EAST), await relayInto(WEST)];
     await eventually('queues drained', async () => {

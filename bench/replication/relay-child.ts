@@ -10,7 +10,7 @@ import { startRelay } from '../../src/replication/relay.js';
 
 const [redisUrl, natsUrl, stream, source, destination, peerReplicaUrl] = process.argv.slice(2);
 const redis = new Redis(redisUrl, { enableAutoPipelining: true });
-const transport = await connectNatsTransport({ servers: [natsUrl], stream });
+const transport = await connectNatsTransport({ servers: natsUrl.split(','), stream });
 
 class Recorder {
   lags: number[] = [];

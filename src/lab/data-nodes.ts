@@ -5,7 +5,6 @@
 // kills a region's Redis and NATS node with it and restarts them with their data.
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { replicationSchema } from '../config/schema/replication.js';
 import type { FinalState } from '../replication/history/checker.js';
 import { findNatsServer, NatsNode } from './nats-node.js';
 import { findRedisServer, RedisNode } from './redis.js';
@@ -26,10 +25,6 @@ export function findDataPrograms(): { redis: string; nats: string } | null {
   const nats = findNatsServer();
   return redis && nats ? { redis, nats } : null;
 }
-
-/** Whether this build's config knows replication.nats.replicas (SPEC16: helper A adds it). */
-export const configKnowsReplicas = (): boolean =>
-  replicationSchema.safeParse({ nats: { replicas: 3 } }).success;
 
 export class LabData {
   readonly redis = new Map<string, RedisNode>();
@@ -87,13 +82,7 @@ export class LabData {
 
   /** What a region's origins get (--data). */
   regionData(region: string): RegionData {
-    return {
-      redis: this.redis.get(region)!.url,
-      keyPrefix: LAB_DATA.keyPrefix,
-      nats: this.natsServers(region),
-      stream: LAB_DATA.stream,
-      replicas: this.replicas,
-    };
+    return { redis: this.redis.get(region)!.url, keyPrefix: LAB_DATA.keyPrefix };
   }
 
   /** The `replication` section of the region's `meridian replication` config. */
@@ -103,7 +92,7 @@ export class LabData {
       nats: {
         servers: this.natsServers(region),
         stream: LAB_DATA.stream,
-        ...(configKnowsReplicas() ? { replicas: this.replicas } : {}),
+        replicas: this.replicas,
       },
       regions: [...this.redis].map(([r, node]) => ({ region: r, redis: node.url })),
       keyPrefix: LAB_DATA.keyPrefix,

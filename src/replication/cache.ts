@@ -1,6 +1,8 @@
 // The client library services use: get/set/delete on the region's own Redis.
-// Reads are local; a write is applied locally, then its replication event is
-// published; the write is acknowledged once both happened.
+// Reads are local; a write is applied locally and its replication event put in
+// the region's outbox, both in one script (store.write): the write is
+// acknowledged once that script returned. The shipper (shipper.ts) publishes
+// the outbox; the cache itself never talks to the transport.
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { KeyspaceConfig } from '../config/schema/replication.js';
@@ -21,7 +23,17 @@ export interface ReplicatedCacheOptions {
   /** The region's Redis; or give `store` (e.g. a MemoryStore) instead. */
   redis?: Redis;
   store?: CacheStore;
-  transport: ReplicationTransport;
+  /** Only for delivery 'unsafe-ack-before-publish'; the outbox's shipper publishes otherwise. */
+  transport?: ReplicationTransport;
+  /**
+   * outbox (default): acknowledged means in Redis with its outgoing event.
+   * 'unsafe-ack-before-publish' is for tests only (the checker must see it
+   * lose writes): applied locally, acknowledged, published later from a
+   * queue in this process, so a crash loses what is queued.
+   */
+  delivery?: 'outbox' | 'unsafe-ack-before-publish';
+  /** Outbox entries at most (a RegionStore made here); see replication.outbox.maxLength. */
+  outboxMaxLength?: number;
   keyPrefix?: string;
   defaultMode?: 'replicate' | 'invalidate';
   keyspaces?: readonly KeyspaceConfig[];
@@ -49,18 +61,17 @@ export interface ReplicatedCache {
 }
 
 export function createReplicatedCache(options: ReplicatedCacheOptions): ReplicatedCache {
-  const { region, transport } = options;
+  const { region } = options;
   const log = options.log ?? createLogger('replication');
-  const metrics = replicationMetrics(options.registry ?? new Registry());
-  const published = metrics.published.labels(region);
-  const failures = metrics.publishFailures.labels(region);
   const store = storeOf(options);
   const clock = new HybridClock(region);
   const keyspaces = [...(options.keyspaces ?? [])].sort((a, b) => b.prefix.length - a.prefix.length);
   const defaultMode = options.defaultMode ?? 'replicate';
-  const publisher = new BatchPublisher(region, (data) => transport.publish(region, data));
+  const unsafe =
+    options.delivery === 'unsafe-ack-before-publish'
+      ? unsafeQueue(region, options.transport, options.registry, log)
+      : null;
 
-  let lastWarnAt = 0;
   const modeOf = (key: string) => {
     if (key.startsWith(INTERNAL_PREFIX)) return 'replicate';
     return keyspaces.find((k) => key.startsWith(k.prefix))?.mode ?? defaultMode;
@@ -73,7 +84,8 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     // ours: take its stamp in (HLC receive) and stamp again, so this write wins.
     for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
       const candidate = { ...event, hlc: clock.tick(), at: Date.now() };
-      const result = await store.apply(candidate).catch(redisDown(region));
+      const written = unsafe ? store.apply(candidate) : store.write(candidate, outgoingOf(candidate));
+      const result = await written.catch(redisDown(region));
       if (result.outcome === 'foreign') {
         throw new MeridianError('CONFLICT', `${store.keyName(event.key)} holds data the cache did not write`);
       }
@@ -81,24 +93,15 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
       else stamped = candidate;
     }
     if (!stamped) throw new MeridianError('INTERNAL', `write to ${event.key} kept losing to newer stamps`);
-    const outgoing: ReplicationEvent =
-      stamped.op === 'set' && modeOf(stamped.key) === 'invalidate'
-        ? { op: 'inv', key: stamped.key, hlc: stamped.hlc, at: stamped.at }
-        : stamped;
-    try {
-      await publisher.publish(outgoing);
-      published.inc();
-      return stamped.hlc;
-    } catch (err) {
-      failures.inc();
-      // Every write of a refused batch lands here: log the first of a burst only.
-      if (Date.now() - lastWarnAt > 1000) {
-        lastWarnAt = Date.now();
-        log.warn({ reason: String(err), key: event.key }, 'replication event not accepted by the transport');
-      }
-      if (isMeridianError(err)) throw err;
-      throw new MeridianError('REPLICATION_UNAVAILABLE', undefined, [String(err)], { cause: err });
-    }
+    unsafe?.(outgoingOf(stamped));
+    return stamped.hlc;
+  }
+
+  /** What other regions get: in invalidate mode a set travels as an invalidation. */
+  function outgoingOf(e: ReplicationEvent): ReplicationEvent {
+    return e.op === 'set' && modeOf(e.key) === 'invalidate'
+      ? { op: 'inv', key: e.key, hlc: e.hlc, at: e.at }
+      : e;
   }
 
   return {
@@ -134,10 +137,45 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
   };
 }
 
+/**
+ * The broken delivery kept for tests: events wait in process memory for a
+ * while before they are published, and a refused publish is dropped.
+ */
+function unsafeQueue(
+  region: string,
+  transport: ReplicationTransport | undefined,
+  registry: Registry | undefined,
+  log: Logger,
+): (e: ReplicationEvent) => void {
+  if (!transport)
+    throw new MeridianError('BAD_ARGUMENT', "delivery 'unsafe-ack-before-publish' needs a transport");
+  const published = replicationMetrics(registry ?? new Registry()).published.labels(region);
+  const publisher = new BatchPublisher(region, (data) => transport.publish(region, data));
+  let queued: ReplicationEvent[] = [];
+  return (e) => {
+    queued.push(e);
+    if (queued.length > 1) return;
+    setTimeout(() => {
+      const taking = queued;
+      queued = [];
+      for (const event of taking) {
+        publisher.publish(event).then(
+          () => published.inc(),
+          (err) => log.warn({ reason: String(err) }, 'unsafe delivery dropped an event'),
+        );
+      }
+    }, UNSAFE_DELAY_MS);
+  };
+}
+
+/** How long the unsafe delivery holds acknowledged events in memory. */
+const UNSAFE_DELAY_MS = 50;
+
 /** A Redis failure as a MeridianError (retryable), keeping the cause. */
 const redisDown =
   (region: string) =>
   (err: unknown): never => {
+    if (isMeridianError(err)) throw err;
     throw new MeridianError(
       'UPSTREAM_UNAVAILABLE',
       `the Redis of ${region} did not answer: ${String(err)}`,

@@ -3,14 +3,28 @@
 // apply script (apply-script.ts): an event wins only with a newer stamp,
 // deletes/invalidations and already-expired sets leave tombstones that
 // expire after the tombstone TTL, a set with expireAt expires then.
-import type { ReplicationEvent } from './event.js';
+import { encodeEvent, type ReplicationEvent } from './event.js';
 import { compareHlc } from './hlc.js';
-import type { ApplyResult, CacheStore } from './store.js';
+import {
+  type ApplyResult,
+  type CacheStore,
+  DEFAULT_OUTBOX_MAX_LENGTH,
+  type OutboxEntry,
+  outboxFull,
+} from './store.js';
 
 export interface MemoryStoreOptions {
   tombstoneTtlMs?: number;
   /** The store's clock (Redis uses its own TIME); for tests. */
   now?: () => number;
+  /** Outbox entries at most; default 1,000,000. */
+  outboxMaxLength?: number;
+}
+
+interface MemoryOutboxEntry extends OutboxEntry {
+  /** Position in the outbox since the store was made: ids compare by it. */
+  n: number;
+  at: number;
 }
 
 export interface StoredRecord {
@@ -31,10 +45,56 @@ export class MemoryStore implements CacheStore {
   private readonly tombstoneTtlMs: number;
   private readonly now: () => number;
   private appliesSinceSweep = 0;
+  /** The outbox: it lives and dies with the process, like the rest of this store. */
+  private outbox: MemoryOutboxEntry[] = [];
+  private outboxSeq = 0;
+  private readonly outboxMaxLength: number;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.tombstoneTtlMs = options.tombstoneTtlMs ?? 600_000;
     this.now = options.now ?? Date.now;
+    this.outboxMaxLength = options.outboxMaxLength ?? DEFAULT_OUTBOX_MAX_LENGTH;
+  }
+
+  async write(event: ReplicationEvent, outgoing: ReplicationEvent): Promise<ApplyResult> {
+    const cur = this.live(event.key, this.now());
+    const wins = !cur || (cur.stamp !== event.hlc && compareHlc(event.hlc, cur.stamp) > 0);
+    if (wins && this.outbox.length >= this.outboxMaxLength) {
+      throw outboxFull('this in-memory store', this.outboxMaxLength);
+    }
+    const result = this.applySync(event);
+    if (result.outcome === 'applied') {
+      const n = ++this.outboxSeq;
+      const at = this.now();
+      this.outbox.push({ id: `${at}-${n}`, n, at, encoded: encodeEvent(outgoing) });
+    }
+    return result;
+  }
+
+  async readOutbox(afterId: string, max: number): Promise<OutboxEntry[]> {
+    const after = sequenceOf(afterId);
+    const out: OutboxEntry[] = [];
+    for (const e of this.outbox) {
+      if (e.n <= after) continue;
+      out.push({ id: e.id, encoded: e.encoded });
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  async trimOutbox(uptoId: string): Promise<void> {
+    const upto = sequenceOf(uptoId);
+    const keep = this.outbox.findIndex((e) => e.n > upto);
+    this.outbox = keep < 0 ? [] : this.outbox.slice(keep);
+  }
+
+  async outboxDepth(): Promise<number> {
+    return this.outbox.length;
+  }
+
+  async outboxOldestAgeMs(): Promise<number | null> {
+    const first = this.outbox[0];
+    return first ? Math.max(0, this.now() - first.at) : null;
   }
 
   keyName(key: string): string {
@@ -100,4 +160,9 @@ export class MemoryStore implements CacheStore {
       if (record.expireAt !== null && now > record.expireAt) this.records.delete(key);
     }
   }
+}
+
+/** The sequence of a memory outbox id (`${ms}-${n}`); '0-0' is before the first. */
+function sequenceOf(id: string): number {
+  return Number(id.split('-')[1] ?? 0);
 }

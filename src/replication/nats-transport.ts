@@ -25,6 +25,15 @@ export interface NatsTransportOptions {
   stream?: string;
   /** How long a stream keeps messages (the longest partition that loses nothing). */
   maxAgeMs?: number;
+  /** Copies of each stream in a NATS cluster (1, 3 or 5); default 1. */
+  replicas?: number;
+  /** Where the streams keep messages; default file. */
+  storage?: 'file' | 'memory';
+  /**
+   * How long JetStream remembers message ids to drop a resend (a shipper that
+   * crashed after the publish, before its trim); default 2 min, at most maxAge.
+   */
+  duplicateWindowMs?: number;
   /** Messages handled at once per subscription (each holds up to 512 events). */
   inFlight?: number;
   /** Redelivery delay after a failed apply, and the ack wait of a crashed relay's messages. */
@@ -81,13 +90,16 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const ensureStream = (source: string) => {
     let ready = streams.get(source);
     if (!ready) {
+      const maxAgeMs = options.maxAgeMs ?? 86_400_000;
       const config = {
         name: streamOf(source),
         subjects: [subjectOf(source)],
-        storage: StorageType.File,
+        storage: options.storage === 'memory' ? StorageType.Memory : StorageType.File,
+        num_replicas: options.replicas ?? 1,
         retention: RetentionPolicy.Limits,
         discard: DiscardPolicy.Old,
-        max_age: nanos(options.maxAgeMs ?? 86_400_000),
+        max_age: nanos(maxAgeMs),
+        duplicate_window: nanos(Math.min(options.duplicateWindowMs ?? 120_000, maxAgeMs)),
       };
       ready = jsm.streams.add(config).then(
         () => undefined,
@@ -160,14 +172,19 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   return {
     kind: 'nats',
     connection: nc,
-    async publish(source, data) {
+    async publish(source, data, publishOptions) {
       // A publish sent while the client reconnects can vanish; retry it. If the
-      // first one was stored after all, the copy is a harmless duplicate.
+      // first one was stored after all, JetStream drops the copy by its id (and
+      // without an id, the copy is a harmless duplicate).
+      const msgID = publishOptions?.msgId;
       let last: unknown;
       for (let attempt = 0; attempt < publishAttempts; attempt++) {
         try {
           await ensureStream(source);
-          await js.publish(subjectOf(source), data, { timeout: publishTimeoutMs });
+          await js.publish(subjectOf(source), data, {
+            timeout: publishTimeoutMs,
+            ...(msgID ? { msgID } : {}),
+          });
           return;
         } catch (err) {
           last = err;

@@ -1,5 +1,6 @@
 // Everything one region runs, built from meridian.yaml: its cache client,
-// its relay (the other regions' writes into its Redis) and its lag probe.
+// its shipper (its outbox to the transport), its relay (the other regions'
+// writes into its Redis) and its lag probe.
 // The lab and the CLI call this; libraries may assemble the pieces themselves.
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -10,6 +11,7 @@ import { createReplicatedCache, type ReplicatedCache } from './cache.js';
 import { connectNatsTransport } from './nats-transport.js';
 import { type LagProbe, startLagProbe } from './probe.js';
 import { type Relay, startRelay } from './relay.js';
+import { type Shipper, startShipper } from './shipper.js';
 import type { ReplicationTransport } from './transport.js';
 
 /**
@@ -29,6 +31,20 @@ const natsAuth = (c: ReplicationCredentials = {}) => ({
   token: c.natsToken,
   user: c.natsUser,
   pass: c.natsPassword,
+});
+
+const natsOptions = (
+  config: ReplicationConfig,
+  credentials: ReplicationCredentials | undefined,
+  log: Logger,
+) => ({
+  servers: config.nats.servers,
+  stream: config.nats.stream,
+  maxAgeMs: config.nats.maxAge,
+  replicas: config.nats.replicas,
+  storage: config.nats.storage,
+  auth: natsAuth(credentials),
+  log,
 });
 
 const redisOptions = (c: ReplicationCredentials = {}) => ({
@@ -51,12 +67,15 @@ export interface RegionReplicationOptions {
   log?: Logger;
   /** Off to run only the cache and relay (tests, benchmarks). */
   probe?: boolean;
+  /** Off when another process ships this region's outbox; default on (the lease keeps it to one). */
+  ship?: boolean;
   credentials?: ReplicationCredentials;
 }
 
 export interface RegionReplication {
   cache: ReplicatedCache;
   relay: Relay;
+  shipper: Shipper | null;
   /** Replaced when the probe's settings are reloaded (SIGHUP). */
   probe: LagProbe | null;
   /** This region's Redis (its status tells readiness). */
@@ -85,13 +104,7 @@ export async function startRegionReplication(options: RegionReplicationOptions):
         'replication.transport is memory: pass the one in-process transport every region shares',
       );
     }
-    transport = await connectNatsTransport({
-      servers: config.nats.servers,
-      stream: config.nats.stream,
-      maxAgeMs: config.nats.maxAge,
-      auth: natsAuth(options.credentials),
-      log,
-    });
+    transport = await connectNatsTransport(natsOptions(config, options.credentials, log));
   }
   const redis = options.redis ?? quietErrors(new Redis(own!.redis, redisOptions(options.credentials)), log);
   const common = {
@@ -107,7 +120,9 @@ export async function startRegionReplication(options: RegionReplicationOptions):
     ...common,
     defaultMode: config.defaultMode,
     keyspaces: config.keyspaces,
+    outboxMaxLength: config.outbox.maxLength,
   });
+  const shipper = options.ship === false ? null : startShipper({ ...common, store: cache.store, transport });
   const relay = await startRelay({
     ...common,
     sources: regions.includes(region) ? regions : [...regions, region],
@@ -126,12 +141,14 @@ export async function startRegionReplication(options: RegionReplicationOptions):
   const running: RegionReplication = {
     cache,
     relay,
+    shipper,
     probe,
     redis,
     transport,
     async close() {
       running.probe?.close();
       await relay.close();
+      await shipper?.close();
       if (ownsTransport) await transport.close();
       if (!options.redis) redis.disconnect();
     },
@@ -161,24 +178,21 @@ export async function startRegionLagProbe(options: {
   const own = config.regions.find((r) => r.region === region);
   if (!own || config.transport !== 'nats') return null;
   const log = options.log ?? createLogger('replication');
-  const transport = await connectNatsTransport({
-    servers: config.nats.servers,
-    stream: config.nats.stream,
-    maxAgeMs: config.nats.maxAge,
-    auth: natsAuth(options.credentials),
-    log,
-  });
+  const transport = await connectNatsTransport(natsOptions(config, options.credentials, log));
   const redis = new Redis(own.redis, redisOptions(options.credentials));
   quietErrors(redis, log);
   const cache = createReplicatedCache({
     region,
     redis,
-    transport,
     keyPrefix: config.keyPrefix,
     tombstoneTtlMs: config.tombstoneTtl,
+    outboxMaxLength: config.outbox.maxLength,
     registry: options.registry,
     log,
   });
+  // The canaries go through the outbox like any write; the region's
+  // `meridian replication` ships it, and so can this process (one holds the lease).
+  const shipper = startShipper({ region, store: cache.store, transport, registry: options.registry, log });
   const probe = startLagProbe({
     cache,
     regions: config.regions.map((r) => r.region),
@@ -192,6 +206,7 @@ export async function startRegionLagProbe(options: {
     lags: () => probe.lags(),
     async close() {
       probe.close();
+      await shipper.close();
       await transport.close();
       redis.disconnect();
     },

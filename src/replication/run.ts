@@ -1,6 +1,7 @@
-// `meridian replication`: one region's relay and lag probe as a process, with
-// an admin port for /metrics and /meridian/health. Services in the region use
-// the library (createReplicatedCache); this process moves the other regions'
+// `meridian replication`: one region's shipper, relay and lag probe as a
+// process, with an admin port for /metrics and /meridian/health. Services in
+// the region use the library (createReplicatedCache), which writes into the
+// region's outbox; this process ships the outbox and moves the other regions'
 // writes into the region's Redis.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -72,6 +73,7 @@ export async function runReplication(o: RunReplicationOptions) {
     maxLagMs: repl.probe?.maxLagMs() ?? null,
     queueDepths: Object.fromEntries(await repl.relay.queueDepths()),
     relay: repl.relay.stats(),
+    outbox: { depth: await repl.cache.store.outboxDepth(), ...repl.shipper?.stats() },
     probe: { intervalMs: config.replication.probe.interval, pollMs: config.replication.probe.poll },
   });
   let draining = false;

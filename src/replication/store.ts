@@ -6,7 +6,8 @@
 import type { Redis } from 'ioredis';
 import { MeridianError } from '../errors.js';
 import { APPLY_LUA } from './apply-script.js';
-import type { ReplicationEvent } from './event.js';
+import { encodeEvent, type ReplicationEvent } from './event.js';
+import { nextStreamId, outboxKey, WRITE_LUA } from './outbox-script.js';
 
 /** foreign: the Redis key holds data the cache did not write; it was left alone. */
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'foreign';
@@ -37,28 +38,67 @@ export interface CacheStore {
   stamp(key: string): Promise<string | null>;
   /** How the key is named where it is stored, for messages. */
   keyName(key: string): string;
+  /**
+   * A local write: applies `event` (compare-and-apply) and, only when it
+   * wins, appends `outgoing` to the outbox, atomically. Rejects with
+   * REPLICATION_UNAVAILABLE (nothing written) when the outbox is full.
+   */
+  write(event: ReplicationEvent, outgoing: ReplicationEvent): Promise<ApplyResult>;
+  /** Outbox entries after `afterId` ('0-0': from the start), oldest first. */
+  readOutbox(afterId: string, max: number): Promise<OutboxEntry[]>;
+  /** Removes the outbox entries up to and including `uptoId`. */
+  trimOutbox(uptoId: string): Promise<void>;
+  outboxDepth(): Promise<number>;
+  /** Age of the oldest outbox entry, or null when the outbox is empty. */
+  outboxOldestAgeMs(): Promise<number | null>;
+}
+
+/** An outgoing event waiting in the outbox: its stream id and its wire form (encodeEvent). */
+export interface OutboxEntry {
+  id: string;
+  encoded: string;
+}
+
+/** The outbox holds `maxLength` events: the write is refused, not lost. */
+export function outboxFull(where: string, maxLength: number): MeridianError {
+  return new MeridianError(
+    'REPLICATION_UNAVAILABLE',
+    `the replication outbox of ${where} is full (${maxLength} events, replication.outbox.maxLength); the write was not made`,
+    ['the shipper is not draining it: is NATS reachable?'],
+  );
 }
 
 type ApplyCommand = (...args: (string | number)[]) => Promise<(number | string)[]>;
 
 const COMMAND = 'meridianReplApplyMany';
+const WRITE_COMMAND = 'meridianReplWriteMany';
 /** Events per script call: bounds how long one call holds Redis. */
 const MAX_BATCH = 256;
 
 export interface RegionStoreOptions {
   keyPrefix: string;
   tombstoneTtlMs: number;
+  /** Outbox entries at most; default 1,000,000. */
+  outboxMaxLength?: number;
 }
+
+export const DEFAULT_OUTBOX_MAX_LENGTH = 1_000_000;
 
 interface Queued {
   event: ReplicationEvent;
+  /** A local write: the encoded outgoing event. */
+  outgoing?: string;
   resolve: (r: ApplyResult) => void;
   reject: (err: unknown) => void;
 }
 
 export class RegionStore implements CacheStore {
   private readonly applyCommand: ApplyCommand;
+  private readonly writeCommand: ApplyCommand;
   private queue: Queued[] = [];
+  private writes: Queued[] = [];
+  private readonly outbox: string;
+  private readonly outboxMaxLength: number;
 
   constructor(
     readonly redis: Redis,
@@ -66,8 +106,16 @@ export class RegionStore implements CacheStore {
   ) {
     // defineCommand sends EVALSHA and loads the script on NOSCRIPT (after a Redis restart too).
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: APPLY_LUA });
-    const command = (redis as unknown as Record<string, ApplyCommand>)[COMMAND];
-    this.applyCommand = command.bind(redis);
+    if (!(WRITE_COMMAND in redis)) redis.defineCommand(WRITE_COMMAND, { lua: WRITE_LUA });
+    const commands = redis as unknown as Record<string, ApplyCommand>;
+    this.applyCommand = commands[COMMAND].bind(redis);
+    this.writeCommand = commands[WRITE_COMMAND].bind(redis);
+    this.outbox = outboxKey(options.keyPrefix);
+    this.outboxMaxLength = options.outboxMaxLength ?? DEFAULT_OUTBOX_MAX_LENGTH;
+  }
+
+  get keyPrefix(): string {
+    return this.options.keyPrefix;
   }
 
   redisKey(key: string): string {
@@ -86,6 +134,14 @@ export class RegionStore implements CacheStore {
     });
   }
 
+  write(event: ReplicationEvent, outgoing: ReplicationEvent): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ event, outgoing: encodeEvent(outgoing), resolve, reject });
+      if (this.writes.length === 1) queueMicrotask(() => this.flushWrites());
+      else if (this.writes.length >= MAX_BATCH) this.flushWrites();
+    });
+  }
+
   private flush(): void {
     const batch = this.queue;
     if (batch.length === 0) return;
@@ -96,16 +152,54 @@ export class RegionStore implements CacheStore {
       keys.push(this.redisKey(e.key));
       args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0);
     }
-    this.applyCommand(keys.length, ...keys, ...args).then(
+    this.settle(batch, this.applyCommand(keys.length, ...keys, ...args));
+  }
+
+  private flushWrites(): void {
+    const batch = this.writes;
+    if (batch.length === 0) return;
+    this.writes = [];
+    const keys: string[] = [this.outbox];
+    const args: (string | number)[] = [this.options.tombstoneTtlMs, this.outboxMaxLength];
+    for (const { event: e, outgoing } of batch) {
+      keys.push(this.redisKey(e.key));
+      args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0, outgoing ?? '');
+    }
+    this.settle(batch, this.writeCommand(keys.length, ...keys, ...args));
+  }
+
+  private settle(batch: Queued[], reply: Promise<(number | string)[]>): void {
+    reply.then(
       (out) => {
         batch.forEach((q, i) => {
-          q.resolve({ outcome: OUTCOMES[String(out[2 * i])], stamp: String(out[2 * i + 1]) });
+          const code = String(out[2 * i]);
+          if (code === '-3') q.reject(outboxFull(`Redis key ${this.outbox}`, this.outboxMaxLength));
+          else q.resolve({ outcome: OUTCOMES[code], stamp: String(out[2 * i + 1]) });
         });
       },
       (err) => {
         for (const q of batch) q.reject(err);
       },
     );
+  }
+
+  async readOutbox(afterId: string, max: number): Promise<OutboxEntry[]> {
+    const rows = await this.redis.xrange(this.outbox, `(${afterId}`, '+', 'COUNT', max);
+    return rows.map(([id, fields]) => ({ id, encoded: fields[1] ?? '' }));
+  }
+
+  async trimOutbox(uptoId: string): Promise<void> {
+    await this.redis.xtrim(this.outbox, 'MINID', nextStreamId(uptoId));
+  }
+
+  outboxDepth(): Promise<number> {
+    return this.redis.xlen(this.outbox);
+  }
+
+  async outboxOldestAgeMs(): Promise<number | null> {
+    const [first] = await this.redis.xrange(this.outbox, '-', '+', 'COUNT', 1);
+    if (!first) return null;
+    return Math.max(0, Date.now() - Number(first[0].split('-')[0]));
   }
 
   /** The value, or null for a missing, deleted or expired key. */
@@ -125,6 +219,7 @@ export function storeOf(options: {
   store?: CacheStore;
   keyPrefix?: string;
   tombstoneTtlMs?: number;
+  outboxMaxLength?: number;
 }): CacheStore {
   if (options.store) return options.store;
   if (!options.redis)
@@ -132,5 +227,6 @@ export function storeOf(options: {
   return new RegionStore(options.redis, {
     keyPrefix: options.keyPrefix ?? 'mc:',
     tombstoneTtlMs: options.tombstoneTtlMs ?? 600_000,
+    outboxMaxLength: options.outboxMaxLength,
   });
 }

@@ -10,11 +10,19 @@ export interface TransportSubscription {
   close(): Promise<void>;
 }
 
+export interface PublishOptions {
+  msgId?: string;
+}
+
 export interface ReplicationTransport {
   /** http: the lab's origins, one process each, pushing to each other over HTTP. */
   readonly kind: 'nats' | 'memory' | 'http';
-  /** Resolves once the message is stored for every destination (JetStream: the PubAck). */
-  publish(source: string, data: Uint8Array): Promise<void>;
+  /**
+   * Resolves once the message is stored for every destination (JetStream: the
+   * PubAck). `msgId` names the message so a resend is dropped as a duplicate
+   * (JetStream's duplicate window); transports without deduplication ignore it.
+   */
+  publish(source: string, data: Uint8Array, options?: PublishOptions): Promise<void>;
   /**
    * Delivers `source`'s messages to `destination`. A message counts as taken
    * when `handler` resolves; when it rejects, the message comes again later.

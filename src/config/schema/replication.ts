@@ -37,9 +37,34 @@ export const replicationSchema = z.strictObject({
         .describe(
           'How long a stream keeps events a destination has not taken yet (a partition longer than this loses them).',
         ),
+      replicas: z
+        .union([z.literal(1), z.literal(3), z.literal(5)])
+        .default(1)
+        .describe(
+          'Copies of each stream in the NATS cluster: 3 (a 3-node cluster) survives losing a node with nothing acknowledged lost.',
+        ),
+      storage: z
+        .enum(['file', 'memory'])
+        .default('file')
+        .describe('Where the streams keep events: file (survives a NATS restart) or memory.'),
     })
     .prefault({})
     .describe('NATS JetStream, when `transport` is nats.'),
+  outbox: z
+    .strictObject({
+      maxLength: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000_000)
+        .describe(
+          'Events the outbox of a region holds at most while the transport does not take them; a write beyond it is refused (REPLICATION_UNAVAILABLE), not lost.',
+        ),
+    })
+    .prefault({})
+    .describe(
+      "The region's transactional outbox in its Redis: a write and its outgoing event are stored together, a shipper publishes them.",
+    ),
   regions: z
     .array(
       z.strictObject({

@@ -23,19 +23,8 @@ export function parseRegionData(text: string): RegionData {
   } catch {
     throw new MeridianError('BAD_ARGUMENT', '--data expects JSON');
   }
-  const ok =
-    typeof d?.redis === 'string' &&
-    typeof d.keyPrefix === 'string' &&
-    Array.isArray(d.nats) &&
-    d.nats.length > 0 &&
-    d.nats.every((u) => typeof u === 'string') &&
-    typeof d.stream === 'string' &&
-    Number.isInteger(d.replicas);
-  if (!ok)
-    throw new MeridianError(
-      'BAD_ARGUMENT',
-      '--data expects {redis, keyPrefix, nats: [url...], stream, replicas}',
-    );
+  if (typeof d?.redis !== 'string' || typeof d.keyPrefix !== 'string')
+    throw new MeridianError('BAD_ARGUMENT', '--data expects {redis, keyPrefix}');
   return d as RegionData;
 }
 

@@ -6,10 +6,9 @@ import { isMeridianError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { createReplicatedCache, type ReplicatedCache } from '../../replication/cache.js';
 import { MemoryStore } from '../../replication/memory-store.js';
-import { connectNatsTransport } from '../../replication/nats-transport.js';
 import { type Relay, startRelay } from '../../replication/relay.js';
+import { type Shipper, startShipper } from '../../replication/shipper.js';
 import type { CacheStore } from '../../replication/store.js';
-import type { ReplicationTransport } from '../../replication/transport.js';
 import { scanRecords } from './redis-data.js';
 import { type Entry, entryOf, eventOf, itemKey, userPrefix } from './store.js';
 import { createHttpTransport, type HttpTransport, type ReplicateBody } from './transport.js';
@@ -31,8 +30,9 @@ export interface WatchServiceOptions {
   seed?: number;
   /**
    * The Redis+NATS data setup: the origin keeps its data in its region's Redis (shared with the
-   * region's other origins) and its writes travel through NATS JetStream; the region's
-   * `meridian replication` process applies the other regions' writes. Absent: the memory path.
+   * region's other origins), each write with its outgoing event in the region's outbox; the
+   * region's `meridian replication` process ships the outbox through NATS JetStream and applies
+   * the other regions' writes. Absent: the memory path.
    */
   data?: RegionData;
   log?: Logger;
@@ -43,12 +43,6 @@ export interface RegionData {
   redis: string;
   /** replication.keyPrefix of the region's `meridian replication`. */
   keyPrefix: string;
-  /** NATS servers: the region's own node first, the others through the links. */
-  nats: string[];
-  /** replication.nats.stream. */
-  stream: string;
-  /** Stream replicas (replication.nats.replicas). */
-  replicas: number;
 }
 
 export interface OriginFault {
@@ -73,7 +67,8 @@ export const sourceName = (id: string) =>
  *
  * Data goes through the replicated cache (src/replication): each origin is a
  * replica with an in-memory store; a write is applied locally, stamped with a
- * hybrid logical clock, and pushed to every other origin (see transport.ts),
+ * hybrid logical clock and put in the store's outbox, which this origin's own
+ * shipper pushes to every other origin (see transport.ts),
  * whose relay applies it last-writer-wins; deletes leave tombstones.
  */
 export class WatchService {
@@ -82,7 +77,7 @@ export class WatchService {
   cache: ReplicatedCache;
   private readonly transport: HttpTransport;
   private redis: Redis | null = null;
-  private natsTransport: ReplicationTransport | null = null;
+  private readonly shipper: Shipper;
   private readonly relays = new Map<string, Promise<Relay>>();
   private readonly registry = new Registry();
   private readonly source: string;
@@ -103,6 +98,12 @@ export class WatchService {
     this.store = new MemoryStore();
     this.transport = createHttpTransport({ self: this.source, peers: options.peers ?? [], log: this.log });
     this.cache = createReplicatedCache({
+      region: this.source,
+      store: this.store,
+      registry: this.registry,
+      log: this.log,
+    });
+    this.shipper = startShipper({
       region: this.source,
       store: this.store,
       transport: this.transport,
@@ -131,19 +132,15 @@ export class WatchService {
     return this.boundPort;
   }
 
-  /** The cache on the region's Redis, its writes published to the region's stream. */
+  /** The cache on the region's Redis: a write is acknowledged once it and its event are in the outbox there. */
   private async connectData(data: RegionData) {
     const redis = new Redis(data.redis, { maxRetriesPerRequest: 3 });
     redis.on('error', () => {}); // a killed region's Redis: requests fail (500), the edge retries elsewhere
     this.redis = redis;
-    // replicas: a field of NatsTransportOptions once replication.nats.replicas exists (SPEC16, helper A).
-    const natsOptions = { servers: data.nats, stream: data.stream, replicas: data.replicas, log: this.log };
-    this.natsTransport = await connectNatsTransport(natsOptions);
     this.cache = createReplicatedCache({
       region: this.options.region,
       redis,
       keyPrefix: data.keyPrefix,
-      transport: this.natsTransport,
       registry: this.registry,
       log: this.log,
     });
@@ -340,7 +337,8 @@ export class WatchService {
         entries: this.redis ? null : this.store.size,
         data: this.redis ? 'redis+nats' : 'memory',
         version: this.version,
-        pending: this.transport.pending(),
+        // Writes still in the outbox, and messages some peer has not taken.
+        pending: (await this.store.outboxDepth()) + this.transport.pending(),
         fault: this.fault,
         replication: {
           applied: sum('applied'),
@@ -378,8 +376,8 @@ export class WatchService {
     await closed;
     const relays = await Promise.allSettled(this.relays.values());
     await Promise.all(relays.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    await this.shipper.close();
     await this.transport.close();
-    await this.natsTransport?.close();
     this.redis?.disconnect();
   }
 }

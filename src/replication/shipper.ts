@@ -1,0 +1,247 @@
+// The shipper of one region: publishes the outbox (outbox-script.ts) in order,
+// one transport message per batch, and trims an entry only after the
+// transport stored it (JetStream's PubAck). Killed at any moment it loses
+// nothing: what it published but did not trim is sent again by the next
+// shipper under the same message id (`${region}:${lastEntryId}`), which
+// JetStream drops as a duplicate within the stream's duplicate window; a
+// differently cut resend is still harmless (the relay applies by stamp).
+// One shipper per region at a time: a Redis lease; a second one waits.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { createLogger, type Logger } from '../log.js';
+import { joinEncodedEvents } from './event.js';
+import { replicationMetrics } from './metrics.js';
+import { shipperLeaseKey } from './outbox-script.js';
+import { type CacheStore, type OutboxEntry, RegionStore, storeOf } from './store.js';
+import type { ReplicationTransport } from './transport.js';
+
+export interface ShipperOptions {
+  region: string;
+  /** The region's store, or its Redis (a RegionStore on it is made). */
+  store?: CacheStore;
+  redis?: Redis;
+  transport: ReplicationTransport;
+  keyPrefix?: string;
+  registry?: Registry;
+  log?: Logger;
+  /** Outbox entries read at once (a message carries at most this many events). */
+  batchMax?: number;
+  /** Wait between looks at an empty outbox. */
+  idleMs?: number;
+  /** How long the lease outlives a shipper that stopped renewing it (killed). */
+  leaseMs?: number;
+  /** Wait after a refused publish. */
+  retryDelayMs?: number;
+}
+
+export interface ShipperStats {
+  shipped: number;
+  batches: number;
+  failures: number;
+}
+
+export interface Shipper {
+  stats(): ShipperStats;
+  /** Events in the outbox, not yet acknowledged by the transport. */
+  depth(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Below NATS's default max_payload (1 MiB), with room for the envelope. */
+const MAX_MESSAGE_BYTES = 900 * 1024;
+
+// Renews the lease only while it is still ours; takes it when free.
+const LEASE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0
+`;
+const RELEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export function startShipper(options: ShipperOptions): Shipper {
+  const { region, transport } = options;
+  const log = options.log ?? createLogger('replication');
+  const registry = options.registry ?? new Registry();
+  const store = storeOf(options);
+  const batchMax = options.batchMax ?? 512;
+  const idleMs = options.idleMs ?? 5;
+  const leaseMs = options.leaseMs ?? 5_000;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+  const redis = options.redis ?? (store instanceof RegionStore ? store.redis : undefined);
+  const leaseKey = shipperLeaseKey(
+    options.keyPrefix ?? (store instanceof RegionStore ? store.keyPrefix : 'mc:'),
+  );
+  const token = `${region}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  const metrics = replicationMetrics(registry);
+  const published = metrics.published.labels(region);
+  const publishFailures = metrics.publishFailures.labels(region);
+  const gauges = shipperMetrics(registry);
+  const shipped = gauges.shipped.labels(region);
+  const report = async () => {
+    const [depth, oldest] = await Promise.all([store.outboxDepth(), store.outboxOldestAgeMs()]);
+    gauges.depth.set({ region }, depth);
+    gauges.oldest.set({ region }, (oldest ?? 0) / 1000);
+  };
+  gauges.reporters.add(report);
+  const stats: ShipperStats = { shipped: 0, batches: 0, failures: 0 };
+  let running = true;
+  let wake: (() => void) | null = null;
+  let leaseRenewedAt = 0;
+  let lastWarnAt = 0;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  /** True while this shipper holds the lease (always, without a Redis: one process). */
+  const holdLease = async (): Promise<boolean> => {
+    if (!redis) return true;
+    if (Date.now() - leaseRenewedAt < leaseMs / 3) return true;
+    const ours = (await redis.eval(LEASE_LUA, 1, leaseKey, token, leaseMs)) === 1;
+    leaseRenewedAt = ours ? Date.now() : 0;
+    return ours;
+  };
+
+  const publishBatch = async (entries: OutboxEntry[]) => {
+    for (const message of cutByBytes(entries)) {
+      const lastId = message[message.length - 1].id;
+      const data = joinEncodedEvents(
+        region,
+        message.map((e) => e.encoded),
+      );
+      try {
+        await transport.publish(region, data, { msgId: `${region}:${lastId}` });
+      } catch (err) {
+        stats.failures++;
+        publishFailures.inc(message.length);
+        if (Date.now() - lastWarnAt > 10_000) {
+          lastWarnAt = Date.now();
+          log.warn(
+            { region, reason: String(err), waiting: await store.outboxDepth().catch(() => null) },
+            'replication events wait in the outbox: the transport did not accept them',
+          );
+        }
+        return false;
+      }
+      // Only now: the transport has the events.
+      await store.trimOutbox(lastId);
+      stats.shipped += message.length;
+      stats.batches++;
+      published.inc(message.length);
+      shipped.inc(message.length);
+    }
+    return true;
+  };
+
+  const loop = (async () => {
+    while (running) {
+      try {
+        if (!(await holdLease())) {
+          await pause(leaseMs / 3);
+          continue;
+        }
+        // Always from the head: everything before it was acknowledged and trimmed.
+        const entries = await store.readOutbox('0-0', batchMax);
+        if (entries.length === 0) {
+          await pause(idleMs);
+          continue;
+        }
+        if (!(await publishBatch(entries))) await pause(retryDelayMs);
+        else if (entries.length < batchMax) await pause(idleMs);
+      } catch (err) {
+        stats.failures++;
+        if (Date.now() - lastWarnAt > 10_000) {
+          lastWarnAt = Date.now();
+          log.warn({ region, reason: String(err) }, 'replication shipper cannot read its outbox; retrying');
+        }
+        await pause(retryDelayMs);
+      }
+    }
+  })();
+
+  log.info({ region, transport: transport.kind }, 'replication shipper started');
+  return {
+    stats: () => ({ ...stats }),
+    depth: () => store.outboxDepth(),
+    async close() {
+      running = false;
+      wake?.();
+      await loop;
+      gauges.reporters.delete(report);
+      if (redis && leaseRenewedAt > 0) await redis.eval(RELEASE_LUA, 1, leaseKey, token).catch(() => 0);
+    },
+  };
+}
+
+/** Consecutive entries in messages of at most MAX_MESSAGE_BYTES. */
+function cutByBytes(entries: OutboxEntry[]): OutboxEntry[][] {
+  const messages: OutboxEntry[][] = [];
+  let current: OutboxEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = Buffer.byteLength(e.encoded) + 1;
+    if (current.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
+      messages.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += size;
+  }
+  if (current.length > 0) messages.push(current);
+  return messages;
+}
+
+interface ShipperMetrics {
+  depth: Gauge<'region'>;
+  oldest: Gauge<'region'>;
+  shipped: Counter<'region'>;
+  reporters: Set<() => Promise<void>>;
+}
+
+const byRegistry = new WeakMap<Registry, ShipperMetrics>();
+
+function shipperMetrics(registry: Registry): ShipperMetrics {
+  const known = byRegistry.get(registry);
+  if (known) return known;
+  const reporters = new Set<() => Promise<void>>();
+  const collect = async () => {
+    await Promise.all([...reporters].map((r) => r().catch(() => undefined)));
+  };
+  const m: ShipperMetrics = {
+    depth: new Gauge({
+      name: 'meridian_replication_outbox_depth',
+      help: 'Events in the region outbox not yet acknowledged by the transport',
+      labelNames: ['region'],
+      registers: [registry],
+      collect,
+    }),
+    oldest: new Gauge({
+      name: 'meridian_replication_outbox_oldest_seconds',
+      help: 'Age of the oldest event in the region outbox (0 when empty)',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    shipped: new Counter({
+      name: 'meridian_replication_shipped_events_total',
+      help: 'Events the shipper published from the outbox and trimmed after the transport acknowledged them',
+      labelNames: ['region'],
+      registers: [registry],
+    }),
+    reporters,
+  };
+  byRegistry.set(registry, m);
+  return m;
+}
