@@ -117,6 +117,11 @@ export class LabData {
     await this.redis.get(region)?.start();
   }
 
+  /** Once the region's NATS node serves JetStream again (a relay connecting before gets 503s). */
+  async natsHealthy(region: string): Promise<void> {
+    await Promise.all(this.nats.filter((n) => n.name === region).map((n) => n.healthy()));
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...[...this.redis.values()].map((r) => r.stop()), ...this.nats.map((n) => n.stop())]);
   }

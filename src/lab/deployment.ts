@@ -563,16 +563,21 @@ export class Deployment {
    */
   async restartRegion(region: string, onServing?: () => void): Promise<void> {
     const inRegion = this.parts.filter((p) => p.site === region);
-    const serving = inRegion.filter((p) => !p.name.startsWith('dns-'));
-    // Redis and NATS first, with their data: the origins and the relay connect to them.
+    const relays = inRegion.filter((p) => p.name.startsWith('replication-'));
+    const serving = inRegion.filter((p) => !p.name.startsWith('dns-') && !relays.includes(p));
+    // Redis first, with its data: the origins write to it. The relay waits for its NATS node.
     await this.data?.restart(region);
+    const relaysBack = (this.data?.natsHealthy(region) ?? Promise.resolve()).then(() =>
+      Promise.all(relays.map((p) => p.restart())),
+    );
     await Promise.all([
       ...this.etcdMembers.filter((m) => m.name === region).map((m) => m.start('existing')),
       this.restartOrigins(region),
       ...serving.map((p) => p.restart()),
     ]);
     onServing?.();
-    await Promise.all(inRegion.filter((p) => !serving.includes(p)).map((p) => p.restart()));
+    await Promise.all(inRegion.filter((p) => p.name.startsWith('dns-')).map((p) => p.restart()));
+    await relaysBack;
     this.deadRegions.delete(region);
   }
 
