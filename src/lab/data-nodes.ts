@@ -48,6 +48,7 @@ export class LabData {
           dataRoot: join(stateDir, 'nats'),
           logDir,
           syncAlways: true,
+          pingIntervalS: 1,
         }),
       );
     for (const [region, port] of t.redisPorts)
