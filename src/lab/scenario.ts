@@ -131,7 +131,7 @@ function dataNote(d: Deployment): string {
 /**
  * After the run (links healed, region back): wait for the copies to settle, then check the users'
  * history against every copy's final state. Settled: on the memory path, every origin's queue is
- * empty; then, on either, until nothing is lost or divergent, 30 s at most.
+ * empty; then, on either, until nothing is lost or divergent, 60 s at most.
  */
 async function checkData(d: Deployment, traffic: Traffic): Promise<DataCheck> {
   if (d.dataSetup === 'memory') {
@@ -145,7 +145,7 @@ async function checkData(d: Deployment, traffic: Traffic): Promise<DataCheck> {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 60_000;
   for (;;) {
     const result = checkHistory(traffic.history, await d.finalState());
     if ((result.lost === 0 && result.divergent === 0) || Date.now() > end) return result;
