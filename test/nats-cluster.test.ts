@@ -13,6 +13,9 @@ test('sync_interval is written only for servers that know it (2.10 and later)', 
   assert.deepEqual((natsNodeConfig(o, true).jetstream as Record<string, unknown>).sync_interval, 'always');
   assert.equal((natsNodeConfig(o, false).jetstream as Record<string, unknown>).sync_interval, undefined);
   assert.equal(natsNodeConfig(o, false).cluster, undefined);
+  assert.equal(natsNodeConfig(o, false).ping_interval, undefined, "the server's default ping");
+  const pinged = natsNodeConfig({ ...o, pingIntervalS: 1 }, false);
+  assert.deepEqual([pinged.ping_interval, pinged.ping_max], ['1s', 3]);
 });
 
 test('a 3-node cluster keeps an R3 stream writable and readable when one node is SIGKILLed', async (t) => {

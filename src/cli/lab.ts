@@ -107,6 +107,7 @@ export function registerLab(program: Command) {
     .option('--bootstrap', 'copy the data from the first peer that answers before serving')
     .option('--release <version>', `the version it runs: ${LAB_VERSIONS.join(', ')} (v3 is broken)`, 'v1')
     .option('--seed <n>', "seed of a broken version's fault pattern", number('--seed'), 1)
+    .option('--data <json>', "the region's Redis and NATS ({redis, keyPrefix})")
     .action(
       action(
         async (opts: {
@@ -117,6 +118,7 @@ export function registerLab(program: Command) {
           bootstrap?: boolean;
           release: string;
           seed: number;
+          data?: string;
         }) => {
           const { runOrigin } = await import('../lab/watchlist/run.js');
           await runOrigin(opts);

@@ -112,6 +112,8 @@ function combine(summaries: Summary[]): AllSummary {
     },
     evacuation: by('evacuate')?.evacuation ?? { steps: null, durationS: null, maxLoadRatio: null },
     splitBrain: by('split-brain')?.splitBrain ?? { flaps: null, lostWrites: null, divergentKeys: null },
+    dataSetup: summaries[0]?.dataSetup ?? 'memory',
+    data: sumData(summaries.map((s) => s.data)),
     declaredDown: [...new Set(summaries.flatMap((s) => s.declaredDown))],
     dnsFlaps: summaries.reduce((s, x) => s + x.dnsFlaps, 0),
     control: {
@@ -237,4 +239,17 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   const summary = summaries.length === 1 ? summaries[0] : combine(summaries);
   const files = writeReport(dir, `meridian lab: ${scenario}`, sections, summary);
   return { summary, files };
+}
+
+/** The history checks of the scenarios that ran one, added up; null when none did. */
+export function sumData(all: readonly Summary['data'][]): Summary['data'] {
+  const ran = all.filter((d) => d !== null);
+  if (ran.length === 0) return null;
+  const sum = (k: 'acknowledged' | 'lost' | 'divergent' | 'staleReads') => ran.reduce((n, d) => n + d[k], 0);
+  return {
+    acknowledged: sum('acknowledged'),
+    lost: sum('lost'),
+    divergent: sum('divergent'),
+    staleReads: sum('staleReads'),
+  };
 }

@@ -5,6 +5,7 @@ import type { Drill, Summary } from '../chaos/drills/types.js';
 import type { MeridianConfig } from '../config/index.js';
 import { serviceAnswers } from '../config/service-answers.js';
 import { MeridianError } from '../errors.js';
+import { checkHistory, type DataCheck } from '../replication/history/checker.js';
 import { cohortFor, cohortOf, labCohorts } from './cohorts.js';
 import { Controls } from './controls.js';
 import { Deployment } from './deployment.js';
@@ -20,7 +21,6 @@ import { type RunningResolver, startResolver } from './resolver/index.js';
 import { summarize } from './summary.js';
 import { edgeTargets, regionLocations, Traffic } from './traffic.js';
 import { seededRandom, type VirtualUser } from './users.js';
-import { divergentKeys, type Entry } from './watchlist/store.js';
 
 export interface ScenarioOptions {
   configFile: string;
@@ -113,31 +113,47 @@ function controlNote(d: Deployment): string {
   return 'control: not running (this build has no control command); DNS and edges follow the config file';
 }
 
-/** After the links healed: wait for the copies to settle, then compare every origin's copy. */
-async function checkData(
-  d: Deployment,
-  traffic: Traffic,
-): Promise<{ lostWrites: number; divergentKeys: number }> {
-  const urls = d.originUrls();
-  const end = Date.now() + 15_000;
-  while (Date.now() < end) {
-    const pending = await Promise.all(
-      urls.map(async (u) => JSON.parse((await get(`${u}/_lab/status`)).text).pending as number),
+/** The drills whose verdict checks the data: the users' history against every copy's final state. */
+const DATA_DRILLS = new Set(['kong', 'split-brain']);
+
+/** What the notes say about where the data lived. */
+function dataNote(d: Deployment): string {
+  if (d.data) {
+    const sync = d.data.nats[0]?.syncAlways
+      ? 'sync_interval: always'
+      : "the server's default flush (sync_interval needs NATS 2.10)";
+    return (
+      `data: redis+nats: a Redis per region (append-only, fsync always), a ${d.data.nats.length}-node NATS ` +
+      `JetStream cluster (${d.data.nats.map((n) => n.name).join(', ')}; streams R${d.data.replicas}, ${sync}), ` +
+      'a meridian replication process per region'
     );
-    if (pending.every((p) => p === 0)) break;
-    await new Promise((r) => setTimeout(r, 200));
   }
-  const copies = await Promise.all(
-    urls.map(async (u) => JSON.parse((await get(`${u}/_lab/dump`)).text) as Entry[]),
-  );
-  let lostWrites = 0;
-  for (const key of traffic.ackedWrites) {
-    if (traffic.deletesSent.has(key)) continue;
-    const [user, item] = key.split('/');
-    if (copies.some((c) => !c.some((e) => e.user === user && e.item === item && e.value !== null)))
-      lostWrites++;
+  return 'data: memory: each origin keeps its copy in memory and pushes writes to the others over HTTP (install redis-server and nats-server for Redis + NATS)';
+}
+
+/**
+ * After the run (links healed, region back): wait for the copies to settle, then check the users'
+ * history against every copy's final state. Settled: on the memory path, every origin's queue is
+ * empty; then, on either, until nothing is lost or divergent, 60 s at most.
+ */
+async function checkData(d: Deployment, traffic: Traffic): Promise<DataCheck> {
+  if (d.dataSetup === 'memory') {
+    const urls = d.originUrls();
+    const end = Date.now() + 15_000;
+    while (Date.now() < end) {
+      const pending = await Promise.all(
+        urls.map(async (u) => JSON.parse((await get(`${u}/_lab/status`)).text).pending as number),
+      );
+      if (pending.every((p) => p === 0)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
-  return { lostWrites, divergentKeys: divergentKeys(copies).length };
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const result = checkHistory(traffic.history, await d.finalState());
+    if ((result.lost === 0 && result.divergent === 0) || Date.now() > end) return result;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 export async function runScenario(
@@ -178,6 +194,7 @@ export async function runScenario(
       o.progress(`dashboard: ${deployment.controlUrl}/ (token in ${deployment.operatorTokenFile})`);
     o.notes.push(controlNote(deployment));
     if (!o.notes.includes(deployment.linkCutNote)) o.notes.push(deployment.linkCutNote);
+    if (!o.notes.includes(dataNote(deployment))) o.notes.push(dataNote(deployment));
     const servedByOwnEdge = await waitUntilServing(deployment, o.users, o.homeOf, o.notes);
     const cfg = deployment.config;
     const hostname = cfg.services[0].hostname;
@@ -245,6 +262,9 @@ export async function runScenario(
           }
         : {}),
       regionLocations: regionLocations(cfg),
+      ...(DATA_DRILLS.has(drill.name)
+        ? { history: { sessionBy: deployment.dataSetup === 'memory' ? 'origin' : 'region' } as const }
+        : {}),
       // The edge names every origin it tried: a try at an origin of a killed region is one too many.
       onAttempts: (attempts, t) => {
         for (const a of attempts.split(',')) {
@@ -278,11 +298,13 @@ export async function runScenario(
         seconds: recorder.buckets.map((b) => [b.second, b.phase, b.total, b.failed]),
       })}\n`,
     );
-    const data = drill.name === 'split-brain' ? await checkData(deployment, traffic) : null;
-    if (data)
+    const data = DATA_DRILLS.has(drill.name) ? await checkData(deployment, traffic) : null;
+    if (data) {
       o.notes.push(
-        `data check over ${traffic.ackedWrites.size} acknowledged items (${traffic.ackedCreations.PUT} by PUT, ${traffic.ackedCreations.POST} by POST)`,
+        `data check over ${traffic.history.length} operations: ${data.acknowledged} acknowledged writes (${traffic.ackedCreations.PUT} PUT, ${traffic.ackedCreations.POST} POST created an item), ${data.lost} lost, ${data.divergent} divergent keys, ${data.staleReads} stale reads`,
       );
+      for (const a of data.anomalies.slice(0, 5)) o.notes.push(`data check: ${a.kind} ${a.key}: ${a.detail}`);
+    }
     if (deployment.network)
       o.notes.push(
         `links: the packet filter dropped ${deployment.network.droppedPackets} packets between the sites' namespaces`,
@@ -298,6 +320,7 @@ export async function runScenario(
       expectedShares: o.expectedShares,
       rate: o.rate,
       data,
+      dataSetup: deployment.dataSetup,
       lastDeadAttempt,
       dnsProblems: traffic.dnsProblems,
       notes: o.notes,

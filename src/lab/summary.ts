@@ -1,7 +1,9 @@
 import { expectedOverload, type Outage, overloadNote } from '../chaos/drills/shed.js';
 import type { CohortSummary, Drill, Summary } from '../chaos/drills/types.js';
+import type { DataCheck } from '../replication/history/checker.js';
 import type { Cohort } from './cohorts.js';
 import type { Controls } from './controls.js';
+import type { DataSetup } from './data-nodes.js';
 import type { ControlSetup } from './deployment.js';
 import { errorWindow } from './error-window.js';
 import type { LeaderWatch } from './leaders.js';
@@ -27,8 +29,10 @@ export interface Measured {
   capacities: ReadonlyMap<string, number>;
   expectedShares: ReadonlyMap<string, number>;
   rate: number;
-  /** Lost writes and divergent keys after the copies settled (split-brain only). */
-  data: { lostWrites: number; divergentKeys: number } | null;
+  /** The history check after the copies settled (kong and split-brain; null otherwise). */
+  data: DataCheck | null;
+  /** Where the sample service's data lived. */
+  dataSetup: DataSetup;
   /** The last request line the edge sent to each region's dead origins, ms since start. */
   lastDeadAttempt: ReadonlyMap<string, number>;
   notes: string[];
@@ -44,6 +48,13 @@ export interface Measured {
   ttlS: number;
   /** The answer-policy cohorts users were split into (none: one group, ''). */
   cohorts?: readonly Cohort[];
+}
+
+/** The summary's data block: the history check's counts. */
+export function dataSummary(d: DataCheck | null): Summary['data'] {
+  return (
+    d && { acknowledged: d.acknowledged, lost: d.lost, divergent: d.divergent, staleReads: d.staleReads }
+  );
 }
 
 /** Where user error windows start: the kill, or the start of the run when nothing was killed. */
@@ -256,6 +267,7 @@ export function summarize(m: Measured): Summary {
   }
   const steady = [...recorder.cohorts.values()];
   const kong = m.drill.name.startsWith('kong');
+  const split = m.drill.name === 'split-brain';
   const steps = kong ? restoreSteps(m) : null;
   const declaredDown = [...new Set(m.changes.filter((c) => c.health === 'DOWN').map((c) => c.region))];
   const summary: Summary = {
@@ -285,10 +297,12 @@ export function summarize(m: Measured): Summary {
     failover: failover(m),
     evacuation: evacuation(m),
     splitBrain: {
-      flaps: m.data ? m.probe.flaps() : null,
-      lostWrites: m.data?.lostWrites ?? null,
-      divergentKeys: m.data?.divergentKeys ?? null,
+      flaps: split ? m.probe.flaps() : null,
+      lostWrites: split ? (m.data?.lost ?? null) : null,
+      divergentKeys: split ? (m.data?.divergent ?? null) : null,
     },
+    dataSetup: m.dataSetup,
+    data: dataSummary(m.data),
     declaredDown,
     dnsFlaps: m.probe.flaps(),
     recoveredShare: kong ? recoveredShare(m, controls.target) : null,

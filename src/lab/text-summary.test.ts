@@ -6,7 +6,12 @@ test('text summary: what ran, every check, the answer policies aligned', () => {
   const window = { all: 5400, idempotent: 5400, postWithKey: null, post: null };
   const lines = textSummary({
     scenario: 'kong',
-    notes: ['2000 virtual users', 'control: 2 instances on etcd', 'resolver: unbound 1.17.1'],
+    notes: [
+      '2000 virtual users',
+      'control: 2 instances on etcd',
+      'data: redis+nats: a Redis per region',
+      'resolver: unbound 1.17.1',
+    ],
     cohorts: {
       'home ttl 5': {
         answers: 'home',
@@ -40,17 +45,18 @@ test('text summary: what ran, every check, the answer policies aligned', () => {
       ],
     },
   });
-  assert.deepEqual(lines.slice(0, 5), [
+  assert.deepEqual(lines.slice(0, 6), [
     '  control: 2 instances on etcd',
+    '  data: redis+nats: a Redis per region',
     '  resolver: unbound 1.17.1',
     'kong: FAIL',
     '  ✔ a: fine',
     '  ✘ b: not fine',
   ]);
   const cells = (line: string) => line.trim().split(/ {2,}/);
-  assert.deepEqual(cells(lines[6]).slice(0, 2), ['answers, TTL', 'failed: idempotent / key POST / POST']);
-  assert.deepEqual(cells(lines[7]), ['home ttl 5', '26 / 1 / 3 of 889', '4.9 s', '5.6 s', '0 %', '31 ms']);
-  assert.deepEqual(cells(lines[8]), [
+  assert.deepEqual(cells(lines[7]).slice(0, 2), ['answers, TTL', 'failed: idempotent / key POST / POST']);
+  assert.deepEqual(cells(lines[8]), ['home ttl 5', '26 / 1 / 3 of 889', '4.9 s', '5.6 s', '0 %', '31 ms']);
+  assert.deepEqual(cells(lines[9]), [
     'home+fallback ttl 5',
     '0 / 0 / 1 of 900',
     '-',
@@ -58,5 +64,5 @@ test('text summary: what ran, every check, the answer policies aligned', () => {
     '53 %',
     '119 ms',
   ]);
-  assert.equal(lines[7].indexOf('26 /'), lines[8].indexOf('0 / 0'), 'columns aligned');
+  assert.equal(lines[8].indexOf('26 /'), lines[9].indexOf('0 / 0'), 'columns aligned');
 });

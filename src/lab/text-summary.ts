@@ -77,7 +77,7 @@ export function textSummary(s: Judged): string[] {
   const runs = s.scenarios ?? [s];
   const lines: string[] = [];
   const setup = [
-    ...new Set(runs.flatMap((r) => r.notes).filter((n) => /^(control|resolver|links): /.test(n))),
+    ...new Set(runs.flatMap((r) => r.notes).filter((n) => /^(control|resolver|links|data): /.test(n))),
   ];
   if (setup.length > 0) lines.push(...setup.map((n) => `  ${n}`));
   for (const run of runs) {

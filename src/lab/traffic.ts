@@ -1,7 +1,9 @@
 import type { MeridianConfig } from '../config/index.js';
 import type { GeoPoint } from '../core/model.js';
+import type { HistoryOp } from '../replication/history/checker.js';
 import type { DnsAnswer } from './dns-client.js';
 import type { Recorder } from './recorder.js';
+import { historyOps } from './traffic/history.js';
 import { DEFAULT_LATENCY, type LatencyModel, roundTripMs } from './traffic/latency.js';
 import { type Operation, RequestMix } from './traffic/operations.js';
 import { type Sent, send } from './traffic/send.js';
@@ -36,6 +38,11 @@ export interface TrafficOptions {
   latency?: LatencyModel;
   /** The edge's account of its tries ("region origin status ms, ..."), when it gave one. */
   onAttempts?: (attempts: string, t: number) => void;
+  /**
+   * Record the history for the data check (Traffic.history), each user's session at `sessionBy`:
+   * its serving region (one Redis per region) or origin (each origin its own copy). Off: none kept.
+   */
+  history?: { sessionBy: 'region' | 'origin' };
 }
 
 const MAX_IN_FLIGHT = 2000;
@@ -80,6 +87,8 @@ export class Traffic {
   readonly answers: { t: number; cohort: string; regions: string[] }[] = [];
   /** DNS answers users could not use, by kind ("timeout", "NOERROR with no address"). */
   readonly dnsProblems = new Map<string, number>();
+  /** Every write and every item read, when TrafficOptions.history asks for it. */
+  readonly history: HistoryOp[] = [];
 
   constructor(private readonly o: TrafficOptions) {
     this.mix = new RequestMix({ writeShare: o.writeShare }, o.random);
@@ -181,6 +190,18 @@ export class Traffic {
     const status = a?.status ?? 0;
     const servedRegion = a?.servedRegion ?? '';
     if (status >= 200 && status < 300) this.acknowledge(user, op, a!.body);
+    if (this.o.history) {
+      const session = this.o.history.sessionBy === 'origin' ? a?.servedOrigin : a?.servedRegion;
+      const ops = historyOps({
+        user: user.id,
+        op,
+        answer: a,
+        session: session || 'none',
+        startedAt: t,
+        endedAt: this.o.clock(),
+      });
+      for (const h of ops) this.history.push(h);
+    }
     this.o.recorder.add({
       t,
       method: op.method,

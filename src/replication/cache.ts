@@ -59,8 +59,10 @@ export interface ReplicatedCache {
   readonly store: CacheStore;
   readonly clock: HybridClock;
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, options?: SetOptions): Promise<void>;
-  delete(key: string): Promise<void>;
+  /** Resolves with the write's HLC stamp once it is acknowledged. */
+  set(key: string, value: string, options?: SetOptions): Promise<string>;
+  /** Resolves with the delete's HLC stamp once it is acknowledged. */
+  delete(key: string): Promise<string>;
   /** Which mode applies to a key (longest matching keyspace prefix). */
   modeOf(key: string): 'replicate' | 'invalidate';
 }
@@ -87,7 +89,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     return keyspaces.find((k) => key.startsWith(k.prefix))?.mode ?? defaultMode;
   };
 
-  async function write(event: Omit<ReplicationEvent, 'hlc' | 'at'>): Promise<void> {
+  async function write(event: Omit<ReplicationEvent, 'hlc' | 'at'>): Promise<string> {
     checkKey(event.key);
     let stamped: ReplicationEvent | null = null;
     // A newer stamp already stored means another region's clock runs ahead of
@@ -104,6 +106,7 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     }
     if (!stamped) throw new MeridianError('INTERNAL', `write to ${event.key} kept losing to newer stamps`);
     unsafe?.(outgoingOf(stamped));
+    return stamped.hlc;
   }
 
   /** What other regions get: in invalidate mode a set travels as an invalidation. */

@@ -134,7 +134,9 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       .add(stream, consumerConfig)
       .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
     const consumer = await js.consumers.get(stream, durable);
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2 });
+    // Pulls expire after 5 s (default 30 s): a pull lost in a stream leader change after a partition is
+    // sent again within seconds instead of half a minute.
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2, expires: 5000 });
     const active = new Set<Promise<void>>();
     const handle = (m: JsMsg) => {
       const done = handler(m.data)

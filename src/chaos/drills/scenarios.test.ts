@@ -138,9 +138,15 @@ test('drill checks judge what was measured', () => {
       drill: 'split-brain',
       s: {
         sharesByPhase: { cut: { 'us-east-1': 0.7, 'us-west-2': 0.3 } },
-        splitBrain: { flaps: 0, lostWrites: 1, divergentKeys: 0 },
+        data: { acknowledged: 40, lost: 1, divergent: 0, staleReads: 0 },
       },
       expect: ['no acknowledged write lost'],
+    },
+    {
+      name: 'split-brain not checked: both data checks fail',
+      drill: 'split-brain',
+      s: { sharesByPhase: { cut: { 'us-east-1': 0.7, 'us-west-2': 0.3 } }, data: null },
+      expect: ['copies are the same after healing', 'no acknowledged write lost'],
     },
     {
       name: 'latency: slow but within bounds, too many retryable errors',

@@ -101,6 +101,29 @@ function answerPolicyChecks(s: Summary) {
   });
 }
 
+/**
+ * The history check's verdict (src/replication/history/checker.ts): every acknowledged write is in
+ * every copy (or overwritten by a newer one), and the copies agree, once `after`.
+ */
+function dataChecks(s: Summary, after: string) {
+  const d = s.data;
+  const where = `${s.dataSetup === 'redis+nats' ? 'Redis + NATS' : 'in memory'}`;
+  return [
+    check(
+      `copies are the same after ${after}`,
+      d !== null && d.divergent === 0,
+      d ? `${d.divergent} divergent keys (${where})` : 'not checked',
+    ),
+    check(
+      'no acknowledged write lost',
+      d !== null && d.lost === 0,
+      d
+        ? `${d.lost} lost of ${d.acknowledged} acknowledged; ${d.staleReads} stale reads (${where})`
+        : 'not checked',
+    ),
+  ];
+}
+
 async function outage(lab: LabControls, kill: () => Promise<void>, back: () => Promise<void>, what: string) {
   const [killAt, backAt] = thirds(lab.durationS);
   lab.phase('before');
@@ -156,6 +179,7 @@ export const kong: Drill = {
           .join(', '),
       ),
       ...recoveryChecks(s, 'the region'),
+      ...dataChecks(s, 'the region came back'),
     ];
   },
 };
@@ -245,16 +269,7 @@ export const splitBrain: Drill = {
     ),
     check('nothing is declared DOWN', s.declaredDown.length === 0, s.declaredDown.join(', ') || 'none'),
     check('no DNS answer flips', s.dnsFlaps === 0, `${s.dnsFlaps} changes seen by the probes`),
-    check(
-      'copies are the same after healing',
-      s.splitBrain.divergentKeys === 0,
-      `${s.splitBrain.divergentKeys ?? 'unknown'} divergent keys`,
-    ),
-    check(
-      'no acknowledged write lost',
-      s.splitBrain.lostWrites === 0,
-      `${s.splitBrain.lostWrites ?? 'unknown'} lost`,
-    ),
+    ...dataChecks(s, 'healing'),
   ],
 };
 

@@ -28,6 +28,8 @@ export const base: Summary = {
   },
   evacuation: { steps: null, durationS: null, maxLoadRatio: null },
   splitBrain: { flaps: null, lostWrites: null, divergentKeys: null },
+  dataSetup: 'redis+nats',
+  data: { acknowledged: 10, lost: 0, divergent: 0, staleReads: 0 },
   declaredDown: [],
   dnsFlaps: 0,
   recoveredShare: null,

@@ -173,7 +173,15 @@ export interface Summary {
   /** Per region: at the start, its own edge served its users from its own origins. */
   servedByOwnEdge: Record<string, boolean>;
   evacuation: { steps: number | null; durationS: number | null; maxLoadRatio: number | null };
+  /** Kept for readers of older summaries: split-brain's `data.lost` and `data.divergent`. */
   splitBrain: { flaps: number | null; lostWrites: number | null; divergentKeys: number | null };
+  /** Where the lab's sample service kept its data: each region's Redis and a NATS JetStream cluster, or memory. */
+  dataSetup: 'redis+nats' | 'memory';
+  /**
+   * The history check after the drill (kong, split-brain; null otherwise): acknowledged writes,
+   * those no copy kept (lost), keys whose copies differ (divergent), reads that went backwards.
+   */
+  data: { acknowledged: number; lost: number; divergent: number; staleReads: number } | null;
   /** Regions control declared DOWN during the run, and DNS answer changes seen by the probes. */
   declaredDown: string[];
   dnsFlaps: number;

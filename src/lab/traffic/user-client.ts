@@ -17,6 +17,10 @@ export interface Answered {
   servedRegion: string;
   /** Version of the origin that answered (x-lab-version), '' when none said. */
   servedVersion: string;
+  /** The origin that served it (x-lab-origin), '' when none did. */
+  servedOrigin: string;
+  /** The HLC stamp of the write the origin made (x-lab-stamp), '' when none. */
+  stamp: string;
   /** The edge's account of its tries (x-meridian-attempts), when it gave one. */
   attempts: string;
   body: string;
@@ -106,6 +110,8 @@ export class UserClient {
       status: res.statusCode,
       servedRegion: String(res.headers['x-lab-region'] ?? ''),
       servedVersion: String(res.headers['x-lab-version'] ?? ''),
+      servedOrigin: String(res.headers['x-lab-origin'] ?? ''),
+      stamp: String(res.headers['x-lab-stamp'] ?? ''),
       attempts: typeof attempts === 'string' ? attempts : '',
       body,
     };

@@ -13,6 +13,7 @@ const { values } = parseArgs({
     bootstrap: { type: 'boolean', default: false },
     release: { type: 'string', default: 'v1' },
     seed: { type: 'string', default: '1' },
+    data: { type: 'string' },
   },
 });
 
@@ -24,6 +25,7 @@ runOrigin({
   bootstrap: values.bootstrap,
   release: values.release,
   seed: Number(values.seed),
+  data: values.data,
 }).catch((e: Error) => {
   process.stderr.write(`meridian lab-origin: ${e.message}\n`);
   process.exit(1);

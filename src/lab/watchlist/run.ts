@@ -1,6 +1,6 @@
 import { MeridianError } from '../../errors.js';
 import { clockOffsetFromEnv, clockRunningAhead } from '../../replication/test-clock.js';
-import { WatchService } from './server.js';
+import { type RegionData, WatchService } from './server.js';
 import { isLabVersion, LAB_VERSIONS } from './versions.js';
 
 export interface OriginArgs {
@@ -12,6 +12,21 @@ export interface OriginArgs {
   bootstrap?: boolean;
   release: string;
   seed: number;
+  /** The Redis+NATS data setup as JSON (RegionData); absent: the memory path. */
+  data?: string;
+}
+
+/** --data: the region's Redis and NATS, as the lab passes them. */
+export function parseRegionData(text: string): RegionData {
+  let d: Partial<RegionData>;
+  try {
+    d = JSON.parse(text) as Partial<RegionData>;
+  } catch {
+    throw new MeridianError('BAD_ARGUMENT', '--data expects JSON');
+  }
+  if (typeof d?.redis !== 'string' || typeof d.keyPrefix !== 'string')
+    throw new MeridianError('BAD_ARGUMENT', '--data expects {redis, keyPrefix}');
+  return d as RegionData;
 }
 
 /** Starts one origin, prints its ready line, and stops it (letting requests in flight finish) on SIGTERM. */
@@ -33,6 +48,7 @@ export async function runOrigin(o: OriginArgs): Promise<WatchService> {
     seed: o.seed,
     // Test hook: MERIDIAN_CLOCK_OFFSET_MS=N runs this origin's clock N ms ahead.
     now: clockRunningAhead(clockOffsetFromEnv()),
+    ...(o.data ? { data: parseRegionData(o.data) } : {}),
   }).start();
   const ready = { ready: true, part: 'origin', region: o.region, id: o.id, version: o.release };
   process.stdout.write(`${JSON.stringify({ ...ready, listen: `${m[1]}:${service.port}` })}\n`);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { isMeridianError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
@@ -7,6 +8,8 @@ import { createReplicatedCache, type ReplicatedCache } from '../../replication/c
 import { MemoryStore } from '../../replication/memory-store.js';
 import { type Relay, startRelay } from '../../replication/relay.js';
 import { type Shipper, startShipper } from '../../replication/shipper.js';
+import type { CacheStore } from '../../replication/store.js';
+import { scanRecords } from './redis-data.js';
 import { type Entry, entryOf, eventOf, itemKey, userPrefix } from './store.js';
 import { createHttpTransport, type HttpTransport, type ReplicateBody } from './transport.js';
 import { faultFor, type LabRoute, type LabVersion, originSeed, routeOf } from './versions.js';
@@ -25,9 +28,23 @@ export interface WatchServiceOptions {
   version?: LabVersion;
   /** Seed of a bad version's fault pattern (with the origin's id): the same seed, the same failed requests. */
   seed?: number;
+  /**
+   * The Redis+NATS data setup: the origin keeps its data in its region's Redis (shared with the
+   * region's other origins), each write with its outgoing event in the region's outbox; the
+   * region's `meridian replication` process ships the outbox through NATS JetStream and applies
+   * the other regions' writes. Absent: the memory path.
+   */
+  data?: RegionData;
   log?: Logger;
   /** This origin's clock (test hook MERIDIAN_CLOCK_OFFSET_MS: a region whose clock runs ahead). */
   now?: () => number;
+}
+
+export interface RegionData {
+  /** The region's Redis. */
+  redis: string;
+  /** replication.keyPrefix of the region's `meridian replication`. */
+  keyPrefix: string;
 }
 
 export interface OriginFault {
@@ -57,9 +74,11 @@ export const sourceName = (id: string) =>
  * whose relay applies it last-writer-wins; deletes leave tombstones.
  */
 export class WatchService {
+  /** The memory path's store (the Redis+NATS path keeps none in the process). */
   readonly store: MemoryStore;
-  readonly cache: ReplicatedCache;
+  cache: ReplicatedCache;
   private readonly transport: HttpTransport;
+  private redis: Redis | null = null;
   private readonly shipper: Shipper;
   private readonly relays = new Map<string, Promise<Relay>>();
   private readonly registry = new Registry();
@@ -101,7 +120,9 @@ export class WatchService {
   }
 
   async start(): Promise<this> {
-    if (this.options.bootstrap) await this.bootstrap();
+    // On Redis the data outlives the origin: a restarted one has nothing to copy.
+    if (this.options.data) await this.connectData(this.options.data);
+    else if (this.options.bootstrap) await this.bootstrap();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
@@ -112,6 +133,31 @@ export class WatchService {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The cache on the region's Redis: a write is acknowledged once it and its event are in the outbox there. */
+  private async connectData(data: RegionData) {
+    const redis = new Redis(data.redis, { maxRetriesPerRequest: 3 });
+    redis.on('error', () => {}); // a killed region's Redis: requests fail (500), the edge retries elsewhere
+    this.redis = redis;
+    this.cache = createReplicatedCache({
+      region: this.options.region,
+      redis,
+      keyPrefix: data.keyPrefix,
+      registry: this.registry,
+      log: this.log,
+    });
+  }
+
+  /** The cache's store: the region's Redis, or this process's memory. */
+  private get cacheStore(): CacheStore {
+    return this.cache.store;
+  }
+
+  /** Records of keys under `prefix`, with their stamps, from wherever the data lives. */
+  private async records(prefix: string): Promise<Map<string, { value: string | null; stamp: string }>> {
+    if (this.redis && this.options.data) return scanRecords(this.redis, this.options.data.keyPrefix, prefix);
+    return new Map([...this.store.scan(prefix)].map(([k, r]) => [k, { value: r.value, stamp: r.stamp }]));
   }
 
   private async bootstrap() {
@@ -169,16 +215,17 @@ export class WatchService {
     const user = decodeURIComponent(m[1]);
     const item = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     if (req.method === 'GET' && item === undefined)
-      return this.send(res, 200, { user, items: this.list(user) });
+      return this.send(res, 200, { user, items: await this.listWithStamps(user) });
     try {
+      // x-lab-stamp: the write's HLC stamp, for the lab's history check.
       if (req.method === 'PUT' && item !== undefined) {
-        await this.cache.set(itemKey(user, item), body || item);
-        return this.send(res, 200, { user, item, stored: true });
+        const stamp = await this.cache.set(itemKey(user, item), body || item);
+        return this.send(res, 200, { user, item, stored: true }, { 'x-lab-stamp': stamp });
       }
       if (req.method === 'POST' && item === undefined) return await this.create(user, body, req, res);
       if (req.method === 'DELETE' && item !== undefined) {
-        await this.cache.delete(itemKey(user, item));
-        return this.send(res, 200, { user, item, deleted: true });
+        const stamp = await this.cache.delete(itemKey(user, item));
+        return this.send(res, 200, { user, item, deleted: true }, { 'x-lab-stamp': stamp });
       }
     } catch (e) {
       if (isMeridianError(e) && e.code === 'BAD_ARGUMENT') return this.send(res, 400, { error: e.message });
@@ -199,10 +246,21 @@ export class WatchService {
     if (Array.isArray(key)) return this.send(res, 400, { error: 'one Idempotency-Key, not several' });
     const item = key ? idempotentItemId(user, key) : `p-${randomBytes(8).toString('hex')}`;
     const result = { user, item, stored: true };
-    if (key && (await this.store.stamp(itemKey(user, item))) !== null)
-      return this.send(res, 201, result, { 'idempotent-replayed': 'true' });
-    await this.cache.set(itemKey(user, item), body || item);
-    return this.send(res, 201, result);
+    const first = key ? await this.cacheStore.stamp(itemKey(user, item)) : null;
+    if (first !== null)
+      return this.send(res, 201, result, { 'idempotent-replayed': 'true', 'x-lab-stamp': first });
+    const stamp = await this.cache.set(itemKey(user, item), body || item);
+    return this.send(res, 201, result, { 'x-lab-stamp': stamp });
+  }
+
+  /** The user's items with their stamps (GET /users/U/items), from wherever the data lives. */
+  async listWithStamps(user: string): Promise<{ id: string; value: string; stamp: string }[]> {
+    const prefix = userPrefix(user);
+    const out: { id: string; value: string; stamp: string }[] = [];
+    for (const [key, r] of await this.records(prefix))
+      if (r.value !== null)
+        out.push({ id: decodeURIComponent(key.slice(prefix.length)), value: r.value, stamp: r.stamp });
+    return out;
   }
 
   /** The user's items, as GET /users/U/items lists them. */
@@ -222,6 +280,17 @@ export class WatchService {
       const e = entryOf(key, record);
       if (e) yield e;
     }
+  }
+
+  /** Every item the origin's store holds, tombstones included. */
+  private async dump(): Promise<Entry[]> {
+    if (!this.redis) return [...this.entries()];
+    const out: Entry[] = [];
+    for (const [key, r] of await this.records('')) {
+      const e = entryOf(key, { ...r, expireAt: null });
+      if (e) out.push(e);
+    }
+    return out;
   }
 
   /** The relay that applies `source`'s writes here, started when its first message arrives. */
@@ -263,13 +332,14 @@ export class WatchService {
 
   private async handleLab(method: string, path: string, body: string, res: ServerResponse) {
     if (path === '/_lab/replicate' && method === 'POST') return this.replicate(body, res);
-    if (path === '/_lab/dump') return this.send(res, 200, [...this.entries()]);
+    if (path === '/_lab/dump') return this.send(res, 200, await this.dump());
     if (path === '/_lab/status') {
       const relays = await Promise.all(this.relays.values());
       const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed' | 'clockAhead') =>
         relays.reduce((n, r) => n + r.stats()[k], 0);
       return this.send(res, 200, {
-        entries: this.store.size,
+        entries: this.redis ? null : this.store.size,
+        data: this.redis ? 'redis+nats' : 'memory',
         version: this.version,
         // Writes still in the outbox, and messages some peer has not taken.
         pending: (await this.store.outboxDepth()) + this.transport.pending(),
@@ -313,6 +383,7 @@ export class WatchService {
     await Promise.all(relays.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
     await this.shipper.close();
     await this.transport.close();
+    this.redis?.disconnect();
   }
 }
 

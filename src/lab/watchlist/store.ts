@@ -19,7 +19,8 @@ export interface Entry {
   hlc: string;
 }
 
-const KEY_PREFIX = 'wl:';
+/** Every item key starts with it. */
+export const KEY_PREFIX = 'wl:';
 
 /** The cache key of one item: user and item URI-encoded, so '/' cannot blur them. */
 export const itemKey = (user: string, item: string) => `${userPrefix(user)}${encodeURIComponent(item)}`;
@@ -58,4 +59,11 @@ export function divergentKeys(copies: Entry[][]): string[] {
     const first = states[0].get(k) ?? null;
     return states.some((s) => (s.get(k) ?? null) !== first);
   });
+}
+
+/** A copy's final state as the history checker reads it: item key -> value and stamp. */
+export function finalStateOf(
+  entries: readonly Entry[],
+): Map<string, { value: string | null; stamp: string }> {
+  return new Map(entries.map((e) => [itemKey(e.user, e.item), { value: e.value, stamp: e.hlc }]));
 }

@@ -95,9 +95,11 @@ test('writes are copied to peers, faults fail requests but not health, a new ori
     const put = await fetch(`${bUrl}/users/u%201/items/m1`, { method: 'PUT', body: 'Alien' });
     assert.equal(put.status, 200);
     assert.equal(put.headers.get('x-lab-region'), 'r2');
+    const stamp = put.headers.get('x-lab-stamp');
+    assert.match(stamp ?? '', /^\d{15}-\d{5}-r2_0$/, 'the write names its HLC stamp');
     await until(() => a.list('u 1').length === 1, 'copied to a');
     const list = await (await fetch(`http://127.0.0.1:${a.port}/users/u%201/items`)).json();
-    assert.deepEqual(list, { user: 'u 1', items: [{ id: 'm1', value: 'Alien' }] });
+    assert.deepEqual(list, { user: 'u 1', items: [{ id: 'm1', value: 'Alien', stamp }] });
 
     await fetch(`${bUrl}/_lab/fault`, { method: 'POST', body: JSON.stringify({ errorRate: 1 }) });
     assert.equal((await fetch(`${bUrl}/users/x/items`)).status, 500);
