@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
 import { findProgram } from './programs.js';
+import { ServerProcess } from './server-process.js';
 
 /** The etcd server on PATH (Debian `etcd-server`), or null: the lab then runs control on SQLite. */
 export const findEtcd = (): string | null => findProgram('etcd');
@@ -43,17 +42,18 @@ const SNAPSHOTS = ['--snapshot-count=1000'];
  * under DIR/<name>, so a restarted member rejoins with what it had.
  */
 export class EtcdMember {
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
+  private readonly server: ServerProcess;
 
   constructor(
     private readonly program: string,
     readonly plan: EtcdMemberPlan,
     private readonly cluster: readonly EtcdMemberPlan[],
     private readonly dataRoot: string,
-    private readonly logDir: string,
+    logDir: string,
     private readonly clusterToken: string,
-  ) {}
+  ) {
+    this.server = new ServerProcess(join(logDir, `etcd-${plan.name}.log`));
+  }
 
   get name(): string {
     return this.plan.name;
@@ -61,7 +61,7 @@ export class EtcdMember {
 
   /** The running member's process id (undefined when it is not running). */
   get pid(): number | undefined {
-    return this.running ? this.child!.pid : undefined;
+    return this.server.pid;
   }
 
   get clientUrl(): string {
@@ -71,9 +71,7 @@ export class EtcdMember {
   /** Starts the member; `existing` when it restarts with its data dir. Resolves once it answers /health. */
   async start(state: 'new' | 'existing' = 'new'): Promise<void> {
     const p = this.plan;
-    mkdirSync(this.logDir, { recursive: true });
-    const log = createWriteStream(join(this.logDir, `etcd-${p.name}.log`), { flags: 'a' });
-    const child = spawn(
+    this.server.start(
       this.program,
       [
         `--name=${p.name}`,
@@ -92,16 +90,8 @@ export class EtcdMember {
         '--log-level=warn',
       ],
       // The cluster token is no secret, but a `--*-token` flag reads like one to whoever checks argv.
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        env: { ...process.env, ETCD_INITIAL_CLUSTER_TOKEN: this.clusterToken },
-      },
+      { ...process.env, ETCD_INITIAL_CLUSTER_TOKEN: this.clusterToken },
     );
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stderr!.on('data', (c: Buffer) => log.write(c));
-    // One stream per life, closed when it ends: kong kills and restarts the member every cycle.
-    child.once('close', () => log.end());
   }
 
   /** Resolves when the member answers /health with a leader (the cluster has quorum), or throws after timeoutMs. */
@@ -125,24 +115,16 @@ export class EtcdMember {
   }
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server.running;
   }
 
   /** SIGKILL: the member dies with its region. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.server.kill();
   }
 
   /** SIGTERM (etcd exits cleanly on it), SIGKILL after graceMs. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.running) {
-      this.child!.kill('SIGTERM');
-      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-      timer.unref();
-      await this.exited;
-      clearTimeout(timer);
-    }
+  stop(graceMs = 5000): Promise<void> {
+    return this.server.stop(graceMs);
   }
 }

@@ -2,12 +2,13 @@
 // under DIR/<name>, so a restarted node rejoins with what it had. The lab runs
 // one node per region (plus a witness for two regions, so a 3-node cluster can
 // hold R3 streams); tests and the replication benchmark use the same class.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { MeridianError } from '../errors.js';
 import { findProgram } from './programs.js';
+import { ServerProcess } from './server-process.js';
 
 /** The nats-server on PATH (Debian `nats-server`), or null. */
 export const findNatsServer = (): string | null => findProgram('nats-server');
@@ -93,13 +94,13 @@ export function natsNodeConfig(o: NatsNodeOptions, syncAlways: boolean): Record<
 }
 
 export class NatsNode {
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
+  private readonly server: ServerProcess;
   /** Whether this node fsyncs before acknowledging (see NatsNodeOptions.syncAlways). */
   readonly syncAlways: boolean;
 
   constructor(private readonly o: NatsNodeOptions) {
     this.syncAlways = !!o.syncAlways && supportsSyncInterval(natsServerVersion(o.program));
+    this.server = new ServerProcess(join(o.logDir, `nats-${o.plan.name}.log`));
   }
 
   get name(): string {
@@ -111,30 +112,20 @@ export class NatsNode {
   }
 
   get pid(): number | undefined {
-    return this.running ? this.child!.pid : undefined;
+    return this.server.pid;
   }
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server.running;
   }
 
   /** Starts the node (again, with its store when it ran before). Resolve healthy() to know it serves. */
   start(): void {
     const p = this.o.plan;
-    mkdirSync(this.o.logDir, { recursive: true });
     mkdirSync(this.o.dataRoot, { recursive: true });
     const file = join(this.o.dataRoot, `${p.name}.conf`);
     writeFileSync(file, JSON.stringify(natsNodeConfig(this.o, this.syncAlways), null, 2));
-    const log = createWriteStream(join(this.o.logDir, `nats-${p.name}.log`), { flags: 'a' });
-    const child = spawn(this.o.program, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stderr!.on('data', (c: Buffer) => log.write(c));
-    // One stream per life, closed when it ends: a killed and restarted node would leak one each time.
-    child.once('close', () => log.end());
-    const kill = () => child.kill('SIGKILL');
-    process.once('exit', kill);
-    child.once('exit', () => process.off('exit', kill));
+    this.server.start(this.o.program, ['-c', file]);
   }
 
   /**
@@ -174,20 +165,12 @@ export class NatsNode {
   }
 
   /** SIGKILL: the node dies with its region. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.server.kill();
   }
 
   /** SIGTERM, SIGKILL after graceMs. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.running) {
-      this.child!.kill('SIGTERM');
-      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-      timer.unref();
-      await this.exited;
-      clearTimeout(timer);
-    }
+  stop(graceMs = 5000): Promise<void> {
+    return this.server.stop(graceMs);
   }
 }

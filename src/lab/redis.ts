@@ -2,12 +2,12 @@
 // DIR/<name>: an append-only file fsynced on every write, so a SIGKILLed
 // Redis restarts with every write it acknowledged (the region's cache and
 // its outbox live there).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { MeridianError } from '../errors.js';
 import { findProgram } from './programs.js';
+import { ServerProcess } from './server-process.js';
 
 /** The redis-server on PATH (Debian `redis-server`), or null. */
 export const findRedisServer = (): string | null => findProgram('redis-server');
@@ -46,11 +46,11 @@ export function redisNodeArgs(o: RedisNodeOptions): string[] {
 }
 
 export class RedisNode {
-  private child: ChildProcess | null = null;
-  private log: WriteStream | null = null;
-  private exited: Promise<void> = Promise.resolve();
+  private readonly server: ServerProcess;
 
-  constructor(private readonly o: RedisNodeOptions) {}
+  constructor(private readonly o: RedisNodeOptions) {
+    this.server = new ServerProcess(join(o.logDir, `redis-${o.name}.log`));
+  }
 
   get name(): string {
     return this.o.name;
@@ -61,26 +61,17 @@ export class RedisNode {
   }
 
   get pid(): number | undefined {
-    return this.running ? this.child!.pid : undefined;
+    return this.server.pid;
   }
 
   get running(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+    return this.server.running;
   }
 
   /** Starts Redis (again, with its append-only file when it ran before); resolves once it answers PING. */
   async start(timeoutMs = 30_000): Promise<void> {
     mkdirSync(join(this.o.dataRoot, this.o.name), { recursive: true });
-    mkdirSync(this.o.logDir, { recursive: true });
-    this.log = createWriteStream(join(this.o.logDir, `redis-${this.o.name}.log`), { flags: 'a' });
-    const child = spawn(this.o.program, redisNodeArgs(this.o), { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stdout!.on('data', (c: Buffer) => this.log?.write(c));
-    child.stderr!.on('data', (c: Buffer) => this.log?.write(c));
-    const kill = () => child.kill('SIGKILL');
-    process.once('exit', kill);
-    child.once('exit', () => process.off('exit', kill));
+    this.server.start(this.o.program, redisNodeArgs(this.o));
     await this.ready(timeoutMs);
   }
 
@@ -110,21 +101,12 @@ export class RedisNode {
   }
 
   /** SIGKILL: Redis dies with its region; what it acknowledged is in its fsynced append-only file. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.child!.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.server.kill();
   }
 
   /** SIGTERM, SIGKILL after graceMs. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.running) {
-      this.child!.kill('SIGTERM');
-      const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-      timer.unref();
-      await this.exited;
-      clearTimeout(timer);
-    }
-    this.log?.end();
+  stop(graceMs = 5000): Promise<void> {
+    return this.server.stop(graceMs);
   }
 }
