@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Redis } from 'ioredis';
 import { replicationSchema } from '../../src/config/schema/replication.js';
+import { seededRandom } from '../../src/lab/users.js';
 import { createLogger } from '../../src/log.js';
 import { createReplicatedCache, type ReplicatedCacheOptions } from '../../src/replication/cache.js';
 import { HistoryRecorder } from '../../src/replication/history/recorder.js';
@@ -115,7 +116,7 @@ async function runWriter() {
   process.once('SIGTERM', () => {
     stopping = true;
   });
-  const random = mulberry32(plan.seed ?? 1);
+  const random = seededRandom(plan.seed ?? 1);
   const pick = (n: number) => Math.floor(random() * n);
   const sessions = plan.sessions ?? 3;
   let written = 0;
@@ -159,16 +160,4 @@ async function runWriter() {
   await transport.close().catch(() => {});
   redis.disconnect();
   process.exit(0);
-}
-
-/** A small seeded PRNG, so a run's op mix repeats. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
