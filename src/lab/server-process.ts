@@ -4,6 +4,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** Servers still running, SIGKILLed when the lab's process exits (one listener for all of them). */
+const alive = new Set<ChildProcess>();
+let exitHooked = false;
+function killWithLab(child: ChildProcess): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const c of alive) c.kill('SIGKILL');
+    });
+  }
+  alive.add(child);
+  child.once('exit', () => alive.delete(child));
+}
+
 export class ServerProcess {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -31,9 +45,7 @@ export class ServerProcess {
     // One stream per life, closed when it ends: kong kills and restarts servers every cycle.
     child.once('close', () => log.end());
     // A lab that dies must not leave servers behind.
-    const kill = () => child.kill('SIGKILL');
-    process.once('exit', kill);
-    child.once('exit', () => process.off('exit', kill));
+    killWithLab(child);
   }
 
   /** SIGKILL: the server dies with its region. */
