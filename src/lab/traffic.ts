@@ -186,7 +186,10 @@ export class Traffic {
     });
     const latencyMs = performance.now() - start;
     const a = sent.answer;
-    if (a?.attempts && this.o.onAttempts) this.o.onAttempts(a.attempts, this.o.clock());
+    // When the edge got the request (its send, not its answer): the answer of a request the edge
+    // retried elsewhere comes a whole retry later, which is not the edge still sending to the dead region.
+    if (a?.attempts && this.o.onAttempts)
+      this.o.onAttempts(a.attempts, this.o.clock() - (performance.now() - sent.sentAt));
     const status = a?.status ?? 0;
     const servedRegion = a?.servedRegion ?? '';
     if (status >= 200 && status < 300) this.acknowledge(user, op, a!.body);

@@ -12,6 +12,8 @@ export interface Sent {
   tries: number;
   /** Why no answer came ('connect failed', 'timeout', ...); '' when one did. */
   reason: string;
+  /** performance.now() when the request that brought the answer was sent (after any resolving). */
+  sentAt: number;
 }
 
 export interface SendDeps {
@@ -27,6 +29,7 @@ export async function send(client: UserClient, op: Operation, deps: SendDeps): P
   let last: { url: string; failure: FailureKind } | null = null;
   let target: EdgeTarget | null = null;
   let tries = 0;
+  let sentAt = performance.now();
   const headers = op.idempotencyKey
     ? { ...deps.headers, 'idempotency-key': op.idempotencyKey }
     : deps.headers;
@@ -36,7 +39,7 @@ export async function send(client: UserClient, op: Operation, deps: SendDeps): P
       (u) => client.connected(u),
     );
     const move: Move = nextMove(candidates, state, last, op.kind);
-    if (move.kind === 'give-up') return { answer: null, target, tries, reason: move.reason };
+    if (move.kind === 'give-up') return { answer: null, target, tries, reason: move.reason, sentAt };
     if (move.kind === 'resolve') {
       state.reResolved = true;
       targets = await deps.resolve(client, true);
@@ -46,6 +49,7 @@ export async function send(client: UserClient, op: Operation, deps: SendDeps): P
     if (move.retry) state.retried = true;
     target = targets.find((t) => t.url === move.url) ?? { region: '', url: move.url };
     tries++;
+    sentAt = performance.now();
     const r = await client.send(move.url, {
       method: op.method,
       path: op.path,
@@ -53,7 +57,7 @@ export async function send(client: UserClient, op: Operation, deps: SendDeps): P
       body: op.body,
       timeoutMs: deps.timeoutMs,
     });
-    if (r.ok) return { answer: r, target, tries, reason: '' };
+    if (r.ok) return { answer: r, target, tries, reason: '', sentAt };
     last = { url: move.url, failure: r.failure };
   }
 }
