@@ -179,6 +179,9 @@ export function labConfigDocument(
     edge: {
       ...edge,
       workers: 1,
+      // Scaled with the run like the origin checks: a peer edge that died is seen within one probe,
+      // and kong judges that live edges stop sending to it within 1 s.
+      peerProbeInterval: Math.min(config.edge.peerProbeInterval, wiring.healthCheckIntervalMs),
       // Edges sign their hops, so the isthmus, retries and failover are believed across regions;
       // drills may set faults on an edge's admin port with the operator token.
       peers: { ...((edge.peers as object | undefined) ?? {}), key: `file:${secrets.peerKey}` },
