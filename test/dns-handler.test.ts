@@ -3,24 +3,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import packet from 'dns-packet';
-import { parse, stringify } from 'yaml';
-import { type MeridianConfig, parseConfigText, snapshotFromConfig } from '../src/config/index.js';
+import { parse } from 'yaml';
+import { snapshotFromConfig } from '../src/config/index.js';
 import { DnsEngine, type Peer } from '../src/dns/handler.js';
 import { isInZone, nameToWire, parseQuery } from '../src/dns/wire.js';
 import { isMeridianError } from '../src/errors.js';
 import { GeoLocator } from '../src/geo/index.js';
-import { addEurope } from './dns-support.js';
+import { addEurope, exampleConfig } from './dns-support.js';
 
 let geo: GeoLocator;
 const base = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
 
-function config(edit: (doc: typeof base) => void = () => {}): MeridianConfig {
-  const doc = structuredClone(base);
-  edit(doc);
-  const { config, problems } = parseConfigText(stringify(doc), 'test.yaml');
-  assert.deepEqual(problems, []);
-  return config!;
-}
+const config = exampleConfig;
 
 function engine(cfg = config()) {
   return new DnsEngine({ geo, config: cfg, snapshot: snapshotFromConfig(cfg) });

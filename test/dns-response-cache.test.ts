@@ -3,29 +3,21 @@
 // handleQuery and through the batched loop's answerInto; answers that depend
 // on the asker (source-address steering, untrusted ECS) are never shared.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import packet from 'dns-packet';
-import { parse, stringify } from 'yaml';
-import { type MeridianConfig, parseConfigText, snapshotFromConfig } from '../src/config/index.js';
+import { snapshotFromConfig } from '../src/config/index.js';
 import { DnsEngine, type Peer } from '../src/dns/handler.js';
 import { DnsMetrics } from '../src/dns/metrics.js';
 import { GeoLocator } from '../src/geo/index.js';
+import { exampleConfig } from './dns-support.js';
 
-const base = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
 let geo: GeoLocator;
 
 before(async () => {
   geo = await GeoLocator.open({});
 });
 
-function config(edit: (doc: typeof base) => void = () => {}): MeridianConfig {
-  const doc = structuredClone(base);
-  edit(doc);
-  const { config, problems } = parseConfigText(stringify(doc), 'test.yaml');
-  assert.deepEqual(problems, []);
-  return config!;
-}
+const config = exampleConfig;
 
 const engine = (cfg = config(), metrics?: DnsMetrics) =>
   new DnsEngine({ geo, config: cfg, snapshot: snapshotFromConfig(cfg), metrics });

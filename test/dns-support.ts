@@ -4,6 +4,7 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse, stringify } from 'yaml';
+import { type MeridianConfig, parseConfigText } from '../src/config/index.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 export interface RunningDns {
@@ -204,4 +205,16 @@ export const addressesOf = (a: KdigJson) =>
 export async function metricsText(admin: string): Promise<string> {
   const res = await fetch(`http://${admin}/metrics`);
   return res.text();
+}
+
+const example = parse(readFileSync('examples/two-regions.yaml', 'utf8'));
+
+/** examples/two-regions.yaml as a parsed config, changed by `edit` first; fails the test on a problem. */
+// biome-ignore lint/suspicious/noExplicitAny: a yaml document, edited freely by each suite
+export function exampleConfig(edit: (doc: any) => void = () => {}): MeridianConfig {
+  const doc = structuredClone(example);
+  edit(doc);
+  const { config, problems } = parseConfigText(stringify(doc), 'test.yaml');
+  if (problems.length > 0) throw new Error(`example config: ${JSON.stringify(problems)}`);
+  return config!;
 }
