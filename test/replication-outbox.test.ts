@@ -65,6 +65,18 @@ function closer(t: test.TestContext) {
   };
 }
 
+/** Two Redis and one nats-server, stopped after the test; null (skipped) when a program is missing. */
+async function redisAndNats(t: test.TestContext) {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
+  const regions = await twoRedis(t);
+  const natsProgram = regions && requireProgram(t, 'nats-server');
+  if (!regions || !natsProgram) return null;
+  const nats = await startNats(natsProgram);
+  t.after(() => nats.stop());
+  return { keep, regions, nats };
+}
+
 const transportOf = (servers: string[], stream: string, extra: { replicas?: number } = {}) =>
   connectNatsTransport({ servers, stream, retryDelayMs: 100, publishTimeoutMs: 1000, ...extra });
 
@@ -75,13 +87,9 @@ async function missingIn(west: Redis, acked: Iterable<number>): Promise<number[]
 }
 
 test('outbox: every acknowledged write of a SIGKILLed writer reaches the other region', async (t) => {
-  // First registered, so it runs before the servers stop (after hooks run in order).
-  const keep = closer(t);
-  const regions = await twoRedis(t);
-  const natsProgram = regions && requireProgram(t, 'nats-server');
-  if (!regions || !natsProgram) return;
-  const nats = await startNats(natsProgram);
-  t.after(() => nats.stop());
+  const servers = await redisAndNats(t);
+  if (!servers) return;
+  const { keep, regions, nats } = servers;
   const transport = keep(await transportOf([nats.url], 'OB_A'));
   keep(startShipper({ region: 'east', redis: regions.east, transport }));
   const relay = keep(await startRelay({ region: 'west', sources: ['east'], redis: regions.west, transport }));
@@ -102,13 +110,9 @@ test('outbox: every acknowledged write of a SIGKILLed writer reaches the other r
 });
 
 test('unsafe-ack-before-publish: the same kill loses acknowledged writes (what the outbox prevents)', async (t) => {
-  // First registered, so it runs before the servers stop (after hooks run in order).
-  const keep = closer(t);
-  const regions = await twoRedis(t);
-  const natsProgram = regions && requireProgram(t, 'nats-server');
-  if (!regions || !natsProgram) return;
-  const nats = await startNats(natsProgram);
-  t.after(() => nats.stop());
+  const servers = await redisAndNats(t);
+  if (!servers) return;
+  const { keep, regions, nats } = servers;
   const transport = keep(await transportOf([nats.url], 'OB_U'));
   const relay = keep(await startRelay({ region: 'west', sources: ['east'], redis: regions.west, transport }));
   const acked = new Set<number>();
@@ -146,13 +150,9 @@ test('unsafe-ack-before-publish: the same kill loses acknowledged writes (what t
 });
 
 test('outbox: a SIGKILLed shipper is replaced and the rest ships; nothing lost, duplicates harmless', async (t) => {
-  // First registered, so it runs before the servers stop (after hooks run in order).
-  const keep = closer(t);
-  const regions = await twoRedis(t);
-  const natsProgram = regions && requireProgram(t, 'nats-server');
-  if (!regions || !natsProgram) return;
-  const nats = await startNats(natsProgram);
-  t.after(() => nats.stop());
+  const servers = await redisAndNats(t);
+  if (!servers) return;
+  const { keep, regions, nats } = servers;
   const cache = createReplicatedCache({ region: 'east', redis: regions.east });
   const total = 4000;
   await Promise.all(Array.from({ length: total }, (_, i) => cache.set(`w:${i}`, `v${i}`)));
