@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { connect, createServer as createNetServer } from 'node:net';
 import { test } from 'node:test';
 import { FaultProxy } from './fault-proxy.js';
 
@@ -62,3 +64,49 @@ test('fault proxy counts requests sent to a target that is gone', async () => {
     await proxy.close();
   }
 });
+
+test('a blackholed link holds bytes instead of dropping them: an open stream resumes whole at the heal, a new connection connects then', async () => {
+  const received: string[] = [];
+  const target = createNetServer((s) => s.on('data', (d) => received.push(String(d))));
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+  const port = (target.address() as { port: number }).port;
+  const proxy = await new FaultProxy({ target: { host: '127.0.0.1', port }, rttMs: 20 }).start();
+  const open = connect(proxy.port, '127.0.0.1');
+  try {
+    await once(open, 'connect');
+    open.write('a');
+    await until(() => received.join('') === 'a');
+
+    proxy.set({ cut: 'blackhole' });
+    open.write('b');
+    open.write('c');
+    const late = connect(proxy.port, '127.0.0.1');
+    await once(late, 'connect');
+    late.write('z');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(received.join(''), 'a', 'nothing crosses while cut');
+
+    proxy.set({ cut: false });
+    open.write('d');
+    await until(() => received.join('').length === 5);
+    assert.equal(
+      received.join('').replace('z', ''),
+      'abcd',
+      'the open stream lost nothing and kept its order',
+    );
+    assert.ok(received.join('').includes('z'), 'the connection opened during the cut got through');
+    late.destroy();
+  } finally {
+    open.destroy();
+    await proxy.close();
+    target.close();
+  }
+});
+
+async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

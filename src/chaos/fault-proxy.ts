@@ -20,11 +20,14 @@ const REQUEST_LINE = /^(GET|PUT|POST|DELETE|HEAD|PATCH|OPTIONS) \S+ HTTP\/1\.[01
 /**
  * A user-space TCP proxy that adds latency and can cut the link (tc netem is
  * not available). Each chunk is held for half the round trip in each
- * direction; order is kept because the delay is the same for every chunk.
+ * direction, in order.
  */
 export class FaultProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly directions = new Set<LinkDirection>();
+  /** Connections accepted while blackholed, connected upstream at the heal. */
+  private readonly held: (() => void)[] = [];
   private fault: LinkFault;
   private boundPort = 0;
   private target: { host: string; port: number };
@@ -65,8 +68,12 @@ export class FaultProxy {
   set(fault: Partial<LinkFault>): void {
     this.fault = { ...this.fault, ...fault };
     // A cut link breaks connections already open too: a reset one closes
-    // them, a blackhole one stops moving their bytes (see pipeDelayed).
+    // them, a blackhole one holds their bytes (see LinkDirection).
     if (this.fault.cut === 'reset') for (const s of this.sockets) s.destroy();
+    if (this.fault.cut === false) {
+      for (const d of this.directions) d.flush();
+      for (const connect of this.held.splice(0)) connect();
+    }
   }
 
   private track(socket: Socket) {
@@ -84,16 +91,26 @@ export class FaultProxy {
   private accept(client: Socket) {
     this.track(client);
     if (this.fault.cut === 'reset') return this.refuse(client);
-    if (this.fault.cut === 'blackhole') {
-      client.on('data', () => {}); // swallow; the peer times out as on a dead link
-      return;
-    }
     client.pause();
+    // A connection opened across a blackholed link waits, as a SYN is retried, until the heal.
+    if (this.fault.cut === 'blackhole') this.held.push(() => this.connect(client));
+    else this.connect(client);
+  }
+
+  private connect(client: Socket) {
+    if (client.destroyed) return;
     const upstream = createConnection(this.target);
     this.track(upstream);
     upstream.once('connect', () => {
-      this.pipeDelayed(client, upstream, true);
-      this.pipeDelayed(upstream, client, false);
+      const link = () => this.fault;
+      const toTarget = new LinkDirection(client, upstream, link, (chunk, delivered) =>
+        this.countRequests(chunk, delivered),
+      );
+      const back = new LinkDirection(upstream, client, link);
+      for (const d of [toTarget, back]) {
+        this.directions.add(d);
+        d.done.then(() => this.directions.delete(d));
+      }
       client.resume();
     });
     // The target is gone (an origin that died): let the caller see its request
@@ -112,33 +129,90 @@ export class FaultProxy {
     });
   }
 
-  private pipeDelayed(from: Socket, to: Socket, toTarget: boolean) {
-    from.on('data', (chunk: Buffer) => {
-      if (toTarget) this.countRequests(chunk, true);
-      if (this.fault.cut === 'blackhole') return;
-      const delay = this.fault.rttMs / 2;
-      if (delay <= 0) {
-        if (!to.destroyed) to.write(chunk);
-        return;
-      }
-      // Timers fire in order of creation for equal delays, so chunks keep their order.
-      const timer = setTimeout(() => {
-        if (!to.destroyed && this.fault.cut !== 'blackhole') to.write(chunk);
-      }, delay);
-      timer.unref();
-    });
-    from.on('end', () => {
-      const timer = setTimeout(() => to.end(), this.fault.rttMs / 2);
-      timer.unref();
-    });
-    from.on('close', () => {
-      const timer = setTimeout(() => to.destroy(), this.fault.rttMs / 2 + 5);
-      timer.unref();
-    });
-  }
-
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** What a sender may have on the wire before a blackholed link stops it (a TCP window's worth). */
+const WINDOW_BYTES = 256 * 1024;
+type Pending = { chunk: Buffer; dueAt: number } | { end: 'end' | 'close'; dueAt: number };
+
+/**
+ * One direction of a proxied connection. Chunks leave half a round trip after
+ * they came, in order. A blackholed link holds them and the FIN or close
+ * behind them, and stops reading the sender once a window's worth waits: TCP
+ * retransmits across a partition, so a stream resumes whole at the heal (or
+ * its ends time out); bytes never vanish from the middle of a live stream,
+ * which no real network does and which protocols like NATS's routes cannot
+ * survive unnoticed.
+ */
+class LinkDirection {
+  private readonly queue: Pending[] = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private finished!: () => void;
+  /** Resolves once the close went through (or the receiver is gone). */
+  readonly done = new Promise<void>((resolve) => {
+    this.finished = resolve;
+  });
+
+  constructor(
+    private readonly from: Socket,
+    private readonly to: Socket,
+    private readonly link: () => LinkFault,
+    private readonly onChunk?: (chunk: Buffer, delivered: boolean) => void,
+  ) {
+    from.on('data', (chunk: Buffer) => this.push({ chunk, dueAt: this.dueAt() }));
+    from.on('end', () => this.push({ end: 'end', dueAt: this.dueAt() }));
+    from.on('close', () => this.push({ end: 'close', dueAt: this.dueAt() }));
+    // The receiver is gone: what waits for it is lost; the other direction closes the sender in order.
+    to.on('close', () => this.dropAll());
+  }
+
+  private dueAt(): number {
+    return performance.now() + this.link().rttMs / 2;
+  }
+
+  private push(p: Pending) {
+    this.queue.push(p);
+    if ('chunk' in p) {
+      this.queuedBytes += p.chunk.length;
+      if (this.queuedBytes > WINDOW_BYTES) this.from.pause();
+    }
+    this.flush();
+  }
+
+  /** Sends what is due, unless the link is blackholed; called again at the heal. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.link().cut === 'blackhole') return;
+    const now = performance.now();
+    while (this.queue.length > 0 && this.queue[0].dueAt <= now) {
+      const p = this.queue.shift()!;
+      if ('chunk' in p) {
+        this.queuedBytes -= p.chunk.length;
+        if (!this.to.destroyed) this.to.write(p.chunk);
+        this.onChunk?.(p.chunk, !this.to.destroyed);
+      } else if (p.end === 'end') this.to.end();
+      else {
+        this.to.destroySoon();
+        this.finished();
+      }
+    }
+    if (this.queuedBytes <= WINDOW_BYTES && this.from.isPaused() && !this.from.destroyed) this.from.resume();
+    if (this.queue.length > 0) {
+      this.timer = setTimeout(() => this.flush(), this.queue[0].dueAt - now);
+      this.timer.unref();
+    }
+  }
+
+  private dropAll() {
+    if (this.timer) clearTimeout(this.timer);
+    for (const p of this.queue.splice(0)) if ('chunk' in p) this.onChunk?.(p.chunk, false);
+    this.queuedBytes = 0;
+    this.finished();
   }
 }
