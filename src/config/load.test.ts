@@ -141,3 +141,14 @@ test('a region called __proto__ is an ordinary region', () => {
   assert.equal(config!.regions[0].id, '__proto__');
   assert.equal(Object.getPrototypeOf(config!.regions[0]), Object.prototype);
 });
+
+test('durations come out in whole milliseconds (AbortSignal.timeout refuses a fraction)', () => {
+  const yaml = base
+    .replace('interval: 1s', 'interval: 1.0004s')
+    .concat('edge:\n  peerProbeInterval: 333.3333\n');
+  const { config, problems } = parseConfigText(yaml, 'm.yaml');
+  assert.deepEqual(problems, []);
+  assert.equal(config!.services[0].healthCheck.interval, 1000);
+  assert.equal(config!.edge.peerProbeInterval, 333);
+  assert.doesNotThrow(() => AbortSignal.timeout(config!.edge.peerProbeInterval));
+});

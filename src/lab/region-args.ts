@@ -7,15 +7,18 @@ import type { NameServer } from './topology.js';
 /**
  * Control's and the health checks' clocks shortened to the run, so a region
  * killed whole and restarted at two thirds is back, in steps, before the end.
+ * Whole milliseconds: at 40 s, ms / 120 is 333.33, and the edges' peer probe
+ * (AbortSignal.timeout refuses a fraction) failed every time.
  */
 export function labClocks(config: MeridianConfig, durationS: number) {
   const ms = durationS * 1000;
+  const whole = (v: number) => Math.round(v);
   return {
-    riseAfterMs: Math.min(config.control.health.riseAfter, Math.max(1500, ms / 20)),
-    restoreStepMs: Math.min(config.control.autoRestore.stepInterval, Math.max(500, ms / 30)),
-    healthCheckIntervalMs: Math.max(250, ms / 120),
+    riseAfterMs: whole(Math.min(config.control.health.riseAfter, Math.max(1500, ms / 20))),
+    restoreStepMs: whole(Math.min(config.control.autoRestore.stepInterval, Math.max(500, ms / 30))),
+    healthCheckIntervalMs: whole(Math.max(250, ms / 120)),
     /** etcd leader lease of the control instances (etcd rounds it up to whole seconds). */
-    leaseTtlMs: Math.min(3000, Math.max(1500, ms / 15)),
+    leaseTtlMs: whole(Math.min(3000, Math.max(1500, ms / 15))),
   };
 }
 

@@ -2,13 +2,16 @@ import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
 import { parseCidr, parseIpv4, parseIpv6 } from '../../core/ip.js';
 
-/** "250ms", "1.5s", "2m" or a number of milliseconds -> milliseconds. */
+/**
+ * "250ms", "1.5s", "2m" or a number of milliseconds -> whole milliseconds (rounded): timers and
+ * AbortSignal.timeout, which refuses a fraction, take them as they are.
+ */
 export const duration = z
   .union([
     z.number().nonnegative(),
     z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as "500ms", "2s" or "1m"'),
   ])
-  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)!));
+  .transform((v) => Math.round(typeof v === 'number' ? v : parseDuration(v)!));
 
 export const ipv4 = z
   .string()
