@@ -1,48 +1,22 @@
 // Split-brain with a real packet filter: namespaces per site, TCP across them, nft/iptables cuts;
-// and the lab's split-brain drill on both paths (packet filter, proxies).
+// and the lab's split-brain drill on the proxy path (its packet-filter path: lab-scenarios.test.ts).
 // meridian-test: run alone
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
-import {
-  iptablesChain,
-  LabNetwork,
-  nftTable,
-  probeNetns,
-  relayRoutes,
-  removeStale,
-} from '../src/lab/netns.js';
+import { LabNetwork, nftTable, relayRoutes, removeStale } from '../src/lab/netns.js';
 import { LabProcess } from '../src/lab/processes.js';
 import { findProgram } from '../src/lab/programs.js';
 import { labVerdict, runCli, runLong } from './helpers/cli.js';
+import { netnsLeftovers, requireNetns, skipNetns } from './helpers/netns.js';
 
 const run = promisify(execFile);
-const CLAIMS = '/run/meridian-netns';
-
-/**
- * Skips (reason printed) without root or `ip`; with both, a probe that fails is a skip too, except
- * under CI=true where it fails: CI runs as root with iproute2 and nftables installed.
- */
-function skip(t: TestContext, reason: string): false {
-  process.stdout.write(`# skipping: ${reason}\n`);
-  t.skip(reason);
-  return false;
-}
-
-function requireNetns(t: TestContext): boolean {
-  if (process.getuid?.() !== 0) return skip(t, 'not running as root: network namespaces need it');
-  if (!findProgram('ip')) return skip(t, '`ip` (iproute2) is not installed');
-  const probe = probeNetns();
-  if (probe.ok) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true, root and ip present, but: ${probe.reason}`);
-  return skip(t, probe.reason);
-}
 
 /** Connects from inside a namespace (a plain node, no tsx) and says what came back within 1.5 s. */
 async function talkFrom(namespace: string, host: string, port: number): Promise<string> {
@@ -73,27 +47,11 @@ async function reply(socket: Socket, text: string): Promise<string | null> {
   });
 }
 
-function leftovers(pid: number): string[] {
-  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '';
-  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
-  const chains = spawnSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).stdout ?? '';
-  return [
-    ...ns.split('\n').filter((l) => l.startsWith(`mrd-${pid}-`)),
-    ...(tables.includes(nftTable(pid)) ? [nftTable(pid)] : []),
-    ...links.split('\n').filter((l) => l.includes(`mrd${pid.toString(36)}h`)),
-    ...(chains.includes(iptablesChain(pid)) ? [iptablesChain(pid)] : []),
-    ...(existsSync(CLAIMS) ? readdirSync(CLAIMS) : [])
-      .filter((f) => readFileSync(join(CLAIMS, f), 'utf8') === String(pid))
-      .map((f) => `claim of 10.${f}`),
-  ];
-}
-
 for (const filter of ['nft', 'iptables'] as const)
   test(`two namespaces, ${filter}: TCP crosses through relays, the filter cuts it, heal restores it, close leaves nothing`, async (t) => {
     if (!requireNetns(t)) return;
     if (!findProgram(filter)) {
-      skip(t, `${filter} is not installed`);
+      skipNetns(t, `${filter} is not installed`);
       return;
     }
     const net = LabNetwork.create(['a', 'b'], filter);
@@ -161,13 +119,13 @@ for (const filter of ['nft', 'iptables'] as const)
       echo.server.close();
       net.close();
     }
-    assert.deepEqual(leftovers(process.pid), [], 'no namespace, table or veth left');
+    assert.deepEqual(netnsLeftovers(process.pid), [], 'no namespace, table or veth left');
   });
 
 test('a lab that died leaves namespaces and a table behind: the next start removes them, not a live one', async (t) => {
   if (!requireNetns(t)) return;
   if (!findProgram('nft')) {
-    skip(t, 'nft is not installed');
+    skipNetns(t, 'nft is not installed');
     return;
   }
   const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
@@ -178,7 +136,7 @@ test('a lab that died leaves namespaces and a table behind: the next start remov
   try {
     const removed = removeStale('nft');
     assert.deepEqual(removed.sort(), [`mrd-${deadPid}-a`, nftTable(deadPid)].sort());
-    assert.deepEqual(leftovers(deadPid), []);
+    assert.deepEqual(netnsLeftovers(deadPid), []);
     assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(mine));
   } finally {
     spawnSync('ip', ['netns', 'delete', mine]);
@@ -193,32 +151,32 @@ test('meridian lab --link-cut nope: a clear error, exit 2 (usage)', () => {
   assert.match(r.stderr, /^meridian: --link-cut expects auto, proxy or packet-filter, got "nope"/);
 });
 
-// 30 s, as the lab suites run the drill; niced, it shares the machine with nothing heavier.
-for (const linkCut of ['packet-filter', 'proxy'] as const)
-  test(`meridian lab --scenario split-brain --link-cut ${linkCut}: passes, reports what cut, leaves nothing`, {
-    timeout: 400_000,
-  }, (t) => {
-    if (linkCut === 'packet-filter' && !requireNetns(t)) return;
-    const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-netns-'));
-    const r = runLong(
-      ['lab', '--scenario', 'split-brain', '--duration', '30', '--rate', '40', '--link-cut', linkCut].concat([
-        '--report',
-        dir,
-        '--json',
-      ]),
-      380_000,
-    );
-    const { summary, failures } = labVerdict(r);
-    assert.deepEqual(failures, [], 'the drill passes');
-    assert.equal(summary.linkCut, linkCut);
-    const notes = (summary.notes as string[]).join('\n');
-    if (linkCut === 'proxy') {
-      assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy/m);
-      return;
-    }
-    const dropped = Number(/^links: the packet filter dropped (\d+) packets/m.exec(notes)?.[1]);
-    assert.ok(dropped > 0, `the cut dropped packets: ${notes}`);
-    const pid = Number(/namespaces mrd-(\d+)-/.exec(notes)?.[1]);
-    assert.ok(pid > 0, notes);
-    assert.deepEqual(leftovers(pid), [], 'the lab removed its namespaces, table and veths');
-  });
+// The proxy path (what runs without root), 30 s. The packet-filter path runs in
+// lab-scenarios.test.ts, whose split-brain CI runs as root: there `auto` cuts with the filter.
+test('meridian lab --scenario split-brain --link-cut proxy: passes, reports what cut, leaves nothing', {
+  timeout: 400_000,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-lab-netns-'));
+  const r = runLong(
+    [
+      'lab',
+      '--scenario',
+      'split-brain',
+      '--duration',
+      '30',
+      '--rate',
+      '40',
+      '--link-cut',
+      'proxy',
+      '--report',
+      dir,
+      '--json',
+    ],
+    380_000,
+  );
+  const { summary, failures } = labVerdict(r);
+  assert.deepEqual(failures, [], 'the drill passes');
+  assert.equal(summary.linkCut, 'proxy');
+  const notes = (summary.notes as string[]).join('\n');
+  assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy/m);
+});

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { labVerdict, runCli, runLong } from './helpers/cli.js';
+import { netnsAvailable, netnsLeftovers } from './helpers/netns.js';
 
 test('meridian lab --scenario nope: a clear error, exit 2 (usage)', () => {
   const r = runCli(['lab', '--scenario', 'nope', '--report', mkdtempSync(join(tmpdir(), 'lab-'))]);
@@ -90,5 +91,20 @@ test('meridian lab --scenario all --duration 40: every scenario passes its verdi
   assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /<h3>Answer policies<\/h3>/);
   const endpoints = JSON.parse(readFileSync(join(dir, 'endpoints.json'), 'utf8'));
   assert.deepEqual(Object.keys(endpoints.edges), ['us-east-1', 'us-west-2']);
+  // split-brain under `--link-cut auto`: a packet filter between namespaces where they can be made
+  // (CI runs as root), which dropped packets and was removed afterwards; the proxies elsewhere.
+  const split = summary.scenarios.find((s: { scenario: string }) => s.scenario === 'split-brain');
+  const notes = (split.notes as string[]).join('\n');
+  if (process.env.CI === 'true' || netnsAvailable()) {
+    assert.equal(split.linkCut, 'packet-filter', notes);
+    const dropped = Number(/^links: the packet filter dropped (\d+) packets/m.exec(notes)?.[1]);
+    assert.ok(dropped > 0, `the cut dropped packets: ${notes}`);
+    const pid = Number(/namespaces mrd-(\d+)-/.exec(notes)?.[1]);
+    assert.ok(pid > 0, notes);
+    assert.deepEqual(netnsLeftovers(pid), [], 'the lab removed its namespaces, table and veths');
+  } else {
+    t.diagnostic('split-brain ran on the proxies: network namespaces cannot be made here');
+    assert.equal(split.linkCut, 'proxy', notes);
+  }
   assert.match(endpoints.control, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
