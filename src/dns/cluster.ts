@@ -14,6 +14,7 @@ import { reloadConfigFile } from '../config/reload.js';
 import { ERRORS, type ErrorCode, isMeridianError, MeridianError } from '../errors.js';
 import { primaryProcessMetrics } from '../metrics-conventions.js';
 import { startAdmin } from './admin.js';
+import { DEFAULT_DRAIN } from './drain.js';
 import type { ReadyLine, RunDnsOptions, RunningDns } from './run.js';
 import { DNS_RESTART_ONLY, reloadDnsConfig, startOne } from './run.js';
 import { parseHostPort } from './sockets.js';
@@ -71,7 +72,7 @@ export async function runClusterWorker(options: RunDnsOptions): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    server.drain();
+    await server.drain();
     await running.close();
     process.exit(0);
   };
@@ -147,7 +148,8 @@ export async function runCluster(options: RunDnsOptions, requested: number): Pro
       [...workers].map(
         (w) =>
           new Promise<void>((done) => {
-            const force = setTimeout(() => w.kill('SIGKILL'), 3000);
+            // A worker first drains (up to its maximum), then closes.
+            const force = setTimeout(() => w.kill('SIGKILL'), DEFAULT_DRAIN.maxMs + 3000);
             w.once('exit', () => {
               clearTimeout(force);
               done();

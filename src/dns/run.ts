@@ -138,7 +138,7 @@ export async function runDns(options: RunDnsOptions): Promise<RunningDns> {
     ready,
     reload: () => void reloadDnsConfig(options, source),
     close: async () => {
-      server.drain();
+      await server.drain();
       await close();
     },
   };

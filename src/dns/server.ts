@@ -5,6 +5,7 @@ import { registerSyncMetrics, type SnapshotSource, type SnapshotSync } from '../
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { type AdminServer, type Readiness, startAdmin } from './admin.js';
+import { DEFAULT_DRAIN, type DrainBounds, newTraffic, waitUntilQuiet } from './drain.js';
 import { DnsEngine } from './handler.js';
 import { DnsMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
@@ -28,6 +29,8 @@ export interface DnsServerOptions {
   admin?: string | null;
   /** Processes sharing the listen sockets (cluster workers): each rate-limits to its share. Default 1. */
   workers?: number;
+  /** How long a shutdown keeps answering what was queued (drain.ts); default DEFAULT_DRAIN. */
+  drain?: DrainBounds;
 }
 
 export interface DnsServer {
@@ -44,8 +47,12 @@ export interface DnsServer {
   health(): DnsHealth;
   /** /meridian/ready: sockets bound (always, once started) and a first snapshot (control's, or the config's without control). */
   readiness(): Readiness;
-  /** Reports not-ready from now on (a shutdown began). */
-  drain(): void;
+  /**
+   * A shutdown began: reports not-ready from now on, takes no new TCP connections, answers
+   * the queries already sent (until no query came for a quiet period, at most a maximum
+   * time), then ends the TCP connections once their queries are answered. Then call close().
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +95,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     }
   });
 
+  const traffic = newTraffic();
   const udpServers: UdpServer[] = [];
   const tcpServers: TcpServer[] = [];
   const udp: string[] = [];
@@ -117,11 +125,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       // Port 0: UDP picks the port, TCP takes the same one; when that TCP port
       // is already taken, both try again on another.
       for (let attempt = 1; ; attempt++) {
-        const udpServer = await serveUdp(engine, at, log, { workers: options.workers ?? 1 });
+        const udpServer = await serveUdp(engine, at, log, { workers: options.workers ?? 1, traffic });
         const port = udpServer.port;
         let tcpServer: TcpServer;
         try {
-          tcpServer = await serveTcp(engine, { host: at.host, port }, tcpOptions, log);
+          tcpServer = await serveTcp(engine, { host: at.host, port }, tcpOptions, log, traffic);
         } catch (e) {
           await udpServer.close();
           if (at.port === 0 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 10) continue;
@@ -176,8 +184,18 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     admin: admin?.address ?? null,
     health,
     readiness,
-    drain: () => {
+    drain: async () => {
+      if (draining) return;
       draining = true;
+      const bounds = options.drain ?? DEFAULT_DRAIN;
+      const started = Date.now();
+      const answeredBefore = traffic.answered;
+      log.info(bounds, 'dns draining: answering the queries already sent');
+      for (const t of tcpServers) t.stopAccepting();
+      const deadline = started + bounds.maxMs;
+      await waitUntilQuiet(() => traffic.received, bounds.quietMs, deadline);
+      await Promise.all(tcpServers.map((t) => t.finish(deadline)));
+      log.info({ answered: traffic.answered - answeredBefore, ms: Date.now() - started }, 'dns drained');
     },
     close: closeAll,
   };

@@ -3,6 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { type AddressInfo, createServer, isIP, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { newTraffic, type Traffic } from './drain.js';
 import type { DnsEngine } from './handler.js';
 import { loadAddon, openBatched } from './udp-batch.js';
 
@@ -42,6 +43,8 @@ export interface UdpOptions {
   batch?: boolean;
   /** Worker processes binding this address (SO_REUSEPORT when > 1); only the batched loop needs it. */
   workers?: number;
+  /** Counts what this loop receives and answers (the drain watches it). */
+  traffic?: Traffic;
 }
 
 export async function serveUdp(
@@ -50,9 +53,10 @@ export async function serveUdp(
   log: Logger,
   options: UdpOptions = {},
 ): Promise<UdpServer> {
+  const traffic = options.traffic ?? newTraffic();
   if (options.batch !== false) {
     const workers = options.workers ?? 1;
-    const native = await openBatched(engine, at.host, at.port, workers, log);
+    const native = await openBatched(engine, at.host, at.port, workers, log, traffic);
     if ('port' in native) {
       const why = `${loadAddon().why}, recvmmsg/sendmmsg${workers > 1 ? `, SO_REUSEPORT x${workers}` : ''}`;
       return {
@@ -63,12 +67,18 @@ export async function serveUdp(
         close: async () => native.close(),
       };
     }
-    return serveDgram(engine, at, log, native.why);
+    return serveDgram(engine, at, log, traffic, native.why);
   }
-  return serveDgram(engine, at, log, 'batched loop not asked for');
+  return serveDgram(engine, at, log, traffic, 'batched loop not asked for');
 }
 
-function serveDgram(engine: DnsEngine, at: HostPort, log: Logger, why: string): Promise<UdpServer> {
+function serveDgram(
+  engine: DnsEngine,
+  at: HostPort,
+  log: Logger,
+  traffic: Traffic,
+  why: string,
+): Promise<UdpServer> {
   const family = isIPv6(at.host) ? 6 : 4;
   const socket = createSocket({
     type: family === 6 ? 'udp6' : 'udp4',
@@ -77,6 +87,7 @@ function serveDgram(engine: DnsEngine, at: HostPort, log: Logger, why: string): 
     lookup: isIP(at.host) ? (address, _options, callback) => callback(null, address, family) : undefined,
   });
   socket.on('message', (msg, rinfo) => {
+    traffic.received++;
     let out: Buffer | null;
     try {
       out = engine.handleQuery(msg, { address: rinfo.address, port: rinfo.port, transport: 'udp' });
@@ -84,7 +95,9 @@ function serveDgram(engine: DnsEngine, at: HostPort, log: Logger, why: string): 
       log.error({ err: (e as Error).message, peer: rinfo.address }, 'query failed');
       return;
     }
-    if (out !== null) socket.send(out, rinfo.port, rinfo.address);
+    if (out === null) return;
+    socket.send(out, rinfo.port, rinfo.address);
+    traffic.answered++;
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -112,7 +125,19 @@ export interface TcpOptions {
 
 export interface TcpServer {
   server: Server;
+  /** Stops taking new connections; those already open are served on. */
+  stopAccepting(): void;
+  /**
+   * Ends every connection once the query it has begun is complete and answered; at
+   * `deadline` (Date.now() milliseconds) the ones still waiting for bytes are dropped.
+   */
+  finish(deadline: number): Promise<void>;
   close(): Promise<void>;
+}
+
+interface Connection {
+  /** Bytes of a query not yet complete. */
+  partial(): boolean;
 }
 
 export function serveTcp(
@@ -120,10 +145,11 @@ export function serveTcp(
   at: HostPort,
   options: TcpOptions,
   log: Logger,
+  traffic: Traffic = newTraffic(),
 ): Promise<TcpServer> {
-  const open = new Set<Socket>();
+  const open = new Map<Socket, Connection>();
+  let finishing = false;
   const server = createServer((socket) => {
-    open.add(socket);
     socket.on('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
@@ -135,13 +161,16 @@ export function serveTcp(
       transport: 'tcp' as const,
     };
     let pending: Buffer = Buffer.alloc(0);
+    open.set(socket, { partial: () => pending.length > 0 });
     socket.on('data', (chunk: Buffer) => {
+      if (socket.writableEnded) return;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 2) {
         const size = pending.readUInt16BE(0);
         if (pending.length < 2 + size) break;
         const msg = pending.subarray(2, 2 + size);
         pending = pending.subarray(2 + size);
+        traffic.received++;
         let out: Buffer | null = null;
         try {
           out = engine.handleQuery(msg, peer);
@@ -153,15 +182,30 @@ export function serveTcp(
         framed.writeUInt16BE(out.length, 0);
         out.copy(framed, 2);
         socket.write(framed);
+        traffic.answered++;
         // A client that sends but never reads would make us buffer answers without end.
         if (socket.writableLength > MAX_UNREAD) {
           socket.destroy();
           return;
         }
       }
+      if (finishing && pending.length === 0) socket.end();
     });
   });
   server.maxConnections = options.maxConnections;
+  const allClosed = () =>
+    Promise.all([...open.keys()].map((s) => new Promise<void>((done) => s.once('close', () => done()))));
+  const finish = async (deadline: number) => {
+    finishing = true;
+    // end, not destroy: answers already written are flushed.
+    for (const [socket, connection] of open) if (!connection.partial()) socket.end();
+    const dropUnfinished = () => {
+      for (const socket of open.keys()) socket.destroy();
+    };
+    const late = setTimeout(dropUnfinished, Math.max(0, deadline - Date.now()));
+    await allClosed();
+    clearTimeout(late);
+  };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: at.port, host: at.host, ipv6Only: isIPv6(at.host) }, () => {
@@ -169,14 +213,19 @@ export function serveTcp(
       server.on('error', (e) => log.warn({ err: e.message }, 'tcp server error'));
       resolve({
         server,
+        stopAccepting: () => {
+          if (server.listening) server.close();
+        },
+        finish,
         close: () =>
           new Promise<void>((done) => {
             // Answers already written are flushed (end, not destroy); nothing more is read.
-            for (const s of open) {
+            for (const s of open.keys()) {
               s.pause();
               s.end();
               setTimeout(() => s.destroy(), 1000).unref();
             }
+            if (!server.listening) return done();
             server.close(() => done());
           }),
       });

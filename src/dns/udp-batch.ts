@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIp } from '../core/ip.js';
 import type { Logger } from '../log.js';
+import { newTraffic, type Traffic } from './drain.js';
 import type { DnsEngine, Peer } from './handler.js';
 
 interface Addon {
@@ -76,6 +77,7 @@ export async function openBatched(
   port: number,
   workers: number,
   log: Logger,
+  traffic: Traffic = newTraffic(),
 ): Promise<BatchedSocket | { why: string }> {
   const { addon, why } = loadAddon();
   if (!addon) return { why };
@@ -91,6 +93,7 @@ export async function openBatched(
   let lastV4 = 0;
   let lastV4Text = '';
   const onBatch = (n: number) => {
+    traffic.received += n;
     for (let i = 0; i < n; i++) {
       const m = i * 8;
       const a = (m + 4) * 4;
@@ -109,7 +112,10 @@ export async function openBatched(
       try {
         // Answers never exceed dns.maxUdpPayload (at most 4096, the slot size).
         const n = engine.answerInto(input, at, at + meta[m], peer, output, at, slot);
-        if (n > 0) meta[m + 1] = n;
+        if (n > 0) {
+          meta[m + 1] = n;
+          traffic.answered++;
+        }
       } catch (e) {
         log.error({ err: (e as Error).message, peer: peer.address }, 'query failed');
       }
