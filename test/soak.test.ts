@@ -1,6 +1,6 @@
 // meridian-test: run alone
 // The soak as CI runs it: `npm run bench -- soak --minutes 2` with a fixed seed, on the packed and
-// installed CLI: kong, evacuate and split-brain in turn on one deployment, every process sampled
+// installed CLI: kong, split-brain and evacuate in turn on one deployment, every process sampled
 // every 10 s. No descriptor count may grow past what it was (memory needs a longer run to be
 // judged), and the run must have taken every sample its duration implies.
 import assert from 'node:assert/strict';

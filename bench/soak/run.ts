@@ -1,4 +1,4 @@
-// Runs the packed and installed `meridian lab` with kong, evacuate and split-brain in turn on one
+// Runs the packed and installed `meridian lab` with kong, split-brain and evacuate in turn on one
 // deployment, and looks at each of its processes every few seconds through the lab's GET /status.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';

@@ -83,6 +83,13 @@ test('a blackholed link holds bytes instead of dropping them: an open stream res
     const late = connect(proxy.port, '127.0.0.1');
     await once(late, 'connect');
     late.write('z');
+    const abandoned = connect(proxy.port, '127.0.0.1');
+    await once(abandoned, 'connect');
+    abandoned.write('x');
+    await until(() => proxy.openSockets === 4); // open and its upstream, late, abandoned
+    abandoned.destroy();
+    // A client that gave up during the cut holds nothing in the proxy (no descriptor kept until the heal).
+    await until(() => proxy.openSockets === 3);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(received.join(''), 'a', 'nothing crosses while cut');
 
@@ -95,6 +102,7 @@ test('a blackholed link holds bytes instead of dropping them: an open stream res
       'the open stream lost nothing and kept its order',
     );
     assert.ok(received.join('').includes('z'), 'the connection opened during the cut got through');
+    assert.ok(!received.join('').includes('x'), 'the one abandoned during the cut never reached the target');
     late.destroy();
   } finally {
     open.destroy();

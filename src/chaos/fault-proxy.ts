@@ -26,8 +26,8 @@ export class FaultProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly directions = new Set<LinkDirection>();
-  /** Connections accepted while blackholed, connected upstream at the heal. */
-  private readonly held: (() => void)[] = [];
+  /** Connections accepted while blackholed, connected upstream at the heal (unless their client gave up). */
+  private readonly held = new Set<() => void>();
   private fault: LinkFault;
   private boundPort = 0;
   private target: { host: string; port: number };
@@ -72,7 +72,9 @@ export class FaultProxy {
     if (this.fault.cut === 'reset') for (const s of this.sockets) s.destroy();
     if (this.fault.cut === false) {
       for (const d of this.directions) d.flush();
-      for (const connect of this.held.splice(0)) connect();
+      const held = [...this.held];
+      this.held.clear();
+      for (const connect of held) connect();
     }
   }
 
@@ -88,16 +90,42 @@ export class FaultProxy {
       this.options.onRequest(m[0].trimEnd(), delivered);
   }
 
+  /** Connections open through the proxy (both ends of each counted), for tests. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   private accept(client: Socket) {
     this.track(client);
     if (this.fault.cut === 'reset') return this.refuse(client);
+    if (this.fault.cut === 'blackhole') return this.hold(client);
     client.pause();
-    // A connection opened across a blackholed link waits, as a SYN is retried, until the heal.
-    if (this.fault.cut === 'blackhole') this.held.push(() => this.connect(client));
-    else this.connect(client);
+    this.connect(client, []);
   }
 
-  private connect(client: Socket) {
+  /**
+   * A connection opened across a blackholed link waits, as a SYN is retried, until the heal; what
+   * its client writes meanwhile waits with it. A client that gives up first leaves nothing behind.
+   */
+  private hold(client: Socket) {
+    const early: Buffer[] = [];
+    let bytes = 0;
+    const keep = (chunk: Buffer) => {
+      early.push(chunk);
+      bytes += chunk.length;
+      if (bytes > WINDOW_BYTES) client.pause();
+    };
+    const healed = () => {
+      client.off('data', keep);
+      client.pause();
+      this.connect(client, early);
+    };
+    client.on('data', keep);
+    client.once('close', () => this.held.delete(healed));
+    this.held.add(healed);
+  }
+
+  private connect(client: Socket, early: Buffer[]) {
     if (client.destroyed) return;
     const upstream = createConnection(this.target);
     this.track(upstream);
@@ -111,6 +139,7 @@ export class FaultProxy {
         this.directions.add(d);
         d.done.then(() => this.directions.delete(d));
       }
+      for (const chunk of early) toTarget.send(chunk);
       client.resume();
     });
     // The target is gone (an origin that died): let the caller see its request
@@ -164,11 +193,16 @@ class LinkDirection {
     private readonly link: () => LinkFault,
     private readonly onChunk?: (chunk: Buffer, delivered: boolean) => void,
   ) {
-    from.on('data', (chunk: Buffer) => this.push({ chunk, dueAt: this.dueAt() }));
+    from.on('data', (chunk: Buffer) => this.send(chunk));
     from.on('end', () => this.push({ end: 'end', dueAt: this.dueAt() }));
     from.on('close', () => this.push({ end: 'close', dueAt: this.dueAt() }));
     // The receiver is gone: what waits for it is lost; the other direction closes the sender in order.
     to.on('close', () => this.dropAll());
+  }
+
+  /** Sends a chunk down this direction, after the link's delay (or at the heal). */
+  send(chunk: Buffer): void {
+    this.push({ chunk, dueAt: this.dueAt() });
   }
 
   private dueAt(): number {
