@@ -175,7 +175,8 @@ test('meridian lab --scenario split-brain --link-cut proxy: passes, reports what
     380_000,
   );
   const { summary, failures } = labVerdict(r);
-  assert.deepEqual(failures, [], 'the drill passes');
+  const dataNotes = ((summary.notes as string[] | undefined) ?? []).filter((n) => n.startsWith('data check'));
+  assert.deepEqual(failures, [], `the drill passes\n${dataNotes.join('\n')}`);
   assert.equal(summary.linkCut, 'proxy');
   const notes = (summary.notes as string[]).join('\n');
   assert.match(notes, /^links: cut by their user-space proxies \(--link-cut proxy/m);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect, StorageType } from 'nats';
+import { AckPolicy, connect, StorageType } from 'nats';
 import { natsNodeConfig, supportsSyncInterval } from '../src/lab/nats-node.js';
 import { startNatsCluster } from './helpers/nats-cluster.js';
 
@@ -32,6 +32,14 @@ test('a 3-node cluster keeps an R3 stream writable and readable when one node is
   });
   const js = nc.jetstream();
   for (let i = 0; i < 20; i++) await js.publish('r3.test', new TextEncoder().encode(String(i)));
+  await jsm.consumers.add('R3TEST', { durable_name: 'reader', ack_policy: AckPolicy.Explicit });
+  // What a lab data check shows when something is lost: each node's view of streams and consumers.
+  const view = await cluster.nodes[1].streamsView();
+  assert.equal(view.length, 1, view.join('\n'));
+  assert.match(
+    view[0],
+    /^n2: R3TEST seq 1-20 \(20 msgs, leader n\d\); reader delivered 0 acked 0 pending 20\+0$/,
+  );
   await cluster.nodes[0].kill();
   let acked = 0;
   const deadline = Date.now() + 30_000;

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { FinalState } from '../replication/history/checker.js';
+import { outboxKey } from '../replication/outbox-script.js';
 import { findNatsServer, NatsNode } from './nats-node.js';
 import { findRedisServer, RedisNode } from './redis.js';
 import { type LinkUrls, natsReplicas, type Topology } from './topology.js';
@@ -125,6 +126,31 @@ export class LabData {
 
   async stop(): Promise<void> {
     await Promise.all([...[...this.redis.values()].map((r) => r.stop()), ...this.nats.map((n) => n.stop())]);
+  }
+
+  /**
+   * Where the replicated events stand: each region's outbox (written, not yet acknowledged by
+   * JetStream) and each NATS node's view of the streams and consumers. Shown when a data check
+   * finds something lost, so a failure says which hop kept it.
+   */
+  async replicationView(): Promise<string[]> {
+    const lines: string[] = [];
+    for (const [region, node] of this.redis) {
+      const client = new Redis(node.url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => {});
+      try {
+        lines.push(`${region} outbox: ${await client.xlen(outboxKey(LAB_DATA.keyPrefix))} events waiting`);
+      } catch (e) {
+        lines.push(`${region} outbox: unreadable (${(e as Error).message})`);
+      } finally {
+        client.disconnect();
+      }
+    }
+    for (const n of this.nats)
+      lines.push(
+        ...(await n.streamsView().catch((e: Error) => [`${n.name}: /jsz unreadable (${e.message})`])),
+      );
+    return lines;
   }
 
   /** Every region's watch-list records, read from its Redis. */

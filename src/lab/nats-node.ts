@@ -164,6 +164,27 @@ export class NatsNode {
     return !!body.meta_cluster?.leader;
   }
 
+  /**
+   * This node's view of its streams and their consumers (monitoring /jsz), one line each, for a
+   * data check that found something lost: was it never stored, or stored and not taken?
+   */
+  async streamsView(): Promise<string[]> {
+    const res = await request(
+      `http://127.0.0.1:${this.o.plan.monitorPort}/jsz?accounts=true&streams=true&consumers=true`,
+      { headersTimeout: 2000, bodyTimeout: 2000 },
+    );
+    const body = (await res.body.json()) as { account_details?: { stream_detail?: JszStream[] }[] };
+    return (body.account_details ?? []).flatMap((a) =>
+      (a.stream_detail ?? []).map((st) => {
+        const consumers = (st.consumer_detail ?? []).map(
+          (c) =>
+            `${c.name} delivered ${c.delivered?.stream_seq ?? '?'} acked ${c.ack_floor?.stream_seq ?? '?'} pending ${c.num_pending ?? '?'}+${c.num_ack_pending ?? '?'}`,
+        );
+        return `${this.name}: ${st.name} seq ${st.state?.first_seq ?? '?'}-${st.state?.last_seq ?? '?'} (${st.state?.messages ?? '?'} msgs, leader ${st.cluster?.leader ?? 'none'}); ${consumers.join('; ') || 'no consumer'}`;
+      }),
+    );
+  }
+
   /** SIGKILL: the node dies with its region. */
   kill(): Promise<void> {
     return this.server.kill();
@@ -173,4 +194,17 @@ export class NatsNode {
   stop(graceMs = 5000): Promise<void> {
     return this.server.stop(graceMs);
   }
+}
+
+interface JszStream {
+  name: string;
+  cluster?: { leader?: string };
+  state?: { messages?: number; first_seq?: number; last_seq?: number };
+  consumer_detail?: {
+    name: string;
+    delivered?: { stream_seq?: number };
+    ack_floor?: { stream_seq?: number };
+    num_pending?: number;
+    num_ack_pending?: number;
+  }[];
 }

@@ -304,6 +304,9 @@ export async function runScenario(
         `data check over ${traffic.history.length} operations: ${data.acknowledged} acknowledged writes (${traffic.ackedCreations.PUT} PUT, ${traffic.ackedCreations.POST} POST created an item), ${data.lost} lost, ${data.divergent} divergent keys, ${data.staleReads} stale reads`,
       );
       for (const a of data.anomalies.slice(0, 5)) o.notes.push(`data check: ${a.kind} ${a.key}: ${a.detail}`);
+      if ((data.lost > 0 || data.divergent > 0) && deployment.data)
+        for (const line of await deployment.data.replicationView())
+          o.notes.push(`data check: at the end, ${line}`);
     }
     if (deployment.network)
       o.notes.push(
