@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
+import { AckPolicy, connect } from 'nats';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
+import { repairSkipped } from '../src/replication/repair-skipped.js';
+import { SequenceFloor } from '../src/replication/sequence-floor.js';
 import { eventually, startTwoRegionsOnNats } from './replication-helpers.js';
 import { pairOfRegions, replicationSuite, WEST } from './replication-suite.js';
 
@@ -42,4 +45,40 @@ test('replication over NATS JetStream', async (t) => {
       west.disconnect();
     }
   });
+
+  await t.test(
+    'events a consumer acknowledged but the relay never applied are applied from the stream',
+    async () => {
+      // What a consumer led by a diverged replica does after a partition, made here by a second
+      // client taking and acknowledging the events on the relay's durable.
+      const nc = await connect({ servers: [nats.url] });
+      try {
+        const jsm = await nc.jetstreamManager();
+        await jsm.streams.add({ name: 'RS_SKIPPED', subjects: ['rs.skipped'] });
+        const js = nc.jetstream();
+        for (let i = 0; i < 10; i++) await js.publish('rs.skipped', new TextEncoder().encode(`e${i}`));
+        await jsm.consumers.add('RS_SKIPPED', { durable_name: 'to_b', ack_policy: AckPolicy.Explicit });
+        const taken = await (await js.consumers.get('RS_SKIPPED', 'to_b')).fetch({
+          max_messages: 10,
+          expires: 2000,
+        });
+        for await (const m of taken) await m.ackAck();
+        assert.equal((await jsm.consumers.info('RS_SKIPPED', 'to_b')).ack_floor.stream_seq, 10);
+
+        const applied: string[] = [];
+        const floor = new SequenceFloor(0);
+        const repair = { jsm, stream: 'RS_SKIPPED', durable: 'to_b', floor };
+        const handler = async (data: Uint8Array) => void applied.push(new TextDecoder().decode(data));
+        assert.equal(await repairSkipped({ ...repair, handler }), 10);
+        assert.deepEqual(
+          applied,
+          Array.from({ length: 10 }, (_, i) => `e${i}`),
+        );
+        assert.equal(floor.value, 10);
+        assert.equal(await repairSkipped({ ...repair, handler }), 0, 'nothing twice');
+      } finally {
+        await nc.close();
+      }
+    },
+  );
 });

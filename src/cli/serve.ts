@@ -37,7 +37,10 @@ export function serveUntilSignal(
   reload?: () => void | Promise<void>,
 ): void {
   surviveRejections(log);
-  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  // Handlers first: a caller may signal as soon as it reads the ready line, and a SIGTERM that
+  // lands before Node installs its handler kills the process with the default action (no drain,
+  // no exit 0), which a loaded CI machine once showed for a two-worker `meridian dns`.
   if (reload) onReload(reload);
   onShutdown(close, log);
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
 }

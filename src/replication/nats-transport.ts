@@ -17,6 +17,8 @@ import {
 } from 'nats';
 import { MeridianError } from '../errors.js';
 import { createLogger, type Logger, redactUrl } from '../log.js';
+import { repairSkipped } from './repair-skipped.js';
+import { SequenceFloor } from './sequence-floor.js';
 import {
   type MessageHandler,
   type ReplicationTransport,
@@ -48,6 +50,8 @@ export interface NatsTransportOptions {
   /** Each attempt's wait for the PubAck, and how many attempts before a write is refused. */
   publishTimeoutMs?: number;
   publishAttempts?: number;
+  /** How often a relay checks that its consumer did not acknowledge past what it applied (repair-skipped.ts). */
+  repairEveryMs?: number;
   /** Credentials kept out of the URLs (a token, or user and password); see ReplicationCredentials. */
   auth?: { token?: string; user?: string; pass?: string };
   log?: Logger;
@@ -68,6 +72,7 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const ackWaitMs = options.ackWaitMs ?? 10_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 2_000;
   const publishAttempts = options.publishAttempts ?? 3;
+  const repairEveryMs = options.repairEveryMs ?? 5_000;
   let nc: NatsConnection;
   try {
     const auth = Object.fromEntries(Object.entries(options.auth ?? {}).filter(([, v]) => v));
@@ -134,6 +139,8 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       .add(stream, consumerConfig)
       .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
     const consumer = await js.consumers.get(stream, durable);
+    // What this relay applied, as a stream sequence floor; it starts where the consumer stands.
+    const floor = new SequenceFloor((await jsm.consumers.info(stream, durable)).ack_floor.stream_seq);
     // Pulls expire after 5 s (default 30 s): a pull lost in a stream leader change after a partition is
     // sent again within seconds instead of half a minute.
     const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2, expires: 5000 });
@@ -149,6 +156,8 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
           },
         )
         .then((retryInMs) => {
+          // Before the ack: the consumer's ack floor must not pass this relay's on this message.
+          if (retryInMs === true) floor.done(m.seq);
           try {
             if (retryInMs === true) m.ack();
             else m.nak(retryInMs);
@@ -166,8 +175,28 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
         while (active.size >= inFlight) await Promise.race(active);
       }
     })();
+    let repairing = false;
+    const repair = setInterval(() => {
+      if (repairing) return;
+      repairing = true;
+      repairSkipped({ jsm, stream, durable, floor, handler })
+        .then((applied) => {
+          if (applied > 0)
+            log.warn(
+              { source, destination, applied, floor: floor.value },
+              'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
+            );
+        })
+        // Unreachable now (a partition): the next round tries again.
+        .catch(() => undefined)
+        .finally(() => {
+          repairing = false;
+        });
+    }, repairEveryMs);
+    repair.unref();
     const sub: TransportSubscription = {
       async close() {
+        clearInterval(repair);
         subscriptions.delete(sub);
         messages.stop();
         await loop.catch(() => undefined);
