@@ -135,12 +135,12 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       max_ack_pending: inFlight * 4,
     };
     // A durable that exists with other settings keeps its cursor; bring its settings to ours.
-    await jsm.consumers
+    const added = await jsm.consumers
       .add(stream, consumerConfig)
       .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
     const consumer = await js.consumers.get(stream, durable);
     // What this relay applied, as a stream sequence floor; it starts where the consumer stands.
-    const floor = new SequenceFloor((await jsm.consumers.info(stream, durable)).ack_floor.stream_seq);
+    const floor = new SequenceFloor(added.ack_floor.stream_seq);
     // Pulls expire after 5 s (default 30 s): a pull lost in a stream leader change after a partition is
     // sent again within seconds instead of half a minute.
     const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2, expires: 5000 });
