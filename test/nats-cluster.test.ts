@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { AckPolicy, connect, StorageType } from 'nats';
+import pino from 'pino';
 import { natsNodeConfig, supportsSyncInterval } from '../src/lab/nats-node.js';
+import { loggerOptions } from '../src/log.js';
+import { connectNatsTransport } from '../src/replication/nats-transport.js';
 import { startNatsCluster } from './helpers/nats-cluster.js';
 
 test('sync_interval is written only for servers that know it (2.10 and later)', () => {
@@ -57,4 +61,53 @@ test('a 3-node cluster keeps an R3 stream writable and readable when one node is
   assert.equal(info.config.num_replicas, 3);
   cluster.nodes[0].start();
   await cluster.nodes[0].healthy();
+});
+
+test('a relay started while the cluster has no JetStream leader waits for one instead of exiting', async (t) => {
+  const cluster = await startNatsCluster(t);
+  if (!cluster) return;
+  // Two of three nodes down: no meta leader, so JetStream's API does not answer (as while a
+  // lab's three new nodes elect their first leader).
+  await Promise.all([cluster.nodes[1].kill(), cluster.nodes[2].kill()]);
+  const lines: string[] = [];
+  const log = pino(
+    loggerOptions('replication', 'info'),
+    new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const starting = connectNatsTransport({
+    servers: [cluster.urls[0]],
+    replicas: 3,
+    stream: 'STARTUP',
+    startupRetryMs: 60_000,
+    log,
+  }).then(async (transport) => {
+    await transport.subscribe('a', 'b', async () => undefined);
+    return transport;
+  });
+  let settled = false;
+  starting.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const waitFor = async (what: string, ok: () => boolean) => {
+    for (let end = Date.now() + 30_000; !ok(); await new Promise((r) => setTimeout(r, 100)))
+      if (Date.now() > end) assert.fail(`${what} within 30 s`);
+  };
+  await waitFor('a retry is logged', () => lines.some((l) => l.includes('JetStream did not answer yet')));
+  assert.equal(settled, false, 'still waiting, neither subscribed nor failed');
+  cluster.nodes[1].start();
+  cluster.nodes[2].start();
+  const transport = await starting;
+  try {
+    const jsm = await transport.connection.jetstreamManager();
+    const info = await jsm.consumers.info('STARTUP_a', 'to_b');
+    assert.equal(info.config.durable_name, 'to_b', 'the relay subscribed once the cluster answered');
+  } finally {
+    await transport.close();
+  }
 });

@@ -10,6 +10,7 @@ import { createReplicatedCache } from '../src/replication/cache.js';
 import { connectNatsTransport, type NatsTransport } from '../src/replication/nats-transport.js';
 import { type Relay, startRelay } from '../src/replication/relay.js';
 import { type Shipper, startShipper } from '../src/replication/shipper.js';
+import type { ReplicationTransport } from '../src/replication/transport.js';
 import { startNatsCluster } from './helpers/nats-cluster.js';
 import { requireProgram } from './helpers/programs.js';
 import { eventually, type RunningServer, startNats, startRedis } from './replication-helpers.js';
@@ -249,4 +250,43 @@ test('outbox: an R3 stream keeps shipping when one NATS node of three is SIGKILL
     async () => (await missingIn(regions.west, after)).length === 0,
   );
   assert.ok(relay.stats().applied >= 600);
+});
+
+test('outbox: a publish lost while a later one was stored goes again under an id of its own, not dropped as a duplicate', async (t) => {
+  // First registered, so it runs before the servers stop (after hooks run in order).
+  const keep = closer(t);
+  const regions = await twoRedis(t);
+  const cluster = regions && (await startNatsCluster(t, { names: ['solo'] }));
+  if (!regions || !cluster) return;
+  const nats = keep(await transportOf(cluster.urls, 'OB_LOST'));
+  // The first message is lost on its way (a stream leader change in a partition) and its
+  // publish fails only after the next message was stored. The shipper then sends both writes
+  // again in one message that ends with the stored one's entry: JetStream's duplicate window
+  // must not take it for that one.
+  let publishes = 0;
+  let laterStored!: () => void;
+  const stored = new Promise<void>((resolve) => {
+    laterStored = resolve;
+  });
+  const transport: ReplicationTransport = {
+    ...nats,
+    async publish(source, data, options) {
+      const n = ++publishes;
+      if (n === 1) {
+        await stored;
+        throw new Error('TIMEOUT: the message was lost on its way');
+      }
+      await nats.publish(source, data, options);
+      if (n === 2) laterStored();
+    },
+  };
+  const cache = createReplicatedCache({ region: 'east', redis: regions.east });
+  keep(startShipper({ region: 'east', store: cache.store, transport, retryDelayMs: 100 }));
+  keep(await startRelay({ region: 'west', sources: ['east'], redis: regions.west, transport: nats }));
+  await cache.set('w:1', 'v1');
+  await eventually('the first message is in flight', async () => publishes === 1);
+  await cache.set('w:2', 'v2');
+  await eventually('the outbox drained', async () => (await cache.store.outboxDepth()) === 0);
+  assert.ok(publishes >= 3, 'the writes went again after the lost message');
+  await eventually('both writes arrived', async () => (await missingIn(regions.west, [1, 2])).length === 0);
 });

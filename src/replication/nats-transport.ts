@@ -17,7 +17,7 @@ import {
 } from 'nats';
 import { MeridianError } from '../errors.js';
 import { createLogger, type Logger, redactUrl } from '../log.js';
-import { repairSkipped } from './repair-skipped.js';
+import { SkippedRepair } from './repair-skipped.js';
 import { SequenceFloor } from './sequence-floor.js';
 import {
   type MessageHandler,
@@ -52,6 +52,8 @@ export interface NatsTransportOptions {
   publishAttempts?: number;
   /** How often a relay checks that its consumer did not acknowledge past what it applied (repair-skipped.ts). */
   repairEveryMs?: number;
+  /** How long a subscribe retries a JetStream that does not answer yet (a cluster electing its leaders). */
+  startupRetryMs?: number;
   /** Credentials kept out of the URLs (a token, or user and password); see ReplicationCredentials. */
   auth?: { token?: string; user?: string; pass?: string };
   log?: Logger;
@@ -73,6 +75,7 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const publishTimeoutMs = options.publishTimeoutMs ?? 2_000;
   const publishAttempts = options.publishAttempts ?? 3;
   const repairEveryMs = options.repairEveryMs ?? 5_000;
+  const startupRetryMs = options.startupRetryMs ?? 60_000;
   let nc: NatsConnection;
   try {
     const auth = Object.fromEntries(Object.entries(options.auth ?? {}).filter(([, v]) => v));
@@ -90,7 +93,9 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       { cause: err },
     );
   }
-  const jsm: JetStreamManager = await nc.jetstreamManager();
+  const jsm: JetStreamManager = await whileStarting(log, 'JetStream API', startupRetryMs, () =>
+    nc.jetstreamManager(),
+  );
   const js: JetStreamClient = nc.jetstream();
   const streamOf = (source: string) => `${prefix}_${token(source)}`;
   const subjectOf = (source: string) => `meridian.repl.${prefix}.${token(source)}`;
@@ -124,7 +129,6 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   };
 
   async function subscribe(source: string, destination: string, handler: MessageHandler) {
-    await ensureStream(source);
     const stream = streamOf(source);
     const durable = durableOf(destination);
     const consumerConfig = {
@@ -134,16 +138,23 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: inFlight * 4,
     };
-    // A durable that exists with other settings keeps its cursor; bring its settings to ours.
-    const added = await jsm.consumers
-      .add(stream, consumerConfig)
-      .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
-    const consumer = await js.consumers.get(stream, durable);
+    // A cluster still electing its leaders (every process starting at once) answers with timeouts
+    // for a few seconds: those are waited out, for startupRetryMs at most.
+    const { added, consumer } = await whileStarting(
+      log,
+      `consumer ${durable} of ${stream}`,
+      startupRetryMs,
+      async () => {
+        await ensureStream(source);
+        // A durable that exists with other settings keeps its cursor; bring its settings to ours.
+        const added = await jsm.consumers
+          .add(stream, consumerConfig)
+          .catch(() => jsm.consumers.update(stream, durable, consumerConfig));
+        return { added, consumer: await js.consumers.get(stream, durable) };
+      },
+    );
     // What this relay applied, as a stream sequence floor; it starts where the consumer stands.
     const floor = new SequenceFloor(added.ack_floor.stream_seq);
-    // Pulls expire after 5 s (default 30 s): a pull lost in a stream leader change after a partition is
-    // sent again within seconds instead of half a minute.
-    const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight * 2, expires: 5000 });
     const active = new Set<Promise<void>>();
     const handle = (m: JsMsg) => {
       const done = handler(m.data)
@@ -168,37 +179,65 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       active.add(done);
       done.finally(() => active.delete(done));
     };
-    const loop = (async () => {
-      for await (const m of messages) {
-        handle(m);
-        // Bound the work in hand; Redis sees the events of many messages pipelined.
-        while (active.size >= inFlight) await Promise.race(active);
+    let closing = false;
+    let messages: ConsumerMessages | undefined;
+    // Pulls expire after 5 s (default 30 s): a pull lost in a stream leader change after a partition is
+    // sent again within seconds instead of half a minute. The client ends a consume on an error it
+    // takes as final (a 400 bad request); the relay starts another rather than stop without a word.
+    const consumeLoop = async () => {
+      while (!closing) {
+        try {
+          messages = await consumer.consume({ max_messages: inFlight * 2, expires: 5000 });
+          if (closing) messages.stop();
+          for await (const m of messages) {
+            handle(m);
+            // Bound the work in hand; Redis sees the events of many messages pipelined.
+            while (active.size >= inFlight) await Promise.race(active);
+          }
+          if (closing) return;
+          log.warn({ source, destination }, 'replication consumer ended; starting it again');
+        } catch (err) {
+          if (closing) return;
+          log.warn({ err, source, destination }, 'replication consumer failed; starting it again');
+        }
+        await new Promise((r) => setTimeout(r, retryDelayMs));
       }
-    })();
+    };
+    const loop = consumeLoop();
+    const repair = new SkippedRepair({ jsm, stream, durable, floor, handler });
     let repairing = false;
-    const repair = setInterval(() => {
+    const repairTimer = setInterval(() => {
       if (repairing) return;
       repairing = true;
-      repairSkipped({ jsm, stream, durable, floor, handler })
-        .then((applied) => {
+      repair
+        .round()
+        .then(({ applied, why }) => {
           if (applied > 0)
             log.warn(
-              { source, destination, applied, floor: floor.value },
-              'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
+              { source, destination, applied, why, floor: floor.value },
+              why === 'stalled'
+                ? 'the consumer delivered nothing for a round while the stream held more; applied it from the stream'
+                : 'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
             );
         })
         // Unreachable now (a partition): the next round tries again.
-        .catch(() => undefined)
+        .catch((err) =>
+          log.debug(
+            { err: String(err), source, destination },
+            'replication repair round failed; the next one tries again',
+          ),
+        )
         .finally(() => {
           repairing = false;
         });
     }, repairEveryMs);
-    repair.unref();
+    repairTimer.unref();
     const sub: TransportSubscription = {
       async close() {
-        clearInterval(repair);
+        closing = true;
+        clearInterval(repairTimer);
         subscriptions.delete(sub);
-        messages.stop();
+        messages?.stop();
         await loop.catch(() => undefined);
         await Promise.allSettled([...active]);
       },
@@ -253,9 +292,30 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       retentionOf(jsm, streamOf(source), durableOf(destination), options.maxAgeMs ?? 86_400_000),
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
-      await nc.drain().catch(() => nc.close());
+      // A drain waits for the server; with no server left (it went first) it would wait forever.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise((r) => {
+        timer = setTimeout(r, 2_000);
+      });
+      await Promise.race([nc.drain().catch(() => undefined), gaveUp]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
     },
   };
+}
+
+/** Runs fn until it succeeds, retrying for forMs at most with a growing pause; then its last error. */
+async function whileStarting<T>(log: Logger, what: string, forMs: number, fn: () => Promise<T>): Promise<T> {
+  const end = Date.now() + forMs;
+  for (let pauseMs = 250, attempt = 1; ; attempt++, pauseMs = Math.min(pauseMs * 2, 2_000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() + pauseMs > end) throw err;
+      log.warn({ err: String(err), attempt, what }, 'JetStream did not answer yet; trying again');
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
 }
 
 /**

@@ -1,14 +1,16 @@
-// A consumer whose replicas diverged in a partition can come back led by a
-// replica whose ack floor is past what this relay applied (seen with
-// nats-server 2.9: ack floor 169 on the new leader, 74 applied); it then never
-// delivers the events in between, though the stream still keeps them. The
-// relay compares the consumer's ack floor with its own and applies what was
-// skipped straight from the stream (events apply by stamp: a copy is harmless).
+// The relay does not trust its consumer's deliveries alone. With nats-server
+// 2.9.10, a consumer's replicas were seen disagreeing after a partition (one
+// node's view: 169 delivered and acknowledged; another's: 74, and 94 pending),
+// and in a proxy split-brain a relay's consumer delivered nothing for a while
+// when the stream's leader still answered. So each round the relay compares its
+// own floor with the consumer's ack floor, and with what the stream held a round
+// ago when its floor has not moved since; what lies between is applied straight
+// from the stream (events apply by stamp: a copy is harmless).
 import type { JetStreamManager } from 'nats';
 import type { SequenceFloor } from './sequence-floor.js';
 import type { MessageHandler } from './transport.js';
 
-export interface SkippedRepair {
+export interface SkippedRepairOptions {
   jsm: JetStreamManager;
   stream: string;
   durable: string;
@@ -18,25 +20,52 @@ export interface SkippedRepair {
   max?: number;
 }
 
-/** One round: the number of skipped events applied from the stream (0 when the consumer did not run ahead). */
-export async function repairSkipped(o: SkippedRepair): Promise<number> {
-  const [consumer, stream] = await Promise.all([
-    o.jsm.consumers.info(o.stream, o.durable),
-    o.jsm.streams.info(o.stream),
-  ]);
-  // Below the stream's first sequence nothing is kept any more (aged out): not waited for.
-  o.floor.raiseTo(stream.state.first_seq - 1);
-  const ackFloor = consumer.ack_floor.stream_seq;
-  if (ackFloor <= o.floor.value) return 0;
-  let applied = 0;
-  for (const seq of o.floor.missing(ackFloor, o.max ?? 512)) {
-    const message = await o.jsm.streams.getMessage(o.stream, { seq }).catch(() => null);
-    // Deleted since (or never stored under that sequence): nothing to apply.
-    if (message) {
-      await o.handler(message.data);
-      applied++;
+export interface RepairRound {
+  applied: number;
+  /** ran-ahead: the consumer acknowledged past the floor; stalled: the floor stood still a whole round with the stream ahead. */
+  why: 'ran-ahead' | 'stalled' | null;
+}
+
+export class SkippedRepair {
+  /** The floor and the stream's last sequence at the end of the previous round. */
+  private previous: { floor: number; lastSeq: number } | null = null;
+
+  constructor(private readonly o: SkippedRepairOptions) {}
+
+  async round(): Promise<RepairRound> {
+    const { jsm, stream, durable, floor } = this.o;
+    const [consumer, info] = await Promise.all([
+      // A consumer stuck after a partition may not answer at all; the stream still tells what it holds.
+      jsm.consumers.info(stream, durable).catch(() => null),
+      jsm.streams.info(stream),
+    ]);
+    // Below the stream's first sequence nothing is kept any more (aged out): not waited for.
+    floor.raiseTo(info.state.first_seq - 1);
+    let upTo = consumer?.ack_floor.stream_seq ?? 0;
+    let why: RepairRound['why'] = upTo > floor.value ? 'ran-ahead' : null;
+    const before = this.previous;
+    // A healthy consumer moves the floor every round while the stream is ahead of it; only one
+    // that delivered nothing for a whole round leaves it where it was.
+    if (before && floor.value === before.floor && before.lastSeq > Math.max(upTo, floor.value)) {
+      upTo = before.lastSeq;
+      why = 'stalled';
     }
-    o.floor.done(seq);
+    let applied = 0;
+    if (why)
+      for (const seq of floor.missing(upTo, this.o.max ?? 512)) {
+        // Deleted since (or never stored under that sequence): nothing to apply. Any other error
+        // (a timeout) ends the round with the floor below this sequence, so it is tried again.
+        const message = await jsm.streams.getMessage(stream, { seq }).catch((err: Error) => {
+          if (/no message found/i.test(err.message)) return null;
+          throw err;
+        });
+        if (message) {
+          await this.o.handler(message.data);
+          applied++;
+        }
+        floor.done(seq);
+      }
+    this.previous = { floor: floor.value, lastSeq: info.state.last_seq };
+    return { applied, why: applied > 0 ? why : null };
   }
-  return applied;
 }

@@ -136,12 +136,16 @@ export function startShipper(options: ShipperOptions): Shipper {
 
   /** Publishes one message; resolves to its entries once the transport acknowledged it, or null. */
   const publishMessage = (message: OutboxEntry[]): Promise<OutboxEntry[] | null> => {
-    const lastId = message[message.length - 1].id;
     const data = joinEncodedEvents(
       region,
       message.map((e) => e.encoded),
     );
-    return transport.publish(region, data, { msgId: `${region}:${lastId}` }).then(
+    // The id names the message's whole range. A resend after a refusal starts at the last
+    // acknowledged entry and cuts messages afresh, so its last entry can end a message JetStream
+    // already stored with fewer entries: by the last entry alone, JetStream would drop the resend
+    // as that message's duplicate, and the entries before it were lost (seen in a proxy split-brain).
+    const msgId = `${region}:${message[0].id}:${message[message.length - 1].id}`;
+    return transport.publish(region, data, { msgId }).then(
       () => message,
       async (err) => {
         stats.failures++;
@@ -173,7 +177,7 @@ export function startShipper(options: ShipperOptions): Shipper {
   /**
    * Messages in flight, oldest first. The read position runs ahead of `cursor`
    * (the last acknowledged entry); after a refusal it falls back to the cursor
-   * and what was in flight goes again under the same message ids.
+   * and what was in flight goes again, cut afresh (so under new ids where the cut differs).
    */
   interface InFlight {
     outcome: Promise<OutboxEntry[] | null>;
