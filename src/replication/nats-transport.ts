@@ -1,6 +1,7 @@
 // NATS JetStream transport: one stream per source region (file storage,
 // limits retention, so events wait out a partition up to maxAge) and one
 // durable pull consumer per destination, acknowledged message by message.
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -200,42 +201,18 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
           if (closing) return;
           log.warn({ err, source, destination }, 'replication consumer failed; starting it again');
         }
-        await new Promise((r) => setTimeout(r, retryDelayMs));
+        await sleep(retryDelayMs);
       }
     };
     const loop = consumeLoop();
-    const repair = new SkippedRepair({ jsm, stream, durable, floor, handler });
-    let repairing = false;
-    const repairTimer = setInterval(() => {
-      if (repairing) return;
-      repairing = true;
-      repair
-        .round()
-        .then(({ applied, why }) => {
-          if (applied > 0)
-            log.warn(
-              { source, destination, applied, why, floor: floor.value },
-              why === 'stalled'
-                ? 'the consumer delivered nothing for a round while the stream held more; applied it from the stream'
-                : 'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
-            );
-        })
-        // Unreachable now (a partition): the next round tries again.
-        .catch((err) =>
-          log.debug(
-            { err: String(err), source, destination },
-            'replication repair round failed; the next one tries again',
-          ),
-        )
-        .finally(() => {
-          repairing = false;
-        });
-    }, repairEveryMs);
-    repairTimer.unref();
+    const stopRepair = new SkippedRepair({ jsm, stream, durable, floor, handler }).every(repairEveryMs, log, {
+      source,
+      destination,
+    });
     const sub: TransportSubscription = {
       async close() {
         closing = true;
-        clearInterval(repairTimer);
+        stopRepair();
         subscriptions.delete(sub);
         messages?.stop();
         await loop.catch(() => undefined);
@@ -293,12 +270,7 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
       // A drain waits for the server; with no server left (it went first) it would wait forever.
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise((r) => {
-        timer = setTimeout(r, 2_000);
-      });
-      await Promise.race([nc.drain().catch(() => undefined), gaveUp]);
-      clearTimeout(timer);
+      await Promise.race([nc.drain().catch(() => undefined), sleep(2_000, undefined, { ref: false })]);
       if (!nc.isClosed()) await nc.close();
     },
   };
@@ -313,7 +285,7 @@ async function whileStarting<T>(log: Logger, what: string, forMs: number, fn: ()
     } catch (err) {
       if (Date.now() + pauseMs > end) throw err;
       log.warn({ err: String(err), attempt, what }, 'JetStream did not answer yet; trying again');
-      await new Promise((r) => setTimeout(r, pauseMs));
+      await sleep(pauseMs);
     }
   }
 }

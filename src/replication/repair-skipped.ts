@@ -7,6 +7,7 @@
 // ago when its floor has not moved since; what lies between is applied straight
 // from the stream (events apply by stamp: a copy is harmless).
 import type { JetStreamManager } from 'nats';
+import type { Logger } from '../log.js';
 import type { SequenceFloor } from './sequence-floor.js';
 import type { MessageHandler } from './transport.js';
 
@@ -67,5 +68,37 @@ export class SkippedRepair {
       }
     this.previous = { floor: floor.value, lastSeq: info.state.last_seq };
     return { applied, why: applied > 0 ? why : null };
+  }
+
+  /** A round every everyMs (each after the last ended), logged when it applied something; returns a stop. */
+  every(everyMs: number, log: Logger, fields: Record<string, string>): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const next = () => {
+      if (stopped) return;
+      timer = setTimeout(() => void this.logged(log, fields).finally(next), everyMs);
+      timer.unref();
+    };
+    next();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }
+
+  private async logged(log: Logger, fields: Record<string, string>): Promise<void> {
+    try {
+      const { applied, why } = await this.round();
+      if (applied > 0)
+        log.warn(
+          { ...fields, applied, why, floor: this.o.floor.value },
+          why === 'stalled'
+            ? 'the consumer delivered nothing for a round while the stream held more; applied it from the stream'
+            : 'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
+        );
+    } catch (err) {
+      // Unreachable now (a partition): the next round tries again.
+      log.debug({ ...fields, err: String(err) }, 'replication repair round failed; the next one tries again');
+    }
   }
 }
