@@ -38,6 +38,7 @@ export class LabData {
     private readonly links: LinkUrls,
     stateDir: string,
     logDir: string,
+    private readonly streamMaxAgeMs: number,
   ) {
     for (const n of t.nats) n.advertisedRouteUrl = links.natsRoute(n.name);
     for (const plan of t.nats)
@@ -95,6 +96,7 @@ export class LabData {
         servers: this.natsServers(region),
         stream: LAB_DATA.stream,
         replicas: this.replicas,
+        maxAge: this.streamMaxAgeMs,
       },
       regions: [...this.redis].map(([r, node]) => ({ region: r, redis: node.url })),
       keyPrefix: LAB_DATA.keyPrefix,

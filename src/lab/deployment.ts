@@ -249,7 +249,8 @@ export class Deployment {
     const links = new LinkUrls(linkPorts);
     if (this.network) await this.startRelays(this.network, t.links, linkPorts);
     for (const m of t.etcd) m.advertisedPeerUrl = links.url('etcd-peer', m.name);
-    if (dataPrograms) this.data = new LabData(dataPrograms, t, links, stateDir, logDir);
+    if (dataPrograms)
+      this.data = new LabData(dataPrograms, t, links, stateDir, logDir, this.user.lab.streamMaxAge);
 
     const clocks = labClocks(this.user, this.o.durationS);
     const base = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { regionId } from './common.js';
+import { duration, regionId } from './common.js';
 
 export const labScenario = z.enum([
   'steady',
@@ -67,6 +67,11 @@ export const labSchema = z
       })
       .prefault({})
       .describe('Simulated network between regions.'),
+    streamMaxAge: duration
+      .prefault('24h')
+      .describe(
+        "How long the lab's NATS streams keep events (every relay's `replication.nats.maxAge`) on the Redis+NATS path. The soak sets 10m so the streams reach their steady size within its warm-up.",
+      ),
   })
   .describe('`meridian lab`: a whole deployment on this machine. Flags override these.');
 
