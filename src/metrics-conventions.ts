@@ -3,6 +3,8 @@
 
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 export type Daemon = 'dns' | 'edge' | 'control' | 'replication';
@@ -35,8 +37,37 @@ export function processMetrics(): Registry {
     const labels = cluster.isWorker && cluster.worker ? { worker: String(cluster.worker.id) } : undefined;
     collectDefaultMetrics({ register: processRegistry, ...(labels ? { labels } : {}) });
     dropTotalGauges(processRegistry);
+    heapAfterMajorGc(processRegistry, labels);
   }
   return processRegistry;
+}
+
+export const HEAP_AFTER_GC = 'meridian_nodejs_heap_used_after_major_gc_bytes';
+
+/**
+ * nodejs_heap_size_used_bytes counts garbage not yet collected: a quiet process's full GCs can be
+ * minutes apart, so its heap climbs between them like a leak would (a soak's relay rose 19 -> 30 MB
+ * and fell back at the next full GC). What a major GC leaves is what the process holds.
+ */
+function heapAfterMajorGc(registry: Registry, labels: { worker: string } | undefined): void {
+  const gauge = new Gauge({
+    name: HEAP_AFTER_GC,
+    help: 'V8 heap in use just after the last major (mark-sweep-compact) GC, before the first one: at start',
+    labelNames: labels ? ['worker'] : [],
+    registers: [registry],
+  });
+  const set = () => gauge.set(labels ?? {}, getHeapStatistics().used_heap_size);
+  set();
+  new PerformanceObserver((list) => {
+    const major = list
+      .getEntries()
+      .some(
+        (e) =>
+          (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+          constants.NODE_PERFORMANCE_GC_MAJOR,
+      );
+    if (major) set();
+  }).observe({ entryTypes: ['gc'] });
 }
 
 /**
@@ -61,6 +92,7 @@ export function primaryProcessMetrics(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, labels: { worker: PRIMARY_WORKER } });
   dropTotalGauges(registry);
+  heapAfterMajorGc(registry, { worker: PRIMARY_WORKER });
   return registry;
 }
 

@@ -99,7 +99,7 @@ export function writeCharts(
     chart('fds', `open file descriptors per process (floor of each ${o.intervalS} s)`, 'fds', 'fds', 1),
     chart(
       'heap',
-      `heap used per process, from /metrics (floor of each ${o.intervalS} s)`,
+      `heap per process from /metrics, after the last major GC where exported (floor of each ${o.intervalS} s)`,
       'MB',
       'heapBytes',
       MB,

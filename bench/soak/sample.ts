@@ -1,6 +1,7 @@
 // One look at one process: RSS and open descriptors from /proc (any process, Node or not),
 // heap from its /metrics when it has one.
 import { readdirSync, readFileSync } from 'node:fs';
+import { HEAP_AFTER_GC } from '../../src/metrics-conventions.js';
 
 export interface ProcessLook {
   rssBytes: number | null;
@@ -15,11 +16,14 @@ export function parseRss(status: string): number | null {
 }
 
 /**
- * Heap in use from a Prometheus text page: prom-client's `nodejs_heap_size_used_bytes`, or for Go
- * programs (etcd) `go_memstats_heap_alloc_bytes`; null when neither is there.
+ * Heap from a Prometheus text page: for Meridian's daemons what their last major GC left
+ * (`meridian_nodejs_heap_used_after_major_gc_bytes`: heap in use counts garbage, and a quiet
+ * process's full GCs can be minutes apart, so it climbs between them like a leak); for other Node
+ * programs prom-client's `nodejs_heap_size_used_bytes`; for Go programs (etcd)
+ * `go_memstats_heap_alloc_bytes`; null when none is there.
  */
 export function parseHeap(metrics: string): number | null {
-  for (const name of ['nodejs_heap_size_used_bytes', 'go_memstats_heap_alloc_bytes']) {
+  for (const name of [HEAP_AFTER_GC, 'nodejs_heap_size_used_bytes', 'go_memstats_heap_alloc_bytes']) {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(metrics);
     if (m) return Number(m[1]);
   }

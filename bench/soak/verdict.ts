@@ -56,7 +56,7 @@ const noHeap: Judgement = {
   rise: null,
   grows: false,
   judged: false,
-  why: 'n/a: no nodejs_heap_size_used_bytes on its /metrics',
+  why: 'n/a: no heap on its /metrics',
 };
 
 export function verdict(run: SoakRun, o: { totalS: number; intervalS: number; cycleS: number }): SoakResult {

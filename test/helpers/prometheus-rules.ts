@@ -81,7 +81,12 @@ export function checkMeridianExposition(text: string, daemon: string): string[] 
   const info = families.get('meridian_build_info')?.samples ?? [];
   if (!info.some((s) => s.value === 1 && s.labels.get('daemon') === daemon && s.labels.get('version')))
     problems.push(`meridian_build_info{daemon="${daemon}",version=...} 1 is missing`);
-  for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'process_open_fds']) {
+  for (const name of [
+    'process_resident_memory_bytes',
+    'nodejs_heap_size_used_bytes',
+    'meridian_nodejs_heap_used_after_major_gc_bytes',
+    'process_open_fds',
+  ]) {
     if (!families.get(name)?.samples.length) problems.push(`${name} is missing`);
   }
   return problems;
