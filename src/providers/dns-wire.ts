@@ -1,7 +1,7 @@
-// Just enough DNS wire format for RFC 2136 updates signed with TSIG (RFC 8945),
-// and a TCP exchange. Queries use dns-packet; it cannot sign.
+// Just enough DNS wire format for RFC 2136 updates signed with TSIG (RFC 8945).
+// Queries use dns-packet; it cannot sign.
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import { connect, isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { MeridianError } from '../errors.js';
 import type { RecordType } from './model.js';
 
@@ -189,27 +189,4 @@ export function replyStatus(buf: Buffer, key: TsigKey, requestMac: Buffer): Repl
     return { rcode, tsigError, signed };
   }
   return { rcode, signed: false };
-}
-
-/** Sends one message over TCP and returns the reply (RFC 1035 two-byte length framing). */
-export function exchangeTcp(host: string, port: number, message: Buffer, timeoutMs = 5000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    let data = Buffer.alloc(0);
-    const fail = (why: string) => {
-      socket.destroy();
-      reject(new MeridianError('PROVIDER_UNREACHABLE', `DNS server ${host}:${port} ${why}`));
-    };
-    socket.setTimeout(timeoutMs, () => fail(`did not answer within ${timeoutMs} ms`));
-    socket.on('error', (e: NodeJS.ErrnoException) => fail(`cannot be reached: ${e.code ?? e.message}`));
-    socket.on('connect', () => socket.write(Buffer.concat([u16(message.length), message])));
-    socket.on('data', (chunk) => {
-      data = Buffer.concat([data, chunk]);
-      if (data.length >= 2 && data.length >= 2 + data.readUInt16BE(0)) {
-        socket.destroy();
-        resolve(data.subarray(2, 2 + data.readUInt16BE(0)));
-      }
-    });
-    socket.on('end', () => fail('closed the connection without an answer'));
-  });
 }

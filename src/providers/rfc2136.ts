@@ -2,14 +2,8 @@ import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { MeridianError } from '../errors.js';
 import { RFC2136_CAPABILITIES } from './capabilities.js';
-import {
-  exchangeTcp,
-  replyStatus,
-  TSIG_ALGORITHMS,
-  type TsigKey,
-  type UpdateOp,
-  updateMessage,
-} from './dns-wire.js';
+import { exchangeTcp } from './dns-tcp.js';
+import { replyStatus, TSIG_ALGORITHMS, type TsigKey, type UpdateOp, updateMessage } from './dns-wire.js';
 import { type Change, type DnsProvider, normalize, type RecordSet, type RecordType } from './model.js';
 
 export interface Rfc2136Options {
