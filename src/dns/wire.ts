@@ -26,6 +26,7 @@ export const RCODE = {
 } as const;
 
 export const CLASS_IN = 1;
+export const CLASS_ANY = 255;
 export const ECS_OPTION = 8;
 
 /** EDNS Client Subnet as the query stated it (RFC 7871). */

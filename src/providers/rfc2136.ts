@@ -2,15 +2,10 @@ import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import { MeridianError } from '../errors.js';
 import { RFC2136_CAPABILITIES } from './capabilities.js';
-import {
-  exchangeTcp,
-  replyStatus,
-  TSIG_ALGORITHMS,
-  type TsigKey,
-  type UpdateOp,
-  updateMessage,
-} from './dns-wire.js';
+import { exchangeTcp } from './dns-tcp.js';
 import { type Change, type DnsProvider, normalize, type RecordSet, type RecordType } from './model.js';
+import { replyStatus, type UpdateOp, updateMessage } from './rfc2136-message.js';
+import { TSIG_ALGORITHMS, type TsigKey } from './tsig.js';
 
 export interface Rfc2136Options {
   /** "127.0.0.1:53", "[::1]:5353" or a host name with a port. */
@@ -20,18 +15,6 @@ export interface Rfc2136Options {
 }
 
 const TSIG_ERRORS: Record<number, string> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
-const RCODES: Record<number, string> = {
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  6: 'YXDOMAIN',
-  7: 'YXRRSET',
-  8: 'NXRRSET',
-  9: 'NOTAUTH',
-  10: 'NOTZONE',
-};
 
 export function parseServer(text: string): { host: string; port: number } {
   const m =
@@ -117,31 +100,35 @@ export class Rfc2136Provider implements DnsProvider {
     // One message: the server applies all of it or none of it (RFC 2136 section 3.4).
     const { message, mac } = updateMessage(zone, ops, this.options.tsig);
     const reply = await exchangeTcp(this.host, this.port, message, this.options.timeoutMs);
-    const { rcode, tsigError, signed } = replyStatus(reply, this.options.tsig, mac);
-    if (rcode === 0 && !signed) {
+    const status = replyStatus(reply, this.options.tsig, mac);
+    if (!status)
+      throw new MeridianError(
+        'PROVIDER_FAILED',
+        `${this.options.server} answered the update of ${zone} with a message that does not parse`,
+        ['the update may or may not have been applied; run the sync again to see'],
+      );
+    const { rcode, tsigError, signed } = status;
+    if (rcode === 'NOERROR' && !signed) {
       throw new MeridianError(
         'PROVIDER_FAILED',
         `${this.options.server} answered the update of ${zone} with a reply whose TSIG signature does not verify`,
         ['the update may or may not have been applied; run the sync again to see'],
       );
     }
-    if (rcode === 0) return;
+    if (rcode === 'NOERROR') return;
     const what = `${this.options.server} refused the update of ${zone}`;
     if (tsigError && TSIG_ERRORS[tsigError])
       throw new MeridianError(
         'PROVIDER_AUTH',
         `${what}: TSIG key ${this.options.tsig.name} rejected (${TSIG_ERRORS[tsigError]})`,
       );
-    if (rcode === 5)
+    if (rcode === 'REFUSED')
       throw new MeridianError('PROVIDER_FAILED', `${what}: REFUSED`, [
         "the key may not update these names, or the server's own checks (BIND check-integrity, for one) refused the records; see its log",
       ]);
-    if (rcode === 9 || rcode === 10)
-      throw new MeridianError(
-        'PROVIDER_ZONE_MISSING',
-        `${what}: ${RCODES[rcode]} (not a zone it is primary for)`,
-      );
-    throw new MeridianError('PROVIDER_FAILED', `${what}: ${RCODES[rcode] ?? `RCODE ${rcode}`}`);
+    if (rcode === 'NOTAUTH' || rcode === 'NOTZONE')
+      throw new MeridianError('PROVIDER_ZONE_MISSING', `${what}: ${rcode} (not a zone it is primary for)`);
+    throw new MeridianError('PROVIDER_FAILED', `${what}: ${rcode}`);
   }
 
   async close(): Promise<void> {}
