@@ -1,5 +1,6 @@
 // The provider model, Denominator's shape: a zone holds record sets; a record
 // set is (name, type, qualifier) with a TTL, its records and a profile.
+import { formatIp, parseIpv4, parseIpv6 } from '../core/ip.js';
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX';
 export const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX'];
@@ -48,8 +49,18 @@ export const recordSetKey = (r: { name: string; type: string; qualifier?: string
   `${r.name}|${r.type}|${r.qualifier ?? ''}`;
 
 /** Sorted records and profile territories, so two equal sets compare equal. */
+/**
+ * An address as RFC 5952 writes it: providers list what they hold in their own spelling (BIND and
+ * Knot read back `2001:db8::abcd` for a config's `2001:DB8::ABCD`), which is the same record.
+ */
+function canonicalRecord(type: RecordType, value: string): string {
+  const bytes = type === 'AAAA' ? parseIpv6(value) : type === 'A' ? parseIpv4(value) : null;
+  return bytes ? formatIp({ family: type === 'AAAA' ? 6 : 4, bytes }) : value;
+}
+
 export function normalize(r: RecordSet): RecordSet {
-  const out: RecordSet = { name: r.name, type: r.type, ttl: r.ttl, records: [...r.records].sort() };
+  const records = r.records.map((v) => canonicalRecord(r.type, v)).sort();
+  const out: RecordSet = { name: r.name, type: r.type, ttl: r.ttl, records };
   if (r.qualifier !== undefined) out.qualifier = r.qualifier;
   if (r.profile?.kind === 'geo')
     out.profile = { kind: 'geo', territories: [...r.profile.territories].sort() };
