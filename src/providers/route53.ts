@@ -182,6 +182,8 @@ export class Route53Provider implements DnsProvider {
       ...[...deletes.values()].map((s) => ({ Action: 'DELETE' as const, ResourceRecordSet: s })),
       ...[...upserts.values()].map((s) => ({ Action: 'UPSERT' as const, ResourceRecordSet: s })),
     ];
+    // Nothing left to change (a delete of sets already gone): Route 53 refuses an empty Changes list.
+    if (batch.length === 0) return;
     // Route 53 takes at most 1000 changes per batch; splitting would lose atomicity, so refuse instead.
     if (batch.length > 1000) {
       throw new MeridianError(
