@@ -152,6 +152,10 @@ export class Route53Provider implements DnsProvider {
       region: 'us-east-1',
       endpoint: options.endpoint,
       credentials: options.credentials,
+      // The SDK's standard strategy retries Throttling and PriorRequestNotComplete (Route 53's
+      // rate limits) with jittered exponential backoff from 1 s; pinned so that AWS_RETRY_MODE
+      // or a profile cannot change it under Meridian.
+      retryMode: 'standard',
       maxAttempts: options.maxAttempts ?? 3,
     });
   }
