@@ -1,9 +1,14 @@
 // Route 53 provider through the SDK against the strict stand-in: weighted and
 // geolocation sets created, read back and deleted; a second sync changes
-// nothing; Throttling is retried by the SDK's standard strategy.
+// nothing; changes made behind Meridian's back are reported and repaired;
+// Throttling is retried by the SDK's standard strategy.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { loadConfig, snapshotFromConfig } from '../src/config/index.js';
 import { type Route53Options, Route53Provider } from '../src/providers/route53.js';
 import { syncOnce } from '../src/providers/sync.js';
@@ -84,6 +89,55 @@ test('route53 geolocation: created, read back, unchanged on a second sync, delet
     0,
     'every geolocation set deleted (each DELETE matched exactly)',
   );
+});
+
+test("route53: record sets changed behind Meridian's back are reported as drift and repaired", async (t) => {
+  const { fake, provider, other } = await setup(t);
+  await syncOnce({ provider, config, snapshot, steering: 'geo' });
+  const synced = JSON.stringify(fake.records(ZONE_ID));
+  const find = (id: string) => fake.records(ZONE_ID).find((s) => s.Type === 'A' && s.SetIdentifier === id)!;
+  // Not the first territory of their groups (US-AK, US-AL sort first): drift anywhere must show.
+  const wa = { ...find('us-west-2/US-WA'), ResourceRecords: [{ Value: '203.0.113.66' }] };
+  const ny = { ...find('us-east-1/US-NY'), TTL: 3600 };
+  await other.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: ZONE_ID,
+      ChangeBatch: {
+        Changes: [
+          { Action: 'UPSERT', ResourceRecordSet: wa },
+          { Action: 'UPSERT', ResourceRecordSet: ny },
+          { Action: 'DELETE', ResourceRecordSet: find('default/*') },
+          {
+            Action: 'CREATE',
+            ResourceRecordSet: {
+              ...find('default/*'),
+              SetIdentifier: 'rogue/FR',
+              GeoLocation: { CountryCode: 'FR' },
+            },
+          },
+        ],
+      },
+    }),
+  );
+  const drifted = JSON.stringify(fake.records(ZONE_ID));
+
+  const preview = await syncOnce({ provider, config, snapshot, steering: 'geo', dryRun: true });
+  assert.deepEqual(
+    preview.changes
+      .map((c) => (c.action === 'put' ? `put ${c.recordSet.qualifier}` : `delete ${c.qualifier}`))
+      .sort(),
+    ['delete rogue', 'put default', 'put us-east-1', 'put us-west-2'],
+  );
+  assert.ok(
+    preview.diff.some((l) => l.startsWith('~ api.example.com A [us-west-2]') && l.includes('203.0.113.66')),
+  );
+  assert.ok(preview.diff.some((l) => l.startsWith('+ api.example.com A [default]')));
+  assert.equal(JSON.stringify(fake.records(ZONE_ID)), drifted, 'a preview writes nothing');
+
+  const repair = await syncOnce({ provider, config, snapshot, steering: 'geo' });
+  assert.ok(repair.applied);
+  assert.equal(JSON.stringify(fake.records(ZONE_ID)), synced, 'the zone is as Meridian wrote it');
+  assert.equal((await syncOnce({ provider, config, snapshot, steering: 'geo' })).changes.length, 0);
 });
 
 test('route53: a sync succeeds through two Throttling answers, retried by the SDK with backoff', async (t) => {

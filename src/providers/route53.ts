@@ -90,6 +90,10 @@ export function fromRoute53(sets: readonly ResourceRecordSet[]): RecordSet[] {
       const set: RecordSet = { ...base, qualifier, profile: { kind: 'geo', territories: [] } };
       const existing = out.get(recordSetKey(set)) ?? set;
       if (existing.profile?.kind === 'geo') existing.profile.territories.push(territoryOf(s.GeoLocation));
+      // Territories that disagree (changed behind Meridian's back) must not read as in sync:
+      // every value any of them answers, and no TTL when theirs differ (-1 equals no desired TTL).
+      existing.records = [...new Set([...existing.records, ...base.records])];
+      if (existing.ttl !== base.ttl) existing.ttl = -1;
       out.set(recordSetKey(set), existing);
     } else if (s.Weight !== undefined) {
       const set: RecordSet = {
