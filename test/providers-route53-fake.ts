@@ -58,6 +58,8 @@ export interface FakeRequest {
   attempt: string;
   /** The error code answered, if any. */
   code?: string;
+  status?: number;
+  response?: string;
 }
 
 /** Record sets in ListResourceRecordSets order: by name, type, set identifier. */
@@ -191,6 +193,8 @@ export async function startFakeRoute53(zones: Record<string, string>, pageSize =
       };
       requests.push(log);
       const { status, xml } = answer(req, body, log);
+      log.status = status;
+      log.response = xml;
       res.writeHead(status, { 'content-type': 'text/xml' });
       res.end(xml);
     });
