@@ -1,25 +1,17 @@
 // A stand-in for the Route 53 API on loopback (no AWS endpoint is reachable
-// here). It checks each request's SigV4 signature, parses the XML the SDK
-// sends, applies change batches with Route 53's rules (DELETE must match
-// exactly; a name and type cannot mix routing policies) and answers with
-// responses shaped as Route 53's documented ones.
+// here). It checks each request's SigV4 signature, then validates it against
+// the Route 53 model the installed SDK package carries (helpers/route53-*.ts)
+// and refuses what Route 53 refuses, with Route 53's error codes and bodies;
+// applies change batches by Route 53's documented rules; throttles on demand.
 import { createHash, createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { errorResponse, responseXml } from './helpers/route53-respond.js';
+import { applyChanges, canonicalName, checkChanges } from './helpers/route53-rules.js';
+import { type Input, parseRequest, Route53Error } from './helpers/route53-validate.js';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDMERIDIANTEST', secretAccessKey: 'meridian-test-secret-key' };
-const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
-
-export interface FakeRecordSet {
-  Name: string;
-  Type: string;
-  SetIdentifier?: string;
-  Weight?: number;
-  GeoLocation?: Record<string, string>;
-  TTL?: number;
-  Values: string[];
-}
-
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const enc = (s: string) =>
@@ -58,153 +50,153 @@ export function checkSignature(req: IncomingMessage, body: Buffer): string | nul
   return hmac(key, toSign).toString('hex') === signature ? null : 'SignatureDoesNotMatch';
 }
 
-const tag = (xml: string, name: string) => new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1];
-const tags = (xml: string, name: string) =>
-  [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]);
-const unxml = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-const xml = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function parseSet(x: string): FakeRecordSet {
-  const geo = tag(x, 'GeoLocation');
-  const set: FakeRecordSet = {
-    Name: unxml(tag(x, 'Name') ?? ''),
-    Type: tag(x, 'Type') ?? '',
-    Values: tags(x, 'Value').map(unxml),
-  };
-  if (tag(x, 'SetIdentifier') !== undefined) set.SetIdentifier = unxml(tag(x, 'SetIdentifier')!);
-  if (tag(x, 'Weight') !== undefined) set.Weight = Number(tag(x, 'Weight'));
-  if (tag(x, 'TTL') !== undefined) set.TTL = Number(tag(x, 'TTL'));
-  if (geo) {
-    set.GeoLocation = {};
-    for (const k of ['ContinentCode', 'CountryCode', 'SubdivisionCode'])
-      if (tag(geo, k)) set.GeoLocation[k] = tag(geo, k)!;
-  }
-  return set;
+export interface FakeRequest {
+  method: string;
+  path: string;
+  body: string;
+  /** The SDK's retry header: "attempt=N; max=M". */
+  attempt: string;
+  /** The error code answered, if any. */
+  code?: string;
+  status?: number;
+  response?: string;
 }
 
-function setXml(s: FakeRecordSet): string {
-  const geo = s.GeoLocation
-    ? `<GeoLocation>${Object.entries(s.GeoLocation)
-        .map(([k, v]) => `<${k}>${v}</${k}>`)
-        .join('')}</GeoLocation>`
-    : '';
-  return `<ResourceRecordSet><Name>${xml(s.Name)}</Name><Type>${s.Type}</Type>${s.SetIdentifier !== undefined ? `<SetIdentifier>${xml(s.SetIdentifier)}</SetIdentifier>` : ''}${s.Weight !== undefined ? `<Weight>${s.Weight}</Weight>` : ''}${geo}<TTL>${s.TTL}</TTL><ResourceRecords>${s.Values.map((v) => `<ResourceRecord><Value>${xml(v)}</Value></ResourceRecord>`).join('')}</ResourceRecords></ResourceRecordSet>`;
-}
-
-const policy = (s: FakeRecordSet) => (s.GeoLocation ? 'geo' : s.Weight !== undefined ? 'weighted' : 'simple');
-const keyOf = (s: FakeRecordSet) => `${s.Name}|${s.Type}|${s.SetIdentifier ?? ''}`;
-
-/** One page of ListResourceRecordSets, in (name, type, set identifier) order, from the request's start. */
-function listPage(sets: Iterable<FakeRecordSet>, query: URLSearchParams, pageSize: number): string {
-  const key = (s: { Name: string; Type: string; SetIdentifier?: string }) =>
-    [s.Name, s.Type, s.SetIdentifier ?? ''].join('\u0000');
-  const all = [...sets].sort((a, b) => key(a).localeCompare(key(b)));
-  const start = {
-    Name: query.get('name') ?? '',
-    Type: query.get('type') ?? '',
-    SetIdentifier: query.get('identifier') ?? '',
-  };
-  const from = query.has('name') ? all.findIndex((s) => key(s).localeCompare(key(start)) >= 0) : 0;
-  const max = Math.min(pageSize, Number(query.get('maxitems') ?? 300));
-  const page = from < 0 ? [] : all.slice(from, from + max);
-  const next = from < 0 ? undefined : all[from + max];
-  const more = next
-    ? `<IsTruncated>true</IsTruncated><NextRecordName>${xml(next.Name)}</NextRecordName><NextRecordType>${next.Type}</NextRecordType>${next.SetIdentifier !== undefined ? `<NextRecordIdentifier>${xml(next.SetIdentifier)}</NextRecordIdentifier>` : ''}`
-    : '<IsTruncated>false</IsTruncated>';
-  return `<ListResourceRecordSetsResponse xmlns="${NS}"><ResourceRecordSets>${page.map(setXml).join('')}</ResourceRecordSets>${more}<MaxItems>${max}</MaxItems></ListResourceRecordSetsResponse>`;
-}
+/** Record sets in ListResourceRecordSets order: by name, type, set identifier. */
+const listOrder = (s: { Name?: string; Type?: string; SetIdentifier?: string }) =>
+  [s.Name, s.Type, s.SetIdentifier ?? ''].join('\u0000');
 
 /** `pageSize`: how many record sets one ListResourceRecordSets page holds (Route 53: up to 300). */
 export async function startFakeRoute53(zones: Record<string, string>, pageSize = 300) {
-  const store = new Map(Object.keys(zones).map((id) => [id, new Map<string, FakeRecordSet>()]));
-  const requests: { method: string; path: string; body: string }[] = [];
-  const changes = new Map<string, number>();
+  const store = new Map(Object.keys(zones).map((id) => [id, new Map<string, ResourceRecordSet>()]));
+  const requests: FakeRequest[] = [];
+  const changes = new Map<string, { polls: number; submitted: Date }>();
   let nextChange = 1;
+  let throttleNext = 0;
 
-  const error = (res: ServerResponse, status: number, code: string, message: string) => {
-    res.writeHead(status, { 'content-type': 'text/xml' });
-    res.end(
-      `<?xml version="1.0"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`,
+  const noZone = (id: unknown) =>
+    new Route53Error('NoSuchHostedZone', `No hosted zone found with ID: ${String(id)}`);
+  const zoneSets = (id: unknown) => {
+    const sets = store.get(String(id));
+    if (!sets) throw noZone(id);
+    return sets;
+  };
+  const changeInfo = (id: string) => {
+    const c = changes.get(id)!;
+    return { Id: `/change/${id}`, Status: c.polls > 1 ? 'INSYNC' : 'PENDING', SubmittedAt: c.submitted };
+  };
+
+  function listPage(input: Input) {
+    const all = [...zoneSets(input.HostedZoneId).values()].sort((a, b) =>
+      listOrder(a).localeCompare(listOrder(b)),
     );
-  };
-  const ok = (res: ServerResponse, body: string) => {
-    res.writeHead(200, { 'content-type': 'text/xml' });
-    res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
-  };
-  const changeInfo = (id: string, status: string) =>
-    `<ChangeInfo><Id>/change/${id}</Id><Status>${status}</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo>`;
-
-  function applyBatch(sets: Map<string, FakeRecordSet>, body: string): string | null {
-    const next = new Map(sets);
-    for (const c of tags(body, 'Change')) {
-      const action = tag(c, 'Action');
-      const s = parseSet(tag(c, 'ResourceRecordSet') ?? '');
-      const old = next.get(keyOf(s));
-      if (action === 'DELETE') {
-        if (!old || JSON.stringify(old) !== JSON.stringify(s))
-          return `Tried to delete resource record set [name='${s.Name}', type='${s.Type}'] but the values provided do not match the current values`;
-        next.delete(keyOf(s));
-      } else if (action === 'CREATE' && old)
-        return `Tried to create resource record set [name='${s.Name}'] but it already exists`;
-      else next.set(keyOf(s), s);
-    }
-    for (const s of next.values()) {
-      const clash = [...next.values()].find(
-        (o) => o.Name === s.Name && o.Type === s.Type && policy(o) !== policy(s),
+    // API_ListResourceRecordSets: "If you specify Type but not Name, Route 53 returns the InvalidInput error."
+    if (input.StartRecordType !== undefined && input.StartRecordName === undefined)
+      throw new Route53Error(
+        'InvalidInput',
+        'The input is not valid: a record type was given without a record name',
       );
-      if (clash) return `RRSet ${s.Name} ${s.Type} mixes ${policy(s)} and ${policy(clash)} routing`;
-    }
-    sets.clear();
-    for (const [k, v] of next) sets.set(k, v);
-    return null;
+    const start = {
+      Name: canonicalName(String(input.StartRecordName ?? '')),
+      Type: String(input.StartRecordType ?? ''),
+      SetIdentifier: String(input.StartRecordIdentifier ?? ''),
+    };
+    const from =
+      input.StartRecordName === undefined
+        ? 0
+        : all.findIndex((s) => listOrder(s).localeCompare(listOrder(start)) >= 0);
+    const max = Math.min(pageSize, Number(input.MaxItems ?? 300));
+    const page = from < 0 ? [] : all.slice(from, from + max);
+    const next = from < 0 ? undefined : all[from + max];
+    return {
+      ResourceRecordSets: page,
+      IsTruncated: next !== undefined,
+      MaxItems: max,
+      NextRecordName: next?.Name,
+      NextRecordType: next?.Type,
+      NextRecordIdentifier: next?.SetIdentifier,
+    };
   }
+
+  const handlers: Record<string, (input: Input) => Record<string, unknown>> = {
+    GetHostedZone: (input) => {
+      const sets = zoneSets(input.Id);
+      return {
+        HostedZone: {
+          Id: `/hostedzone/${input.Id}`,
+          Name: canonicalName(zones[String(input.Id)]),
+          CallerReference: 'meridian-stand-in',
+          ResourceRecordSetCount: sets.size,
+        },
+      };
+    },
+    ListResourceRecordSets: listPage,
+    ChangeResourceRecordSets: (input) => {
+      const batch = (input.ChangeBatch as { Changes: Change[] }).Changes;
+      checkChanges(batch);
+      const sets = zoneSets(input.HostedZoneId);
+      const problems = applyChanges(zones[String(input.HostedZoneId)], sets, batch);
+      if (problems.length) throw new Route53Error('InvalidChangeBatch', `[${problems.join(', ')}]`);
+      const id = `C${nextChange++}`;
+      changes.set(id, { polls: 0, submitted: new Date() });
+      return { ChangeInfo: changeInfo(id) };
+    },
+    GetChange: (input) => {
+      const c = changes.get(String(input.Id));
+      if (!c) throw new Route53Error('NoSuchChange', `A change with the specified change ID does not exist.`);
+      c.polls++;
+      return { ChangeInfo: changeInfo(String(input.Id)) };
+    },
+  };
+
+  const answer = (req: IncomingMessage, body: Buffer, log: FakeRequest): { status: number; xml: string } => {
+    const refuse = (e: Route53Error) => {
+      log.code = e.code;
+      const r = errorResponse(e.code, e.message, e.status === 400 ? undefined : e.status);
+      return { status: r.status, xml: r.body };
+    };
+    const bad = checkSignature(req, body);
+    if (bad)
+      return refuse(
+        new Route53Error(
+          bad,
+          'The request signature we calculated does not match the signature you provided.',
+          403,
+        ),
+      );
+    if (throttleNext > 0) {
+      throttleNext--;
+      return refuse(new Route53Error('Throttling', 'Rate exceeded'));
+    }
+    try {
+      const { op, input } = parseRequest(req.method ?? '', req.url ?? '/', body.toString());
+      const handler = handlers[op.name];
+      if (!handler)
+        throw new Route53Error('NotImplemented', `the stand-in does not implement ${op.name}`, 501);
+      return { status: 200, xml: responseXml(op, handler(input)) };
+    } catch (e) {
+      if (e instanceof Route53Error) return refuse(e);
+      throw e;
+    }
+  };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      requests.push({ method: req.method ?? '', path, body: body.toString() });
-      const bad = checkSignature(req, body);
-      if (bad)
-        return error(
-          res,
-          403,
-          bad,
-          'The request signature we calculated does not match the signature you provided.',
-        );
-      const m = /^\/2013-04-01\/(hostedzone|change)\/([^/]+)(\/rrset\/?)?$/.exec(path);
-      if (m?.[1] === 'change') {
-        const polls = (changes.get(m[2]) ?? 0) + 1;
-        changes.set(m[2], polls);
-        return ok(
-          res,
-          `<GetChangeResponse xmlns="${NS}">${changeInfo(m[2], polls > 1 ? 'INSYNC' : 'PENDING')}</GetChangeResponse>`,
-        );
-      }
-      const sets = m ? store.get(m[2]) : undefined;
-      if (!m || !sets) return error(res, 404, 'NoSuchHostedZone', `No hosted zone found with ID: ${m?.[2]}`);
-      if (!m[3])
-        return ok(
-          res,
-          `<GetHostedZoneResponse xmlns="${NS}"><HostedZone><Id>/hostedzone/${m[2]}</Id><Name>${zones[m[2]]}.</Name><CallerReference>fake</CallerReference><ResourceRecordSetCount>${sets.size}</ResourceRecordSetCount></HostedZone></GetHostedZoneResponse>`,
-        );
-      if (req.method === 'GET')
-        return ok(res, listPage(sets.values(), new URL(req.url ?? '/', 'http://x').searchParams, pageSize));
-      const problem = applyBatch(sets, body.toString());
-      if (problem) return error(res, 400, 'InvalidChangeBatch', problem);
-      const id = `C${nextChange++}`;
-      return ok(
-        res,
-        `<ChangeResourceRecordSetsResponse xmlns="${NS}">${changeInfo(id, 'PENDING')}</ChangeResourceRecordSetsResponse>`,
-      );
+      const log: FakeRequest = {
+        method: req.method ?? '',
+        path: new URL(req.url ?? '/', 'http://x').pathname,
+        body: body.toString(),
+        attempt: String(req.headers['amz-sdk-request'] ?? ''),
+      };
+      requests.push(log);
+      const { status, xml } = answer(req, body, log);
+      log.status = status;
+      log.response = xml;
+      res.writeHead(status, { 'content-type': 'text/xml' });
+      res.end(xml);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -212,7 +204,12 @@ export async function startFakeRoute53(zones: Record<string, string>, pageSize =
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    records: (zoneId: string) => [...(store.get(zoneId)?.values() ?? [])],
+    records: (zoneId: string) =>
+      [...(store.get(zoneId)?.values() ?? [])].sort((a, b) => listOrder(a).localeCompare(listOrder(b))),
+    /** The next `n` requests are refused with Route 53's Throttling error. */
+    throttle: (n: number) => {
+      throttleNext = n;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -2,17 +2,19 @@
 // change batches by Route 53's rules (no AWS endpoint is reachable here).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../src/config/index.js';
 import type { MeridianError } from '../src/errors.js';
 import { Route53Provider } from '../src/providers/route53.js';
 import { syncOnce } from '../src/providers/sync.js';
-import { CREDENTIALS, type FakeRecordSet, startFakeRoute53 } from './providers-route53-fake.js';
+import { CREDENTIALS, startFakeRoute53 } from './providers-route53-fake.js';
 
 const config: MeridianConfig = loadConfig('examples/two-regions.yaml');
 const healthy = snapshotFromConfig(config);
 const eastDown = snapshotFromConfig(config, { health: new Map([['us-east-1', 'DOWN']]) });
-const answerFor = (sets: FakeRecordSet[], setId: string) =>
-  sets.find((s) => s.Type === 'A' && s.SetIdentifier === setId)?.Values;
+const values = (s?: ResourceRecordSet) => s?.ResourceRecords?.map((r) => r.Value);
+const answerFor = (sets: ResourceRecordSet[], setId: string) =>
+  values(sets.find((s) => s.Type === 'A' && s.SetIdentifier === setId));
 
 test('route53: geolocation sets, INSYNC wait, evacuation, weighted switch, errors', async (t) => {
   // Pages of 25: the 104 geolocation sets take several ListResourceRecordSets pages.
@@ -69,7 +71,7 @@ test('route53: geolocation sets, INSYNC wait, evacuation, weighted switch, error
   await syncOnce({ provider, config, snapshot: eastDown, steering: 'weighted' });
   sets = fake.records('Z1EXAMPLE');
   assert.deepEqual(
-    sets.filter((s) => s.Type === 'A').map((s) => [s.SetIdentifier, s.Weight, s.Values]),
+    sets.filter((s) => s.Type === 'A').map((s) => [s.SetIdentifier, s.Weight, values(s)]),
     [['us-west-2', 100, ['198.51.100.10']]],
   );
   const before = JSON.stringify(fake.records('Z1EXAMPLE'));

@@ -90,6 +90,10 @@ export function fromRoute53(sets: readonly ResourceRecordSet[]): RecordSet[] {
       const set: RecordSet = { ...base, qualifier, profile: { kind: 'geo', territories: [] } };
       const existing = out.get(recordSetKey(set)) ?? set;
       if (existing.profile?.kind === 'geo') existing.profile.territories.push(territoryOf(s.GeoLocation));
+      // Territories that disagree (changed behind Meridian's back) must not read as in sync:
+      // every value any of them answers, and no TTL when theirs differ (-1 equals no desired TTL).
+      existing.records = [...new Set([...existing.records, ...base.records])];
+      if (existing.ttl !== base.ttl) existing.ttl = -1;
       out.set(recordSetKey(set), existing);
     } else if (s.Weight !== undefined) {
       const set: RecordSet = {
@@ -152,6 +156,10 @@ export class Route53Provider implements DnsProvider {
       region: 'us-east-1',
       endpoint: options.endpoint,
       credentials: options.credentials,
+      // The SDK's standard strategy retries Throttling and PriorRequestNotComplete (Route 53's
+      // rate limits) with jittered exponential backoff from 1 s; pinned so that AWS_RETRY_MODE
+      // or a profile cannot change it under Meridian.
+      retryMode: 'standard',
       maxAttempts: options.maxAttempts ?? 3,
     });
   }
@@ -182,6 +190,8 @@ export class Route53Provider implements DnsProvider {
       ...[...deletes.values()].map((s) => ({ Action: 'DELETE' as const, ResourceRecordSet: s })),
       ...[...upserts.values()].map((s) => ({ Action: 'UPSERT' as const, ResourceRecordSet: s })),
     ];
+    // Nothing left to change (a delete of sets already gone): Route 53 refuses an empty Changes list.
+    if (batch.length === 0) return;
     // Route 53 takes at most 1000 changes per batch; splitting would lose atomicity, so refuse instead.
     if (batch.length > 1000) {
       throw new MeridianError(
