@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
-export type Daemon = 'dns' | 'edge' | 'control' | 'replication';
+export type Daemon = 'dns' | 'edge' | 'control' | 'replication' | 'dns-sync';
 /** A registry's metrics as JSON, as cluster workers send them to their primary. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
