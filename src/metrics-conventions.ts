@@ -7,7 +7,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
-export type Daemon = 'dns' | 'edge' | 'control' | 'replication';
+export type Daemon = 'dns' | 'edge' | 'control' | 'replication' | 'dns-sync';
 /** A registry's metrics as JSON, as cluster workers send them to their primary. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 

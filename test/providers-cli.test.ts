@@ -97,7 +97,20 @@ test('dns sync: preview by default, --apply, --detailed-exitcode, --watch follow
 
   const watch = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'dns', 'sync', '--config', file, '--watch', '--apply', '--json'],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'dns',
+      'sync',
+      '--config',
+      file,
+      '--watch',
+      '--apply',
+      '--json',
+      '--admin',
+      '127.0.0.1:0',
+    ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.after(() => watch.kill('SIGKILL'));

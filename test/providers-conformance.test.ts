@@ -1,12 +1,16 @@
 // One suite, every provider (hono's shared router suite, for us): put replaces
-// idempotently, delete by name/type/qualifier, list only the names asked.
+// idempotently, delete by name/type/qualifier, list only the names asked; and
+// dns sync's ownership, idempotence and drift repair.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadConfig, type MeridianConfig, snapshotFromConfig } from '../src/config/index.js';
+import type { Held } from '../src/providers/drift.js';
 import { BuiltinProvider } from '../src/providers/memory.js';
 import { type DnsProvider, normalize, type RecordSet } from '../src/providers/model.js';
 import { PowerDnsProvider } from '../src/providers/powerdns.js';
 import { Rfc2136Provider } from '../src/providers/rfc2136.js';
 import { Route53Provider } from '../src/providers/route53.js';
+import { syncAndHold } from '../src/providers/sync.js';
 import { findProgram } from './helpers/programs.js';
 import { CREDENTIALS, startFakeRoute53 } from './providers-route53-fake.js';
 import { startKnot, startNamed, startPdns, tsigSecret, ZONE } from './providers-servers.js';
@@ -150,5 +154,111 @@ for (const subject of subjects) {
       await put(fewer);
       assert.deepEqual(await list(), sorted([fewer, rest, mx, cname]), 'a geo set loses a territory');
     }
+  });
+}
+
+// `dns sync` over every provider: a foreign record survives every sync,
+// a second sync changes nothing, and a change made behind Meridian's back is
+// reported as drift and repaired.
+const owned = loadConfig('examples/two-regions.yaml');
+const withStatic: MeridianConfig = {
+  ...owned,
+  zone: {
+    ...owned.zone,
+    records: [
+      { name: '@', type: 'MX', values: [{ preference: 10, exchange: 'mx.example.net' }] },
+      { name: 'legacy', type: 'A', values: ['192.0.2.200'] },
+    ],
+  },
+} as MeridianConfig;
+
+for (const subject of subjects) {
+  test(`conformance: dns sync owns only its names on ${subject.name}`, async (t) => {
+    if (subject.program && !findProgram(subject.program)) {
+      if (process.env.CI === 'true') throw new Error(`${subject.program} is not installed`);
+      return t.skip(`${subject.program} is not installed`);
+    }
+    const { provider, close } = await subject.start();
+    t.after(close);
+    const foreignApex: RecordSet = { name: ZONE, type: 'TXT', ttl: 300, records: ['v=spf1 -all'] };
+    const foreignLegacy: RecordSet = {
+      name: 'legacy.example.com',
+      type: 'A',
+      ttl: 300,
+      records: ['203.0.113.7'],
+    };
+    const foreignNames = [ZONE, 'legacy.example.com'];
+    await provider.apply(ZONE, [
+      { action: 'put', recordSet: foreignApex },
+      { action: 'put', recordSet: foreignLegacy },
+    ]);
+    const foreignNow = async () => sorted(await provider.list(ZONE, foreignNames));
+    const snapshot = snapshotFromConfig(withStatic, { version: 1 });
+    const sync = (held?: Held, snap = snapshot) =>
+      syncAndHold({
+        provider,
+        config: withStatic,
+        snapshot: snap,
+        steering: 'plain',
+        owner: 'conformance',
+        held,
+      });
+
+    const first = await sync();
+    assert.deepEqual(first.result.leftAlone.map((l) => l.name).sort(), [ZONE, 'legacy.example.com']);
+    assert.deepEqual(await foreignNow(), sorted([foreignApex, foreignLegacy]), 'foreign records survive');
+    const apiNames = [api, '_meridian-owner.api.example.com'];
+    const [marker] = await provider.list(ZONE, ['_meridian-owner.api.example.com']);
+    assert.deepEqual(marker?.records, ['heritage=meridian,owner=conformance']);
+
+    const second = await sync(first.held);
+    assert.deepEqual(second.result.changes, [], 'a second sync changes nothing');
+    assert.deepEqual(second.result.drift, []);
+
+    // Behind Meridian's back: the A set changed, and a record added at the owned name.
+    await provider.apply(ZONE, [
+      { action: 'put', recordSet: { name: api, type: 'A', ttl: 30, records: ['203.0.113.66'] } },
+      { action: 'put', recordSet: { name: api, type: 'TXT', ttl: 60, records: ['added by hand'] } },
+    ]);
+    const third = await sync(second.held);
+    assert.deepEqual(third.result.drift, [`${api}|A|`, `${api}|TXT|`]);
+    assert.deepEqual(
+      sorted((await provider.list(ZONE, apiNames)).filter((r) => r.name === api)),
+      sorted([
+        { name: api, type: 'A', ttl: 30, records: ['192.0.2.10', '198.51.100.10'] },
+        { name: api, type: 'AAAA', ttl: 30, records: ['2001:db8:1::10', '2001:db8:2::10'] },
+      ]),
+      'repaired',
+    );
+    const fourth = await sync(third.held);
+    assert.deepEqual([fourth.result.changes, fourth.result.drift], [[], []], 'in sync after the repair');
+
+    // An evacuation (us-east-1 DOWN) deletes and replaces records at owned names, never at foreign ones.
+    const evacuated = snapshotFromConfig(withStatic, {
+      version: 2,
+      health: new Map([['us-east-1', 'DOWN' as const]]),
+    });
+    const fifth = await sync(fourth.held, evacuated);
+    assert.ok(fifth.result.changes.length > 0);
+    assert.deepEqual(fifth.result.drift, [], 'a new snapshot is not drift');
+    assert.deepEqual(
+      await foreignNow(),
+      sorted([foreignApex, foreignLegacy]),
+      'foreign records survive again',
+    );
+
+    // Another deployment's owner id changes nothing of this one's.
+    const other = await syncAndHold({
+      provider,
+      config: withStatic,
+      snapshot,
+      steering: 'plain',
+      owner: 'other',
+    });
+    assert.deepEqual(other.result.changes, []);
+    assert.deepEqual(
+      other.result.leftAlone.map((l) => l.name).sort(),
+      [api, ZONE, 'legacy.example.com'].sort(),
+    );
   });
 }

@@ -6,9 +6,9 @@ import { FileSnapshotSource } from '../feed/file-source.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { createLogger, type Logger } from '../log.js';
 import { createProvider, PROVIDERS } from '../providers/registry.js';
-import { type SyncResult, syncOnce, watchSync } from '../providers/sync.js';
+import { type SyncResult, syncOnce } from '../providers/sync.js';
 import { API_KEY, type SyncFlags, TSIG_SECRET } from './dns-sync.js';
-import { printJson, reportError, surviveRejections } from './index-helpers.js';
+import { printJson, surviveRejections } from './index-helpers.js';
 import { controlToken, resolveSecret, secretSources } from './secret.js';
 
 export function formatSync(r: SyncResult): string {
@@ -19,11 +19,20 @@ export function formatSync(r: SyncResult): string {
       : r.dryRun
         ? 'preview: nothing applied (run again with --apply to apply).'
         : 'applied.';
-  return [head, ...r.diff, ...r.warnings.map((w) => `warning: ${w}`), tail].join('\n');
+  return [
+    head,
+    ...r.diff,
+    ...r.drift.map(
+      (key) => `drift: ${key.replace(/\|+$/, '').replaceAll('|', ' ')} was changed outside Meridian`,
+    ),
+    ...r.leftAlone.map((l) => `left alone: ${l.name}: ${l.reason}`),
+    ...r.warnings.map((w) => `warning: ${w}`),
+    tail,
+  ].join('\n');
 }
 
 /** Why the snapshot must not be pushed yet: never pushing the config file's state over an evacuation in control. */
-function holdReason(source: SnapshotSource, once: boolean): string | null {
+export function holdReason(source: SnapshotSource, once: boolean): string | null {
   if (!(source instanceof ControlSnapshotSource)) return null;
   const { from, version } = source.status();
   if (from === 'control') return null;
@@ -66,6 +75,14 @@ export async function runSync(flags: SyncFlags): Promise<number> {
     config.zone.name,
   ]);
   const steering = flags.steering ?? configured;
+  const owner = flags.ownerId ?? config.providers.ownerId;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(owner))
+    throw new MeridianError(
+      'BAD_ARGUMENT',
+      `--owner-id expects letters, digits, "_", "." or "-", got "${owner}"`,
+    );
+  if (!flags.watch && (flags.admin || flags.interval))
+    throw new MeridianError('BAD_ARGUMENT', '--admin and --interval go with --watch');
   const log = createLogger('dns-sync');
   if (flags.watch) surviveRejections(log);
   const source = sourceFor(flags, log);
@@ -84,6 +101,7 @@ export async function runSync(flags: SyncFlags): Promise<number> {
         snapshot: source.current(),
         steering,
         dryRun: !flags.apply,
+        owner,
       });
       if (flags.json) printJson(result);
       else print(result);
@@ -93,27 +111,8 @@ export async function runSync(flags: SyncFlags): Promise<number> {
       await provider.close();
     }
   }
-  const watcher = watchSync({
-    provider,
-    source,
-    steering,
-    dryRun: !flags.apply,
-    onResult: print,
-    onError: (e) => reportError(e, { json: flags.json }),
-    hold: () => holdReason(source, false),
-    onHold: (reason) => log.warn({ reason }, 'sync held'),
-  });
-  // The source's timers are unref()ed; this keeps the command running until a signal.
-  const keepAlive = setInterval(() => {}, 2 ** 30);
-  const stop = async () => {
-    clearInterval(keepAlive);
-    watcher.close();
-    await source.close();
-    await provider.close();
-  };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
-  await watcher.done;
+  const { watchAndServe } = await import('./dns-sync-watch.js');
+  await watchAndServe({ flags, config, provider, source, steering, owner, log, print });
   return 0;
 }
 

@@ -16,6 +16,9 @@ export interface SyncFlags extends ProviderSettings {
   token?: string;
   tokenFile?: string;
   stateDir: string;
+  ownerId?: string;
+  admin?: string;
+  interval?: string;
 }
 
 export const API_KEY: SecretSpec = {
@@ -74,6 +77,18 @@ export function registerDnsSync(program: Command) {
       'take the snapshot from the control plane: one URL or every instance, comma-separated (env MERIDIAN_CONTROL)',
     )
     .option('--state-dir <dir>', 'where the last good snapshot from control is kept', 'meridian-state')
+    .option(
+      '--owner-id <id>',
+      'change only names whose _meridian-owner TXT marker carries this id (default: providers.ownerId, "default")',
+    )
+    .option(
+      '--admin <addr:port>',
+      'with --watch: admin address for /metrics, /meridian/health, /meridian/ready (default: providers.admin, 127.0.0.1:8304)',
+    )
+    .option(
+      '--interval <duration>',
+      'with --watch: compare again this often to repair drift, such as 30s or 5m (default: providers.interval, 1m)',
+    )
     .addOption(new Option('--api-url <url>', 'powerdns: API base URL').env('MERIDIAN_PDNS_API_URL'))
     .addOption(
       new Option('--server-id <id>', 'powerdns: server id (default localhost)').env(

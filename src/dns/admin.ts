@@ -1,4 +1,5 @@
-// Admin HTTP: Prometheus /metrics, /meridian/health (liveness) and /meridian/ready.
+// Admin HTTP: Prometheus /metrics, /meridian/health (liveness) and /meridian/ready,
+// for `meridian dns` and `meridian dns sync --watch`.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort, type HostPort } from './sockets.js';
@@ -6,6 +7,7 @@ import { formatHostPort, type HostPort } from './sockets.js';
 export interface AdminHandlers {
   metrics: () => Promise<string>;
   contentType: string;
+  /** Liveness: 200, or 503 when the object it returns says `healthy: false`. */
   health: () => unknown | Promise<unknown>;
   /** 200 when `ready` is true, else 503 (SPEC: waitingFor, or draining). */
   ready: () => Readiness | Promise<Readiness>;
@@ -34,8 +36,9 @@ export function startAdmin(at: HostPort, handlers: AdminHandlers): Promise<Admin
         const body = await handlers.metrics();
         res.writeHead(200, { 'content-type': handlers.contentType }).end(body);
       } else if (path === '/meridian/health') {
-        const body = JSON.stringify(await handlers.health());
-        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        const health = await handlers.health();
+        const status = (health as { healthy?: unknown } | null)?.healthy === false ? 503 : 200;
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(health));
       } else if (path === '/meridian/ready') {
         const ready = await handlers.ready();
         res.writeHead(ready.ready ? 200 : 503, { 'content-type': 'application/json' });

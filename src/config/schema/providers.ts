@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl } from './common.js';
+import { duration, httpUrl } from './common.js';
 
 // Settings for `meridian dns sync`. Secrets (API keys, TSIG secrets, AWS keys)
 // are not accepted here: they come from flags or the environment only.
@@ -11,6 +11,25 @@ const steering = z
   );
 
 export const providersSchema = z.strictObject({
+  ownerId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, "_", "." or "-" (at most 64)')
+    .default('default')
+    .describe(
+      'Owner id in the `_meridian-owner.<name>` TXT markers: `dns sync` changes only names whose marker carries it (or free names, which it marks). `--owner-id` overrides.',
+    ),
+  admin: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'expected ADDRESS:PORT such as 127.0.0.1:8304')
+    .default('127.0.0.1:8304')
+    .describe(
+      '`dns sync --watch` admin HTTP address (/metrics, /meridian/health, /meridian/ready); port 0 picks a free one. `--admin` overrides.',
+    ),
+  interval: duration
+    .default(60_000)
+    .describe(
+      '`dns sync --watch` compares again this often without a snapshot change, to find and repair drift. `--interval` overrides.',
+    ),
   powerdns: z
     .strictObject({
       apiUrl: httpUrl
