@@ -137,4 +137,50 @@ test('replication over NATS JetStream', async (t) => {
       }
     },
   );
+  await t.test(
+    "retention counts from what the relay applied, not from a consumer's ack floor left behind",
+    async () => {
+      // The repair applies held-back events straight from the stream and never acknowledges them to
+      // the consumer, whose ack floor stays where it stood: counted from there, a soak with a
+      // 10-minute maxAge warned of retention running out with every event applied.
+      const transport = await connectNatsTransport({
+        servers: [nats.url],
+        stream: 'T_RETFLOOR',
+        repairEveryMs: 200,
+        ackWaitMs: 600_000,
+      });
+      const nc = await connect({ servers: [nats.url] });
+      try {
+        for (let i = 0; i < 5; i++) await transport.publish('a', new TextEncoder().encode(`e${i}`));
+        const jsm = await nc.jetstreamManager();
+        await jsm.consumers.add('T_RETFLOOR_a', {
+          durable_name: 'to_b',
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: 600_000_000_000,
+        });
+        // Another client takes the five on the relay's durable and never acknowledges them.
+        const held = await (await nc.jetstream().consumers.get('T_RETFLOOR_a', 'to_b')).fetch({
+          max_messages: 5,
+          expires: 2000,
+        });
+        for await (const m of held) if (m.seq === 5) break;
+        const applied: string[] = [];
+        const sub = await transport.subscribe('a', 'b', async (data) => {
+          applied.push(new TextDecoder().decode(data));
+        });
+        try {
+          await eventually('the repair applied the held-back events', async () => applied.length === 5);
+          assert.equal((await jsm.consumers.info('T_RETFLOOR_a', 'to_b')).ack_floor.stream_seq, 0);
+          const info = await transport.retention!('a', 'b');
+          assert.equal(info.nextSeq, 6, 'next is the first event not applied');
+          assert.equal(info.oldestPendingAgeMs, null, 'nothing is pending');
+        } finally {
+          await sub.close();
+        }
+      } finally {
+        await nc.close();
+        await transport.close();
+      }
+    },
+  );
 });

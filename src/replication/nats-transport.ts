@@ -103,6 +103,9 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
   const durableOf = (destination: string) => `to_${token(destination)}`;
   const streams = new Map<string, Promise<void>>();
   const subscriptions = new Set<TransportSubscription>();
+  /** What this process's relay applied, per source>destination: retention counts from it too. */
+  const appliedFloors = new Map<string, SequenceFloor>();
+  const pairKey = (source: string, destination: string) => `${source}>${destination}`;
 
   const ensureStream = (source: string) => {
     let ready = streams.get(source);
@@ -156,6 +159,7 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
     );
     // What this relay applied, as a stream sequence floor; it starts where the consumer stands.
     const floor = new SequenceFloor(added.ack_floor.stream_seq);
+    appliedFloors.set(pairKey(source, destination), floor);
     const active = new Set<Promise<void>>();
     const handle = (m: JsMsg) => {
       const done = handler(m.data)
@@ -214,6 +218,8 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
         closing = true;
         stopRepair();
         subscriptions.delete(sub);
+        if (appliedFloors.get(pairKey(source, destination)) === floor)
+          appliedFloors.delete(pairKey(source, destination));
         messages?.stop();
         await loop.catch(() => undefined);
         await Promise.allSettled([...active]);
@@ -266,7 +272,13 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       }
     },
     retention: (source, destination) =>
-      retentionOf(jsm, streamOf(source), durableOf(destination), options.maxAgeMs ?? 86_400_000),
+      retentionOf(
+        jsm,
+        streamOf(source),
+        durableOf(destination),
+        options.maxAgeMs ?? 86_400_000,
+        appliedFloors.get(pairKey(source, destination))?.value ?? 0,
+      ),
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
       // A drain waits for the server; with no server left (it went first) it would wait forever.
@@ -301,13 +313,20 @@ async function retentionOf(
   durable: string,
   /** For a stream not made yet: the maxAge it will get. */
   maxAgeMs: number,
+  /**
+   * Applied by this process's relay up to here. The consumer's ack floor can stay behind it for
+   * minutes: what the skipped-message repair applied from the stream is never acknowledged to the
+   * consumer, and nats-server 2.9.10's consumer stood still after kongs (a 30-minute soak with a
+   * 10-minute maxAge warned of retention running out with everything applied).
+   */
+  appliedUpTo: number,
 ): Promise<RetentionInfo> {
   const info = await jsm.streams.info(stream).catch(() => null);
   if (!info) return { oldestPendingAgeMs: null, maxAgeMs, gap: false, firstSeq: 1, lastSeq: 0, nextSeq: 1 };
   const { first_seq: firstSeq, last_seq: lastSeq, first_ts: firstTs } = info.state;
   const kept = info.config.max_age > 0 ? info.config.max_age / 1e6 : null;
   const consumer = await jsm.consumers.info(stream, durable).catch(() => null);
-  const nextSeq = consumer ? consumer.ack_floor.stream_seq + 1 : firstSeq;
+  const nextSeq = consumer ? Math.max(consumer.ack_floor.stream_seq, appliedUpTo) + 1 : firstSeq;
   const oldestSeq = Math.max(nextSeq, firstSeq);
   let oldestAt: number | null = null;
   if (oldestSeq <= lastSeq) {
