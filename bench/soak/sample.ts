@@ -16,18 +16,25 @@ export function parseRss(status: string): number | null {
 }
 
 /**
- * Heap from a Prometheus text page: for Meridian's daemons what their last major GC left
- * (`meridian_nodejs_heap_used_after_major_gc_bytes`: heap in use counts garbage, and a quiet
- * process's full GCs can be minutes apart, so it climbs between them like a leak); for other Node
- * programs prom-client's `nodejs_heap_size_used_bytes`; for Go programs (etcd)
- * `go_memstats_heap_alloc_bytes`; null when none is there.
+ * Heap from a Prometheus text page, as what the last GC left where the process says so: heap in
+ * use counts garbage, and a quiet process's full GCs can be minutes apart, so it climbs between
+ * them like a leak would.
+ * - Meridian's daemons: `meridian_nodejs_heap_used_after_major_gc_bytes`.
+ * - Go programs (etcd): half of `go_memstats_next_gc_bytes`, the live heap at the last GC (Go sets
+ *   the next GC at twice it with the default GOGC=100, a little more for its roots).
+ * - Otherwise: prom-client's `nodejs_heap_size_used_bytes`, or Go's `go_memstats_heap_alloc_bytes`.
+ * null when none is there.
  */
 export function parseHeap(metrics: string): number | null {
-  for (const name of [HEAP_AFTER_GC, 'nodejs_heap_size_used_bytes', 'go_memstats_heap_alloc_bytes']) {
+  const value = (name: string) => {
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)`, 'm').exec(metrics);
-    if (m) return Number(m[1]);
-  }
-  return null;
+    return m ? Number(m[1]) : null;
+  };
+  const afterGc = value(HEAP_AFTER_GC);
+  if (afterGc !== null) return afterGc;
+  const nextGc = value('go_memstats_next_gc_bytes');
+  if (nextGc !== null) return nextGc / 2;
+  return value('nodejs_heap_size_used_bytes') ?? value('go_memstats_heap_alloc_bytes');
 }
 
 export function readProc(pid: number): { rssBytes: number | null; fds: number | null } {
