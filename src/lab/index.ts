@@ -210,7 +210,8 @@ export async function runLab(o: LabOptions): Promise<LabResult> {
   const chosen = names.map((n) => DRILLS.get(n)!);
   // Repeated: one drill made of the others, each in a slot long enough for the longest of them.
   const slotS = Math.max(...chosen.map(minimum));
-  const drills = repeat === undefined ? chosen : [repeating(chosen, slotS, Math.max(repeat, slotS))];
+  const drills =
+    repeat === undefined ? chosen : [repeating(chosen, slotS, Math.max(repeat, slotS), lab.repeatTarget)];
   for (const drill of drills) {
     const name = drill.name;
     const runS = repeat === undefined ? minimum(drill) : slotS;

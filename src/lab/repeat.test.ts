@@ -88,3 +88,13 @@ test('runLab: a list of scenarios is checked name by name; --repeat-for shorter 
     /--repeat-for must be at least --duration \(60 s\), got 30/,
   );
 });
+
+test('repeating with a fixed target: every cycle on the lab target; rotating: blocks of cycles', async () => {
+  const targets = async (mode?: 'fixed') => {
+    const { lab, log } = fakeLab();
+    await repeating([drill('x')], 10, 40, mode).run(lab);
+    return log.filter((l) => l.includes(' kill ')).map((l) => l.split(' ').at(-1));
+  };
+  assert.deepEqual(await targets('fixed'), ['east', 'east', 'east', 'east']);
+  assert.deepEqual(await targets(), ['east', 'east', 'west', 'west']);
+});

@@ -49,19 +49,25 @@ export function targetOfCycle(
  * processes are both killed and left to live.
  * Its one check: every slot ran; what the drills' own checks judge needs a run of its own.
  */
-export function repeating(drills: readonly Drill[], slotS: number, totalS: number): Drill {
+export function repeating(
+  drills: readonly Drill[],
+  slotS: number,
+  totalS: number,
+  targets: 'rotate' | 'fixed' = 'rotate',
+): Drill {
   const slots = Math.floor(totalS / slotS);
   let ran = 0;
   return {
     name: 'repeat',
-    description: `${drills.map((d) => d.name).join(', ')} in turn, ${slotS} s each, ${slots} slots (${slots * slotS} s) on one deployment, the target moving across the regions in blocks of cycles`,
+    description: `${drills.map((d) => d.name).join(', ')} in turn, ${slotS} s each, ${slots} slots (${slots * slotS} s) on one deployment, ${targets === 'fixed' ? 'the target fixed' : 'the target moving across the regions in blocks of cycles'}`,
     cohorts: drills.some((d) => d.cohorts),
     async run(lab) {
       const cycles = Math.ceil(slots / drills.length);
       for (let i = 0; i < slots; i++) {
         const drill = drills[i % drills.length];
         const cycle = Math.floor(i / drills.length);
-        const target = targetOfCycle(lab.regions, lab.target, cycle, cycles);
+        const target =
+          targets === 'fixed' ? lab.target : targetOfCycle(lab.regions, lab.target, cycle, cycles);
         lab.mark(`${drill.name} #${cycle + 1} (${target})`);
         await drill.run(inSlot(lab, i * slotS, slotS, target));
         ran++;

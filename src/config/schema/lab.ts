@@ -67,6 +67,12 @@ export const labSchema = z
       })
       .prefault({})
       .describe('Simulated network between regions.'),
+    repeatTarget: z
+      .enum(['rotate', 'fixed'])
+      .default('rotate')
+      .describe(
+        "`--repeat-for`: rotate moves the drills' target across the regions in blocks of cycles (every region's processes are killed and also live one long life); fixed keeps it on `target`, so the other regions' processes live the whole run (the 30-minute soak).",
+      ),
     streamMaxAge: duration
       .prefault('24h')
       .describe(
