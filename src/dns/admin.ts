@@ -1,5 +1,6 @@
 // Admin HTTP: Prometheus /metrics, /meridian/health (liveness) and /meridian/ready,
-// for `meridian dns` and `meridian dns sync --watch`.
+// for `meridian dns` and `meridian dns sync --watch`; /healthz and /readyz answer the same, as
+// external-dns and Kubernetes' own components name them.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatHostPort, type HostPort } from './sockets.js';
@@ -35,11 +36,11 @@ export function startAdmin(at: HostPort, handlers: AdminHandlers): Promise<Admin
       } else if (path === '/metrics') {
         const body = await handlers.metrics();
         res.writeHead(200, { 'content-type': handlers.contentType }).end(body);
-      } else if (path === '/meridian/health') {
+      } else if (path === '/meridian/health' || path === '/healthz') {
         const health = await handlers.health();
         const status = (health as { healthy?: unknown } | null)?.healthy === false ? 503 : 200;
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(health));
-      } else if (path === '/meridian/ready') {
+      } else if (path === '/meridian/ready' || path === '/readyz') {
         const ready = await handlers.ready();
         res.writeHead(ready.ready ? 200 : 503, { 'content-type': 'application/json' });
         res.end(JSON.stringify(ready));

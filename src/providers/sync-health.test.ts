@@ -46,21 +46,29 @@ test('syncReadiness: ready after a first success, not while draining', () => {
   assert.equal(syncReadiness({ startedAt: t0, lastSuccessAt: t0, draining: true }).ready, false);
 });
 
-test('the admin port answers /meridian/health 503 when unhealthy', async () => {
+test('the admin port answers /meridian/health (and /healthz) 503 when unhealthy, /readyz as /meridian/ready', async () => {
   let healthy = true;
+  let ready = false;
   const admin = await startAdmin(
     { host: '127.0.0.1', port: 0 },
     {
       metrics: async () => '',
       contentType: 'text/plain',
       health: () => ({ healthy }),
-      ready: () => ({ ready: true }),
+      ready: () => ({ ready }),
     },
   );
+  const status = async (path: string) => (await fetch(`http://${admin.address}${path}`)).status;
   try {
-    assert.equal((await fetch(`http://${admin.address}/meridian/health`)).status, 200);
+    assert.equal(await status('/meridian/health'), 200);
+    assert.equal(await status('/healthz'), 200);
     healthy = false;
-    assert.equal((await fetch(`http://${admin.address}/meridian/health`)).status, 503);
+    assert.equal(await status('/meridian/health'), 503);
+    assert.equal(await status('/healthz'), 503);
+    assert.equal(await status('/readyz'), 503);
+    ready = true;
+    assert.equal(await status('/readyz'), 200);
+    assert.equal(await status('/meridian/ready'), 200);
   } finally {
     await admin.close();
   }
