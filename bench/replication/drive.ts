@@ -42,12 +42,12 @@ export interface RelayStats {
   max: number | null;
 }
 
-/** The relay of region B in a child process (see relay-child.ts). */
-export class RelayChild {
+/** The relay of region B (relay-child.ts), or region A's shipper (shipper-child.ts), in a child process. */
+export class BenchChild {
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(args: string[]): Promise<RelayChild> {
-    const child = fork(new URL('./relay-child.ts', import.meta.url).pathname, args, {
+  static async start(args: string[], script = './relay-child.ts'): Promise<BenchChild> {
+    const child = fork(new URL(script, import.meta.url).pathname, args, {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -55,7 +55,7 @@ export class RelayChild {
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
     child.once('exit', () => process.off('exit', kill));
-    const relay = new RelayChild(child);
+    const relay = new BenchChild(child);
     await relay.next();
     return relay;
   }

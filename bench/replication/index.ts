@@ -5,8 +5,9 @@
 // JetStream on free loopback ports, started here: one nats-server for R1
 // streams, a 3-node cluster for R3. Writes go through the transactional
 // outbox (acknowledged = in Redis with the outgoing event); region A's
-// shipper runs in this process beside the writer (it costs the writer CPU,
-// as it would on a one-machine deployment), region B's relay in a child.
+// shipper runs in a child process, as `meridian replication` ships a region's
+// outbox apart from the application that writes (`--shipper inline` runs it in
+// this process, beside the writer), region B's relay in another child.
 // Peers, measured in the same run with the same load shapes:
 // - plain Redis SET on region A's server (no replication): what replication
 //   costs a writer;
@@ -23,7 +24,7 @@ import { connectNatsTransport } from '../../src/replication/nats-transport.js';
 import { startShipper } from '../../src/replication/shipper.js';
 import { findProgram } from '../../test/helpers/programs.js';
 import { startRedis } from '../../test/replication-helpers.js';
-import { flatOut, paced, RelayChild, sleep } from './drive.js';
+import { BenchChild, flatOut, paced, sleep } from './drive.js';
 import { startBenchNats } from './nats.js';
 import { type Round, report } from './report.js';
 
@@ -35,13 +36,14 @@ const { values: opts } = parseArgs({
     'paced-seconds': { type: 'string', default: '5' },
     window: { type: 'string', default: '1000' },
     streams: { type: 'string', default: '1,3' },
+    shipper: { type: 'string', default: 'child' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (opts.help) {
   process.stdout.write(
-    'usage: npm run bench -- replication [--writes N] [--rounds R] [--rate W] [--paced-seconds S] [--window C] [--streams 1,3] [--json]\n',
+    'usage: npm run bench -- replication [--writes N] [--rounds R] [--rate W] [--paced-seconds S] [--window C] [--streams 1,3] [--shipper child|inline] [--json]\n',
   );
   process.exit(0);
 }
@@ -53,6 +55,10 @@ const num = (name: keyof typeof opts) => {
   }
   return v;
 };
+if (opts.shipper !== 'child' && opts.shipper !== 'inline') {
+  process.stderr.write(`meridian bench: --shipper must be child or inline, got ${opts.shipper}\n`);
+  process.exit(2);
+}
 const writes = num('writes');
 const rounds = num('rounds');
 const rate = num('rate');
@@ -92,9 +98,12 @@ if (opts.json) {
     }),
   );
   process.stdout.write(
-    `${JSON.stringify({ benchmark: 'replication', delivery: 'outbox', medians, streams: summaries })}\n`,
+    `${JSON.stringify({ benchmark: 'replication', delivery: 'outbox', shipper: opts.shipper, medians, streams: summaries })}\n`,
   );
-} else process.stdout.write(texts.join('\n'));
+} else
+  process.stdout.write(
+    `region A's shipper: ${opts.shipper === 'inline' ? "in the writer's process" : 'its own process'}\n${texts.join('\n')}`,
+  );
 
 async function measure(replicas: 1 | 3, label: string): Promise<Round[]> {
   const [redisA, redisB, nats, peerMaster] = await Promise.all([
@@ -112,7 +121,7 @@ async function measure(replicas: 1 | 3, label: string): Promise<Round[]> {
   ]);
   const stream = `BENCH_${label}`;
   const natsUrls = nats.urls.join(',');
-  const relay = await RelayChild.start([
+  const relay = await BenchChild.start([
     redisB.url,
     natsUrls,
     stream,
@@ -127,7 +136,13 @@ async function measure(replicas: 1 | 3, label: string): Promise<Round[]> {
   const pr = new Redis(peerReplica.url, { enableAutoPipelining: true });
   const transport = await connectNatsTransport({ servers: nats.urls, stream, replicas });
   const cache = createReplicatedCache({ region: 'region-a', redis: a });
-  const shipper = startShipper({ region: 'region-a', store: cache.store, transport });
+  const shipper =
+    opts.shipper === 'inline'
+      ? startShipper({ region: 'region-a', store: cache.store, transport })
+      : await BenchChild.start(
+          [redisA.url, natsUrls, stream, 'region-a', String(replicas)],
+          './shipper-child.ts',
+        );
   // 100-byte values, like a small cached record.
   const value = (i: number) => `v${i}`.padEnd(100, '.');
 
