@@ -16,6 +16,10 @@ test("metricsUrl: from each server's ready line; none for parts without /metrics
     'http://127.0.0.1:8300/metrics',
   );
   assert.equal(metricsUrl({ ready: true, part: 'edge', admin: null }), undefined);
+  assert.equal(
+    metricsUrl({ ready: true, part: 'origin', id: 'us-east-1/0', listen: '127.0.0.1:4003' }),
+    'http://127.0.0.1:4003/_lab/metrics',
+  );
   assert.equal(metricsUrl({ ready: true, part: 'origin', id: 'us-east-1/0' }), undefined);
   assert.equal(metricsUrl(null), undefined);
 });

@@ -92,6 +92,8 @@ export function metricsUrl(ready: ReadyLine | null): string | undefined {
     typeof ready.admin === 'string'
   )
     return `http://${ready.admin}/metrics`;
+  if (ready.part === 'origin' && typeof ready.listen === 'string')
+    return `http://${ready.listen}/_lab/metrics`;
   return undefined;
 }
 

@@ -24,6 +24,10 @@ test('the origin entry (originCommand): same flags as meridian lab-origin, ready
     const res = await fetch(`http://${ready.listen}/health`);
     assert.equal(res.headers.get('x-lab-version'), 'v2');
     await res.arrayBuffer();
+    // What the soak reads (metricsUrl): the heap the last major GC left, and the process metrics.
+    const metrics = await (await fetch(`http://${ready.listen}/_lab/metrics`)).text();
+    assert.match(metrics, /^meridian_nodejs_heap_used_after_major_gc_bytes \d/m);
+    assert.match(metrics, /^process_resident_memory_bytes \d/m);
   } finally {
     child.kill('SIGTERM');
   }

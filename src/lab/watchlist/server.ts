@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { isMeridianError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
+import { processMetrics } from '../../metrics-conventions.js';
 import { createReplicatedCache, type ReplicatedCache } from '../../replication/cache.js';
 import { MemoryStore } from '../../replication/memory-store.js';
 import { type Relay, startRelay } from '../../replication/relay.js';
@@ -333,6 +334,11 @@ export class WatchService {
   private async handleLab(method: string, path: string, body: string, res: ServerResponse) {
     if (path === '/_lab/replicate' && method === 'POST') return this.replicate(body, res);
     if (path === '/_lab/dump') return this.send(res, 200, await this.dump());
+    // The process's memory and descriptors, heap after GC included, for the soak.
+    if (path === '/_lab/metrics') {
+      const registry = processMetrics();
+      return res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+    }
     if (path === '/_lab/status') {
       const relays = await Promise.all(this.relays.values());
       const sum = (k: 'applied' | 'duplicates' | 'conflicts' | 'malformed' | 'clockAhead') =>
