@@ -102,6 +102,7 @@ export async function runSync(flags: SyncFlags): Promise<number> {
         steering,
         dryRun: !flags.apply,
         owner,
+        adopt: flags.adopt,
       });
       if (flags.json) printJson(result);
       else print(result);

@@ -76,6 +76,7 @@ export async function watchAndServe(o: WatchRun): Promise<void> {
     steering: o.steering,
     dryRun: !flags.apply,
     owner: o.owner,
+    adopt: flags.adopt,
     intervalMs,
     log,
     onResult: (r) => {

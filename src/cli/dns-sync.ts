@@ -17,6 +17,7 @@ export interface SyncFlags extends ProviderSettings {
   tokenFile?: string;
   stateDir: string;
   ownerId?: string;
+  adopt?: boolean;
   admin?: string;
   interval?: string;
 }
@@ -80,6 +81,10 @@ export function registerDnsSync(program: Command) {
     .option(
       '--owner-id <id>',
       'change only names whose _meridian-owner TXT marker carries this id (default: providers.ownerId, "default")',
+    )
+    .option(
+      '--adopt',
+      'also take names that hold records but no _meridian-owner marker (what a Meridian before markers wrote), writing the marker; never a name another owner marked',
     )
     .option(
       '--admin <addr:port>',

@@ -47,6 +47,15 @@ test('ownershipOf: own and free names are managed; foreign and other owners are 
   );
   assert.match(o.leftAlone[0].reason, /owner=them/);
   assert.match(o.leftAlone[1].reason, /records Meridian did not write \(A\)/);
+
+  // --adopt: a name with records and no marker at all is taken; a marked or odd one never is.
+  const adopted = ownershipOf(names, current, 'me', true);
+  assert.deepEqual(adopted.managed, ['mine.example.com', 'foreign.example.com', 'free.example.com']);
+  assert.deepEqual(adopted.claimed, ['foreign.example.com', 'free.example.com']);
+  assert.deepEqual(
+    adopted.leftAlone.map((l) => l.name),
+    ['theirs.example.com', 'odd.example.com'],
+  );
 });
 
 test('driftOf: changed, added and removed behind our back; not what the snapshot changed', () => {

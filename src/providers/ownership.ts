@@ -54,6 +54,8 @@ export function ownershipOf(
   names: readonly string[],
   current: readonly RecordSet[],
   owner: string,
+  /** Take names that hold records but no marker at all (what a Meridian before markers wrote). */
+  adopt = false,
 ): Ownership {
   const out: Ownership = { managed: [], claimed: [], leftAlone: [] };
   for (const name of names) {
@@ -68,7 +70,7 @@ export function ownershipOf(
         name,
         reason: `${markerName(name)} holds a TXT record that is not Meridian's marker`,
       });
-    else if (records.length > 0)
+    else if (records.length > 0 && !adopt)
       out.leftAlone.push({
         name,
         reason: `it has records Meridian did not write (${[...new Set(records.map((r) => r.type))].join(', ')}) and no ${markerName(name)} marker`,

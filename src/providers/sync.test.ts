@@ -220,3 +220,31 @@ test('syncAndHold: foreign names survive, a second sync changes nothing, drift i
   assert.deepEqual(otherOwner.result.changes, [], 'another owner changes nothing of ours');
   assert.deepEqual(otherOwner.result.leftAlone.map((l) => l.name).sort(), ['api.example.com', 'example.com']);
 });
+
+test('--adopt: records an older Meridian wrote without a marker are left alone, then taken with --adopt', async () => {
+  const provider = new BuiltinProvider([config.zone.name]);
+  const snapshot = snapshotFromConfig(config, { version: 1 });
+  const zone = config.zone.name;
+  const sync = (adopt?: boolean) =>
+    syncAndHold({ provider, config, snapshot, steering: 'plain', adopt }).then((s) => s.result);
+  // What a sync before markers left: the records, and no _meridian-owner TXT.
+  const names = (await sync()).changes.flatMap((c) => (c.action === 'put' ? [c.recordSet.name] : []));
+  const markers = (await provider.list(zone, names)).filter((r) => r.name.startsWith('_meridian-owner.'));
+  assert.ok(markers.length > 0 && markers.length < names.length, `markers among ${names}`);
+  await provider.apply(
+    zone,
+    markers.map((r) => ({ action: 'delete' as const, name: r.name, type: r.type, qualifier: r.qualifier })),
+  );
+
+  const without = await sync();
+  assert.deepEqual(without.changes, [], 'not its own: nothing changed');
+  assert.equal(without.leftAlone.length, markers.length);
+  const adopting = await sync(true);
+  assert.deepEqual(adopting.leftAlone, []);
+  assert.deepEqual(
+    adopting.changes.map((c) => (c.action === 'put' ? c.recordSet.name : c.action)).sort(),
+    markers.map((m) => m.name).sort(),
+    'only the markers are written: the records were already as wanted',
+  );
+  assert.deepEqual((await sync()).changes, [], 'owned from now on, without --adopt');
+});

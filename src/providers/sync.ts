@@ -38,6 +38,8 @@ export interface SyncOptions {
   dryRun?: boolean;
   /** Marker owner id (`--owner-id`); default "default", as external-dns's. */
   owner?: string;
+  /** `--adopt`: also take names that hold records and no marker, writing the marker. */
+  adopt?: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function syncAndHold(
   const zone = config.zone.name;
   const desired = desiredRecordSets(config, snapshot, steering, provider.name, provider.capabilities);
   const listed = await provider.list(zone, [...desired.names, ...desired.names.map(markerName)]);
-  const ownership = ownershipOf(desired.names, listed, owner);
+  const ownership = ownershipOf(desired.names, listed, owner, options.adopt);
   const mine = new Set([...ownership.managed, ...ownership.managed.map(markerName)]);
   const current = listed.filter((r) => mine.has(r.name));
   const wanted = [
