@@ -30,6 +30,9 @@ export interface RepairRound {
 export class SkippedRepair {
   /** The floor and the stream's last sequence at the end of the previous round. */
   private previous: { floor: number; lastSeq: number } | null = null;
+  /** What the last round passed over as aged out of the stream (first_seq moved past the floor). */
+  private passedOver: { from: number; to: number; firstSeq: number; messages: number } | null = null;
+  private failuresInARow = 0;
 
   constructor(private readonly o: SkippedRepairOptions) {}
 
@@ -41,7 +44,12 @@ export class SkippedRepair {
       jsm.streams.info(stream),
     ]);
     // Below the stream's first sequence nothing is kept any more (aged out): not waited for.
+    const from = floor.value;
     floor.raiseTo(info.state.first_seq - 1);
+    this.passedOver =
+      floor.value > from
+        ? { from: from + 1, to: floor.value, firstSeq: info.state.first_seq, messages: info.state.messages }
+        : null;
     let upTo = consumer?.ack_floor.stream_seq ?? 0;
     let why: RepairRound['why'] = upTo > floor.value ? 'ran-ahead' : null;
     const before = this.previous;
@@ -89,6 +97,14 @@ export class SkippedRepair {
   private async logged(log: Logger, fields: Record<string, string>): Promise<void> {
     try {
       const { applied, why } = await this.round();
+      this.failuresInARow = 0;
+      // Rare and worth seeing: a gap the relay will never apply (aged out, or a stream state that
+      // says so). A three-region split-brain once lost events that sat in the stream unapplied.
+      if (this.passedOver)
+        log.warn(
+          { ...fields, ...this.passedOver },
+          "replication repair passed over events below the stream's first sequence (aged out)",
+        );
       if (applied > 0)
         log.warn(
           { ...fields, applied, why, floor: this.o.floor.value },
@@ -97,8 +113,13 @@ export class SkippedRepair {
             : 'the consumer acknowledged events this relay never applied (its replicas diverged); applied them from the stream',
         );
     } catch (err) {
-      // Unreachable now (a partition): the next round tries again.
-      log.debug({ ...fields, err: String(err) }, 'replication repair round failed; the next one tries again');
+      // Unreachable now (a partition): the next round tries again. Said once it has lasted 6 rounds.
+      this.failuresInARow++;
+      const level = this.failuresInARow === 6 ? 'warn' : 'debug';
+      log[level](
+        { ...fields, err: String(err), failuresInARow: this.failuresInARow },
+        'replication repair round failed; the next one tries again',
+      );
     }
   }
 }
