@@ -6,7 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Change, ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { type Change, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { errorResponse, responseXml } from './helpers/route53-respond.js';
 import { applyChanges, canonicalName, checkChanges } from './helpers/route53-rules.js';
 import { type Input, parseRequest, Route53Error } from './helpers/route53-validate.js';
@@ -212,4 +212,20 @@ export async function startFakeRoute53(zones: Record<string, string>, pageSize =
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** A stand-in holding `zones` and an SDK client of it (no retries), both closed after the test. */
+export async function fakeWithClient(t: { after(fn: () => unknown): void }, zones: Record<string, string>) {
+  const fake = await startFakeRoute53(zones);
+  const client = new Route53Client({
+    region: 'us-east-1',
+    endpoint: fake.endpoint,
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+  });
+  t.after(async () => {
+    client.destroy();
+    await fake.close();
+  });
+  return { fake, client };
 }

@@ -7,9 +7,8 @@ import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
-  Route53Client,
 } from '@aws-sdk/client-route-53';
-import { CREDENTIALS, startFakeRoute53 } from './providers-route53-fake.js';
+import { fakeWithClient } from './providers-route53-fake.js';
 
 const ZONE_ID = 'ZREFUSE';
 const plain: ResourceRecordSet = {
@@ -20,17 +19,7 @@ const plain: ResourceRecordSet = {
 };
 
 async function zoneWithOneSet(t: { after(fn: () => unknown): void }) {
-  const fake = await startFakeRoute53({ [ZONE_ID]: 'example.com' });
-  const client = new Route53Client({
-    region: 'us-east-1',
-    endpoint: fake.endpoint,
-    credentials: CREDENTIALS,
-    maxAttempts: 1,
-  });
-  t.after(async () => {
-    client.destroy();
-    await fake.close();
-  });
+  const { fake, client } = await fakeWithClient(t, { [ZONE_ID]: 'example.com' });
   const send = (...Changes: Change[]) =>
     client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE_ID, ChangeBatch: { Changes } }));
   await send({ Action: 'CREATE', ResourceRecordSet: plain });

@@ -7,12 +7,11 @@ import {
   ChangeAction,
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
-  Route53Client,
   type RRType,
   RRType as RRTypes,
 } from '@aws-sdk/client-route-53';
 import { MEMBER_ENUMS, members, operation } from './helpers/route53-model.js';
-import { CREDENTIALS, startFakeRoute53 } from './providers-route53-fake.js';
+import { fakeWithClient } from './providers-route53-fake.js';
 
 const ZONE_ID = 'ZVALIDATE';
 const NS = '"https://route53.amazonaws.com/doc/2013-04-01/"';
@@ -37,13 +36,7 @@ test('route53 validator: shapes, required members and enums are read from the SD
 });
 
 async function tamperedClient(t: { after(fn: () => unknown): void }, edit: (body: string) => string) {
-  const fake = await startFakeRoute53({ [ZONE_ID]: 'example.com' });
-  const client = new Route53Client({
-    region: 'us-east-1',
-    endpoint: fake.endpoint,
-    credentials: CREDENTIALS,
-    maxAttempts: 1,
-  });
+  const { fake, client } = await fakeWithClient(t, { [ZONE_ID]: 'example.com' });
   // Runs after serialization and before signing: the stand-in sees a correctly signed, edited body.
   client.middlewareStack.add(
     (next) => async (args) => {
@@ -56,10 +49,6 @@ async function tamperedClient(t: { after(fn: () => unknown): void }, edit: (body
     },
     { step: 'build', name: 'tamperBody' },
   );
-  t.after(async () => {
-    client.destroy();
-    await fake.close();
-  });
   const send = () =>
     client.send(
       new ChangeResourceRecordSetsCommand({
