@@ -42,7 +42,7 @@ test('a 3-node cluster keeps an R3 stream writable and readable when one node is
   assert.equal(view.length, 1, view.join('\n'));
   assert.match(
     view[0],
-    /^n2: R3TEST seq 1-20 \(20 msgs, leader n\d\); reader delivered 0 acked 0 pending 20\+0$/,
+    /^n2: R3TEST seq 1-20 \(20 msgs, leader n\d\); reader \(leader n\d\) delivered 0 acked 0 pending 20\+0$/,
   );
   await cluster.nodes[0].kill();
   let acked = 0;

@@ -9,6 +9,7 @@ import type { FinalState } from '../replication/history/checker.js';
 import { outboxKey } from '../replication/outbox-script.js';
 import { findNatsServer, NatsNode } from './nats-node.js';
 import { findRedisServer, RedisNode } from './redis.js';
+import { searchStreams } from './stream-search.js';
 import { type LinkUrls, natsReplicas, type Topology } from './topology.js';
 import { scanRecords } from './watchlist/redis-data.js';
 import type { RegionData } from './watchlist/server.js';
@@ -153,6 +154,19 @@ export class LabData {
         ...(await n.streamsView().catch((e: Error) => [`${n.name}: /jsz unreadable (${e.message})`])),
       );
     return lines;
+  }
+
+  /** Where the events of these keys sit in the streams, read from the first node that answers. */
+  async eventsOf(keys: readonly string[]): Promise<string[]> {
+    let last = 'no NATS node';
+    for (const n of this.nats) {
+      try {
+        return await searchStreams(n.clientUrl, LAB_DATA.stream, [...this.redis.keys()], new Set(keys));
+      } catch (e) {
+        last = `${n.name}: ${(e as Error).message}`;
+      }
+    }
+    return [`streams unreadable (${last})`];
   }
 
   /** Every region's watch-list records, read from its Redis. */

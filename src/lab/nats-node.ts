@@ -178,7 +178,7 @@ export class NatsNode {
       (a.stream_detail ?? []).map((st) => {
         const consumers = (st.consumer_detail ?? []).map(
           (c) =>
-            `${c.name} delivered ${c.delivered?.stream_seq ?? '?'} acked ${c.ack_floor?.stream_seq ?? '?'} pending ${c.num_pending ?? '?'}+${c.num_ack_pending ?? '?'}`,
+            `${c.name} (leader ${c.cluster?.leader ?? 'none'}) delivered ${c.delivered?.stream_seq ?? '?'} acked ${c.ack_floor?.stream_seq ?? '?'} pending ${c.num_pending ?? '?'}+${c.num_ack_pending ?? '?'}`,
         );
         return `${this.name}: ${st.name} seq ${st.state?.first_seq ?? '?'}-${st.state?.last_seq ?? '?'} (${st.state?.messages ?? '?'} msgs, leader ${st.cluster?.leader ?? 'none'}); ${consumers.join('; ') || 'no consumer'}`;
       }),
@@ -202,6 +202,7 @@ interface JszStream {
   state?: { messages?: number; first_seq?: number; last_seq?: number };
   consumer_detail?: {
     name: string;
+    cluster?: { leader?: string };
     delivered?: { stream_seq?: number };
     ack_floor?: { stream_seq?: number };
     num_pending?: number;

@@ -6,6 +6,7 @@ import type { MeridianConfig } from '../config/index.js';
 import { serviceAnswers } from '../config/service-answers.js';
 import { MeridianError } from '../errors.js';
 import { checkHistory, type DataCheck } from '../replication/history/checker.js';
+import { antiEntropyRepairs } from './anti-entropy-count.js';
 import { cohortFor, cohortOf, labCohorts } from './cohorts.js';
 import { Controls } from './controls.js';
 import { Deployment } from './deployment.js';
@@ -304,9 +305,21 @@ export async function runScenario(
         `data check over ${traffic.history.length} operations: ${data.acknowledged} acknowledged writes (${traffic.ackedCreations.PUT} PUT, ${traffic.ackedCreations.POST} POST created an item), ${data.lost} lost, ${data.divergent} divergent keys, ${data.staleReads} stale reads`,
       );
       for (const a of data.anomalies.slice(0, 5)) o.notes.push(`data check: ${a.kind} ${a.key}: ${a.detail}`);
-      if ((data.lost > 0 || data.divergent > 0) && deployment.data)
+      const repaired = deployment.data ? await antiEntropyRepairs(deployment.processes()) : null;
+      if (repaired)
+        o.notes.push(
+          `data: anti-entropy copied ${repaired} records the streams had not delivered (meridian_replication_anti_entropy_repaired_total)`,
+        );
+      if ((data.lost > 0 || data.divergent > 0) && deployment.data) {
         for (const line of await deployment.data.replicationView())
           o.notes.push(`data check: at the end, ${line}`);
+        const lostKeys = data.anomalies
+          .filter((a) => a.kind === 'lost')
+          .map((a) => a.key)
+          .slice(0, 5);
+        for (const line of await deployment.data.eventsOf(lostKeys))
+          o.notes.push(`data check: in the streams, ${line}`);
+      }
     }
     if (deployment.network)
       o.notes.push(

@@ -241,10 +241,18 @@ export async function connectNatsTransport(options: NatsTransportOptions): Promi
       for (let attempt = 0; attempt < publishAttempts; attempt++) {
         try {
           await ensureStream(source);
-          await js.publish(subjectOf(source), data, {
+          const ack = await js.publish(subjectOf(source), data, {
             timeout: publishTimeoutMs,
             ...(msgID ? { msgID } : {}),
           });
+          // Expected after a retried publish whose first copy was stored; anything else means
+          // JetStream believes it holds a message under this id that a reader may never see.
+          if (ack.duplicate)
+            log.warn(
+              { stream: ack.stream, seq: ack.seq, msgId: msgID, attempt },
+              'JetStream answered a publish as the duplicate of a message it holds',
+            );
+          else log.debug({ stream: ack.stream, seq: ack.seq, msgId: msgID }, 'published');
           return;
         } catch (err) {
           last = err;

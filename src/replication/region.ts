@@ -3,10 +3,12 @@
 // writes into its Redis) and its lag probe.
 // The lab and the CLI call this; libraries may assemble the pieces themselves.
 import { Redis } from 'ioredis';
+import type { NatsConnection } from 'nats';
 import { Registry } from 'prom-client';
 import type { ReplicationConfig } from '../config/schema/replication.js';
 import { MeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { type AntiEntropy, startAntiEntropy } from './anti-entropy/scheduler.js';
 import { createReplicatedCache, type ReplicatedCache } from './cache.js';
 import { connectNatsTransport } from './nats-transport.js';
 import { type LagProbe, startLagProbe } from './probe.js';
@@ -79,6 +81,8 @@ export interface RegionReplicationOptions {
   now?: () => number;
   /** Off to skip the retention monitor (headroom and gap flags). */
   retention?: boolean;
+  /** Off to run without anti-entropy (it needs the NATS transport). */
+  antiEntropy?: boolean;
   credentials?: ReplicationCredentials;
 }
 
@@ -90,6 +94,8 @@ export interface RegionReplication {
   probe: LagProbe | null;
   /** Retention headroom and gaps of the other regions' streams for this region. */
   retention: RetentionMonitor | null;
+  /** Compares records with the peers and copies what replication did not deliver (NATS only). */
+  antiEntropy: AntiEntropy | null;
   /** This region's Redis (its status tells readiness). */
   redis: Redis;
   transport: ReplicationTransport;
@@ -162,15 +168,38 @@ export async function startRegionReplication(options: RegionReplicationOptions):
           log,
           now: options.now,
         });
+  const connection = (transport as { connection?: NatsConnection }).connection;
+  const antiEntropy =
+    options.antiEntropy === false || !connection
+      ? null
+      : startAntiEntropy({
+          region,
+          peers: regions.filter((r) => r !== region),
+          nc: connection,
+          streamPrefix: config.nats.stream,
+          redis,
+          keyPrefix: config.keyPrefix,
+          tombstoneTtlMs: config.tombstoneTtl,
+          ranges: config.antiEntropy.ranges,
+          intervalMs: config.antiEntropy.interval,
+          afterRecovery: config.antiEntropy.afterRecovery,
+          lags: () => running.probe?.lags(),
+          // A canary is written every probe interval: three missed ones are no jitter.
+          disturbedAfterMs: Math.max(3_000, 3 * config.probe.interval),
+          registry,
+          log,
+        });
   const running: RegionReplication = {
     cache,
     relay,
     shipper,
     probe,
     retention,
+    antiEntropy,
     redis,
     transport,
     async close() {
+      antiEntropy?.close();
       running.probe?.close();
       retention?.close();
       await relay.close();

@@ -79,38 +79,51 @@ export class RangeDigests {
   }
 }
 
-/** Every cache record under the prefix, a batch at a time: [key without prefix, fields...]. Other data is skipped. */
-async function* records(redis: Redis, keyPrefix: string, fields: string[]) {
-  let cursor = '0';
+/** One SCAN step over the cache records under the prefix: [key without prefix, fields...]. Other data is skipped. */
+export async function recordsPage(
+  redis: Redis,
+  keyPrefix: string,
+  fields: string[],
+  cursor: string,
+  count = SCAN_COUNT,
+) {
   const pattern = `${keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+  const batch: { key: string; values: (string | null)[] }[] = [];
+  if (keys.length === 0) return { next, batch };
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.hmget(key, ...fields);
+  const rows = (await pipeline.exec()) ?? [];
+  keys.forEach((key, i) => {
+    const [err, values] = rows[i] ?? [];
+    // Not a hash (the outbox, a gap flag, someone else's data), or no stamp: not a cache record.
+    if (!err && Array.isArray(values) && values[0] !== null)
+      batch.push({ key: key.slice(keyPrefix.length), values: values as (string | null)[] });
+  });
+  return { next, batch };
+}
+
+/** Every cache record under the prefix, a batch at a time. */
+export async function* records(redis: Redis, keyPrefix: string, fields: string[]) {
+  let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-    cursor = next;
-    if (keys.length === 0) continue;
-    const pipeline = redis.pipeline();
-    for (const key of keys) pipeline.hmget(key, ...fields);
-    const rows = (await pipeline.exec()) ?? [];
-    const batch: { key: string; values: (string | null)[] }[] = [];
-    keys.forEach((key, i) => {
-      const [err, values] = rows[i] ?? [];
-      // Not a hash (the outbox, a gap flag, someone else's data), or no stamp: not a cache record.
-      if (!err && Array.isArray(values) && values[0] !== null)
-        batch.push({ key: key.slice(keyPrefix.length), values: values as (string | null)[] });
-    });
-    yield batch;
+    const page = await recordsPage(redis, keyPrefix, fields, cursor);
+    cursor = page.next;
+    if (page.batch.length > 0) yield page.batch;
   } while (cursor !== '0');
 }
 
-async function digest(
+export async function digest(
   redis: Redis,
   keyPrefix: string,
   ranges: number,
   seen: () => void,
   count: (n: number) => void,
+  include: (key: string) => boolean = () => true,
 ) {
   const digests = new RangeDigests(ranges);
   for await (const batch of records(redis, keyPrefix, ['h'])) {
-    for (const { key, values } of batch) digests.add(key, values[0]!);
+    for (const { key, values } of batch) if (include(key)) digests.add(key, values[0]!);
     count(batch.length);
     seen();
   }
@@ -118,7 +131,7 @@ async function digest(
 }
 
 /** Absolute expiry of each key in ms (PEXPIRETIME, Redis 7; PTTL before it), undefined when none. */
-async function expiries(redis: Redis, keys: string[]): Promise<(number | undefined)[]> {
+export async function expiries(redis: Redis, keys: string[]): Promise<(number | undefined)[]> {
   const pipeline = redis.pipeline();
   for (const key of keys) pipeline.call('PEXPIRETIME', key).pttl(key);
   const rows = (await pipeline.exec()) ?? [];

@@ -100,6 +100,31 @@ export const replicationSchema = z.strictObject({
     })
     .prefault({})
     .describe('Replication lag probe: canary keys written in each region and looked for in the others.'),
+  antiEntropy: z
+    .strictObject({
+      interval: duration
+        .prefault('10m')
+        .describe(
+          "How often each region compares its records with every peer's (digests by key range over NATS request/reply) and copies what it lacks; 0: never on a timer.",
+        ),
+      afterRecovery: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Also compare with a peer soon after its events arrive again once they had stopped (a partition's heal, a region back): whatever the streams lost in between is copied then.",
+        ),
+      ranges: z
+        .number()
+        .int()
+        .min(1)
+        .max(65_536)
+        .default(256)
+        .describe('Key ranges the digests are cut into: more ranges, fewer records fetched per difference.'),
+    })
+    .prefault({})
+    .describe(
+      'Anti-entropy between regions (transport nats): the repair for what a stream lost or reordered, as Cassandra repairs replicas.',
+    ),
   rpo: duration
     .prefault('5s')
     .describe(
