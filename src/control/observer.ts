@@ -167,7 +167,7 @@ export class Observer {
     if (!this.isLeader()) return;
     const observed = this.observed(now);
     const publishLoad = now - this.lastLoadPublish >= 2000;
-    const result = await this.keeper.change((draft) => {
+    const result = await this.changeState(now, (draft) => {
       const audit = [];
       let changed = false;
       for (const r of draft.snapshot.regions) {
@@ -199,6 +199,19 @@ export class Observer {
       return changed ? audit : null;
     });
     if (result && publishLoad) this.lastLoadPublish = now;
+  }
+
+  /**
+   * A leader that cannot write (etcd without quorum in a partition) goes on judging from what it
+   * still hears, and its tracks drift from what it could store. Once writes work again it starts
+   * over as a new leader does, after one report window: a region must not go PARTITIONED on the
+   * stale peer views of the first reports after a heal (a three-region split-brain did, for 5 s).
+   */
+  private changeState(now: number, fn: Parameters<StateKeeper['change']>[0]) {
+    return this.keeper.change(fn).catch((err: unknown) => {
+      this.lead(now);
+      throw err;
+    });
   }
 
   /**
