@@ -50,6 +50,20 @@ export function joinEncodedEvents(origin: string, encoded: readonly string[]): U
   return Buffer.from(`{"v":1,"o":${JSON.stringify(origin)},"e":[${encoded.join(',')}]}`);
 }
 
+const COMMA = Buffer.from(',');
+const END = Buffer.from(']}');
+
+/** joinEncodedEvents for events already in UTF-8 (the outbox's): the same bytes, nothing decoded. */
+export function joinEncodedBuffers(origin: string, encoded: readonly Uint8Array[]): Buffer {
+  const parts: Uint8Array[] = [Buffer.from(`{"v":1,"o":${JSON.stringify(origin)},"e":[`)];
+  for (const [i, e] of encoded.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(e);
+  }
+  parts.push(END);
+  return Buffer.concat(parts);
+}
+
 function toWire(e: ReplicationEvent) {
   return { op: e.op, k: e.key, val: e.value, exp: e.expireAt, h: e.hlc, at: e.at };
 }

@@ -66,7 +66,7 @@ export class MemoryStore implements CacheStore {
     if (result.outcome === 'applied') {
       const n = ++this.outboxSeq;
       const at = this.now();
-      this.outbox.push({ id: `${at}-${n}`, n, at, encoded: encodeEvent(outgoing), events: 1 });
+      this.outbox.push({ id: `${at}-${n}`, n, at, encoded: Buffer.from(encodeEvent(outgoing)), events: 1 });
     }
     return result;
   }

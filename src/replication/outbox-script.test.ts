@@ -20,7 +20,10 @@ test('entryEvents reads both outbox entry formats', () => {
       expect: { encoded: '{"a":1}', events: 1 },
     },
   ];
-  for (const c of cases) assert.deepEqual(entryEvents(c.fields), c.expect, c.name);
+  for (const c of cases) {
+    const { encoded, events } = entryEvents(c.fields.map((f) => Buffer.from(f)));
+    assert.deepEqual({ encoded: encoded.toString(), events }, c.expect, c.name);
+  }
 });
 
 test('nextStreamId is the id just after', () => {

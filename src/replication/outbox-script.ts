@@ -101,15 +101,21 @@ export function nextStreamId(id: string): string {
   return `${ms}-${BigInt(seq ?? '0') + 1n}`;
 }
 
-/** An outbox entry's fields as XRANGE returns them: its events joined by ',', and how many. */
-export function entryEvents(fields: readonly string[]): { encoded: string; events: number } {
-  let encoded = '';
+/**
+ * An outbox entry's fields as XRANGE returns them (as Buffers: the shipper
+ * passes the events on in UTF-8, never decoding them): its events joined by
+ * ',', and how many.
+ */
+export function entryEvents(fields: readonly Buffer[]): { encoded: Buffer; events: number } {
+  let encoded: Buffer = EMPTY;
   let events = 1;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i];
+    const name = fields[i].toString();
     // 'e': the previous format, one event per entry.
     if (name === 'b' || name === 'e') encoded = fields[i + 1];
-    else if (name === 'n') events = Number(fields[i + 1]);
+    else if (name === 'n') events = Number(fields[i + 1].toString());
   }
   return { encoded, events };
 }
+
+const EMPTY = Buffer.alloc(0);

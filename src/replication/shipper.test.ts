@@ -6,7 +6,7 @@ import type { OutboxEntry } from './store.js';
 
 const entry = (id: number, events: number, bytes = 10): OutboxEntry => ({
   id: `1-${id}`,
-  encoded: 'x'.repeat(bytes),
+  encoded: Buffer.alloc(bytes, 'x'),
   events,
 });
 const ids = (messages: OutboxEntry[][]) => messages.map((m) => m.map((e) => e.id));

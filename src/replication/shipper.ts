@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.js';
-import { joinEncodedEvents, MAX_BATCH_BYTES } from './event.js';
+import { joinEncodedBuffers, MAX_BATCH_BYTES } from './event.js';
 import { replicationMetrics } from './metrics.js';
 import { shipperLeaseKey } from './outbox-script.js';
 import { type CacheStore, type OutboxEntry, RegionStore, storeOf } from './store.js';
@@ -27,7 +27,7 @@ export interface ShipperOptions {
   log?: Logger;
   /** Events in one message at most (an outbox entry, one write script's events, is never split). */
   batchMax?: number;
-  /** Outbox entries read at once. */
+  /** Outbox entries read at once at most (fewer when entries hold many events). */
   readMax?: number;
   /** Wait between looks at an empty outbox. */
   idleMs?: number;
@@ -74,8 +74,13 @@ export function startShipper(options: ShipperOptions): Shipper {
   const registry = options.registry ?? new Registry();
   const store = storeOf(options);
   const batchMax = options.batchMax ?? 512;
-  // An entry holds up to a write script's events (256 under load), one of the previous format one.
-  const readMax = options.readMax ?? 64;
+  const readMax = options.readMax ?? 512;
+  // An entry holds a write script's events: one for a lone write (or an entry of the previous
+  // format), up to 256 in a burst. A read takes about what the free in-flight slots can send, as
+  // judged by the last read: more is read again later, and a large reply costs the parser dearly.
+  let eventsPerEntry = 1;
+  const readCount = () =>
+    Math.max(1, Math.min(readMax, Math.ceil((batchMax * (inFlight - pending.length)) / eventsPerEntry)));
   const idleMs = options.idleMs ?? 5;
   const leaseMs = options.leaseMs ?? 5_000;
   const retryDelayMs = options.retryDelayMs ?? 250;
@@ -137,7 +142,7 @@ export function startShipper(options: ShipperOptions): Shipper {
 
   /** Publishes one message; resolves to its entries once the transport acknowledged it, or null. */
   const publishMessage = (message: OutboxEntry[]): Promise<OutboxEntry[] | null> => {
-    const data = joinEncodedEvents(
+    const data = joinEncodedBuffers(
       region,
       message.map((e) => e.encoded),
     );
@@ -226,13 +231,15 @@ export function startShipper(options: ShipperOptions): Shipper {
         }
         if (pending.length === 0) readFrom = cursor;
         if (pending.length < inFlight) {
-          const entries = await store.readOutbox(readFrom, readMax);
+          const count = readCount();
+          const entries = await store.readOutbox(readFrom, count);
           if (entries.length > 0) {
+            eventsPerEntry = Math.max(1, eventsIn(entries) / entries.length);
             const messages = cutMessages(entries, batchMax).slice(0, inFlight - pending.length);
             for (const message of messages) send(message);
             const last = messages[messages.length - 1];
             readFrom = last[last.length - 1].id;
-            if (entries.length === readMax || readFrom !== entries[entries.length - 1].id) continue;
+            if (entries.length === count || readFrom !== entries[entries.length - 1].id) continue;
           }
         }
         // Until a PubAck comes in (send wakes this) or new writes may be waiting.
@@ -278,7 +285,7 @@ export function cutMessages(entries: readonly OutboxEntry[], maxEvents: number):
   let bytes = 0;
   let events = 0;
   for (const e of entries) {
-    const size = Buffer.byteLength(e.encoded) + 1;
+    const size = e.encoded.length + 1;
     if (current.length > 0 && (bytes + size > MAX_BATCH_BYTES || events + e.events > maxEvents)) {
       messages.push(current);
       current = [];

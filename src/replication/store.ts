@@ -66,12 +66,12 @@ export interface CacheStore {
 
 /**
  * Outgoing events waiting in the outbox, written by one script call: the
- * entry's stream id, their wire forms (encodeEvent) joined by ',' as
- * joinEncodedEvents joins them, at most MAX_BATCH_BYTES, and how many.
+ * entry's stream id, their wire forms (encodeEvent) in UTF-8 joined by ','
+ * as joinEncodedEvents joins them, at most MAX_BATCH_BYTES, and how many.
  */
 export interface OutboxEntry {
   id: string;
-  encoded: string;
+  encoded: Buffer;
   events: number;
 }
 
@@ -231,8 +231,8 @@ export class RegionStore implements CacheStore {
   }
 
   async readOutbox(afterId: string, max: number): Promise<OutboxEntry[]> {
-    const rows = await this.redis.xrange(this.outbox, `(${afterId}`, '+', 'COUNT', max);
-    return rows.map(([id, fields]) => ({ id, ...entryEvents(fields) }));
+    const rows = await this.redis.xrangeBuffer(this.outbox, `(${afterId}`, '+', 'COUNT', max);
+    return rows.map(([id, fields]) => ({ id: id.toString(), ...entryEvents(fields) }));
   }
 
   async trimOutbox(uptoId: string): Promise<void> {
