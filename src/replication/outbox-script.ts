@@ -4,10 +4,12 @@
 // at all. The shipper (shipper.ts) publishes the stream and trims what
 // JetStream acknowledged.
 //
-// Outbox entries: one per script call, not one per event: field `n` = how
-// many events, `b` = their encoded forms joined by ',' (as joinEncodedEvents
-// joins them for the wire), cut so an entry stays under ARGV[3] bytes and
-// always fits one transport message. An XADD per event cost Redis and the
+// Outbox entries: one per script call, not one per event: field `b` = the
+// encoded events joined by ',' (as joinEncodedEvents joins them for the
+// wire), then `n` = how many, cut so an entry stays under ARGV[3] bytes and
+// always fits one transport message. `b` comes first: a shipper of the
+// previous format takes an entry's first value as one encoded event, and
+// joined events are valid there too (a rolling upgrade may update writers first). An XADD per event cost Redis and the
 // shipper's XRANGE more than the rest of the write. Entries of the previous
 // format (field `e` = one encoded event) are still read: an upgrade finds a
 // non-empty outbox. The event count lives beside the stream (`__outbox_events`,
@@ -37,7 +39,7 @@ local before = length
 local entry, bytes = {}, 0
 local function append()
   if #entry == 0 then return end
-  redis.call('XADD', outbox, '*', 'n', #entry, 'b', table.concat(entry, ','))
+  redis.call('XADD', outbox, '*', 'b', table.concat(entry, ','), 'n', #entry)
   entry, bytes = {}, 0
 end
 local out = {}
@@ -64,7 +66,8 @@ return out
 
 // Trims the entries up to ARGV[1] (inclusive; ARGV[2] is the id just after it)
 // and takes their events off the count. Idempotent: entries trimmed already
-// are not counted again.
+// are not counted again. An empty outbox sets the count to 0: a writer of the
+// previous format (during an upgrade) adds entries without counting them.
 export const TRIM_LUA = `
 local outbox, counter = KEYS[1], KEYS[2]
 local gone = redis.call('XRANGE', outbox, '-', ARGV[1])
@@ -79,7 +82,9 @@ for _, entry in ipairs(gone) do
 end
 redis.call('XTRIM', outbox, 'MINID', ARGV[2])
 local count = tonumber(redis.call('GET', counter))
-if count then redis.call('SET', counter, math.max(0, count - events)) end
+if redis.call('XLEN', outbox) == 0 then count = count and 0
+elseif count then count = math.max(0, count - events) end
+if count then redis.call('SET', counter, count) end
 return events
 `;
 
