@@ -160,7 +160,12 @@ export async function outboxConformance(t: TestContext, makeStore: (maxLength: n
       assert.equal(await store.get('o:k'), 'v', 'the local write is the set, not the outgoing inv');
       const entries = await store.readOutbox('0-0', 10);
       assert.equal(entries.length, 1);
-      assert.deepEqual(JSON.parse(entries[0].encoded), { op: 'inv', k: 'o:k', h: first.hlc, at: now });
+      assert.deepEqual(JSON.parse(entries[0].encoded.toString()), {
+        op: 'inv',
+        k: 'o:k',
+        h: first.hlc,
+        at: now,
+      });
       assert.equal(await store.outboxDepth(), 1);
       assert.ok((await store.outboxOldestAgeMs())! >= 0);
     },
@@ -172,7 +177,7 @@ export async function outboxConformance(t: TestContext, makeStore: (maxLength: n
       await store.write(event(`o:${i}`, stamp(now, i)), event(`o:${i}`, stamp(now, i)));
     const all = await store.readOutbox('0-0', 10);
     assert.deepEqual(
-      all.map((e) => JSON.parse(e.encoded).k),
+      all.map((e) => JSON.parse(e.encoded.toString()).k),
       ['o:0', 'o:1', 'o:2', 'o:3', 'o:4'],
     );
     assert.deepEqual(

@@ -46,9 +46,14 @@ export interface RelayStats {
 export class BenchChild {
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(args: string[], script = './relay-child.ts'): Promise<BenchChild> {
+  /** execArgv: more node options for the child (e.g. --cpu-prof). */
+  static async start(
+    args: string[],
+    script = './relay-child.ts',
+    execArgv: string[] = [],
+  ): Promise<BenchChild> {
     const child = fork(new URL(script, import.meta.url).pathname, args, {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...execArgv],
       env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -8,6 +8,8 @@ import { freePort } from '../../test/helpers/ports.js';
 
 export interface BenchNats {
   urls: string[];
+  /** The nats-server processes (for CPU accounting). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -35,5 +37,9 @@ export async function startBenchNats(program: string, nodes: 1 | 3): Promise<Ben
   });
   for (const n of running) n.start();
   await Promise.all(running.map((n) => n.healthy()));
-  return { urls: running.map((n) => n.clientUrl), stop };
+  return {
+    urls: running.map((n) => n.clientUrl),
+    pids: () => running.flatMap((n) => (n.pid ? [n.pid] : [])),
+    stop,
+  };
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { FinalState } from '../replication/history/checker.js';
-import { outboxKey } from '../replication/outbox-script.js';
+import { DEPTH_LUA, outboxCountKey, outboxKey } from '../replication/outbox-script.js';
 import { findNatsServer, NatsNode } from './nats-node.js';
 import { findRedisServer, RedisNode } from './redis.js';
 import { searchStreams } from './stream-search.js';
@@ -142,7 +142,13 @@ export class LabData {
       const client = new Redis(node.url, { maxRetriesPerRequest: 1 });
       client.on('error', () => {});
       try {
-        lines.push(`${region} outbox: ${await client.xlen(outboxKey(LAB_DATA.keyPrefix))} events waiting`);
+        const depth = await client.eval(
+          DEPTH_LUA,
+          2,
+          outboxKey(LAB_DATA.keyPrefix),
+          outboxCountKey(LAB_DATA.keyPrefix),
+        );
+        lines.push(`${region} outbox: ${depth} events waiting`);
       } catch (e) {
         lines.push(`${region} outbox: unreadable (${(e as Error).message})`);
       } finally {

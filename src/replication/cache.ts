@@ -12,7 +12,7 @@ import { BatchPublisher } from './batcher.js';
 import { MAX_EVENT_BYTES, MAX_KEY_LENGTH, MAX_VALUE_LENGTH, type ReplicationEvent } from './event.js';
 import { DEFAULT_MAX_CLOCK_OFFSET_MS, HybridClock } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
-import { type CacheStore, storeOf } from './store.js';
+import { type ApplyResult, type CacheStore, storeOf } from './store.js';
 import type { ReplicationTransport } from './transport.js';
 
 /** Keys the cache itself uses (lag canaries); always replicated as values. */
@@ -95,9 +95,21 @@ export function createReplicatedCache(options: ReplicatedCacheOptions): Replicat
     // A newer stamp already stored means another region's clock runs ahead of
     // ours: take its stamp in (HLC receive) and stamp again, so this write wins.
     for (let attempt = 0; attempt < 3 && !stamped; attempt++) {
-      const candidate = { ...event, hlc: clock.tick(), at: now() };
-      const written = unsafe ? store.apply(candidate) : store.write(candidate, outgoingOf(candidate));
-      const result = await written.catch(redisDown(region));
+      // One object shape for every write, built without a spread: this runs once per write.
+      const candidate: ReplicationEvent = {
+        op: event.op,
+        key: event.key,
+        value: event.value,
+        expireAt: event.expireAt,
+        hlc: clock.tick(),
+        at: now(),
+      };
+      let result: ApplyResult;
+      try {
+        result = await (unsafe ? store.apply(candidate) : store.write(candidate, outgoingOf(candidate)));
+      } catch (err) {
+        return redisDown(region)(err);
+      }
       if (result.outcome === 'foreign') {
         throw new MeridianError('CONFLICT', `${store.keyName(event.key)} holds data the cache did not write`);
       }

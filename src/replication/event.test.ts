@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isMeridianError } from '../errors.js';
-import { decodeBatch, encodeBatch, type ReplicationEvent } from './event.js';
+import {
+  decodeBatch,
+  encodeBatch,
+  encodeEvent,
+  joinEncodedBuffers,
+  joinEncodedEvents,
+  type ReplicationEvent,
+} from './event.js';
 import { formatHlc } from './hlc.js';
 
 const hlc = formatHlc({ wall: 1_700_000_000_000, counter: 3, origin: 'us-east-1' });
@@ -53,3 +60,14 @@ for (const c of eventCases) {
     );
   });
 }
+
+test('joinEncodedBuffers writes the bytes joinEncodedEvents writes', () => {
+  const encoded = [...good.map(encodeEvent), encodeEvent({ ...good[0], value: 'é ✓ "quoted"' })];
+  for (const some of [[], encoded.slice(0, 1), encoded]) {
+    const joined = joinEncodedBuffers(
+      'us-east-1',
+      some.map((e) => Buffer.from(e)),
+    );
+    assert.deepEqual(joined, Buffer.from(joinEncodedEvents('us-east-1', some)));
+  }
+});

@@ -30,6 +30,11 @@ export const MAX_KEY_LENGTH = 1024;
 export const MAX_VALUE_LENGTH = 512 * 1024;
 /** One encoded event at most; a NATS message (default max_payload 1 MiB) holds a batch of them. */
 export const MAX_EVENT_BYTES = 600 * 1024;
+/**
+ * The joined events of one transport message, and of one outbox entry, at
+ * most: below NATS's default max_payload (1 MiB), with room for the envelope.
+ */
+export const MAX_BATCH_BYTES = 900 * 1024;
 const OPS: ReadonlySet<string> = new Set(['set', 'del', 'inv']);
 
 export function encodeBatch(batch: EventBatch): Uint8Array {
@@ -43,6 +48,20 @@ export function encodeEvent(e: ReplicationEvent): string {
 
 export function joinEncodedEvents(origin: string, encoded: readonly string[]): Uint8Array {
   return Buffer.from(`{"v":1,"o":${JSON.stringify(origin)},"e":[${encoded.join(',')}]}`);
+}
+
+const COMMA = Buffer.from(',');
+const END = Buffer.from(']}');
+
+/** joinEncodedEvents for events already in UTF-8 (the outbox's): the same bytes, nothing decoded. */
+export function joinEncodedBuffers(origin: string, encoded: readonly Uint8Array[]): Buffer {
+  const parts: Uint8Array[] = [Buffer.from(`{"v":1,"o":${JSON.stringify(origin)},"e":[`)];
+  for (const [i, e] of encoded.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(e);
+  }
+  parts.push(END);
+  return Buffer.concat(parts);
 }
 
 function toWire(e: ReplicationEvent) {

@@ -54,6 +54,7 @@ export interface HybridClockOptions {
 export class HybridClock {
   private wall = 0;
   private counter = 0;
+  private wallText = { wall: -1, text: '' };
   private aheadOfPeers: () => number | null = () => null;
   private readonly maxOffsetMs: number;
   /** Stamps made from a clamped reading so far. */
@@ -106,7 +107,10 @@ export class HybridClock {
     } else {
       this.bump();
     }
-    return formatHlc({ wall: this.wall, counter: this.counter, origin: this.origin });
+    // The padded wall changes once a millisecond at most; a write stamps once each.
+    if (this.wallText.wall !== this.wall)
+      this.wallText = { wall: this.wall, text: String(this.wall).padStart(WALL_DIGITS, '0') };
+    return `${this.wallText.text}-${String(this.counter).padStart(COUNTER_DIGITS, '0')}-${this.origin}`;
   }
 
   /** Take in a stamp seen elsewhere, so the next tick() is after it. */

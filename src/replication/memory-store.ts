@@ -66,7 +66,7 @@ export class MemoryStore implements CacheStore {
     if (result.outcome === 'applied') {
       const n = ++this.outboxSeq;
       const at = this.now();
-      this.outbox.push({ id: `${at}-${n}`, n, at, encoded: encodeEvent(outgoing) });
+      this.outbox.push({ id: `${at}-${n}`, n, at, encoded: Buffer.from(encodeEvent(outgoing)), events: 1 });
     }
     return result;
   }
@@ -76,7 +76,7 @@ export class MemoryStore implements CacheStore {
     const out: OutboxEntry[] = [];
     for (const e of this.outbox) {
       if (e.n <= after) continue;
-      out.push({ id: e.id, encoded: e.encoded });
+      out.push({ id: e.id, encoded: e.encoded, events: e.events });
       if (out.length >= max) break;
     }
     return out;
@@ -103,6 +103,10 @@ export class MemoryStore implements CacheStore {
 
   async apply(e: ReplicationEvent): Promise<ApplyResult> {
     return this.applySync(e);
+  }
+
+  async applyAll(events: readonly ReplicationEvent[]): Promise<ApplyResult[]> {
+    return events.map((e) => this.applySync(e));
   }
 
   applySync(e: ReplicationEvent): ApplyResult {

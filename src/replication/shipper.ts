@@ -2,7 +2,7 @@
 // one transport message per batch, and trims an entry only after the
 // transport stored it (JetStream's PubAck). Killed at any moment it loses
 // nothing: what it published but did not trim is sent again by the next
-// shipper under the same message id (`${region}:${lastEntryId}`), which
+// shipper under the same message id (`${region}:${firstEntryId}:${lastEntryId}`), which
 // JetStream drops as a duplicate within the stream's duplicate window; a
 // differently cut resend is still harmless (the relay applies by stamp).
 // One shipper per region at a time: a Redis lease; a second one waits.
@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.js';
-import { joinEncodedEvents } from './event.js';
+import { joinEncodedBuffers, MAX_BATCH_BYTES } from './event.js';
 import { replicationMetrics } from './metrics.js';
 import { shipperLeaseKey } from './outbox-script.js';
 import { type CacheStore, type OutboxEntry, RegionStore, storeOf } from './store.js';
@@ -25,8 +25,10 @@ export interface ShipperOptions {
   keyPrefix?: string;
   registry?: Registry;
   log?: Logger;
-  /** Outbox entries read at once (a message carries at most this many events). */
+  /** Events in one message at most (an outbox entry, one write script's events, is never split). */
   batchMax?: number;
+  /** Outbox entries read at once at most (fewer when entries hold many events). */
+  readMax?: number;
   /** Wait between looks at an empty outbox. */
   idleMs?: number;
   /** How long the lease outlives a shipper that stopped renewing it (killed). */
@@ -54,9 +56,6 @@ export interface Shipper {
   close(): Promise<void>;
 }
 
-/** Below NATS's default max_payload (1 MiB), with room for the envelope. */
-const MAX_MESSAGE_BYTES = 900 * 1024;
-
 // Renews the lease only while it is still ours; takes it when free.
 const LEASE_LUA = `
 local cur = redis.call('GET', KEYS[1])
@@ -75,6 +74,13 @@ export function startShipper(options: ShipperOptions): Shipper {
   const registry = options.registry ?? new Registry();
   const store = storeOf(options);
   const batchMax = options.batchMax ?? 512;
+  const readMax = options.readMax ?? 512;
+  // An entry holds a write script's events: one for a lone write (or an entry of the previous
+  // format), up to 256 in a burst. A read takes about what the free in-flight slots can send, as
+  // judged by the last read: more is read again later, and a large reply costs the parser dearly.
+  let eventsPerEntry = 1;
+  const readCount = () =>
+    Math.max(1, Math.min(readMax, Math.ceil((batchMax * (inFlight - pending.length)) / eventsPerEntry)));
   const idleMs = options.idleMs ?? 5;
   const leaseMs = options.leaseMs ?? 5_000;
   const retryDelayMs = options.retryDelayMs ?? 250;
@@ -136,7 +142,7 @@ export function startShipper(options: ShipperOptions): Shipper {
 
   /** Publishes one message; resolves to its entries once the transport acknowledged it, or null. */
   const publishMessage = (message: OutboxEntry[]): Promise<OutboxEntry[] | null> => {
-    const data = joinEncodedEvents(
+    const data = joinEncodedBuffers(
       region,
       message.map((e) => e.encoded),
     );
@@ -149,7 +155,7 @@ export function startShipper(options: ShipperOptions): Shipper {
       () => message,
       async (err) => {
         stats.failures++;
-        publishFailures.inc(message.length);
+        publishFailures.inc(eventsIn(message));
         await warnRefused(err);
         return null;
       },
@@ -168,10 +174,11 @@ export function startShipper(options: ShipperOptions): Shipper {
         );
       }),
     );
-    stats.shipped += message.length;
+    const events = eventsIn(message);
+    stats.shipped += events;
     stats.batches++;
-    published.inc(message.length);
-    shipped.inc(message.length);
+    published.inc(events);
+    shipped.inc(events);
   };
 
   /**
@@ -224,11 +231,15 @@ export function startShipper(options: ShipperOptions): Shipper {
         }
         if (pending.length === 0) readFrom = cursor;
         if (pending.length < inFlight) {
-          const entries = await store.readOutbox(readFrom, batchMax);
+          const count = readCount();
+          const entries = await store.readOutbox(readFrom, count);
           if (entries.length > 0) {
-            for (const message of cutByBytes(entries)) send(message);
-            readFrom = entries[entries.length - 1].id;
-            if (entries.length === batchMax) continue;
+            eventsPerEntry = Math.max(1, eventsIn(entries) / entries.length);
+            const messages = cutMessages(entries, batchMax).slice(0, inFlight - pending.length);
+            for (const message of messages) send(message);
+            const last = messages[messages.length - 1];
+            readFrom = last[last.length - 1].id;
+            if (entries.length === count || readFrom !== entries[entries.length - 1].id) continue;
           }
         }
         // Until a PubAck comes in (send wakes this) or new writes may be waiting.
@@ -261,20 +272,29 @@ export function startShipper(options: ShipperOptions): Shipper {
   };
 }
 
-/** Consecutive entries in messages of at most MAX_MESSAGE_BYTES. */
-function cutByBytes(entries: OutboxEntry[]): OutboxEntry[][] {
+const eventsIn = (entries: readonly OutboxEntry[]) => entries.reduce((n, e) => n + e.events, 0);
+
+/**
+ * Consecutive entries in messages of at most `maxEvents` events and
+ * MAX_BATCH_BYTES. An entry is never split (the message id names entries);
+ * the write script keeps each under MAX_BATCH_BYTES.
+ */
+export function cutMessages(entries: readonly OutboxEntry[], maxEvents: number): OutboxEntry[][] {
   const messages: OutboxEntry[][] = [];
   let current: OutboxEntry[] = [];
   let bytes = 0;
+  let events = 0;
   for (const e of entries) {
-    const size = Buffer.byteLength(e.encoded) + 1;
-    if (current.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
+    const size = e.encoded.length + 1;
+    if (current.length > 0 && (bytes + size > MAX_BATCH_BYTES || events + e.events > maxEvents)) {
       messages.push(current);
       current = [];
       bytes = 0;
+      events = 0;
     }
     current.push(e);
     bytes += size;
+    events += e.events;
   }
   if (current.length > 0) messages.push(current);
   return messages;

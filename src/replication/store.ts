@@ -6,8 +6,16 @@
 import type { Redis } from 'ioredis';
 import { MeridianError } from '../errors.js';
 import { APPLY_LUA } from './apply-script.js';
-import { encodeEvent, type ReplicationEvent } from './event.js';
-import { nextStreamId, outboxKey, WRITE_LUA } from './outbox-script.js';
+import { encodeEvent, MAX_BATCH_BYTES, type ReplicationEvent } from './event.js';
+import {
+  DEPTH_LUA,
+  entryEvents,
+  nextStreamId,
+  outboxCountKey,
+  outboxKey,
+  TRIM_LUA,
+  WRITE_LUA,
+} from './outbox-script.js';
 
 /** foreign: the Redis key holds data the cache did not write; it was left alone. */
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'foreign';
@@ -32,6 +40,8 @@ export interface ApplyResult {
 export interface CacheStore {
   /** Compare-and-apply: the event wins only when its stamp is newer than the stored one. */
   apply(event: ReplicationEvent): Promise<ApplyResult>;
+  /** apply() for each event, in order, with one promise for all (a relay's message). */
+  applyAll(events: readonly ReplicationEvent[]): Promise<ApplyResult[]>;
   /** The value, or null for a missing, deleted or expired key. */
   get(key: string): Promise<string | null>;
   /** The stamp of the last write to the key (tombstones included), or null. */
@@ -44,19 +54,25 @@ export interface CacheStore {
    * REPLICATION_UNAVAILABLE (nothing written) when the outbox is full.
    */
   write(event: ReplicationEvent, outgoing: ReplicationEvent): Promise<ApplyResult>;
-  /** Outbox entries after `afterId` ('0-0': from the start), oldest first. */
+  /** Outbox entries after `afterId` ('0-0': from the start), oldest first, at most `max` entries. */
   readOutbox(afterId: string, max: number): Promise<OutboxEntry[]>;
   /** Removes the outbox entries up to and including `uptoId`. */
   trimOutbox(uptoId: string): Promise<void>;
+  /** Events (not entries) in the outbox. */
   outboxDepth(): Promise<number>;
   /** Age of the oldest outbox entry, or null when the outbox is empty. */
   outboxOldestAgeMs(): Promise<number | null>;
 }
 
-/** An outgoing event waiting in the outbox: its stream id and its wire form (encodeEvent). */
+/**
+ * Outgoing events waiting in the outbox, written by one script call: the
+ * entry's stream id, their wire forms (encodeEvent) in UTF-8 joined by ','
+ * as joinEncodedEvents joins them, at most MAX_BATCH_BYTES, and how many.
+ */
 export interface OutboxEntry {
   id: string;
-  encoded: string;
+  encoded: Buffer;
+  events: number;
 }
 
 /** The outbox holds `maxLength` events: the write is refused, not lost. */
@@ -71,7 +87,9 @@ export function outboxFull(where: string, maxLength: number): MeridianError {
 type ApplyCommand = (...args: (string | number)[]) => Promise<(number | string)[]>;
 
 const COMMAND = 'meridianReplApplyMany';
-const WRITE_COMMAND = 'meridianReplWriteMany';
+const WRITE_COMMAND = 'meridianReplWriteBatched';
+const TRIM_COMMAND = 'meridianReplTrimOutbox';
+const DEPTH_COMMAND = 'meridianReplOutboxDepth';
 /** Events per script call: bounds how long one call holds Redis. */
 const MAX_BATCH = 256;
 
@@ -95,9 +113,12 @@ interface Queued {
 export class RegionStore implements CacheStore {
   private readonly applyCommand: ApplyCommand;
   private readonly writeCommand: ApplyCommand;
+  private readonly trimCommand: (...args: string[]) => Promise<number>;
+  private readonly depthCommand: (...args: string[]) => Promise<number>;
   private queue: Queued[] = [];
   private writes: Queued[] = [];
   private readonly outbox: string;
+  private readonly outboxCount: string;
   private readonly outboxMaxLength: number;
 
   constructor(
@@ -107,10 +128,16 @@ export class RegionStore implements CacheStore {
     // defineCommand sends EVALSHA and loads the script on NOSCRIPT (after a Redis restart too).
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: APPLY_LUA });
     if (!(WRITE_COMMAND in redis)) redis.defineCommand(WRITE_COMMAND, { lua: WRITE_LUA });
+    if (!(TRIM_COMMAND in redis)) redis.defineCommand(TRIM_COMMAND, { lua: TRIM_LUA, numberOfKeys: 2 });
+    if (!(DEPTH_COMMAND in redis)) redis.defineCommand(DEPTH_COMMAND, { lua: DEPTH_LUA, numberOfKeys: 2 });
     const commands = redis as unknown as Record<string, ApplyCommand>;
     this.applyCommand = commands[COMMAND].bind(redis);
     this.writeCommand = commands[WRITE_COMMAND].bind(redis);
+    const counted = redis as unknown as Record<string, (...args: string[]) => Promise<number>>;
+    this.trimCommand = counted[TRIM_COMMAND].bind(redis);
+    this.depthCommand = counted[DEPTH_COMMAND].bind(redis);
     this.outbox = outboxKey(options.keyPrefix);
+    this.outboxCount = outboxCountKey(options.keyPrefix);
     this.outboxMaxLength = options.outboxMaxLength ?? DEFAULT_OUTBOX_MAX_LENGTH;
   }
 
@@ -142,25 +169,45 @@ export class RegionStore implements CacheStore {
     });
   }
 
+  async applyAll(events: readonly ReplicationEvent[]): Promise<ApplyResult[]> {
+    const calls: Promise<ApplyResult[]>[] = [];
+    for (let i = 0; i < events.length; i += MAX_BATCH)
+      calls.push(this.applyBatch(events.slice(i, i + MAX_BATCH)));
+    return (await Promise.all(calls)).flat();
+  }
+
   private flush(): void {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
+    this.applyBatch(batch.map((q) => q.event)).then(
+      (results) => {
+        for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
+      },
+      (err) => {
+        for (const q of batch) q.reject(err);
+      },
+    );
+  }
+
+  /** One script call for at most MAX_BATCH events. */
+  private async applyBatch(events: readonly ReplicationEvent[]): Promise<ApplyResult[]> {
     const keys: string[] = [];
     const args: (string | number)[] = [this.options.tombstoneTtlMs];
-    for (const { event: e } of batch) {
+    for (const e of events) {
       keys.push(this.redisKey(e.key));
       args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0);
     }
-    this.settle(batch, this.applyCommand(keys.length, ...keys, ...args));
+    const out = await this.applyCommand(keys.length, ...keys, ...args);
+    return events.map((_, i) => ({ outcome: OUTCOMES[String(out[2 * i])], stamp: String(out[2 * i + 1]) }));
   }
 
   private flushWrites(): void {
     const batch = this.writes;
     if (batch.length === 0) return;
     this.writes = [];
-    const keys: string[] = [this.outbox];
-    const args: (string | number)[] = [this.options.tombstoneTtlMs, this.outboxMaxLength];
+    const keys: string[] = [this.outbox, this.outboxCount];
+    const args: (string | number)[] = [this.options.tombstoneTtlMs, this.outboxMaxLength, MAX_BATCH_BYTES];
     for (const { event: e, outgoing } of batch) {
       keys.push(this.redisKey(e.key));
       args.push(e.hlc, e.op, e.value ?? '', e.expireAt ?? 0, outgoing ?? '');
@@ -184,16 +231,16 @@ export class RegionStore implements CacheStore {
   }
 
   async readOutbox(afterId: string, max: number): Promise<OutboxEntry[]> {
-    const rows = await this.redis.xrange(this.outbox, `(${afterId}`, '+', 'COUNT', max);
-    return rows.map(([id, fields]) => ({ id, encoded: fields[1] ?? '' }));
+    const rows = await this.redis.xrangeBuffer(this.outbox, `(${afterId}`, '+', 'COUNT', max);
+    return rows.map(([id, fields]) => ({ id: id.toString(), ...entryEvents(fields) }));
   }
 
   async trimOutbox(uptoId: string): Promise<void> {
-    await this.redis.xtrim(this.outbox, 'MINID', nextStreamId(uptoId));
+    await this.trimCommand(this.outbox, this.outboxCount, uptoId, nextStreamId(uptoId));
   }
 
-  outboxDepth(): Promise<number> {
-    return this.redis.xlen(this.outbox);
+  async outboxDepth(): Promise<number> {
+    return Number(await this.depthCommand(this.outbox, this.outboxCount));
   }
 
   async outboxOldestAgeMs(): Promise<number | null> {
