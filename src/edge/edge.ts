@@ -7,8 +7,11 @@ import type { SnapshotSource } from '../feed/source.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { AdminServer, adminAccess } from './admin.js';
+import type { ClientExchange } from './exchange/client-exchange.js';
+import { type EdgeResponse, InProcessExchange, type InProcessRequest } from './exchange/in-process.js';
 import type { FaultSettings } from './fault.js';
 import { FastListener } from './inbound-fast/listener.js';
+import { serve } from './pipeline.js';
 import { ReportCollector } from './report.js';
 import { EdgeRuntime } from './runtime.js';
 import {
@@ -27,8 +30,8 @@ export interface EdgeOptions {
   source: SnapshotSource;
   geo: GeoLocator;
   log: Logger;
-  /** Data-plane address; default edge.listen, else the region's edge URL. */
-  listen?: string;
+  /** Data-plane address; default edge.listen, else the region's edge URL. false: none (edge.request() only). */
+  listen?: string | false;
   /** Admin address; default edge.admin. false: no admin server (a cluster worker). */
   admin?: string | false;
   accessLog?: Logger | null;
@@ -73,7 +76,14 @@ export class Edge {
           : o.accessLog,
       scheme: o.config.edge.tls ? 'https' : 'http',
     });
-    this.server = createDataServer(this.runtime);
+    const rt = this.runtime;
+    const handle = (x: ClientExchange) => serve(x, rt);
+    this.server = createDataServer({
+      edge: o.config.edge,
+      region: o.region,
+      handle,
+      rejected: (status) => rt.stats.countRequest('-', rt.region, status, 'rejected', 0),
+    });
     const e = o.config.edge;
     this.fast = e.tls
       ? null
@@ -84,7 +94,7 @@ export class Edge {
           idleTimeout: e.timeouts.idle,
           maxConnections: e.maxConnections,
           maxRequestsPerConnection: e.maxRequestsPerConnection,
-          handle: this.runtime.handle,
+          handle,
         });
     this.collector = new ReportCollector(
       o.region,
@@ -92,12 +102,16 @@ export class Edge {
     );
   }
 
-  async start(): Promise<{ listen: string; admin: string | null }> {
+  async start(): Promise<{ listen: string | null; admin: string | null }> {
     this.runtime.start();
-    const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    const listening = this.fast?.server ?? this.server;
-    listening.on('drop', () => this.runtime.stats.connectionsRefused++);
-    this.address = await listen(listening, at, (e) => this.o.log.warn({ err: e.message }, 'listener error'));
+    if (this.o.listen !== false) {
+      const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
+      const listening = this.fast?.server ?? this.server;
+      listening.on('drop', () => this.runtime.stats.connectionsRefused++);
+      this.address = await listen(listening, at, (e) =>
+        this.o.log.warn({ err: e.message }, 'listener error'),
+      );
+    }
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(
@@ -118,9 +132,23 @@ export class Edge {
     }
     await this.firstRounds(3000);
     return {
-      listen: formatHostPort(this.address),
+      listen: this.address ? formatHostPort(this.address) : null,
       admin: this.adminAddress ? formatHostPort(this.adminAddress) : null,
     };
+  }
+
+  /**
+   * One request through the pipeline without a client socket (hono's
+   * app.request()): `url` is a path, or an absolute URL whose host becomes
+   * the Host header. Origins and peer edges are still reached over the network.
+   */
+  request(url: string, init: InProcessRequest = {}): Promise<EdgeResponse> {
+    const absolute = /^https?:\/\//i.test(url);
+    const u = absolute ? new URL(url) : null;
+    const target = u === null ? url : `${u.pathname}${u.search}`;
+    const x = new InProcessExchange(target, u?.host ?? 'localhost', init);
+    serve(x, this.runtime);
+    return x.response;
   }
 
   /** The report control receives every second (see src/feed/report.ts). */

@@ -1,4 +1,4 @@
-import type { EdgeContext } from '../context.js';
+import type { Cancelable, EdgeContext } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { writeResponseHead } from '../outbound/response-head.js';
 import type { EdgeRuntime } from '../runtime.js';
@@ -42,7 +42,7 @@ export function classify(err: Error & { code?: string; kind?: FailureKind }): Fa
  * false while the client socket is full), and a client that goes away
  * aborts the upstream request (its connection is closed).
  */
-export class UpstreamAttempt implements ExchangeHandler {
+export class UpstreamAttempt implements ExchangeHandler, Cancelable {
   private exchange: Exchange | null = null;
   private resume: (() => void) | null = null;
   private discard = false;
@@ -71,13 +71,13 @@ export class UpstreamAttempt implements ExchangeHandler {
     // The first attempt starts with the request (the stages before take microseconds).
     this.startedAt = ctx.attempts === null ? ctx.startedAt : performance.now();
     ctx.current = this;
-    const req = ctx.req;
+    const x = ctx.x;
     this.exchange = pool.request(
       {
-        method: req.method!,
-        path: req.url!,
+        method: x.method,
+        path: x.target,
         headers,
-        body: ctx.bufferedBody ?? (ctx.hasBody ? req : null),
+        body: ctx.bufferedBody ?? (ctx.hasBody ? x.body : null),
         chunked: ctx.contentLength < 0,
         retrySafe: ctx.retrySafe,
       },
@@ -115,7 +115,7 @@ export class UpstreamAttempt implements ExchangeHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.discard) return true;
-    const res = this.ctx.res;
+    const res = this.ctx.x;
     if (this.ctx.finished) return false;
     if (this.remaining > 0) this.remaining -= chunk.length;
     if (this.remaining === 0) {
@@ -132,14 +132,14 @@ export class UpstreamAttempt implements ExchangeHandler {
     this.wroteBody = true;
     if (res.write(Buffer.from(chunk))) return true;
     this.resume ??= () => this.exchange?.resume();
-    res.once('drain', this.resume);
+    res.onDrain(this.resume);
     return false;
   }
 
   onComplete(): void {
     this.settle();
     if (this.discard) this.owner.failed(this.ctx, this.rt, this, 'status');
-    else if (!this.ended) this.ctx.res.end();
+    else if (!this.ended) this.ctx.x.end();
   }
 
   onError(err: Error): void {
@@ -158,9 +158,9 @@ export class UpstreamAttempt implements ExchangeHandler {
         );
       }
     }
-    if (ctx.res.headersSent) {
+    if (ctx.x.headersSent) {
       // The response already started: a retry would mix two bodies. Cut the client off.
-      ctx.res.destroy();
+      ctx.x.destroy();
       return;
     }
     this.owner.failed(ctx, rt, this, kind);

@@ -1,6 +1,5 @@
 import type { EdgeContext } from '../context.js';
 import { respondError } from '../outbound/respond.js';
-import { run } from '../pipeline.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, PAUSED, type Stage } from '../stage.js';
 
@@ -8,12 +7,12 @@ import { CONTINUE, PAUSED, type Stage } from '../stage.js';
  * Drill faults, off unless set on the admin port: black-hole (the request is
  * never answered, as if the region vanished), a share of failures, or added latency.
  */
-export const fault: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+export const fault: Stage = (ctx: EdgeContext, rt: EdgeRuntime, resume) => {
   const f = rt.faultSettings;
   if (!rt.faultActive || ctx.stage > 1) return CONTINUE;
   if (f.blackhole) {
     ctx.outcome = 'fault';
-    rt.holdBlackholed(ctx.req.socket);
+    rt.holdBlackholed(ctx.x);
     return PAUSED;
   }
   if (f.errorRate > 0 && Math.random() < f.errorRate) {
@@ -23,7 +22,7 @@ export const fault: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   }
   if (f.latencyMs > 0) {
     setTimeout(() => {
-      if (!ctx.finished) run(ctx, rt);
+      if (!ctx.finished) resume(ctx, rt);
     }, f.latencyMs).unref();
     return PAUSED;
   }

@@ -5,7 +5,7 @@ import { CONTINUE, DONE, type Stage } from '../stage.js';
 
 /** `/meridian/health` answers on the data port for any Host: peers and the witness probe it. */
 export const meridianPaths: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
-  const url = ctx.req.url!;
+  const url = ctx.x.target;
   if (url.length < 9 || !url.startsWith('/meridian/')) return CONTINUE;
   if (url === '/meridian/health' || url.startsWith('/meridian/health?')) {
     ctx.outcome = 'served';

@@ -1,22 +1,9 @@
 import type { EdgeContext } from '../context.js';
+import { HOP_BY_HOP } from '../hop-by-hop.js';
 import { respondError } from '../outbound/respond.js';
 import { HOP_HEADER, INTERNAL_PREFIX, SIGNATURE_HEADER } from '../peer-auth.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, DONE, type Stage } from '../stage.js';
-
-/** Headers that describe one connection, never forwarded (RFC 9110 7.6.1). */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-]);
 
 const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
 
@@ -31,14 +18,14 @@ const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
  * an ambiguous request through to an origin.
  */
 export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
-  const req = ctx.req;
-  const url = req.url ?? '';
+  const x = ctx.x;
+  const url = x.target;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
     return bad(ctx, rt, 'request target must be a path starting with /');
   }
-  const raw = req.rawHeaders;
+  const raw = x.rawHeaders;
   const out: string[] = [];
-  const info = rt.locator.socketInfo(req.socket);
+  const info = rt.locator.connectionInfo(x);
   let contentLength: string | undefined;
   let hostSeen = false;
   let chunked = false;
@@ -145,7 +132,7 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
  * peer-auth.ts); from anyone else they are dropped unread.
  */
 function believePeer(ctx: EdgeContext, rt: EdgeRuntime, internal: string[], signature: string | undefined) {
-  if (!rt.peerAuth.verify(ctx.req.method!, ctx.req.url!, ctx.host, internal, signature)) return;
+  if (!rt.peerAuth.verify(ctx.x.method, ctx.x.target, ctx.host, internal, signature)) return;
   for (let i = 0; i < internal.length; i += 2) {
     if (internal[i] === HOP_HEADER) ctx.hop = true;
     else if (internal[i] === rt.priorityHeader) ctx.priorityHeader = internal[i + 1].trim().toLowerCase();

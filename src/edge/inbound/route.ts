@@ -22,7 +22,7 @@ export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     return CONTINUE;
   }
   const snapshot = rt.snapshot;
-  const info = rt.locator.socketInfo(ctx.req.socket);
+  const info = rt.locator.connectionInfo(ctx.x);
   const decision = rt.locator.decisionFor(info, ctx.clientIp, snapshot);
   ctx.decision = decision;
   rt.stats.countDemand(decision.home);

@@ -1,6 +1,6 @@
 import type { EdgeContext } from '../context.js';
-import { NORMAL, PRIORITY_BY_NAME } from '../context.js';
 import { respondError } from '../outbound/respond.js';
+import { NORMAL, PRIORITY_BY_NAME } from '../priority.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, DONE, type Stage } from '../stage.js';
 
@@ -15,7 +15,7 @@ export const shed: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   let priority = ctx.priorityHeader !== undefined ? PRIORITY_BY_NAME.get(ctx.priorityHeader) : undefined;
   if (priority === undefined) {
     priority = NORMAL;
-    const url = ctx.req.url!;
+    const url = ctx.x.target;
     for (const rule of service.priorities) {
       if (url.startsWith(rule.pathPrefix)) {
         priority = rule.priority;

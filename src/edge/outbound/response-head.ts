@@ -1,5 +1,5 @@
 import type { EdgeContext } from '../context.js';
-import { HOP_BY_HOP } from '../inbound/request-head.js';
+import { HOP_BY_HOP } from '../hop-by-hop.js';
 import type { EdgeRuntime } from '../runtime.js';
 
 /** Lengths of the header names this stage looks at (hop-by-hop, ours, Content-Length): others pass unread. */
@@ -56,8 +56,8 @@ export function writeResponseHead(
   const attempts = attemptsHeader(ctx, rt, peerAttempts);
   if (attempts !== undefined) out.push('x-meridian-attempts', attempts);
   ctx.servedBy = region;
-  ctx.res.writeHead(status, out);
-  return ctx.req.method === 'HEAD' || Number.isNaN(contentLength) ? -1 : contentLength;
+  ctx.x.writeHead(status, out);
+  return ctx.x.method === 'HEAD' || Number.isNaN(contentLength) ? -1 : contentLength;
 }
 
 /** "region origin status ms" per attempt, comma separated; undefined when not asked for. */
