@@ -2,7 +2,7 @@ import type { Cancelable, EdgeContext } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { writeResponseHead } from '../outbound/response-head.js';
 import type { EdgeRuntime } from '../runtime.js';
-import type { Exchange, ExchangeHandler } from '../upstream/exchange.js';
+import type { Exchange, ExchangeHandler, UpstreamError } from '../upstream/exchange.js';
 import type { H1Pool } from '../upstream/pool.js';
 
 const SMALL_BODY = 16 * 1024;
@@ -15,25 +15,6 @@ export interface AttemptOwner {
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind): void;
   /** Whether a 502/503/504 from this attempt should be retried instead of passed on. */
   wouldRetry(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): boolean;
-}
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EADDRNOTAVAIL',
-]);
-
-export function classify(err: Error & { code?: string; kind?: FailureKind }): FailureKind {
-  if (err.kind !== undefined) return err.kind;
-  const code = err.code ?? '';
-  if (CONNECT_CODES.has(code)) return 'connect';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
-  if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
-    return 'protocol';
-  return 'reset';
 }
 
 /**
@@ -142,12 +123,12 @@ export class UpstreamAttempt implements ExchangeHandler, Cancelable {
     else if (!this.ended) this.ctx.x.end();
   }
 
-  onError(err: Error): void {
+  onError(err: UpstreamError): void {
     this.settle();
     this.error = err;
     const { ctx, rt } = this;
     if (ctx.finished) return;
-    const kind = classify(err);
+    const kind = err.kind;
     if (this.status === 0) this.record(kind === 'timeout' ? 504 : 502);
     if (this.origin !== null && (kind === 'connect' || kind === 'reset' || kind === 'timeout')) {
       this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
