@@ -8,7 +8,6 @@ import { connect, createServer, type Http2Server, type ServerHttp2Stream } from 
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { H2Exchange } from '../src/edge/exchange/h2.js';
-import { serve } from '../src/edge/pipeline.js';
 import { closeServer, echo, type InProcessEdge, inProcessEdge, startOrigin } from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
@@ -23,7 +22,7 @@ before(async () => {
   edge = await inProcessEdge(cfg.file, 'us-east-1');
   h2 = createServer();
   h2.on('stream', (stream: ServerHttp2Stream, _h: unknown, _f: number, raw: string[]) =>
-    serve(new H2Exchange(stream, raw), edge.edge.runtime),
+    edge.edge.pipeline.serve(new H2Exchange(stream, raw)),
   );
   await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
   port = (h2.address() as AddressInfo).port;

@@ -7,11 +7,10 @@ import type { SnapshotSource } from '../feed/source.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { AdminServer, adminAccess } from './admin.js';
-import type { ClientExchange } from './exchange/client-exchange.js';
 import { type EdgeResponse, InProcessExchange, type InProcessRequest } from './exchange/in-process.js';
 import type { FaultSettings } from './fault.js';
 import { FastListener } from './inbound-fast/listener.js';
-import { serve } from './pipeline.js';
+import { Pipeline } from './pipeline.js';
 import { ReportCollector } from './report.js';
 import { EdgeRuntime } from './runtime.js';
 import {
@@ -52,6 +51,8 @@ export function defaultListen(config: MeridianConfig, region: string): string {
 /** One edge in one process: data plane, admin port, report collector. */
 export class Edge {
   readonly runtime: EdgeRuntime;
+  /** Runs every request; a listener the edge does not own (an HTTP/2 one) hands its exchanges to serve(). */
+  readonly pipeline: Pipeline;
   private readonly server: Server;
   /** Plain HTTP: simple requests skip Node's HTTP server (src/edge/inbound-fast). */
   private readonly fast: FastListener | null;
@@ -77,7 +78,8 @@ export class Edge {
       scheme: o.config.edge.tls ? 'https' : 'http',
     });
     const rt = this.runtime;
-    const handle = (x: ClientExchange) => serve(x, rt);
+    this.pipeline = new Pipeline(rt);
+    const handle = this.pipeline.serve;
     this.server = createDataServer({
       edge: o.config.edge,
       region: o.region,
@@ -147,7 +149,7 @@ export class Edge {
     const u = absolute ? new URL(url) : null;
     const target = u === null ? url : `${u.pathname}${u.search}`;
     const x = new InProcessExchange(target, u?.host ?? 'localhost', init);
-    serve(x, this.runtime);
+    this.pipeline.serve(x);
     return x.response;
   }
 

@@ -10,34 +10,41 @@ import { shed } from './inbound/shed.js';
 import { finish } from './outbound/finish.js';
 import { respondError } from './outbound/respond.js';
 import type { EdgeRuntime } from './runtime.js';
-import { CONTINUE, type Stage } from './stage.js';
+import { CONTINUE, type Resume, type Stage } from './stage.js';
 
 /** Inbound stages in order (data, as CoreDNS's plugin.cfg); then the proxy endpoint. */
 export const INBOUND: readonly Stage[] = [fault, requestHead, meridianPaths, selectService, route, shed];
 
-/** One request from any listener (or edge.request()): inbound stages -> endpoint -> outbound. */
-export function serve(x: ClientExchange, rt: EdgeRuntime): void {
-  const ctx = new EdgeContext(x, performance.now());
-  rt.stats.inFlight++;
-  rt.opened(x);
-  x.onClose(() => {
-    rt.closed(x);
-    finish(ctx, rt);
-  });
-  try {
-    run(ctx, rt);
-  } catch (e) {
-    rt.log.error({ err: e }, 'edge pipeline failed');
-    ctx.outcome = 'failed';
-    respondError(ctx, rt, 'INTERNAL', 'internal error');
-  }
-}
+/** Runs requests from any listener (or edge.request()): inbound stages -> endpoint -> outbound. */
+export class Pipeline {
+  /** Given to stages, so one that paused goes on from where it stopped. */
+  private readonly resume: Resume = (ctx) => this.run(ctx);
 
-/** Runs the stages from where the request stands; a paused stage calls it again. */
-export function run(ctx: EdgeContext, rt: EdgeRuntime): void {
-  while (ctx.stage < INBOUND.length) {
-    const verdict = INBOUND[ctx.stage++](ctx, rt, run);
-    if (verdict !== CONTINUE) return;
+  constructor(private readonly rt: EdgeRuntime) {}
+
+  readonly serve = (x: ClientExchange): void => {
+    const rt = this.rt;
+    const ctx = new EdgeContext(x, performance.now());
+    rt.stats.inFlight++;
+    rt.opened(x);
+    x.onClose(() => {
+      rt.closed(x);
+      finish(ctx, rt);
+    });
+    try {
+      this.run(ctx);
+    } catch (e) {
+      rt.log.error({ err: e }, 'edge pipeline failed');
+      ctx.outcome = 'failed';
+      respondError(ctx, rt, 'INTERNAL', 'internal error');
+    }
+  };
+
+  private run(ctx: EdgeContext): void {
+    while (ctx.stage < INBOUND.length) {
+      const verdict = INBOUND[ctx.stage++](ctx, this.rt, this.resume);
+      if (verdict !== CONTINUE) return;
+    }
+    proxy(ctx, this.rt);
   }
-  proxy(ctx, rt);
 }

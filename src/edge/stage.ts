@@ -7,6 +7,6 @@ export const DONE = 1;
 export const PAUSED = 2;
 
 /** Runs the rest of the pipeline for a request a stage paused (given by the runner, so stages need not import it). */
-export type Resume = (ctx: EdgeContext, rt: EdgeRuntime) => void;
+export type Resume = (ctx: EdgeContext) => void;
 
 export type Stage = (ctx: EdgeContext, rt: EdgeRuntime, resume: Resume) => number;

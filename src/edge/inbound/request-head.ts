@@ -1,11 +1,18 @@
 import type { EdgeContext } from '../context.js';
 import { HOP_BY_HOP } from '../hop-by-hop.js';
-import { respondError } from '../outbound/respond.js';
+import { type RespondNeeds, respondError } from '../outbound/respond.js';
 import { HOP_HEADER, INTERNAL_PREFIX, SIGNATURE_HEADER } from '../peer-auth.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { CONTINUE, DONE, type Stage } from '../stage.js';
+import { CONTINUE, DONE } from '../stage.js';
 
 const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
+
+/** What this stage reads from the runtime. */
+type Needs = RespondNeeds &
+  Pick<
+    EdgeRuntime,
+    'locator' | 'clientAddressHeader' | 'priorityHeader' | 'peerAuth' | 'scheme' | 'viaToken'
+  >;
 
 /**
  * Checks the request head and builds the headers to send upstream in one pass
@@ -17,7 +24,7 @@ const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
  * checks (one body length, chunked only) so a lenient parser can never let
  * an ambiguous request through to an origin.
  */
-export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+export const requestHead = (ctx: EdgeContext, rt: Needs): number => {
   const x = ctx.x;
   const url = x.target;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
@@ -131,7 +138,7 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
  * Internal headers take effect only when a peer edge signed them (see
  * peer-auth.ts); from anyone else they are dropped unread.
  */
-function believePeer(ctx: EdgeContext, rt: EdgeRuntime, internal: string[], signature: string | undefined) {
+function believePeer(ctx: EdgeContext, rt: Needs, internal: string[], signature: string | undefined) {
   if (!rt.peerAuth.verify(ctx.x.method, ctx.x.target, ctx.host, internal, signature)) return;
   for (let i = 0; i < internal.length; i += 2) {
     if (internal[i] === HOP_HEADER) ctx.hop = true;
@@ -145,7 +152,7 @@ function passedHere(via: string, token: string): boolean {
   return via.split(',').some((v) => v.trim() === token);
 }
 
-function bad(ctx: EdgeContext, rt: EdgeRuntime, why: string): number {
+function bad(ctx: EdgeContext, rt: Needs, why: string): number {
   ctx.outcome = 'rejected';
   respondError(ctx, rt, 'BAD_REQUEST', why, true);
   return DONE;

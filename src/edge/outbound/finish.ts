@@ -7,7 +7,7 @@ import type { EdgeRuntime } from '../runtime.js';
  * cut off): a client that left cancels the upstream attempt, the limiter slot
  * is given back with the latency sample, then metrics and the access log.
  */
-export function finish(ctx: EdgeContext, rt: EdgeRuntime): void {
+export function finish(ctx: EdgeContext, rt: Pick<EdgeRuntime, 'region' | 'stats' | 'accessLog'>): void {
   if (ctx.finished) return;
   ctx.finished = true;
   const now = performance.now();

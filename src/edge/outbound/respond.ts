@@ -1,12 +1,15 @@
 import { ERRORS, type ErrorCode } from '../../errors.js';
 import type { EdgeContext } from '../context.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { attemptsHeader } from './response-head.js';
+import { attemptsHeader, type HeadNeeds } from './response-head.js';
+
+/** What the edge's own answers read from the runtime. */
+export type RespondNeeds = HeadNeeds;
 
 /** Answers from the edge itself: JSON error body with the code from src/errors.ts. */
 export function respondError(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: RespondNeeds,
   code: ErrorCode,
   message: string,
   closeConnection = false,
@@ -29,7 +32,7 @@ export function respondError(
   x.end(body);
 }
 
-export function respondJson(ctx: EdgeContext, rt: EdgeRuntime, status: number, value: unknown): void {
+export function respondJson(ctx: EdgeContext, rt: RespondNeeds, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   ctx.servedBy = rt.region;
   ctx.x.writeHead(status, [
@@ -46,7 +49,11 @@ export function respondJson(ctx: EdgeContext, rt: EdgeRuntime, status: number, v
 }
 
 /** 307 to the region's edge: the method and body are kept by the client. */
-export function redirect(ctx: EdgeContext, rt: EdgeRuntime, region: string): void {
+export function redirect(
+  ctx: EdgeContext,
+  rt: RespondNeeds & Pick<EdgeRuntime, 'edgeUrls'>,
+  region: string,
+): void {
   const base = rt.edgeUrls.get(region) ?? '';
   const location = base.replace(/\/$/, '') + ctx.x.target;
   ctx.servedBy = rt.region;

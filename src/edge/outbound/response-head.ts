@@ -2,6 +2,9 @@ import type { EdgeContext } from '../context.js';
 import { HOP_BY_HOP } from '../hop-by-hop.js';
 import type { EdgeRuntime } from '../runtime.js';
 
+/** What writing a response head reads from the runtime. */
+export type HeadNeeds = Pick<EdgeRuntime, 'region' | 'config'>;
+
 /** Lengths of the header names this stage looks at (hop-by-hop, ours, Content-Length): others pass unread. */
 const SPECIAL_LENGTH = new Uint8Array(32);
 for (const n of [...HOP_BY_HOP, 'x-meridian-region', 'x-meridian-attempts', 'content-length'])
@@ -18,7 +21,7 @@ const STANDARD_TOKENS = new Set(['keep-alive', 'close', 'upgrade']);
  */
 export function writeResponseHead(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: HeadNeeds,
   status: number,
   raw: string[],
   fromPeer: boolean,
@@ -63,7 +66,7 @@ export function writeResponseHead(
 /** "region origin status ms" per attempt, comma separated; undefined when not asked for. */
 export function attemptsHeader(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: HeadNeeds,
   peerAttempts: string | undefined,
 ): string | undefined {
   const mode = rt.config.edge.attemptsHeader;
