@@ -3,7 +3,7 @@
 // prints a line per region whose headroom is low or that has a gap.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withReplication } from '../src/edge/run.js';
+import { withReplication } from '../src/edge/run-shared.js';
 import { type EdgeReport, parseEdgeReport } from '../src/feed/report.js';
 import { startFakeEdge } from './control-fake-edge.js';
 import { api, startTestControl, TOKENS } from './control-fixtures.js';

@@ -94,6 +94,17 @@ export interface TestEdge {
 export const TEST_PEER_KEY_ENV = 'MERIDIAN_TEST_EDGE_PEER_KEY';
 process.env[TEST_PEER_KEY_ENV] ??= 'edge-test-peer-key-0123456789abcdef';
 
+async function edgeConfig(file: string, peerKey: boolean | undefined) {
+  const source = new FileSnapshotSource(file, { intervalMs: 200 });
+  await source.start();
+  let config: MeridianConfig = source.config();
+  if (peerKey !== false && config.edge.peers.key === undefined) {
+    const peers = { ...config.edge.peers, key: `env:${TEST_PEER_KEY_ENV}` };
+    config = { ...config, edge: { ...config.edge, peers } };
+  }
+  return { source, config };
+}
+
 /**
  * An edge in this process for `region`, following `file`, listening where the
  * file says. Edges share a peer key (as a deployment should) unless the file
@@ -105,13 +116,7 @@ export async function startEdge(
   options: { listen?: string; peerKey?: boolean } = {},
 ): Promise<TestEdge> {
   const log = createLogger('edge', process.env.EDGE_TEST_LOG ?? 'silent');
-  const source = new FileSnapshotSource(file, { intervalMs: 200 });
-  await source.start();
-  let config: MeridianConfig = source.config();
-  if (options.peerKey !== false && config.edge.peers.key === undefined) {
-    const peers = { ...config.edge.peers, key: `env:${TEST_PEER_KEY_ENV}` };
-    config = { ...config, edge: { ...config.edge, peers } };
-  }
+  const { source, config } = await edgeConfig(file, options.peerKey);
   const edge = new Edge({
     config,
     region,
@@ -127,6 +132,38 @@ export async function startEdge(
     url: `http://${listen}`,
     admin: `http://${admin}`,
     source,
+    async close() {
+      await edge.close();
+      await source.close();
+    },
+  };
+}
+
+export interface InProcessEdge {
+  edge: Edge;
+  source: FileSnapshotSource;
+  /** edge.request(): the pipeline without a client socket. */
+  request: Edge['request'];
+  close(): Promise<void>;
+}
+
+/**
+ * An edge for `region` without a data listener or admin port: requests go in
+ * through edge.request(). Its origins and peer edges are still real sockets.
+ */
+export async function inProcessEdge(
+  file: string,
+  region: string,
+  options: { peerKey?: boolean } = {},
+): Promise<InProcessEdge> {
+  const log = createLogger('edge', process.env.EDGE_TEST_LOG ?? 'silent');
+  const { source, config } = await edgeConfig(file, options.peerKey);
+  const edge = new Edge({ config, region, source, geo: await sharedGeo(), log, listen: false, admin: false });
+  await edge.start();
+  return {
+    edge,
+    source,
+    request: (url, init) => edge.request(url, init),
     async close() {
       await edge.close();
       await source.close();

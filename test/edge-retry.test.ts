@@ -1,14 +1,17 @@
 // Which failed requests the edge retries in another region: statuses per
 // service, and idempotent requests with a small body (read first, then sent
 // again whole); everything else reaches the client as the origin answered.
+// The client's side runs in process (edge.request()); origins and the
+// us-west-2 edge are real servers.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { request } from 'undici';
 import {
   appendYaml,
   closeServer,
   echo,
+  type InProcessEdge,
+  inProcessEdge,
   startEdge,
   startOrigin,
   type TestEdge,
@@ -17,8 +20,8 @@ import {
 import { configWithFreePorts } from './helpers/ports.js';
 
 const servers: Server[] = [];
-const edges: TestEdge[] = [];
-let east: TestEdge;
+const edges: (TestEdge | InProcessEdge)[] = [];
+let east: InProcessEdge;
 /** What the failing us-east-1 origins answer next. */
 let eastStatus = 500;
 
@@ -42,7 +45,7 @@ before(async () => {
     );
   }
   for (const p of [9201, 9202]) servers.push(await startOrigin(cfg.port(p), echo));
-  east = await startEdge(cfg.file, 'us-east-1');
+  east = await inProcessEdge(cfg.file, 'us-east-1');
   edges.push(east, await startEdge(cfg.file, 'us-west-2'));
   const seen = () => east.edge.runtime.peers.byRegion.get('us-west-2')!.okAt > 0;
   assert.ok((await waitFor(seen, 5000)) >= 0, 'east reaches the us-west-2 edge');
@@ -59,13 +62,8 @@ async function send(
   host = 'api.example.com',
   extra: Record<string, string> = {},
 ) {
-  const res = await request(`${east.url}/items/1`, {
-    method: method as 'PUT',
-    headers: { host, ...extra },
-    body,
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, region: res.headers['x-meridian-region'], text };
+  const res = await east.request(`http://${host}/items/1`, { method, headers: extra, body });
+  return { status: res.status, region: res.headers['x-meridian-region'], text: res.text() };
 }
 
 test('a 500 is retried in us-west-2 when the service lists it in retryStatuses', async () => {

@@ -1,28 +1,38 @@
 // Active-active at the edge: a client whose home is another region is served
 // there (X-Forwarded-For believed only from trusted peers), by proxy or 307;
-// a PARTITIONED or unreachable home region means serving locally.
+// a PARTITIONED or unreachable home region means serving locally. The client
+// side runs in process (edge.request()); origins and us-west-2's edge are real
+// servers, so the proxied requests cross a socket.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { Client, request } from 'undici';
 import { parseEdgeReport } from '../src/feed/report.js';
-import { closeServer, echo, startEdge, startOrigin, type TestEdge, waitFor } from './edge-fixtures.js';
+import {
+  closeServer,
+  echo,
+  type InProcessEdge,
+  inProcessEdge,
+  startEdge,
+  startOrigin,
+  type TestEdge,
+  waitFor,
+} from './edge-fixtures.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
-const HOST = 'api.example.com';
+const API = 'http://api.example.com';
 const SEATTLE = '24.16.0.1';
 let cfg: Awaited<ReturnType<typeof configWithFreePorts>>;
-let east: TestEdge;
+let east: InProcessEdge;
 let west: TestEdge;
 const origins: Server[] = [];
 
 before(async () => {
   cfg = await configWithFreePorts('examples/two-regions.yaml');
   for (const p of [9101, 9102, 9201, 9202]) origins.push(await startOrigin(cfg.port(p), echo));
-  east = await startEdge(cfg.file, 'us-east-1');
   west = await startEdge(cfg.file, 'us-west-2');
-  // Each edge probes the other's /meridian/health; wait until they see each other.
+  east = await inProcessEdge(cfg.file, 'us-east-1');
+  // us-east-1 probes us-west-2's /meridian/health; wait until it sees it.
   const reachable = () => east.edge.runtime.peers.byRegion.get('us-west-2')!.okAt > 0;
   assert.ok((await waitFor(reachable, 5000)) >= 0, 'us-east-1 reaches us-west-2');
 });
@@ -33,69 +43,62 @@ after(async () => {
 });
 
 test('a Seattle client at us-east-1 (X-Forwarded-For from 127.0.0.1) is served by us-west-2', async () => {
-  const res = await request(`${east.url}/who`, {
-    headers: { host: HOST, 'x-forwarded-for': SEATTLE, 'x-meridian-debug': 'attempts' },
+  const res = await east.request(`${API}/who`, {
+    headers: { 'x-forwarded-for': SEATTLE, 'x-meridian-debug': 'attempts' },
   });
-  const body = (await res.body.json()) as { headers: Record<string, string> };
-  assert.equal(res.statusCode, 200);
+  const body = res.json() as { headers: Record<string, string> };
+  assert.equal(res.status, 200);
   assert.equal(res.headers['x-meridian-region'], 'us-west-2');
-  assert.match(String(res.headers['x-meridian-attempts']), /^us-west-2 /);
+  assert.match(res.headers['x-meridian-attempts'], /^us-west-2 /);
   assert.match(body.headers['x-forwarded-for'], new RegExp(`^${SEATTLE}, `));
   assert.match(body.headers.via, /meridian-us-east-1, 1.1 meridian-us-west-2/);
 });
 
+test('a Seattle client connecting from its own address is served by us-west-2', async () => {
+  const res = await east.request(`${API}/who`, { remoteAddress: SEATTLE });
+  assert.equal(res.headers['x-meridian-region'], 'us-west-2');
+  assert.match(res.json().headers['x-forwarded-for'], new RegExp(`^${SEATTLE}, `));
+});
+
 test('the same header from an untrusted peer (127.0.0.2) is ignored', async () => {
-  const client = new Client(east.url, { localAddress: '127.0.0.2' });
-  try {
-    const res = await client.request({
-      path: '/who',
-      method: 'GET',
-      headers: { host: HOST, 'x-forwarded-for': SEATTLE },
-    });
-    const body = (await res.body.json()) as { headers: Record<string, string> };
-    assert.equal(res.statusCode, 200);
-    assert.equal(res.headers['x-meridian-region'], 'us-east-1');
-    assert.equal(body.headers['x-forwarded-for'], '127.0.0.2', 'the forged header is not passed on');
-  } finally {
-    await client.close();
-  }
+  const res = await east.request(`${API}/who`, {
+    remoteAddress: '127.0.0.2',
+    headers: { 'x-forwarded-for': SEATTLE },
+  });
+  const body = res.json() as { headers: Record<string, string> };
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['x-meridian-region'], 'us-east-1');
+  assert.equal(body.headers['x-forwarded-for'], '127.0.0.2', 'the forged header is not passed on');
 });
 
 test('a local client stays local; a client cannot claim a hop (only a signed hop from a peer is believed)', async () => {
-  const local = await request(`${east.url}/x`, { headers: { host: HOST } });
-  await local.body.dump();
+  const local = await east.request(`${API}/x`);
   assert.equal(local.headers['x-meridian-region'], 'us-east-1');
-  const hop = await request(`${east.url}/x`, {
-    headers: { host: HOST, 'x-forwarded-for': SEATTLE, 'x-meridian-hop': '1' },
+  const hop = await east.request(`${API}/x`, {
+    headers: { 'x-forwarded-for': SEATTLE, 'x-meridian-hop': '1' },
   });
-  await hop.body.dump();
   assert.equal(hop.headers['x-meridian-region'], 'us-west-2', 'signed hops only: see edge-peer-trust');
 });
 
 test('misrouted: redirect per service; a PARTITIONED home region is served locally', async () => {
   const original = readFileSync(cfg.file, 'utf8');
-  writeFileSync(cfg.file, original.replace('    healthCheck:', '    misrouted: redirect\n    healthCheck:'));
+  const file = `${cfg.file}.redirect.yaml`;
+  writeFileSync(file, original.replace('    healthCheck:', '    misrouted: redirect\n    healthCheck:'));
   // Services are built at start: a new edge picks the redirect setting up.
-  const redirecting = await startEdge(cfg.file, 'us-east-1', { listen: '127.0.0.1:0' });
+  const redirecting = await inProcessEdge(file, 'us-east-1');
   try {
-    const res = await request(`${redirecting.url}/path?q=1`, {
-      headers: { host: HOST, 'x-forwarded-for': SEATTLE },
-    });
-    await res.body.dump();
-    assert.equal(res.statusCode, 307);
+    const res = await redirecting.request(`${API}/path?q=1`, { headers: { 'x-forwarded-for': SEATTLE } });
+    assert.equal(res.status, 307);
     assert.equal(res.headers.location, `http://127.0.0.1:${cfg.port(8201)}/path?q=1`);
   } finally {
     await redirecting.close();
   }
   // The snapshot says us-west-2 is PARTITIONED: no proxying to it.
-  writeFileSync(cfg.file, original);
-  east.source.poll(); // take the restored file now, so the reload timer cannot undo the snapshot set below
   const snap = east.edge.runtime.snapshot;
   const regions = new Map(snap.regions);
   regions.set('us-west-2', { ...regions.get('us-west-2')!, health: 'PARTITIONED' });
   east.edge.runtime.snapshot = { ...snap, version: snap.version + 1000, regions };
-  const res = await request(`${east.url}/p`, { headers: { host: HOST, 'x-forwarded-for': SEATTLE } });
-  await res.body.dump();
+  const res = await east.request(`${API}/p`, { headers: { 'x-forwarded-for': SEATTLE } });
   assert.equal(res.headers['x-meridian-region'], 'us-east-1');
   east.edge.runtime.snapshot = snap;
 });
@@ -103,8 +106,7 @@ test('misrouted: redirect per service; a PARTITIONED home region is served local
 test('collect() builds the EdgeReport control expects: demand by home region, peers, origins', async () => {
   east.edge.collect(); // start a fresh interval
   for (let i = 0; i < 3; i++) {
-    const res = await request(`${east.url}/d${i}`, { headers: { host: HOST, 'x-forwarded-for': SEATTLE } });
-    await res.body.dump();
+    await east.request(`${API}/d${i}`, { headers: { 'x-forwarded-for': SEATTLE } });
   }
   const report = parseEdgeReport(east.edge.collect());
   assert.equal(report.region, 'us-east-1');

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { replicationSchema } from '../src/config/schema/replication.js';
-import { withReplicationLag } from '../src/edge/run.js';
+import { withReplicationLag } from '../src/edge/run-shared.js';
 import type { EdgeReport } from '../src/feed/report.js';
 import { connectNatsTransport } from '../src/replication/nats-transport.js';
 import { startRegionLagProbe } from '../src/replication/region.js';

@@ -8,8 +8,8 @@ import { type AdminBackend, AdminServer, adminAccess } from './admin.js';
 import { defaultListen, Edge } from './edge.js';
 import { type FaultSettings, NO_FAULT } from './fault.js';
 import { ReportCollector } from './report.js';
-import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run.js';
-import { drainTimeoutOf, openSource, reloadEdgeConfig, withReplication } from './run.js';
+import type { ReadyLine, RunEdgeOptions, RunningEdge } from './run-shared.js';
+import { drainTimeoutOf, openSource, reloadEdgeConfig, withReplication } from './run-shared.js';
 import { formatHostPort, parseHostPort } from './server.js';
 import { mergeStats, type StatsSnapshot } from './stats.js';
 

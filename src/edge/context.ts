@@ -1,17 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from '../core/model.js';
-import type { UpstreamAttempt } from './endpoint/upstream.js';
+import type { ClientExchange } from './exchange/client-exchange.js';
+import type { Outcome } from './outcome.js';
+import { NORMAL } from './priority.js';
 import type { ServiceRuntime } from './service-runtime.js';
-
-/** Priority classes: lower is more important. */
-export const CRITICAL = 0;
-export const NORMAL = 1;
-export const BEST_EFFORT = 2;
-export const PRIORITY_BY_NAME: ReadonlyMap<string, number> = new Map([
-  ['critical', CRITICAL],
-  ['normal', NORMAL],
-  ['best-effort', BEST_EFFORT],
-]);
 
 /** One try at serving the request: for logs, metrics and x-meridian-attempts. */
 export interface Attempt {
@@ -24,18 +15,10 @@ export interface Attempt {
 /** What the inbound stages decided; the endpoint acts on it. */
 export type Route = 'local' | 'remote' | 'redirect';
 
-/** How the request ended, for metrics and the access log. */
-export type Outcome =
-  | 'served'
-  | 'proxied'
-  | 'retried'
-  | 'failover'
-  | 'redirected'
-  | 'shed'
-  | 'failed'
-  | 'rejected'
-  | 'aborted'
-  | 'fault';
+/** The upstream attempt in flight, as far as a client that leaves needs it. */
+export interface Cancelable {
+  cancel(): void;
+}
 
 /**
  * The request as it moves through inbound stages -> endpoint -> outbound.
@@ -75,12 +58,12 @@ export class EdgeContext {
   servedBy = '';
   stage = 0;
   /** The attempt in flight, so a client abort can cancel it. */
-  current: UpstreamAttempt | null = null;
+  current: Cancelable | null = null;
   finished = false;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    /** The request and its response, whatever listener carries them. */
+    readonly x: ClientExchange,
     readonly startedAt: number,
   ) {}
 

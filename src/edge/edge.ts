@@ -7,8 +7,10 @@ import type { SnapshotSource } from '../feed/source.js';
 import type { GeoLocator } from '../geo/index.js';
 import type { Logger } from '../log.js';
 import { AdminServer, adminAccess } from './admin.js';
+import { type EdgeResponse, InProcessExchange, type InProcessRequest } from './exchange/in-process.js';
 import type { FaultSettings } from './fault.js';
 import { FastListener } from './inbound-fast/listener.js';
+import { Pipeline } from './pipeline.js';
 import { ReportCollector } from './report.js';
 import { EdgeRuntime } from './runtime.js';
 import {
@@ -27,8 +29,8 @@ export interface EdgeOptions {
   source: SnapshotSource;
   geo: GeoLocator;
   log: Logger;
-  /** Data-plane address; default edge.listen, else the region's edge URL. */
-  listen?: string;
+  /** Data-plane address; default edge.listen, else the region's edge URL. false: none (edge.request() only). */
+  listen?: string | false;
   /** Admin address; default edge.admin. false: no admin server (a cluster worker). */
   admin?: string | false;
   accessLog?: Logger | null;
@@ -49,6 +51,8 @@ export function defaultListen(config: MeridianConfig, region: string): string {
 /** One edge in one process: data plane, admin port, report collector. */
 export class Edge {
   readonly runtime: EdgeRuntime;
+  /** Runs every request; a listener the edge does not own (an HTTP/2 one) hands its exchanges to serve(). */
+  readonly pipeline: Pipeline;
   private readonly server: Server;
   /** Plain HTTP: simple requests skip Node's HTTP server (src/edge/inbound-fast). */
   private readonly fast: FastListener | null;
@@ -73,7 +77,15 @@ export class Edge {
           : o.accessLog,
       scheme: o.config.edge.tls ? 'https' : 'http',
     });
-    this.server = createDataServer(this.runtime);
+    const rt = this.runtime;
+    this.pipeline = new Pipeline(rt);
+    const handle = this.pipeline.serve;
+    this.server = createDataServer({
+      edge: o.config.edge,
+      region: o.region,
+      handle,
+      rejected: (status) => rt.stats.countRequest('-', rt.region, status, 'rejected', 0),
+    });
     const e = o.config.edge;
     this.fast = e.tls
       ? null
@@ -84,7 +96,7 @@ export class Edge {
           idleTimeout: e.timeouts.idle,
           maxConnections: e.maxConnections,
           maxRequestsPerConnection: e.maxRequestsPerConnection,
-          handle: this.runtime.handle,
+          handle,
         });
     this.collector = new ReportCollector(
       o.region,
@@ -92,12 +104,16 @@ export class Edge {
     );
   }
 
-  async start(): Promise<{ listen: string; admin: string | null }> {
+  async start(): Promise<{ listen: string | null; admin: string | null }> {
     this.runtime.start();
-    const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
-    const listening = this.fast?.server ?? this.server;
-    listening.on('drop', () => this.runtime.stats.connectionsRefused++);
-    this.address = await listen(listening, at, (e) => this.o.log.warn({ err: e.message }, 'listener error'));
+    if (this.o.listen !== false) {
+      const at = parseHostPort(this.o.listen ?? defaultListen(this.o.config, this.o.region), '--listen');
+      const listening = this.fast?.server ?? this.server;
+      listening.on('drop', () => this.runtime.stats.connectionsRefused++);
+      this.address = await listen(listening, at, (e) =>
+        this.o.log.warn({ err: e.message }, 'listener error'),
+      );
+    }
     if (this.o.admin !== false) {
       const rt = this.runtime;
       this.admin = new AdminServer(
@@ -118,9 +134,23 @@ export class Edge {
     }
     await this.firstRounds(3000);
     return {
-      listen: formatHostPort(this.address),
+      listen: this.address ? formatHostPort(this.address) : null,
       admin: this.adminAddress ? formatHostPort(this.adminAddress) : null,
     };
+  }
+
+  /**
+   * One request through the pipeline without a client socket (hono's
+   * app.request()): `url` is a path, or an absolute URL whose host becomes
+   * the Host header. Origins and peer edges are still reached over the network.
+   */
+  request(url: string, init: InProcessRequest = {}): Promise<EdgeResponse> {
+    const absolute = /^https?:\/\//i.test(url);
+    const u = absolute ? new URL(url) : null;
+    const target = u === null ? url : `${u.pathname}${u.search}`;
+    const x = new InProcessExchange(target, u?.host ?? 'localhost', init);
+    this.pipeline.serve(x);
+    return x.response;
   }
 
   /** The report control receives every second (see src/feed/report.ts). */

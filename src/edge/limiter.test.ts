@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BEST_EFFORT, CRITICAL, NORMAL } from './context.js';
 import { ConcurrencyLimiter, feedsLimit } from './limiter.js';
+import { BEST_EFFORT, CRITICAL, NORMAL } from './priority.js';
 
 const options = {
   maxInFlight: 10,

@@ -1,4 +1,5 @@
-import { BEST_EFFORT, CRITICAL, type Outcome } from './context.js';
+import type { Outcome } from './outcome.js';
+import { BEST_EFFORT, CRITICAL } from './priority.js';
 
 export interface LimiterOptions {
   /** Hard cap; critical requests may use all of it. */

@@ -1,8 +1,8 @@
-import type { Socket } from 'node:net';
 import { decide } from '../core/decide.js';
 import { cidrContains, parseIp } from '../core/ip.js';
 import type { Client, Decision, Snapshot } from '../core/model.js';
 import { clientAddress, type GeoLocator, type TrustedProxies } from '../geo/index.js';
+import type { ClientExchange } from './exchange/client-exchange.js';
 
 const MAX_ENTRIES = 50_000;
 
@@ -13,12 +13,12 @@ interface SocketInfo {
   decision: Decision | null;
 }
 
-const kInfo = Symbol('meridian.socket');
+const kInfo = Symbol('meridian.connection');
 
 /**
  * Where a request's client is and what decide() says for it. Decisions are
  * cached per client network and snapshot version; a keep-alive connection
- * without X-Forwarded-For keeps its decision on the socket, so the hot path
+ * without X-Forwarded-For keeps its decision on the connection, so the hot path
  * does no lookup at all.
  */
 export class ClientLocator {
@@ -30,11 +30,12 @@ export class ClientLocator {
     private readonly trust: TrustedProxies,
   ) {}
 
-  socketInfo(socket: Socket): SocketInfo {
-    const s = socket as Socket & { [kInfo]?: SocketInfo };
+  /** Kept on the client's connection (see ClientExchange.connection), worked out at its first request. */
+  connectionInfo(x: Pick<ClientExchange, 'connection' | 'remoteAddress'>): SocketInfo {
+    const s = x.connection as { [kInfo]?: SocketInfo };
     let info = s[kInfo];
     if (info === undefined) {
-      const peer = clientAddress(socket.remoteAddress ?? '0.0.0.0', undefined, this.trust);
+      const peer = clientAddress(x.remoteAddress, undefined, this.trust);
       const ip = parseIp(peer);
       const trusted = ip !== null && this.trust.ranges.some((r) => cidrContains(r, ip));
       info = { peer, trusted, version: -1, decision: null };
@@ -43,7 +44,7 @@ export class ClientLocator {
     return info;
   }
 
-  /** The client's address: the socket peer, or X-Forwarded-For when the peer is trusted. */
+  /** The client's address: the connection's peer, or X-Forwarded-For when the peer is trusted. */
   clientIp(info: SocketInfo, forwardedFor: string | undefined): string {
     if (!info.trusted || forwardedFor === undefined) return info.peer;
     return clientAddress(info.peer, forwardedFor, this.trust);

@@ -1,16 +1,14 @@
-import type { Pool } from 'undici';
 import type { MeridianConfig } from '../config/index.js';
 import type { Snapshot } from '../core/model.js';
 import type { Logger } from '../log.js';
-import { requestPool, upstreamPool } from './origins/origin.js';
+import { requestPool } from './origins/origin.js';
 import type { H1Pool } from './upstream/pool.js';
+import { probe } from './upstream/probe.js';
 
 export interface Peer {
   region: string;
   url: string;
-  /** Probes. */
-  pool: Pool;
-  /** Proxied requests. */
+  /** Proxied requests and probes. */
   upstream: H1Pool;
   /** Whether its /meridian/health answered at the last probe. */
   reachable: boolean;
@@ -45,10 +43,9 @@ export class Peers {
         headersTimeout: e.timeouts.headers,
         idleTimeout: e.timeouts.idle,
       };
-      const pool = upstreamPool(r.edge, { ...options, connections: 1 });
       const upstream = requestPool(r.edge, options);
       // Reachable until a probe says otherwise, so a fresh edge can fail over at once.
-      this.byRegion.set(r.id, { region: r.id, url: r.edge, pool, upstream, reachable: true, okAt: 0 });
+      this.byRegion.set(r.id, { region: r.id, url: r.edge, upstream, reachable: true, okAt: 0 });
     }
   }
 
@@ -75,18 +72,7 @@ export class Peers {
   }
 
   private async probe(p: Peer, timeoutMs: number): Promise<void> {
-    let ok = false;
-    try {
-      const res = await p.pool.request({
-        path: '/meridian/health',
-        method: 'GET',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await res.body.dump();
-      ok = res.statusCode === 200;
-    } catch {
-      ok = false;
-    }
+    const ok = (await probe(p.upstream, '/meridian/health', timeoutMs)) === 200;
     if (ok) p.okAt = Date.now();
     if (ok || this.firstFailures.has(p.region)) this.probed.add(p.region);
     else this.firstFailures.add(p.region);
@@ -122,6 +108,5 @@ export class Peers {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     for (const p of this.byRegion.values()) p.upstream.close();
-    await Promise.all([...this.byRegion.values()].map((p) => p.pool.destroy().catch(() => {})));
   }
 }

@@ -1,20 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { MeridianConfig } from '../config/index.js';
 import { readSecret } from '../config/secret.js';
 import type { Snapshot } from '../core/model.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { type GeoLocator, trustedProxies } from '../geo/index.js';
 import type { Logger } from '../log.js';
-import { EdgeContext } from './context.js';
+import type { ClientExchange } from './exchange/client-exchange.js';
 import { type FaultSettings, isFaultActive, NO_FAULT } from './fault.js';
 import { ClientLocator } from './locate.js';
 import { HealthChecker } from './origins/health-check.js';
-import { finish } from './outbound/finish.js';
-import { respondError } from './outbound/respond.js';
 import { PeerAuth } from './peer-auth.js';
 import { Peers } from './peers.js';
-import { run } from './pipeline.js';
 import { RetryBudget } from './retry-budget.js';
 import { type ServiceRuntime, servicesByHost } from './service-runtime.js';
 import { EdgeStats, type StatsSnapshot } from './stats.js';
@@ -30,7 +25,11 @@ export interface RuntimeOptions {
   scheme: 'http' | 'https';
 }
 
-/** Everything one edge process serves with: the pipeline's shared state. */
+/**
+ * Everything one edge process serves with: the pipeline's shared state and
+ * its lifecycle (start, reload, drain, close). It runs no request itself:
+ * pipeline.ts does, and each stage takes what it needs from here.
+ */
 export class EdgeRuntime {
   readonly region: string;
   /** Swapped whole on reload (applyConfig); read it per request, never keep a part of it. */
@@ -56,8 +55,8 @@ export class EdgeRuntime {
   draining = false;
   private becameReady = false;
   /** Responses not yet finished, so a drain can mark them `Connection: close`. */
-  private readonly open = new Set<ServerResponse>();
-  private readonly blackholed = new Set<Socket>();
+  private readonly open = new Set<ClientExchange>();
+  private readonly blackholed = new Set<ClientExchange>();
   private checkers: HealthChecker[] = [];
   private unsubscribe: () => void = () => {};
 
@@ -162,35 +161,18 @@ export class EdgeRuntime {
     this.draining = true;
     // A black-holed request is never answered: waiting for it would only spend the drain timeout.
     this.releaseBlackholed();
-    for (const res of this.open) if (!res.headersSent) closeAfter(res);
+    for (const x of this.open) if (!x.headersSent) x.closeAfterResponse();
   }
 
-  handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new EdgeContext(req, res, performance.now());
-    this.stats.inFlight++;
-    if (this.draining) closeAfter(res);
-    this.open.add(res);
-    res.on('close', () => {
-      this.open.delete(res);
-      finish(ctx, this);
-    });
-    try {
-      run(ctx, this);
-    } catch (e) {
-      this.log.error({ err: e }, 'edge pipeline failed');
-      ctx.outcome = 'failed';
-      respondError(ctx, this, 'INTERNAL', 'internal error');
-    }
-  };
+  /** A request began (pipeline.ts): while draining, its answer closes its connection. */
+  opened(x: ClientExchange): void {
+    if (this.draining) x.closeAfterResponse();
+    this.open.add(x);
+  }
 
-  /** Takes a cross-region retry from the budget, counting both outcomes. */
-  takeRetry(): boolean {
-    if (this.budget.tryRetry()) {
-      this.stats.retries++;
-      return true;
-    }
-    this.stats.retriesDenied++;
-    return false;
+  closed(x: ClientExchange): void {
+    this.open.delete(x);
+    this.blackholed.delete(x);
   }
 
   setFault(f: FaultSettings): void {
@@ -200,14 +182,13 @@ export class EdgeRuntime {
     this.log.warn({ fault: f }, this.faultActive ? 'fault stage enabled' : 'fault stage off');
   }
 
-  /** A black-holed request is never answered; its connection is dropped when the fault ends. */
-  holdBlackholed(socket: Socket): void {
-    this.blackholed.add(socket);
-    socket.once('close', () => this.blackholed.delete(socket));
+  /** A black-holed request is never answered; it is cut off when the fault ends (or the client leaves). */
+  holdBlackholed(x: ClientExchange): void {
+    this.blackholed.add(x);
   }
 
   private releaseBlackholed(): void {
-    for (const s of this.blackholed) s.destroy();
+    for (const x of this.blackholed) x.destroy();
     this.blackholed.clear();
   }
 
@@ -267,11 +248,4 @@ export class EdgeRuntime {
     await this.peers.close();
     await Promise.all([...this.services.values()].map((s) => s.origins?.close()));
   }
-}
-
-/** Node's response or the fast path's: answer with `Connection: close` and close after it. */
-function closeAfter(res: ServerResponse): void {
-  const fast = res as unknown as { keepAlive?: boolean };
-  if (typeof fast.keepAlive === 'boolean') fast.keepAlive = false;
-  else res.shouldKeepAlive = false;
 }

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { EdgeConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
-import type { EdgeRuntime } from './runtime.js';
+import type { ClientExchange } from './exchange/client-exchange.js';
+import { NodeHttpExchange } from './exchange/node-http.js';
+import { sweepInterval } from './sweep.js';
 
 /** How long an idle keep-alive client connection stays open. */
 export const KEEP_ALIVE_TIMEOUT = 5000;
@@ -36,14 +39,23 @@ function rawError(socket: Socket, status: number, text: string, region: string):
   );
 }
 
+export interface DataServerOptions {
+  edge: EdgeConfig;
+  region: string;
+  /** Every request, as an exchange for the pipeline. */
+  handle(x: ClientExchange): void;
+  /** A head the parser refused with `status` (counted, never reaches the pipeline). */
+  rejected(status: number): void;
+}
+
 /**
- * The data-plane listener: a thin loop around the runtime's pipeline. Node's
+ * The data-plane listener: a thin loop around the pipeline. Node's
  * parser (llhttp, strict) refuses malformed heads, conflicting
  * Content-Length/Transfer-Encoding and oversized headers before we see them;
  * those get 400/431 here and never reach an origin.
  */
-export function createDataServer(rt: EdgeRuntime): Server {
-  const e = rt.config.edge;
+export function createDataServer(o: DataServerOptions): Server {
+  const e = o.edge;
   const options = {
     maxHeaderSize: e.maxHeaderSize,
     requireHostHeader: false, // checked in the request-head stage, which answers with our headers
@@ -58,14 +70,14 @@ export function createDataServer(rt: EdgeRuntime): Server {
   const served = new WeakMap<Socket, number>();
   const handle =
     max === 0
-      ? rt.handle
+      ? (req: IncomingMessage, res: ServerResponse) => o.handle(new NodeHttpExchange(req, res))
       : (req: IncomingMessage, res: ServerResponse) => {
           // Node (maxRequestsPerSocket) marks the last allowed answer "Connection: close" but keeps
           // the socket open while pipelined requests follow, answering them 503: close it ourselves.
           const n = (served.get(req.socket) ?? 0) + 1;
           served.set(req.socket, n);
           if (n >= max) res.once('finish', () => req.socket.destroySoon());
-          rt.handle(req, res);
+          o.handle(new NodeHttpExchange(req, res));
         };
   const server = e.tls
     ? createHttpsServer(
@@ -88,16 +100,10 @@ export function createDataServer(rt: EdgeRuntime): Server {
     // on a TLS socket that never finished its handshake, and writing would keep it open.
     if (!err.code?.startsWith('HPE_')) return void socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    rt.stats.countRequest('-', rt.region, status, 'rejected', 0);
-    rawError(socket, status, status === 431 ? 'Request Header Fields Too Large' : 'Bad Request', rt.region);
+    o.rejected(status);
+    rawError(socket, status, status === 431 ? 'Request Header Fields Too Large' : 'Bad Request', o.region);
   });
   return server;
-}
-
-/** How often timers over many connections are checked: a quarter of the shortest, within 10 ms..1 s. */
-export function sweepInterval(...timeouts: number[]): number {
-  const shortest = Math.min(...timeouts.filter((t) => t > 0), 4000);
-  return Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
 }
 
 /** Listens; later server errors (an accept failing with EMFILE) go to `onError`, never unhandled. */

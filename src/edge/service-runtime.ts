@@ -1,7 +1,7 @@
 import type { EdgeConfig, MeridianConfig, ServiceConfig } from '../config/index.js';
-import { PRIORITY_BY_NAME } from './context.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { OriginSet } from './origins/origin-set.js';
+import { PRIORITY_BY_NAME } from './priority.js';
 
 const ALWAYS_IDEMPOTENT = ['GET', 'HEAD', 'OPTIONS'];
 

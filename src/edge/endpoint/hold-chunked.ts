@@ -11,7 +11,7 @@ import type { EdgeContext } from '../context.js';
  * chunked body, never a complete second request.
  */
 export function holdChunkedBody(ctx: EdgeContext, limit: number, then: () => void): void {
-  const req = ctx.req;
+  const req = ctx.x.body!;
   const chunks: Buffer[] = [];
   let held = 0;
   const onData = (c: Buffer) => {

@@ -1,6 +1,7 @@
-import type { EdgeContext, Outcome } from '../context.js';
+import type { EdgeContext } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { respondError } from '../outbound/respond.js';
+import type { Outcome } from '../outcome.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { holdChunkedBody } from './hold-chunked.js';
 import { carriesIdempotencyKey } from './idempotency-key.js';
@@ -16,7 +17,7 @@ export function proxy(ctx: EdgeContext, rt: EdgeRuntime): void {
   // The retry budget is a share of the requests that reach the endpoint.
   rt.budget.recordRequest();
   ctx.retrySafe =
-    ctx.service!.idempotent.has(ctx.req.method!) ||
+    ctx.service!.idempotent.has(ctx.x.method) ||
     carriesIdempotencyKey(ctx.upstreamHeaders, rt.config.edge.retry.idempotencyKeyHeader);
   if (shouldBuffer(ctx, rt)) {
     bufferBody(ctx, () => dispatchFirst(ctx, rt));
@@ -47,7 +48,7 @@ function shouldBuffer(ctx: EdgeContext, rt: EdgeRuntime): boolean {
 
 function bufferBody(ctx: EdgeContext, then: () => void): void {
   const chunks: Buffer[] = [];
-  const req = ctx.req;
+  const req = ctx.x.body!;
   req.on('data', (c: Buffer) => chunks.push(c));
   req.once('end', () => {
     if (ctx.finished) return;
@@ -101,7 +102,7 @@ function sendToPeer(ctx: EdgeContext, rt: EdgeRuntime, region: string, outcome: 
   new UpstreamAttempt(ctx, rt, region, null, peer.url, owner).start(
     peer.upstream,
     // Signed with the peer key, so the receiving edge believes the hop and serves it there.
-    ctx.upstreamHeaders.concat(rt.peerAuth.hopHeaders(ctx.req.method!, ctx.req.url!, ctx.host)),
+    ctx.upstreamHeaders.concat(rt.peerAuth.hopHeaders(ctx.x.method, ctx.x.target, ctx.host)),
   );
 }
 
@@ -168,6 +169,16 @@ function sendElsewhere(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttem
   return failOver(ctx, rt);
 }
 
+/** Takes a cross-region retry from the budget, counting both outcomes. */
+function takeRetry(rt: EdgeRuntime): boolean {
+  if (rt.budget.tryRetry()) {
+    rt.stats.retries++;
+    return true;
+  }
+  rt.stats.retriesDenied++;
+  return false;
+}
+
 const owner: AttemptOwner = {
   wouldRetry(ctx, rt, attempt) {
     if (nextStep(ctx, rt, attempt) === null) return false;
@@ -179,7 +190,7 @@ const owner: AttemptOwner = {
   failed(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt, kind: FailureKind) {
     if (kind === 'connect' && sendElsewhere(ctx, rt, attempt)) return;
     const step = nextStep(ctx, rt, attempt);
-    if (step !== null && rt.takeRetry()) {
+    if (step !== null && takeRetry(rt)) {
       ctx.outcome = 'retried';
       if (step === rt.region) {
         sendLocal(ctx, rt);

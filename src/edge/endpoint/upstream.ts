@@ -1,8 +1,8 @@
-import type { EdgeContext } from '../context.js';
+import type { Cancelable, EdgeContext } from '../context.js';
 import type { Origin } from '../origins/origin.js';
 import { writeResponseHead } from '../outbound/response-head.js';
 import type { EdgeRuntime } from '../runtime.js';
-import type { Exchange, ExchangeHandler } from '../upstream/exchange.js';
+import type { Exchange, ExchangeHandler, UpstreamError } from '../upstream/exchange.js';
 import type { H1Pool } from '../upstream/pool.js';
 
 const SMALL_BODY = 16 * 1024;
@@ -17,32 +17,13 @@ export interface AttemptOwner {
   wouldRetry(ctx: EdgeContext, rt: EdgeRuntime, attempt: UpstreamAttempt): boolean;
 }
 
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EADDRNOTAVAIL',
-]);
-
-export function classify(err: Error & { code?: string; kind?: FailureKind }): FailureKind {
-  if (err.kind !== undefined) return err.kind;
-  const code = err.code ?? '';
-  if (CONNECT_CODES.has(code)) return 'connect';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
-  if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
-    return 'protocol';
-  return 'reset';
-}
-
 /**
  * One exchange with an origin or a peer edge (src/edge/upstream): the
  * response streams straight to the client with backpressure (onData returns
  * false while the client socket is full), and a client that goes away
  * aborts the upstream request (its connection is closed).
  */
-export class UpstreamAttempt implements ExchangeHandler {
+export class UpstreamAttempt implements ExchangeHandler, Cancelable {
   private exchange: Exchange | null = null;
   private resume: (() => void) | null = null;
   private discard = false;
@@ -71,13 +52,13 @@ export class UpstreamAttempt implements ExchangeHandler {
     // The first attempt starts with the request (the stages before take microseconds).
     this.startedAt = ctx.attempts === null ? ctx.startedAt : performance.now();
     ctx.current = this;
-    const req = ctx.req;
+    const x = ctx.x;
     this.exchange = pool.request(
       {
-        method: req.method!,
-        path: req.url!,
+        method: x.method,
+        path: x.target,
         headers,
-        body: ctx.bufferedBody ?? (ctx.hasBody ? req : null),
+        body: ctx.bufferedBody ?? (ctx.hasBody ? x.body : null),
         chunked: ctx.contentLength < 0,
         retrySafe: ctx.retrySafe,
       },
@@ -115,7 +96,7 @@ export class UpstreamAttempt implements ExchangeHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.discard) return true;
-    const res = this.ctx.res;
+    const res = this.ctx.x;
     if (this.ctx.finished) return false;
     if (this.remaining > 0) this.remaining -= chunk.length;
     if (this.remaining === 0) {
@@ -132,22 +113,22 @@ export class UpstreamAttempt implements ExchangeHandler {
     this.wroteBody = true;
     if (res.write(Buffer.from(chunk))) return true;
     this.resume ??= () => this.exchange?.resume();
-    res.once('drain', this.resume);
+    res.onDrain(this.resume);
     return false;
   }
 
   onComplete(): void {
     this.settle();
     if (this.discard) this.owner.failed(this.ctx, this.rt, this, 'status');
-    else if (!this.ended) this.ctx.res.end();
+    else if (!this.ended) this.ctx.x.end();
   }
 
-  onError(err: Error): void {
+  onError(err: UpstreamError): void {
     this.settle();
     this.error = err;
     const { ctx, rt } = this;
     if (ctx.finished) return;
-    const kind = classify(err);
+    const kind = err.kind;
     if (this.status === 0) this.record(kind === 'timeout' ? 504 : 502);
     if (this.origin !== null && (kind === 'connect' || kind === 'reset' || kind === 'timeout')) {
       this.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
@@ -158,9 +139,9 @@ export class UpstreamAttempt implements ExchangeHandler {
         );
       }
     }
-    if (ctx.res.headersSent) {
+    if (ctx.x.headersSent) {
       // The response already started: a retry would mix two bodies. Cut the client off.
-      ctx.res.destroy();
+      ctx.x.destroy();
       return;
     }
     this.owner.failed(ctx, rt, this, kind);

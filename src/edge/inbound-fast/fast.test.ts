@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { test } from 'node:test';
+import type { ClientExchange } from '../exchange/client-exchange.js';
+import { NodeHttpExchange } from '../exchange/node-http.js';
 import { FastListener } from './listener.js';
 import { HAND_OFF, INCOMPLETE, parseSimpleRequest } from './request-line.js';
 
@@ -50,11 +52,8 @@ test('fast path hands an unfinished head with a bare LF to Node (it would never 
   assert.equal(parse('GET / HTTP/1.1\nHost: x\n\n'), HAND_OFF));
 
 /** A FastListener with Node's server behind it; `handler` answers both paths. */
-async function listener(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  keepAliveTimeout = 5000,
-) {
-  const http = createHttpServer(handler);
+async function listener(handler: (x: ClientExchange) => void, keepAliveTimeout = 5000) {
+  const http = createHttpServer((req, res) => handler(new NodeHttpExchange(req, res)));
   const fast = new FastListener(http, {
     maxHeaderSize: 16384,
     headersTimeout: 5000,
@@ -101,21 +100,21 @@ function exchange(port: number, text: string, until: RegExp): Promise<string> {
 
 test('fast listener: pipelined requests in order, HEAD without body, chunked when no length, then a POST on Node', async () => {
   const seen: string[] = [];
-  const l = await listener((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    if (req.url === '/stream') {
-      res.writeHead(200, ['content-type', 'text/plain']);
-      res.write('ab');
-      res.end('c');
-    } else if (req.method === 'POST') {
+  const l = await listener((x) => {
+    seen.push(`${x.method} ${x.target}`);
+    if (x.target === '/stream') {
+      x.writeHead(200, ['content-type', 'text/plain']);
+      x.write(Buffer.from('ab'));
+      x.end('c');
+    } else if (x.method === 'POST') {
       let body = '';
-      req.on('data', (c) => {
+      x.body!.on('data', (c) => {
         body += c;
       });
-      req.on('end', () => res.end(`posted ${body}`));
+      x.body!.on('end', () => x.end(`posted ${body}`));
     } else {
-      res.writeHead(200, ['content-length', '5']);
-      res.end('hello');
+      x.writeHead(200, ['content-length', '5']);
+      x.end('hello');
     }
   });
   try {
@@ -140,7 +139,7 @@ test('fast listener: pipelined requests in order, HEAD without body, chunked whe
 });
 
 test('fast listener: Connection: close closes after the answer; malformed input gets Node 400', async () => {
-  const l = await listener((_req, res) => res.end('ok'));
+  const l = await listener((x) => x.end('ok'));
   try {
     const closed = await exchange(l.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /$^/);
     assert.match(closed, /^HTTP\/1\.1 200 OK\r\n[\s\S]*connection: close\r\n[\s\S]*\r\n\r\nok$/);
@@ -156,7 +155,7 @@ test('fast listener: Connection: close closes after the answer; malformed input 
 });
 
 test('fast listener: an idle keep-alive connection is closed after keepAliveTimeout', async () => {
-  const l = await listener((_req, res) => res.end('ok'), 200);
+  const l = await listener((x) => x.end('ok'), 200);
   try {
     const started = Date.now();
     const got = await exchange(l.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', /$^/);
@@ -168,7 +167,7 @@ test('fast listener: an idle keep-alive connection is closed after keepAliveTime
 });
 
 test('fast listener: a client that half-closes after its request still gets the answer', async () => {
-  const l = await listener((_req, res) => setTimeout(() => res.end('late'), 50));
+  const l = await listener((x) => setTimeout(() => x.end('late'), 50));
   try {
     const got = await new Promise<string>((resolve) => {
       const s = connect(l.port, '127.0.0.1', () => s.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));

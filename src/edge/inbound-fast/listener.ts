@@ -1,8 +1,9 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { sweepInterval } from '../server.js';
+import type { ClientExchange } from '../exchange/client-exchange.js';
+import { sweepInterval } from '../sweep.js';
+import { FastExchange, type ResponseOwner } from './fast-exchange.js';
 import { HAND_OFF, parseSimpleRequest, type SimpleRequest } from './request-line.js';
-import { FastResponse, type ResponseOwner } from './response.js';
 
 export interface FastListenerOptions {
   maxHeaderSize: number;
@@ -19,19 +20,7 @@ export interface FastListenerOptions {
   maxConnections: number;
   /** The response to this request on a connection closes it; 0: no limit. */
   maxRequestsPerConnection: number;
-  handle: (req: IncomingMessage, res: ServerResponse) => void;
-}
-
-/** The request as the pipeline reads it (no body on the fast path). */
-class FastRequest {
-  readonly httpVersion = '1.1';
-  readonly complete = true;
-  constructor(
-    readonly method: string,
-    readonly url: string,
-    readonly rawHeaders: string[],
-    readonly socket: Socket,
-  ) {}
+  handle: (x: ClientExchange) => void;
 }
 
 const WAITING = 0;
@@ -39,14 +28,14 @@ const SERVING = 1;
 
 /**
  * One client connection on the fast path: simple requests (see
- * request-line.ts) are parsed here and answered through FastResponse, one at
+ * request-line.ts) are parsed here and answered through FastExchange, one at
  * a time (a pipelined request waits for the previous answer). The first
  * request that is not simple hands the connection, with its unread bytes, to
  * Node's HTTP server for the rest of its life.
  */
 class FastConnection implements ResponseOwner {
   private buf: Buffer | null = null;
-  private current: FastResponse | null = null;
+  private current: FastExchange | null = null;
   private phase = WAITING;
   private handedOff = false;
   /** No more requests: the client half-closed, asked to close, or a write failed. */
@@ -69,7 +58,7 @@ class FastConnection implements ResponseOwner {
   };
   private readonly onClose = () => {
     this.owner.connections.delete(this);
-    this.current?.emitClose(false);
+    this.current?.closed(false);
     this.current = null;
   };
   /** The client half-closed: answer what is open, then close (Node's server does the same). */
@@ -79,7 +68,7 @@ class FastConnection implements ResponseOwner {
   };
   private readonly onDrain = () => {
     this.progress++;
-    this.current?.emit('drain');
+    this.current?.drained();
   };
 
   constructor(
@@ -106,21 +95,20 @@ class FastConnection implements ResponseOwner {
       this.served++;
       const max = o.maxRequestsPerConnection;
       const keepAlive = !r.close && (max === 0 || this.served < max);
-      const res = new FastResponse(this, r.method === 'HEAD', keepAlive, this.owner.keepAliveHeader);
-      this.current = res;
+      const x = new FastExchange(this, r, keepAlive, this.owner.keepAliveHeader);
+      this.current = x;
       this.phase = SERVING;
-      const req = new FastRequest(r.method, r.url, r.rawHeaders, this.socket);
-      this.owner.options.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      o.handle(x);
     }
   }
 
-  done(res: FastResponse, ok: boolean): void {
+  done(res: FastExchange, ok: boolean): void {
     if (this.current !== res) return;
     this.progress++;
     this.current = null;
     this.phase = WAITING;
     this.headStartedAt = performance.now();
-    res.emitClose(ok);
+    res.closed(ok);
     if (!ok || !res.keepAlive || this.ending || this.owner.draining) {
       this.ending = true;
       this.socket.end();

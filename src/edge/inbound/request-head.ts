@@ -1,24 +1,18 @@
 import type { EdgeContext } from '../context.js';
-import { respondError } from '../outbound/respond.js';
+import { HOP_BY_HOP } from '../hop-by-hop.js';
+import { type RespondNeeds, respondError } from '../outbound/respond.js';
 import { HOP_HEADER, INTERNAL_PREFIX, SIGNATURE_HEADER } from '../peer-auth.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { CONTINUE, DONE, type Stage } from '../stage.js';
-
-/** Headers that describe one connection, never forwarded (RFC 9110 7.6.1). */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-]);
+import { CONTINUE, DONE } from '../stage.js';
 
 const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
+
+/** What this stage reads from the runtime. */
+type Needs = RespondNeeds &
+  Pick<
+    EdgeRuntime,
+    'locator' | 'clientAddressHeader' | 'priorityHeader' | 'peerAuth' | 'scheme' | 'viaToken'
+  >;
 
 /**
  * Checks the request head and builds the headers to send upstream in one pass
@@ -30,15 +24,15 @@ const STANDARD_CONNECTION_TOKENS = new Set(['close', 'keep-alive', 'upgrade']);
  * checks (one body length, chunked only) so a lenient parser can never let
  * an ambiguous request through to an origin.
  */
-export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
-  const req = ctx.req;
-  const url = req.url ?? '';
+export const requestHead = (ctx: EdgeContext, rt: Needs): number => {
+  const x = ctx.x;
+  const url = x.target;
   if (url.charCodeAt(0) !== 47 /* '/' */) {
     return bad(ctx, rt, 'request target must be a path starting with /');
   }
-  const raw = req.rawHeaders;
+  const raw = x.rawHeaders;
   const out: string[] = [];
-  const info = rt.locator.socketInfo(req.socket);
+  const info = rt.locator.connectionInfo(x);
   let contentLength: string | undefined;
   let hostSeen = false;
   let chunked = false;
@@ -144,8 +138,8 @@ export const requestHead: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
  * Internal headers take effect only when a peer edge signed them (see
  * peer-auth.ts); from anyone else they are dropped unread.
  */
-function believePeer(ctx: EdgeContext, rt: EdgeRuntime, internal: string[], signature: string | undefined) {
-  if (!rt.peerAuth.verify(ctx.req.method!, ctx.req.url!, ctx.host, internal, signature)) return;
+function believePeer(ctx: EdgeContext, rt: Needs, internal: string[], signature: string | undefined) {
+  if (!rt.peerAuth.verify(ctx.x.method, ctx.x.target, ctx.host, internal, signature)) return;
   for (let i = 0; i < internal.length; i += 2) {
     if (internal[i] === HOP_HEADER) ctx.hop = true;
     else if (internal[i] === rt.priorityHeader) ctx.priorityHeader = internal[i + 1].trim().toLowerCase();
@@ -158,7 +152,7 @@ function passedHere(via: string, token: string): boolean {
   return via.split(',').some((v) => v.trim() === token);
 }
 
-function bad(ctx: EdgeContext, rt: EdgeRuntime, why: string): number {
+function bad(ctx: EdgeContext, rt: Needs, why: string): number {
   ctx.outcome = 'rejected';
   respondError(ctx, rt, 'BAD_REQUEST', why, true);
   return DONE;

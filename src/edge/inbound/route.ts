@@ -1,7 +1,10 @@
 import type { EdgeContext } from '../context.js';
-import { redirect, respondError } from '../outbound/respond.js';
+import { type RespondNeeds, redirect, respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { CONTINUE, DONE, type Stage } from '../stage.js';
+import { CONTINUE, DONE } from '../stage.js';
+
+/** What this stage reads from the runtime. */
+type Needs = RespondNeeds & Pick<EdgeRuntime, 'snapshot' | 'locator' | 'peers' | 'stats' | 'edgeUrls'>;
 
 /**
  * The routing decision; it only annotates the context. decide() for the
@@ -16,13 +19,13 @@ import { CONTINUE, DONE, type Stage } from '../stage.js';
  * failed a user in CI's three-region kong run, where the restarted edge's
  * probes took longer than its first requests.
  */
-export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+export const route = (ctx: EdgeContext, rt: Needs): number => {
   if (ctx.hop) {
     ctx.route = 'local';
     return CONTINUE;
   }
   const snapshot = rt.snapshot;
-  const info = rt.locator.socketInfo(ctx.req.socket);
+  const info = rt.locator.connectionInfo(ctx.x);
   const decision = rt.locator.decisionFor(info, ctx.clientIp, snapshot);
   ctx.decision = decision;
   rt.stats.countDemand(decision.home);

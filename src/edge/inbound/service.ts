@@ -1,10 +1,13 @@
 import type { EdgeContext } from '../context.js';
-import { respondError } from '../outbound/respond.js';
+import { type RespondNeeds, respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { CONTINUE, DONE, type Stage } from '../stage.js';
+import { CONTINUE, DONE } from '../stage.js';
+
+/** What this stage reads from the runtime. */
+type Needs = RespondNeeds & Pick<EdgeRuntime, 'services'>;
 
 /** Host -> service. An unknown Host is not ours to proxy: 421 Misdirected Request. */
-export const selectService: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+export const selectService = (ctx: EdgeContext, rt: Needs): number => {
   let host = ctx.host;
   const colon = host.lastIndexOf(':');
   if (colon > 0 && host.indexOf(']', colon) < 0) host = host.slice(0, colon);

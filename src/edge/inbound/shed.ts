@@ -1,8 +1,11 @@
 import type { EdgeContext } from '../context.js';
-import { NORMAL, PRIORITY_BY_NAME } from '../context.js';
-import { respondError } from '../outbound/respond.js';
+import { type RespondNeeds, respondError } from '../outbound/respond.js';
+import { NORMAL, PRIORITY_BY_NAME } from '../priority.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { CONTINUE, DONE, type Stage } from '../stage.js';
+import { CONTINUE, DONE } from '../stage.js';
+
+/** What this stage reads from the runtime. */
+type Needs = RespondNeeds & Pick<EdgeRuntime, 'stats'>;
 
 /**
  * Admission without a queue: the priority class comes from the header, else
@@ -10,12 +13,12 @@ import { CONTINUE, DONE, type Stage } from '../stage.js';
  * of the adaptive limit, so it is shed first; critical may use the hard cap.
  * A request routed to another region's edge is admitted there, not here.
  */
-export const shed: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
+export const shed = (ctx: EdgeContext, rt: Needs): number => {
   const service = ctx.service!;
   let priority = ctx.priorityHeader !== undefined ? PRIORITY_BY_NAME.get(ctx.priorityHeader) : undefined;
   if (priority === undefined) {
     priority = NORMAL;
-    const url = ctx.req.url!;
+    const url = ctx.x.target;
     for (const rule of service.priorities) {
       if (url.startsWith(rule.pathPrefix)) {
         priority = rule.priority;

@@ -1,5 +1,6 @@
 import type { HealthCheckConfig } from '../../config/index.js';
 import type { Logger } from '../../log.js';
+import { probe } from '../upstream/probe.js';
 import type { Origin } from './origin.js';
 
 /**
@@ -35,15 +36,8 @@ export class HealthChecker {
 
   private async probe(o: Origin): Promise<void> {
     this.running.add(o);
-    const signal = AbortSignal.timeout(this.check.timeout);
-    let ok = false;
-    try {
-      const res = await o.pool.request({ path: this.check.path, method: 'GET', signal });
-      await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 400;
-    } catch {
-      ok = false;
-    }
+    const status = await probe(o.upstream, this.check.path, this.check.timeout);
+    const ok = status >= 200 && status < 400;
     this.running.delete(o);
     if (this.closed) return;
     this.probed.add(o);

@@ -62,6 +62,5 @@ export class OriginSet {
 
   async close(): Promise<void> {
     for (const o of this.origins) o.upstream.close();
-    await Promise.all(this.origins.map((o) => o.pool.destroy().catch(() => {})));
   }
 }

@@ -1,4 +1,3 @@
-import { Pool } from 'undici';
 import { H1Pool } from '../upstream/pool.js';
 
 export interface UpstreamOptions {
@@ -16,23 +15,7 @@ export interface PassiveHealthOptions {
   maxEjection: number;
 }
 
-/**
- * An undici pool with keep-alive to one upstream (an origin or a peer edge),
- * for health checks and peer probes; requests take the lean pool below.
- */
-export function upstreamPool(url: string, o: UpstreamOptions): Pool {
-  return new Pool(url, {
-    connections: o.connections,
-    pipelining: 1,
-    connectTimeout: o.connectTimeout,
-    headersTimeout: o.headersTimeout,
-    bodyTimeout: o.idleTimeout,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 120_000,
-  });
-}
-
-/** The hot-path pool of proxied requests (src/edge/upstream). */
+/** The one HTTP client of an upstream (src/edge/upstream): proxied requests, health checks and peer probes. */
 export function requestPool(url: string, o: UpstreamOptions): H1Pool {
   return new H1Pool(url, {
     connections: o.connections,
@@ -56,9 +39,7 @@ export class Origin {
   private lastEjectedAt = 0;
   private consecutiveFailures = 0;
   private consecutiveConnectFailures = 0;
-  /** Health checks. */
-  readonly pool: Pool;
-  /** Proxied requests. */
+  /** Proxied requests and health checks. */
   readonly upstream: H1Pool;
 
   constructor(
@@ -69,7 +50,6 @@ export class Origin {
     /** Called when availability may have changed, so the set recomputes its list. */
     private readonly onChange: () => void,
   ) {
-    this.pool = upstreamPool(url, { ...upstream, connections: 1 });
     this.upstream = requestPool(url, upstream);
   }
 

@@ -7,28 +7,28 @@ import type { EdgeRuntime } from '../runtime.js';
  * cut off): a client that left cancels the upstream attempt, the limiter slot
  * is given back with the latency sample, then metrics and the access log.
  */
-export function finish(ctx: EdgeContext, rt: EdgeRuntime): void {
+export function finish(ctx: EdgeContext, rt: Pick<EdgeRuntime, 'region' | 'stats' | 'accessLog'>): void {
   if (ctx.finished) return;
   ctx.finished = true;
   const now = performance.now();
   const ms = now - ctx.startedAt;
-  const res = ctx.res;
-  if (!res.writableFinished) {
+  const x = ctx.x;
+  if (!x.finished) {
     if (ctx.outcome !== 'fault') ctx.outcome = 'aborted';
     ctx.current?.cancel();
   }
   const outcome = ctx.outcome;
   if (ctx.slot === 'local') ctx.service!.limiter.release(ms, now, feedsLimit(outcome));
   else if (ctx.slot === 'forward') ctx.service!.limiter.releaseForward();
-  const status = res.headersSent ? res.statusCode : 0;
+  const status = x.headersSent ? x.statusCode : 0;
   const serviceName = ctx.service === null ? '-' : ctx.service.name;
   rt.stats.inFlight--;
   rt.stats.countRequest(serviceName, ctx.servedBy || rt.region, status, outcome, ms);
   if (rt.accessLog !== null) {
     rt.accessLog.info({
-      method: ctx.req.method,
+      method: x.method,
       host: ctx.host,
-      path: ctx.req.url,
+      path: x.target,
       status,
       ms: Math.round(ms * 10) / 10,
       client: ctx.clientIp,

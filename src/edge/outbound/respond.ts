@@ -1,38 +1,41 @@
 import { ERRORS, type ErrorCode } from '../../errors.js';
 import type { EdgeContext } from '../context.js';
 import type { EdgeRuntime } from '../runtime.js';
-import { attemptsHeader } from './response-head.js';
+import { attemptsHeader, type HeadNeeds } from './response-head.js';
+
+/** What the edge's own answers read from the runtime. */
+export type RespondNeeds = HeadNeeds;
 
 /** Answers from the edge itself: JSON error body with the code from src/errors.ts. */
 export function respondError(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: RespondNeeds,
   code: ErrorCode,
   message: string,
   closeConnection = false,
   status: number = ERRORS[code].httpStatus,
 ): void {
-  const res = ctx.res;
-  if (res.headersSent) {
-    res.destroy();
+  const x = ctx.x;
+  if (x.headersSent) {
+    x.destroy();
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
   const headers = ['content-type', 'application/json', 'x-meridian-region', rt.region];
   if (code === 'OVERLOADED') headers.push('retry-after', String(rt.config.edge.shedding.retryAfter));
-  if (closeConnection) headers.push('connection', 'close');
+  if (closeConnection) x.closeAfterResponse();
   const attempts = attemptsHeader(ctx, rt, undefined);
   if (attempts !== undefined) headers.push('x-meridian-attempts', attempts);
   headers.push('content-length', String(Buffer.byteLength(body)));
   ctx.servedBy = rt.region;
-  res.writeHead(status, headers);
-  res.end(body);
+  x.writeHead(status, headers);
+  x.end(body);
 }
 
-export function respondJson(ctx: EdgeContext, rt: EdgeRuntime, status: number, value: unknown): void {
+export function respondJson(ctx: EdgeContext, rt: RespondNeeds, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   ctx.servedBy = rt.region;
-  ctx.res.writeHead(status, [
+  ctx.x.writeHead(status, [
     'content-type',
     'application/json',
     'cache-control',
@@ -42,14 +45,18 @@ export function respondJson(ctx: EdgeContext, rt: EdgeRuntime, status: number, v
     'content-length',
     String(Buffer.byteLength(body)),
   ]);
-  ctx.res.end(body);
+  ctx.x.end(body);
 }
 
 /** 307 to the region's edge: the method and body are kept by the client. */
-export function redirect(ctx: EdgeContext, rt: EdgeRuntime, region: string): void {
+export function redirect(
+  ctx: EdgeContext,
+  rt: RespondNeeds & Pick<EdgeRuntime, 'edgeUrls'>,
+  region: string,
+): void {
   const base = rt.edgeUrls.get(region) ?? '';
-  const location = base.replace(/\/$/, '') + ctx.req.url;
+  const location = base.replace(/\/$/, '') + ctx.x.target;
   ctx.servedBy = rt.region;
-  ctx.res.writeHead(307, ['location', location, 'x-meridian-region', rt.region, 'content-length', '0']);
-  ctx.res.end();
+  ctx.x.writeHead(307, ['location', location, 'x-meridian-region', rt.region, 'content-length', '0']);
+  ctx.x.end();
 }

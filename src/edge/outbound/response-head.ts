@@ -1,6 +1,9 @@
 import type { EdgeContext } from '../context.js';
-import { HOP_BY_HOP } from '../inbound/request-head.js';
+import { HOP_BY_HOP } from '../hop-by-hop.js';
 import type { EdgeRuntime } from '../runtime.js';
+
+/** What writing a response head reads from the runtime. */
+export type HeadNeeds = Pick<EdgeRuntime, 'region' | 'config'>;
 
 /** Lengths of the header names this stage looks at (hop-by-hop, ours, Content-Length): others pass unread. */
 const SPECIAL_LENGTH = new Uint8Array(32);
@@ -18,7 +21,7 @@ const STANDARD_TOKENS = new Set(['keep-alive', 'close', 'upgrade']);
  */
 export function writeResponseHead(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: HeadNeeds,
   status: number,
   raw: string[],
   fromPeer: boolean,
@@ -56,14 +59,14 @@ export function writeResponseHead(
   const attempts = attemptsHeader(ctx, rt, peerAttempts);
   if (attempts !== undefined) out.push('x-meridian-attempts', attempts);
   ctx.servedBy = region;
-  ctx.res.writeHead(status, out);
-  return ctx.req.method === 'HEAD' || Number.isNaN(contentLength) ? -1 : contentLength;
+  ctx.x.writeHead(status, out);
+  return ctx.x.method === 'HEAD' || Number.isNaN(contentLength) ? -1 : contentLength;
 }
 
 /** "region origin status ms" per attempt, comma separated; undefined when not asked for. */
 export function attemptsHeader(
   ctx: EdgeContext,
-  rt: EdgeRuntime,
+  rt: HeadNeeds,
   peerAttempts: string | undefined,
 ): string | undefined {
   const mode = rt.config.edge.attemptsHeader;

@@ -24,6 +24,8 @@ export class H1Pool implements ConnectionOwner {
   readonly port: number;
   readonly tls: boolean;
   readonly servername: string | undefined;
+  /** host:port as a Host header states it. */
+  readonly authority: string;
   readonly timeouts: ConnectionOwner['timeouts'];
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
@@ -40,6 +42,7 @@ export class H1Pool implements ConnectionOwner {
     this.host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(u.port) || (this.tls ? 443 : 80);
     this.servername = this.tls && isIP(this.host) === 0 ? this.host : undefined;
+    this.authority = u.host;
     this.timeouts = {
       connect: o.connectTimeout,
       headers: o.headersTimeout,
@@ -58,6 +61,23 @@ export class H1Pool implements ConnectionOwner {
   request(req: OutgoingRequest, handler: ExchangeHandler): Exchange {
     const x = new Exchange(req, handler);
     this.dispatch(x, false);
+    return x;
+  }
+
+  /**
+   * Sends a request at once, never queued behind traffic: on an idle
+   * connection, else on one more past `connections` (a health probe must not
+   * time out because the origin is busy, or a loaded origin looks dead).
+   */
+  requestNow(req: OutgoingRequest, handler: ExchangeHandler): Exchange {
+    const x = new Exchange(req, handler);
+    if (this.shut) x.fail(new UpstreamError('reset', 'the upstream pool is closed'));
+    else {
+      let c = this.idle.pop();
+      while (c?.gone) c = this.idle.pop();
+      if (c !== undefined) c.send(x);
+      else this.all.add(new Connection(this, x));
+    }
     return x;
   }
 

@@ -1,12 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ClientExchange } from '../exchange/client-exchange.js';
+import type { SimpleRequest } from './request-line.js';
 
-/** What a FastResponse tells its connection. */
+/** What a FastExchange tells its connection. */
 export interface ResponseOwner {
   readonly socket: Socket;
   /** The response is written (or failed); the connection may read the next request. */
-  done(res: FastResponse, ok: boolean): void;
+  done(x: FastExchange, ok: boolean): void;
   /** Bytes went out: the connection is not idle. */
   touch(): void;
 }
@@ -25,35 +26,52 @@ function utcDate(): string {
 }
 
 /**
- * The part of ServerResponse the edge's pipeline uses, written straight to
- * the socket: the head is built once and goes out with the first body bytes
- * (a whole small body: one write). Same framing rules as Node's server:
- * Content-Length when known, else chunked; no body for HEAD, 1xx, 204, 304.
+ * A simple request (request-line.ts: no body) and its response, written
+ * straight to the socket: the head is built once and goes out with the first
+ * body bytes (a whole small body: one write). Same framing rules as Node's
+ * server: Content-Length when known, else chunked; no body for HEAD, 1xx, 204, 304.
  */
-export class FastResponse extends EventEmitter {
+export class FastExchange implements ClientExchange {
+  readonly protocol = 'http/1.1';
+  readonly method: string;
+  readonly target: string;
+  readonly rawHeaders: readonly string[];
+  readonly body = null;
+  readonly connection: Socket;
   statusCode = 200;
   /** True once writeHead ran (Node's meaning: the head is fixed). */
   headersSent = false;
-  writableEnded = false;
-  writableFinished = false;
+  private ended = false;
+  finished = false;
+  private drainListener: (() => void) | null = null;
+  private closeListener: (() => void) | null = null;
+  private readonly headRequest: boolean;
   private head = '';
   private headFlushed = false;
   private hasLength = false;
   private chunked = false;
   private noBody = false;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     private readonly owner: ResponseOwner,
-    private readonly headRequest: boolean,
+    request: SimpleRequest,
     /** False when the client asked to close, or the response says so. */
     public keepAlive: boolean,
     private readonly keepAliveHeader: string,
   ) {
-    super();
+    this.method = request.method;
+    this.target = request.url;
+    this.rawHeaders = request.rawHeaders;
+    this.connection = owner.socket;
+    this.headRequest = request.method === 'HEAD';
   }
 
-  writeHead(status: number, headers: readonly string[] = []): this {
+  get remoteAddress(): string {
+    return this.connection.remoteAddress ?? '0.0.0.0';
+  }
+
+  writeHead(status: number, headers: readonly string[] = []): void {
     if (this.headersSent) throw new Error('writeHead after the head was written');
     this.statusCode = status;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`;
@@ -78,7 +96,6 @@ export class FastResponse extends EventEmitter {
     this.noBody = this.headRequest || status === 204 || status === 304 || status < 200;
     this.head = head;
     this.headersSent = true;
-    return this;
   }
 
   /** The head's last lines, once the body's framing is known. */
@@ -113,14 +130,14 @@ export class FastResponse extends EventEmitter {
     return ok;
   }
 
-  end(chunk?: Buffer | string, encoding?: BufferEncoding): this {
-    if (this.writableEnded) return this;
+  end(chunk?: Buffer | string, encoding?: BufferEncoding): void {
+    if (this.ended) return;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.writableEnded = true;
+    this.ended = true;
     const socket = this.owner.socket;
     if (socket.destroyed) {
       this.owner.done(this, false);
-      return this;
+      return;
     }
     const size =
       chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
@@ -146,19 +163,36 @@ export class FastResponse extends EventEmitter {
       } else socket.write(chunk!, encoding as BufferEncoding, done);
       socket.uncork();
     }
-    return this;
   }
 
-  destroy(): this {
+  destroy(): void {
     this.owner.socket.destroy();
-    return this;
   }
 
-  /** Emitted once, after the response was written in full or cut off. */
-  emitClose(finished: boolean): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.writableFinished = finished;
-    this.emit('close');
+  closeAfterResponse(): void {
+    this.keepAlive = false;
+  }
+
+  onDrain(listener: () => void): void {
+    this.drainListener = listener;
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListener = listener;
+  }
+
+  /** The client's socket drained. */
+  drained(): void {
+    const listener = this.drainListener;
+    this.drainListener = null;
+    listener?.();
+  }
+
+  /** Called once, after the response was written in full or cut off. */
+  closed(finished: boolean): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.finished = finished;
+    this.closeListener?.();
   }
 }
