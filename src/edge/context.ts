@@ -21,6 +21,14 @@ export interface Attempt {
   ms: number;
 }
 
+/** A request that asks to switch protocols (Upgrade), read by Node's parser: see src/edge/tunnel. */
+export interface UpgradeRequest {
+  /** The Upgrade header's value as the client sent it ("websocket"). */
+  protocols: string;
+  /** Bytes the client sent after the request head. */
+  head: Buffer;
+}
+
 /** What the inbound stages decided; the endpoint acts on it. */
 export type Route = 'local' | 'remote' | 'redirect';
 
@@ -74,6 +82,8 @@ export class EdgeContext {
   /** Region that produced the response. */
   servedBy = '';
   stage = 0;
+  /** Set when the request asks to switch protocols; the tunnel endpoint serves it. */
+  upgrade: UpgradeRequest | null = null;
   /** The attempt in flight, so a client abort can cancel it. */
   current: UpstreamAttempt | null = null;
   finished = false;

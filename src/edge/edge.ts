@@ -169,10 +169,10 @@ export class Edge {
     const until = performance.now() + timeoutMs;
     for (;;) {
       this.server.closeIdleConnections();
-      if (rt.stats.inFlight <= 0) break;
+      if (rt.stats.inFlight <= 0 && rt.tunnels.size === 0) break;
       if (performance.now() >= until) {
         this.o.log.warn(
-          { inFlight: rt.stats.inFlight, timeoutMs },
+          { inFlight: rt.stats.inFlight, tunnels: rt.tunnels.size, timeoutMs },
           'drain timeout: closing requests in flight',
         );
         break;

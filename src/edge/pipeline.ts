@@ -8,8 +8,9 @@ import { selectService } from './inbound/service.js';
 import { shed } from './inbound/shed.js';
 import type { EdgeRuntime } from './runtime.js';
 import { CONTINUE, type Stage } from './stage.js';
+import { tunnelEndpoint } from './tunnel/endpoint.js';
 
-/** Inbound stages in order (data, as CoreDNS's plugin.cfg); then the proxy endpoint. */
+/** Inbound stages in order (data, as CoreDNS's plugin.cfg); then the proxy endpoint, or the tunnel's for an Upgrade. */
 export const INBOUND: readonly Stage[] = [fault, requestHead, meridianPaths, selectService, route, shed];
 
 export function run(ctx: EdgeContext, rt: EdgeRuntime): void {
@@ -17,5 +18,6 @@ export function run(ctx: EdgeContext, rt: EdgeRuntime): void {
     const verdict = INBOUND[ctx.stage++](ctx, rt);
     if (verdict !== CONTINUE) return;
   }
-  proxy(ctx, rt);
+  if (ctx.upgrade !== null) tunnelEndpoint(ctx, rt);
+  else proxy(ctx, rt);
 }

@@ -6,7 +6,7 @@ import type { Snapshot } from '../core/model.js';
 import type { SnapshotSource } from '../feed/source.js';
 import { type GeoLocator, trustedProxies } from '../geo/index.js';
 import type { Logger } from '../log.js';
-import { EdgeContext } from './context.js';
+import { EdgeContext, type UpgradeRequest } from './context.js';
 import { type FaultSettings, isFaultActive, NO_FAULT } from './fault.js';
 import { ClientLocator } from './locate.js';
 import { HealthChecker } from './origins/health-check.js';
@@ -18,6 +18,7 @@ import { run } from './pipeline.js';
 import { RetryBudget } from './retry-budget.js';
 import { type ServiceRuntime, servicesByHost } from './service-runtime.js';
 import { EdgeStats, type StatsSnapshot } from './stats.js';
+import { TunnelRegistry } from './tunnel/registry.js';
 
 export interface RuntimeOptions {
   config: MeridianConfig;
@@ -40,6 +41,8 @@ export class EdgeRuntime {
   readonly peers: Peers;
   readonly budget: RetryBudget;
   readonly stats = new EdgeStats();
+  /** Open WebSocket (Upgrade) tunnels: src/edge/tunnel. */
+  readonly tunnels = new TunnelRegistry(this);
   readonly edgeUrls = new Map<string, string>();
   readonly priorityHeader: string;
   /** trust.header (lower case): where a trusted proxy states the client address. */
@@ -103,6 +106,7 @@ export class EdgeRuntime {
     });
     this.checkers = this.startChecks(this.services);
     this.peers.start(this.config.edge.peerProbeInterval);
+    this.tunnels.start();
   }
 
   private startChecks(services: Map<string, ServiceRuntime>): HealthChecker[] {
@@ -163,10 +167,12 @@ export class EdgeRuntime {
     // A black-holed request is never answered: waiting for it would only spend the drain timeout.
     this.releaseBlackholed();
     for (const res of this.open) if (!res.headersSent) closeAfter(res);
+    this.tunnels.drain();
   }
 
-  handle = (req: IncomingMessage, res: ServerResponse): void => {
+  handle = (req: IncomingMessage, res: ServerResponse, upgrade: UpgradeRequest | null = null): void => {
     const ctx = new EdgeContext(req, res, performance.now());
+    ctx.upgrade = upgrade;
     this.stats.inFlight++;
     if (this.draining) closeAfter(res);
     this.open.add(res);
@@ -236,6 +242,7 @@ export class EdgeRuntime {
       limits,
       retryBudgetLeft: this.budget.left(),
       sync: this.o.source.sync?.(),
+      tunnels: this.tunnels.stats.snapshot(),
     });
   }
 
@@ -264,6 +271,7 @@ export class EdgeRuntime {
     this.draining = true;
     for (const c of this.checkers) c.close();
     this.releaseBlackholed();
+    this.tunnels.close();
     await this.peers.close();
     await Promise.all([...this.services.values()].map((s) => s.origins?.close()));
   }

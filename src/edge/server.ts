@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { MeridianError } from '../errors.js';
 import type { EdgeRuntime } from './runtime.js';
+import { acceptUpgrades } from './tunnel/listener.js';
 
 /** How long an idle keep-alive client connection stays open. */
 export const KEEP_ALIVE_TIMEOUT = 5000;
@@ -82,6 +83,7 @@ export function createDataServer(rt: EdgeRuntime): Server {
   server.maxRequestsPerSocket = e.maxRequestsPerConnection;
   // The listening server enforces edge.maxConnections (the fast path's net server on plain HTTP).
   server.maxConnections = e.maxConnections;
+  acceptUpgrades(server, rt);
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     // Only the parser's errors (HPE_*) get an answer. A reset, a request timeout (headers or body too
     // slow) or a TLS error such as the handshake timeout closes the socket: there is no HTTP to speak

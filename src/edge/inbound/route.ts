@@ -1,3 +1,4 @@
+import type { Decision, Snapshot } from '../../core/model.js';
 import type { EdgeContext } from '../context.js';
 import { redirect, respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
@@ -31,8 +32,8 @@ export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
     respondError(ctx, rt, 'OVERLOADED', 'no region has headroom for this client');
     return DONE;
   }
-  const first = decision.candidates[0]?.region;
-  if (first === undefined || first === rt.region || rt.peers.usable(first, snapshot) === null) {
+  const first = remoteTarget(decision, rt, snapshot);
+  if (first === null) {
     ctx.route = 'local';
     return CONTINUE;
   }
@@ -46,3 +47,14 @@ export const route: Stage = (ctx: EdgeContext, rt: EdgeRuntime) => {
   ctx.route = 'remote';
   return CONTINUE;
 };
+
+/**
+ * The other region whose edge serves this decision, or null to serve here
+ * (decide()'s first answer is this region, or that region's edge is not
+ * usable). Open tunnels are held to the same rule (src/edge/tunnel).
+ */
+export function remoteTarget(decision: Decision, rt: EdgeRuntime, snapshot: Snapshot): string | null {
+  const first = decision.candidates[0]?.region;
+  if (first === undefined || first === rt.region || rt.peers.usable(first, snapshot) === null) return null;
+  return first;
+}
