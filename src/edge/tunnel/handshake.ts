@@ -104,7 +104,10 @@ export class Handshake implements ResponseSink {
       if (status >= 500) target.origin.failure(Date.now(), ctx.service!.origins!.mayEject);
       else target.origin.success();
     }
-    if (ctx.finished) return false;
+    if (ctx.finished) {
+      this.abort();
+      return false;
+    }
     if (status !== 101) {
       this.phase = RELAYING;
       this.socket.setTimeout(rt.config.edge.timeouts.idle);
@@ -139,6 +142,7 @@ export class Handshake implements ResponseSink {
     this.phase = DONE;
     this.ctx.res.end();
     this.socket.destroy();
+    this.settle();
   }
 
   private switched(headers: string[], protocol: string, region: string): void {
