@@ -1,10 +1,12 @@
 // npm run bench -- edge [--json] [--rounds N] [--seconds S] [--connections C] [--workers W] [--half-seconds S]
+//                       [--ws-connections C] [--ws-seconds S]
 // wrk through Meridian's edge, nginx and HAProxy, each a reverse proxy to the
 // same nginx origin on this machine; rounds interleave the three so a busy
 // neighbour hurts all alike. Prints medians of req/s and p99 and the ratios.
 // Then the latency the proxy adds at half of Meridian's peak: the same paced
 // load (wrk with a fixed pause per connection, as wrk2 is not packaged) straight
 // to the origin and through each proxy; added p99 = proxy p99 - origin p99.
+// Last, a WebSocket echo run (websocket.ts): messages per second through each.
 // Meridian is the CLI as users get it: this tree packed and installed into a
 // clean prefix (test/helpers/installed.ts), not the source tree.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import {
   stop,
   waitHttp,
 } from './servers.js';
+import { startWsOrigin, type WsRun, wsLoad } from './websocket.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +35,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     workers: { type: 'string', default: '2' },
     'half-seconds': { type: 'string', default: '4' },
+    'ws-connections': { type: 'string', default: '64' },
+    'ws-seconds': { type: 'string', default: '5' },
   },
 });
 
@@ -158,6 +163,45 @@ function measureHalfLoad(
   return { targetRps: Math.round(target), connections, paceMs: PACE_MS, results, addedP99Ms };
 }
 
+/** WebSocket echo through each proxy, rounds interleaved; medians of messages per second and p99. */
+async function measureWebSocket(proxies: Running[]) {
+  const connections = Number(args['ws-connections']);
+  const seconds = Number(args['ws-seconds']);
+  const runs = new Map<string, WsRun[]>(proxies.map((p) => [p.name, []]));
+  // Warm-up, not counted: the tunnel path's JIT and every proxy's first connections.
+  for (const p of proxies) await wsLoad(p.port, connections, 2);
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const p of proxies) {
+      const r = await wsLoad(p.port, connections, seconds);
+      runs.get(p.name)!.push(r);
+      if (!args.json)
+        process.stderr.write(
+          `websocket round ${round + 1} ${p.name}: ${r.messagesPerS} msg/s, p99 ${r.p99Ms} ms\n`,
+        );
+    }
+  }
+  const results = Object.fromEntries(
+    [...runs].map(([name, rs]) => [
+      name,
+      {
+        messagesPerS: Math.round(median(rs.map((r) => r.messagesPerS))),
+        p99Ms: Math.round(median(rs.map((r) => r.p99Ms)) * 1000) / 1000,
+        rounds: rs.map((r) => r.messagesPerS),
+      },
+    ]),
+  );
+  const m = results.meridian.messagesPerS;
+  return {
+    connections,
+    seconds,
+    results,
+    ratio: {
+      nginx: Math.round((m / results.nginx.messagesPerS) * 100) / 100,
+      haproxy: Math.round((m / results.haproxy.messagesPerS) * 100) / 100,
+    },
+  };
+}
+
 async function main() {
   for (const program of ['wrk', 'nginx', 'haproxy']) {
     if (spawnSync('which', [program]).status !== 0) {
@@ -171,6 +215,8 @@ async function main() {
     const originPort = await freePort();
     running.push(startNginxOrigin(dir, originPort));
     await waitHttp(originPort);
+    const wsOrigin = await startWsOrigin(await freePort());
+    running.push(wsOrigin);
     const installed = installPacked((line) => !args.json && process.stderr.write(`install: ${line}\n`));
     const meridian = await startMeridian(
       installed.bin,
@@ -178,6 +224,7 @@ async function main() {
       await freePort(),
       originPort,
       Number(args.workers),
+      wsOrigin.port,
     );
     const measured = {
       cli: 'packed and installed (npm pack; npm install -g TARBALL --prefix DIR)',
@@ -188,8 +235,8 @@ async function main() {
       process.stderr.write(`meridian: ${installed.bin}, ready ${JSON.stringify(meridian.ready)}\n`);
     const proxies = [
       meridian,
-      startNginxProxy(dir, await freePort(), originPort),
-      startHaproxy(dir, await freePort(), originPort),
+      startNginxProxy(dir, await freePort(), originPort, wsOrigin.port),
+      startHaproxy(dir, await freePort(), originPort, wsOrigin.port),
     ];
     running.push(...proxies);
     for (const p of proxies)
@@ -229,6 +276,7 @@ async function main() {
     );
     const m = summary.meridian.rps;
     const halfLoad = measureHalfLoad(dir, m / 2, originPort, running[0], proxies);
+    const websocket = await measureWebSocket(proxies);
     const out = {
       bench: 'edge',
       machine: 'shared with other work while measured; compare ratios, not absolute numbers',
@@ -251,6 +299,7 @@ async function main() {
           Math.round((summary.nginx.cpuUsPerRequest / summary.meridian.cpuUsPerRequest) * 100) / 100,
       },
       halfLoad,
+      websocket,
       bar: { ratioToNginx: 0.5, aim: 0.8, addedP99AtHalfLoadMs: 2 },
     };
     if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -275,6 +324,13 @@ async function main() {
             .map(([name, ms]) => `${name} ${ms} ms`)
             .join(', ') +
           '  (bar 2 ms)\n',
+      );
+      process.stdout.write(
+        `websocket echo (${websocket.connections} connections, 64 B): ` +
+          Object.entries(websocket.results)
+            .map(([name, r]) => `${name} ${r.messagesPerS} msg/s p99 ${r.p99Ms} ms`)
+            .join(', ') +
+          `\nratio meridian/nginx ${websocket.ratio.nginx}  meridian/haproxy ${websocket.ratio.haproxy}\n`,
       );
     }
   } finally {

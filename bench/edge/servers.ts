@@ -51,7 +51,7 @@ http {
   return { name: 'origin', port, proc: spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'ignore' }) };
 }
 
-export function startNginxProxy(dir: string, port: number, origin: number): Running {
+export function startNginxProxy(dir: string, port: number, origin: number, wsOrigin: number): Running {
   const conf = join(dir, 'proxy-nginx.conf');
   writeFileSync(
     conf,
@@ -65,8 +65,17 @@ http {
   client_body_temp_path ${dir}/pb; proxy_temp_path ${dir}/pp; fastcgi_temp_path ${dir}/pf; uwsgi_temp_path ${dir}/pu; scgi_temp_path ${dir}/ps;
   keepalive_requests 1000000;
   upstream origin { server 127.0.0.1:${origin}; keepalive 64; }
+  upstream wsorigin { server 127.0.0.1:${wsOrigin}; }
   server {
     listen 127.0.0.1:${port};
+    location /ws {
+      proxy_pass http://wsorigin;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_set_header Host $host;
+      proxy_read_timeout 1h;
+    }
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -81,7 +90,7 @@ http {
   return { name: 'nginx', port, proc: spawn('nginx', ['-c', conf, '-p', dir], { stdio: 'ignore' }) };
 }
 
-export function startHaproxy(dir: string, port: number, origin: number): Running {
+export function startHaproxy(dir: string, port: number, origin: number, wsOrigin: number): Running {
   const conf = join(dir, 'haproxy.cfg');
   writeFileSync(
     conf,
@@ -93,14 +102,18 @@ defaults
   timeout connect 2s
   timeout client 30s
   timeout server 30s
+  timeout tunnel 1h
   option http-keep-alive
   option forwardfor
   http-reuse always
 frontend fe
   bind 127.0.0.1:${port}
+  use_backend ws if { path_beg /ws }
   default_backend be
 backend be
   server o1 127.0.0.1:${origin}
+backend ws
+  server w1 127.0.0.1:${wsOrigin}
 `,
   );
   return { name: 'haproxy', port, proc: spawn('haproxy', ['-f', conf, '-db'], { stdio: 'ignore' }) };
@@ -113,6 +126,7 @@ export async function startMeridian(
   port: number,
   origin: number,
   workers: number,
+  wsOrigin: number,
 ): Promise<Running> {
   const conf = join(dir, 'meridian.yaml');
   writeFileSync(
@@ -128,6 +142,10 @@ services:
   - name: api
     hostname: api.example.com
     origins: [{ region: bench, urls: [http://127.0.0.1:${origin}] }]
+    healthCheck: { path: /, interval: 1s }
+  - name: ws
+    hostname: ws.example.com
+    origins: [{ region: bench, urls: [http://127.0.0.1:${wsOrigin}] }]
     healthCheck: { path: /, interval: 1s }
 trust: { proxies: [127.0.0.1/32] }
 edge:

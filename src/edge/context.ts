@@ -1,5 +1,5 @@
 import type { Decision } from '../core/model.js';
-import type { ClientExchange } from './exchange/client-exchange.js';
+import type { ClientExchange, UpgradeRequest } from './exchange/client-exchange.js';
 import type { Outcome } from './outcome.js';
 import { NORMAL } from './priority.js';
 import type { ServiceRuntime } from './service-runtime.js';
@@ -57,6 +57,11 @@ export class EdgeContext {
   /** Region that produced the response. */
   servedBy = '';
   stage = 0;
+  /**
+   * The exchange's Upgrade (x.upgrade) while the tunnel endpoint serves it;
+   * null for every other request, and once the endpoint falls back to proxying (h2c).
+   */
+  upgrade: UpgradeRequest | null;
   /** The attempt in flight, so a client abort can cancel it. */
   current: Cancelable | null = null;
   finished = false;
@@ -65,7 +70,9 @@ export class EdgeContext {
     /** The request and its response, whatever listener carries them. */
     readonly x: ClientExchange,
     readonly startedAt: number,
-  ) {}
+  ) {
+    this.upgrade = x.upgrade ?? null;
+  }
 
   addAttempt(a: Attempt): void {
     if (this.attempts === null) this.attempts = [a];

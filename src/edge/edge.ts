@@ -84,6 +84,8 @@ export class Edge {
       edge: o.config.edge,
       region: o.region,
       handle,
+      // WebSocket and other Upgrades: the same pipeline, which picks the tunnel endpoint (src/edge/tunnel).
+      upgrade: handle,
       rejected: (status) => rt.stats.countRequest('-', rt.region, status, 'rejected', 0),
     });
     const e = o.config.edge;
@@ -199,10 +201,10 @@ export class Edge {
     const until = performance.now() + timeoutMs;
     for (;;) {
       this.server.closeIdleConnections();
-      if (rt.stats.inFlight <= 0) break;
+      if (rt.stats.inFlight <= 0 && rt.tunnels.size === 0) break;
       if (performance.now() >= until) {
         this.o.log.warn(
-          { inFlight: rt.stats.inFlight, timeoutMs },
+          { inFlight: rt.stats.inFlight, tunnels: rt.tunnels.size, timeoutMs },
           'drain timeout: closing requests in flight',
         );
         break;

@@ -110,3 +110,16 @@ test("a request that fails over to another region gives its slot to this region'
   l.moveToLocal();
   assert.deepEqual([l.inFlight, l.forwarding], [options.initialLimit + 1, 0]);
 });
+
+test('a tunnel leaves the adaptive limit but holds the hard cap until it closes', () => {
+  const l = new ConcurrencyLimiter({ ...options, adaptive: 'off', maxInFlight: 3 });
+  for (let i = 0; i < 2; i++) {
+    assert.ok(l.tryAcquire(NORMAL));
+    l.moveToTunnel();
+  }
+  assert.equal(l.inFlight, 0);
+  assert.ok(l.tryAcquire(NORMAL), 'one slot of the cap is left');
+  assert.ok(!l.tryAcquire(CRITICAL), 'tunnels count against the hard cap, for every class');
+  l.closeTunnel();
+  assert.ok(l.tryAcquire(CRITICAL));
+});

@@ -29,6 +29,8 @@ export class ConcurrencyLimiter {
   inFlight = 0;
   /** Requests on their way to another region's edge; see tryForward. */
   forwarding = 0;
+  /** Tunnels (WebSocket) to this region's origins: they hold the hard cap, not the adaptive limit. */
+  tunnels = 0;
   limit: number;
   private minRtt = Number.POSITIVE_INFINITY;
   private longRtt = 0;
@@ -47,7 +49,7 @@ export class ConcurrencyLimiter {
     let cap = this.limit;
     if (priority === CRITICAL) cap = this.o.maxInFlight;
     else if (priority === BEST_EFFORT) cap = Math.max(1, Math.floor(this.limit * this.o.bestEffortShare));
-    if (this.inFlight >= cap) return false;
+    if (this.inFlight >= cap || this.inFlight + this.tunnels >= this.o.maxInFlight) return false;
     this.inFlight++;
     if (this.inFlight > this.windowPeak) this.windowPeak = this.inFlight;
     return true;
@@ -80,6 +82,21 @@ export class ConcurrencyLimiter {
   moveToLocal(): void {
     this.forwarding--;
     this.inFlight++;
+  }
+
+  /**
+   * A request became a long-lived tunnel to this region's origins: it leaves
+   * the adaptive limit (a slot held for hours would starve it, and its
+   * duration says nothing of latency) but still counts against the hard cap
+   * (Envoy counts an upgraded stream as an active request the same way).
+   */
+  moveToTunnel(): void {
+    this.inFlight--;
+    this.tunnels++;
+  }
+
+  closeTunnel(): void {
+    this.tunnels--;
   }
 
   /** Gives the slot back; `rttMs` of a request that reached an origin feeds the limit. */

@@ -112,6 +112,31 @@ export function edgeRegistry(
     for (const [service, l] of Object.entries(s.limits)) g.set({ service }, l.limit);
   });
   gauge('meridian_edge_in_flight', 'Requests in flight', [], (g, s) => g.set(s.inFlight));
+  gauge('meridian_edge_tunnels_open', 'WebSocket (Upgrade) tunnels open', ['service'], (g, s) => {
+    for (const [service, v] of Object.entries(s.tunnels?.open ?? {})) g.set({ service }, v);
+  });
+  counterLike(
+    'meridian_edge_tunnels_opened_total',
+    'WebSocket (Upgrade) tunnels opened, by the region whose origins serve them',
+    ['service', 'region'],
+    (g, s) => {
+      for (const [key, v] of Object.entries(s.tunnels?.opened ?? {})) {
+        const [service, region] = key.split('|');
+        g.set({ service, region }, v);
+      }
+    },
+  );
+  counterLike(
+    'meridian_edge_tunnels_closed_total',
+    'WebSocket (Upgrade) tunnels closed, by reason (client, upstream, evacuated, drain, error)',
+    ['service', 'reason'],
+    (g, s) => {
+      for (const [key, v] of Object.entries(s.tunnels?.closed ?? {})) {
+        const [service, reason] = key.split('|');
+        g.set({ service, reason }, v);
+      }
+    },
+  );
   registry.registerMetric(
     bucketHistogram(
       'meridian_edge_request_duration_seconds',

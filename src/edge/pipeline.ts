@@ -11,8 +11,9 @@ import { finish } from './outbound/finish.js';
 import { respondError } from './outbound/respond.js';
 import type { EdgeRuntime } from './runtime.js';
 import { CONTINUE, type Resume, type Stage } from './stage.js';
+import { tunnelEndpoint } from './tunnel/endpoint.js';
 
-/** Inbound stages in order (data, as CoreDNS's plugin.cfg); then the proxy endpoint. */
+/** Inbound stages in order (data, as CoreDNS's plugin.cfg); then the proxy endpoint, or the tunnel's for an Upgrade. */
 export const INBOUND: readonly Stage[] = [fault, requestHead, meridianPaths, selectService, route, shed];
 
 /** Runs requests from any listener (or edge.request()): inbound stages -> endpoint -> outbound. */
@@ -45,6 +46,8 @@ export class Pipeline {
       const verdict = INBOUND[ctx.stage++](ctx, this.rt, this.resume);
       if (verdict !== CONTINUE) return;
     }
-    proxy(ctx, this.rt);
+    // An Upgrade the listener can hand over (x.upgrade) goes to the tunnel endpoint, which may fall back to proxy.
+    if (ctx.upgrade !== null) tunnelEndpoint(ctx, this.rt);
+    else proxy(ctx, this.rt);
   }
 }

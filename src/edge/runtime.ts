@@ -13,6 +13,7 @@ import { Peers } from './peers.js';
 import { RetryBudget } from './retry-budget.js';
 import { type ServiceRuntime, servicesByHost } from './service-runtime.js';
 import { EdgeStats, type StatsSnapshot } from './stats.js';
+import { TunnelRegistry } from './tunnel/registry.js';
 
 export interface RuntimeOptions {
   config: MeridianConfig;
@@ -39,6 +40,8 @@ export class EdgeRuntime {
   readonly peers: Peers;
   readonly budget: RetryBudget;
   readonly stats = new EdgeStats();
+  /** Open WebSocket (Upgrade) tunnels, their evacuation watch and drain: src/edge/tunnel. */
+  readonly tunnels = new TunnelRegistry(this);
   readonly edgeUrls = new Map<string, string>();
   readonly priorityHeader: string;
   /** trust.header (lower case): where a trusted proxy states the client address. */
@@ -102,6 +105,7 @@ export class EdgeRuntime {
     });
     this.checkers = this.startChecks(this.services);
     this.peers.start(this.config.edge.peerProbeInterval);
+    this.tunnels.start();
   }
 
   private startChecks(services: Map<string, ServiceRuntime>): HealthChecker[] {
@@ -162,6 +166,7 @@ export class EdgeRuntime {
     // A black-holed request is never answered: waiting for it would only spend the drain timeout.
     this.releaseBlackholed();
     for (const x of this.open) if (!x.headersSent) x.closeAfterResponse();
+    this.tunnels.drain();
   }
 
   /** A request began (pipeline.ts): while draining, its answer closes its connection. */
@@ -217,6 +222,7 @@ export class EdgeRuntime {
       limits,
       retryBudgetLeft: this.budget.left(),
       sync: this.o.source.sync?.(),
+      tunnels: this.tunnels.stats.snapshot(),
     });
   }
 
@@ -245,6 +251,7 @@ export class EdgeRuntime {
     this.draining = true;
     for (const c of this.checkers) c.close();
     this.releaseBlackholed();
+    this.tunnels.close();
     await this.peers.close();
     await Promise.all([...this.services.values()].map((s) => s.origins?.close()));
   }

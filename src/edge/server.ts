@@ -6,6 +6,7 @@ import type { EdgeConfig } from '../config/index.js';
 import { MeridianError } from '../errors.js';
 import type { ClientExchange } from './exchange/client-exchange.js';
 import { NodeHttpExchange } from './exchange/node-http.js';
+import { NodeUpgradeExchange } from './exchange/node-upgrade.js';
 import { sweepInterval } from './sweep.js';
 
 /** How long an idle keep-alive client connection stays open. */
@@ -46,6 +47,13 @@ export interface DataServerOptions {
   handle(x: ClientExchange): void;
   /** A head the parser refused with `status` (counted, never reaches the pipeline). */
   rejected(status: number): void;
+  /**
+   * A request asking to switch protocols (Node's `upgrade` event, on either
+   * listener), as an exchange that can give up its connection (x.upgrade):
+   * the edge passes its pipeline, which runs the inbound stages and then the
+   * tunnel endpoint. Without it Node closes such connections.
+   */
+  upgrade?(x: ClientExchange): void;
 }
 
 /**
@@ -94,6 +102,12 @@ export function createDataServer(o: DataServerOptions): Server {
   server.maxRequestsPerSocket = e.maxRequestsPerConnection;
   // The listening server enforces edge.maxConnections (the fast path's net server on plain HTTP).
   server.maxConnections = e.maxConnections;
+  const upgrade = o.upgrade;
+  if (upgrade !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      upgrade(new NodeUpgradeExchange(req, socket, head)),
+    );
+  }
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     // Only the parser's errors (HPE_*) get an answer. A reset, a request timeout (headers or body too
     // slow) or a TLS error such as the handshake timeout closes the socket: there is no HTTP to speak

@@ -3,6 +3,7 @@
 // Snapshots of several worker processes merge by addition.
 
 import { mergeSync, type SnapshotSync } from '../feed/sync.js';
+import { mergeTunnelStats, type TunnelStatsSnapshot } from './tunnel/stats.js';
 
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
@@ -46,6 +47,8 @@ export interface StatsSnapshot {
   inFlight: number;
   /** How far the snapshot served is in step with control (with control only). */
   sync?: SnapshotSync;
+  /** WebSocket (Upgrade) tunnels: open, opened, closed. */
+  tunnels?: TunnelStatsSnapshot;
 }
 
 export class EdgeStats {
@@ -107,7 +110,7 @@ export class EdgeStats {
   }
 
   snapshot(
-    extra: Pick<StatsSnapshot, 'origins' | 'peers' | 'limits' | 'retryBudgetLeft' | 'sync'>,
+    extra: Pick<StatsSnapshot, 'origins' | 'peers' | 'limits' | 'retryBudgetLeft' | 'sync' | 'tunnels'>,
   ): StatsSnapshot {
     return {
       requests: Object.fromEntries(this.requests),
@@ -176,6 +179,7 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       limits,
       inFlight: acc.inFlight + s.inFlight,
       sync: mergeSync(acc.sync, s.sync),
+      tunnels: mergeTunnelStats(acc.tunnels, s.tunnels),
     };
   }, first);
 }

@@ -244,6 +244,21 @@ export const edgeSchema = z.strictObject({
     .describe(
       'A keep-alive connection is closed after this many requests (nginx keepalive_requests); 0: no limit.',
     ),
+  tunnels: z
+    .strictObject({
+      evacuationGrace: duration
+        .default(30_000)
+        .describe(
+          'A tunnel (WebSocket or another agreed Upgrade) whose client decide() now sends to another region (an evacuation, a dial, a region DOWN) is closed this long after the edge sees it (WebSocket close 1001), so the client reconnects and lands there. 0: at once.',
+        ),
+      closeTimeout: duration
+        .default(2000)
+        .describe(
+          'After the edge closes a tunnel (evacuation, drain), its sockets are cut this long after the close frame if still open.',
+        ),
+    })
+    .prefault({})
+    .describe("Upgraded connections (WebSocket) tunnelled to an origin or through another region's edge."),
   services: z
     .array(serviceEdgeSchema)
     .default([])

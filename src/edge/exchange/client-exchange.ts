@@ -1,7 +1,24 @@
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** What carried the request to this edge. */
 export type ClientProtocol = 'http/1.1' | 'http/1.0' | 'h2';
+
+/**
+ * A request that asks to switch protocols (`Connection: upgrade` and
+ * `Upgrade`), from a listener that gives up the client's connection for it
+ * (Node's `upgrade` event: exchange/node-upgrade.ts). Only the tunnel
+ * endpoint (src/edge/tunnel) reads it; the inbound stages see the request
+ * like any other.
+ */
+export interface UpgradeRequest {
+  /** The Upgrade header's value as the client sent it ("websocket"). */
+  readonly protocols: string;
+  /** Bytes the client sent after the request head (they wait for a 101). */
+  readonly head: Buffer;
+  /** The client's connection: after a 101 head the tunnel's client side, bytes both ways. */
+  readonly socket: Socket;
+}
 
 /**
  * One client request in flight, as the pipeline sees it whatever listener
@@ -26,6 +43,8 @@ export interface ClientExchange {
   readonly remoteAddress: string;
   /** The same object for every request of one client connection: per-connection caches hang on it. */
   readonly connection: object;
+  /** Set only for an Upgrade request whose connection can become a tunnel; absent on every other exchange. */
+  readonly upgrade?: UpgradeRequest;
 
   /** True once writeHead ran: the status and headers are fixed. */
   readonly headersSent: boolean;

@@ -2,6 +2,7 @@ import type { EdgeContext } from '../context.js';
 import { type RespondNeeds, redirect, respondError } from '../outbound/respond.js';
 import type { EdgeRuntime } from '../runtime.js';
 import { CONTINUE, DONE } from '../stage.js';
+import { remoteTarget } from './remote-target.js';
 
 /** What this stage reads from the runtime. */
 type Needs = RespondNeeds & Pick<EdgeRuntime, 'snapshot' | 'locator' | 'peers' | 'stats' | 'edgeUrls'>;
@@ -34,8 +35,8 @@ export const route = (ctx: EdgeContext, rt: Needs): number => {
     respondError(ctx, rt, 'OVERLOADED', 'no region has headroom for this client');
     return DONE;
   }
-  const first = decision.candidates[0]?.region;
-  if (first === undefined || first === rt.region || rt.peers.usable(first, snapshot) === null) {
+  const first = remoteTarget(decision, rt, snapshot);
+  if (first === null) {
     ctx.route = 'local';
     return CONTINUE;
   }

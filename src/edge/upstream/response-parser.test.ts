@@ -138,3 +138,28 @@ for (const c of garbage) {
 test('response parser refuses a head that never ends', () => {
   assert.throws(() => parse(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70_000)}`, 1000), ResponseParseError);
 });
+
+test('an upgrade request: a 101 is the final head and every byte after it goes to body()', () => {
+  for (const step of [1, 3, 1000]) {
+    let status = 0;
+    let body = '';
+    const p = new ResponseParser({
+      head(s) {
+        status = s;
+        return true;
+      },
+      body(chunk) {
+        body += chunk.toString('latin1');
+      },
+      end() {},
+    });
+    p.reset(false, true);
+    const buf = Buffer.from(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x02hi',
+      'latin1',
+    );
+    for (let i = 0; i < buf.length; i += step) p.execute(buf.subarray(i, i + step));
+    assert.equal(status, 101);
+    assert.equal(body, '\x81\x02hi', `step ${step}`);
+  }
+});

@@ -73,15 +73,21 @@ export class ResponseParser {
   private remaining = 0;
   private line = '';
   private noBody = false;
+  private upgrade = false;
 
   constructor(private readonly sink: ResponseSink) {}
 
-  /** Starts a new message; a response to HEAD has no body whatever its head says. */
-  reset(headRequest: boolean): void {
+  /**
+   * Starts a new message; a response to HEAD has no body whatever its head says.
+   * `upgrade`: the request asked to switch protocols, so a 101 is a final head
+   * and every byte after it goes to body() (src/edge/tunnel).
+   */
+  reset(headRequest: boolean, upgrade = false): void {
     this.state = HEAD;
     this.pending = null;
     this.line = '';
     this.noBody = headRequest;
+    this.upgrade = upgrade;
   }
 
   get done(): boolean {
@@ -279,6 +285,10 @@ export class ResponseParser {
         const t = KEEP_ALIVE_TIMEOUT.exec(value);
         if (t !== null) hintMs = Number(t[1]) * 1000;
       }
+    }
+    if (status === 101 && this.upgrade) {
+      this.state = UNTIL_CLOSE;
+      return this.sink.head(status, headers, false, 0) ? UNTIL_CLOSE : STOP;
     }
     if (status < 200) {
       if (status === 101) bad('unexpected 101 Switching Protocols');
