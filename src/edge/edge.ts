@@ -93,6 +93,7 @@ export class Edge {
     const h2 = e.http2.enabled
       ? new H2Listener({
           http2: e.http2,
+          region: o.region,
           maxHeaderSize: e.maxHeaderSize,
           headersTimeout: e.timeouts.clientHeaders,
           streamIdleTimeout: e.timeouts.idle,

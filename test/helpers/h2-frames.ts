@@ -101,7 +101,8 @@ export class RawH2 {
   private buf = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
 
-  constructor(port: number) {
+  /** ackSettings: acknowledge the server's SETTINGS as a real client must (then its limits apply). */
+  constructor(port: number, ackSettings = true) {
     this.socket = connect(port, '127.0.0.1');
     this.socket.on('error', () => {});
     this.socket.on('data', (d: Buffer) => {
@@ -116,6 +117,8 @@ export class RawH2 {
           payload: this.buf.subarray(9, 9 + len),
         });
         this.buf = this.buf.subarray(9 + len);
+        const f = this.frames[this.frames.length - 1];
+        if (ackSettings && f.type === SETTINGS && (f.flags & ACK) === 0) this.write(frame(SETTINGS, ACK, 0));
       }
       for (const w of this.waiters.splice(0)) w();
     });
@@ -161,3 +164,6 @@ export class RawH2 {
     this.socket.destroy();
   }
 }
+
+/** A dynamic table size update (RFC 7541 6.3), at the start of a header block. */
+export const tableSizeUpdate = (size: number) => hpackInt(size, 5, 0x20);

@@ -15,6 +15,8 @@ import { Budget } from './budget.js';
 
 export interface H2ListenerOptions {
   http2: EdgeHttp2Config;
+  /** x-meridian-region on the answers given here (431). */
+  region: string;
   /** edge.maxHeaderSize: the header list limit unless http2.maxHeaderListSize says. */
   maxHeaderSize: number;
   /** A new connection must have opened its first stream within this (timeouts.clientHeaders). */
@@ -28,6 +30,7 @@ export interface H2ListenerOptions {
 
 /** Per connection: what the budgets and the idle sweep read. */
 interface SessionState {
+  startedAt: number;
   open: number;
   served: number;
   lastActive: number;
@@ -40,10 +43,15 @@ interface SessionState {
 const MAX_HEADER_PAIRS = 128;
 const MAX_SETTINGS = 32;
 
-/** Session error codes Node raises for its own limits, as the `reason` label reads them. */
+/**
+ * Session errors raised when Node or nghttp2 closed a connection for the
+ * client's frames (a CONTINUATION flood, an HPACK error, a stream past the
+ * acknowledged concurrency limit, too many invalid frames), as the `reason`
+ * label reads them. A reset socket or the client's own GOAWAY is not counted.
+ */
 const NODE_REASONS: Record<string, string> = {
+  ERR_HTTP2_ERROR: 'protocol_error',
   ERR_HTTP2_TOO_MANY_INVALID_FRAMES: 'invalid_frames',
-  ERR_HTTP2_SESSION_ERROR: 'peer_goaway',
 };
 
 const ignore = () => {};
@@ -71,10 +79,12 @@ export class H2Listener {
   private pending: { stream: ServerHttp2Stream; raw: string[]; state: SessionState }[] = [];
   private flushing = false;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly maxHeaderList: number;
   draining = false;
 
   constructor(readonly o: H2ListenerOptions) {
     const h = o.http2;
+    this.maxHeaderList = h.maxHeaderListSize ?? o.maxHeaderSize;
     this.server = createServer({
       maxSessionInvalidFrames: h.maxInvalidFrames,
       maxSessionRejectedStreams: h.maxRefusedStreams,
@@ -82,7 +92,7 @@ export class H2Listener {
       maxSettings: MAX_SETTINGS,
       settings: {
         maxConcurrentStreams: h.maxConcurrentStreams,
-        maxHeaderListSize: h.maxHeaderListSize ?? o.maxHeaderSize,
+        maxHeaderListSize: this.maxHeaderList,
         enablePush: false,
       },
     });
@@ -118,6 +128,7 @@ export class H2Listener {
     const h = this.o.http2;
     const now = performance.now();
     const state: SessionState = {
+      startedAt: now,
       open: 0,
       served: 0,
       lastActive: now,
@@ -133,25 +144,39 @@ export class H2Listener {
     session.on('remoteSettings', control);
     session.on('ping', control);
     session.on('error', (err: Error & { code?: string }) => {
-      if (!state.calmed) this.count(NODE_REASONS[err.code ?? ''] ?? 'session_error');
+      const reason = NODE_REASONS[err.code ?? ''];
+      if (!state.calmed && reason !== undefined) this.count(reason);
     });
     session.on('close', () => this.sessions.delete(session));
     if (this.draining) session.close();
   }
 
   private stream(stream: ServerHttp2Stream, raw: string[]): void {
-    const state = this.sessions.get(stream.session as ServerHttp2Session);
+    stream.on('error', ignore);
+    // Captured now: a closed stream no longer has its session.
+    const session = stream.session as ServerHttp2Session;
+    const state = this.sessions.get(session);
     if (state === undefined || state.calmed) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
     state.open++;
     state.served++;
     this.o.counts.streams++;
-    stream.on('error', ignore);
+    if (headerListSize(raw) > this.maxHeaderList) {
+      // Node applies SETTINGS_MAX_HEADER_LIST_SIZE only once the client acknowledged our SETTINGS.
+      this.count('header_list_too_large');
+      state.open--;
+      if (!stream.closed)
+        stream.respond(
+          { ':status': 431, 'x-meridian-region': this.o.region, 'content-length': '0' },
+          { endStream: true },
+        );
+      return;
+    }
     stream.once('close', () => {
       state.open--;
       state.lastActive = performance.now();
       // Cancelled before the answer began: a client's RST_STREAM (or our own reset before a head, rare).
       if (stream.rstCode !== constants.NGHTTP2_NO_ERROR && !stream.headersSent && !state.resets.take())
-        this.calm(stream.session as ServerHttp2Session, state, 'rapid_reset');
+        this.calm(session, state, 'rapid_reset');
     });
     if (this.o.streamIdleTimeout > 0)
       stream.setTimeout(this.o.streamIdleTimeout, () => stream.close(constants.NGHTTP2_CANCEL));
@@ -178,7 +203,11 @@ export class H2Listener {
     if (state.calmed) return;
     state.calmed = true;
     this.count(reason);
-    session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // GOAWAY now, the teardown after this read: destroyed inside nghttp2's callbacks (a stream's
+    // close), Node would send INTERNAL_ERROR instead. An error with the code: destroy(undefined,
+    // code) sends NO_ERROR, the error argument's default.
+    if (!session.destroyed) session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    setImmediate(() => session.destroy(new Error(`http2 ${reason}`), constants.NGHTTP2_ENHANCE_YOUR_CALM));
   }
 
   private count(reason: string): void {
@@ -186,10 +215,22 @@ export class H2Listener {
     r.set(reason, (r.get(reason) ?? 0) + 1);
   }
 
-  /** A connection with no stream open: closed when its first stream is late, or when idle. */
+  /**
+   * A client that has not acknowledged our SETTINGS within the header
+   * timeout is closed (until it does, nghttp2 refuses streams past the limit
+   * one by one and never closes it); a connection with no stream open is
+   * closed when its first stream is late (a header block that never ends),
+   * or when idle.
+   */
   private sweep(now: number): void {
     for (const [session, state] of this.sessions) {
-      if (state.open > 0 || state.calmed) continue;
+      if (state.calmed) continue;
+      const late = now - state.startedAt >= this.o.headersTimeout && this.o.headersTimeout > 0;
+      if (late && session.pendingSettingsAck) {
+        this.calm(session, state, 'settings_timeout');
+        continue;
+      }
+      if (state.open > 0) continue;
       const first = state.served === 0;
       const limit = first ? this.o.headersTimeout : this.o.http2.idleTimeout;
       if (limit <= 0 || now - state.lastActive < limit) continue;
@@ -209,4 +250,11 @@ export class H2Listener {
     for (const session of this.sessions.keys()) session.destroy();
     this.sessions.clear();
   }
+}
+
+/** RFC 9113 6.5.2: names and values in octets plus 32 per field, pseudo-headers included. */
+function headerListSize(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) n += raw[i].length + raw[i + 1].length + 32;
+  return n;
 }
