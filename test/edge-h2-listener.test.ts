@@ -8,11 +8,21 @@ import type { Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { type ClientHttp2Session, connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { appendYaml, closeServer, echo, startEdge, startOrigin, type TestEdge } from './edge-fixtures.js';
+import {
+  appendYaml,
+  closeServer,
+  echo,
+  holdingOrigin,
+  startEdge,
+  startOrigin,
+  type TestEdge,
+  waitFor,
+} from './edge-fixtures.js';
 import {
   END_HEADERS,
   END_STREAM,
@@ -205,4 +215,53 @@ test('HTTP/2 sessions and streams are counted and exported', async () => {
   assert.match(text, /^meridian_edge_http2_sessions_total\{edge="us-east-1"\} [1-9]/m);
   assert.match(text, /^meridian_edge_http2_streams_total\{edge="us-east-1"\} [1-9]/m);
   assert.match(text, /# TYPE meridian_edge_http2_refused_total counter/);
+});
+
+test('drain: an HTTP/2 client gets GOAWAY, its stream in flight still finishes', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  const hold = holdingOrigin();
+  const mine = [
+    await startOrigin(cfg.port(9101), hold.handler),
+    await startOrigin(cfg.port(9102), hold.handler),
+  ];
+  const edge = await startEdge(cfg.file, 'us-east-1');
+  const client = connect(edge.url);
+  try {
+    const goaway = new Promise((r) => client.once('goaway', r));
+    const answer = h2get(client, '/held');
+    await waitFor(() => hold.held.length === 1, 5000);
+    const drained = edge.edge.drain(5000);
+    await goaway;
+    hold.release();
+    const r = await answer;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'released');
+    await drained;
+  } finally {
+    client.destroy();
+    await edge.close();
+    for (const o of mine) await closeServer(o);
+  }
+});
+
+test('edge.http2.enabled: false: the preface is an HTTP/1.1 parse error (400), as before', async () => {
+  const cfg = await configWithFreePorts('examples/two-regions.yaml');
+  appendYaml(cfg.file, 'edge:\n  http2: { enabled: false }');
+  const edge = await startEdge(cfg.file, 'us-east-1');
+  try {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = netConnect(Number(new URL(edge.url).port), '127.0.0.1', () => socket.write(PREFACE));
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (c: string) => {
+        text += c;
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => {});
+    });
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.equal(edge.edge.runtime.statsSnapshot().http2?.sessions, 0);
+  } finally {
+    await edge.close();
+  }
 });
