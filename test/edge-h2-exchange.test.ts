@@ -1,7 +1,7 @@
-// The pipeline behind the HTTP/2 adapter: an h2c server whose streams go
-// through H2Exchange into serve(), as an h2 listener will (no h2 listener
-// ships yet). A GET and a POST without Content-Length reach an HTTP/1.1
-// origin and come back with the edge's headers.
+// The pipeline behind the HTTP/2 adapter: a bare h2c server whose streams go
+// through H2Exchange into serve() (the edge's own listener, inbound-h2, is
+// tested in edge-h2-listener and edge-h2-attacks). A GET and a POST without
+// Content-Length reach an HTTP/1.1 origin and come back with the edge's headers.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { connect, createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';

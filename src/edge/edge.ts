@@ -10,6 +10,7 @@ import { AdminServer, adminAccess } from './admin.js';
 import { type EdgeResponse, InProcessExchange, type InProcessRequest } from './exchange/in-process.js';
 import type { FaultSettings } from './fault.js';
 import { FastListener } from './inbound-fast/listener.js';
+import { H2Listener } from './inbound-h2/listener.js';
 import { Pipeline } from './pipeline.js';
 import { ReportCollector } from './report.js';
 import { EdgeRuntime } from './runtime.js';
@@ -56,6 +57,8 @@ export class Edge {
   private readonly server: Server;
   /** Plain HTTP: simple requests skip Node's HTTP server (src/edge/inbound-fast). */
   private readonly fast: FastListener | null;
+  /** HTTP/2 (src/edge/inbound-h2): h2c from the fast path, h2 by ALPN from the TLS server. */
+  private readonly h2: H2Listener | null;
   private admin: AdminServer | null = null;
   private readonly collector: ReportCollector;
   address: HostPort | null = null;
@@ -89,6 +92,19 @@ export class Edge {
       rejected: (status) => rt.stats.countRequest('-', rt.region, status, 'rejected', 0),
     });
     const e = o.config.edge;
+    const h2 = e.http2.enabled
+      ? new H2Listener({
+          http2: e.http2,
+          region: o.region,
+          maxHeaderSize: e.maxHeaderSize,
+          headersTimeout: e.timeouts.clientHeaders,
+          streamIdleTimeout: e.timeouts.idle,
+          counts: rt.stats.http2,
+          handle,
+        })
+      : null;
+    this.h2 = h2;
+    if (h2 && e.tls) h2.routeTls(this.server as unknown as import('node:tls').Server);
     this.fast = e.tls
       ? null
       : new FastListener(this.server, {
@@ -99,6 +115,7 @@ export class Edge {
           maxConnections: e.maxConnections,
           maxRequestsPerConnection: e.maxRequestsPerConnection,
           handle,
+          h2: h2 ? (socket) => h2.accept(socket) : undefined,
         });
     this.collector = new ReportCollector(
       o.region,
@@ -197,6 +214,7 @@ export class Edge {
     const rt = this.runtime;
     rt.startDrain();
     this.fast?.drain();
+    this.h2?.drain();
     if (this.server.listening) this.server.close();
     const until = performance.now() + timeoutMs;
     for (;;) {
@@ -212,10 +230,12 @@ export class Edge {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.server.closeAllConnections();
+    this.h2?.close();
     await this.fast?.close();
   }
 
   async close(): Promise<void> {
+    this.h2?.close();
     await Promise.all([closeServer(this.server), this.fast?.close(), this.admin?.close()]);
     await this.runtime.close();
   }

@@ -85,6 +85,20 @@ export function edgeRegistry(
     [],
     (g, s) => g.set(s.connectionsRefused),
   );
+  counterLike('meridian_edge_http2_sessions_total', 'Inbound HTTP/2 connections (h2 and h2c)', [], (g, s) =>
+    g.set(s.http2?.sessions ?? 0),
+  );
+  counterLike('meridian_edge_http2_streams_total', 'Inbound HTTP/2 streams served as requests', [], (g, s) =>
+    g.set(s.http2?.streams ?? 0),
+  );
+  counterLike(
+    'meridian_edge_http2_refused_total',
+    'Inbound HTTP/2 connections closed for a limit or an attack, by reason',
+    ['reason'],
+    (g, s) => {
+      for (const [reason, v] of Object.entries(s.http2?.refused ?? {})) g.set({ reason }, v);
+    },
+  );
   gauge('meridian_edge_retry_budget_left', 'Retries the budget allows now', [], (g, s) =>
     g.set(s.retryBudgetLeft),
   );

@@ -34,6 +34,7 @@ export const EDGE_RESTART_ONLY = [
   'edge.admin',
   'edge.workers',
   'edge.tls',
+  'edge.http2',
   'edge.peers',
   'edge.peerProbeInterval',
   'edge.maxConnections',

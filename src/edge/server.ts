@@ -94,6 +94,8 @@ export function createDataServer(o: DataServerOptions): Server {
           cert: readFileSync(e.tls.cert),
           key: readFileSync(e.tls.key),
           handshakeTimeout: e.timeouts.tlsHandshake,
+          // h2 connections are taken off this server by the HTTP/2 listener (inbound-h2/listener.ts routeTls).
+          ALPNProtocols: e.http2.enabled ? ['h2', 'http/1.1'] : ['http/1.1'],
         },
         handle,
       )

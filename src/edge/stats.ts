@@ -49,6 +49,14 @@ export interface StatsSnapshot {
   sync?: SnapshotSync;
   /** WebSocket (Upgrade) tunnels: open, opened, closed. */
   tunnels?: TunnelStatsSnapshot;
+  /** Inbound HTTP/2: sessions and streams opened, sessions closed for a limit or an attack, by reason. */
+  http2?: Http2Counts;
+}
+
+export interface Http2Counts {
+  sessions: number;
+  streams: number;
+  refused: Record<string, number>;
 }
 
 export class EdgeStats {
@@ -65,6 +73,8 @@ export class EdgeStats {
   latencySumMs = 0;
   readonly originLatency = new Array<number>(LATENCY_BOUNDS.length + 1).fill(0);
   readonly demandByHome = new Map<string, number>();
+  /** Bumped by the HTTP/2 listener (src/edge/inbound-h2). */
+  readonly http2 = { sessions: 0, streams: 0, refused: new Map<string, number>() };
   private lastKey = '';
   private lastService = '';
   private lastRegion = '';
@@ -126,6 +136,11 @@ export class EdgeStats {
       originLatency: [...this.originLatency],
       demandByHome: Object.fromEntries(this.demandByHome),
       inFlight: this.inFlight,
+      http2: {
+        sessions: this.http2.sessions,
+        streams: this.http2.streams,
+        refused: Object.fromEntries(this.http2.refused),
+      },
       ...extra,
     };
   }
@@ -180,8 +195,18 @@ export function mergeStats(all: StatsSnapshot[]): StatsSnapshot {
       inFlight: acc.inFlight + s.inFlight,
       sync: mergeSync(acc.sync, s.sync),
       tunnels: mergeTunnelStats(acc.tunnels, s.tunnels),
+      http2: mergeHttp2(acc.http2, s.http2),
     };
   }, first);
+}
+
+function mergeHttp2(a: Http2Counts | undefined, b: Http2Counts | undefined): Http2Counts | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    sessions: a.sessions + b.sessions,
+    streams: a.streams + b.streams,
+    refused: addInto(a.refused, b.refused),
+  };
 }
 
 function bucketOf(ms: number): number {

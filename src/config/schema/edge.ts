@@ -73,6 +73,76 @@ const peersSchema = z.strictObject({
     .describe('A signature older or newer than this is refused (limits replay).'),
 });
 
+const http2Schema = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Serve HTTP/2 on the data port: h2 by ALPN over TLS, h2c with prior knowledge on plain HTTP (the connection preface tells it from HTTP/1.1, as Envoy's codec_type AUTO).",
+    ),
+  maxConcurrentStreams: z
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe(
+      'Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.',
+    ),
+  maxHeaderListSize: z
+    .number()
+    .int()
+    .min(1024)
+    .optional()
+    .describe(
+      'Largest decoded header list of a request (SETTINGS_MAX_HEADER_LIST_SIZE, names + values + 32 per field, after HPACK); larger resets the stream. Default: edge.maxHeaderSize.',
+    ),
+  resetBurst: z
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe(
+      'Rapid reset (CVE-2023-44487): streams a client may cancel before their answer began, at once; past it and `resetsPerSecond` the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed.',
+    ),
+  resetsPerSecond: z
+    .number()
+    .min(0)
+    .default(100)
+    .describe('Cancelled streams that refill the reset budget per second.'),
+  controlFrameBurst: z
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe(
+      'SETTINGS and PING frames a client may send at once (floods make the server queue acknowledgements); past it and `controlFramesPerSecond` the connection is closed with ENHANCE_YOUR_CALM.',
+    ),
+  controlFramesPerSecond: z
+    .number()
+    .min(0)
+    .default(20)
+    .describe('SETTINGS and PING frames that refill the control-frame budget per second.'),
+  maxInvalidFrames: z
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe(
+      "Invalid frames tolerated per connection before it is closed (Node's maxSessionInvalidFrames).",
+    ),
+  maxRefusedStreams: z
+    .number()
+    .int()
+    .min(0)
+    .default(100)
+    .describe(
+      "Streams refused over the concurrency limit per connection before it is closed (Node's maxSessionRejectedStreams).",
+    ),
+  idleTimeout: duration
+    .default(60_000)
+    .describe('A connection without an open stream this long gets GOAWAY and is closed.'),
+});
+
 export const edgeSchema = z.strictObject({
   listen: hostPort
     .optional()
@@ -122,6 +192,9 @@ export const edgeSchema = z.strictObject({
     })
     .prefault({})
     .describe('Timeouts towards origins and clients (durations or milliseconds).'),
+  http2: http2Schema
+    .prefault({})
+    .describe('Inbound HTTP/2 (h2 and h2c) and its limits against known attacks.'),
   connectionsPerOrigin: z.number().int().min(1).default(64).describe('Connections kept per origin.'),
   retry: z
     .strictObject({
@@ -266,5 +339,6 @@ export const edgeSchema = z.strictObject({
 });
 
 export type EdgeConfig = z.output<typeof edgeSchema>;
+export type EdgeHttp2Config = z.output<typeof http2Schema>;
 export type EdgeServiceConfig = z.output<typeof serviceEdgeSchema>;
 export type PriorityClass = z.output<typeof priorityClass>;

@@ -166,7 +166,7 @@ export function configJsonSchema(): Record<string, unknown> {
 
 export type { ControlConfig, ControlRole } from './control.js';
 export type { DnsConfig } from './dns.js';
-export type { EdgeConfig, EdgeServiceConfig, PriorityClass } from './edge.js';
+export type { EdgeConfig, EdgeHttp2Config, EdgeServiceConfig, PriorityClass } from './edge.js';
 export type { RegionConfig } from './regions.js';
 export type { RolloutActionConfig, RolloutConfig, RolloutWave } from './rollout.js';
 export { rolloutWaves } from './rollout.js';

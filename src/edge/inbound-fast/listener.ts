@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ClientExchange } from '../exchange/client-exchange.js';
+import { matchPreface, PREFACE_PARTIAL, PREFACE_WHOLE } from '../inbound-h2/preface.js';
 import { sweepInterval } from '../sweep.js';
 import { FastExchange, type ResponseOwner } from './fast-exchange.js';
 import { HAND_OFF, parseSimpleRequest, type SimpleRequest } from './request-line.js';
@@ -21,6 +22,11 @@ export interface FastListenerOptions {
   /** The response to this request on a connection closes it; 0: no limit. */
   maxRequestsPerConnection: number;
   handle: (x: ClientExchange) => void;
+  /**
+   * h2c with prior knowledge: a connection that starts with the HTTP/2
+   * preface goes here, with the bytes read so far put back on the socket.
+   */
+  h2?: (socket: Socket) => void;
 }
 
 const WAITING = 0;
@@ -88,7 +94,17 @@ class FastConnection implements ResponseOwner {
       const o = this.owner.options;
       const r: SimpleRequest | number = parseSimpleRequest(this.buf, o.maxHeaderSize);
       if (typeof r === 'number') {
-        if (r === HAND_OFF) this.handOff();
+        if (r !== HAND_OFF) return;
+        // Only a connection's first bytes, and only once they are not a simple request: no cost per request.
+        if (this.served === 0 && o.h2 !== undefined && this.buf[0] === 0x50 /* P */) {
+          const p = matchPreface(this.buf);
+          if (p === PREFACE_PARTIAL) return;
+          if (p === PREFACE_WHOLE) {
+            this.handOffH2(o.h2);
+            return;
+          }
+        }
+        this.handOff();
         return;
       }
       this.buf = r.consumed === this.buf.length ? null : this.buf.subarray(r.consumed);
@@ -130,6 +146,21 @@ class FastConnection implements ResponseOwner {
   }
 
   private handOff(): void {
+    const rest = this.detach();
+    this.owner.http.emit('connection', this.socket);
+    if (rest !== null) this.socket.emit('data', rest);
+  }
+
+  /** To the HTTP/2 server: it reads what the socket holds before its own reads (Node's http2 does). */
+  private handOffH2(h2: (socket: Socket) => void): void {
+    const rest = this.detach();
+    this.socket.pause();
+    if (rest !== null) this.socket.unshift(rest);
+    h2(this.socket);
+  }
+
+  /** Leaves the socket to another server; returns the bytes read and not parsed. */
+  private detach(): Buffer | null {
     this.handedOff = true;
     const socket = this.socket;
     socket.off('data', this.onData);
@@ -140,8 +171,7 @@ class FastConnection implements ResponseOwner {
     this.owner.connections.delete(this);
     const rest = this.buf;
     this.buf = null;
-    this.owner.http.emit('connection', socket);
-    if (rest !== null) socket.emit('data', rest);
+    return rest;
   }
 
   /** Called by the sweep: closes a connection that stood still too long, or whose head is late. */
