@@ -1,13 +1,12 @@
 // `meridian edge` as a user runs it: two workers behind one port, the ready
 // line, the admin port (metrics, fault stage for drills) and a clean SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
-import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { request } from 'undici';
 import { appendYaml, closeServer, echo, startOrigin } from './edge-fixtures.js';
 import { runCli } from './helpers/cli.js';
+import { startEdgeWorkers } from './helpers/edge-workers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 const HOST = 'api.example.com';
@@ -29,31 +28,9 @@ test('meridian edge with two workers: ready line, fault stage on the admin port,
   const token = 'cli-test-admin-token-0123456789';
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   for (const p of [9101, 9102]) servers.push(await startOrigin(cfg.port(p), echo));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--config', cfg.file, '--region', 'us-east-1'].concat([
-      '--listen',
-      '127.0.0.1:0',
-      '--admin',
-      '127.0.0.1:0',
-      '--workers',
-      '2',
-    ]),
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn', MERIDIAN_EDGE_ADMIN_TOKEN: token },
-    },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c) => {
-    stderr += c;
+  const { child, ready, stderr, exited } = await startEdgeWorkers(cfg.file, {
+    MERIDIAN_EDGE_ADMIN_TOKEN: token,
   });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', () => reject(new Error(`edge exited before ready: ${stderr}`)));
-  });
-  const ready = JSON.parse(line);
   assert.equal(ready.ready, true);
   assert.equal(ready.part, 'edge');
   assert.equal(ready.region, 'us-east-1');
@@ -90,7 +67,7 @@ test('meridian edge with two workers: ready line, fault stage on the admin port,
   assert.equal(health.workers, 2);
 
   child.kill('SIGTERM');
-  assert.equal(await exited, 0, stderr);
+  assert.equal(await exited, 0, stderr());
 });
 
 test('meridian edge explains an unknown region and exits 1', () => {

@@ -2,12 +2,11 @@
 // the shared port reach the workers' HTTP/2 listeners, and the primary's
 // /metrics sums their HTTP/2 counters.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { connect } from 'node:http2';
-import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { closeServer, echo, startOrigin } from './edge-fixtures.js';
+import { startEdgeWorkers } from './helpers/edge-workers.js';
 import { configWithFreePorts } from './helpers/ports.js';
 
 const servers: Server[] = [];
@@ -18,29 +17,8 @@ after(async () => {
 test('meridian edge --workers 2: h2c on the shared port, HTTP/2 counters summed on the admin port', async () => {
   const cfg = await configWithFreePorts('examples/two-regions.yaml');
   for (const p of [9101, 9102]) servers.push(await startOrigin(cfg.port(p), echo));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--config', cfg.file, '--region', 'us-east-1'].concat([
-      '--listen',
-      '127.0.0.1:0',
-      '--admin',
-      '127.0.0.1:0',
-      '--workers',
-      '2',
-    ]),
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MERIDIAN_LOG_LEVEL: 'warn' } },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (c) => {
-    stderr += c;
-  });
-  const exited = new Promise((r) => child.once('exit', r));
+  const { child, ready, exited } = await startEdgeWorkers(cfg.file);
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', () => reject(new Error(`edge exited before ready: ${stderr}`)));
-    });
-    const ready = JSON.parse(line) as { listen: string; admin: string };
     const connections = 4;
     for (let i = 0; i < connections; i++) {
       const client = connect(`http://${ready.listen}`);
