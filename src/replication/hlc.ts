@@ -30,6 +30,9 @@ export function parseHlc(text: string): HlcParts | null {
   return { wall: Number(m[1]), counter: Number(m[2]), origin: m[3] };
 }
 
+/** The wall-clock ms of a stamp already checked against HLC_PATTERN (its first 15 digits). */
+export const wallOfHlc = (stamp: string) => Number(stamp.slice(0, 15));
+
 /** Negative when a is older than b; the same order the Lua apply script uses. */
 export function compareHlc(a: string, b: string): number {
   // The first 21 characters are fixed-width digits, so string order is numeric order.

@@ -9,7 +9,7 @@ import { isMeridianError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { INTERNAL_PREFIX } from './cache.js';
 import { decodeBatch, type ReplicationEvent } from './event.js';
-import { DEFAULT_MAX_CLOCK_OFFSET_MS } from './hlc.js';
+import { DEFAULT_MAX_CLOCK_OFFSET_MS, wallOfHlc } from './hlc.js';
 import { replicationMetrics } from './metrics.js';
 import { type ApplyOutcome, type CacheStore, storeOf } from './store.js';
 import { type TopKey, TopKeys } from './top-keys.js';
@@ -211,7 +211,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
 }
 
 /** decodeBatch checked every stamp against HLC_PATTERN: the wall is its first 15 digits. */
-const wallOf = (e: ReplicationEvent) => Number(e.hlc.slice(0, 15));
+const wallOf = (e: ReplicationEvent) => wallOfHlc(e.hlc);
 
 /** The `keyspace` label of a key: its longest matching configured prefix, or default (bounded by the config). */
 function keyspaceLabeller(keyspaces: readonly KeyspaceConfig[]): (key: string) => string {

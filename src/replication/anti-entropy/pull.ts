@@ -6,7 +6,7 @@
 
 import type { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
-import { compareHlc } from '../hlc.js';
+import { compareHlc, wallOfHlc } from '../hlc.js';
 import { digest } from '../resync.js';
 import type { RegionStore } from '../store.js';
 import { compared, readDigests, readRecords } from './protocol.js';
@@ -70,21 +70,20 @@ export async function pullFrom(o: PullOptions): Promise<PullResult> {
     if (page.records.length === 0) continue;
     const mine = await o.redis.pipeline(page.records.map((r) => ['hget', o.keyPrefix + r.k, 'h'])).exec();
     const at = Date.now();
-    const newer = page.records
-      .filter((r, i) => {
-        const [err, stamp] = mine?.[i] ?? [];
-        if (!compared(r.k)) return false;
-        if (err) return false;
-        if (stamp === null || stamp === undefined) return true;
+    const newer = page.records.filter((r, i) => {
+      const [err, stamp] = mine?.[i] ?? [];
+      if (!compared(r.k) || err) return false;
+      if (stamp !== null && stamp !== undefined) {
         const order = compareHlc(r.h, String(stamp));
         if (order < 0) result.newerHere++;
-        return order > 0;
-      })
-      .filter((r) => {
-        const settled = Number(r.h.slice(0, 15)) <= settledBefore;
-        if (!settled) result.inFlight++;
-        return settled;
-      });
+        if (order <= 0) return false;
+      }
+      if (wallOfHlc(r.h) > settledBefore) {
+        result.inFlight++;
+        return false;
+      }
+      return true;
+    });
     const outcomes = await Promise.all(
       newer.map((r) =>
         o.store.apply(
